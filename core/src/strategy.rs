@@ -1,0 +1,255 @@
+//! Static backoff strategies: what the heuristic tier uses, what the learned tier falls back to,
+//! and the baselines the simulator compares against. Every one is capped by the caller's `cap`.
+
+use crate::error::{Error, Result};
+use crate::time::{serde_secs, serde_vec_secs};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A static delay schedule. `retry` numbers start at 1 (the first retry, after the first failure).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Strategy {
+    /// Retry at once.
+    Immediate,
+    /// The same delay every time.
+    Constant {
+        #[serde(with = "serde_secs")]
+        delay: Duration,
+    },
+    /// `base + step * (retry - 1)`.
+    Linear {
+        #[serde(with = "serde_secs")]
+        base: Duration,
+        #[serde(with = "serde_secs")]
+        step: Duration,
+    },
+    /// `base * factor^(retry - 1)`, no jitter (the blind classic).
+    Exponential {
+        #[serde(with = "serde_secs")]
+        base: Duration,
+        #[serde(default = "two")]
+        factor: f64,
+    },
+    /// Uniform in `[0, min(cap, base * factor^(retry - 1))]` (AWS "full jitter").
+    FullJitter {
+        #[serde(with = "serde_secs")]
+        base: Duration,
+        #[serde(default = "two")]
+        factor: f64,
+    },
+    /// Half the exponential delay plus a uniform share of the other half (AWS "equal jitter").
+    EqualJitter {
+        #[serde(with = "serde_secs")]
+        base: Duration,
+        #[serde(default = "two")]
+        factor: f64,
+    },
+    /// `min(cap, uniform(base, previous * 3))` (AWS "decorrelated jitter").
+    DecorrelatedJitter {
+        #[serde(with = "serde_secs")]
+        base: Duration,
+    },
+    /// An explicit list (e.g. 10 s, 30 s, 90 s); the last entry repeats.
+    Schedule {
+        #[serde(with = "serde_vec_secs")]
+        delays: Vec<Duration>,
+    },
+}
+
+fn two() -> f64 {
+    2.0
+}
+
+impl Strategy {
+    /// Full jitter with factor 2: the field's best common static policy.
+    pub fn full_jitter(base: Duration) -> Strategy {
+        Strategy::FullJitter { base, factor: 2.0 }
+    }
+
+    /// Check the parameters: factors finite and at least 1, schedules non-empty.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Strategy::Exponential { factor, .. }
+            | Strategy::FullJitter { factor, .. }
+            | Strategy::EqualJitter { factor, .. } => {
+                if !(factor.is_finite() && *factor >= 1.0 && *factor <= 100.0) {
+                    return Err(Error::InvalidConfig(format!(
+                        "backoff factor must be between 1 and 100, got {factor}"
+                    )));
+                }
+            }
+            Strategy::Schedule { delays } if delays.is_empty() => {
+                return Err(Error::InvalidConfig(
+                    "an explicit schedule needs at least one delay".into(),
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A short name for reasons and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::Immediate => "immediate",
+            Strategy::Constant { .. } => "constant",
+            Strategy::Linear { .. } => "linear",
+            Strategy::Exponential { .. } => "exponential",
+            Strategy::FullJitter { .. } => "full jitter",
+            Strategy::EqualJitter { .. } => "equal jitter",
+            Strategy::DecorrelatedJitter { .. } => "decorrelated jitter",
+            Strategy::Schedule { .. } => "explicit schedule",
+        }
+    }
+
+    /// The same shape with every delay multiplied by `scale` (portfolio candidates at other scales).
+    pub fn scaled(&self, scale: f64) -> Strategy {
+        let s = |d: &Duration| d.mul_f64(scale);
+        match self {
+            Strategy::Immediate => Strategy::Immediate,
+            Strategy::Constant { delay } => Strategy::Constant { delay: s(delay) },
+            Strategy::Linear { base, step } => Strategy::Linear {
+                base: s(base),
+                step: s(step),
+            },
+            Strategy::Exponential { base, factor } => Strategy::Exponential {
+                base: s(base),
+                factor: *factor,
+            },
+            Strategy::FullJitter { base, factor } => Strategy::FullJitter {
+                base: s(base),
+                factor: *factor,
+            },
+            Strategy::EqualJitter { base, factor } => Strategy::EqualJitter {
+                base: s(base),
+                factor: *factor,
+            },
+            Strategy::DecorrelatedJitter { base } => Strategy::DecorrelatedJitter { base: s(base) },
+            Strategy::Schedule { delays } => Strategy::Schedule {
+                delays: delays.iter().map(s).collect(),
+            },
+        }
+    }
+
+    /// The delay before retry number `retry` (1-based). `previous` is the delay used before the
+    /// previous retry (decorrelated jitter needs it). The result never exceeds `cap`.
+    pub fn delay<R: Rng + ?Sized>(
+        &self,
+        retry: u32,
+        previous: Duration,
+        cap: Duration,
+        rng: &mut R,
+    ) -> Duration {
+        let retry = retry.max(1);
+        let cap_s = cap.as_secs_f64();
+        let exp = |base: &Duration, factor: f64| -> f64 {
+            // powi saturates to inf for huge exponents; min() with cap keeps it finite.
+            (base.as_secs_f64() * factor.powi((retry - 1).min(1024) as i32)).min(cap_s)
+        };
+        let secs = match self {
+            Strategy::Immediate => 0.0,
+            Strategy::Constant { delay } => delay.as_secs_f64(),
+            Strategy::Linear { base, step } => {
+                base.as_secs_f64() + step.as_secs_f64() * f64::from(retry - 1)
+            }
+            Strategy::Exponential { base, factor } => exp(base, *factor),
+            Strategy::FullJitter { base, factor } => rng.random::<f64>() * exp(base, *factor),
+            Strategy::EqualJitter { base, factor } => {
+                let v = exp(base, *factor);
+                v / 2.0 + rng.random::<f64>() * v / 2.0
+            }
+            Strategy::DecorrelatedJitter { base } => {
+                let lo = base.as_secs_f64();
+                let hi = (previous.as_secs_f64().max(lo) * 3.0).max(lo);
+                lo + rng.random::<f64>() * (hi - lo)
+            }
+            Strategy::Schedule { delays } => delays
+                .get(retry as usize - 1)
+                .or(delays.last())
+                .map_or(0.0, Duration::as_secs_f64),
+        };
+        Duration::from_secs_f64(secs.clamp(0.0, cap_s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::SmallRng;
+    use rand::SeedableRng;
+
+    fn s(x: f64) -> Duration {
+        Duration::from_secs_f64(x)
+    }
+
+    #[test]
+    fn exponential_doubles_and_caps() {
+        let mut rng = SmallRng::seed_from_u64(1);
+        let st = Strategy::Exponential {
+            base: s(1.0),
+            factor: 2.0,
+        };
+        let d: Vec<f64> = (1..=8)
+            .map(|n| st.delay(n, Duration::ZERO, s(60.0), &mut rng).as_secs_f64())
+            .collect();
+        assert_eq!(d, vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]);
+        // a huge retry number saturates at the cap instead of overflowing
+        assert_eq!(st.delay(u32::MAX, Duration::ZERO, s(60.0), &mut rng), s(60.0));
+    }
+
+    #[test]
+    fn jitters_stay_in_their_ranges() {
+        let mut rng = SmallRng::seed_from_u64(7);
+        let cap = s(60.0);
+        for n in 1..=10 {
+            let ceiling = (2f64.powi(n as i32 - 1)).min(60.0);
+            let f = Strategy::full_jitter(s(1.0)).delay(n, Duration::ZERO, cap, &mut rng);
+            assert!(f.as_secs_f64() <= ceiling);
+            let e = Strategy::EqualJitter {
+                base: s(1.0),
+                factor: 2.0,
+            }
+            .delay(n, Duration::ZERO, cap, &mut rng);
+            assert!(e.as_secs_f64() >= ceiling / 2.0 && e.as_secs_f64() <= ceiling);
+            let prev = s(5.0);
+            let dj = Strategy::DecorrelatedJitter { base: s(1.0) }.delay(n, prev, cap, &mut rng);
+            assert!(dj >= s(1.0) && dj <= s(15.0));
+        }
+    }
+
+    #[test]
+    fn schedule_repeats_last_and_linear_grows() {
+        let mut rng = SmallRng::seed_from_u64(1);
+        let st = Strategy::Schedule {
+            delays: vec![s(10.0), s(30.0), s(90.0)],
+        };
+        let got: Vec<_> = (1..=4)
+            .map(|n| st.delay(n, Duration::ZERO, s(3600.0), &mut rng))
+            .collect();
+        assert_eq!(got, vec![s(10.0), s(30.0), s(90.0), s(90.0)]);
+        let lin = Strategy::Linear {
+            base: s(1.0),
+            step: s(2.0),
+        };
+        assert_eq!(lin.delay(3, Duration::ZERO, s(60.0), &mut rng), s(5.0));
+        assert_eq!(Strategy::Immediate.delay(3, Duration::ZERO, s(60.0), &mut rng), Duration::ZERO);
+    }
+
+    #[test]
+    fn validation_and_json() {
+        assert!(Strategy::Schedule { delays: vec![] }.validate().is_err());
+        assert!(Strategy::FullJitter {
+            base: s(1.0),
+            factor: f64::NAN
+        }
+        .validate()
+        .is_err());
+        let st: Strategy =
+            serde_json::from_str(r#"{"kind":"full_jitter","base":0.5}"#).unwrap();
+        assert_eq!(st, Strategy::full_jitter(s(0.5)));
+        assert!(serde_json::from_str::<Strategy>(r#"{"kind":"constant","delay":-1}"#).is_err());
+        assert_eq!(st.scaled(4.0), Strategy::full_jitter(s(2.0)));
+    }
+}
