@@ -1,0 +1,224 @@
+//! SVG plots (plotters, SVG backend only): per scenario, the distribution of time to success
+//! per policy, failed attempts per job per policy, and the engine's learned recovery curve
+//! against the true one.
+
+use crate::error::{Result, SimError};
+use crate::suite::ScenarioResult;
+use plotters::prelude::*;
+use std::path::Path;
+
+const COLORS: [RGBColor; 9] = [
+    RGBColor(120, 120, 120),
+    RGBColor(214, 39, 40),
+    RGBColor(31, 119, 180),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(255, 127, 14),
+    RGBColor(0, 0, 0),
+    RGBColor(23, 190, 207),
+];
+
+fn perr(path: &Path, e: impl std::fmt::Display) -> SimError {
+    SimError::Plot {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Write the plots of one scenario into `dir`; returns the file names.
+pub fn write(r: &ScenarioResult, dir: &Path) -> Result<Vec<String>> {
+    let n = r.scenario.number;
+    let mut files = Vec::new();
+    let f = format!("{n:02}-time-to-success.svg");
+    tts_cdf(r, &dir.join(&f))?;
+    files.push(f);
+    let f = format!("{n:02}-failed-attempts.svg");
+    wasted(r, &dir.join(&f))?;
+    files.push(f);
+    if !r.recovery_sample.is_empty() {
+        let f = format!("{n:02}-recovery-curve.svg");
+        curve(r, &dir.join(&f))?;
+        files.push(f);
+    }
+    Ok(files)
+}
+
+/// Empirical CDF points of a sorted sample, thinned to at most ~400 points.
+fn ecdf(sorted: &[f64], floor: f64) -> Vec<(f64, f64)> {
+    let n = sorted.len();
+    let step = (n / 400).max(1);
+    let mut pts: Vec<(f64, f64)> = (0..n)
+        .step_by(step)
+        .map(|i| (sorted[i].max(floor), (i + 1) as f64 / n as f64))
+        .collect();
+    if let Some(last) = sorted.last() {
+        pts.push((last.max(floor), 1.0));
+    }
+    pts
+}
+
+fn tts_cdf(r: &ScenarioResult, path: &Path) -> Result<()> {
+    let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| perr(path, e))?;
+    let floor = 0.01;
+    let xmax = r
+        .policies
+        .iter()
+        .flat_map(|p| p.tts.iter().copied())
+        .fold(1.0f64, f64::max)
+        * 1.5;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "{}: time to success (steady state, successful jobs)",
+                r.scenario.name
+            ),
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d((floor..xmax).log_scale(), 0f64..1f64)
+        .map_err(|e| perr(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds since the first failure (log)")
+        .y_desc("share of successful jobs done")
+        .draw()
+        .map_err(|e| perr(path, e))?;
+    for (i, p) in r.policies.iter().enumerate() {
+        if p.tts.is_empty() {
+            continue;
+        }
+        let mut xs = p.tts.clone();
+        xs.sort_by(f64::total_cmp);
+        let color = COLORS[i % COLORS.len()];
+        chart
+            .draw_series(LineSeries::new(ecdf(&xs, floor), color.stroke_width(2)))
+            .map_err(|e| perr(path, e))?
+            .label(p.kind.label())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| perr(path, e))?;
+    root.present().map_err(|e| perr(path, e))
+}
+
+fn wasted(r: &ScenarioResult, path: &Path) -> Result<()> {
+    let root = SVGBackend::new(path, (900, 460)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| perr(path, e))?;
+    let names: Vec<&str> = r.policies.iter().map(|p| p.kind.label()).collect();
+    let vals: Vec<f64> = r
+        .policies
+        .iter()
+        .map(|p| {
+            if p.steady.failed.is_nan() {
+                0.0
+            } else {
+                p.steady.failed
+            }
+        })
+        .collect();
+    let ymax = vals.iter().copied().fold(1.0f64, f64::max) * 1.15;
+    let n = names.len().max(1);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "{}: failed attempts per job (steady state)",
+                r.scenario.name
+            ),
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..n as f64, 0f64..ymax)
+        .map_err(|e| perr(path, e))?;
+    let label = |x: &f64| -> String {
+        let i = x.floor() as usize;
+        if (x - x.floor() - 0.5).abs() < 1e-6 {
+            names.get(i).map_or(String::new(), |s| s.to_string())
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(2 * n + 1)
+        .x_label_formatter(&label)
+        .y_desc("failed attempts per job")
+        .draw()
+        .map_err(|e| perr(path, e))?;
+    chart
+        .draw_series(vals.iter().enumerate().map(|(i, v)| {
+            let color = COLORS[i % COLORS.len()];
+            Rectangle::new(
+                [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, *v)],
+                color.filled(),
+            )
+        }))
+        .map_err(|e| perr(path, e))?;
+    root.present().map_err(|e| perr(path, e))
+}
+
+fn curve(r: &ScenarioResult, path: &Path) -> Result<()> {
+    let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| perr(path, e))?;
+    let floor = 0.01;
+    let sample = &r.recovery_sample;
+    let xmax = sample.last().copied().unwrap_or(1.0).max(1.0) * 1.5;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{}: P(recovered by t), true vs learned", r.scenario.name),
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d((floor..xmax).log_scale(), 0f64..1f64)
+        .map_err(|e| perr(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds since the episode began (log)")
+        .y_desc("P(recovered)")
+        .draw()
+        .map_err(|e| perr(path, e))?;
+    let black = RGBColor(0, 0, 0);
+    chart
+        .draw_series(LineSeries::new(ecdf(sample, floor), black.stroke_width(3)))
+        .map_err(|e| perr(path, e))?
+        .label("true (seed 0's jobs)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], black.stroke_width(3)));
+    for (i, p) in r.policies.iter().enumerate() {
+        let Some(c) = &p.curve else { continue };
+        let color = COLORS[i % COLORS.len()];
+        let pts: Vec<(f64, f64)> = c
+            .iter()
+            .map(|(t, pr)| (t.max(floor).min(xmax), pr.clamp(0.0, 1.0)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+            .map_err(|e| perr(path, e))?
+            .label(format!("learned by {}", p.kind.label()))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| perr(path, e))?;
+    root.present().map_err(|e| perr(path, e))
+}
