@@ -144,15 +144,24 @@ mod tests {
             assert_eq!(c.as_str().parse::<ErrorClass>().unwrap(), c);
             assert_eq!(ErrorClass::from_code(c as u32), Some(c));
         }
-        assert_eq!("Rate-Limited".parse::<ErrorClass>().unwrap(), ErrorClass::RateLimited);
-        assert!(matches!("bogus".parse::<ErrorClass>(), Err(Error::UnknownClass(_))));
+        assert_eq!(
+            "Rate-Limited".parse::<ErrorClass>().unwrap(),
+            ErrorClass::RateLimited
+        );
+        assert!(matches!(
+            "bogus".parse::<ErrorClass>(),
+            Err(Error::UnknownClass(_))
+        ));
     }
 
     #[test]
     fn permanent_classes_are_not_retryable() {
         assert!(!ErrorClass::Validation.is_retryable());
         assert!(!ErrorClass::Auth.is_retryable());
-        assert_eq!(ErrorClass::NeedsHuman.default_disposition(), Disposition::Escalate);
+        assert_eq!(
+            ErrorClass::NeedsHuman.default_disposition(),
+            Disposition::Escalate
+        );
         assert!(ErrorClass::Unavailable.is_retryable());
     }
 }

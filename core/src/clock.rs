@@ -78,8 +78,7 @@ impl ManualClock {
 
     /// Move time forward by `d`.
     pub fn advance(&self, d: Duration) {
-        self.nanos
-            .fetch_add(duration_to_nanos(d), Ordering::SeqCst);
+        self.nanos.fetch_add(duration_to_nanos(d), Ordering::SeqCst);
     }
 
     /// Jump to `t` if it is later than now (time never goes backwards); returns the new reading.

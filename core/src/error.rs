@@ -7,7 +7,9 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum Error {
     /// A delay, duration or rate that is NaN, infinite, negative or absurdly large.
-    #[error("invalid {what}: {value} (must be a finite, non-negative number of seconds up to {max} s)")]
+    #[error(
+        "invalid {what}: {value} (must be a finite, non-negative number of seconds up to {max} s)"
+    )]
     InvalidDuration {
         what: &'static str,
         value: f64,
@@ -32,7 +34,9 @@ pub enum Error {
     #[error("corrupt snapshot: {0}")]
     SnapshotCorrupt(String),
     /// A snapshot written by a newer (or unknown) format version.
-    #[error("snapshot format version {found} is not supported (this build reads up to {supported})")]
+    #[error(
+        "snapshot format version {found} is not supported (this build reads up to {supported})"
+    )]
     SnapshotVersion { found: u32, supported: u32 },
     /// A file-system error while saving or loading, with the path.
     #[error("I/O error on {path}: {message}")]

@@ -73,12 +73,12 @@ impl Strategy {
         match self {
             Strategy::Exponential { factor, .. }
             | Strategy::FullJitter { factor, .. }
-            | Strategy::EqualJitter { factor, .. } => {
-                if !(factor.is_finite() && *factor >= 1.0 && *factor <= 100.0) {
-                    return Err(Error::InvalidConfig(format!(
-                        "backoff factor must be between 1 and 100, got {factor}"
-                    )));
-                }
+            | Strategy::EqualJitter { factor, .. }
+                if !(factor.is_finite() && (1.0..=100.0).contains(factor)) =>
+            {
+                return Err(Error::InvalidConfig(format!(
+                    "backoff factor must be between 1 and 100, got {factor}"
+                )));
             }
             Strategy::Schedule { delays } if delays.is_empty() => {
                 return Err(Error::InvalidConfig(
@@ -196,7 +196,10 @@ mod tests {
             .collect();
         assert_eq!(d, vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]);
         // a huge retry number saturates at the cap instead of overflowing
-        assert_eq!(st.delay(u32::MAX, Duration::ZERO, s(60.0), &mut rng), s(60.0));
+        assert_eq!(
+            st.delay(u32::MAX, Duration::ZERO, s(60.0), &mut rng),
+            s(60.0)
+        );
     }
 
     #[test]
@@ -234,7 +237,10 @@ mod tests {
             step: s(2.0),
         };
         assert_eq!(lin.delay(3, Duration::ZERO, s(60.0), &mut rng), s(5.0));
-        assert_eq!(Strategy::Immediate.delay(3, Duration::ZERO, s(60.0), &mut rng), Duration::ZERO);
+        assert_eq!(
+            Strategy::Immediate.delay(3, Duration::ZERO, s(60.0), &mut rng),
+            Duration::ZERO
+        );
     }
 
     #[test]
@@ -246,8 +252,7 @@ mod tests {
         }
         .validate()
         .is_err());
-        let st: Strategy =
-            serde_json::from_str(r#"{"kind":"full_jitter","base":0.5}"#).unwrap();
+        let st: Strategy = serde_json::from_str(r#"{"kind":"full_jitter","base":0.5}"#).unwrap();
         assert_eq!(st, Strategy::full_jitter(s(0.5)));
         assert!(serde_json::from_str::<Strategy>(r#"{"kind":"constant","delay":-1}"#).is_err());
         assert_eq!(st.scaled(4.0), Strategy::full_jitter(s(2.0)));

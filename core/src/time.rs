@@ -83,7 +83,10 @@ mod tests {
     #[test]
     fn rejects_bad_seconds() {
         for bad in [f64::NAN, f64::INFINITY, -1.0, MAX_SECONDS * 2.0] {
-            assert!(matches!(secs("delay", bad), Err(Error::InvalidDuration { .. })));
+            assert!(matches!(
+                secs("delay", bad),
+                Err(Error::InvalidDuration { .. })
+            ));
         }
         assert_eq!(secs("delay", 1.5).unwrap(), Duration::from_millis(1500));
     }

@@ -1,0 +1,14 @@
+# The two commands a newcomer needs. Everything else is reached from these.
+.PHONY: demo test bench
+
+# The simulation that shows the engine learning and beating static backoff (no server needed).
+demo:
+	@scripts/demo.sh
+
+# Every test in every language; installs what it needs.
+test:
+	@scripts/test.sh
+
+# Criterion benchmarks of the core (figures go to BENCHMARKS.md).
+bench:
+	cargo bench -p smartretry --bench engine

@@ -1,0 +1,447 @@
+//! Deciding: propose a delay from the highest tier that may decide (operator override,
+//! Retry-After, learned plan or portfolio schedule, heuristic), then apply every guardrail, last
+//! and always, recording each clamp.
+
+use crate::class::Disposition;
+use crate::classify::Classification;
+use crate::engine::Engine;
+use crate::episode::Episode;
+use crate::failure::Failure;
+use crate::learn::grid::{bucket_of, edge, BUCKETS};
+use crate::learn::planner::{RETRY_LAYERS, STOP};
+use crate::learn::portfolio::Arm;
+use crate::observe::{Counter, Event};
+use crate::policy::{ClassPolicy, Policy};
+use crate::recommendation::{Action, Alternative, Clamp, Guardrail, Reason, Recommendation, Tier};
+use crate::record::Mode;
+use std::time::Duration;
+
+/// What the proposing tier said, before guardrails.
+struct Proposal {
+    delay: Duration,
+    tier: Tier,
+    reason: Reason,
+    stop: bool,
+}
+
+impl Engine {
+    pub(crate) fn decide(
+        &self,
+        ep: &mut Episode,
+        failure: &Failure,
+        classification: &Classification,
+        now: Duration,
+        mode: Mode,
+    ) -> Recommendation {
+        let policy = self.inner.policy.load();
+        let overrides = self.inner.overrides.load();
+        let class = classification.class;
+        let base = policy
+            .classes
+            .get(&class)
+            .cloned()
+            .unwrap_or_else(|| ClassPolicy::default_for(class));
+        let (cp, fixed) = overrides.resolve(&base, &ep.key, ep.tenant.as_deref(), class);
+        let elapsed = now.saturating_sub(ep.origin.unwrap_or(now));
+        let mut rec = Recommendation {
+            action: Action::Retry,
+            delay: Duration::ZERO,
+            class,
+            tier: Tier::Heuristic,
+            success_probability: None,
+            confidence: None,
+            reason: Reason::Heuristic {
+                class,
+                strategy: cp.strategy.name(),
+                retry: ep.failures,
+            },
+            clamps: Vec::new(),
+            alternatives: Vec::new(),
+            attempt: ep.attempts,
+            elapsed,
+        };
+        match cp.disposition {
+            Disposition::GiveUp => {
+                rec.reason = Reason::Permanent {
+                    class,
+                    rule: classification.rule.clone(),
+                };
+                return self.finish(ep, rec, Action::GiveUp, mode, false);
+            }
+            Disposition::Escalate => {
+                rec.reason = Reason::NeedsHuman {
+                    rule: classification.rule.clone(),
+                };
+                return self.finish(ep, rec, Action::Escalate, mode, false);
+            }
+            Disposition::Retry => {}
+        }
+        if ep.attempts >= cp.max_attempts {
+            rec.tier = Tier::Guardrail;
+            rec.reason = Reason::MaxAttempts {
+                attempts: ep.attempts,
+                max: cp.max_attempts,
+            };
+            return self.finish(ep, rec, Action::GiveUp, mode, true);
+        }
+        let retry_after = failure.retry_after.filter(|_| cp.honor_retry_after);
+        let proposal = if let Some(d) = fixed {
+            Proposal {
+                delay: d,
+                tier: Tier::Operator,
+                reason: Reason::Override { delay: d },
+                stop: false,
+            }
+        } else if let Some(wait) = retry_after {
+            Proposal {
+                delay: wait,
+                tier: Tier::Heuristic,
+                reason: Reason::RetryAfter { wait },
+                stop: false,
+            }
+        } else {
+            self.propose(ep, &cp, &policy, elapsed, &mut rec, mode)
+        };
+        rec.tier = proposal.tier;
+        rec.reason = proposal.reason;
+        if proposal.stop {
+            return self.finish(ep, rec, Action::GiveUp, mode, true);
+        }
+        let mut delay = proposal.delay;
+        let clamp = |rec: &mut Recommendation, g: Guardrail, from: Duration, to: Duration| {
+            rec.clamps.push(Clamp {
+                guardrail: g,
+                from,
+                to,
+            });
+            to
+        };
+        if delay > cp.max_delay {
+            delay = clamp(&mut rec, Guardrail::MaxDelay, delay, cp.max_delay);
+        }
+        if delay < cp.min_delay {
+            delay = clamp(&mut rec, Guardrail::MinDelay, delay, cp.min_delay);
+        }
+        if let Some(wait) = retry_after.filter(|w| *w > delay) {
+            delay = clamp(&mut rec, Guardrail::RetryAfter, delay, wait);
+        }
+        let dependency = failure.dependency.as_deref().unwrap_or(&ep.key);
+        if let Some(adm) = self.with_breaker(dependency, |b| {
+            b.admit(now, now + delay, mode == Mode::Live)
+        }) {
+            let wait = adm.not_before.saturating_sub(now);
+            if wait > delay {
+                delay = clamp(&mut rec, Guardrail::CircuitBreaker, delay, wait);
+                if mode == Mode::Live {
+                    self.count(Counter::BreakerDelays);
+                }
+            }
+        }
+        if let Some(deadline) = policy.deadline {
+            if elapsed + delay > deadline {
+                clamp(&mut rec, Guardrail::Deadline, delay, Duration::ZERO);
+                rec.tier = Tier::Guardrail;
+                rec.reason = Reason::Deadline { deadline };
+                return self.finish(ep, rec, Action::GiveUp, mode, true);
+            }
+        }
+        if let Some(tenant) = self.spend_budget(ep, class, now, mode) {
+            clamp(
+                &mut rec,
+                if tenant {
+                    Guardrail::TenantBudget
+                } else {
+                    Guardrail::Budget
+                },
+                delay,
+                Duration::ZERO,
+            );
+            rec.tier = Tier::Guardrail;
+            rec.reason = Reason::Budget { tenant };
+            if mode == Mode::Live {
+                self.count(Counter::BudgetDenials);
+            }
+            return self.finish(ep, rec, Action::GiveUp, mode, true);
+        }
+        rec.delay = delay;
+        if rec.success_probability.is_none() {
+            self.estimate(ep, &policy, elapsed, delay, &mut rec);
+        }
+        if mode == Mode::Live {
+            ep.last_delay = delay;
+        }
+        self.finish(ep, rec, Action::Retry, mode, false)
+    }
+
+    /// The learned tiers' (or the heuristic's) proposal.
+    fn propose(
+        &self,
+        ep: &mut Episode,
+        cp: &ClassPolicy,
+        policy: &Policy,
+        elapsed: Duration,
+        rec: &mut Recommendation,
+        mode: Mode,
+    ) -> Proposal {
+        let class = rec.class;
+        let heuristic = |ep: &mut Episode, scale: f64| -> Duration {
+            if cp.first_retry_immediate && ep.failures <= 1 {
+                return Duration::ZERO;
+            }
+            let retry = if cp.first_retry_immediate {
+                ep.failures - 1
+            } else {
+                ep.failures
+            };
+            let strategy = if scale == 1.0 {
+                cp.strategy.clone()
+            } else {
+                cp.strategy.scaled(scale)
+            };
+            strategy.delay(retry, ep.last_delay, cp.max_delay, &mut ep.rng)
+        };
+        let plain = |ep: &mut Episode| -> Proposal {
+            let delay = heuristic(ep, 1.0);
+            let reason = if cp.first_retry_immediate && ep.failures <= 1 {
+                Reason::FirstRetryImmediate { class }
+            } else {
+                Reason::Heuristic {
+                    class,
+                    strategy: cp.strategy.name(),
+                    retry: ep.failures,
+                }
+            };
+            Proposal {
+                delay,
+                tier: Tier::Heuristic,
+                reason,
+                stop: false,
+            }
+        };
+        let learning = policy.learning.enabled && cp.learn;
+        let (Some(models), Some(ep_class), true) = (ep.models.clone(), ep.class, learning) else {
+            return plain(ep);
+        };
+        let priors = self.inner.priors.load();
+        let prior = &priors[ep_class as usize];
+        let cost = policy.learning.failure_cost.as_secs_f64();
+        let horizon = policy
+            .deadline
+            .unwrap_or(policy.learning.horizon)
+            .as_secs_f64();
+        let mut m = models.primary.model.lock();
+        let episodes = m.episodes();
+        let needed = policy.learning.min_episodes;
+        if episodes < f64::from(needed) {
+            if mode == Mode::Live {
+                self.count(Counter::Fallbacks);
+            }
+            let p = plain(ep);
+            return Proposal {
+                reason: Reason::Learning {
+                    class,
+                    strategy: cp.strategy.name(),
+                    episodes,
+                    needed,
+                },
+                ..p
+            };
+        }
+        let t = elapsed.as_secs_f64();
+        let from = bucket_of(t);
+        let retries_left = cp.max_attempts.saturating_sub(ep.attempts).max(1) as usize;
+        let plan = m.plan(prior, cost, horizon);
+        let k = plan.next[from][retries_left.min(RETRY_LAYERS) - 1] as usize;
+        let learned_at = (k != STOP as usize).then(|| edge(k));
+        let prob = |plan: &crate::learn::planner::Plan, at: f64| plan.success_probability(t, at);
+        let arm = ep.arm.unwrap_or(Arm::Heuristic);
+        match arm.scale() {
+            None => {
+                let Some(at) = learned_at else {
+                    return Proposal {
+                        delay: Duration::ZERO,
+                        tier: Tier::Bayesian,
+                        reason: Reason::PlanStops { episodes },
+                        stop: true,
+                    };
+                };
+                let p = prob(plan, at);
+                for alt in [k.saturating_sub(2), (k + 2).min(BUCKETS)] {
+                    if alt > from && alt != k {
+                        rec.alternatives.push(Alternative {
+                            delay: Duration::from_secs_f64((edge(alt) - t).max(0.0)),
+                            success_probability: prob(plan, edge(alt)),
+                        });
+                    }
+                }
+                rec.success_probability = Some(p);
+                rec.confidence = Some(m.confidence(prior, from, k));
+                Proposal {
+                    delay: Duration::from_secs_f64((at - t).max(0.0)),
+                    tier: Tier::Bayesian,
+                    reason: Reason::Learned {
+                        probability: p,
+                        at: Duration::from_secs_f64(at),
+                        episodes,
+                    },
+                    stop: false,
+                }
+            }
+            Some(scale) => {
+                if let Some(at) = learned_at {
+                    rec.alternatives.push(Alternative {
+                        delay: Duration::from_secs_f64((at - t).max(0.0)),
+                        success_probability: prob(plan, at),
+                    });
+                }
+                drop(m);
+                let delay = heuristic(ep, scale);
+                let mean_cost = models
+                    .primary
+                    .model
+                    .lock()
+                    .portfolio()
+                    .mean(arm)
+                    .unwrap_or(f64::NAN);
+                let reason =
+                    if arm == Arm::Heuristic && !policy.learning.portfolio || mean_cost.is_nan() {
+                        plain(&mut ep.clone()).reason
+                    } else {
+                        Reason::Portfolio {
+                            class,
+                            arm: arm.name(),
+                            mean_cost,
+                        }
+                    };
+                Proposal {
+                    delay,
+                    tier: Tier::Heuristic,
+                    reason,
+                    stop: false,
+                }
+            }
+        }
+    }
+
+    /// Fill success probability and confidence from the model, when one exists.
+    fn estimate(
+        &self,
+        ep: &Episode,
+        policy: &Policy,
+        elapsed: Duration,
+        delay: Duration,
+        rec: &mut Recommendation,
+    ) {
+        let (Some(models), Some(class)) = (&ep.models, ep.class) else {
+            return;
+        };
+        if !policy.learning.enabled {
+            return;
+        }
+        let priors = self.inner.priors.load();
+        let prior = &priors[class as usize];
+        let horizon = policy
+            .deadline
+            .unwrap_or(policy.learning.horizon)
+            .as_secs_f64();
+        let mut m = models.primary.model.lock();
+        let (t, at) = (elapsed.as_secs_f64(), (elapsed + delay).as_secs_f64());
+        let plan = m.plan(prior, policy.learning.failure_cost.as_secs_f64(), horizon);
+        rec.success_probability = Some(plan.success_probability(t, at));
+        let from = bucket_of(t);
+        rec.confidence = Some(m.confidence(prior, from, bucket_of(at) + 1));
+    }
+
+    /// Spend one retry from the queue's and tenant's budgets. Returns which one refused (true =
+    /// tenant), or None if both allowed (or none is configured).
+    fn spend_budget(
+        &self,
+        ep: &mut Episode,
+        class: crate::ErrorClass,
+        now: Duration,
+        mode: Mode,
+    ) -> Option<bool> {
+        let mut refused = None;
+        let mut costs = (None, None);
+        self.with_budgets(ep, |b, tenant| {
+            if refused.is_some() {
+                return;
+            }
+            let ok = match mode {
+                Mode::Live => b
+                    .try_spend(class, now)
+                    .inspect(|c| {
+                        if tenant {
+                            costs.1 = Some(*c);
+                        } else {
+                            costs.0 = Some(*c);
+                        }
+                    })
+                    .is_some(),
+                Mode::Dry => b.would_allow(class),
+            };
+            if !ok {
+                refused = Some(tenant);
+            }
+        });
+        if mode == Mode::Live && refused.is_none() {
+            ep.retry_cost = costs;
+        }
+        refused
+    }
+
+    /// Count, notify, and end the episode unless retrying.
+    fn finish(
+        &self,
+        ep: &mut Episode,
+        mut rec: Recommendation,
+        action: Action,
+        mode: Mode,
+        guardrail_stop: bool,
+    ) -> Recommendation {
+        rec.action = action;
+        if action != Action::Retry {
+            rec.delay = Duration::ZERO;
+        }
+        if mode == Mode::Dry {
+            return rec;
+        }
+        self.count(match rec.tier {
+            Tier::Heuristic => Counter::Heuristic,
+            Tier::Bayesian => Counter::Bayesian,
+            Tier::Operator => Counter::Operator,
+            Tier::Guardrail => Counter::Guardrail,
+        });
+        self.count(match action {
+            Action::Retry => Counter::Retries,
+            Action::GiveUp => Counter::GiveUps,
+            Action::Escalate => Counter::Escalations,
+        });
+        if !rec.clamps.is_empty() {
+            self.count(Counter::Clamps);
+            for c in &rec.clamps {
+                self.emit(Event::Clamp {
+                    key: &ep.key,
+                    clamp: c,
+                });
+            }
+        }
+        self.emit(Event::Decision {
+            key: &ep.key,
+            tenant: ep.tenant.as_deref(),
+            recommendation: &rec,
+        });
+        if action != Action::Retry {
+            ep.finished = true;
+            if guardrail_stop {
+                self.score_give_up(ep);
+            }
+            self.emit(Event::Exhausted {
+                key: &ep.key,
+                tenant: ep.tenant.as_deref(),
+                recommendation: &rec,
+            });
+        }
+        rec
+    }
+}

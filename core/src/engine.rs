@@ -1,0 +1,458 @@
+//! The engine: one shareable object (`Clone` is cheap, `Send + Sync`) that classifies failures,
+//! records outcomes into its models and guardrails, and recommends what to do next.
+
+use crate::breaker::CircuitBreaker;
+use crate::budget::RetryBudget;
+use crate::class::ErrorClass;
+use crate::classify::{Classification, Classifier};
+use crate::clock::{SharedClock, SystemClock};
+use crate::episode::{Episode, EpisodeModels, ModelSlot};
+use crate::error::{Error, Result};
+use crate::failure::Failure;
+use crate::history::HistorySink;
+use crate::learn::{LearnedModel, Prior};
+use crate::observe::{Counter, Counters, Event, Observer, Stats};
+use crate::overrides::{Overrides, Scope};
+use crate::policy::{Policy, PolicyPatch};
+use crate::strategy::Strategy;
+use arc_swap::ArcSwap;
+use parking_lot::{Mutex, RwLock};
+use rand::SeedableRng;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Longest key or tenant name accepted (bytes).
+pub const MAX_NAME_LEN: usize = 512;
+/// Pseudo-episodes a new tenant model borrows from its queue's model.
+const TENANT_PRIOR_EPISODES: f64 = 20.0;
+
+pub(crate) struct BudgetSlot {
+    pub tenant: bool,
+    pub name: Arc<str>,
+    pub budget: Mutex<RetryBudget>,
+}
+
+pub(crate) struct BreakerSlot {
+    pub dependency: Arc<str>,
+    pub breaker: Mutex<CircuitBreaker>,
+}
+
+pub(crate) struct Inner {
+    pub clock: SharedClock,
+    pub policy: ArcSwap<Policy>,
+    pub classifier: ArcSwap<Classifier>,
+    /// Heuristic prior per error class (indexed by class code).
+    pub priors: ArcSwap<Vec<Prior>>,
+    pub overrides: ArcSwap<Overrides>,
+    pub models: crate::sharded::ShardedMap<ModelSlot>,
+    pub budgets: crate::sharded::ShardedMap<BudgetSlot>,
+    pub breakers: crate::sharded::ShardedMap<BreakerSlot>,
+    pub counters: Counters,
+    observers: RwLock<Vec<Arc<dyn Observer>>>,
+    has_observers: AtomicBool,
+    pub history: RwLock<Option<Arc<dyn HistorySink>>>,
+    pub has_history: AtomicBool,
+    seq: AtomicU64,
+}
+
+/// The retry engine. Cheap to clone; every clone shares the same models and guardrails.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("models", &self.inner.models.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The heuristic tier's expectation of recovery for a class, as a prior for the learned tier:
+/// median about twice the class's base delay.
+fn prior_for(strategy: &Strategy, strength: f64) -> Prior {
+    let base = match strategy {
+        Strategy::Immediate => 0.5,
+        Strategy::Constant { delay } => delay.as_secs_f64(),
+        Strategy::Linear { base, .. }
+        | Strategy::Exponential { base, .. }
+        | Strategy::FullJitter { base, .. }
+        | Strategy::EqualJitter { base, .. }
+        | Strategy::DecorrelatedJitter { base } => base.as_secs_f64(),
+        Strategy::Schedule { delays } => delays.first().map_or(1.0, Duration::as_secs_f64),
+    };
+    Prior::log_logistic((2.0 * base).max(0.1), strength)
+}
+
+fn priors_for(policy: &Policy) -> Vec<Prior> {
+    ErrorClass::ALL
+        .iter()
+        .map(|c| prior_for(&policy.class(*c).strategy, policy.learning.prior_strength))
+        .collect()
+}
+
+pub(crate) fn check_name(what: &str, s: &str) -> Result<()> {
+    if s.is_empty() {
+        return Err(Error::InvalidKey(format!("{what} must not be empty")));
+    }
+    if s.len() > MAX_NAME_LEN {
+        return Err(Error::InvalidKey(format!(
+            "{what} is {} bytes long; the limit is {MAX_NAME_LEN}",
+            s.len()
+        )));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(Error::InvalidKey(format!(
+            "{what} {s:?} contains control characters"
+        )));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// An engine on the system clock.
+    pub fn new(policy: Policy) -> Result<Engine> {
+        Engine::with_clock(policy, SystemClock::shared())
+    }
+
+    /// An engine on the given clock (a `ManualClock` for simulations and tests).
+    pub fn with_clock(policy: Policy, clock: SharedClock) -> Result<Engine> {
+        policy.validate()?;
+        let classifier = Classifier::new(policy.rules.clone())?;
+        let priors = priors_for(&policy);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                clock,
+                classifier: ArcSwap::from_pointee(classifier),
+                priors: ArcSwap::from_pointee(priors),
+                policy: ArcSwap::from_pointee(policy),
+                overrides: ArcSwap::from_pointee(Overrides::default()),
+                models: Default::default(),
+                budgets: Default::default(),
+                breakers: Default::default(),
+                counters: Counters::default(),
+                observers: RwLock::new(Vec::new()),
+                has_observers: AtomicBool::new(false),
+                history: RwLock::new(None),
+                has_history: AtomicBool::new(false),
+                seq: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// An engine from a JSON policy (partial; defaults fill the rest).
+    pub fn from_json(json: &str, clock: SharedClock) -> Result<Engine> {
+        Engine::with_clock(Policy::from_json(json)?, clock)
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    pub fn now(&self) -> Duration {
+        self.inner.clock.now()
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.inner.policy.load_full()
+    }
+
+    /// Replace the whole policy at run time (validated first; on error nothing changes).
+    pub fn set_policy(&self, policy: Policy) -> Result<()> {
+        policy.validate()?;
+        let classifier = Classifier::new(policy.rules.clone())?;
+        self.inner.priors.store(Arc::new(priors_for(&policy)));
+        self.inner.classifier.store(Arc::new(classifier));
+        self.inner.policy.store(Arc::new(policy));
+        Ok(())
+    }
+
+    /// Classify a failure with the engine's rules.
+    pub fn classify(&self, failure: &Failure) -> Classification {
+        self.inner.classifier.load().classify(failure)
+    }
+
+    /// Override (part of) the policy for a queue or tenant, for one class or all (None).
+    pub fn set_override(
+        &self,
+        scope: Scope,
+        class: Option<ErrorClass>,
+        patch: PolicyPatch,
+    ) -> Result<()> {
+        match &scope {
+            Scope::Queue(n) => check_name("queue", n)?,
+            Scope::Tenant(n) => check_name("tenant", n)?,
+        }
+        patch.validate()?;
+        self.inner
+            .overrides
+            .rcu(|o| Arc::new(o.with(scope.clone(), class, patch.clone())));
+        Ok(())
+    }
+
+    /// Remove an override (class None: all of the scope's).
+    pub fn clear_override(&self, scope: &Scope, class: Option<ErrorClass>) {
+        self.inner
+            .overrides
+            .rcu(|o| Arc::new(o.without(scope, class)));
+    }
+
+    /// Every override in force.
+    pub fn overrides(&self) -> Vec<(Scope, Option<ErrorClass>, PolicyPatch)> {
+        self.inner.overrides.load().list()
+    }
+
+    /// Add an observer of engine events.
+    pub fn add_observer(&self, observer: Arc<dyn Observer>) {
+        self.inner.observers.write().push(observer);
+        self.inner.has_observers.store(true, Ordering::Release);
+    }
+
+    pub fn clear_observers(&self) {
+        self.inner.observers.write().clear();
+        self.inner.has_observers.store(false, Ordering::Release);
+    }
+
+    #[inline]
+    pub(crate) fn emit(&self, event: Event<'_>) {
+        if self.inner.has_observers.load(Ordering::Acquire) {
+            for o in self.inner.observers.read().iter() {
+                o.on_event(&event);
+            }
+        }
+    }
+
+    /// Log every attempt to this sink (None: stop logging).
+    pub fn set_history(&self, sink: Option<Arc<dyn HistorySink>>) {
+        self.inner
+            .has_history
+            .store(sink.is_some(), Ordering::Release);
+        *self.inner.history.write() = sink;
+    }
+
+    /// Counters for dashboards.
+    pub fn stats(&self) -> Stats {
+        self.inner.counters.stats(self.inner.models.len())
+    }
+
+    pub fn reset_stats(&self) {
+        self.inner.counters.reset();
+    }
+
+    #[inline]
+    pub(crate) fn count(&self, c: Counter) {
+        self.inner.counters.add(c);
+    }
+
+    /// A fresh episode, without counting it as a request (previews use it directly).
+    pub(crate) fn new_episode(&self, key: &str, tenant: Option<&str>) -> Episode {
+        let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed);
+        let seed = self.inner.policy.load().seed ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Episode {
+            key: Arc::from(key),
+            tenant: tenant.map(Arc::from),
+            meta: Default::default(),
+            origin: None,
+            attempts: 0,
+            failures: 0,
+            class: None,
+            last_delay: Duration::ZERO,
+            passed: 0,
+            arm: None,
+            models: None,
+            retry_cost: (None, None),
+            rng: rand::rngs::SmallRng::seed_from_u64(seed),
+            finished: false,
+        }
+    }
+
+    /// Start a job's episode, at its first attempt. Validates the key and tenant.
+    pub fn begin(&self, key: &str, tenant: Option<&str>) -> Result<Episode> {
+        check_name("key", key)?;
+        if let Some(t) = tenant {
+            check_name("tenant", t)?;
+        }
+        let ep = self.new_episode(key, tenant);
+        let now = self.now();
+        self.with_budgets(&ep, |b, _| b.on_request(now));
+        Ok(ep)
+    }
+
+    /// Run `f` on the queue's and (if any) the tenant's budget, creating them on first use.
+    pub(crate) fn with_budgets(&self, ep: &Episode, mut f: impl FnMut(&mut RetryBudget, bool)) {
+        let policy = self.inner.policy.load();
+        let scopes = [
+            (false, Some(&ep.key), &policy.budget),
+            (true, ep.tenant.as_ref(), &policy.tenant_budget),
+        ];
+        for (tenant, name, config) in scopes {
+            let (Some(name), Some(config)) = (name, config) else {
+                continue;
+            };
+            let hash = self.inner.budgets.hash_of(&(tenant, &**name));
+            let (slot, _) = self.inner.budgets.get_or_insert_with(
+                hash,
+                |s| s.tenant == tenant && *s.name == **name,
+                || BudgetSlot {
+                    tenant,
+                    name: name.clone(),
+                    budget: Mutex::new(RetryBudget::new(config.clone(), self.now())),
+                },
+            );
+            f(&mut slot.budget.lock(), tenant);
+        }
+    }
+
+    /// Run `f` on a dependency's circuit breaker (if breakers are configured).
+    pub(crate) fn with_breaker<T>(
+        &self,
+        dependency: &str,
+        f: impl FnOnce(&mut CircuitBreaker) -> T,
+    ) -> Option<T> {
+        let policy = self.inner.policy.load();
+        let config = policy.breaker.as_ref()?;
+        let hash = self.inner.breakers.hash_of(dependency);
+        let (slot, _) = self.inner.breakers.get_or_insert_with(
+            hash,
+            |s| &*s.dependency == dependency,
+            || BreakerSlot {
+                dependency: Arc::from(dependency),
+                breaker: Mutex::new(CircuitBreaker::new(config.clone())),
+            },
+        );
+        let out = f(&mut slot.breaker.lock());
+        Some(out)
+    }
+
+    /// The model for (key, tenant, class), created (and the least recently used evicted, beyond
+    /// `max_models`) if absent.
+    pub(crate) fn model(
+        &self,
+        key: &Arc<str>,
+        tenant: Option<&Arc<str>>,
+        class: ErrorClass,
+        make: impl FnOnce() -> LearnedModel,
+    ) -> Arc<ModelSlot> {
+        let now = self.now().as_nanos() as u64;
+        let hash = self
+            .inner
+            .models
+            .hash_of(&(&**key, tenant.map(|t| &**t), class as u8));
+        let (slot, created) = self.inner.models.get_or_insert_with(
+            hash,
+            |s| *s.key == **key && s.tenant.as_deref() == tenant.map(|t| &**t) && s.class == class,
+            || ModelSlot {
+                key: key.clone(),
+                tenant: tenant.cloned(),
+                class,
+                model: Mutex::new(make()),
+                last_used: AtomicU64::new(now),
+            },
+        );
+        slot.last_used.store(now, Ordering::Relaxed);
+        if created {
+            let max = self.inner.policy.load().learning.max_models;
+            while self.inner.models.len() > max {
+                let evicted = self.inner.models.remove_min_by_key(hash, |s| {
+                    if std::ptr::eq(s, &*slot) {
+                        u64::MAX
+                    } else {
+                        s.last_used.load(Ordering::Relaxed)
+                    }
+                });
+                if evicted.is_none() {
+                    break;
+                }
+            }
+        }
+        slot
+    }
+
+    /// Look up the models an episode of `class` teaches, creating them on first use.
+    pub(crate) fn episode_models(&self, ep: &Episode, class: ErrorClass) -> EpisodeModels {
+        let policy = self.inner.policy.load();
+        let half_life = policy.learning.half_life_episodes;
+        let queue = self.model(&ep.key, None, class, || LearnedModel::new(half_life));
+        match (&ep.tenant, policy.learning.per_tenant) {
+            (Some(tenant), true) => {
+                let primary = self.model(&ep.key, Some(tenant), class, || {
+                    LearnedModel::seeded_from(&queue.model.lock(), half_life, TENANT_PRIOR_EPISODES)
+                });
+                EpisodeModels {
+                    primary,
+                    queue: Some(queue),
+                }
+            }
+            _ => EpisodeModels {
+                primary: queue,
+                queue: None,
+            },
+        }
+    }
+
+    fn find_model(
+        &self,
+        key: &str,
+        tenant: Option<&str>,
+        class: ErrorClass,
+    ) -> Option<Arc<ModelSlot>> {
+        let hash = self.inner.models.hash_of(&(key, tenant, class as u8));
+        self.inner.models.get(hash, |s| {
+            &*s.key == key && s.tenant.as_deref() == tenant && s.class == class
+        })
+    }
+
+    /// The models an episode would teach, only if they already exist (previews create nothing).
+    pub(crate) fn existing_models(&self, ep: &Episode, class: ErrorClass) -> Option<EpisodeModels> {
+        let per_tenant = self.inner.policy.load().learning.per_tenant;
+        let queue = self.find_model(&ep.key, None, class)?;
+        match (&ep.tenant, per_tenant) {
+            (Some(t), true) => match self.find_model(&ep.key, Some(t), class) {
+                Some(primary) => Some(EpisodeModels {
+                    primary,
+                    queue: Some(queue),
+                }),
+                None => Some(EpisodeModels {
+                    primary: queue,
+                    queue: None,
+                }),
+            },
+            _ => Some(EpisodeModels {
+                primary: queue,
+                queue: None,
+            }),
+        }
+    }
+
+    /// The learned P(recovered by t) at grid points up to the horizon, for (key, tenant, class),
+    /// or None if no such model exists.
+    pub fn recovery_curve(
+        &self,
+        key: &str,
+        tenant: Option<&str>,
+        class: ErrorClass,
+    ) -> Option<Vec<(Duration, f64)>> {
+        let slot = self.find_model(key, tenant, class)?;
+        let policy = self.inner.policy.load();
+        let priors = self.inner.priors.load();
+        let horizon = policy
+            .deadline
+            .unwrap_or(policy.learning.horizon)
+            .as_secs_f64();
+        let mut m = slot.model.lock();
+        let plan = m.plan(
+            &priors[class as usize],
+            policy.learning.failure_cost.as_secs_f64(),
+            horizon,
+        );
+        Some(
+            plan.recovery_curve(horizon)
+                .into_iter()
+                .map(|(t, p)| (Duration::from_secs_f64(t), p))
+                .collect(),
+        )
+    }
+}

@@ -1,0 +1,109 @@
+//! One job's retry episode: the state the engine needs between attempts (attempt count, when the
+//! failures began, what the survival model has already been told, which schedule the portfolio
+//! chose). The caller owns it; the engine keeps no per-job state, so it cannot leak.
+
+use crate::class::ErrorClass;
+use crate::learn::model::{ArmChoice, LearnedModel};
+use parking_lot::Mutex;
+use rand::rngs::SmallRng;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A learned model in the store, with its identity and last use (for eviction).
+#[derive(Debug)]
+pub struct ModelSlot {
+    pub key: Arc<str>,
+    pub tenant: Option<Arc<str>>,
+    pub class: ErrorClass,
+    pub model: Mutex<LearnedModel>,
+    pub last_used: AtomicU64,
+}
+
+/// The models an episode teaches: its own (the tenant's, when per-tenant learning is on) and,
+/// for a tenant episode, the queue's.
+#[derive(Debug, Clone)]
+pub(crate) struct EpisodeModels {
+    pub primary: Arc<ModelSlot>,
+    pub queue: Option<Arc<ModelSlot>>,
+}
+
+impl EpisodeModels {
+    pub fn each(&self) -> impl Iterator<Item = &Arc<ModelSlot>> {
+        std::iter::once(&self.primary).chain(self.queue.iter())
+    }
+}
+
+/// Optional facts about the job, written to the attempt history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpisodeMeta {
+    pub job_type: Option<String>,
+    pub payload_size: Option<u64>,
+    pub worker_version: Option<String>,
+}
+
+/// A job's attempts, from its first attempt to success or give-up. Create it with
+/// `Engine::begin`, pass it to `on_failure` / `on_success`.
+#[derive(Debug, Clone)]
+pub struct Episode {
+    pub(crate) key: Arc<str>,
+    pub(crate) tenant: Option<Arc<str>>,
+    pub(crate) meta: EpisodeMeta,
+    pub(crate) origin: Option<Duration>,
+    pub(crate) attempts: u32,
+    pub(crate) failures: u32,
+    pub(crate) class: Option<ErrorClass>,
+    pub(crate) last_delay: Duration,
+    /// Buckets already reported to the models as survived.
+    pub(crate) passed: usize,
+    pub(crate) arm: Option<ArmChoice>,
+    pub(crate) models: Option<EpisodeModels>,
+    /// What the last granted retry cost the queue and tenant budgets (refunded on success).
+    pub(crate) retry_cost: (Option<f64>, Option<f64>),
+    pub(crate) rng: SmallRng,
+    pub(crate) finished: bool,
+}
+
+impl Episode {
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    pub fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
+    }
+
+    /// Attempts made so far (failed ones, plus the successful one once recorded).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// The class of the episode's first failure (what its learning is keyed by).
+    pub fn class(&self) -> Option<ErrorClass> {
+        self.class
+    }
+
+    /// Time of the first failure (engine clock), if any attempt has failed.
+    pub fn first_failure_at(&self) -> Option<Duration> {
+        self.origin
+    }
+
+    /// Whether the episode ended (success, give-up, escalation or abandon).
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Attach facts about the job for the attempt history.
+    pub fn with_meta(mut self, meta: EpisodeMeta) -> Episode {
+        self.meta = meta;
+        self
+    }
+
+    pub fn meta(&self) -> &EpisodeMeta {
+        &self.meta
+    }
+}

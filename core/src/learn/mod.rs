@@ -1,0 +1,14 @@
+//! The learned tiers: a discrete-time survival model of "how long until this dependency
+//! recovers" per (queue, error class[, tenant]) fitted from censored outcomes, a planner that picks
+//! the next attempt time minimising expected time plus the cost of failed attempts, and a
+//! portfolio that keeps whole schedules as candidates so no workload does worse than the best one.
+
+pub mod grid;
+pub mod hazard;
+pub mod model;
+pub mod planner;
+pub mod portfolio;
+pub mod prior;
+
+pub use model::{ArmChoice, LearnedModel, ModelSnapshot};
+pub use prior::Prior;

@@ -1,0 +1,189 @@
+//! The planner: a small dynamic programme over the bucket grid that picks the next attempt time
+//! minimising expected time-to-success plus `failure_cost` per failed attempt, knowing how many
+//! retries remain. Its table is cached per model and rebuilt as evidence arrives.
+//!
+//! From "failed at the start of bucket i with r retries left":
+//!   V[i][r] = min( H - t_i,                                   (stop: wait out the deadline)
+//!                  min_k  (t_k - t_i) + S(t_k)/S(t_i) * (c + V[k][r-1]) )
+//! where S is the survival curve (probability the dependency is still down).
+
+use super::grid::{edge, BUCKETS};
+use super::hazard::Hazard;
+use super::prior::Prior;
+
+/// Retries the plan distinguishes; more than this are planned as if this many remained.
+pub const RETRY_LAYERS: usize = 8;
+/// `next` value meaning "stop".
+pub const STOP: u8 = 0;
+
+/// A cached plan for one model.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `next[i][r-1]`: the bucket edge index of the next attempt from bucket `i` with `r` retries
+    /// left, or `STOP`.
+    pub next: [[u8; RETRY_LAYERS]; BUCKETS],
+    /// Survival at each edge (posterior mean).
+    pub survival: [f32; BUCKETS + 1],
+    /// Confidence (0..=254, 255 = not computed yet) of the plan's step from each bucket.
+    pub confidence: [u8; BUCKETS],
+}
+
+impl Plan {
+    /// P(recovered by `to` | still down at `from`), seconds since the episode began.
+    pub fn success_probability(&self, from: f64, to: f64) -> f64 {
+        let s_from = self.survival_at(from);
+        if s_from <= 0.0 {
+            return 1.0;
+        }
+        (1.0 - self.survival_at(to) / s_from).clamp(0.0, 1.0)
+    }
+
+    /// Survival at `t` seconds, log-linear between edges.
+    pub fn survival_at(&self, t: f64) -> f64 {
+        let b = super::grid::bucket_of(t);
+        let (t0, t1) = (edge(b), edge(b + 1));
+        let (s0, s1) = (f64::from(self.survival[b]), f64::from(self.survival[b + 1]));
+        if t >= t1 {
+            return s1;
+        }
+        let f = if t1 > t0 {
+            ((t - t0) / (t1 - t0)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        if s0 > 0.0 && s1 > 0.0 {
+            s0 * (s1 / s0).powf(f)
+        } else {
+            s0 + (s1 - s0) * f
+        }
+    }
+
+    /// P(recovered by `t`) at each grid edge up to `horizon`: the learned recovery curve.
+    pub fn recovery_curve(&self, horizon: f64) -> Vec<(f64, f64)> {
+        (1..=BUCKETS)
+            .take_while(|&i| edge(i) <= horizon * 1.0001)
+            .map(|i| (edge(i), 1.0 - f64::from(self.survival[i])))
+            .collect()
+    }
+}
+
+/// Build the plan from the current counts. `cost` is the price of one failed attempt and
+/// `horizon` the deadline, both in seconds.
+pub fn build(hazard: &Hazard, prior: &Prior, cost: f64, horizon: f64) -> Plan {
+    let mut s = [0f64; BUCKETS + 1];
+    s[0] = 1.0;
+    for b in 0..BUCKETS {
+        s[b + 1] = s[b] * (1.0 - hazard.hazard(b, prior));
+    }
+    // Last edge index inside the horizon.
+    let k_max = (1..=BUCKETS)
+        .take_while(|&k| edge(k) <= horizon * 1.0001)
+        .last()
+        .unwrap_or(1);
+    let h = horizon.max(edge(k_max));
+    let mut v = vec![[0f64; RETRY_LAYERS + 1]; BUCKETS + 1];
+    let mut next = [[STOP; RETRY_LAYERS]; BUCKETS];
+    for i in (0..=k_max).rev() {
+        v[i][0] = h - edge(i);
+        for r in 1..=RETRY_LAYERS {
+            let mut best = h - edge(i);
+            let mut best_k = STOP;
+            let si = s[i].max(1e-300);
+            for k in (i + 1)..=k_max {
+                let c = (edge(k) - edge(i)) + (s[k] / si) * (cost + v[k][r - 1]);
+                if c < best {
+                    best = c;
+                    best_k = k as u8;
+                }
+            }
+            v[i][r] = best;
+            if i < BUCKETS {
+                next[i][r - 1] = best_k;
+            }
+        }
+    }
+    let mut survival = [0f32; BUCKETS + 1];
+    for (dst, src) in survival.iter_mut().zip(s.iter()) {
+        *dst = *src as f32;
+    }
+    Plan {
+        next,
+        survival,
+        confidence: [255; BUCKETS],
+    }
+}
+
+/// Confidence in the estimate "recovered between the start of bucket `from` and edge `to`": one
+/// minus the width of the 90% credible interval of a Beta posterior over the pooled counts.
+pub fn confidence(hazard: &Hazard, prior: &Prior, from: usize, to: usize) -> f64 {
+    use statrs::distribution::{Beta, ContinuousCDF};
+    let from = from.min(BUCKETS - 1);
+    let (at_risk, _) = hazard.bucket_counts(from, prior);
+    let events: f64 = (from..to.clamp(from + 1, BUCKETS))
+        .map(|b| hazard.bucket_counts(b, prior).1)
+        .sum::<f64>()
+        .min(at_risk);
+    let a = events + 0.5;
+    let b = (at_risk - events).max(0.0) + 0.5;
+    match Beta::new(a, b) {
+        Ok(beta) => (1.0 - (beta.inverse_cdf(0.95) - beta.inverse_cdf(0.05))).clamp(0.0, 1.0),
+        Err(_) => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learn::grid::{buckets_passed, last_possible_bucket};
+
+    /// Feed `n` all-or-nothing episodes with recovery time `t_rec` observed by probing every edge.
+    fn fit(recovery: impl Fn(usize) -> f64, n: usize) -> (Hazard, Prior) {
+        let prior = Prior::log_logistic(5.0, 1.0);
+        let mut h = Hazard::new(1e9);
+        for j in 0..n {
+            let t = recovery(j);
+            h.begin_episode();
+            let passed = buckets_passed(t);
+            h.survived(0, passed);
+            h.recovered(passed, last_possible_bucket(t), &prior);
+        }
+        (h, prior)
+    }
+
+    #[test]
+    fn known_recovery_plans_one_attempt_just_after_it() {
+        // Every outage lasts between 8 and 10 s: the best plan retries once, at about 10 s.
+        let (h, prior) = fit(|j| 8.0 + 2.0 * (j % 100) as f64 / 100.0, 2000);
+        let plan = build(&h, &prior, 2.0, 3600.0);
+        let k = plan.next[0][RETRY_LAYERS - 1] as usize;
+        assert!(k != 0);
+        let t = edge(k);
+        assert!((9.9..=12.0).contains(&t), "next attempt at {t}");
+        assert!(plan.success_probability(0.0, t) > 0.95);
+        let c = confidence(&h, &prior, 0, k);
+        assert!(c > 0.9, "confidence {c}");
+    }
+
+    #[test]
+    fn costly_failures_push_the_attempt_later() {
+        // Recovery uniform in 0..20 s: a cheap failure retries early, an expensive one waits.
+        let (h, prior) = fit(|j| 20.0 * ((j % 200) as f64 + 0.5) / 200.0, 4000);
+        let cheap = edge(build(&h, &prior, 0.1, 3600.0).next[0][RETRY_LAYERS - 1] as usize);
+        let dear = edge(build(&h, &prior, 60.0, 3600.0).next[0][RETRY_LAYERS - 1] as usize);
+        assert!(cheap < dear, "cheap {cheap} dear {dear}");
+        assert!(dear >= 15.0);
+    }
+
+    #[test]
+    fn one_retry_left_waits_for_certainty() {
+        let (h, prior) = fit(|j| 20.0 * ((j % 200) as f64 + 0.5) / 200.0, 4000);
+        let plan = build(&h, &prior, 1.0, 3600.0);
+        let last = edge(plan.next[0][0] as usize);
+        let many = edge(plan.next[0][RETRY_LAYERS - 1] as usize);
+        assert!(
+            last >= many,
+            "with one retry left, wait at least as long: {last} vs {many}"
+        );
+        assert!(last >= 19.0);
+    }
+}

@@ -1,0 +1,163 @@
+//! The portfolio: whole schedules kept as candidates (the heuristic strategy at three scales and
+//! the learned plan), one chosen per episode by Thompson sampling on the realised cost of past
+//! episodes. Safe by construction: at steady state it does about as well as the best of them,
+//! including where the survival model is wrong (brown-outs, partial incidents).
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// The candidates. Index 0 is the plain heuristic, used until the model has enough evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arm {
+    Heuristic,
+    HeuristicQuarter,
+    HeuristicTimesFour,
+    Learned,
+}
+
+pub const ARMS: [Arm; 4] = [
+    Arm::Heuristic,
+    Arm::HeuristicQuarter,
+    Arm::HeuristicTimesFour,
+    Arm::Learned,
+];
+
+impl Arm {
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Multiplier applied to the heuristic strategy (None for the learned plan).
+    pub fn scale(self) -> Option<f64> {
+        match self {
+            Arm::Heuristic => Some(1.0),
+            Arm::HeuristicQuarter => Some(0.25),
+            Arm::HeuristicTimesFour => Some(4.0),
+            Arm::Learned => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Arm::Heuristic => "heuristic schedule",
+            Arm::HeuristicQuarter => "heuristic schedule x0.25",
+            Arm::HeuristicTimesFour => "heuristic schedule x4",
+            Arm::Learned => "learned plan",
+        }
+    }
+}
+
+/// Decayed cost statistics per arm.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Portfolio {
+    /// Decayed episode counts, cost sums and squared-cost sums, per arm.
+    pub n: [f64; 4],
+    pub sum: [f64; 4],
+    pub sum_sq: [f64; 4],
+}
+
+/// Episodes each arm is tried before Thompson sampling takes over.
+const MIN_TRIALS: f64 = 2.0;
+
+impl Portfolio {
+    /// Mean realised cost of an arm, if it has been tried.
+    pub fn mean(&self, arm: Arm) -> Option<f64> {
+        let i = arm.index();
+        (self.n[i] > 0.0).then(|| self.sum[i] / self.n[i])
+    }
+
+    /// Record an episode's cost (seconds) for the arm that ran it; `decay` < 1 ages the others.
+    pub fn record(&mut self, arm: Arm, cost: f64, decay: f64) {
+        if !cost.is_finite() {
+            return;
+        }
+        for i in 0..4 {
+            self.n[i] *= decay;
+            self.sum[i] *= decay;
+            self.sum_sq[i] *= decay;
+        }
+        let i = arm.index();
+        self.n[i] += 1.0;
+        self.sum[i] += cost;
+        self.sum_sq[i] += cost * cost;
+    }
+
+    /// Pick the arm for a new episode: any arm tried fewer than twice first, then the lowest cost
+    /// drawn from each arm's posterior of its mean cost.
+    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> Arm {
+        if let Some(arm) = ARMS.into_iter().find(|a| self.n[a.index()] < MIN_TRIALS) {
+            return arm;
+        }
+        let mut best = (f64::INFINITY, Arm::Heuristic);
+        for arm in ARMS {
+            let i = arm.index();
+            let n = self.n[i];
+            let mean = self.sum[i] / n;
+            let var = (self.sum_sq[i] / n - mean * mean)
+                .max((0.05 * mean).powi(2))
+                .max(1e-6);
+            let draw = mean + (var / n).sqrt() * standard_normal(rng);
+            if draw < best.0 {
+                best = (draw, arm);
+            }
+        }
+        best.1
+    }
+
+    /// The arm with the lowest mean cost (what a preview shows, without sampling).
+    pub fn best(&self) -> Arm {
+        ARMS.into_iter()
+            .filter(|a| self.n[a.index()] >= MIN_TRIALS)
+            .min_by(|a, b| {
+                let ma = self.sum[a.index()] / self.n[a.index()];
+                let mb = self.sum[b.index()] / self.n[b.index()];
+                ma.total_cmp(&mb)
+            })
+            .unwrap_or(Arm::Heuristic)
+    }
+
+    /// Pool another portfolio's statistics.
+    pub fn merge(&mut self, other: &Portfolio) {
+        for i in 0..4 {
+            self.n[i] += other.n[i].max(0.0);
+            self.sum[i] += other.sum[i].max(0.0);
+            self.sum_sq[i] += other.sum_sq[i].max(0.0);
+        }
+    }
+}
+
+/// Box-Muller: one standard normal draw.
+fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    let u1: f64 = rng.random::<f64>().max(1e-300);
+    let u2: f64 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::SmallRng;
+    use rand::SeedableRng;
+
+    #[test]
+    fn explores_then_exploits_the_cheapest() {
+        let mut p = Portfolio::default();
+        let mut rng = SmallRng::seed_from_u64(3);
+        let cost = |a: Arm| match a {
+            Arm::Learned => 5.0,
+            Arm::Heuristic => 20.0,
+            Arm::HeuristicQuarter => 30.0,
+            Arm::HeuristicTimesFour => 60.0,
+        };
+        let mut picks = [0usize; 4];
+        for _ in 0..400 {
+            let arm = p.choose(&mut rng);
+            picks[arm.index()] += 1;
+            p.record(arm, cost(arm) * (0.8 + 0.4 * rng.random::<f64>()), 0.999);
+        }
+        assert!(picks[Arm::Learned.index()] > 360, "{picks:?}");
+        assert_eq!(p.best(), Arm::Learned);
+        assert!(p.mean(Arm::Learned).unwrap() < 6.0);
+    }
+}

@@ -1,0 +1,186 @@
+//! Observability: an observer hook for attempt / decision / success / exhausted / breaker /
+//! clamp events, and counters kept per thread so that counting never serialises two cores.
+
+use crate::breaker::BreakerState;
+use crate::class::ErrorClass;
+use crate::recommendation::{Clamp, Recommendation};
+use serde::Serialize;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Something that happened in the engine.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// An attempt failed and was recorded.
+    Attempt {
+        key: &'a str,
+        tenant: Option<&'a str>,
+        class: ErrorClass,
+        attempt: u32,
+        elapsed: Duration,
+    },
+    /// A retry (or stop) was decided.
+    Decision {
+        key: &'a str,
+        tenant: Option<&'a str>,
+        recommendation: &'a Recommendation,
+    },
+    /// An attempt succeeded.
+    Success {
+        key: &'a str,
+        tenant: Option<&'a str>,
+        attempts: u32,
+        elapsed: Duration,
+    },
+    /// The episode ended without success (give up or escalate).
+    Exhausted {
+        key: &'a str,
+        tenant: Option<&'a str>,
+        recommendation: &'a Recommendation,
+    },
+    /// A dependency's circuit breaker changed state.
+    Breaker {
+        dependency: &'a str,
+        from: BreakerState,
+        to: BreakerState,
+    },
+    /// A guardrail changed a decision.
+    Clamp { key: &'a str, clamp: &'a Clamp },
+}
+
+/// Receives engine events. Called synchronously on the deciding thread: keep it quick.
+pub trait Observer: Send + Sync {
+    fn on_event(&self, event: &Event<'_>);
+}
+
+impl<F: Fn(&Event<'_>) + Send + Sync> Observer for F {
+    fn on_event(&self, event: &Event<'_>) {
+        self(event)
+    }
+}
+
+/// Counter names, in `Stats` order.
+#[derive(Debug, Clone, Copy)]
+#[repr(usize)]
+pub(crate) enum Counter {
+    Episodes,
+    Failures,
+    Successes,
+    SuccessesAfterRetry,
+    FirstRetrySuccesses,
+    Retries,
+    GiveUps,
+    Escalations,
+    Clamps,
+    BudgetDenials,
+    BreakerDelays,
+    Heuristic,
+    Bayesian,
+    Operator,
+    Guardrail,
+    Fallbacks,
+}
+
+const COUNTERS: usize = 16;
+const STRIPES: usize = 16;
+
+#[repr(align(128))]
+#[derive(Default)]
+struct Stripe([AtomicU64; COUNTERS]);
+
+/// Counters striped per thread: each thread adds to its own cache line.
+#[derive(Default)]
+pub(crate) struct Counters {
+    stripes: Box<[Stripe; STRIPES]>,
+}
+
+fn stripe_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local!(static INDEX: Cell<usize> = const { Cell::new(usize::MAX) });
+    INDEX.with(|i| {
+        if i.get() == usize::MAX {
+            i.set(NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES);
+        }
+        i.get()
+    })
+}
+
+impl Counters {
+    #[inline]
+    pub(crate) fn add(&self, c: Counter) {
+        self.stripes[stripe_index()].0[c as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn sum(&self, c: Counter) -> u64 {
+        self.stripes
+            .iter()
+            .map(|s| s.0[c as usize].load(Ordering::Relaxed))
+            .sum()
+    }
+
+    pub(crate) fn reset(&self) {
+        for s in self.stripes.iter() {
+            for c in &s.0 {
+                c.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn stats(&self, models: usize) -> Stats {
+        use Counter::*;
+        let successes = self.sum(Successes);
+        let episodes = self.sum(Episodes);
+        Stats {
+            episodes,
+            failures: self.sum(Failures),
+            successes,
+            successes_after_retry: self.sum(SuccessesAfterRetry),
+            first_retry_successes: self.sum(FirstRetrySuccesses),
+            retries: self.sum(Retries),
+            give_ups: self.sum(GiveUps),
+            escalations: self.sum(Escalations),
+            guardrail_clamps: self.sum(Clamps),
+            budget_denials: self.sum(BudgetDenials),
+            breaker_delays: self.sum(BreakerDelays),
+            decisions_heuristic: self.sum(Heuristic),
+            decisions_bayesian: self.sum(Bayesian),
+            decisions_operator: self.sum(Operator),
+            decisions_guardrail: self.sum(Guardrail),
+            fallbacks: self.sum(Fallbacks),
+            models,
+        }
+    }
+}
+
+/// Engine-wide counters, for dashboards.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Failure episodes begun (first failures).
+    pub episodes: u64,
+    /// Failed attempts recorded.
+    pub failures: u64,
+    /// Successful attempts recorded.
+    pub successes: u64,
+    /// Successes that came after at least one retry.
+    pub successes_after_retry: u64,
+    /// Successes on the first retry of an episode.
+    pub first_retry_successes: u64,
+    /// Retries recommended.
+    pub retries: u64,
+    pub give_ups: u64,
+    pub escalations: u64,
+    /// Decisions a guardrail changed.
+    pub guardrail_clamps: u64,
+    pub budget_denials: u64,
+    /// Retries pushed later by an open circuit breaker.
+    pub breaker_delays: u64,
+    pub decisions_heuristic: u64,
+    pub decisions_bayesian: u64,
+    pub decisions_operator: u64,
+    pub decisions_guardrail: u64,
+    /// Decisions that fell back to the heuristic while a model was still learning.
+    pub fallbacks: u64,
+    /// Learned models held.
+    pub models: usize,
+}

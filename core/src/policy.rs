@@ -1,0 +1,408 @@
+//! Policy: per-class defaults from the product brief, the learning settings, and the guardrail
+//! configuration. Policy files are JSON in which every class entry is a partial patch over the
+//! built-in defaults, so `{"classes":{"unavailable":{"max_attempts":6}}}` is a whole policy.
+
+use crate::breaker::BreakerConfig;
+use crate::budget::BudgetConfig;
+use crate::class::{Disposition, ErrorClass};
+use crate::classify::{Classifier, Rule};
+use crate::error::{Error, Result};
+use crate::strategy::Strategy;
+use crate::time::{serde_opt_secs, serde_secs};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How one error class is retried when nothing has been learned (the heuristic tier), and the
+/// hard bounds every tier must respect for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassPolicy {
+    pub disposition: Disposition,
+    /// Total attempts including the first one (1 = never retry).
+    pub max_attempts: u32,
+    pub strategy: Strategy,
+    /// Retry once at once before backing off (the brief's rule for timeouts).
+    pub first_retry_immediate: bool,
+    #[serde(with = "serde_secs")]
+    pub min_delay: Duration,
+    #[serde(with = "serde_secs")]
+    pub max_delay: Duration,
+    /// Treat a server's Retry-After as a floor (and as the best estimate of when to retry).
+    pub honor_retry_after: bool,
+    /// Let the learned tiers decide for this class (the heuristic tier always remains the fallback).
+    pub learn: bool,
+}
+
+impl ClassPolicy {
+    /// The brief's per-class defaults.
+    pub fn default_for(class: ErrorClass) -> ClassPolicy {
+        let s = Duration::from_secs_f64;
+        let (max_attempts, strategy, first_immediate, max_delay) = match class {
+            ErrorClass::Timeout => (
+                3,
+                Strategy::FullJitter {
+                    base: s(2.0),
+                    factor: 3.0,
+                },
+                true,
+                s(120.0),
+            ),
+            ErrorClass::Connection => (3, Strategy::full_jitter(s(1.0)), false, s(60.0)),
+            ErrorClass::RateLimited => (5, Strategy::full_jitter(s(30.0)), false, s(900.0)),
+            ErrorClass::Unavailable => (4, Strategy::full_jitter(s(5.0)), false, s(300.0)),
+            ErrorClass::ServerError => (3, Strategy::full_jitter(s(2.0)), false, s(120.0)),
+            ErrorClass::Conflict => (3, Strategy::full_jitter(s(0.1)), false, s(10.0)),
+            ErrorClass::Unknown => (3, Strategy::full_jitter(s(1.0)), false, s(60.0)),
+            _ => (1, Strategy::Immediate, false, s(0.0)),
+        };
+        ClassPolicy {
+            disposition: class.default_disposition(),
+            max_attempts,
+            strategy,
+            first_retry_immediate: first_immediate,
+            min_delay: Duration::ZERO,
+            max_delay,
+            honor_retry_after: true,
+            learn: class.is_retryable(),
+        }
+    }
+
+    pub fn validate(&self, class: ErrorClass) -> Result<()> {
+        self.strategy.validate()?;
+        if self.max_attempts == 0 {
+            return Err(Error::InvalidConfig(format!(
+                "{class}: max_attempts must be at least 1 (1 = no retries)"
+            )));
+        }
+        if self.min_delay > self.max_delay {
+            return Err(Error::InvalidConfig(format!(
+                "{class}: min_delay {:?} exceeds max_delay {:?}",
+                self.min_delay, self.max_delay
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A partial class policy: a policy file's class entry, or a run-time override for a queue or a
+/// tenant. Unset fields inherit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyPatch {
+    pub disposition: Option<Disposition>,
+    pub max_attempts: Option<u32>,
+    pub strategy: Option<Strategy>,
+    pub first_retry_immediate: Option<bool>,
+    #[serde(with = "serde_opt_secs")]
+    pub min_delay: Option<Duration>,
+    #[serde(with = "serde_opt_secs")]
+    pub max_delay: Option<Duration>,
+    pub honor_retry_after: Option<bool>,
+    pub learn: Option<bool>,
+    /// Operator override: use exactly this delay (still clamped by min/max delay).
+    #[serde(with = "serde_opt_secs")]
+    pub fixed_delay: Option<Duration>,
+}
+
+impl PolicyPatch {
+    /// Apply the set fields onto `base`. Returns the operator's fixed delay, if any.
+    pub fn apply(&self, base: &mut ClassPolicy) -> Option<Duration> {
+        if let Some(v) = self.disposition {
+            base.disposition = v;
+        }
+        if let Some(v) = self.max_attempts {
+            base.max_attempts = v;
+        }
+        if let Some(v) = &self.strategy {
+            base.strategy = v.clone();
+        }
+        if let Some(v) = self.first_retry_immediate {
+            base.first_retry_immediate = v;
+        }
+        if let Some(v) = self.min_delay {
+            base.min_delay = v;
+        }
+        if let Some(v) = self.max_delay {
+            base.max_delay = v;
+        }
+        if let Some(v) = self.honor_retry_after {
+            base.honor_retry_after = v;
+        }
+        if let Some(v) = self.learn {
+            base.learn = v;
+        }
+        self.fixed_delay
+    }
+
+    /// Reject patches that could never be valid, whatever they are applied to.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(s) = &self.strategy {
+            s.validate()?;
+        }
+        if self.max_attempts == Some(0) {
+            return Err(Error::InvalidConfig(
+                "max_attempts must be at least 1".into(),
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (self.min_delay, self.max_delay) {
+            if lo > hi {
+                return Err(Error::InvalidConfig(format!(
+                    "min_delay {lo:?} exceeds max_delay {hi:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Settings of the learned (Bayesian + portfolio) tier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LearningConfig {
+    pub enabled: bool,
+    /// The price of one failed attempt, in seconds of waiting: the engine minimises expected
+    /// time-to-success + failure_cost x failed attempts.
+    #[serde(with = "serde_secs")]
+    pub failure_cost: Duration,
+    /// Observations lose half their weight after this many newer episodes (follows drift).
+    pub half_life_episodes: f64,
+    /// Episodes a model must have seen before anything but the heuristic tier decides.
+    pub min_episodes: u32,
+    /// Weight of the heuristic prior, in pseudo-episodes.
+    pub prior_strength: f64,
+    /// Choose per episode among whole schedules (static ones at several scales and the learned
+    /// one) by Thompson sampling on realised cost, so no workload does worse than the best of them.
+    pub portfolio: bool,
+    /// Keep a model per tenant (prior: the queue's model), so one tenant cannot poison another's.
+    pub per_tenant: bool,
+    /// Most models kept; the least recently used is evicted beyond it.
+    pub max_models: usize,
+    /// How far ahead the planner looks when no deadline is set.
+    #[serde(with = "serde_secs")]
+    pub horizon: Duration,
+}
+
+impl Default for LearningConfig {
+    fn default() -> Self {
+        LearningConfig {
+            enabled: true,
+            failure_cost: Duration::from_secs(2),
+            half_life_episodes: 400.0,
+            min_episodes: 20,
+            prior_strength: 2.0,
+            portfolio: true,
+            per_tenant: true,
+            max_models: 100_000,
+            horizon: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl LearningConfig {
+    pub fn validate(&self) -> Result<()> {
+        let ok = |c: bool, msg: &str| {
+            if c {
+                Ok(())
+            } else {
+                Err(Error::InvalidConfig(msg.into()))
+            }
+        };
+        ok(
+            self.half_life_episodes.is_finite() && self.half_life_episodes >= 1.0,
+            "learning.half_life_episodes must be a finite number >= 1",
+        )?;
+        ok(
+            self.prior_strength.is_finite()
+                && self.prior_strength > 0.0
+                && self.prior_strength <= 1e6,
+            "learning.prior_strength must be in (0, 1e6]",
+        )?;
+        ok(
+            self.max_models >= 1,
+            "learning.max_models must be at least 1",
+        )?;
+        ok(!self.horizon.is_zero(), "learning.horizon must be positive")
+    }
+}
+
+/// The whole policy of an engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PolicySpec")]
+pub struct Policy {
+    pub classes: BTreeMap<ErrorClass, ClassPolicy>,
+    /// Total time an episode may take from its first failure; no retry is scheduled past it.
+    #[serde(with = "serde_opt_secs")]
+    pub deadline: Option<Duration>,
+    /// Classification rules, in order.
+    pub rules: Vec<Rule>,
+    pub learning: LearningConfig,
+    /// Retry budget per queue key.
+    pub budget: Option<BudgetConfig>,
+    /// Retry budget per tenant (on top of the queue's).
+    pub tenant_budget: Option<BudgetConfig>,
+    /// Circuit breaker per dependency.
+    pub breaker: Option<BreakerConfig>,
+    /// Seed for jitter and exploration: the same seed gives the same decisions.
+    pub seed: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            classes: ErrorClass::ALL
+                .into_iter()
+                .map(|c| (c, ClassPolicy::default_for(c)))
+                .collect(),
+            deadline: None,
+            rules: Classifier::default_rules(),
+            learning: LearningConfig::default(),
+            budget: None,
+            tenant_budget: None,
+            breaker: None,
+            seed: 0x5EED,
+        }
+    }
+}
+
+impl Policy {
+    /// Parse a JSON policy (partial: anything missing takes the default) and validate it.
+    pub fn from_json(json: &str) -> Result<Policy> {
+        let spec: PolicySpec = serde_json::from_str(json)?;
+        Policy::try_from(spec)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The class policy (always present: defaults fill any gap).
+    pub fn class(&self, class: ErrorClass) -> ClassPolicy {
+        self.classes
+            .get(&class)
+            .cloned()
+            .unwrap_or_else(|| ClassPolicy::default_for(class))
+    }
+
+    /// Check every part; a policy that passes cannot make the engine misbehave.
+    pub fn validate(&self) -> Result<()> {
+        for (class, cp) in &self.classes {
+            cp.validate(*class)?;
+        }
+        if self.deadline.is_some_and(|d| d.is_zero()) {
+            return Err(Error::InvalidConfig("deadline must be positive".into()));
+        }
+        self.learning.validate()?;
+        for b in [&self.budget, &self.tenant_budget].into_iter().flatten() {
+            b.validate()?;
+        }
+        if let Some(b) = &self.breaker {
+            b.validate()?;
+        }
+        Classifier::new(self.rules.clone()).map(|_| ())
+    }
+}
+
+/// The on-disk form: class entries are patches over the defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct PolicySpec {
+    classes: BTreeMap<ErrorClass, PolicyPatch>,
+    #[serde(with = "serde_opt_secs")]
+    deadline: Option<Duration>,
+    rules: Option<Vec<Rule>>,
+    learning: LearningConfig,
+    budget: Option<BudgetConfig>,
+    tenant_budget: Option<BudgetConfig>,
+    breaker: Option<BreakerConfig>,
+    seed: Option<u64>,
+}
+
+impl TryFrom<PolicySpec> for Policy {
+    type Error = Error;
+
+    fn try_from(spec: PolicySpec) -> Result<Policy> {
+        let mut policy = Policy::default();
+        for (class, patch) in &spec.classes {
+            patch.validate()?;
+            if patch.fixed_delay.is_some() {
+                return Err(Error::InvalidConfig(format!(
+                    "{class}: fixed_delay is a run-time override; use strategy constant in a policy"
+                )));
+            }
+            let entry = policy
+                .classes
+                .entry(*class)
+                .or_insert_with(|| ClassPolicy::default_for(*class));
+            patch.apply(entry);
+        }
+        policy.deadline = spec.deadline;
+        if let Some(rules) = spec.rules {
+            policy.rules = rules;
+        }
+        policy.learning = spec.learning;
+        policy.budget = spec.budget;
+        policy.tenant_budget = spec.tenant_budget;
+        policy.breaker = spec.breaker;
+        if let Some(seed) = spec.seed {
+            policy.seed = seed;
+        }
+        policy.validate()?;
+        Ok(policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_brief() {
+        let p = Policy::default();
+        assert_eq!(p.class(ErrorClass::Unavailable).max_attempts, 4);
+        assert_eq!(
+            p.class(ErrorClass::Validation).disposition,
+            Disposition::GiveUp
+        );
+        assert_eq!(
+            p.class(ErrorClass::NeedsHuman).disposition,
+            Disposition::Escalate
+        );
+        assert!(p.class(ErrorClass::Timeout).first_retry_immediate);
+        p.validate().unwrap();
+    }
+
+    #[test]
+    fn partial_json_patches_defaults_and_round_trips() {
+        let p = Policy::from_json(
+            r#"{"classes":{"unavailable":{"max_attempts":6,"max_delay":30}},"deadline":120,"learning":{"failure_cost":5}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.class(ErrorClass::Unavailable).max_attempts, 6);
+        assert_eq!(
+            p.class(ErrorClass::Unavailable).max_delay,
+            Duration::from_secs(30)
+        );
+        assert_eq!(p.class(ErrorClass::Timeout).max_attempts, 3);
+        assert_eq!(p.deadline, Some(Duration::from_secs(120)));
+        assert_eq!(p.learning.failure_cost, Duration::from_secs(5));
+        let back = Policy::from_json(&p.to_json()).unwrap();
+        assert_eq!(back, p);
+    }
+
+    #[test]
+    fn bad_policies_are_typed_errors() {
+        for bad in [
+            r#"{"classes":{"timeout":{"max_attempts":0}}}"#,
+            r#"{"classes":{"timeout":{"min_delay":10,"max_delay":1}}}"#,
+            r#"{"classes":{"timeout":{"max_delay":-1}}}"#,
+            r#"{"classes":{"bogus":{}}}"#,
+            r#"{"deadline":0}"#,
+            r#"{"learning":{"half_life_episodes":0}}"#,
+            r#"{"unknown_field":1}"#,
+            r#"{"rules":[{"name":"x","message":{"pattern":"("},"class":"timeout"}]}"#,
+            "not json",
+        ] {
+            assert!(Policy::from_json(bad).is_err(), "{bad}");
+        }
+    }
+}

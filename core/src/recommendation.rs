@@ -1,0 +1,347 @@
+//! What the engine answers: the action, the delay, which tier decided, how likely the next attempt
+//! is to succeed and how sure the engine is, the reason in one sentence, the guardrail clamps
+//! applied, and the alternatives it considered. `Display` is the human sentence; serde gives JSON.
+
+use crate::class::ErrorClass;
+use crate::time::serde_secs;
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Retry,
+    GiveUp,
+    Escalate,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Retry => "retry",
+            Action::GiveUp => "give_up",
+            Action::Escalate => "escalate",
+        }
+    }
+}
+
+/// Which tier made the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Classification plus the per-class static policy.
+    Heuristic,
+    /// The learned survival model and its planner.
+    Bayesian,
+    /// An operator's run-time override.
+    Operator,
+    /// A guardrail overruled every tier (max attempts, deadline, budget).
+    Guardrail,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Heuristic => "heuristic",
+            Tier::Bayesian => "bayesian",
+            Tier::Operator => "operator",
+            Tier::Guardrail => "guardrail",
+        }
+    }
+}
+
+/// The guardrails, as named in clamps and reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Guardrail {
+    MinDelay,
+    MaxDelay,
+    RetryAfter,
+    Deadline,
+    MaxAttempts,
+    Budget,
+    TenantBudget,
+    CircuitBreaker,
+}
+
+impl Guardrail {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Guardrail::MinDelay => "min_delay",
+            Guardrail::MaxDelay => "max_delay",
+            Guardrail::RetryAfter => "retry_after",
+            Guardrail::Deadline => "deadline",
+            Guardrail::MaxAttempts => "max_attempts",
+            Guardrail::Budget => "budget",
+            Guardrail::TenantBudget => "tenant_budget",
+            Guardrail::CircuitBreaker => "circuit_breaker",
+        }
+    }
+}
+
+/// A guardrail that changed the proposed delay (or stopped the retry).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Clamp {
+    pub guardrail: Guardrail,
+    #[serde(with = "serde_secs")]
+    pub from: Duration,
+    #[serde(with = "serde_secs")]
+    pub to: Duration,
+}
+
+/// Another delay the engine weighed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Alternative {
+    #[serde(with = "serde_secs")]
+    pub delay: Duration,
+    pub success_probability: f64,
+}
+
+/// Why, in one sentence (rendered on demand so the hot path does not format strings).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    Permanent {
+        class: ErrorClass,
+        rule: String,
+    },
+    NeedsHuman {
+        rule: String,
+    },
+    MaxAttempts {
+        attempts: u32,
+        max: u32,
+    },
+    Deadline {
+        deadline: Duration,
+    },
+    Budget {
+        tenant: bool,
+    },
+    RetryAfter {
+        wait: Duration,
+    },
+    FirstRetryImmediate {
+        class: ErrorClass,
+    },
+    Heuristic {
+        class: ErrorClass,
+        strategy: &'static str,
+        retry: u32,
+    },
+    Learning {
+        class: ErrorClass,
+        strategy: &'static str,
+        episodes: f64,
+        needed: u32,
+    },
+    Portfolio {
+        class: ErrorClass,
+        arm: &'static str,
+        mean_cost: f64,
+    },
+    Learned {
+        probability: f64,
+        at: Duration,
+        episodes: f64,
+    },
+    PlanStops {
+        episodes: f64,
+    },
+    Override {
+        delay: Duration,
+    },
+}
+
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1000.0)
+    } else if s < 120.0 {
+        format!("{s:.1} s")
+    } else if s < 7200.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Permanent { class, rule } => {
+                write!(f, "{class} is permanent (matched {rule}): retrying cannot help")
+            }
+            Reason::NeedsHuman { rule } => {
+                write!(f, "needs a person (matched {rule}): escalate instead of retrying")
+            }
+            Reason::MaxAttempts { attempts, max } => {
+                write!(f, "gave up after {attempts} attempts: the limit is {max}")
+            }
+            Reason::Deadline { deadline } => write!(
+                f,
+                "gave up: the next attempt would fall after the {} deadline",
+                secs(*deadline)
+            ),
+            Reason::Budget { tenant } => write!(
+                f,
+                "gave up: the {} retry budget is spent, so retrying now would feed a retry storm",
+                if *tenant { "tenant's" } else { "queue's" }
+            ),
+            Reason::RetryAfter { wait } => {
+                write!(f, "the server asked to wait {} (Retry-After)", secs(*wait))
+            }
+            Reason::FirstRetryImmediate { class } => {
+                write!(f, "{class}: the first retry goes at once, later ones back off")
+            }
+            Reason::Heuristic {
+                class,
+                strategy,
+                retry,
+            } => write!(f, "{class}: {strategy} backoff, retry {retry}"),
+            Reason::Learning {
+                class,
+                strategy,
+                episodes,
+                needed,
+            } => write!(
+                f,
+                "{class}: {strategy} backoff while learning ({episodes:.0} of {needed} episodes seen)"
+            ),
+            Reason::Portfolio {
+                class,
+                arm,
+                mean_cost,
+            } => write!(
+                f,
+                "{class}: the {arm} has cost least so far (about {} per episode)",
+                secs(Duration::from_secs_f64(mean_cost.clamp(0.0, 1e9)))
+            ),
+            Reason::Learned {
+                probability,
+                at,
+                episodes,
+            } => write!(
+                f,
+                "learned from {episodes:.0} episodes: {:.0}% chance the dependency is back {} after the failure began",
+                probability * 100.0,
+                secs(*at)
+            ),
+            Reason::PlanStops { episodes } => write!(
+                f,
+                "learned from {episodes:.0} episodes: further attempts are expected to cost more than they can save"
+            ),
+            Reason::Override { delay } => {
+                write!(f, "operator override: fixed delay of {}", secs(*delay))
+            }
+        }
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The engine's answer to "this attempt failed: what now?".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    pub action: Action,
+    /// Wait this long before the next attempt (zero unless retrying).
+    #[serde(with = "serde_secs")]
+    pub delay: Duration,
+    pub class: ErrorClass,
+    pub tier: Tier,
+    /// Estimated chance that the next attempt succeeds, when a model exists.
+    pub success_probability: Option<f64>,
+    /// 0..1: how much evidence stands behind that estimate.
+    pub confidence: Option<f64>,
+    pub reason: Reason,
+    pub clamps: Vec<Clamp>,
+    pub alternatives: Vec<Alternative>,
+    /// Attempts made so far in this episode (including the one that just failed).
+    pub attempt: u32,
+    /// Time since the episode's first failure.
+    #[serde(with = "serde_secs")]
+    pub elapsed: Duration,
+}
+
+impl Recommendation {
+    pub fn should_retry(&self) -> bool {
+        self.action == Action::Retry
+    }
+
+    pub fn reason_text(&self) -> String {
+        self.reason.to_string()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Recommendation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.action {
+            Action::Retry => write!(f, "retry in {}", secs(self.delay))?,
+            Action::GiveUp => f.write_str("give up")?,
+            Action::Escalate => f.write_str("escalate")?,
+        }
+        write!(f, " [{}] {}", self.tier.as_str(), self.reason)?;
+        if let Some(p) = self.success_probability {
+            write!(f, "; p(success) {:.0}%", p * 100.0)?;
+        }
+        for c in &self.clamps {
+            write!(
+                f,
+                "; {} clamped {} -> {}",
+                c.guardrail.as_str(),
+                secs(c.from),
+                secs(c.to)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_and_json() {
+        let r = Recommendation {
+            action: Action::Retry,
+            delay: Duration::from_secs(8),
+            class: ErrorClass::Unavailable,
+            tier: Tier::Bayesian,
+            success_probability: Some(0.9),
+            confidence: Some(0.8),
+            reason: Reason::Learned {
+                probability: 0.9,
+                at: Duration::from_secs(10),
+                episodes: 120.0,
+            },
+            clamps: vec![Clamp {
+                guardrail: Guardrail::MaxDelay,
+                from: Duration::from_secs(9),
+                to: Duration::from_secs(8),
+            }],
+            alternatives: vec![],
+            attempt: 1,
+            elapsed: Duration::from_secs(2),
+        };
+        let text = r.to_string();
+        assert!(
+            text.starts_with("retry in 8.0 s [bayesian] learned from 120 episodes: 90% chance"),
+            "{text}"
+        );
+        assert!(text.contains("max_delay clamped 9.0 s -> 8.0 s"));
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(json["action"], "retry");
+        assert_eq!(json["delay"], 8.0);
+        assert_eq!(json["clamps"][0]["guardrail"], "max_delay");
+        assert!(json["reason"].as_str().unwrap().contains("90%"));
+    }
+}

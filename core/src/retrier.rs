@@ -1,0 +1,130 @@
+//! A retry loop for Rust callers: run an operation, ask the engine after each failure, wait on the
+//! engine's clock, record every outcome.
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::failure::Failure;
+use crate::recommendation::Recommendation;
+use std::fmt;
+#[cfg(feature = "async")]
+use std::time::Duration;
+
+/// Why a retried operation failed for good: its last error and the recommendation that stopped it.
+#[derive(Debug)]
+pub enum RetryError<E> {
+    /// The engine said give up (or escalate); the last error and the reason are attached.
+    Exhausted {
+        last_error: E,
+        recommendation: Box<Recommendation>,
+    },
+    /// The key or tenant was invalid.
+    Engine(Error),
+}
+
+impl<E: fmt::Display> fmt::Display for RetryError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RetryError::Exhausted {
+                last_error,
+                recommendation,
+            } => write!(f, "{last_error} ({recommendation})"),
+            RetryError::Engine(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for RetryError<E> {}
+
+/// Runs operations for one queue key (and optionally a tenant) under an engine.
+#[derive(Debug, Clone)]
+pub struct Retrier {
+    engine: Engine,
+    key: String,
+    tenant: Option<String>,
+}
+
+impl Retrier {
+    pub fn new(engine: &Engine, key: impl Into<String>) -> Retrier {
+        Retrier {
+            engine: engine.clone(),
+            key: key.into(),
+            tenant: None,
+        }
+    }
+
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Retrier {
+        self.tenant = Some(tenant.into());
+        self
+    }
+
+    /// Run `op(attempt)` (attempt numbers start at 1) until it succeeds or the engine says stop.
+    /// `describe` turns an error into what the engine classifies.
+    pub fn run<T, E>(
+        &self,
+        mut op: impl FnMut(u32) -> Result<T, E>,
+        describe: impl Fn(&E) -> Failure,
+    ) -> Result<T, RetryError<E>> {
+        let mut ep = self
+            .engine
+            .begin(&self.key, self.tenant.as_deref())
+            .map_err(RetryError::Engine)?;
+        loop {
+            match op(ep.attempts() + 1) {
+                Ok(v) => {
+                    let _ = self.engine.on_success(&mut ep);
+                    return Ok(v);
+                }
+                Err(e) => {
+                    let rec = self.engine.on_failure(&mut ep, &describe(&e));
+                    if !rec.should_retry() {
+                        return Err(RetryError::Exhausted {
+                            last_error: e,
+                            recommendation: Box::new(rec),
+                        });
+                    }
+                    self.engine.clock().sleep(rec.delay);
+                }
+            }
+        }
+    }
+
+    /// The async form: `sleep` is the runtime's sleep (e.g. `tokio::time::sleep`), so this works
+    /// with any executor. A zero delay does not sleep at all.
+    #[cfg(feature = "async")]
+    pub async fn run_async<T, E, Fut, S, SFut>(
+        &self,
+        mut op: impl FnMut(u32) -> Fut,
+        describe: impl Fn(&E) -> Failure,
+        sleep: S,
+    ) -> Result<T, RetryError<E>>
+    where
+        Fut: std::future::Future<Output = Result<T, E>>,
+        S: Fn(Duration) -> SFut,
+        SFut: std::future::Future<Output = ()>,
+    {
+        let mut ep = self
+            .engine
+            .begin(&self.key, self.tenant.as_deref())
+            .map_err(RetryError::Engine)?;
+        loop {
+            match op(ep.attempts() + 1).await {
+                Ok(v) => {
+                    let _ = self.engine.on_success(&mut ep);
+                    return Ok(v);
+                }
+                Err(e) => {
+                    let rec = self.engine.on_failure(&mut ep, &describe(&e));
+                    if !rec.should_retry() {
+                        return Err(RetryError::Exhausted {
+                            last_error: e,
+                            recommendation: Box::new(rec),
+                        });
+                    }
+                    if rec.delay > Duration::ZERO {
+                        sleep(rec.delay).await;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The README's test command: Rust checks and tests, then each language's suite
+# (scripts/test-<part>.sh, each installing what it needs). Stops at the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+echo "== rust: fmt, clippy, tests"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
+
+for part in c go python node; do
+  if [ -x "scripts/test-$part.sh" ]; then
+    echo "== $part"
+    "scripts/test-$part.sh"
+  fi
+done
+echo "== all tests passed"
