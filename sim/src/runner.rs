@@ -36,6 +36,8 @@ pub struct RunResult {
     pub total_attempts: u64,
     /// The policy's learned recovery curve at the end, when it has one.
     pub curve: Option<Vec<(f64, f64)>>,
+    /// The policy's decision counts (see `SimPolicy::diagnostics`).
+    pub diagnostics: Vec<(String, u64)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -163,5 +165,6 @@ pub fn run(jobs: &[Job], mut world: World, policy: &mut dyn SimPolicy, deadline:
         peak_rps: per_second.values().copied().max().unwrap_or(0),
         total_attempts,
         curve,
+        diagnostics: policy.diagnostics(),
     }
 }

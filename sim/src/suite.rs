@@ -55,6 +55,8 @@ pub struct PolicySummary {
     pub curve: Option<Vec<(f64, f64)>>,
     /// Steady-state times to success, all seeds (for the plots).
     pub tts: Vec<f64>,
+    /// The policy's decision counts, summed over seeds.
+    pub diagnostics: Vec<(String, u64)>,
 }
 
 /// All policies' results in one scenario.
@@ -273,6 +275,13 @@ fn summarise(
         reconverge,
         others_j,
         curve: runs.first().and_then(|r| r.curve.clone()),
+        diagnostics: {
+            let mut m = std::collections::BTreeMap::new();
+            for (k, v) in runs.iter().flat_map(|r| r.diagnostics.iter()) {
+                *m.entry(k.clone()).or_insert(0u64) += v;
+            }
+            m.into_iter().collect()
+        },
         tts: runs
             .iter()
             .flat_map(|r| r.records.iter().filter(|j| !j.warmup && j.success))

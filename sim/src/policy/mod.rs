@@ -55,6 +55,11 @@ pub trait SimPolicy {
     fn learned_curve(&self, _queue: &str, _class: ErrorClass) -> Option<Vec<(f64, f64)>> {
         None
     }
+    /// Counts of why the policy decided what it did (e.g. the engine's tiers and give-up
+    /// reasons), so a surprising number can be traced to its cause.
+    fn diagnostics(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
 }
 
 /// The policies of the comparison, in table order.

@@ -58,10 +58,21 @@ fn ecdf(sorted: &[f64], floor: f64) -> Vec<(f64, f64)> {
     pts
 }
 
+/// The decade just below the smallest positive value (at least 0.01 s), so log axes start
+/// where the data does.
+fn log_floor(xs: impl Iterator<Item = f64>) -> f64 {
+    let min = xs.filter(|x| *x > 0.0).fold(f64::INFINITY, f64::min);
+    if min.is_finite() {
+        10f64.powf(min.log10().floor()).max(0.01)
+    } else {
+        0.01
+    }
+}
+
 fn tts_cdf(r: &ScenarioResult, path: &Path) -> Result<()> {
     let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| perr(path, e))?;
-    let floor = 0.01;
+    let floor = log_floor(r.policies.iter().flat_map(|p| p.tts.iter().copied()));
     let xmax = r
         .policies
         .iter()
@@ -173,8 +184,8 @@ fn wasted(r: &ScenarioResult, path: &Path) -> Result<()> {
 fn curve(r: &ScenarioResult, path: &Path) -> Result<()> {
     let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| perr(path, e))?;
-    let floor = 0.01;
     let sample = &r.recovery_sample;
+    let floor = log_floor(sample.iter().copied());
     let xmax = sample.last().copied().unwrap_or(1.0).max(1.0) * 1.5;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -198,9 +209,14 @@ fn curve(r: &ScenarioResult, path: &Path) -> Result<()> {
         .map_err(|e| perr(path, e))?
         .label("true (seed 0's jobs)")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], black.stroke_width(3)));
-    for (i, p) in r.policies.iter().enumerate() {
+    let learned = [
+        RGBColor(255, 127, 14),
+        RGBColor(31, 119, 180),
+        RGBColor(44, 160, 44),
+    ];
+    for (i, p) in r.policies.iter().filter(|p| p.curve.is_some()).enumerate() {
         let Some(c) = &p.curve else { continue };
-        let color = COLORS[i % COLORS.len()];
+        let color = learned[i % learned.len()];
         let pts: Vec<(f64, f64)> = c
             .iter()
             .map(|(t, pr)| (t.max(floor).min(xmax), pr.clamp(0.0, 1.0)))

@@ -80,6 +80,21 @@ pub fn notes(r: &ScenarioResult) -> Vec<String> {
             ));
         }
     }
+    for p in r.policies.iter().filter(|p| !p.diagnostics.is_empty()) {
+        let total: u64 = p.diagnostics.iter().map(|(_, v)| v).sum();
+        let mut d = p.diagnostics.clone();
+        d.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let parts: Vec<String> = d
+            .iter()
+            .take(6)
+            .map(|(k, v)| format!("{k} {}", pct(*v as f64 / total.max(1) as f64)))
+            .collect();
+        out.push(format!(
+            "{} decisions: {}",
+            p.kind.label(),
+            parts.join(", ")
+        ));
+    }
     if r.scenario.number == 8 {
         let calls: Vec<String> = r
             .policies
