@@ -14,6 +14,7 @@ use crate::observe::{Counter, Event};
 use crate::policy::{ClassPolicy, Policy};
 use crate::recommendation::{Action, Alternative, Clamp, Guardrail, Reason, Recommendation, Tier};
 use crate::record::Mode;
+use rand::Rng;
 use std::time::Duration;
 
 /// What the proposing tier said, before guardrails.
@@ -251,7 +252,17 @@ impl Engine {
         let from = bucket_of(t);
         let retries_left = cp.max_attempts.saturating_sub(ep.attempts).max(1) as usize;
         let plan = m.plan(prior, cost, horizon);
-        let k = plan.next[from][retries_left.min(RETRY_LAYERS) - 1] as usize;
+        let mut k = plan.next[from][retries_left.min(RETRY_LAYERS) - 1] as usize;
+        let exploring = mode == Mode::Live
+            && k != STOP as usize
+            && k > from + 1
+            && ep.rng.random::<f64>() < policy.learning.exploration;
+        if exploring {
+            // One to four grid steps: up to half the planned wait.
+            k = k
+                .saturating_sub(ep.rng.random_range(1..=4usize))
+                .max(from + 1);
+        }
         let learned_at = (k != STOP as usize).then(|| edge(k));
         let prob = |plan: &crate::learn::planner::Plan, at: f64| plan.success_probability(t, at);
         let arm = ep.arm.unwrap_or(Arm::Heuristic);
@@ -283,6 +294,7 @@ impl Engine {
                         probability: p,
                         at: Duration::from_secs_f64(at),
                         episodes,
+                        exploring,
                     },
                     stop: false,
                 }

@@ -173,6 +173,10 @@ pub struct LearningConfig {
     /// Choose per episode among whole schedules (static ones at several scales and the learned
     /// one) by Thompson sampling on realised cost, so no workload does worse than the best of them.
     pub portfolio: bool,
+    /// Share of learned decisions that probe up to four grid steps (half the wait) earlier than planned. A
+    /// success only says "recovered by t"; without probing earlier the model cannot learn that
+    /// recovery comes sooner than it believes. Bounded: a probe costs at most one failed attempt.
+    pub exploration: f64,
     /// Keep a model per tenant (prior: the queue's model), so one tenant cannot poison another's.
     pub per_tenant: bool,
     /// Most models kept; the least recently used is evicted beyond it.
@@ -191,6 +195,7 @@ impl Default for LearningConfig {
             min_episodes: 20,
             prior_strength: 2.0,
             portfolio: true,
+            exploration: 0.1,
             per_tenant: true,
             max_models: 100_000,
             horizon: Duration::from_secs(24 * 3600),

@@ -144,6 +144,7 @@ pub enum Reason {
         probability: f64,
         at: Duration,
         episodes: f64,
+        exploring: bool,
     },
     PlanStops {
         episodes: f64,
@@ -221,11 +222,13 @@ impl fmt::Display for Reason {
                 probability,
                 at,
                 episodes,
+                exploring,
             } => write!(
                 f,
-                "learned from {episodes:.0} episodes: {:.0}% chance the dependency is back {} after the failure began",
+                "learned from {episodes:.0} episodes: {:.0}% chance the dependency is back {} after the failure began{}",
                 probability * 100.0,
-                secs(*at)
+                secs(*at),
+                if *exploring { " (probing a little earlier than planned)" } else { "" }
             ),
             Reason::PlanStops { episodes } => write!(
                 f,
@@ -322,6 +325,7 @@ mod tests {
                 probability: 0.9,
                 at: Duration::from_secs(10),
                 episodes: 120.0,
+                exploring: false,
             },
             clamps: vec![Clamp {
                 guardrail: Guardrail::MaxDelay,

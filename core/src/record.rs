@@ -193,14 +193,13 @@ impl Engine {
                 self.count(Counter::FirstRetrySuccesses);
             }
         }
-        if let (Some(models), Some(class)) = (&ep.models, ep.class) {
+        if let Some(models) = &ep.models {
             let policy = self.inner.policy.load();
-            let priors = self.inner.priors.load();
             let t = elapsed.as_secs_f64();
             let cost = t + policy.learning.failure_cost.as_secs_f64() * f64::from(ep.failures - 1);
             for (i, slot) in models.each().enumerate() {
                 let mut m = slot.model.lock();
-                m.observe_success(ep.passed, t, &priors[class as usize]);
+                m.observe_success(ep.passed, t);
                 if let (0, Some(arm)) = (i, ep.arm) {
                     m.record_cost(arm, cost);
                 }

@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::learn::grid::BUCKETS;
+use crate::learn::hazard::MAX_INTERVALS;
 use crate::learn::ModelSnapshot;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -103,12 +104,20 @@ impl Snapshot {
             if m.key.is_empty() {
                 return bad("empty key");
             }
-            if m.risk.len() != BUCKETS || m.events.len() != BUCKETS {
+            if m.survived.len() != BUCKETS {
                 return bad("wrong number of buckets");
             }
             let finite = |v: &f64| v.is_finite() && *v >= 0.0;
-            if !m.risk.iter().all(finite) || !m.events.iter().all(finite) || !finite(&m.episodes) {
+            if !m.survived.iter().all(finite) || !finite(&m.episodes) {
                 return bad("counts must be finite and non-negative");
+            }
+            if m.intervals.len() > MAX_INTERVALS
+                || !m
+                    .intervals
+                    .iter()
+                    .all(|i| i.from <= i.to && usize::from(i.to) < BUCKETS && finite(&i.weight))
+            {
+                return bad("recovery intervals out of range");
             }
             let p = &m.portfolio;
             if !p.n.iter().chain(&p.sum).chain(&p.sum_sq).all(finite) {
@@ -159,6 +168,7 @@ impl Snapshot {
 mod tests {
     use super::*;
     use crate::class::ErrorClass;
+    use crate::learn::hazard::Interval;
     use crate::learn::portfolio::Portfolio;
 
     fn sample() -> Snapshot {
@@ -168,8 +178,12 @@ mod tests {
                 tenant: None,
                 class: ErrorClass::Unavailable,
                 episodes: 3.5,
-                risk: vec![1.25; BUCKETS],
-                events: vec![0.125; BUCKETS],
+                survived: vec![1.25; BUCKETS],
+                intervals: vec![Interval {
+                    from: 2,
+                    to: 9,
+                    weight: 0.75,
+                }],
                 portfolio: Portfolio::default(),
             }],
         }
@@ -218,7 +232,7 @@ mod tests {
         ));
         // well-formed but semantically bad: negative counts, re-checksummed
         let mut bad = sample();
-        bad.models[0].risk[0] = -1.0;
+        bad.models[0].survived[0] = -1.0;
         assert!(matches!(
             Snapshot::decode(&bad.encode()),
             Err(Error::SnapshotCorrupt(_))

@@ -1,21 +1,38 @@
-//! Decay-weighted discrete-time hazard counts over the bucket grid, fitted from censored outcomes.
+//! Decay-weighted evidence about recovery times over the bucket grid, and its fit.
 //!
-//! An episode that failed at elapsed `t` says only "not recovered by t" (right-censored): every
-//! bucket wholly before `t` gains one at-risk count and no event. A success at `t` after a failure
-//! at `t'` says "recovered somewhere in (t', t]" (interval-censored): the event is spread over
-//! those buckets in proportion to the current estimate (one EM step). Attempts are never treated
-//! as independent coin flips: what a failure at `t` proves is carried to every later decision.
+//! Evidence comes in two kinds. A failure at elapsed `t` says "not recovered by t": every bucket
+//! wholly before `t` was survived (right-censored, exact). A success at `t` after a failure at
+//! `t'` says "recovered somewhere in (t', t]" (interval-censored): it is kept as an interval, not
+//! guessed into a bucket. The fit is the self-consistent (Turnbull) EM estimate of the discrete
+//! hazard, so an interval's mass moves to where the other evidence puts recoveries: vague
+//! observations ("back by 4 s") do not smear the estimate once sharper ones ("back by 2 s") exist.
+//! Attempts are never treated as independent coin flips.
 //!
-//! Decay: instead of shrinking every count for each new episode, each new episode is worth
-//! `growth` times the previous one; counts are rescaled when the weight grows large.
+//! Decay: each new episode is worth `growth` times the previous one; stored weights are
+//! rescaled when they grow large, so nothing is touched per old observation.
 
 use super::grid::BUCKETS;
 use super::prior::Prior;
+use serde::{Deserialize, Serialize};
+
+/// Successes observed with recovery in buckets `from..=to`, and their (decayed) weight.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    pub from: u8,
+    pub to: u8,
+    pub weight: f64,
+}
+
+/// Distinct intervals kept; beyond it the lightest one is folded into its nearest neighbour.
+pub const MAX_INTERVALS: usize = 48;
+/// EM iterations from a cold start and from the previous fit.
+const COLD_ITERATIONS: usize = 40;
+const WARM_ITERATIONS: usize = 12;
 
 #[derive(Debug, Clone)]
 pub struct Hazard {
-    risk: [f64; BUCKETS],
-    events: [f64; BUCKETS],
+    survived: [f64; BUCKETS],
+    intervals: Vec<Interval>,
     /// Weight of an observation made now.
     weight: f64,
     /// Per-episode growth of `weight`: 2^(1/half_life).
@@ -24,26 +41,52 @@ pub struct Hazard {
     episodes: f64,
 }
 
+/// The fitted expected counts per bucket (effective units, data only; the prior is added at use).
+#[derive(Debug, Clone)]
+pub struct Fit {
+    pub risk: [f32; BUCKETS],
+    pub events: [f32; BUCKETS],
+}
+
+impl Fit {
+    /// Posterior mean hazard of bucket `b` (data plus prior).
+    #[inline]
+    pub fn hazard(&self, b: usize, prior: &Prior) -> f64 {
+        let (risk, ev) = self.counts(b, prior);
+        if risk <= 0.0 {
+            0.0
+        } else {
+            (ev / risk).clamp(0.0, 1.0)
+        }
+    }
+
+    /// Data plus prior at-risk and event counts of bucket `b`.
+    #[inline]
+    pub fn counts(&self, b: usize, prior: &Prior) -> (f64, f64) {
+        (
+            f64::from(self.risk[b]) + prior.risk[b],
+            f64::from(self.events[b]) + prior.events[b],
+        )
+    }
+}
+
+/// The evidence in effective units, as snapshots store it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    pub survived: Vec<f64>,
+    pub intervals: Vec<Interval>,
+    pub episodes: f64,
+}
+
 impl Hazard {
     pub fn new(half_life_episodes: f64) -> Hazard {
         Hazard {
-            risk: [0.0; BUCKETS],
-            events: [0.0; BUCKETS],
+            survived: [0.0; BUCKETS],
+            intervals: Vec::new(),
             weight: 1.0,
             growth: 2f64.powf(1.0 / half_life_episodes.max(1.0)),
             episodes: 0.0,
         }
-    }
-
-    /// A model holding the given effective counts (from a snapshot or a tenant's queue prior).
-    pub fn from_counts(half_life: f64, risk: &[f64], events: &[f64], episodes: f64) -> Hazard {
-        let mut h = Hazard::new(half_life);
-        for b in 0..BUCKETS {
-            h.risk[b] = risk.get(b).copied().unwrap_or(0.0).max(0.0);
-            h.events[b] = events.get(b).copied().unwrap_or(0.0).clamp(0.0, h.risk[b]);
-        }
-        h.episodes = episodes.max(0.0);
-        h
     }
 
     /// Effective (decayed) episodes seen.
@@ -51,13 +94,36 @@ impl Hazard {
         self.episodes / self.weight
     }
 
-    /// Effective at-risk and event counts (for snapshots and merging).
-    pub fn counts(&self) -> (Vec<f64>, Vec<f64>) {
+    /// The evidence in effective units (for snapshots, merging and tenant seeding).
+    pub fn evidence(&self) -> Evidence {
         let w = self.weight;
-        (
-            self.risk.iter().map(|v| v / w).collect(),
-            self.events.iter().map(|v| v / w).collect(),
-        )
+        Evidence {
+            survived: self.survived.iter().map(|v| v / w).collect(),
+            intervals: self
+                .intervals
+                .iter()
+                .map(|i| Interval {
+                    weight: i.weight / w,
+                    ..*i
+                })
+                .collect(),
+            episodes: self.episodes / w,
+        }
+    }
+
+    /// Add evidence given in effective units, scaled by `factor`.
+    pub fn absorb(&mut self, e: &Evidence, factor: f64) {
+        let w = self.weight * factor.max(0.0);
+        for (dst, src) in self.survived.iter_mut().zip(&e.survived) {
+            *dst += w * src.max(0.0);
+        }
+        for i in &e.intervals {
+            let (from, to) = (usize::from(i.from), usize::from(i.to));
+            if from <= to && to < BUCKETS {
+                self.add_interval(from, to, w * i.weight.max(0.0));
+            }
+        }
+        self.episodes += w * e.episodes.max(0.0);
     }
 
     /// A new episode starts: older evidence loses weight relative to it.
@@ -66,8 +132,8 @@ impl Hazard {
         self.episodes += self.weight;
         if self.weight > 1e12 {
             let w = self.weight;
-            self.risk.iter_mut().for_each(|v| *v /= w);
-            self.events.iter_mut().for_each(|v| *v /= w);
+            self.survived.iter_mut().for_each(|v| *v /= w);
+            self.intervals.iter_mut().for_each(|i| i.weight /= w);
             self.episodes /= w;
             self.weight = 1.0;
         }
@@ -76,70 +142,112 @@ impl Hazard {
     /// The episode survived (did not recover in) buckets `from..to`.
     pub fn survived(&mut self, from: usize, to: usize) {
         let w = self.weight;
-        for r in &mut self.risk[from.min(BUCKETS)..to.min(BUCKETS)] {
+        for r in &mut self.survived[from.min(BUCKETS)..to.min(BUCKETS)] {
             *r += w;
         }
     }
 
-    /// Posterior mean hazard of bucket `b` (data plus prior).
-    #[inline]
-    pub fn hazard(&self, b: usize, prior: &Prior) -> f64 {
-        let w = self.weight;
-        let risk = self.risk[b] / w + prior.risk[b];
-        let ev = self.events[b] / w + prior.events[b];
-        if risk <= 0.0 {
-            return 0.0;
-        }
-        (ev / risk).clamp(0.0, 1.0)
-    }
-
-    /// Effective (data + prior) at-risk and event counts of bucket `b`.
-    pub fn bucket_counts(&self, b: usize, prior: &Prior) -> (f64, f64) {
-        let w = self.weight;
-        (
-            self.risk[b] / w + prior.risk[b],
-            self.events[b] / w + prior.events[b],
-        )
-    }
-
-    /// The episode recovered somewhere in buckets `from..=to`: spread one event over them in
-    /// proportion to the current estimate of where recovery happens.
-    pub fn recovered(&mut self, from: usize, to: usize, prior: &Prior) {
+    /// The episode recovered somewhere in buckets `from..=to`.
+    pub fn recovered(&mut self, from: usize, to: usize) {
         let to = to.min(BUCKETS - 1);
-        let from = from.min(to);
-        let w = self.weight;
-        if from == to {
-            self.risk[to] += w;
-            self.events[to] += w;
+        self.add_interval(from.min(to), to, self.weight);
+    }
+
+    fn add_interval(&mut self, from: usize, to: usize, weight: f64) {
+        let (f, t) = (from as u8, to as u8);
+        if let Some(i) = self.intervals.iter_mut().find(|i| i.from == f && i.to == t) {
+            i.weight += weight;
             return;
         }
-        // P(event in b) ∝ h_b * prod_{a<b} (1 - h_a), over the interval.
-        let mut share = [0.0f64; BUCKETS];
-        let mut alive = 1.0;
-        for (b, slot) in share.iter_mut().enumerate().take(to + 1).skip(from) {
-            let h = self.hazard(b, prior).max(1e-9);
-            *slot = alive * if b == to { 1.0 } else { h };
-            alive *= 1.0 - h;
+        if self.intervals.len() >= MAX_INTERVALS {
+            // Full: fold the lightest interval into its nearest neighbour (the union of the two),
+            // keeping its weight and losing only some precision about where recovery was.
+            let lightest = self
+                .intervals
+                .iter()
+                .enumerate()
+                .min_by(|a, b| a.1.weight.total_cmp(&b.1.weight))
+                .map(|(i, _)| i);
+            if let Some(idx) = lightest {
+                let gone = self.intervals.swap_remove(idx);
+                let distance = |i: &Interval| i.from.abs_diff(gone.from) + i.to.abs_diff(gone.to);
+                if let Some(near) = self.intervals.iter_mut().min_by_key(|i| distance(i)) {
+                    near.from = near.from.min(gone.from);
+                    near.to = near.to.max(gone.to);
+                    near.weight += gone.weight;
+                }
+            }
         }
-        let total: f64 = share[from..=to].iter().sum();
-        let mut remaining = 1.0;
-        for (b, s) in share.iter().enumerate().take(to + 1).skip(from) {
-            let p = s / total;
-            self.risk[b] += w * remaining;
-            self.events[b] += w * p;
-            remaining = (remaining - p).max(0.0);
-        }
+        self.intervals.push(Interval {
+            from: f,
+            to: t,
+            weight,
+        });
     }
 
-    /// Add another model's effective counts (pooling what two processes learned).
-    pub fn merge(&mut self, risk: &[f64], events: &[f64], episodes: f64) {
+    /// Fit the hazard by EM, starting from `warm` (the previous fit) when given.
+    pub fn fit(&self, prior: &Prior, warm: Option<&Fit>) -> Fit {
         let w = self.weight;
-        for b in 0..BUCKETS {
-            let r = risk.get(b).copied().unwrap_or(0.0).max(0.0);
-            self.risk[b] += w * r;
-            self.events[b] += w * events.get(b).copied().unwrap_or(0.0).clamp(0.0, r);
+        let mut h = [0f64; BUCKETS];
+        let iterations = match warm {
+            Some(f) => {
+                for (b, hb) in h.iter_mut().enumerate() {
+                    *hb = f.hazard(b, prior);
+                }
+                WARM_ITERATIONS
+            }
+            None => {
+                for (b, hb) in h.iter_mut().enumerate() {
+                    *hb = prior.events[b] / prior.risk[b].max(1e-12);
+                }
+                COLD_ITERATIONS
+            }
+        };
+        let mut risk = [0f64; BUCKETS];
+        let mut events = [0f64; BUCKETS];
+        let mut share = [0f64; BUCKETS];
+        for _ in 0..iterations.max(1) {
+            for b in 0..BUCKETS {
+                risk[b] = self.survived[b] / w;
+                events[b] = 0.0;
+            }
+            for iv in &self.intervals {
+                let (from, to) = (usize::from(iv.from), usize::from(iv.to));
+                let mut alive = 1.0;
+                let mut total = 0.0;
+                for b in from..=to {
+                    let hb = h[b].max(1e-9);
+                    share[b] = alive * hb;
+                    total += share[b];
+                    alive *= 1.0 - hb;
+                }
+                let weight = iv.weight / w;
+                let mut remaining = 1.0;
+                for b in from..=to {
+                    let p = share[b] / total;
+                    risk[b] += weight * remaining;
+                    events[b] += weight * p;
+                    remaining = (remaining - p).max(0.0);
+                }
+            }
+            for b in 0..BUCKETS {
+                let r = risk[b] + prior.risk[b];
+                h[b] = if r > 0.0 {
+                    ((events[b] + prior.events[b]) / r).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+            }
         }
-        self.episodes += w * episodes.max(0.0);
+        let mut fit = Fit {
+            risk: [0.0; BUCKETS],
+            events: [0.0; BUCKETS],
+        };
+        for b in 0..BUCKETS {
+            fit.risk[b] = risk[b] as f32;
+            fit.events[b] = events[b] as f32;
+        }
+        fit
     }
 }
 
@@ -147,8 +255,8 @@ impl Hazard {
 mod tests {
     use super::*;
 
-    fn flat() -> Prior {
-        Prior::log_logistic(1.0, 1e-9)
+    fn weak() -> Prior {
+        Prior::log_logistic(1.0, 1e-6)
     }
 
     #[test]
@@ -156,39 +264,63 @@ mod tests {
         let mut h = Hazard::new(1e9);
         h.begin_episode();
         h.survived(0, 10);
-        let (r, e) = h.counts();
-        assert!(r[..10].iter().all(|&v| (v - 1.0).abs() < 1e-6));
-        assert_eq!(r[10], 0.0);
-        assert!(e.iter().all(|&v| v == 0.0));
+        let fit = h.fit(&weak(), None);
+        assert!(fit.risk[..10].iter().all(|&v| (v - 1.0).abs() < 1e-4));
+        assert_eq!(fit.risk[10], 0.0);
+        assert!(fit.events.iter().all(|&v| v == 0.0));
     }
 
     #[test]
-    fn interval_event_is_spread_and_sums_to_one() {
+    fn vague_intervals_move_into_sharper_ones() {
+        // 50 episodes: "back by bucket 40"; 50: "back by bucket 30"; 50: "still down at 28".
         let mut h = Hazard::new(1e9);
-        h.begin_episode();
-        h.recovered(5, 9, &flat());
-        let (r, e) = h.counts();
-        let total: f64 = e.iter().sum();
-        assert!((total - 1.0).abs() < 1e-9);
-        assert!((r[5] - 1.0).abs() < 1e-9);
-        assert!(r[9] > 0.0 && r[9] < 1.0);
+        for _ in 0..50 {
+            h.begin_episode();
+            h.recovered(0, 40);
+            h.begin_episode();
+            h.recovered(0, 30);
+            h.begin_episode();
+            h.survived(0, 28);
+        }
+        let fit = h.fit(&weak(), None);
+        let mass_29_30: f32 = fit.events[28..=30].iter().sum();
+        let mass_after: f32 = fit.events[31..=40].iter().sum();
+        let total: f32 = fit.events.iter().sum();
+        assert!((total - 100.0).abs() < 1e-2);
+        assert!(
+            mass_29_30 > 95.0,
+            "mass in the innermost interval: {mass_29_30}"
+        );
+        assert!(mass_after < 5.0, "{mass_after}");
     }
 
     #[test]
-    fn decay_halves_old_evidence() {
+    fn decay_halves_old_evidence_and_rescaling_keeps_it() {
         let mut h = Hazard::new(10.0);
         h.begin_episode();
         h.survived(0, 1);
         for _ in 0..10 {
             h.begin_episode();
         }
-        let (r, _) = h.counts();
-        assert!((r[0] - 0.5).abs() < 1e-9, "{}", r[0]);
-        // rescaling keeps effective counts
-        for _ in 0..500 {
+        assert!((h.evidence().survived[0] - 0.5).abs() < 1e-9);
+        for _ in 0..2000 {
             h.begin_episode();
         }
-        let before = h.episodes();
-        assert!(before.is_finite() && before > 0.0);
+        assert!(h.episodes().is_finite() && h.episodes() > 10.0);
+    }
+
+    #[test]
+    fn interval_list_stays_bounded() {
+        let mut h = Hazard::new(1e9);
+        for i in 0..200usize {
+            h.begin_episode();
+            h.recovered(i % 90, (i % 90) + 3);
+        }
+        assert!(h.intervals.len() <= MAX_INTERVALS);
+        let total: f64 = h.evidence().intervals.iter().map(|i| i.weight).sum();
+        assert!(
+            (total - 200.0).abs() < 1e-3,
+            "folding keeps the weight: {total}"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! (queue, error class[, tenant]).
 
 use super::grid::{buckets_passed, last_possible_bucket, BUCKETS};
-use super::hazard::Hazard;
+use super::hazard::{Evidence, Hazard, Interval};
 use super::planner::{self, Plan};
 use super::portfolio::{Arm, Portfolio};
 use super::prior::Prior;
@@ -35,10 +35,10 @@ pub struct ModelSnapshot {
     pub class: ErrorClass,
     /// Effective (decayed) episodes seen.
     pub episodes: f64,
-    /// Effective at-risk counts per bucket.
-    pub risk: Vec<f64>,
-    /// Effective recovery events per bucket.
-    pub events: Vec<f64>,
+    /// Effective count of episodes known to have survived each bucket (still failing after it).
+    pub survived: Vec<f64>,
+    /// Effective successes with recovery known to lie in buckets `from..=to`.
+    pub intervals: Vec<Interval>,
     pub portfolio: Portfolio,
 }
 
@@ -61,37 +61,42 @@ impl LearnedModel {
         let mut m = LearnedModel::new(half_life);
         let episodes = parent.hazard.episodes();
         if episodes > 0.0 {
-            let f = (cap / episodes).min(1.0);
-            let (r, e) = parent.hazard.counts();
-            let r: Vec<f64> = r.iter().map(|v| v * f).collect();
-            let e: Vec<f64> = e.iter().map(|v| v * f).collect();
-            m.hazard = Hazard::from_counts(half_life, &r, &e, episodes * f);
+            m.hazard
+                .absorb(&parent.hazard.evidence(), (cap / episodes).min(1.0));
         }
         m
     }
 
     pub fn from_snapshot(s: &ModelSnapshot, half_life: f64) -> LearnedModel {
         let mut m = LearnedModel::new(half_life);
-        m.hazard = Hazard::from_counts(half_life, &s.risk, &s.events, s.episodes);
+        m.hazard.absorb(&Self::evidence_of(s), 1.0);
         m.portfolio = s.portfolio.clone();
         m
     }
 
     pub fn snapshot(&self, key: &str, tenant: Option<&str>, class: ErrorClass) -> ModelSnapshot {
-        let (risk, events) = self.hazard.counts();
+        let e = self.hazard.evidence();
         ModelSnapshot {
             key: key.to_string(),
             tenant: tenant.map(str::to_string),
             class,
-            episodes: self.hazard.episodes(),
-            risk,
-            events,
+            episodes: e.episodes,
+            survived: e.survived,
+            intervals: e.intervals,
             portfolio: self.portfolio.clone(),
         }
     }
 
+    fn evidence_of(s: &ModelSnapshot) -> Evidence {
+        Evidence {
+            survived: s.survived.clone(),
+            intervals: s.intervals.clone(),
+            episodes: s.episodes,
+        }
+    }
+
     pub fn merge(&mut self, s: &ModelSnapshot) {
-        self.hazard.merge(&s.risk, &s.events, s.episodes);
+        self.hazard.absorb(&Self::evidence_of(s), 1.0);
         self.portfolio.merge(&s.portfolio);
         self.updates += 1;
     }
@@ -121,9 +126,9 @@ impl LearnedModel {
     }
 
     /// The episode recovered by `elapsed` (it had survived `passed` buckets).
-    pub fn observe_success(&mut self, passed: usize, elapsed: f64, prior: &Prior) {
+    pub fn observe_success(&mut self, passed: usize, elapsed: f64) {
         let last = last_possible_bucket(elapsed);
-        self.hazard.recovered(passed.min(last), last, prior);
+        self.hazard.recovered(passed.min(last), last);
         self.updates += 1;
     }
 
@@ -139,7 +144,9 @@ impl LearnedModel {
             || self.planned_for != (cost, horizon)
             || (since > 0 && (self.hazard.episodes() < EAGER_EPISODES || since >= REPLAN_EVERY));
         if stale {
-            self.plan = Some(Box::new(planner::build(&self.hazard, prior, cost, horizon)));
+            let previous = self.plan.as_ref().map(|p| &p.fit);
+            let plan = planner::build(&self.hazard, prior, cost, horizon, previous);
+            self.plan = Some(Box::new(plan));
             self.planned_at = self.updates;
             self.planned_for = (cost, horizon);
         }
@@ -152,16 +159,15 @@ impl LearnedModel {
     /// Confidence of the plan's step from `from` to edge `to`, computed once per plan.
     pub fn confidence(&mut self, prior: &Prior, from: usize, to: usize) -> f64 {
         let from = from.min(BUCKETS - 1);
-        let hazard = &self.hazard;
         match &mut self.plan {
             Some(plan) => {
                 if plan.confidence[from] == 255 {
-                    let c = planner::confidence(hazard, prior, from, to);
+                    let c = planner::confidence(&plan.fit, prior, from, to);
                     plan.confidence[from] = (c * 254.0).round() as u8;
                 }
                 f64::from(plan.confidence[from]) / 254.0
             }
-            None => planner::confidence(hazard, prior, from, to),
+            None => 0.0,
         }
     }
 }
@@ -172,12 +178,11 @@ mod tests {
 
     #[test]
     fn snapshot_round_trip_and_merge() {
-        let prior = Prior::log_logistic(5.0, 1.0);
         let mut m = LearnedModel::new(100.0);
         for _ in 0..10 {
             m.begin_episode();
             m.observe_failure(0, 3.0);
-            m.observe_success(buckets_passed(3.0), 6.0, &prior);
+            m.observe_success(buckets_passed(3.0), 6.0);
         }
         let s = m.snapshot("q", None, ErrorClass::Unavailable);
         let back =

@@ -8,7 +8,7 @@
 //! where S is the survival curve (probability the dependency is still down).
 
 use super::grid::{edge, BUCKETS};
-use super::hazard::Hazard;
+use super::hazard::{Fit, Hazard};
 use super::prior::Prior;
 
 /// Retries the plan distinguishes; more than this are planned as if this many remained.
@@ -26,6 +26,8 @@ pub struct Plan {
     pub survival: [f32; BUCKETS + 1],
     /// Confidence (0..=254, 255 = not computed yet) of the plan's step from each bucket.
     pub confidence: [u8; BUCKETS],
+    /// The fitted counts the plan was built from.
+    pub fit: Fit,
 }
 
 impl Plan {
@@ -67,13 +69,20 @@ impl Plan {
     }
 }
 
-/// Build the plan from the current counts. `cost` is the price of one failed attempt and
-/// `horizon` the deadline, both in seconds.
-pub fn build(hazard: &Hazard, prior: &Prior, cost: f64, horizon: f64) -> Plan {
+/// Fit the evidence (warm-started from `previous`) and build the plan. `cost` is the price of
+/// one failed attempt and `horizon` the deadline, both in seconds.
+pub fn build(
+    hazard: &Hazard,
+    prior: &Prior,
+    cost: f64,
+    horizon: f64,
+    previous: Option<&Fit>,
+) -> Plan {
+    let fit = hazard.fit(prior, previous);
     let mut s = [0f64; BUCKETS + 1];
     s[0] = 1.0;
     for b in 0..BUCKETS {
-        s[b + 1] = s[b] * (1.0 - hazard.hazard(b, prior));
+        s[b + 1] = s[b] * (1.0 - fit.hazard(b, prior));
     }
     // Last edge index inside the horizon.
     let k_max = (1..=BUCKETS)
@@ -110,17 +119,18 @@ pub fn build(hazard: &Hazard, prior: &Prior, cost: f64, horizon: f64) -> Plan {
         next,
         survival,
         confidence: [255; BUCKETS],
+        fit,
     }
 }
 
 /// Confidence in the estimate "recovered between the start of bucket `from` and edge `to`": one
 /// minus the width of the 90% credible interval of a Beta posterior over the pooled counts.
-pub fn confidence(hazard: &Hazard, prior: &Prior, from: usize, to: usize) -> f64 {
+pub fn confidence(fit: &Fit, prior: &Prior, from: usize, to: usize) -> f64 {
     use statrs::distribution::{Beta, ContinuousCDF};
     let from = from.min(BUCKETS - 1);
-    let (at_risk, _) = hazard.bucket_counts(from, prior);
+    let (at_risk, _) = fit.counts(from, prior);
     let events: f64 = (from..to.clamp(from + 1, BUCKETS))
-        .map(|b| hazard.bucket_counts(b, prior).1)
+        .map(|b| fit.counts(b, prior).1)
         .sum::<f64>()
         .min(at_risk);
     let a = events + 0.5;
@@ -145,7 +155,7 @@ mod tests {
             h.begin_episode();
             let passed = buckets_passed(t);
             h.survived(0, passed);
-            h.recovered(passed, last_possible_bucket(t), &prior);
+            h.recovered(passed, last_possible_bucket(t));
         }
         (h, prior)
     }
@@ -154,13 +164,13 @@ mod tests {
     fn known_recovery_plans_one_attempt_just_after_it() {
         // Every outage lasts between 8 and 10 s: the best plan retries once, at about 10 s.
         let (h, prior) = fit(|j| 8.0 + 2.0 * (j % 100) as f64 / 100.0, 2000);
-        let plan = build(&h, &prior, 2.0, 3600.0);
+        let plan = build(&h, &prior, 2.0, 3600.0, None);
         let k = plan.next[0][RETRY_LAYERS - 1] as usize;
         assert!(k != 0);
         let t = edge(k);
         assert!((9.9..=12.0).contains(&t), "next attempt at {t}");
         assert!(plan.success_probability(0.0, t) > 0.95);
-        let c = confidence(&h, &prior, 0, k);
+        let c = confidence(&plan.fit, &prior, 0, k);
         assert!(c > 0.9, "confidence {c}");
     }
 
@@ -168,8 +178,8 @@ mod tests {
     fn costly_failures_push_the_attempt_later() {
         // Recovery uniform in 0..20 s: a cheap failure retries early, an expensive one waits.
         let (h, prior) = fit(|j| 20.0 * ((j % 200) as f64 + 0.5) / 200.0, 4000);
-        let cheap = edge(build(&h, &prior, 0.1, 3600.0).next[0][RETRY_LAYERS - 1] as usize);
-        let dear = edge(build(&h, &prior, 60.0, 3600.0).next[0][RETRY_LAYERS - 1] as usize);
+        let cheap = edge(build(&h, &prior, 0.1, 3600.0, None).next[0][RETRY_LAYERS - 1] as usize);
+        let dear = edge(build(&h, &prior, 60.0, 3600.0, None).next[0][RETRY_LAYERS - 1] as usize);
         assert!(cheap < dear, "cheap {cheap} dear {dear}");
         assert!(dear >= 15.0);
     }
@@ -177,7 +187,7 @@ mod tests {
     #[test]
     fn one_retry_left_waits_for_certainty() {
         let (h, prior) = fit(|j| 20.0 * ((j % 200) as f64 + 0.5) / 200.0, 4000);
-        let plan = build(&h, &prior, 1.0, 3600.0);
+        let plan = build(&h, &prior, 1.0, 3600.0, None);
         let last = edge(plan.next[0][0] as usize);
         let many = edge(plan.next[0][RETRY_LAYERS - 1] as usize);
         assert!(
