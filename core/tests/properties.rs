@@ -1,10 +1,10 @@
 //! Properties over arbitrary inputs: every recommendation respects every guardrail.
 
 use proptest::prelude::*;
-use smartretry::*;
+use smartretry::{Action, Clock, Disposition, Engine, Error, Failure, ManualClock, Snapshot};
 use std::time::Duration;
 
-fn failure() -> impl Strategy<Value = Failure> {
+fn failure() -> impl proptest::strategy::Strategy<Value = Failure> {
     (
         prop::option::of(100u16..600),
         prop::option::of(0u32..20),
@@ -91,7 +91,7 @@ proptest! {
 
     #[test]
     fn arbitrary_seconds_are_validated(v in any::<f64>()) {
-        let ok = v.is_finite() && v >= 0.0 && v <= smartretry::time::MAX_SECONDS;
+        let ok = v.is_finite() && (0.0..=smartretry::time::MAX_SECONDS).contains(&v);
         prop_assert_eq!(smartretry::time::secs("delay", v).is_ok(), ok);
     }
 }
