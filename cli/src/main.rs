@@ -27,6 +27,8 @@ enum Command {
     /// Evaluate policies on a recorded attempt history (JSON Lines, see sim/HISTORY.md):
     /// estimate the recovery distribution with censoring, then train/test.
     Replay(ReplayArgs),
+    /// Export a simulated run as an attempt history (JSON Lines), e.g. to try `replay` on it.
+    History(simulate::HistoryArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(args) => simulate::run(&args),
         Command::Replay(args) => simulate::replay(&args),
+        Command::History(args) => simulate::export_history(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

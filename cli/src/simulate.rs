@@ -2,9 +2,20 @@
 //! print, write the report.
 
 use crate::ReplayArgs;
+use smartretry_sim::generate::generate;
+use smartretry_sim::history;
+use smartretry_sim::replay::ReplayConfig;
 use smartretry_sim::report;
-use smartretry_sim::{run_suite, Scenario, SimError, SuiteConfig};
+use smartretry_sim::runner::run_logged;
+use smartretry_sim::{run_suite, PolicyKind, Scenario, SimError, SuiteConfig};
 use std::path::PathBuf;
+
+/// `println!` through [`say`].
+macro_rules! sayln {
+    ($($arg:tt)*) => {
+        say(&format!("{}\n", format!($($arg)*)))
+    };
+}
 use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
@@ -27,6 +38,10 @@ pub struct SimulateArgs {
     /// Worker threads (default: the machine's cores, at most 4).
     #[arg(long)]
     threads: Option<usize>,
+    /// Engine policy file (JSON, as `Policy::from_json` reads it) to start the engine runs
+    /// from instead of the defaults; learning on/off, c, deadline and seed are still set per run.
+    #[arg(long)]
+    engine_policy: Option<PathBuf>,
 }
 
 pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
@@ -44,6 +59,10 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         jobs: args.jobs,
         ..SuiteConfig::default()
     };
+    if let Some(path) = &args.engine_policy {
+        let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+        cfg.engine_policy = Some(smartretry::Policy::from_json(&text)?);
+    }
     if let Some(t) = args.threads {
         cfg.threads = t.clamp(1, 64);
     }
@@ -69,7 +88,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
     };
     let started = Instant::now();
     let results = run_suite(&scenarios, &cfg)?;
-    print!("{}", report::table::render(&results, cfg.seeds));
+    say(&report::table::render(&results, cfg.seeds));
     let elapsed = started.elapsed().as_secs_f64();
     let command = format!(
         "smartretry simulate --scenario {} --seeds {}{}{}",
@@ -77,24 +96,126 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         cfg.seeds,
         args.jobs.map_or(String::new(), |j| format!(" --jobs {j}")),
         if args.quick { " --quick" } else { "" }
-    );
+    ) + &args.engine_policy.as_ref().map_or(String::new(), |p| {
+        format!(" --engine-policy {}", p.display())
+    });
     let report = report::output::write_all(&results, &args.out, cfg.seeds, &command)?;
     let figs = report::figures::figures(&results);
     let met = figs.iter().filter(|f| f.met == Some(true)).count();
     let judged = figs.iter().filter(|f| f.met.is_some()).count();
-    println!(
+    sayln!(
         "\n{} scenarios × {} seeds simulated in {elapsed:.1} s",
         results.len(),
         cfg.seeds
     );
     if judged > 0 {
-        println!("issue-3 figures met: {met} of {judged} (details in the report)");
+        sayln!("issue-3 figures met: {met} of {judged} (details in the report)");
     }
-    println!("report: {}", report.display());
-    println!("plots and results.json: {}", args.out.display());
+    sayln!("report: {}", report.display());
+    sayln!("plots and results.json: {}", args.out.display());
     Ok(())
 }
 
-pub fn replay(_args: &ReplayArgs) -> Result<(), SimError> {
-    Err(SimError::Invalid("replay is not implemented yet".into()))
+pub fn replay(args: &ReplayArgs) -> Result<(), SimError> {
+    let records = if args.history == "example" {
+        history::parse(history::EXAMPLE)?
+    } else {
+        history::read(std::path::Path::new(&args.history))?
+    };
+    if args.seeds == 0 || args.seeds > 100 {
+        return Err(SimError::Invalid(
+            "--seeds must be between 1 and 100".into(),
+        ));
+    }
+    let cfg = ReplayConfig {
+        c: args.c,
+        deadline: args.deadline,
+        train_share: args.train,
+        suite: SuiteConfig {
+            seeds: args.seeds,
+            ..SuiteConfig::default()
+        },
+    };
+    let r = smartretry_sim::replay::replay(&records, &cfg)?;
+    say(&report::replay_md::terminal(&r));
+    std::fs::create_dir_all(&args.out).map_err(|e| io(&args.out, e))?;
+    let plots = report::plots::write(&r.result, &args.out)?;
+    let command = format!(
+        "smartretry replay --history {} --c {} --deadline {} --train {} --seeds {}",
+        args.history, args.c, args.deadline, args.train, args.seeds
+    );
+    let path = args.out.join("REPORT.md");
+    std::fs::write(&path, report::replay_md::markdown(&r, &command, &plots))
+        .map_err(|e| io(&path, e))?;
+    sayln!("report: {}", path.display());
+    Ok(())
+}
+
+pub fn export_history(args: &HistoryArgs) -> Result<(), SimError> {
+    let s = Scenario::select(&args.scenario)?;
+    let [s] = s.as_slice() else {
+        return Err(SimError::Invalid(
+            "--scenario must name exactly one scenario".into(),
+        ));
+    };
+    let kind = PolicyKind::from_label(&args.policy).ok_or_else(|| {
+        let names: Vec<&str> = PolicyKind::ALL.iter().map(|k| k.label()).collect();
+        SimError::Invalid(format!(
+            "unknown policy {:?} (one of: {})",
+            args.policy,
+            names.join(", ")
+        ))
+    })?;
+    let g = generate(s, args.seed, Some(args.jobs.clamp(1, 1_000_000)))?;
+    let seed = smartretry_sim::dist::seed_of(&[&s.name, kind.label(), &args.seed.to_string()]);
+    let mut policy = kind.build(s, seed, g.world.epoch)?;
+    let mut log = Vec::new();
+    run_logged(
+        &g.jobs,
+        g.world.clone(),
+        policy.as_mut(),
+        s.deadline,
+        Some(&mut log),
+    );
+    let records = history::from_log(&g.jobs, &log, g.world.epoch);
+    std::fs::write(&args.out, history::to_jsonl(&records)).map_err(|e| io(&args.out, e))?;
+    sayln!(
+        "{} attempts of {} jobs written to {}",
+        records.len(),
+        g.jobs.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Print to stdout, ignoring a closed pipe (`smartretry simulate | head` must not panic).
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn io(path: &std::path::Path, e: std::io::Error) -> SimError {
+    SimError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Arguments of `smartretry history`.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// The scenario to simulate (number or name).
+    #[arg(long, default_value = "1")]
+    scenario: String,
+    /// The logging policy (a label from the tables: full-jitter, engine, ...).
+    #[arg(long, default_value = "full-jitter")]
+    policy: String,
+    /// Jobs to simulate.
+    #[arg(long, default_value_t = 300)]
+    jobs: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output file (JSON Lines).
+    #[arg(long, default_value = "history.jsonl")]
+    out: PathBuf,
 }

@@ -9,14 +9,17 @@
 pub mod dist;
 pub mod error;
 pub mod generate;
+pub mod history;
 pub mod incidents;
 pub mod job;
 pub mod metrics;
 pub mod policy;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod suite;
+pub mod survival;
 pub mod world;
 
 pub use error::{Result, SimError};

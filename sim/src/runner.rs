@@ -2,7 +2,7 @@
 //! runs one attempt against the world, then asks the policy what to do next. Nothing sleeps;
 //! a run is a pure function of (jobs, world, policy).
 
-use crate::job::{Job, Truth};
+use crate::job::{FailureInfo, Job, Truth};
 use crate::policy::{Decision, FailureCtx, SimPolicy};
 use crate::world::{World, TIME_EPS};
 use std::cmp::Ordering;
@@ -74,8 +74,32 @@ struct State {
     permanent_retries: u32,
 }
 
+/// One attempt as it happened, for exporting an attempt history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptLog {
+    /// Index of the job in the run's job list.
+    pub job: usize,
+    pub attempt: u32,
+    /// Simulated seconds.
+    pub t: f64,
+    pub delay_before: f64,
+    /// `None` on success.
+    pub failure: Option<FailureInfo>,
+}
+
 /// Run every job of `jobs` under `policy` until success, give-up or deadline.
-pub fn run(jobs: &[Job], mut world: World, policy: &mut dyn SimPolicy, deadline: f64) -> RunResult {
+pub fn run(jobs: &[Job], world: World, policy: &mut dyn SimPolicy, deadline: f64) -> RunResult {
+    run_logged(jobs, world, policy, deadline, None)
+}
+
+/// `run`, also appending every attempt to `log` when given.
+pub fn run_logged(
+    jobs: &[Job],
+    mut world: World,
+    policy: &mut dyn SimPolicy,
+    deadline: f64,
+    mut log: Option<&mut Vec<AttemptLog>>,
+) -> RunResult {
     let mut heap = BinaryHeap::with_capacity(jobs.len());
     let mut seq = 0u64;
     for (idx, job) in jobs.iter().enumerate() {
@@ -115,7 +139,17 @@ pub fn run(jobs: &[Job], mut world: World, policy: &mut dyn SimPolicy, deadline:
             warmup: job.warmup,
             group: job.group,
         };
-        match world.attempt(job, st.attempts, t) {
+        let outcome = world.attempt(job, st.attempts, t);
+        if let Some(log) = log.as_deref_mut() {
+            log.push(AttemptLog {
+                job: idx,
+                attempt: st.attempts,
+                t,
+                delay_before: if st.attempts == 1 { 0.0 } else { st.prev_delay },
+                failure: outcome.as_ref().err().cloned(),
+            });
+        }
+        match outcome {
             Ok(()) => {
                 if st.attempts == 2 {
                     st.first_retry_ok = Some(true);

@@ -22,6 +22,8 @@ pub struct SuiteConfig {
     /// Worker threads.
     pub threads: usize,
     pub policies: Vec<PolicyKind>,
+    /// Starting policy of the engine runs (`Policy::default()` when `None`).
+    pub engine_policy: Option<smartretry::Policy>,
 }
 
 impl Default for SuiteConfig {
@@ -31,6 +33,7 @@ impl Default for SuiteConfig {
             jobs: None,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
             policies: PolicyKind::ALL.to_vec(),
+            engine_policy: None,
         }
     }
 }
@@ -92,7 +95,6 @@ enum Variant {
 }
 
 struct Task {
-    scenario: usize,
     seed: u32,
     policy: PolicyKind,
     variant: Variant,
@@ -101,95 +103,102 @@ struct Task {
 
 type TaskOutput = std::result::Result<RunResult, String>;
 
-/// Run the suite.
+/// Run the suite: each scenario's jobs generated per seed, then every policy on them.
 pub fn run_suite(scenarios: &[Scenario], cfg: &SuiteConfig) -> Result<Vec<ScenarioResult>> {
+    scenarios
+        .iter()
+        .map(|s| {
+            let gens = (0..cfg.seeds.max(1))
+                .map(|seed| generate(s, u64::from(seed), cfg.jobs))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(run_generated(s, gens, cfg))
+        })
+        .collect()
+}
+
+/// Run every policy of `cfg` on already generated jobs (one `Generated` per seed, seed = index).
+/// The replay uses this with jobs built from a recorded history.
+pub fn run_generated(s: &Scenario, gens: Vec<Generated>, cfg: &SuiteConfig) -> ScenarioResult {
     let mut tasks = Vec::new();
-    let mut samples = Vec::new();
-    for (si, s) in scenarios.iter().enumerate() {
-        for seed in 0..cfg.seeds.max(1) {
-            let g = Arc::new(generate(s, u64::from(seed), cfg.jobs)?);
-            if seed == 0 {
-                let mut r: Vec<f64> = g.jobs.iter().filter_map(|j| j.recovery_delay()).collect();
-                r.sort_by(f64::total_cmp);
-                samples.push(r);
-            }
-            let without = if matches!(s.model, Model::NoisyTenant { .. }) {
-                let mut w = (*g).clone();
-                w.jobs.retain(|j| j.group == 0);
-                Some(Arc::new(w))
-            } else {
-                None
-            };
-            for &p in cfg.policies.iter().filter(|p| p.applies_to(s)) {
+    let mut sample = Vec::new();
+    for (seed, g) in gens.into_iter().enumerate() {
+        let seed = seed as u32;
+        let g = Arc::new(g);
+        if seed == 0 {
+            sample = g.jobs.iter().filter_map(|j| j.recovery_delay()).collect();
+            sample.sort_by(f64::total_cmp);
+        }
+        let without = if matches!(s.model, Model::NoisyTenant { .. }) {
+            let mut w = (*g).clone();
+            w.jobs.retain(|j| j.group == 0);
+            Some(Arc::new(w))
+        } else {
+            None
+        };
+        for &p in cfg.policies.iter().filter(|p| p.applies_to(s)) {
+            tasks.push(Task {
+                seed,
+                policy: p,
+                variant: Variant::Full,
+                world: g.clone(),
+            });
+            if let Some(w) = &without {
                 tasks.push(Task {
-                    scenario: si,
                     seed,
                     policy: p,
-                    variant: Variant::Full,
-                    world: g.clone(),
+                    variant: Variant::WithoutNoisy,
+                    world: w.clone(),
                 });
-                if let Some(w) = &without {
-                    tasks.push(Task {
-                        scenario: si,
-                        seed,
-                        policy: p,
-                        variant: Variant::WithoutNoisy,
-                        world: w.clone(),
-                    });
-                }
             }
         }
     }
-    let outputs = execute(scenarios, &tasks, cfg.threads.max(1));
-    let mut results = Vec::new();
-    for (si, s) in scenarios.iter().enumerate() {
-        let mut policies = Vec::new();
-        let mut skipped = Vec::new();
-        for &p in cfg.policies.iter().filter(|p| p.applies_to(s)) {
-            let mine = |v: Variant| -> Vec<(u32, &TaskOutput)> {
-                tasks
-                    .iter()
-                    .zip(&outputs)
-                    .filter(|(t, _)| t.scenario == si && t.policy == p && t.variant == v)
-                    .map(|(t, o)| (t.seed, o))
-                    .collect()
-            };
-            let full = mine(Variant::Full);
-            if let Some((_, Err(e))) = full.iter().find(|(_, o)| o.is_err()) {
-                skipped.push((p, e.clone()));
-                continue;
-            }
-            let runs: Vec<&RunResult> = full.iter().filter_map(|(_, o)| o.as_ref().ok()).collect();
-            let without: Vec<&RunResult> = mine(Variant::WithoutNoisy)
+    let outputs = execute(s, &tasks, cfg);
+    let mut policies = Vec::new();
+    let mut skipped = Vec::new();
+    for &p in cfg.policies.iter().filter(|p| p.applies_to(s)) {
+        let mine = |v: Variant| -> Vec<(u32, &TaskOutput)> {
+            tasks
                 .iter()
-                .filter_map(|(_, o)| o.as_ref().ok())
-                .collect();
-            policies.push(summarise(s, p, &runs, &without));
+                .zip(&outputs)
+                .filter(|(t, _)| t.policy == p && t.variant == v)
+                .map(|(t, o)| (t.seed, o))
+                .collect()
+        };
+        let full = mine(Variant::Full);
+        if let Some((_, Err(e))) = full.iter().find(|(_, o)| o.is_err()) {
+            skipped.push((p, e.clone()));
+            continue;
         }
-        // Regret only where the oracle is a bound; elsewhere it is a reference a lucky policy
-        // can beat, and a negative "regret" would mislead.
-        let oracle = policies
+        let runs: Vec<&RunResult> = full.iter().filter_map(|(_, o)| o.as_ref().ok()).collect();
+        let without: Vec<&RunResult> = mine(Variant::WithoutNoisy)
             .iter()
-            .find(|p| p.kind == PolicyKind::Oracle)
-            .map(|o| o.steady.j)
-            .filter(|_| oracle_is_bound(s));
-        if let Some(oracle) = oracle {
-            for p in &mut policies {
-                p.regret = Some(p.steady.j - oracle);
-            }
-        }
-        results.push(ScenarioResult {
-            scenario: s.clone(),
-            policies,
-            skipped,
-            recovery_sample: samples.get(si).cloned().unwrap_or_default(),
-        });
+            .filter_map(|(_, o)| o.as_ref().ok())
+            .collect();
+        policies.push(summarise(s, p, &runs, &without));
     }
-    Ok(results)
+    // Regret only where the oracle is a bound; elsewhere it is a reference a lucky policy
+    // can beat, and a negative "regret" would mislead.
+    let oracle = policies
+        .iter()
+        .find(|p| p.kind == PolicyKind::Oracle)
+        .map(|o| o.steady.j)
+        .filter(|_| oracle_is_bound(s));
+    if let Some(oracle) = oracle {
+        for p in &mut policies {
+            p.regret = Some(p.steady.j - oracle);
+        }
+    }
+    ScenarioResult {
+        scenario: s.clone(),
+        policies,
+        skipped,
+        recovery_sample: sample,
+    }
 }
 
 /// Run every task on `threads` workers; outputs in task order.
-fn execute(scenarios: &[Scenario], tasks: &[Task], threads: usize) -> Vec<TaskOutput> {
+fn execute(s: &Scenario, tasks: &[Task], cfg: &SuiteConfig) -> Vec<TaskOutput> {
+    let threads = cfg.threads.max(1);
     let next = AtomicUsize::new(0);
     let out: Mutex<Vec<Option<TaskOutput>>> = Mutex::new(vec![None; tasks.len()]);
     std::thread::scope(|scope| {
@@ -197,11 +206,10 @@ fn execute(scenarios: &[Scenario], tasks: &[Task], threads: usize) -> Vec<TaskOu
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(t) = tasks.get(i) else { break };
-                let s = &scenarios[t.scenario];
                 let seed = seed_of(&[&s.name, t.policy.label(), &t.seed.to_string()]);
                 let r = t
                     .policy
-                    .build(s, seed, t.world.world.epoch)
+                    .build_with(s, seed, t.world.world.epoch, cfg.engine_policy.as_ref())
                     .map(|mut policy| {
                         run(
                             &t.world.jobs,

@@ -47,17 +47,18 @@ pub fn to_failure(spec: &FailureSpec, retry_after: Option<f64>) -> Failure {
 }
 
 impl EnginePolicy {
-    /// An engine with the default policy, the scenario's deadline and c (so it optimises the
-    /// same J the simulator scores), seeded for this run.
+    /// An engine with the default policy (or `base`), the scenario's deadline and c (so it
+    /// optimises the same J the simulator scores), seeded for this run.
     pub fn new(
         name: &str,
         scenario: &Scenario,
         seed: u64,
         epoch: f64,
         learning: bool,
+        base: Option<&Policy>,
     ) -> Result<EnginePolicy> {
         let clock = ManualClock::shared(Duration::from_secs_f64(epoch));
-        let mut policy = Policy::default();
+        let mut policy = base.cloned().unwrap_or_default();
         policy.learning.enabled = learning;
         policy.learning.failure_cost = Duration::from_secs_f64(scenario.c);
         policy.deadline = Some(Duration::from_secs_f64(scenario.deadline));

@@ -13,7 +13,7 @@ pub use oracle::Oracle;
 use crate::error::Result;
 use crate::job::{FailureInfo, Job};
 use crate::scenario::{OracleKind, Scenario};
-use smartretry::{ErrorClass, Strategy};
+use smartretry::{ErrorClass, Policy, Strategy};
 use std::time::Duration;
 
 /// What to do after a failed attempt.
@@ -115,6 +115,13 @@ impl PolicyKind {
         }
     }
 
+    /// The policy with this label (as printed in tables).
+    pub fn from_label(label: &str) -> Option<PolicyKind> {
+        PolicyKind::ALL
+            .into_iter()
+            .find(|k| k.label() == label.trim())
+    }
+
     /// Whether this policy runs in `scenario` (the oracle only where it is defined).
     pub fn applies_to(self, scenario: &Scenario) -> bool {
         self != PolicyKind::Oracle || scenario.oracle() != OracleKind::None
@@ -122,6 +129,18 @@ impl PolicyKind {
 
     /// Build a fresh policy for one run. `seed` must already mix scenario, policy and seed.
     pub fn build(self, scenario: &Scenario, seed: u64, epoch: f64) -> Result<Box<dyn SimPolicy>> {
+        self.build_with(scenario, seed, epoch, None)
+    }
+
+    /// `build`, with the engine policies starting from `engine_base` instead of
+    /// `Policy::default()` (the simulator still sets learning on/off, c, deadline and seed).
+    pub fn build_with(
+        self,
+        scenario: &Scenario,
+        seed: u64,
+        epoch: f64,
+        engine_base: Option<&Policy>,
+    ) -> Result<Box<dyn SimPolicy>> {
         let s = Duration::from_secs_f64;
         let base = s(1.0);
         let cap = s(scenario.static_cap);
@@ -146,6 +165,7 @@ impl PolicyKind {
                 seed,
                 epoch,
                 false,
+                engine_base,
             )?),
             PolicyKind::Engine => Box::new(EnginePolicy::new(
                 self.label(),
@@ -153,6 +173,7 @@ impl PolicyKind {
                 seed,
                 epoch,
                 true,
+                engine_base,
             )?),
             PolicyKind::Oracle => Box::new(Oracle),
         })

@@ -5,6 +5,7 @@ pub mod figures;
 pub mod markdown;
 pub mod output;
 pub mod plots;
+pub mod replay_md;
 pub mod table;
 
 /// A number of seconds (or any quantity) in a short human form; "-" for NaN.
