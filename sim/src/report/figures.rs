@@ -118,10 +118,13 @@ pub fn figures(results: &[ScenarioResult]) -> Vec<Figure> {
                         n,
                         "total calls vs full jitter",
                         engine.map_or("engine not run".into(), |e| {
+                            // Calls alone reward giving up: show the success rate beside them.
                             format!(
-                                "{} ({:+.1}%)",
+                                "{} ({:+.1}%), success {} vs {}",
                                 num(e.total_calls),
-                                (e.total_calls / fj.total_calls - 1.0) * 100.0
+                                (e.total_calls / fj.total_calls - 1.0) * 100.0,
+                                pct(e.steady.success_rate),
+                                pct(fj.steady.success_rate)
                             )
                         }),
                         format!("≤ {} (+5%)", num(fj.total_calls * 1.05)),
@@ -145,7 +148,12 @@ pub fn figures(results: &[ScenarioResult]) -> Vec<Figure> {
                     out.push(fig(
                         n,
                         "failed attempts per job vs full jitter (cap 1 h)",
-                        failed.map_or("engine not run".into(), |x| format!("{x:.2}×")),
+                        failed.map_or("engine not run".into(), |x| {
+                            format!(
+                                "{x:.2}× (success {})",
+                                pct(engine.map_or(f64::NAN, |e| e.steady.success_rate))
+                            )
+                        }),
                         "≤ 0.50×".into(),
                         failed.map(|x| x <= 0.5),
                     ));
