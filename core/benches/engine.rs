@@ -1,1 +1,56 @@
-fn main() {}
+//! Criterion benchmarks of the hot path on a warm store of 10,000 learned models.
+//! `cargo bench -p smartretry --bench engine`
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use smartretry::{Clock, Failure};
+use std::hint::black_box;
+use std::time::Duration;
+
+#[path = "support.rs"]
+mod support;
+
+fn hot_path(c: &mut Criterion) {
+    let (engine, clock) = support::warm_engine();
+    let failure = Failure::http(503);
+    // One open episode per model, each past its first failure.
+    let mut episodes: Vec<_> = (0..support::MODELS)
+        .map(|i| {
+            let mut ep = engine.begin(&format!("q{i}"), None).expect("valid key");
+            engine.record_failure(&mut ep, &failure);
+            ep
+        })
+        .collect();
+    let mut i = 0usize;
+    c.bench_function("recommend (dry run, warm 10k models)", |b| {
+        b.iter(|| {
+            i = (i + 7919) % support::MODELS;
+            black_box(engine.recommend(&episodes[i], black_box(&failure)))
+        })
+    });
+    let mut j = 0usize;
+    c.bench_function("record failure (warm 10k models)", |b| {
+        b.iter(|| {
+            j = (j + 7919) % support::MODELS;
+            clock.advance(Duration::from_millis(1));
+            black_box(engine.record_failure(&mut episodes[j], black_box(&failure)))
+        })
+    });
+    c.bench_function("on_failure: record + decide (warm 10k models)", |b| {
+        b.iter(|| {
+            j = (j + 7919) % support::MODELS;
+            let mut ep = episodes[j].clone();
+            black_box(engine.on_failure(&mut ep, black_box(&failure)))
+        })
+    });
+    c.bench_function("classify http 503", |b| {
+        b.iter(|| black_box(engine.classify(black_box(&failure))))
+    });
+    let _ = clock.now();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(50).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = hot_path
+}
+criterion_main!(benches);

@@ -55,6 +55,14 @@ pub struct Classification {
     pub rule: String,
 }
 
+/// The outcome of classification as the engine uses it: the class and the index of the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Matched {
+    pub class: ErrorClass,
+    pub rule: Option<usize>,
+    pub explicit: bool,
+}
+
 /// A matcher prepared for fast matching (regexes compiled, names lower-cased).
 #[derive(Debug, Clone)]
 enum Compiled {
@@ -65,17 +73,20 @@ enum Compiled {
     Message(Regex),
 }
 
-/// Compiled, ordered rules.
+/// Compiled, ordered rules, grouped by the kind of signal they read so a failure only scans the
+/// rules for the signals it carries.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    rules: Vec<(Compiled, Rule)>,
+    rules: Vec<Rule>,
+    /// Per kind (HTTP, gRPC, error code, exception, message): (compiled matcher, rule index).
+    by_kind: [Vec<(Compiled, usize)>; 5],
 }
 
 impl Classifier {
     /// Compile `rules`; a bad regex or an empty range is a typed error naming the rule.
     pub fn new(rules: Vec<Rule>) -> Result<Classifier> {
-        let mut compiled = Vec::with_capacity(rules.len());
-        for rule in rules {
+        let mut by_kind: [Vec<(Compiled, usize)>; 5] = Default::default();
+        for (index, rule) in rules.iter().enumerate() {
             let bad = |reason: &str| Error::InvalidRule {
                 rule: rule.name.clone(),
                 reason: reason.to_string(),
@@ -105,9 +116,16 @@ impl Classifier {
                         .map_err(|e| bad(&e.to_string()))?,
                 ),
             };
-            compiled.push((c, rule));
+            let kind = match c {
+                Compiled::Http(..) => 0,
+                Compiled::Grpc(_) => 1,
+                Compiled::Code(_) => 2,
+                Compiled::Exception(_) => 3,
+                Compiled::Message(_) => 4,
+            };
+            by_kind[kind].push((c, index));
         }
-        Ok(Classifier { rules: compiled })
+        Ok(Classifier { rules, by_kind })
     }
 
     /// The default rules for HTTP, gRPC, errno names, common exception types and messages.
@@ -117,64 +135,84 @@ impl Classifier {
 
     /// The rules this classifier was built from, in order.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
-        self.rules.iter().map(|(_, r)| r)
+        self.rules.iter()
     }
 
     /// Classify a failure. An explicit `failure.class` wins; then the first permanent match; then
     /// the first match; else `unknown`.
     pub fn classify(&self, failure: &Failure) -> Classification {
+        let m = self.matched(failure);
+        Classification {
+            class: m.class,
+            rule: self.rule_name(m).to_string(),
+        }
+    }
+
+    /// The deciding rule's name for explanations.
+    pub(crate) fn rule_name(&self, m: Matched) -> &str {
+        match m.rule {
+            Some(i) => self.rules.get(i).map_or("rule", |r| r.name.as_str()),
+            None if m.explicit => "explicit",
+            None => "default",
+        }
+    }
+
+    /// Classification without building the rule's name (the hot path).
+    pub(crate) fn matched(&self, failure: &Failure) -> Matched {
         if let Some(class) = failure.class {
-            return Classification {
+            return Matched {
                 class,
-                rule: "explicit".into(),
+                rule: None,
+                explicit: true,
             };
         }
         let code = failure.error_code.as_deref().map(str::to_ascii_lowercase);
         let exception = failure.exception.as_deref().map(str::to_ascii_lowercase);
         // Within one kind of signal the first (most specific) matching rule wins; across kinds,
         // a permanent class wins over a transient one.
-        let mut winners: [Option<&Rule>; 5] = [None; 5];
-        for (c, rule) in &self.rules {
-            let (kind, hit) = match c {
-                Compiled::Http(lo, hi) => (
-                    0,
-                    failure
-                        .http_status
-                        .is_some_and(|s| (*lo..=*hi).contains(&s)),
-                ),
-                Compiled::Grpc(codes) => (1, failure.grpc_code.is_some_and(|g| codes.contains(&g))),
-                Compiled::Code(names) => (
-                    2,
-                    code.as_ref().is_some_and(|c| names.iter().any(|n| n == c)),
-                ),
-                Compiled::Exception(frags) => (
-                    3,
-                    exception
-                        .as_ref()
-                        .is_some_and(|e| frags.iter().any(|f| e.contains(f.as_str()))),
-                ),
-                Compiled::Message(re) => (
-                    4,
-                    failure.message.as_deref().is_some_and(|m| re.is_match(m)),
-                ),
-            };
-            if hit && winners[kind].is_none() {
-                winners[kind] = Some(rule);
+        let mut winners: [Option<usize>; 5] = [None; 5];
+        let present = [
+            failure.http_status.is_some(),
+            failure.grpc_code.is_some(),
+            code.is_some(),
+            exception.is_some(),
+            failure.message.is_some(),
+        ];
+        for (kind, rules) in self.by_kind.iter().enumerate() {
+            if !present[kind] {
+                continue;
             }
+            let hit = rules.iter().find(|(c, _)| match c {
+                Compiled::Http(lo, hi) => failure
+                    .http_status
+                    .is_some_and(|s| (*lo..=*hi).contains(&s)),
+                Compiled::Grpc(codes) => failure.grpc_code.is_some_and(|g| codes.contains(&g)),
+                Compiled::Code(names) => {
+                    code.as_ref().is_some_and(|c| names.iter().any(|n| n == c))
+                }
+                Compiled::Exception(frags) => exception
+                    .as_ref()
+                    .is_some_and(|e| frags.iter().any(|f| e.contains(f.as_str()))),
+                Compiled::Message(re) => failure.message.as_deref().is_some_and(|m| re.is_match(m)),
+            });
+            winners[kind] = hit.map(|(_, index)| *index);
         }
-        let chosen = winners
+        // Across kinds, rule order decides between permanent (or between transient) classes.
+        let permanent = winners
             .iter()
             .flatten()
-            .find(|r| !r.class.is_retryable())
-            .or_else(|| winners.iter().flatten().next());
-        match chosen {
-            Some(rule) => Classification {
-                class: rule.class,
-                rule: rule.name.clone(),
+            .filter(|&&i| !self.rules[i].class.is_retryable())
+            .min();
+        match permanent.or_else(|| winners.iter().flatten().min()) {
+            Some(&i) => Matched {
+                class: self.rules[i].class,
+                rule: Some(i),
+                explicit: false,
             },
-            None => Classification {
+            None => Matched {
                 class: ErrorClass::Unknown,
-                rule: "default".into(),
+                rule: None,
+                explicit: false,
             },
         }
     }
@@ -183,7 +221,10 @@ impl Classifier {
 impl Default for Classifier {
     fn default() -> Self {
         // The built-in rules are tested to compile; an empty classifier is the safe fallback.
-        Classifier::new(Classifier::default_rules()).unwrap_or(Classifier { rules: Vec::new() })
+        Classifier::new(Classifier::default_rules()).unwrap_or(Classifier {
+            rules: Vec::new(),
+            by_kind: Default::default(),
+        })
     }
 }
 

@@ -3,7 +3,7 @@
 //! and always, recording each clamp.
 
 use crate::class::Disposition;
-use crate::classify::Classification;
+use crate::classify::Matched;
 use crate::engine::Engine;
 use crate::episode::Episode;
 use crate::failure::Failure;
@@ -30,18 +30,14 @@ impl Engine {
         &self,
         ep: &mut Episode,
         failure: &Failure,
-        classification: &Classification,
+        classification: &Matched,
         now: Duration,
         mode: Mode,
     ) -> Recommendation {
         let policy = self.inner.policy.load();
         let overrides = self.inner.overrides.load();
         let class = classification.class;
-        let base = policy
-            .classes
-            .get(&class)
-            .cloned()
-            .unwrap_or_else(|| ClassPolicy::default_for(class));
+        let base = policy.class(class);
         let (cp, fixed) = overrides.resolve(&base, &ep.key, ep.tenant.as_deref(), class);
         let elapsed = now.saturating_sub(ep.origin.unwrap_or(now));
         let mut rec = Recommendation {
@@ -65,13 +61,23 @@ impl Engine {
             Disposition::GiveUp => {
                 rec.reason = Reason::Permanent {
                     class,
-                    rule: classification.rule.clone(),
+                    rule: self
+                        .inner
+                        .classifier
+                        .load()
+                        .rule_name(*classification)
+                        .to_string(),
                 };
                 return self.finish(ep, rec, Action::GiveUp, mode, false);
             }
             Disposition::Escalate => {
                 rec.reason = Reason::NeedsHuman {
-                    rule: classification.rule.clone(),
+                    rule: self
+                        .inner
+                        .classifier
+                        .load()
+                        .rule_name(*classification)
+                        .to_string(),
                 };
                 return self.finish(ep, rec, Action::Escalate, mode, false);
             }
@@ -127,7 +133,7 @@ impl Engine {
             delay = clamp(&mut rec, Guardrail::RetryAfter, delay, wait);
         }
         let dependency = failure.dependency.as_deref().unwrap_or(&ep.key);
-        if let Some(adm) = self.with_breaker(dependency, |b| {
+        if let Some(adm) = self.with_breaker(&policy, dependency, |b| {
             b.admit(now, now + delay, mode == Mode::Live)
         }) {
             let wait = adm.not_before.saturating_sub(now);
@@ -146,7 +152,7 @@ impl Engine {
                 return self.finish(ep, rec, Action::GiveUp, mode, true);
             }
         }
-        if let Some(tenant) = self.spend_budget(ep, class, now, mode) {
+        if let Some(tenant) = self.spend_budget(&policy, ep, class, now, mode) {
             clamp(
                 &mut rec,
                 if tenant {
@@ -185,44 +191,17 @@ impl Engine {
         mode: Mode,
     ) -> Proposal {
         let class = rec.class;
-        let heuristic = |ep: &mut Episode, scale: f64| -> Duration {
-            if cp.first_retry_immediate && ep.failures <= 1 {
-                return Duration::ZERO;
-            }
-            let retry = if cp.first_retry_immediate {
-                ep.failures - 1
-            } else {
-                ep.failures
-            };
-            let strategy = if scale == 1.0 {
-                cp.strategy.clone()
-            } else {
-                cp.strategy.scaled(scale)
-            };
-            strategy.delay(retry, ep.last_delay, cp.max_delay, &mut ep.rng)
-        };
-        let plain = |ep: &mut Episode| -> Proposal {
-            let delay = heuristic(ep, 1.0);
-            let reason = if cp.first_retry_immediate && ep.failures <= 1 {
-                Reason::FirstRetryImmediate { class }
-            } else {
-                Reason::Heuristic {
-                    class,
-                    strategy: cp.strategy.name(),
-                    retry: ep.failures,
-                }
-            };
-            Proposal {
-                delay,
-                tier: Tier::Heuristic,
-                reason,
-                stop: false,
-            }
+        let plain = |ep: &mut Episode| Proposal {
+            delay: heuristic_delay(cp, 1.0, ep),
+            tier: Tier::Heuristic,
+            reason: heuristic_reason(cp, class, ep.failures),
+            stop: false,
         };
         let learning = policy.learning.enabled && cp.learn;
-        let (Some(models), Some(ep_class), true) = (ep.models.clone(), ep.class, learning) else {
+        let (Some(models), Some(ep_class), true) = (&ep.models, ep.class, learning) else {
             return plain(ep);
         };
+        let primary = models.primary.clone();
         let priors = self.inner.priors.load();
         let prior = &priors[ep_class as usize];
         let cost = policy.learning.failure_cost.as_secs_f64();
@@ -230,14 +209,13 @@ impl Engine {
             .deadline
             .unwrap_or(policy.learning.horizon)
             .as_secs_f64();
-        let mut m = models.primary.model.lock();
+        let mut m = primary.model.lock();
         let episodes = m.episodes();
         let needed = policy.learning.min_episodes;
         if episodes < f64::from(needed) {
             if mode == Mode::Live {
                 self.count(Counter::Fallbacks);
             }
-            let p = plain(ep);
             return Proposal {
                 reason: Reason::Learning {
                     class,
@@ -245,15 +223,18 @@ impl Engine {
                     episodes,
                     needed,
                 },
-                ..p
+                ..plain(ep)
             };
         }
         let t = elapsed.as_secs_f64();
         let from = bucket_of(t);
         let retries_left = cp.max_attempts.saturating_sub(ep.attempts).max(1) as usize;
+        let arm = ep.arm.unwrap_or(Arm::Heuristic);
+        let mean_cost = m.portfolio().mean(arm);
         let plan = m.plan(prior, cost, horizon);
         let mut k = plan.next[from][retries_left.min(RETRY_LAYERS) - 1] as usize;
         let exploring = mode == Mode::Live
+            && arm == Arm::Learned
             && k != STOP as usize
             && k > from + 1
             && ep.rng.random::<f64>() < policy.learning.exploration;
@@ -264,74 +245,58 @@ impl Engine {
                 .max(from + 1);
         }
         let learned_at = (k != STOP as usize).then(|| edge(k));
-        let prob = |plan: &crate::learn::planner::Plan, at: f64| plan.success_probability(t, at);
-        let arm = ep.arm.unwrap_or(Arm::Heuristic);
-        match arm.scale() {
-            None => {
-                let Some(at) = learned_at else {
-                    return Proposal {
-                        delay: Duration::ZERO,
-                        tier: Tier::Bayesian,
-                        reason: Reason::PlanStops { episodes },
-                        stop: true,
-                    };
-                };
-                let p = prob(plan, at);
-                for alt in [k.saturating_sub(2), (k + 2).min(BUCKETS)] {
-                    if alt > from && alt != k {
-                        rec.alternatives.push(Alternative {
-                            delay: Duration::from_secs_f64((edge(alt) - t).max(0.0)),
-                            success_probability: prob(plan, edge(alt)),
-                        });
-                    }
-                }
-                rec.success_probability = Some(p);
-                rec.confidence = Some(m.confidence(prior, from, k));
-                Proposal {
-                    delay: Duration::from_secs_f64((at - t).max(0.0)),
+        let Some(scale) = arm.scale() else {
+            let Some(at) = learned_at else {
+                return Proposal {
+                    delay: Duration::ZERO,
                     tier: Tier::Bayesian,
-                    reason: Reason::Learned {
-                        probability: p,
-                        at: Duration::from_secs_f64(at),
-                        episodes,
-                        exploring,
-                    },
-                    stop: false,
-                }
-            }
-            Some(scale) => {
-                if let Some(at) = learned_at {
+                    reason: Reason::PlanStops { episodes },
+                    stop: true,
+                };
+            };
+            let p = plan.success_probability(t, at);
+            for alt in [k.saturating_sub(2), (k + 2).min(BUCKETS)] {
+                if alt > from && alt != k {
                     rec.alternatives.push(Alternative {
-                        delay: Duration::from_secs_f64((at - t).max(0.0)),
-                        success_probability: prob(plan, at),
+                        delay: Duration::from_secs_f64((edge(alt) - t).max(0.0)),
+                        success_probability: plan.success_probability(t, edge(alt)),
                     });
                 }
-                drop(m);
-                let delay = heuristic(ep, scale);
-                let mean_cost = models
-                    .primary
-                    .model
-                    .lock()
-                    .portfolio()
-                    .mean(arm)
-                    .unwrap_or(f64::NAN);
-                let reason =
-                    if arm == Arm::Heuristic && !policy.learning.portfolio || mean_cost.is_nan() {
-                        plain(&mut ep.clone()).reason
-                    } else {
-                        Reason::Portfolio {
-                            class,
-                            arm: arm.name(),
-                            mean_cost,
-                        }
-                    };
-                Proposal {
-                    delay,
-                    tier: Tier::Heuristic,
-                    reason,
-                    stop: false,
-                }
             }
+            rec.success_probability = Some(p);
+            rec.confidence = Some(m.confidence(prior, from, k));
+            return Proposal {
+                delay: Duration::from_secs_f64((at - t).max(0.0)),
+                tier: Tier::Bayesian,
+                reason: Reason::Learned {
+                    probability: p,
+                    at: Duration::from_secs_f64(at),
+                    episodes,
+                    exploring,
+                },
+                stop: false,
+            };
+        };
+        if let Some(at) = learned_at {
+            rec.alternatives.push(Alternative {
+                delay: Duration::from_secs_f64((at - t).max(0.0)),
+                success_probability: plan.success_probability(t, at),
+            });
+        }
+        drop(m);
+        let reason = match mean_cost {
+            Some(mean_cost) if policy.learning.portfolio => Reason::Portfolio {
+                class,
+                arm: arm.name(),
+                mean_cost,
+            },
+            _ => heuristic_reason(cp, class, ep.failures),
+        };
+        Proposal {
+            delay: heuristic_delay(cp, scale, ep),
+            tier: Tier::Heuristic,
+            reason,
+            stop: false,
         }
     }
 
@@ -368,6 +333,7 @@ impl Engine {
     /// tenant), or None if both allowed (or none is configured).
     fn spend_budget(
         &self,
+        policy: &Policy,
         ep: &mut Episode,
         class: crate::ErrorClass,
         now: Duration,
@@ -375,7 +341,7 @@ impl Engine {
     ) -> Option<bool> {
         let mut refused = None;
         let mut costs = (None, None);
-        self.with_budgets(ep, |b, tenant| {
+        self.with_budgets(policy, ep, |b, tenant| {
             if refused.is_some() {
                 return;
             }
@@ -455,5 +421,37 @@ impl Engine {
             });
         }
         rec
+    }
+}
+
+/// The class's static schedule (scaled for portfolio candidates) for the episode's next retry.
+fn heuristic_delay(cp: &ClassPolicy, scale: f64, ep: &mut Episode) -> Duration {
+    if cp.first_retry_immediate && ep.failures <= 1 {
+        return Duration::ZERO;
+    }
+    let retry = if cp.first_retry_immediate {
+        ep.failures - 1
+    } else {
+        ep.failures
+    };
+    if scale == 1.0 {
+        cp.strategy
+            .delay(retry, ep.last_delay, cp.max_delay, &mut ep.rng)
+    } else {
+        cp.strategy
+            .scaled(scale)
+            .delay(retry, ep.last_delay, cp.max_delay, &mut ep.rng)
+    }
+}
+
+fn heuristic_reason(cp: &ClassPolicy, class: crate::ErrorClass, failures: u32) -> Reason {
+    if cp.first_retry_immediate && failures <= 1 {
+        Reason::FirstRetryImmediate { class }
+    } else {
+        Reason::Heuristic {
+            class,
+            strategy: cp.strategy.name(),
+            retry: failures,
+        }
     }
 }

@@ -277,13 +277,17 @@ impl Engine {
         }
         let ep = self.new_episode(key, tenant);
         let now = self.now();
-        self.with_budgets(&ep, |b, _| b.on_request(now));
+        self.with_budgets(&self.inner.policy.load(), &ep, |b, _| b.on_request(now));
         Ok(ep)
     }
 
     /// Run `f` on the queue's and (if any) the tenant's budget, creating them on first use.
-    pub(crate) fn with_budgets(&self, ep: &Episode, mut f: impl FnMut(&mut RetryBudget, bool)) {
-        let policy = self.inner.policy.load();
+    pub(crate) fn with_budgets(
+        &self,
+        policy: &Policy,
+        ep: &Episode,
+        mut f: impl FnMut(&mut RetryBudget, bool),
+    ) {
         let scopes = [
             (false, Some(&ep.key), &policy.budget),
             (true, ep.tenant.as_ref(), &policy.tenant_budget),
@@ -309,10 +313,10 @@ impl Engine {
     /// Run `f` on a dependency's circuit breaker (if breakers are configured).
     pub(crate) fn with_breaker<T>(
         &self,
+        policy: &Policy,
         dependency: &str,
         f: impl FnOnce(&mut CircuitBreaker) -> T,
     ) -> Option<T> {
-        let policy = self.inner.policy.load();
         let config = policy.breaker.as_ref()?;
         let hash = self.inner.breakers.hash_of(dependency);
         let (slot, _) = self.inner.breakers.get_or_insert_with(

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::strategy::Strategy;
 use crate::time::{serde_opt_secs, serde_secs};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -281,11 +282,11 @@ impl Policy {
     }
 
     /// The class policy (always present: defaults fill any gap).
-    pub fn class(&self, class: ErrorClass) -> ClassPolicy {
-        self.classes
-            .get(&class)
-            .cloned()
-            .unwrap_or_else(|| ClassPolicy::default_for(class))
+    pub fn class(&self, class: ErrorClass) -> Cow<'_, ClassPolicy> {
+        match self.classes.get(&class) {
+            Some(cp) => Cow::Borrowed(cp),
+            None => Cow::Owned(ClassPolicy::default_for(class)),
+        }
     }
 
     /// Check every part; a policy that passes cannot make the engine misbehave.

@@ -2,7 +2,7 @@
 //! when it came back; both feed the budgets, the breaker, the counters, observers and history.
 
 use crate::class::ErrorClass;
-use crate::classify::Classification;
+use crate::classify::{Classification, Matched};
 use crate::engine::Engine;
 use crate::episode::Episode;
 use crate::error::{Error, Result};
@@ -11,6 +11,7 @@ use crate::history::AttemptRecord;
 use crate::learn::grid::buckets_passed;
 use crate::learn::portfolio::Arm;
 use crate::observe::{Counter, Event};
+use crate::policy::Policy;
 use crate::recommendation::Recommendation;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -43,7 +44,11 @@ impl Engine {
     /// Record a failed attempt (models, budgets, breaker, history) without deciding.
     pub fn record_failure(&self, ep: &mut Episode, failure: &Failure) -> Classification {
         let now = self.now();
-        self.record_failure_at(ep, failure, now, Mode::Live)
+        let m = self.record_failure_at(ep, failure, now, Mode::Live);
+        Classification {
+            class: m.class,
+            rule: self.inner.classifier.load().rule_name(m).to_string(),
+        }
     }
 
     /// The whole schedule this failure would get if every attempt failed, up to `steps`
@@ -82,8 +87,8 @@ impl Engine {
         failure: &Failure,
         now: Duration,
         mode: Mode,
-    ) -> Classification {
-        let classification = self.classify(failure);
+    ) -> Matched {
+        let classification = self.inner.classifier.load().matched(failure);
         let class = classification.class;
         let live = mode == Mode::Live;
         let first = ep.origin.is_none();
@@ -92,11 +97,12 @@ impl Engine {
         ep.attempts = ep.attempts.saturating_add(1);
         ep.failures = ep.failures.saturating_add(1);
         let ep_class = *ep.class.get_or_insert(class);
+        let policy = self.inner.policy.load();
         if live {
             self.count(Counter::Failures);
-            self.with_budgets(ep, |b, _| b.on_failure());
+            self.with_budgets(&policy, ep, |b, _| b.on_failure());
             let dependency = failure.dependency.as_deref().unwrap_or(&ep.key);
-            if let Some(Some(t)) = self.with_breaker(dependency, |b| b.on_failure(now)) {
+            if let Some(Some(t)) = self.with_breaker(&policy, dependency, |b| b.on_failure(now)) {
                 self.emit(Event::Breaker {
                     dependency,
                     from: t.from,
@@ -104,7 +110,7 @@ impl Engine {
                 });
             }
         }
-        self.learn_failure(ep, ep_class, first, elapsed, mode);
+        self.learn_failure(&policy, ep, ep_class, first, elapsed, mode);
         if live {
             self.emit(Event::Attempt {
                 key: &ep.key,
@@ -120,13 +126,13 @@ impl Engine {
 
     fn learn_failure(
         &self,
+        policy: &Policy,
         ep: &mut Episode,
         class: ErrorClass,
         first: bool,
         elapsed: Duration,
         mode: Mode,
     ) {
-        let policy = self.inner.policy.load();
         if !policy.learning.enabled || !policy.class(class).learn || !class.is_retryable() {
             return;
         }
@@ -205,14 +211,15 @@ impl Engine {
                 }
             }
         }
+        let policy = self.inner.policy.load();
         let (queue_cost, tenant_cost) = ep.retry_cost;
         let retried = ep.failures > 0;
-        self.with_budgets(ep, |b, tenant| {
+        self.with_budgets(&policy, ep, |b, tenant| {
             let spent = if tenant { tenant_cost } else { queue_cost };
             b.on_success(if retried { spent.or(Some(0.0)) } else { None })
         });
         let dependency = dependency.unwrap_or(&ep.key);
-        if let Some(Some(t)) = self.with_breaker(dependency, |b| b.on_success(now)) {
+        if let Some(Some(t)) = self.with_breaker(&policy, dependency, |b| b.on_success(now)) {
             self.emit(Event::Breaker {
                 dependency,
                 from: t.from,
