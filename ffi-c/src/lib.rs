@@ -1,8 +1,90 @@
-//! C ABI of the smartretry engine. Opaque handles with `_new`/`_free` pairs, status codes,
-//! out-parameters, a thread-local last error, and no panic across the boundary.
+//! C ABI of the smartretry engine: `libsmartretry.so` / `libsmartretry.a` and the generated header
+//! `include/smartretry.h`. Translation only: every decision is the core's.
+//!
+//! Conventions: opaque handles with `_new`/`_free` pairs (double frees are detected through a
+//! registry of live handles); every fallible call returns a `smartretry_status` and writes
+//! results through out-parameters; a thread-local last error (`smartretry_last_error`); strings
+//! in are NUL-terminated UTF-8, strings out are owned by the caller and freed with
+//! `smartretry_string_free`; no panic unwinds into C (every entry point runs inside `guard`).
+//!
+//! Safety contract of every `unsafe extern "C"` function: each pointer argument is NULL (reported
+//! as SMARTRETRY_NULL_ARGUMENT where it is required) or valid for what its name says (a handle
+//! of this library that has not been freed, a NUL-terminated string, writable memory for an out
+//! parameter).
 
-/// The library version as a static NUL-terminated string.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![allow(non_camel_case_types, clippy::missing_safety_doc)]
+
+mod admin;
+mod clock;
+mod engine;
+mod failure;
+mod handle;
+mod names;
+mod observer;
+mod policy;
+mod recommendation;
+mod status;
+mod text;
+
+pub use admin::*;
+pub use clock::*;
+pub use engine::*;
+pub use failure::*;
+pub use names::*;
+pub use observer::*;
+pub use policy::*;
+pub use recommendation::*;
+pub use status::{
+    smartretry_last_error, smartretry_last_status, smartretry_status, smartretry_status_name,
+};
+pub use text::smartretry_string_free;
+
+use std::ffi::c_char;
+
+/// The library version ("0.1.0") as a static NUL-terminated string.
 #[no_mangle]
-pub extern "C" fn smartretry_version() -> *const std::ffi::c_char {
+pub extern "C" fn smartretry_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The library version as (MAJOR << 16) | (MINOR << 8) | PATCH; compare it with
+/// SMARTRETRY_VERSION_NUMBER to detect a header/library mismatch.
+#[no_mangle]
+pub extern "C" fn smartretry_version_number() -> u32 {
+    const fn parse(s: &str) -> u32 {
+        let b = s.as_bytes();
+        let mut i = 0;
+        let mut v = 0;
+        while i < b.len() {
+            v = v * 10 + (b[i] - b'0') as u32;
+            i += 1;
+        }
+        v
+    }
+    const N: u32 = (parse(env!("CARGO_PKG_VERSION_MAJOR")) << 16)
+        | (parse(env!("CARGO_PKG_VERSION_MINOR")) << 8)
+        | parse(env!("CARGO_PKG_VERSION_PATCH"));
+    N
+}
+
+#[cfg(test)]
+mod tests {
+    /// The committed header must be exactly what cbindgen generates from these sources.
+    #[test]
+    fn committed_header_is_fresh() {
+        let fresh = include_str!(concat!(env!("OUT_DIR"), "/smartretry.h"));
+        let committed = include_str!("../../include/smartretry.h");
+        assert!(
+            fresh == committed,
+            "include/smartretry.h is stale: run `SMARTRETRY_WRITE_HEADER=1 cargo build -p smartretry-ffi` and commit it"
+        );
+    }
+
+    #[test]
+    fn version_number_matches_string() {
+        let n = super::smartretry_version_number();
+        let s = format!("{}.{}.{}", n >> 16, (n >> 8) & 0xff, n & 0xff);
+        assert_eq!(s, env!("CARGO_PKG_VERSION"));
+    }
 }
