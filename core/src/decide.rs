@@ -14,6 +14,7 @@ use crate::observe::{Counter, Event};
 use crate::policy::{ClassPolicy, Policy};
 use crate::recommendation::{Action, Alternative, Clamp, Guardrail, Reason, Recommendation, Tier};
 use crate::record::Mode;
+use crate::strategy::Strategy;
 use rand::Rng;
 use std::time::Duration;
 
@@ -192,7 +193,7 @@ impl Engine {
     ) -> Proposal {
         let class = rec.class;
         let plain = |ep: &mut Episode| Proposal {
-            delay: heuristic_delay(cp, 1.0, ep),
+            delay: heuristic_delay(cp, &cp.strategy, true, ep),
             tier: Tier::Heuristic,
             reason: heuristic_reason(cp, class, ep.failures),
             stop: false,
@@ -245,7 +246,7 @@ impl Engine {
                 .max(from + 1);
         }
         let learned_at = (k != STOP as usize).then(|| edge(k));
-        let Some(scale) = arm.scale() else {
+        let Some(strategy) = arm.strategy(&cp.strategy) else {
             let Some(at) = learned_at else {
                 return Proposal {
                     delay: Duration::ZERO,
@@ -293,7 +294,7 @@ impl Engine {
             _ => heuristic_reason(cp, class, ep.failures),
         };
         Proposal {
-            delay: heuristic_delay(cp, scale, ep),
+            delay: heuristic_delay(cp, &strategy, arm == Arm::Heuristic, ep),
             tier: Tier::Heuristic,
             reason,
             stop: false,
@@ -424,24 +425,19 @@ impl Engine {
     }
 }
 
-/// The class's static schedule (scaled for portfolio candidates) for the episode's next retry.
-fn heuristic_delay(cp: &ClassPolicy, scale: f64, ep: &mut Episode) -> Duration {
-    if cp.first_retry_immediate && ep.failures <= 1 {
+/// A static schedule's delay for the episode's next retry, capped by the class's max delay. The
+/// class's own schedule (`own`) also follows its "first retry at once" rule.
+fn heuristic_delay(cp: &ClassPolicy, strategy: &Strategy, own: bool, ep: &mut Episode) -> Duration {
+    let immediate_first = own && cp.first_retry_immediate;
+    if immediate_first && ep.failures <= 1 {
         return Duration::ZERO;
     }
-    let retry = if cp.first_retry_immediate {
+    let retry = if immediate_first {
         ep.failures - 1
     } else {
         ep.failures
     };
-    if scale == 1.0 {
-        cp.strategy
-            .delay(retry, ep.last_delay, cp.max_delay, &mut ep.rng)
-    } else {
-        cp.strategy
-            .scaled(scale)
-            .delay(retry, ep.last_delay, cp.max_delay, &mut ep.rng)
-    }
+    strategy.delay(retry, ep.last_delay, cp.max_delay, &mut ep.rng)
 }
 
 fn heuristic_reason(cp: &ClassPolicy, class: crate::ErrorClass, failures: u32) -> Reason {

@@ -260,6 +260,7 @@ impl Engine {
             failures: 0,
             class: None,
             last_delay: Duration::ZERO,
+            last_failure: Duration::ZERO,
             passed: 0,
             arm: None,
             models: None,

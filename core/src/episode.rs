@@ -54,6 +54,8 @@ pub struct Episode {
     pub(crate) failures: u32,
     pub(crate) class: Option<ErrorClass>,
     pub(crate) last_delay: Duration,
+    /// Time since the first failure at the latest failure.
+    pub(crate) last_failure: Duration,
     /// Buckets already reported to the models as survived.
     pub(crate) passed: usize,
     pub(crate) arm: Option<ArmChoice>,

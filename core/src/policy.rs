@@ -196,7 +196,7 @@ impl Default for LearningConfig {
             min_episodes: 20,
             prior_strength: 2.0,
             portfolio: true,
-            exploration: 0.1,
+            exploration: 0.05,
             per_tenant: true,
             max_models: 100_000,
             horizon: Duration::from_secs(24 * 3600),

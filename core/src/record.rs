@@ -96,6 +96,7 @@ impl Engine {
         let elapsed = now.saturating_sub(origin);
         ep.attempts = ep.attempts.saturating_add(1);
         ep.failures = ep.failures.saturating_add(1);
+        ep.last_failure = elapsed;
         let ep_class = *ep.class.get_or_insert(class);
         let policy = self.inner.policy.load();
         if live {
@@ -202,12 +203,13 @@ impl Engine {
         if let Some(models) = &ep.models {
             let policy = self.inner.policy.load();
             let t = elapsed.as_secs_f64();
-            let cost = t + policy.learning.failure_cost.as_secs_f64() * f64::from(ep.failures - 1);
+            let cost = policy.learning.failure_cost.as_secs_f64();
+            let failed_retries = f64::from(ep.failures - 1);
             for (i, slot) in models.each().enumerate() {
                 let mut m = slot.model.lock();
                 m.observe_success(ep.passed, t);
                 if let (0, Some(arm)) = (i, ep.arm) {
-                    m.record_cost(arm, cost);
+                    m.score_success(arm, ep.last_failure.as_secs_f64(), t, failed_retries, cost);
                 }
             }
         }
@@ -242,8 +244,8 @@ impl Engine {
         ep.finished = true;
     }
 
-    /// Score the schedule of an episode the guardrails ended: it never succeeded, so it cost the
-    /// whole horizon plus its failed attempts.
+    /// Score the schedule of an episode the guardrails ended: it never succeeded, so it wasted the
+    /// rest of the horizon plus its failed attempts.
     pub(crate) fn score_give_up(&self, ep: &Episode) {
         let (Some(models), Some(arm)) = (&ep.models, ep.arm) else {
             return;
@@ -253,9 +255,13 @@ impl Engine {
             .deadline
             .unwrap_or(policy.learning.horizon)
             .as_secs_f64();
-        let cost = horizon
-            + policy.learning.failure_cost.as_secs_f64() * f64::from(ep.failures.saturating_sub(1));
-        models.primary.model.lock().record_cost(arm, cost);
+        models.primary.model.lock().score_give_up(
+            arm,
+            ep.last_failure.as_secs_f64(),
+            horizon,
+            f64::from(ep.failures.saturating_sub(1)),
+            policy.learning.failure_cost.as_secs_f64(),
+        );
     }
 
     pub(crate) fn log_attempt(

@@ -1,25 +1,33 @@
-//! The portfolio: whole schedules kept as candidates (the heuristic strategy at three scales and
-//! the learned plan), one chosen per episode by Thompson sampling on the realised cost of past
-//! episodes. Safe by construction: at steady state it does about as well as the best of them,
-//! including where the survival model is wrong (brown-outs, partial incidents).
+//! The portfolio: whole schedules kept as candidates (the class's heuristic schedule, the field's
+//! two best-known static schedules, and the learned plan), one chosen per episode by Thompson
+//! sampling on the realised cost of past episodes. Safe by construction: at steady state it does
+//! about as well as the best of them, including where the survival model is wrong (brown-outs,
+//! contention, partial incidents).
 
+use crate::strategy::Strategy;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::time::Duration;
 
 /// The candidates. Index 0 is the plain heuristic, used until the model has enough evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Arm {
+    /// The class's own static schedule (the heuristic tier).
     Heuristic,
-    HeuristicQuarter,
-    HeuristicTimesFour,
+    /// Decorrelated jitter from 1 s ("exponential backoff and jitter": fewest calls under load).
+    DecorrelatedJitter,
+    /// Full jitter from 1 s (the AWS SDKs' and most libraries' default shape).
+    FullJitter,
+    /// The learned plan.
     Learned,
 }
 
 pub const ARMS: [Arm; 4] = [
     Arm::Heuristic,
-    Arm::HeuristicQuarter,
-    Arm::HeuristicTimesFour,
+    Arm::DecorrelatedJitter,
+    Arm::FullJitter,
     Arm::Learned,
 ];
 
@@ -28,21 +36,22 @@ impl Arm {
         self as usize
     }
 
-    /// Multiplier applied to the heuristic strategy (None for the learned plan).
-    pub fn scale(self) -> Option<f64> {
+    /// The static schedule this arm runs (None for the learned plan); `class` is the class's own.
+    pub fn strategy(self, class: &Strategy) -> Option<Cow<'_, Strategy>> {
+        let one = Duration::from_secs(1);
         match self {
-            Arm::Heuristic => Some(1.0),
-            Arm::HeuristicQuarter => Some(0.25),
-            Arm::HeuristicTimesFour => Some(4.0),
+            Arm::Heuristic => Some(Cow::Borrowed(class)),
+            Arm::DecorrelatedJitter => Some(Cow::Owned(Strategy::DecorrelatedJitter { base: one })),
+            Arm::FullJitter => Some(Cow::Owned(Strategy::full_jitter(one))),
             Arm::Learned => None,
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
-            Arm::Heuristic => "heuristic schedule",
-            Arm::HeuristicQuarter => "heuristic schedule x0.25",
-            Arm::HeuristicTimesFour => "heuristic schedule x4",
+            Arm::Heuristic => "class's own schedule",
+            Arm::DecorrelatedJitter => "decorrelated-jitter schedule",
+            Arm::FullJitter => "full-jitter schedule",
             Arm::Learned => "learned plan",
         }
     }
@@ -147,8 +156,8 @@ mod tests {
         let cost = |a: Arm| match a {
             Arm::Learned => 5.0,
             Arm::Heuristic => 20.0,
-            Arm::HeuristicQuarter => 30.0,
-            Arm::HeuristicTimesFour => 60.0,
+            Arm::DecorrelatedJitter => 30.0,
+            Arm::FullJitter => 60.0,
         };
         let mut picks = [0usize; 4];
         for _ in 0..400 {

@@ -46,6 +46,20 @@ pub fn to_failure(spec: &FailureSpec, retry_after: Option<f64>) -> Failure {
     }
 }
 
+/// Static baselines retry until the job's deadline with delays capped at the scenario's cap; the
+/// engine gets the same bounds instead of its production defaults (3-5 attempts), or every give-up
+/// it makes would be charged the whole deadline: attempts are bounded only by the deadline, and no
+/// class's delay cap is below the baselines' cap. Strategies, priors and learning stay default.
+pub fn bound_like_the_baselines(policy: &mut Policy, scenario: &Scenario) {
+    let cap = Duration::from_secs_f64(scenario.static_cap);
+    for cp in policy.classes.values_mut() {
+        if cp.disposition == smartretry::Disposition::Retry {
+            cp.max_attempts = u32::MAX;
+            cp.max_delay = cp.max_delay.max(cap);
+        }
+    }
+}
+
 impl EnginePolicy {
     /// An engine with the default policy (or `base`), the scenario's deadline and c (so it
     /// optimises the same J the simulator scores), seeded for this run.
@@ -59,6 +73,9 @@ impl EnginePolicy {
     ) -> Result<EnginePolicy> {
         let clock = ManualClock::shared(Duration::from_secs_f64(epoch));
         let mut policy = base.cloned().unwrap_or_default();
+        if base.is_none() {
+            bound_like_the_baselines(&mut policy, scenario);
+        }
         policy.learning.enabled = learning;
         policy.learning.failure_cost = Duration::from_secs_f64(scenario.c);
         policy.deadline = Some(Duration::from_secs_f64(scenario.deadline));
