@@ -1,0 +1,3 @@
+module smartretry.example/smartretry
+
+go 1.22
