@@ -1,0 +1,105 @@
+'use strict';
+// cockatiel adoption: an IBackoffFactory whose durations come from the engine (outcomes fed back
+// through the policy's events), and an IBreaker backed by the engine's circuit breaker. Both are
+// structural: cockatiel itself is not a dependency.
+
+const { AsyncLocalStorage } = require('node:async_hooks');
+const { getDefaultEngine } = require('./engine.cjs');
+const { GiveUpError } = require('./errors.cjs');
+const { recordError } = require('./retry.cjs');
+const { isResponse, header } = require('./failure.cjs');
+
+/**
+ * `retry(handleAll, { maxAttempts, backoff: new EngineBackoff(engine, { key }) })`, then
+ * `backoff.attach(policy)` so that successes and give-ups reach the engine. Each execution's
+ * failures form one engine episode; when the engine says stop, the execution rejects with the
+ * last error at once (no further attempt, no wait).
+ */
+class EngineBackoff {
+  constructor(engine, options = {}) {
+    this.engine = engine ?? getDefaultEngine();
+    this.options = options;
+    this.key = options.key ?? 'default';
+    this.tenant = options.tenant;
+    this.episodes = new AsyncLocalStorage();
+  }
+
+  /** IBackoffFactory: the first failure of an execution. */
+  next(context) {
+    const cell = { episode: this.engine.begin(this.key, this.tenant), done: false };
+    this.episodes.enterWith(cell);
+    return this.step(cell, context);
+  }
+
+  step(cell, context) {
+    const result = context.result ?? {};
+    let rec;
+    if ('error' in result) {
+      rec = recordError(this.engine, cell.episode, result.error, this.options);
+    } else if (isResponse(result.value)) {
+      rec = this.engine.onHttpFailure(cell.episode, result.value.status,
+        header(result.value.headers, 'retry-after'), this.options.dependency);
+    } else {
+      rec = this.engine.onFailure(cell.episode, { message: 'result handled as a failure' });
+    }
+    if (!rec.shouldRetry) {
+      cell.done = true;
+      throw 'error' in result ? result.error : new GiveUpError(rec, result.value);
+    }
+    return { duration: rec.delayMs, next: (ctx) => this.step(cell, ctx) };
+  }
+
+  /** Feed the policy's outcomes back: success closes the episode, cockatiel's give-up abandons it. */
+  attach(policy) {
+    const subs = [
+      policy.onSuccess(() => {
+        const cell = this.episodes.getStore();
+        if (cell && !cell.done) {
+          cell.done = true;
+          this.engine.onSuccess(cell.episode, this.options.dependency);
+        } else {
+          // First-attempt success: still a request for the budgets and the success counters.
+          this.engine.onSuccess(this.engine.begin(this.key, this.tenant), this.options.dependency);
+        }
+      }),
+      policy.onGiveUp(() => {
+        const cell = this.episodes.getStore();
+        if (cell && !cell.done) {
+          cell.done = true;
+          this.engine.abandon(cell.episode);
+        }
+      }),
+    ];
+    return { dispose: () => subs.forEach((s) => s.dispose()) };
+  }
+}
+
+/**
+ * `circuitBreaker(handleAll, { halfOpenAfter, breaker: new EngineBreaker(engine, { dependency }) })`:
+ * outcomes go to the engine's breaker for `dependency` (which also delays the engine's retries
+ * against it); the circuit opens when the engine's breaker does.
+ */
+class EngineBreaker {
+  constructor(engine, options = {}) {
+    this.engine = engine ?? getDefaultEngine();
+    this.dependency = options.dependency ?? options.key ?? 'default';
+  }
+
+  get state() {
+    return { dependency: this.dependency, state: this.engine.breakerState(this.dependency) };
+  }
+
+  set state(_value) {
+    // The engine owns the breaker's state (snapshots of it are the engine's business).
+  }
+
+  success(_circuitState) {
+    this.engine.recordDependency(this.dependency, true);
+  }
+
+  failure(_circuitState) {
+    return this.engine.recordDependency(this.dependency, false) !== 'closed';
+  }
+}
+
+module.exports = { EngineBackoff, EngineBreaker };

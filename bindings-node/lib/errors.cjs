@@ -1,0 +1,50 @@
+'use strict';
+// Error types of the JS layer: engine errors carry the engine's stable `code`.
+
+const ENGINE_CODES = new Set([
+  'INVALID_DURATION', 'INVALID_CONFIG', 'UNKNOWN_CLASS', 'INVALID_KEY', 'INVALID_RULE',
+  'INVALID_RETRY_AFTER', 'SNAPSHOT_CORRUPT', 'SNAPSHOT_VERSION', 'IO', 'INVALID_JSON',
+  'INVALID_STATE', 'INVALID_ARGUMENT',
+]);
+
+/** An error from the engine, with a stable machine-readable `code` (INVALID_KEY, ...). */
+class SmartRetryError extends Error {
+  constructor(message, code, options) {
+    super(message, options);
+    this.name = 'SmartRetryError';
+    this.code = code;
+  }
+}
+
+/** Throw it from the retried function to stop retrying at once (p-retry style). */
+class AbortError extends Error {
+  constructor(messageOrError) {
+    const original = messageOrError instanceof Error ? messageOrError : undefined;
+    super(original ? original.message : String(messageOrError ?? 'aborted'), { cause: original });
+    this.name = 'AbortError';
+    this.originalError = original ?? this;
+  }
+}
+
+/** The engine said stop (give up or escalate) on a failure that was a value, not an error. */
+class GiveUpError extends Error {
+  constructor(recommendation, value) {
+    super(`gave up: ${recommendation.reason}`);
+    this.name = 'GiveUpError';
+    this.code = recommendation.action === 'escalate' ? 'ESCALATE' : 'GIVE_UP';
+    this.recommendation = recommendation;
+    this.value = value;
+  }
+}
+
+const CODED = /^\[([A-Z_]+)\] ([\s\S]*)$/;
+
+/** A native error as a SmartRetryError: the engine's code travels as a `[CODE] ` prefix. */
+function translate(err) {
+  if (err instanceof SmartRetryError || !(err instanceof Error)) return err;
+  const m = CODED.exec(err.message);
+  if (m && ENGINE_CODES.has(m[1])) return new SmartRetryError(m[2], m[1], { cause: err });
+  return err;
+}
+
+module.exports = { SmartRetryError, AbortError, GiveUpError, translate };

@@ -1,0 +1,29 @@
+'use strict';
+// smartretry: retries that learn. CommonJS entry point.
+
+const { Engine, getDefaultEngine, ManualClock, Episode, Recommendation, version } = require('./engine.cjs');
+const { SmartRetryError, AbortError, GiveUpError } = require('./errors.cjs');
+const { retry, retryBatch, sleep } = require('./retry.cjs');
+const { failureFromError, isResponse } = require('./failure.cjs');
+const { EngineBackoff, EngineBreaker } = require('./cockatiel.cjs');
+const { pRetryOptions } = require('./p-retry.cjs');
+
+module.exports = {
+  Engine,
+  ManualClock,
+  Episode,
+  Recommendation,
+  getDefaultEngine,
+  version,
+  retry,
+  retryBatch,
+  sleep,
+  failureFromError,
+  isResponse,
+  SmartRetryError,
+  AbortError,
+  GiveUpError,
+  EngineBackoff,
+  EngineBreaker,
+  pRetryOptions,
+};

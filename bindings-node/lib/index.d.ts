@@ -1,0 +1,142 @@
+// Types of the smartretry JS layer. The native classes' types are generated in ../index.d.ts.
+import type {
+  ManualClock, Episode, Recommendation, FailureInput, Classification, Stats, EngineEvent,
+} from '../index.js';
+
+export { ManualClock, Episode, Recommendation, FailureInput, Classification, Stats, EngineEvent };
+export declare function version(): string;
+
+/** A partial policy over the defaults (durations in seconds), as an object or JSON text. */
+export type PolicyInput = Record<string, unknown> | string | null | undefined;
+export type Scope = { queue: string } | { tenant: string };
+
+export declare class Engine {
+  constructor(policy?: PolicyInput, options?: { clock?: ManualClock });
+  readonly native: unknown;
+  now(): number;
+  begin(key: string, tenant?: string | null): Episode;
+  onFailure(episode: Episode, failure: FailureInput): Recommendation;
+  onHttpFailure(episode: Episode, status: number, retryAfter?: string | null, dependency?: string | null): Recommendation;
+  onClassFailure(episode: Episode, errorClass: string): Recommendation;
+  recommend(episode: Episode, failure: FailureInput): Recommendation;
+  record(episode: Episode, failure: FailureInput): Classification;
+  onSuccess(episode: Episode, dependency?: string | null): void;
+  abandon(episode: Episode): void;
+  classify(failure: FailureInput): Classification;
+  preview(key: string, failure: FailureInput, options?: { tenant?: string; steps?: number }): Recommendation[];
+  recoveryCurve(key: string, errorClass: string, tenant?: string | null): number[][] | null;
+  policy(): Record<string, unknown>;
+  setPolicy(policy: PolicyInput): void;
+  setOverride(scope: Scope, patch: Record<string, unknown> | string, errorClass?: string | null): void;
+  clearOverride(scope: Scope, errorClass?: string | null): void;
+  overrides(): Array<{ scope: 'queue' | 'tenant'; name: string; class: string | null; patch: Record<string, unknown> }>;
+  snapshot(): Buffer;
+  restore(snapshot: Buffer): void;
+  merge(snapshot: Buffer): void;
+  saveSnapshot(path: string): void;
+  loadSnapshot(path: string): void;
+  mergeSnapshot(path: string): void;
+  stats(): Stats;
+  resetStats(): void;
+  onEvent(callback: (event: EngineEvent) => void): void;
+  clearObservers(): void;
+  breakerState(dependency: string): 'closed' | 'open' | 'half_open';
+  recordDependency(dependency: string, ok: boolean): 'closed' | 'open' | 'half_open';
+}
+export declare function getDefaultEngine(): Engine;
+
+/** An engine error; `code` is the engine's stable code (INVALID_KEY, INVALID_STATE, ...). */
+export declare class SmartRetryError extends Error {
+  readonly code: string;
+}
+/** Throw it from the retried function to stop at once; retry rejects with `originalError`. */
+export declare class AbortError extends Error {
+  constructor(messageOrError?: string | Error);
+  readonly originalError: Error;
+}
+/** The engine stopped on a failed value (not an error). */
+export declare class GiveUpError extends Error {
+  readonly code: 'GIVE_UP' | 'ESCALATE';
+  readonly recommendation: Recommendation;
+  readonly value: unknown;
+}
+
+export interface FailedAttempt<T> {
+  error?: unknown;
+  value?: T;
+  attempt: number;
+  recommendation: Recommendation;
+  episode: Episode;
+}
+export interface RetryOptions<T> {
+  engine?: Engine;
+  /** Queue or job type the engine learns for (default "default"). */
+  key?: string;
+  tenant?: string;
+  /** The dependency called (circuit breakers are per dependency; default the key). */
+  dependency?: string;
+  /** Cancels the wait at once; retry rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  onFailedAttempt?(attempt: FailedAttempt<T>): void | Promise<void>;
+  /** Translate a thrown value into what the engine reads (default: failureFromError). */
+  failure?(error: unknown): FailureInput;
+  /** Count a resolved value as a failure (default: a fetch Response that is not ok). */
+  isFailure?(value: T): boolean;
+  /** Replace the wait (tests with a ManualClock). */
+  sleep?(ms: number, signal?: AbortSignal): void | Promise<void>;
+}
+export declare function retry<T>(
+  fn: (attempt: number, context: { signal?: AbortSignal; episode: Episode }) => T | PromiseLike<T>,
+  options?: RetryOptions<T>,
+): Promise<T>;
+export declare function retryBatch<I, T>(
+  items: Iterable<I>,
+  fn: (item: I, attempt: number, index: number, context: { signal?: AbortSignal; episode: Episode }) => T | PromiseLike<T>,
+  options?: RetryOptions<T>,
+): Promise<Array<PromiseSettledResult<T>>>;
+export declare function sleep(ms: number, signal?: AbortSignal): Promise<void>;
+export declare function failureFromError(error: unknown): FailureInput;
+export declare function isResponse(value: unknown): value is Response;
+
+export interface AdapterOptions {
+  key?: string;
+  tenant?: string;
+  dependency?: string;
+  failure?(error: unknown): FailureInput;
+}
+/** cockatiel IBackoffFactory whose durations come from the engine. */
+export declare class EngineBackoff {
+  constructor(engine?: Engine, options?: AdapterOptions);
+  next(context: { attempt: number; result: { error: unknown } | { value: unknown } }): { duration: number; next(context: unknown): unknown };
+  /** Subscribe to the policy's onSuccess/onGiveUp so that outcomes reach the engine. */
+  attach(policy: { onSuccess(l: () => void): { dispose(): void }; onGiveUp(l: () => void): { dispose(): void } }): { dispose(): void };
+}
+/** cockatiel IBreaker backed by the engine's circuit breaker for `dependency`. */
+export declare class EngineBreaker {
+  constructor(engine?: Engine, options?: { dependency?: string; key?: string });
+  state: unknown;
+  success(state: unknown): void;
+  failure(state: unknown): boolean;
+}
+export interface PRetryAdapterOptions extends AdapterOptions {
+  signal?: AbortSignal;
+  retries?: number;
+  maxRetryTime?: number;
+  onFailedAttempt?(context: { error: Error; attemptNumber: number; retriesLeft: number }, recommendation: Recommendation): void | Promise<void>;
+  sleep?(ms: number, signal?: AbortSignal): void | Promise<void>;
+}
+/** p-retry options: `const o = pRetryOptions(engine, {key}); await pRetry(o.wrap(fn), o)`. */
+export declare function pRetryOptions(engine?: Engine, options?: PRetryAdapterOptions): {
+  retries: number;
+  minTimeout: 0;
+  maxTimeout: 0;
+  factor: 1;
+  randomize: false;
+  signal?: AbortSignal;
+  maxRetryTime?: number;
+  episode: Episode;
+  succeeded(): void;
+  wrap<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>): (...args: A) => Promise<T>;
+  onFailedAttempt(context: { error: Error; attemptNumber: number; retriesLeft: number }): Promise<void>;
+  shouldRetry(context: unknown): boolean;
+};

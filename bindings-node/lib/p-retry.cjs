@@ -1,0 +1,63 @@
+'use strict';
+// p-retry adoption: an options object. The engine decides in onFailedAttempt (and waits its
+// delay there, abortable), shouldRetry reports its give-up (permanent error, attempts, budget,
+// deadline), minTimeout is 0 so p-retry adds no wait of its own.
+
+const { getDefaultEngine } = require('./engine.cjs');
+const { recordError, sleep } = require('./retry.cjs');
+
+/**
+ * `const o = pRetryOptions(engine, { key, signal }); await pRetry(o.wrap(fn), o)`. One options
+ * object per call (it holds the call's episode). `wrap` reports success to the engine; without
+ * it call `o.succeeded()` after p-retry resolves.
+ */
+function pRetryOptions(engine, options = {}) {
+  engine ??= getDefaultEngine();
+  const { signal } = options;
+  const wait = options.sleep ?? sleep;
+  const episode = engine.begin(options.key ?? 'default', options.tenant);
+  let last;
+  const succeeded = () => {
+    if (!episode.finished) engine.onSuccess(episode, options.dependency);
+  };
+  return {
+    retries: options.retries ?? 1000,
+    minTimeout: 0,
+    maxTimeout: 0,
+    factor: 1,
+    randomize: false,
+    signal,
+    maxRetryTime: options.maxRetryTime,
+    episode,
+    succeeded,
+    wrap: (fn) => async (attemptNumber) => {
+      const value = await fn(attemptNumber);
+      succeeded();
+      return value;
+    },
+    async onFailedAttempt(context) {
+      last = recordError(engine, episode, context.error, options);
+      if (options.onFailedAttempt) await options.onFailedAttempt(context, last);
+      if (!last.shouldRetry) return;
+      if (context.retriesLeft <= 0) {
+        // p-retry has no retries left: it will throw now, so do not wait.
+        engine.abandon(episode);
+        return;
+      }
+      const ms = last.delayMs;
+      if (ms > 0) {
+        try {
+          await wait(ms, signal);
+        } catch (e) {
+          engine.abandon(episode);
+          throw e;
+        }
+      }
+    },
+    shouldRetry() {
+      return last === undefined || last.shouldRetry;
+    },
+  };
+}
+
+module.exports = { pRetryOptions };

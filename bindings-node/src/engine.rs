@@ -1,0 +1,205 @@
+//! The engine class: episodes and the synchronous hot path (begin, onFailure, recommend,
+//! record, onSuccess). Administration (policy, overrides, snapshots, stats) is in `admin.rs`.
+
+use crate::clock::ManualClock;
+use crate::episode::Episode;
+use crate::error::OrJs;
+use crate::events::BreakerStates;
+use crate::failure::{http_failure, to_failure, FailureInput};
+use crate::recommendation::Recommendation;
+use napi_derive::napi;
+use smartretry::{ErrorClass, Failure, Policy, SharedClock, SystemClock};
+use std::sync::{Arc, OnceLock};
+
+/// The retry engine: classifies failures, learns recovery times per (key, class[, tenant]) and
+/// recommends the next delay within guardrails. Every method is a synchronous native call.
+#[napi]
+pub struct Engine {
+    pub(crate) inner: smartretry::Engine,
+    /// Breaker states tracked from events, installed on first use of the breaker calls.
+    pub(crate) breakers: OnceLock<Arc<BreakerStates>>,
+}
+
+/// How a failure was classified: its class, disposition and the rule that decided.
+#[napi(object)]
+pub struct Classification {
+    pub class: String,
+    /// "retry", "give_up" or "escalate" (the class's default disposition).
+    pub disposition: String,
+    pub rule: String,
+}
+
+impl From<smartretry::Classification> for Classification {
+    fn from(c: smartretry::Classification) -> Self {
+        Classification {
+            class: c.class.as_str().to_string(),
+            disposition: c.class.default_disposition().as_str().to_string(),
+            rule: c.rule,
+        }
+    }
+}
+
+#[napi]
+impl Engine {
+    /// An engine from a JSON policy (partial; defaults fill the rest) on the system clock, or
+    /// on `clock` when given (tests and simulations).
+    #[napi(constructor)]
+    pub fn new(policy_json: Option<String>, clock: Option<&ManualClock>) -> napi::Result<Self> {
+        let clock: SharedClock = match clock {
+            Some(c) => c.inner.clone(),
+            None => SystemClock::shared(),
+        };
+        let policy = match policy_json.as_deref() {
+            Some(json) => Policy::from_json(json).or_js()?,
+            None => Policy::default(),
+        };
+        Ok(Engine {
+            inner: smartretry::Engine::with_clock(policy, clock).or_js()?,
+            breakers: OnceLock::new(),
+        })
+    }
+
+    /// The engine clock's reading, Unix seconds.
+    #[napi]
+    pub fn now(&self) -> f64 {
+        self.inner.clock().now().as_secs_f64()
+    }
+
+    /// Start a job's episode at its first attempt (counts a request for the retry budgets).
+    #[napi]
+    pub fn begin(&self, key: String, tenant: Option<String>) -> napi::Result<Episode> {
+        let inner = self.inner.begin(&key, tenant.as_deref()).or_js()?;
+        Ok(Episode { inner })
+    }
+
+    /// An attempt failed: record it and recommend what to do next.
+    #[napi]
+    pub fn on_failure(
+        &self,
+        episode: &mut Episode,
+        failure: FailureInput,
+    ) -> napi::Result<Recommendation> {
+        let failure = to_failure(failure, self.inner.now())?;
+        Ok(self.inner.on_failure(&mut episode.inner, &failure).into())
+    }
+
+    /// `onFailure` for an HTTP status with an optional raw Retry-After header (a malformed
+    /// header is ignored).
+    #[napi]
+    pub fn on_http_failure(
+        &self,
+        episode: &mut Episode,
+        status: u32,
+        retry_after: Option<String>,
+        dependency: Option<String>,
+    ) -> napi::Result<Recommendation> {
+        let mut failure = http_failure(status, retry_after.as_deref(), self.inner.now())?;
+        failure.dependency = dependency;
+        Ok(self.inner.on_failure(&mut episode.inner, &failure).into())
+    }
+
+    /// `onFailure` for a failure whose class the caller already knows ("timeout", ...).
+    #[napi]
+    pub fn on_class_failure(
+        &self,
+        episode: &mut Episode,
+        error_class: String,
+    ) -> napi::Result<Recommendation> {
+        let failure = Failure::class(crate::failure::parse_class(&error_class)?);
+        Ok(self.inner.on_failure(&mut episode.inner, &failure).into())
+    }
+
+    /// What the engine would recommend for this failure now, recording and spending nothing.
+    #[napi]
+    pub fn recommend(
+        &self,
+        episode: &Episode,
+        failure: FailureInput,
+    ) -> napi::Result<Recommendation> {
+        let failure = to_failure(failure, self.inner.now())?;
+        Ok(self.inner.recommend(&episode.inner, &failure).into())
+    }
+
+    /// Record a failed attempt (models, budgets, breaker, history) without deciding.
+    #[napi]
+    pub fn record(
+        &self,
+        episode: &mut Episode,
+        failure: FailureInput,
+    ) -> napi::Result<Classification> {
+        let failure = to_failure(failure, self.inner.now())?;
+        Ok(self
+            .inner
+            .record_failure(&mut episode.inner, &failure)
+            .into())
+    }
+
+    /// An attempt succeeded (optionally against a named dependency, for its breaker). Finishes
+    /// the episode; `INVALID_STATE` if it had already finished.
+    #[napi]
+    pub fn on_success(
+        &self,
+        episode: &mut Episode,
+        dependency: Option<String>,
+    ) -> napi::Result<()> {
+        self.inner
+            .on_success_from(&mut episode.inner, dependency.as_deref())
+            .or_js()
+    }
+
+    /// The caller stopped the episode itself (cancelled, shut down); it teaches nothing.
+    #[napi]
+    pub fn abandon(&self, episode: &mut Episode) {
+        self.inner.abandon(&mut episode.inner);
+    }
+
+    /// Classify a failure with the engine's rules.
+    #[napi]
+    pub fn classify(&self, failure: FailureInput) -> napi::Result<Classification> {
+        let failure = to_failure(failure, self.inner.now())?;
+        Ok(self.inner.classify(&failure).into())
+    }
+
+    /// The whole schedule this failure would get if every attempt failed (up to `steps`
+    /// decisions), executing and changing nothing.
+    #[napi]
+    pub fn preview(
+        &self,
+        key: String,
+        tenant: Option<String>,
+        failure: FailureInput,
+        steps: Option<u32>,
+    ) -> napi::Result<Vec<Recommendation>> {
+        let failure = to_failure(failure, self.inner.now())?;
+        let recs = self
+            .inner
+            .preview(
+                &key,
+                tenant.as_deref(),
+                &failure,
+                steps.unwrap_or(10) as usize,
+            )
+            .or_js()?;
+        Ok(recs.into_iter().map(Recommendation::from).collect())
+    }
+
+    /// Learned P(recovered by t) for (key, tenant, class) as [seconds, probability] pairs, or
+    /// null when no model exists.
+    #[napi]
+    pub fn recovery_curve(
+        &self,
+        key: String,
+        tenant: Option<String>,
+        error_class: String,
+    ) -> napi::Result<Option<Vec<Vec<f64>>>> {
+        let class: ErrorClass = crate::failure::parse_class(&error_class)?;
+        Ok(self
+            .inner
+            .recovery_curve(&key, tenant.as_deref(), class)
+            .map(|c| {
+                c.into_iter()
+                    .map(|(t, p)| vec![t.as_secs_f64(), p])
+                    .collect()
+            }))
+    }
+}

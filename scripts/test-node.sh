@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Node binding: install from the npm registry (committed lock file), build the napi-rs addon,
+# check the generated index.d.ts/index.js against the committed ones, run the node --test suite.
+set -euo pipefail
+cd "$(dirname "$0")/../bindings-node"
+
+npm ci --no-audit --no-fund
+cp index.d.ts /tmp/smartretry-index.d.ts.committed
+cp index.js /tmp/smartretry-index.js.committed
+npm run build
+if ! diff -u /tmp/smartretry-index.d.ts.committed index.d.ts; then
+  echo "bindings-node/index.d.ts differs from the build: run 'npm run build' and commit it" >&2
+  exit 1
+fi
+if ! diff -q /tmp/smartretry-index.js.committed index.js >/dev/null; then
+  echo "bindings-node/index.js differs from the build: run 'npm run build' and commit it" >&2
+  exit 1
+fi
+npm test
+( cd ../examples/node && node example.mjs >/dev/null && node example.cjs >/dev/null )
