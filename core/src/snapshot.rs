@@ -120,7 +120,15 @@ impl Snapshot {
                 return bad("recovery intervals out of range");
             }
             let p = &m.portfolio;
-            if !p.n.iter().chain(&p.sum).chain(&p.sum_sq).all(finite) {
+            if !p
+                .n
+                .iter()
+                .chain(&p.sum)
+                .chain(&p.sum_sq)
+                .chain(&p.cost_sum)
+                .chain(&p.cost_sum_sq)
+                .all(finite)
+            {
                 return bad("portfolio statistics must be finite and non-negative");
             }
         }

@@ -138,7 +138,8 @@ impl LearnedModel {
     /// The score is the episode's cost less the recovery time itself (estimated inside the
     /// observed interval): what the schedule added, overshoot plus failed attempts. The outage
     /// length is common to every schedule and is most of the noise; without it the portfolio
-    /// converges in far fewer episodes, and ranks schedules exactly as by the full cost.
+    /// converges in far fewer episodes. Where recovery is all-or-nothing it ranks schedules exactly
+    /// as the full cost does; elsewhere the full cost, kept beside it, vetoes what it flatters.
     pub fn score_success(
         &mut self,
         arm: Arm,
@@ -154,7 +155,9 @@ impl LearnedModel {
                 p.expected_within(last_failure, success)
             });
         let score = (success - recovered).max(0.0) + cost * failed_retries;
-        self.portfolio.record(arm, score, self.portfolio_decay);
+        let full = success + cost * failed_retries;
+        self.portfolio
+            .record(arm, score, full, self.portfolio_decay);
     }
 
     /// Score a schedule whose episode never succeeded: it wasted the rest of the horizon after its
@@ -168,7 +171,12 @@ impl LearnedModel {
         cost: f64,
     ) {
         let score = (horizon - last_failure).max(0.0) + cost * failed_retries;
-        self.portfolio.record(arm, score, self.portfolio_decay);
+        self.portfolio.record(
+            arm,
+            score,
+            horizon + cost * failed_retries,
+            self.portfolio_decay,
+        );
     }
 
     /// The current plan, rebuilt when evidence or settings changed enough.

@@ -57,17 +57,26 @@ impl Arm {
     }
 }
 
-/// Decayed cost statistics per arm.
+/// Decayed statistics per arm: the score the sampling uses (cost net of the recovery time,
+/// low-variance) and the full realised cost (unbiased even where the survival model is wrong).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Portfolio {
-    /// Decayed episode counts, cost sums and squared-cost sums, per arm.
+    /// Decayed episode counts, score sums and squared-score sums, per arm.
     pub n: [f64; 4],
     pub sum: [f64; 4],
     pub sum_sq: [f64; 4],
+    /// Decayed sums and squared sums of the full realised cost, per arm.
+    #[serde(default)]
+    pub cost_sum: [f64; 4],
+    #[serde(default)]
+    pub cost_sum_sq: [f64; 4],
 }
 
+/// Episodes an arm needs before its realised cost can rule it out.
+const MIN_FOR_VETO: f64 = 4.0;
+
 /// Episodes each arm is tried before Thompson sampling takes over.
-const MIN_TRIALS: f64 = 2.0;
+const MIN_TRIALS: f64 = 4.0;
 
 impl Portfolio {
     /// Mean realised cost of an arm, if it has been tried.
@@ -76,31 +85,64 @@ impl Portfolio {
         (self.n[i] > 0.0).then(|| self.sum[i] / self.n[i])
     }
 
-    /// Record an episode's cost (seconds) for the arm that ran it; `decay` < 1 ages the others.
-    pub fn record(&mut self, arm: Arm, cost: f64, decay: f64) {
-        if !cost.is_finite() {
+    /// Record an episode's score and full cost (seconds) for the arm that ran it; `decay` < 1
+    /// ages all arms.
+    pub fn record(&mut self, arm: Arm, score: f64, cost: f64, decay: f64) {
+        if !score.is_finite() || !cost.is_finite() {
             return;
         }
         for i in 0..4 {
             self.n[i] *= decay;
             self.sum[i] *= decay;
             self.sum_sq[i] *= decay;
+            self.cost_sum[i] *= decay;
+            self.cost_sum_sq[i] *= decay;
         }
         let i = arm.index();
         self.n[i] += 1.0;
-        self.sum[i] += cost;
-        self.sum_sq[i] += cost * cost;
+        self.sum[i] += score;
+        self.sum_sq[i] += score * score;
+        self.cost_sum[i] += cost;
+        self.cost_sum_sq[i] += cost * cost;
     }
 
-    /// Pick the arm for a new episode: any arm tried fewer than twice first, then the lowest cost
+    /// Arms whose realised cost is, with about 95% confidence, above another arm's. The score is
+    /// exact where recovery is all-or-nothing; where attempts succeed during an outage
+    /// (brown-outs) it flatters sparse schedules, and the realised cost catches that.
+    fn dominated(&self) -> [bool; 4] {
+        let mut lo = [f64::NEG_INFINITY; 4];
+        let mut hi = [f64::INFINITY; 4];
+        for i in 0..4 {
+            let n = self.n[i];
+            if n >= MIN_FOR_VETO {
+                let mean = self.cost_sum[i] / n;
+                let var = (self.cost_sum_sq[i] / n - mean * mean).max(0.0);
+                let half = 2.0 * (var / n).sqrt();
+                lo[i] = mean - half;
+                hi[i] = mean + half;
+            }
+        }
+        let best_hi = hi.iter().copied().fold(f64::INFINITY, f64::min);
+        let mut out = [false; 4];
+        for i in 0..4 {
+            out[i] = lo[i] > best_hi;
+        }
+        out
+    }
+
+    /// Pick the arm for a new episode: any arm tried fewer than four times first, then the lowest cost
     /// drawn from each arm's posterior of its mean cost.
     pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> Arm {
         if let Some(arm) = ARMS.into_iter().find(|a| self.n[a.index()] < MIN_TRIALS) {
             return arm;
         }
+        let dominated = self.dominated();
         let mut best = (f64::INFINITY, Arm::Heuristic);
         for arm in ARMS {
             let i = arm.index();
+            if dominated[i] {
+                continue;
+            }
             let n = self.n[i];
             let mean = self.sum[i] / n;
             let var = (self.sum_sq[i] / n - mean * mean)
@@ -116,8 +158,9 @@ impl Portfolio {
 
     /// The arm with the lowest mean cost (what a preview shows, without sampling).
     pub fn best(&self) -> Arm {
+        let dominated = self.dominated();
         ARMS.into_iter()
-            .filter(|a| self.n[a.index()] >= MIN_TRIALS)
+            .filter(|a| self.n[a.index()] >= MIN_TRIALS && !dominated[a.index()])
             .min_by(|a, b| {
                 let ma = self.sum[a.index()] / self.n[a.index()];
                 let mb = self.sum[b.index()] / self.n[b.index()];
@@ -132,6 +175,8 @@ impl Portfolio {
             self.n[i] += other.n[i].max(0.0);
             self.sum[i] += other.sum[i].max(0.0);
             self.sum_sq[i] += other.sum_sq[i].max(0.0);
+            self.cost_sum[i] += other.cost_sum[i].max(0.0);
+            self.cost_sum_sq[i] += other.cost_sum_sq[i].max(0.0);
         }
     }
 }
@@ -163,10 +208,33 @@ mod tests {
         for _ in 0..400 {
             let arm = p.choose(&mut rng);
             picks[arm.index()] += 1;
-            p.record(arm, cost(arm) * (0.8 + 0.4 * rng.random::<f64>()), 0.999);
+            let c = cost(arm) * (0.8 + 0.4 * rng.random::<f64>());
+            p.record(arm, c, c, 0.999);
         }
         assert!(picks[Arm::Learned.index()] > 360, "{picks:?}");
         assert_eq!(p.best(), Arm::Learned);
         assert!(p.mean(Arm::Learned).unwrap() < 6.0);
+    }
+
+    #[test]
+    fn realised_cost_vetoes_a_flattering_score() {
+        // The learned arm scores best but costs most in full: it must stop being chosen.
+        let mut p = Portfolio::default();
+        let mut rng = SmallRng::seed_from_u64(5);
+        let mut late_learned = 0;
+        for round in 0..600 {
+            let arm = p.choose(&mut rng);
+            let jitter = 0.8 + 0.4 * rng.random::<f64>();
+            let (score, cost) = match arm {
+                Arm::Learned => (1.0 * jitter, 40.0 * jitter),
+                _ => (5.0 * jitter, 20.0 * jitter),
+            };
+            p.record(arm, score, cost, 0.999);
+            if round >= 300 && arm == Arm::Learned {
+                late_learned += 1;
+            }
+        }
+        assert!(late_learned < 15, "{late_learned}");
+        assert_ne!(p.best(), Arm::Learned);
     }
 }
