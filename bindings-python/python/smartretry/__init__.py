@@ -1,0 +1,82 @@
+"""smartretry: a retry engine that learns (Rust core, PyO3 binding).
+
+    import smartretry
+
+    @smartretry.retry(key="payments", on=ConnectionError)
+    def charge(order): ...
+
+Every decision (the delay, or stop) is the engine's, with its reason: ``str(recommendation)``.
+"""
+
+from ._batch import BatchResult, retry_batch, retry_batch_async
+from ._config import default_engine, is_testing, set_default_engine, testing
+from ._errors import RetryExhausted
+from ._failures import failure_from, from_exception, from_response
+from ._logging import log_events
+from ._native import (
+    ERROR_CLASSES,
+    Engine,
+    Episode,
+    Failure,
+    InvalidConfigError,
+    InvalidDurationError,
+    InvalidJsonError,
+    InvalidKeyError,
+    InvalidRetryAfterError,
+    InvalidRuleError,
+    InvalidStateError,
+    ManualClock,
+    PolicyError,
+    Recommendation,
+    SmartRetryError,
+    SnapshotCorruptError,
+    SnapshotError,
+    SnapshotIOError,
+    SnapshotVersionError,
+    SystemClock,
+    UnknownClassError,
+    __version__,
+    parse_retry_after,
+)
+from ._retry import Attempt, attempts, retry
+
+__all__ = [
+    "ERROR_CLASSES",
+    "Attempt",
+    "BatchResult",
+    "Engine",
+    "Episode",
+    "Failure",
+    "InvalidConfigError",
+    "InvalidDurationError",
+    "InvalidJsonError",
+    "InvalidKeyError",
+    "InvalidRetryAfterError",
+    "InvalidRuleError",
+    "InvalidStateError",
+    "ManualClock",
+    "PolicyError",
+    "Recommendation",
+    "RetryExhausted",
+    "SmartRetryError",
+    "SnapshotCorruptError",
+    "SnapshotError",
+    "SnapshotIOError",
+    "SnapshotVersionError",
+    "SystemClock",
+    "UnknownClassError",
+    "__version__",
+    "attempts",
+    "default_engine",
+    "failure_from",
+    "from_exception",
+    "from_response",
+    "is_testing",
+    "log_events",
+    "parse_retry_after",
+    "retry",
+    "retry_batch",
+    "retry_batch_async",
+    "set_default_engine",
+    "testing",
+]

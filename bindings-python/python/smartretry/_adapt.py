@@ -1,0 +1,53 @@
+"""State shared by the adapters: one episode per retry loop, recorded once per attempt."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from . import _config
+from ._failures import failure_from
+from ._native import Engine, Episode, Recommendation
+from ._retry import log_decision
+
+
+class Tracker:
+    """The engine's view of one retry loop run by another library."""
+
+    __slots__ = ("engine", "key", "tenant", "episode", "recommendation", "attempt", "finished")
+
+    def __init__(self, engine: Optional[Engine], key: str, tenant: Optional[str]) -> None:
+        self.engine = engine or _config.default_engine()
+        self.key = key
+        self.tenant = tenant
+        self.episode: Optional[Episode] = None
+        self.recommendation: Optional[Recommendation] = None
+        self.attempt = 0
+        self.finished = False
+
+    def failed(self, attempt: int, error: object) -> Recommendation:
+        """Record attempt number ``attempt``'s failure once; the decision for it."""
+        if self.recommendation is not None and self.attempt == attempt:
+            return self.recommendation
+        if self.episode is None:
+            self.episode = self.engine.begin(self.key, self.tenant)
+        rec = self.engine.record(self.episode, failure_from(error))
+        log_decision(self.key, rec, error if isinstance(error, BaseException) else None)
+        self.recommendation = rec
+        self.attempt = attempt
+        if not rec.should_retry:
+            self.finished = True
+        return rec
+
+    def succeeded(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        if self.episode is None:
+            self.engine.record_first_success(self.key, self.tenant)
+        else:
+            self.engine.record_success(self.episode)
+
+    def abandon(self) -> None:
+        if not self.finished and self.episode is not None:
+            self.engine.abandon(self.episode)
+        self.finished = True

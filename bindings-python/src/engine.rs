@@ -1,0 +1,307 @@
+//! `Engine`: the shareable retry engine. Decisions that may plan (record, recommend, preview) and
+//! snapshot I/O release the GIL; cheap bookkeeping keeps it.
+
+use crate::clock;
+use crate::convert::{class, from_json, json_text, merged_json, opt_class};
+use crate::episode::PyEpisode;
+use crate::errors::to_py;
+use crate::failure::PyFailure;
+use crate::observer::PyObserver;
+use crate::recommendation::PyRecommendation;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use smartretry::{Engine, Policy, PolicyPatch, Scope, Snapshot};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[pyclass(module = "smartretry._native", name = "Engine", frozen)]
+pub struct PyEngine {
+    inner: Engine,
+    clock: Py<PyAny>,
+    manual: bool,
+}
+
+fn scope(queue: Option<String>, tenant: Option<String>) -> PyResult<Scope> {
+    match (queue, tenant) {
+        (Some(q), None) => Ok(Scope::Queue(q)),
+        (None, Some(t)) => Ok(Scope::Tenant(t)),
+        _ => Err(pyo3::exceptions::PyTypeError::new_err(
+            "give exactly one of queue= or tenant=",
+        )),
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    /// An engine from a policy (a dict or JSON text, partial over the defaults) and/or keyword
+    /// fields of the policy (`deadline=120`, `learning={...}`, `classes={...}`, `seed=7`, ...).
+    #[new]
+    #[pyo3(signature = (policy=None, *, clock=None, **kwargs))]
+    fn new(
+        py: Python<'_>,
+        policy: Option<&Bound<'_, PyAny>>,
+        clock: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let json = merged_json(py, policy, kwargs)?;
+        let (shared, clock, manual) = clock::from_py(py, clock)?;
+        let inner = Engine::from_json(&json, shared).map_err(to_py)?;
+        Ok(PyEngine {
+            inner,
+            clock,
+            manual,
+        })
+    }
+
+    /// The clock object the engine reads (ManualClock or SystemClock).
+    #[getter]
+    fn clock(&self, py: Python<'_>) -> Py<PyAny> {
+        self.clock.clone_ref(py)
+    }
+
+    /// True when the engine runs on a ManualClock (waiting advances it instead of sleeping).
+    #[getter]
+    fn manual_clock(&self) -> bool {
+        self.manual
+    }
+
+    /// Engine-clock time, seconds since the epoch.
+    fn now(&self) -> f64 {
+        self.inner.now().as_secs_f64()
+    }
+
+    /// Start a job's episode at its first attempt.
+    #[pyo3(signature = (key, tenant=None))]
+    fn begin(&self, key: &str, tenant: Option<&str>) -> PyResult<PyEpisode> {
+        let inner = self.inner.begin(key, tenant).map_err(to_py)?;
+        Ok(PyEpisode { inner })
+    }
+
+    /// An attempt failed: record it and recommend what to do next.
+    fn record(
+        &self,
+        py: Python<'_>,
+        mut episode: PyRefMut<'_, PyEpisode>,
+        failure: &PyFailure,
+    ) -> PyResult<PyRecommendation> {
+        let failure = failure.resolved(self.inner.now())?;
+        let ep = &mut episode.inner;
+        let engine = &self.inner;
+        let inner = py.detach(|| engine.on_failure(ep, &failure));
+        Ok(PyRecommendation { inner })
+    }
+
+    /// An attempt succeeded: finishes the episode (optionally naming the dependency).
+    #[pyo3(signature = (episode, dependency=None))]
+    fn record_success(
+        &self,
+        mut episode: PyRefMut<'_, PyEpisode>,
+        dependency: Option<&str>,
+    ) -> PyResult<()> {
+        self.inner
+            .on_success_from(&mut episode.inner, dependency)
+            .map_err(to_py)
+    }
+
+    /// A job whose first attempt succeeded: `begin` and `record_success` in one call.
+    #[pyo3(signature = (key, tenant=None))]
+    fn record_first_success(&self, key: &str, tenant: Option<&str>) -> PyResult<()> {
+        let mut ep = self.inner.begin(key, tenant).map_err(to_py)?;
+        self.inner.on_success(&mut ep).map_err(to_py)
+    }
+
+    /// The caller stopped the episode itself (cancelled, shut down).
+    fn abandon(&self, mut episode: PyRefMut<'_, PyEpisode>) {
+        self.inner.abandon(&mut episode.inner)
+    }
+
+    /// What the engine would recommend if this failure happened now; records nothing.
+    fn recommend(
+        &self,
+        py: Python<'_>,
+        episode: PyRef<'_, PyEpisode>,
+        failure: &PyFailure,
+    ) -> PyResult<PyRecommendation> {
+        let failure = failure.resolved(self.inner.now())?;
+        let ep = &episode.inner;
+        let engine = &self.inner;
+        let inner = py.detach(|| engine.recommend(ep, &failure));
+        Ok(PyRecommendation { inner })
+    }
+
+    /// The whole schedule a failure would get if every attempt failed; executes nothing.
+    #[pyo3(signature = (key, failure, tenant=None, steps=10))]
+    fn preview(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        failure: &PyFailure,
+        tenant: Option<&str>,
+        steps: usize,
+    ) -> PyResult<Vec<PyRecommendation>> {
+        let failure = failure.resolved(self.inner.now())?;
+        let engine = &self.inner;
+        let recs = py
+            .detach(|| engine.preview(key, tenant, &failure, steps))
+            .map_err(to_py)?;
+        Ok(recs
+            .into_iter()
+            .map(|inner| PyRecommendation { inner })
+            .collect())
+    }
+
+    /// (error class, deciding rule name) for a failure.
+    fn classify(&self, failure: &PyFailure) -> PyResult<(&'static str, String)> {
+        let failure = failure.resolved(self.inner.now())?;
+        let c = self.inner.classify(&failure);
+        Ok((c.class.as_str(), c.rule))
+    }
+
+    /// Override part of the policy for a queue or a tenant (one class, or all), at run time.
+    /// `patch` fields: disposition, max_attempts, strategy, first_retry_immediate, min_delay,
+    /// max_delay, honor_retry_after, learn, fixed_delay.
+    #[pyo3(signature = (*, queue=None, tenant=None, error_class=None, **patch))]
+    fn set_override(
+        &self,
+        py: Python<'_>,
+        queue: Option<String>,
+        tenant: Option<String>,
+        error_class: Option<&str>,
+        patch: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let scope = scope(queue, tenant)?;
+        let class = opt_class(error_class)?;
+        let text = merged_json(py, None, patch)?;
+        let patch: PolicyPatch = serde_json::from_str(&text)
+            .map_err(|e| to_py(smartretry::Error::InvalidConfig(format!("override: {e}"))))?;
+        self.inner.set_override(scope, class, patch).map_err(to_py)
+    }
+
+    /// Remove a queue's or tenant's override (for one class, or all of them).
+    #[pyo3(signature = (*, queue=None, tenant=None, error_class=None))]
+    fn clear_override(
+        &self,
+        queue: Option<String>,
+        tenant: Option<String>,
+        error_class: Option<&str>,
+    ) -> PyResult<()> {
+        let scope = scope(queue, tenant)?;
+        self.inner.clear_override(&scope, opt_class(error_class)?);
+        Ok(())
+    }
+
+    /// Every override in force, as dicts (scope, name, error_class, patch).
+    fn overrides<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.inner
+            .overrides()
+            .into_iter()
+            .map(|(scope, class, patch)| {
+                let d = PyDict::new(py);
+                let (kind, name) = match scope {
+                    Scope::Queue(n) => ("queue", n),
+                    Scope::Tenant(n) => ("tenant", n),
+                };
+                d.set_item("scope", kind)?;
+                d.set_item("name", name)?;
+                d.set_item("error_class", class.map(|c| c.as_str()))?;
+                let text = serde_json::to_string(&patch).unwrap_or_default();
+                d.set_item("patch", from_json(py, &text)?)?;
+                Ok(d)
+            })
+            .collect()
+    }
+
+    /// The policy in force, as a dict.
+    fn policy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        from_json(py, &self.inner.policy().to_json())
+    }
+
+    /// Replace the whole policy (validated first; on error nothing changes).
+    fn set_policy(&self, policy: &Bound<'_, PyAny>) -> PyResult<()> {
+        let p = Policy::from_json(&json_text(policy)?).map_err(to_py)?;
+        self.inner.set_policy(p).map_err(to_py)
+    }
+
+    /// Counters for dashboards, as a dict.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let text = serde_json::to_string(&self.inner.stats()).unwrap_or_default();
+        from_json(py, &text)
+    }
+
+    fn reset_stats(&self) {
+        self.inner.reset_stats()
+    }
+
+    /// The learned P(recovered by t) as (seconds, probability) points, or None.
+    #[pyo3(signature = (key, error_class, tenant=None))]
+    fn recovery_curve(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        error_class: &str,
+        tenant: Option<&str>,
+    ) -> PyResult<Option<Vec<(f64, f64)>>> {
+        let c = class(error_class)?;
+        let engine = &self.inner;
+        let curve = py.detach(|| engine.recovery_curve(key, tenant, c));
+        Ok(curve.map(|v| v.into_iter().map(|(t, p)| (t.as_secs_f64(), p)).collect()))
+    }
+
+    /// Call `callback(event: dict)` for every engine event (synchronously: keep it quick).
+    fn add_observer(&self, callback: Py<PyAny>) {
+        self.inner.add_observer(Arc::new(PyObserver { callback }));
+    }
+
+    fn clear_observers(&self) {
+        self.inner.clear_observers()
+    }
+
+    /// Write what the engine learned to `path`, atomically.
+    fn save_snapshot(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let engine = &self.inner;
+        py.detach(|| engine.save_snapshot(&path)).map_err(to_py)
+    }
+
+    /// Replace every model with the file's (a failed load changes nothing).
+    fn load_snapshot(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let engine = &self.inner;
+        py.detach(|| engine.load_snapshot(&path)).map_err(to_py)
+    }
+
+    /// Add the file's counts to the models (processes pool what they learned).
+    fn merge_snapshot(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let engine = &self.inner;
+        py.detach(|| engine.merge_snapshot(&path)).map_err(to_py)
+    }
+
+    /// The snapshot file's bytes, without touching the disk.
+    fn snapshot_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let engine = &self.inner;
+        let bytes = py.detach(|| engine.snapshot().encode());
+        PyBytes::new(py, &bytes)
+    }
+
+    /// Load (or with merge=True, merge) snapshot bytes from `snapshot_bytes`.
+    #[pyo3(signature = (data, merge=false))]
+    fn load_snapshot_bytes(&self, py: Python<'_>, data: &[u8], merge: bool) -> PyResult<()> {
+        let engine = &self.inner;
+        py.detach(|| {
+            let snap = Snapshot::decode(data)?;
+            if merge {
+                engine.merge(&snap);
+            } else {
+                engine.restore(&snap);
+            }
+            Ok(())
+        })
+        .map_err(to_py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<Engine models={} clock={}>",
+            self.inner.stats().models,
+            if self.manual { "manual" } else { "system" }
+        )
+    }
+}

@@ -1,0 +1,247 @@
+//! `Failure`: what the caller knows about a failed attempt.
+
+use crate::convert::{opt_class, opt_secs, secs};
+use crate::errors::{to_py, InvalidRetryAfterError};
+use pyo3::prelude::*;
+use pyo3::types::{PyFloat, PyInt, PyString};
+use smartretry::{parse_retry_after, Failure};
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// A failed attempt, from any subset of signals. A Retry-After given as a header string (an
+/// HTTP-date or delta-seconds) is resolved against the engine's clock when the engine uses it.
+#[pyclass(module = "smartretry._native", name = "Failure", frozen)]
+#[derive(Clone)]
+pub struct PyFailure {
+    pub inner: Failure,
+    pub retry_after_header: Option<String>,
+}
+
+impl PyFailure {
+    /// The failure with any Retry-After header resolved at `now`.
+    pub fn resolved(&self, now: Duration) -> PyResult<Cow<'_, Failure>> {
+        match &self.retry_after_header {
+            None => Ok(Cow::Borrowed(&self.inner)),
+            Some(h) => {
+                let f = self
+                    .inner
+                    .clone()
+                    .with_retry_after_header(h, now)
+                    .map_err(to_py)?;
+                Ok(Cow::Owned(f))
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl PyFailure {
+    #[new]
+    #[pyo3(signature = (*, http_status=None, grpc_code=None, error_code=None, exception=None, message=None, retry_after=None, error_class=None, dependency=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        http_status: Option<u16>,
+        grpc_code: Option<u32>,
+        error_code: Option<String>,
+        exception: Option<String>,
+        message: Option<String>,
+        retry_after: Option<&Bound<'_, PyAny>>,
+        error_class: Option<&str>,
+        dependency: Option<String>,
+    ) -> PyResult<Self> {
+        let mut f = Failure {
+            http_status,
+            grpc_code,
+            error_code,
+            exception,
+            message,
+            retry_after: None,
+            class: opt_class(error_class)?,
+            dependency,
+        };
+        let mut header = None;
+        if let Some(ra) = retry_after {
+            if let Ok(s) = ra.cast::<PyString>() {
+                let s: String = s.extract()?;
+                // Syntax check now (a date is re-resolved against the engine's clock later).
+                let now = smartretry::SystemClock::new();
+                parse_retry_after(&s, smartretry::Clock::now(&now)).map_err(to_py)?;
+                header = Some(s);
+            } else if ra.is_instance_of::<PyFloat>() || ra.is_instance_of::<PyInt>() {
+                f.retry_after = Some(secs("retry_after", ra.extract()?)?);
+            } else {
+                return Err(InvalidRetryAfterError::new_err(
+                    "retry_after must be seconds (a number) or a Retry-After header value (a str)",
+                ));
+            }
+        }
+        Ok(PyFailure {
+            inner: f,
+            retry_after_header: header,
+        })
+    }
+
+    /// A failure with an HTTP status (and optionally the Retry-After header or seconds).
+    #[staticmethod]
+    #[pyo3(signature = (status, retry_after=None))]
+    fn http(status: u16, retry_after: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        Self::new(
+            Some(status),
+            None,
+            None,
+            None,
+            None,
+            retry_after,
+            None,
+            None,
+        )
+    }
+
+    #[staticmethod]
+    fn grpc(code: u32) -> Self {
+        PyFailure {
+            inner: Failure::grpc(code),
+            retry_after_header: None,
+        }
+    }
+
+    /// A failure named by an errno / error-code name (ECONNRESET, ETIMEDOUT, ...).
+    #[staticmethod]
+    fn code(name: String) -> Self {
+        PyFailure {
+            inner: Failure::error_code(name),
+            retry_after_header: None,
+        }
+    }
+
+    /// A failure named by an exception type (its qualified name).
+    #[staticmethod]
+    #[pyo3(signature = (type_name, message=None, error_code=None))]
+    fn exception_type(
+        type_name: String,
+        message: Option<String>,
+        error_code: Option<String>,
+    ) -> Self {
+        let mut f = Failure::exception(type_name);
+        f.message = message;
+        f.error_code = error_code;
+        PyFailure {
+            inner: f,
+            retry_after_header: None,
+        }
+    }
+
+    #[staticmethod]
+    #[pyo3(name = "message_text")]
+    fn from_message(text: String) -> Self {
+        PyFailure {
+            inner: Failure::message(text),
+            retry_after_header: None,
+        }
+    }
+
+    /// A failure whose class the caller already knows.
+    #[staticmethod]
+    fn of_class(error_class: &str) -> PyResult<Self> {
+        Ok(PyFailure {
+            inner: Failure {
+                class: opt_class(Some(error_class))?,
+                ..Failure::default()
+            },
+            retry_after_header: None,
+        })
+    }
+
+    #[getter]
+    fn http_status(&self) -> Option<u16> {
+        self.inner.http_status
+    }
+    #[getter]
+    fn grpc_code(&self) -> Option<u32> {
+        self.inner.grpc_code
+    }
+    #[getter]
+    fn error_code(&self) -> Option<&str> {
+        self.inner.error_code.as_deref()
+    }
+    #[getter]
+    fn exception(&self) -> Option<&str> {
+        self.inner.exception.as_deref()
+    }
+    #[getter]
+    fn message(&self) -> Option<&str> {
+        self.inner.message.as_deref()
+    }
+    /// Retry-After in seconds when given as a number (a header string is resolved later).
+    #[getter]
+    fn retry_after(&self) -> Option<f64> {
+        opt_secs(self.inner.retry_after)
+    }
+    #[getter]
+    fn retry_after_header(&self) -> Option<&str> {
+        self.retry_after_header.as_deref()
+    }
+    #[getter]
+    fn error_class(&self) -> Option<&'static str> {
+        self.inner.class.map(|c| c.as_str())
+    }
+    #[getter]
+    fn dependency(&self) -> Option<&str> {
+        self.inner.dependency.as_deref()
+    }
+
+    /// A copy against a named dependency (circuit breakers are per dependency).
+    fn on_dependency(&self, dependency: String) -> Self {
+        PyFailure {
+            inner: self.inner.clone().on_dependency(dependency),
+            retry_after_header: self.retry_after_header.clone(),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let mut parts = Vec::new();
+        let f = &self.inner;
+        if let Some(s) = f.http_status {
+            parts.push(format!("http_status={s}"));
+        }
+        if let Some(c) = f.grpc_code {
+            parts.push(format!("grpc_code={c}"));
+        }
+        if let Some(c) = &f.error_code {
+            parts.push(format!("error_code={c:?}"));
+        }
+        if let Some(e) = &f.exception {
+            parts.push(format!("exception={e:?}"));
+        }
+        if let Some(m) = &f.message {
+            parts.push(format!("message={m:?}"));
+        }
+        if let Some(r) = f.retry_after {
+            parts.push(format!("retry_after={}", r.as_secs_f64()));
+        }
+        if let Some(h) = &self.retry_after_header {
+            parts.push(format!("retry_after={h:?}"));
+        }
+        if let Some(c) = f.class {
+            parts.push(format!("error_class={:?}", c.as_str()));
+        }
+        if let Some(d) = &f.dependency {
+            parts.push(format!("dependency={d:?}"));
+        }
+        format!("Failure({})", parts.join(", "))
+    }
+}
+
+/// Parse a Retry-After header value (delta-seconds or HTTP-date) into seconds, relative to `now`
+/// (seconds since the epoch; default: the system clock).
+#[pyfunction]
+#[pyo3(name = "parse_retry_after", signature = (value, now=None))]
+pub fn py_parse_retry_after(value: &str, now: Option<f64>) -> PyResult<f64> {
+    let now = match now {
+        Some(n) => crate::convert::epoch("now", n)?,
+        None => smartretry::Clock::now(&smartretry::SystemClock::new()),
+    };
+    parse_retry_after(value, now)
+        .map(|d| d.as_secs_f64())
+        .map_err(to_py)
+}
