@@ -11,6 +11,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 # The Python and Node crates are tested through their own suites (they link against the host runtime).
 cargo test --workspace --exclude smartretry-python --exclude smartretry-node
 
+echo "== decision quality: the simulation suite must keep every figure in sim/figures-floor.tsv"
+cargo run --release -q -p smartretry-cli -- simulate --out target/sim-check --check sim/figures-floor.tsv
+
 for part in c go python node; do
   if [ -x "scripts/test-$part.sh" ]; then
     echo "== $part"

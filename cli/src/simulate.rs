@@ -42,6 +42,10 @@ pub struct SimulateArgs {
     /// from instead of the defaults; learning on/off, c, deadline and seed are still set per run.
     #[arg(long)]
     engine_policy: Option<PathBuf>,
+    /// Fail (exit 1) if any figure listed in this file (one `scenario<TAB>figure` per line, as the
+    /// report names them) is missed: the decision-quality floor every change must keep.
+    #[arg(long)]
+    check: Option<PathBuf>,
 }
 
 pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
@@ -113,7 +117,53 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
     }
     sayln!("report: {}", report.display());
     sayln!("plots and results.json: {}", args.out.display());
+    if let Some(path) = &args.check {
+        check_floor(path, &figs)?;
+    }
     Ok(())
+}
+
+/// Every figure the floor file lists must be met; a listed figure that no longer exists is an
+/// error too, so the floor cannot silently shrink.
+fn check_floor(path: &std::path::Path, figs: &[report::figures::Figure]) -> Result<(), SimError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SimError::Invalid(format!("{}: {e}", path.display())))?;
+    let mut missed = Vec::new();
+    let mut kept = 0;
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (scenario, what) = line
+            .split_once('\t')
+            .ok_or_else(|| SimError::Invalid(format!("{}: bad line {line:?}", path.display())))?;
+        let scenario: u32 = scenario.trim().parse().map_err(|_| {
+            SimError::Invalid(format!("{}: bad scenario in {line:?}", path.display()))
+        })?;
+        match figs
+            .iter()
+            .find(|f| f.scenario == scenario && f.what == what.trim())
+        {
+            Some(f) if f.met == Some(true) => kept += 1,
+            Some(f) => missed.push(format!(
+                "scenario {scenario}: {} = {} (target {})",
+                f.what, f.value, f.target
+            )),
+            None => missed.push(format!("scenario {scenario}: {what} was not measured")),
+        }
+    }
+    if missed.is_empty() {
+        sayln!("decision-quality floor: all {kept} listed figures met");
+        Ok(())
+    } else {
+        Err(SimError::Invalid(format!(
+            "decision-quality floor broken ({} of {} listed figures missed):\n  {}",
+            missed.len(),
+            missed.len() + kept,
+            missed.join("\n  ")
+        )))
+    }
 }
 
 pub fn replay(args: &ReplayArgs) -> Result<(), SimError> {
