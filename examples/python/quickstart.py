@@ -1,13 +1,12 @@
-import requests, smartretry
+import smartretry
 
 engine = smartretry.Engine(deadline=120)  # policy as kwargs, a dict, or JSON text
 
-@smartretry.retry(key="payments", on=requests.RequestException, engine=engine)
-def charge(order_id: str) -> dict:
-    r = requests.post(f"https://pay.example/charge/{order_id}", timeout=5)
-    r.raise_for_status()  # 503 / 429 + Retry-After are what the engine learns from
-    return r.json()
+@smartretry.retry(key="payments", on=ConnectionError, engine=engine)
+def charge(order_id: str) -> str:
+    # call the payment API here; requests/httpx errors pass their status and Retry-After
+    return f"charged {order_id}"
 
-# What would it do for a 503, and why? (executes nothing)
+print(charge("A-17"))
 for rec in engine.preview("payments", smartretry.Failure.http(503), steps=3):
-    print(rec)  # retry in 2.7 s [heuristic] unavailable: full jitter backoff while learning ...
+    print(rec)  # retry in 2.8 s [heuristic] unavailable: full jitter backoff, retry 1
