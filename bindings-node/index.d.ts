@@ -83,6 +83,11 @@ export declare class Engine {
    * the episode; `INVALID_STATE` if it had already finished.
    */
   onSuccess(episode: Episode, dependency?: string | undefined | null): void
+  /**
+   * A first-attempt success in one call, with no episode object: counts the request for the
+   * budgets and the success (what `begin` then `onSuccess` would record).
+   */
+  succeed(key: string, tenant?: string | undefined | null, dependency?: string | undefined | null): void
   /** The caller stopped the episode itself (cancelled, shut down); it teaches nothing. */
   abandon(episode: Episode): void
   /** Classify a failure with the engine's rules. */

@@ -59,7 +59,7 @@ class EngineBackoff {
           this.engine.onSuccess(cell.episode, this.options.dependency);
         } else {
           // First-attempt success: still a request for the budgets and the success counters.
-          this.engine.onSuccess(this.engine.begin(this.key, this.tenant), this.options.dependency);
+          this.engine.succeed(this.key, this.tenant, this.options.dependency);
         }
       }),
       policy.onGiveUp(() => {

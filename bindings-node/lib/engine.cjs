@@ -51,6 +51,11 @@ class Engine {
     try { this.native.onSuccess(episode, dependency); } catch (e) { throw translate(e); }
   }
 
+  /** A first-attempt success in one call (no episode object). */
+  succeed(key, tenant, dependency) {
+    try { this.native.succeed(key, tenant, dependency); } catch (e) { throw translate(e); }
+  }
+
   abandon(episode) { this.native.abandon(episode); }
 
   classify(failure) {

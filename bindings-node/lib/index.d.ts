@@ -22,6 +22,7 @@ export declare class Engine {
   record(episode: Episode, failure: FailureInput): Classification;
   onSuccess(episode: Episode, dependency?: string | null): void;
   abandon(episode: Episode): void;
+  succeed(key: string, tenant?: string | null, dependency?: string | null): void;
   classify(failure: FailureInput): Classification;
   preview(key: string, failure: FailureInput, options?: { tenant?: string; steps?: number }): Recommendation[];
   recoveryCurve(key: string, errorClass: string, tenant?: string | null): number[][] | null;
@@ -86,12 +87,12 @@ export interface RetryOptions<T> {
   sleep?(ms: number, signal?: AbortSignal): void | Promise<void>;
 }
 export declare function retry<T>(
-  fn: (attempt: number, context: { signal?: AbortSignal; episode: Episode }) => T | PromiseLike<T>,
+  fn: (attempt: number, context: { signal?: AbortSignal; episode: Episode | null }) => T | PromiseLike<T>,
   options?: RetryOptions<T>,
 ): Promise<T>;
 export declare function retryBatch<I, T>(
   items: Iterable<I>,
-  fn: (item: I, attempt: number, index: number, context: { signal?: AbortSignal; episode: Episode }) => T | PromiseLike<T>,
+  fn: (item: I, attempt: number, index: number, context: { signal?: AbortSignal; episode: Episode | null }) => T | PromiseLike<T>,
   options?: RetryOptions<T>,
 ): Promise<Array<PromiseSettledResult<T>>>;
 export declare function sleep(ms: number, signal?: AbortSignal): Promise<void>;

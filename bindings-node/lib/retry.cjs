@@ -55,7 +55,7 @@ function discard(response) {
 }
 
 /**
- * Run `fn(attempt, {signal, episode})` until it succeeds or the engine says stop. Resolves with
+ * Run `fn(attempt, {signal, episode})` (episode: null until the first failure) until it succeeds or the engine says stop. Resolves with
  * fn's value; a fetch Response that is not ok (429, 503, ...) is a failure whose status and
  * Retry-After the engine reads; when the engine gives up on a Response, the last Response is
  * returned (fetch semantics). Rejects with fn's last error, with the signal's reason when it
@@ -66,7 +66,9 @@ async function retry(fn, options = {}) {
   const { signal, onFailedAttempt } = options;
   const wait = options.sleep ?? sleep;
   signal?.throwIfAborted();
-  const episode = engine.begin(options.key ?? 'default', options.tenant);
+  const key = options.key ?? 'default';
+  // Begun at the first failure: a first-attempt success is one native call, no episode object.
+  let episode = null;
   for (let attempt = 1; ; attempt++) {
     let value;
     let error;
@@ -78,9 +80,11 @@ async function retry(fn, options = {}) {
       failed = true;
     }
     if (!failed && !failedValue(value, options)) {
-      engine.onSuccess(episode, options.dependency);
+      if (episode === null) engine.succeed(key, options.tenant, options.dependency);
+      else engine.onSuccess(episode, options.dependency);
       return value;
     }
+    episode ??= engine.begin(key, options.tenant);
     if (error instanceof AbortError) {
       engine.abandon(episode);
       throw error.originalError;

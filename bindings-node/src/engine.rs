@@ -147,6 +147,21 @@ impl Engine {
             .or_js()
     }
 
+    /// A first-attempt success in one call, with no episode object: counts the request for the
+    /// budgets and the success (what `begin` then `onSuccess` would record).
+    #[napi]
+    pub fn succeed(
+        &self,
+        key: String,
+        tenant: Option<String>,
+        dependency: Option<String>,
+    ) -> napi::Result<()> {
+        let mut ep = self.inner.begin(&key, tenant.as_deref()).or_js()?;
+        self.inner
+            .on_success_from(&mut ep, dependency.as_deref())
+            .or_js()
+    }
+
     /// The caller stopped the episode itself (cancelled, shut down); it teaches nothing.
     #[napi]
     pub fn abandon(&self, episode: &mut Episode) {
