@@ -122,7 +122,8 @@ pub fn build(
             let mut best = h - edge(i);
             let mut best_k = STOP;
             let si = s[i].max(1e-300);
-            for k in (i + 1)..=k_max {
+            // Twelve doublings ahead at most: a plan never needs a longer single wait.
+            for k in (i + 1)..=k_max.min(i + 48) {
                 let c = (edge(k) - edge(i)) + (s[k] / si) * (cost + v[k][r - 1]);
                 if c < best {
                     best = c;
