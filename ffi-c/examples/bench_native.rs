@@ -27,6 +27,9 @@ fn main() -> Result<(), smartretry::Error> {
         })
         .collect();
     per_call.sort_by(f64::total_cmp);
-    println!("native recommend median: {:.1} ns/call", per_call[BATCHES / 2]);
+    println!(
+        "native recommend median: {:.1} ns/call",
+        per_call[BATCHES / 2]
+    );
     Ok(())
 }
