@@ -20,6 +20,8 @@ fn hot_path(c: &mut Criterion) {
             ep
         })
         .collect();
+    // Untouched copies: every on_failure below starts from an episode with exactly one failure.
+    let pristine = episodes.clone();
     let mut i = 0usize;
     c.bench_function("recommend (dry run, warm 10k models)", |b| {
         b.iter(|| {
@@ -38,7 +40,7 @@ fn hot_path(c: &mut Criterion) {
     c.bench_function("on_failure: record + decide (warm 10k models)", |b| {
         b.iter(|| {
             j = (j + 7919) % support::MODELS;
-            let mut ep = episodes[j].clone();
+            let mut ep = pristine[j].clone();
             black_box(engine.on_failure(&mut ep, black_box(&failure)))
         })
     });

@@ -172,7 +172,8 @@ impl Engine {
             return self.finish(ep, rec, Action::GiveUp, mode, true);
         }
         rec.delay = delay;
-        if rec.success_probability.is_none() {
+        // Estimates are made for the proposed delay; a guardrail that moved it needs new ones.
+        if rec.success_probability.is_none() || !rec.clamps.is_empty() {
             self.estimate(ep, &policy, elapsed, delay, &mut rec);
         }
         if mode == Mode::Live {
@@ -278,12 +279,16 @@ impl Engine {
                 stop: false,
             };
         };
-        if let Some(at) = learned_at {
+        let delay = heuristic_delay(cp, &strategy, arm == Arm::Heuristic, ep);
+        let at = (elapsed + delay).as_secs_f64();
+        if let Some(learned) = learned_at {
             rec.alternatives.push(Alternative {
-                delay: Duration::from_secs_f64((at - t).max(0.0)),
-                success_probability: plan.success_probability(t, at),
+                delay: Duration::from_secs_f64((learned - t).max(0.0)),
+                success_probability: plan.success_probability(t, learned),
             });
         }
+        rec.success_probability = Some(plan.success_probability(t, at));
+        rec.confidence = Some(m.confidence(prior, from, bucket_of(at) + 1));
         drop(m);
         let reason = match mean_cost {
             Some(mean_cost) if policy.learning.portfolio => Reason::Portfolio {
@@ -294,7 +299,7 @@ impl Engine {
             _ => heuristic_reason(cp, class, ep.failures),
         };
         Proposal {
-            delay: heuristic_delay(cp, &strategy, arm == Arm::Heuristic, ep),
+            delay,
             tier: Tier::Heuristic,
             reason,
             stop: false,
