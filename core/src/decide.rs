@@ -58,31 +58,19 @@ impl Engine {
             attempt: ep.attempts,
             elapsed,
         };
-        match cp.disposition {
-            Disposition::GiveUp => {
-                rec.reason = Reason::Permanent {
-                    class,
-                    rule: self
-                        .inner
-                        .classifier
-                        .load()
-                        .rule_name(*classification)
-                        .to_string(),
-                };
-                return self.finish(ep, rec, Action::GiveUp, mode, false);
-            }
-            Disposition::Escalate => {
-                rec.reason = Reason::NeedsHuman {
-                    rule: self
-                        .inner
-                        .classifier
-                        .load()
-                        .rule_name(*classification)
-                        .to_string(),
-                };
-                return self.finish(ep, rec, Action::Escalate, mode, false);
-            }
-            Disposition::Retry => {}
+        if cp.disposition != Disposition::Retry {
+            let rule = self
+                .inner
+                .classifier
+                .load()
+                .rule_name(*classification)
+                .to_string();
+            let (action, reason) = match cp.disposition {
+                Disposition::Escalate => (Action::Escalate, Reason::NeedsHuman { rule }),
+                _ => (Action::GiveUp, Reason::Permanent { class, rule }),
+            };
+            rec.reason = reason;
+            return self.finish(ep, rec, action, mode, false);
         }
         if ep.attempts >= cp.max_attempts {
             rec.tier = Tier::Guardrail;
@@ -207,10 +195,7 @@ impl Engine {
         let priors = self.inner.priors.load();
         let prior = &priors[ep_class as usize];
         let cost = policy.learning.failure_cost.as_secs_f64();
-        let horizon = policy
-            .deadline
-            .unwrap_or(policy.learning.horizon)
-            .as_secs_f64();
+        let horizon = policy.horizon_secs();
         let mut m = primary.model.lock();
         let episodes = m.episodes();
         let needed = policy.learning.min_episodes;
@@ -323,10 +308,7 @@ impl Engine {
         }
         let priors = self.inner.priors.load();
         let prior = &priors[class as usize];
-        let horizon = policy
-            .deadline
-            .unwrap_or(policy.learning.horizon)
-            .as_secs_f64();
+        let horizon = policy.horizon_secs();
         let mut m = models.primary.model.lock();
         let (t, at) = (elapsed.as_secs_f64(), (elapsed + delay).as_secs_f64());
         let plan = m.plan(prior, policy.learning.failure_cost.as_secs_f64(), horizon);

@@ -443,10 +443,7 @@ impl Engine {
         let slot = self.find_model(key, tenant, class)?;
         let policy = self.inner.policy.load();
         let priors = self.inner.priors.load();
-        let horizon = policy
-            .deadline
-            .unwrap_or(policy.learning.horizon)
-            .as_secs_f64();
+        let horizon = policy.horizon_secs();
         let mut m = slot.model.lock();
         let plan = m.plan(
             &priors[class as usize],

@@ -289,6 +289,12 @@ impl Policy {
         }
     }
 
+    /// How far the learned tiers plan and what a never-recovering episode costs: the deadline, or
+    /// the learning horizon when there is none (seconds).
+    pub fn horizon_secs(&self) -> f64 {
+        self.deadline.unwrap_or(self.learning.horizon).as_secs_f64()
+    }
+
     /// Check every part; a policy that passes cannot make the engine misbehave.
     pub fn validate(&self) -> Result<()> {
         for (class, cp) in &self.classes {

@@ -251,10 +251,7 @@ impl Engine {
             return;
         };
         let policy = self.inner.policy.load();
-        let horizon = policy
-            .deadline
-            .unwrap_or(policy.learning.horizon)
-            .as_secs_f64();
+        let horizon = policy.horizon_secs();
         models.primary.model.lock().score_give_up(
             arm,
             ep.last_failure.as_secs_f64(),

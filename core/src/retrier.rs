@@ -6,7 +6,6 @@ use crate::error::Error;
 use crate::failure::Failure;
 use crate::recommendation::Recommendation;
 use std::fmt;
-#[cfg(feature = "async")]
 use std::time::Duration;
 
 /// Why a retried operation failed for good: its last error and the recommendation that stopped it.
@@ -35,6 +34,12 @@ impl<E: fmt::Display> fmt::Display for RetryError<E> {
 
 impl<E: fmt::Debug + fmt::Display> std::error::Error for RetryError<E> {}
 
+/// What the loop does after an attempt.
+enum Next<T, E> {
+    Done(Result<T, RetryError<E>>),
+    Wait(Duration),
+}
+
 /// Runs operations for one queue key (and optionally a tenant) under an engine.
 #[derive(Debug, Clone)]
 pub struct Retrier {
@@ -57,6 +62,32 @@ impl Retrier {
         self
     }
 
+    /// Record an attempt's outcome and say what comes next.
+    fn after<T, E>(
+        &self,
+        ep: &mut crate::Episode,
+        outcome: Result<T, E>,
+        describe: &impl Fn(&E) -> Failure,
+    ) -> Next<T, E> {
+        match outcome {
+            Ok(v) => {
+                let _ = self.engine.on_success(ep);
+                Next::Done(Ok(v))
+            }
+            Err(e) => {
+                let rec = self.engine.on_failure(ep, &describe(&e));
+                if rec.should_retry() {
+                    Next::Wait(rec.delay)
+                } else {
+                    Next::Done(Err(RetryError::Exhausted {
+                        last_error: e,
+                        recommendation: Box::new(rec),
+                    }))
+                }
+            }
+        }
+    }
+
     /// Run `op(attempt)` (attempt numbers start at 1) until it succeeds or the engine says stop.
     /// `describe` turns an error into what the engine classifies.
     pub fn run<T, E>(
@@ -69,21 +100,10 @@ impl Retrier {
             .begin(&self.key, self.tenant.as_deref())
             .map_err(RetryError::Engine)?;
         loop {
-            match op(ep.attempts() + 1) {
-                Ok(v) => {
-                    let _ = self.engine.on_success(&mut ep);
-                    return Ok(v);
-                }
-                Err(e) => {
-                    let rec = self.engine.on_failure(&mut ep, &describe(&e));
-                    if !rec.should_retry() {
-                        return Err(RetryError::Exhausted {
-                            last_error: e,
-                            recommendation: Box::new(rec),
-                        });
-                    }
-                    self.engine.clock().sleep(rec.delay);
-                }
+            let outcome = op(ep.attempts() + 1);
+            match self.after(&mut ep, outcome, &describe) {
+                Next::Done(result) => return result,
+                Next::Wait(delay) => self.engine.clock().sleep(delay),
             }
         }
     }
@@ -107,23 +127,11 @@ impl Retrier {
             .begin(&self.key, self.tenant.as_deref())
             .map_err(RetryError::Engine)?;
         loop {
-            match op(ep.attempts() + 1).await {
-                Ok(v) => {
-                    let _ = self.engine.on_success(&mut ep);
-                    return Ok(v);
-                }
-                Err(e) => {
-                    let rec = self.engine.on_failure(&mut ep, &describe(&e));
-                    if !rec.should_retry() {
-                        return Err(RetryError::Exhausted {
-                            last_error: e,
-                            recommendation: Box::new(rec),
-                        });
-                    }
-                    if rec.delay > Duration::ZERO {
-                        sleep(rec.delay).await;
-                    }
-                }
+            let outcome = op(ep.attempts() + 1).await;
+            match self.after(&mut ep, outcome, &describe) {
+                Next::Done(result) => return result,
+                Next::Wait(delay) if delay > Duration::ZERO => sleep(delay).await,
+                Next::Wait(_) => {}
             }
         }
     }

@@ -251,3 +251,45 @@ fn bad_input_is_a_typed_error() {
         Err(Error::InvalidJson(_))
     ));
 }
+
+#[test]
+fn retrier_runs_the_loop_on_the_engine_clock() {
+    let (e, clock) = engine(r#"{"learning":{"enabled":false}}"#);
+    let start = clock.now();
+    let mut calls = 0;
+    let out = Retrier::new(&e, "q").tenant("t").run(
+        |attempt| {
+            calls += 1;
+            assert_eq!(attempt, calls);
+            if attempt < 3 {
+                Err(503u16)
+            } else {
+                Ok("done")
+            }
+        },
+        |status| Failure::http(*status),
+    );
+    assert_eq!(out.unwrap(), "done");
+    assert!(
+        clock.now() > start,
+        "waited on the manual clock, not in real time"
+    );
+    assert_eq!(e.stats().successes, 1);
+    let err = Retrier::new(&e, "q")
+        .run(|_| Err::<(), _>(404u16), |s| Failure::http(*s))
+        .unwrap_err();
+    match err {
+        RetryError::Exhausted {
+            last_error,
+            recommendation,
+        } => {
+            assert_eq!(last_error, 404);
+            assert_eq!(recommendation.action, Action::GiveUp);
+        }
+        RetryError::Engine(e) => panic!("unexpected {e}"),
+    }
+    assert!(matches!(
+        Retrier::new(&e, "").run(|_| Ok::<_, u16>(()), |s| Failure::http(*s)),
+        Err(RetryError::Engine(Error::InvalidKey(_)))
+    ));
+}
