@@ -14,7 +14,6 @@ use crate::learn::{LearnedModel, Prior};
 use crate::observe::{Counter, Counters, Event, Observer, Stats};
 use crate::overrides::{Overrides, Scope};
 use crate::policy::{Policy, PolicyPatch};
-use crate::strategy::Strategy;
 use arc_swap::ArcSwap;
 use parking_lot::{Mutex, RwLock};
 use rand::SeedableRng;
@@ -54,7 +53,20 @@ pub(crate) struct Inner {
     pub history: RwLock<Option<Arc<dyn HistorySink>>>,
     pub has_history: AtomicBool,
     seq: AtomicU64,
+    /// Seed of this engine's episodes when the policy sets none (drawn from the OS).
+    seed: u64,
+    /// Unique per engine in the process: episodes remember which engine began them.
+    id: u64,
 }
+
+/// A seed from the operating system's entropy, so no two engines (or processes) share jitter.
+fn os_seed() -> u64 {
+    use rand::{Rng, SeedableRng};
+    rand::rngs::SmallRng::from_os_rng().random()
+}
+
+/// Source of engine ids.
+static NEXT_ENGINE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The retry engine. Cheap to clone; every clone shares the same models and guardrails.
 #[derive(Clone)]
@@ -71,25 +83,15 @@ impl std::fmt::Debug for Engine {
 }
 
 /// The heuristic tier's expectation of recovery for a class, as a prior for the learned tier:
-/// median about twice the class's base delay.
-fn prior_for(strategy: &Strategy, strength: f64) -> Prior {
-    let base = match strategy {
-        Strategy::Immediate => 0.5,
-        Strategy::Constant { delay } => delay.as_secs_f64(),
-        Strategy::Linear { base, .. }
-        | Strategy::Exponential { base, .. }
-        | Strategy::FullJitter { base, .. }
-        | Strategy::EqualJitter { base, .. }
-        | Strategy::DecorrelatedJitter { base } => base.as_secs_f64(),
-        Strategy::Schedule { delays } => delays.first().map_or(1.0, Duration::as_secs_f64),
-    };
-    Prior::log_logistic((2.0 * base).max(0.1), strength)
+/// median about twice the class's own time scale (its schedule's base delay).
+fn prior_for(cp: &crate::policy::ClassPolicy, strength: f64) -> Prior {
+    Prior::log_logistic((2.0 * cp.scale()).max(0.02), strength)
 }
 
 fn priors_for(policy: &Policy) -> Vec<Prior> {
     ErrorClass::ALL
         .iter()
-        .map(|c| prior_for(&policy.class(*c).strategy, policy.learning.prior_strength))
+        .map(|c| prior_for(&policy.class(*c), policy.learning.prior_strength))
         .collect()
 }
 
@@ -138,6 +140,8 @@ impl Engine {
                 history: RwLock::new(None),
                 has_history: AtomicBool::new(false),
                 seq: AtomicU64::new(0),
+                seed: os_seed(),
+                id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
             }),
         })
     }
@@ -145,6 +149,11 @@ impl Engine {
     /// An engine from a JSON policy (partial; defaults fill the rest).
     pub fn from_json(json: &str, clock: SharedClock) -> Result<Engine> {
         Engine::with_clock(Policy::from_json(json)?, clock)
+    }
+
+    /// This engine's identity (episodes of another engine are refused).
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
     }
 
     pub fn clock(&self) -> &SharedClock {
@@ -250,7 +259,8 @@ impl Engine {
     /// A fresh episode, without counting it as a request (previews use it directly).
     pub(crate) fn new_episode(&self, key: &str, tenant: Option<&str>) -> Episode {
         let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed);
-        let seed = self.inner.policy.load().seed ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let base = self.inner.policy.load().seed.unwrap_or(self.inner.seed);
+        let seed = base ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Episode {
             key: Arc::from(key),
             tenant: tenant.map(Arc::from),
@@ -267,6 +277,7 @@ impl Engine {
             retry_cost: (None, None),
             rng: rand::rngs::SmallRng::seed_from_u64(seed),
             finished: false,
+            engine: self.inner.id,
         }
     }
 
@@ -432,6 +443,25 @@ impl Engine {
         }
     }
 
+    /// What a model has learned, in numbers: episodes, pass rate while down, the plan's expected
+    /// cost, and the portfolio's evidence. None if no such model exists.
+    pub fn model_report(
+        &self,
+        key: &str,
+        tenant: Option<&str>,
+        class: ErrorClass,
+    ) -> Option<crate::learn::model::ModelReport> {
+        let slot = self.find_model(key, tenant, class)?;
+        let policy = self.inner.policy.load();
+        let priors = self.inner.priors.load();
+        let cost = policy.failure_cost(&policy.class(class));
+        let report = slot
+            .model
+            .lock()
+            .report(&priors[class as usize], cost, policy.horizon_secs());
+        Some(report)
+    }
+
     /// The learned P(recovered by t) at grid points up to the horizon, for (key, tenant, class),
     /// or None if no such model exists.
     pub fn recovery_curve(
@@ -447,7 +477,7 @@ impl Engine {
         let mut m = slot.model.lock();
         let plan = m.plan(
             &priors[class as usize],
-            policy.learning.failure_cost.as_secs_f64(),
+            policy.failure_cost(&policy.class(class)),
             horizon,
         );
         Some(

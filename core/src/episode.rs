@@ -64,6 +64,8 @@ pub struct Episode {
     pub(crate) retry_cost: (Option<f64>, Option<f64>),
     pub(crate) rng: SmallRng,
     pub(crate) finished: bool,
+    /// The engine that began the episode.
+    pub(crate) engine: u64,
 }
 
 impl Episode {

@@ -80,9 +80,10 @@ pub(crate) enum Counter {
     Operator,
     Guardrail,
     Fallbacks,
+    Portfolio,
 }
 
-const COUNTERS: usize = 16;
+const COUNTERS: usize = 17;
 const STRIPES: usize = 16;
 
 #[repr(align(128))]
@@ -148,6 +149,7 @@ impl Counters {
             decisions_operator: self.sum(Operator),
             decisions_guardrail: self.sum(Guardrail),
             fallbacks: self.sum(Fallbacks),
+            decisions_portfolio: self.sum(Portfolio),
             models,
         }
     }
@@ -183,4 +185,6 @@ pub struct Stats {
     pub fallbacks: u64,
     /// Learned models held.
     pub models: usize,
+    /// Decisions where the portfolio kept the class's own schedule over the learned plan.
+    pub decisions_portfolio: u64,
 }

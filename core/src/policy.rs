@@ -7,6 +7,7 @@ use crate::budget::BudgetConfig;
 use crate::class::{Disposition, ErrorClass};
 use crate::classify::{Classifier, Rule};
 use crate::error::{Error, Result};
+pub use crate::preset::Preset;
 use crate::strategy::Strategy;
 use crate::time::{serde_opt_secs, serde_secs};
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,32 @@ impl ClassPolicy {
             honor_retry_after: true,
             learn: class.is_retryable(),
         }
+    }
+
+    /// The class schedule's delay before retry number `retry` (1 = the first retry), capped by
+    /// `max_delay`; `previous` is the delay before the previous retry. Follows the "first retry at
+    /// once" rule.
+    pub fn retry_delay<R: rand::Rng + ?Sized>(
+        &self,
+        retry: u32,
+        previous: Duration,
+        rng: &mut R,
+    ) -> Duration {
+        let n = if self.first_retry_immediate {
+            if retry <= 1 {
+                return Duration::ZERO;
+            }
+            retry - 1
+        } else {
+            retry
+        };
+        self.strategy.delay(n, previous, self.max_delay, rng)
+    }
+
+    /// The class's own time scale, seconds: the typical first delay of its schedule. Prices and
+    /// priors derive from it so that they fit milliseconds and hours alike.
+    pub fn scale(&self) -> f64 {
+        self.strategy.scale().min(self.max_delay.as_secs_f64())
     }
 
     pub fn validate(&self, class: ErrorClass) -> Result<()> {
@@ -162,9 +189,10 @@ impl PolicyPatch {
 pub struct LearningConfig {
     pub enabled: bool,
     /// The price of one failed attempt, in seconds of waiting: the engine minimises expected
-    /// time-to-success + failure_cost x failed attempts.
-    #[serde(with = "serde_secs")]
-    pub failure_cost: Duration,
+    /// time-to-success + failure_cost x failed attempts. Unset (the default): each class's own
+    /// time scale (its schedule's base delay), so the price fits milliseconds and hours alike.
+    #[serde(with = "serde_opt_secs")]
+    pub failure_cost: Option<Duration>,
     /// Observations lose half their weight after this many newer episodes (follows drift).
     pub half_life_episodes: f64,
     /// Episodes a model must have seen before anything but the heuristic tier decides.
@@ -191,7 +219,7 @@ impl Default for LearningConfig {
     fn default() -> Self {
         LearningConfig {
             enabled: true,
-            failure_cost: Duration::from_secs(2),
+            failure_cost: None,
             half_life_episodes: 400.0,
             min_episodes: 20,
             prior_strength: 2.0,
@@ -248,29 +276,38 @@ pub struct Policy {
     pub tenant_budget: Option<BudgetConfig>,
     /// Circuit breaker per dependency.
     pub breaker: Option<BreakerConfig>,
-    /// Seed for jitter and exploration: the same seed gives the same decisions.
-    pub seed: u64,
+    /// The preset the policy started from (`request` or `background`).
+    pub preset: Preset,
+    /// Seed for jitter and exploration: the same seed gives the same decisions. Unset (the
+    /// default): drawn from the operating system per engine, so replicas never share jitter.
+    pub seed: Option<u64>,
 }
 
 impl Default for Policy {
     fn default() -> Self {
+        Policy::preset(Preset::Background)
+    }
+}
+
+impl Policy {
+    /// The whole default policy of a preset (`Policy::default()` is `background`).
+    pub fn preset(preset: Preset) -> Policy {
         Policy {
             classes: ErrorClass::ALL
                 .into_iter()
-                .map(|c| (c, ClassPolicy::default_for(c)))
+                .map(|c| (c, preset.class(c)))
                 .collect(),
-            deadline: None,
+            deadline: preset.deadline(),
+            preset,
             rules: Classifier::default_rules(),
             learning: LearningConfig::default(),
             budget: None,
             tenant_budget: None,
             breaker: None,
-            seed: 0x5EED,
+            seed: None,
         }
     }
-}
 
-impl Policy {
     /// Parse a JSON policy (partial: anything missing takes the default) and validate it.
     pub fn from_json(json: &str) -> Result<Policy> {
         let spec: PolicySpec = serde_json::from_str(json)?;
@@ -285,8 +322,15 @@ impl Policy {
     pub fn class(&self, class: ErrorClass) -> Cow<'_, ClassPolicy> {
         match self.classes.get(&class) {
             Some(cp) => Cow::Borrowed(cp),
-            None => Cow::Owned(ClassPolicy::default_for(class)),
+            None => Cow::Owned(self.preset.class(class)),
         }
+    }
+
+    /// The price of one failed attempt for a class, seconds (see `LearningConfig::failure_cost`).
+    pub fn failure_cost(&self, cp: &ClassPolicy) -> f64 {
+        self.learning
+            .failure_cost
+            .map_or_else(|| cp.scale(), |c| c.as_secs_f64())
     }
 
     /// How far the learned tiers plan and what a never-recovering episode costs: the deadline, or
@@ -314,13 +358,22 @@ impl Policy {
     }
 }
 
-/// The on-disk form: class entries are patches over the defaults.
+/// A present `deadline` field: a number of seconds, or `null` for none.
+fn deadline_field<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<Duration>>, D::Error> {
+    crate::time::serde_opt_secs::deserialize(d).map(Some)
+}
+
+/// The on-disk form: class entries are patches over the preset's (default: background) classes.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct PolicySpec {
+    preset: Option<Preset>,
     classes: BTreeMap<ErrorClass, PolicyPatch>,
-    #[serde(with = "serde_opt_secs")]
-    deadline: Option<Duration>,
+    /// Absent: the preset's deadline; `null`: none.
+    #[serde(default, deserialize_with = "deadline_field")]
+    deadline: Option<Option<Duration>>,
     rules: Option<Vec<Rule>>,
     learning: LearningConfig,
     budget: Option<BudgetConfig>,
@@ -333,7 +386,8 @@ impl TryFrom<PolicySpec> for Policy {
     type Error = Error;
 
     fn try_from(spec: PolicySpec) -> Result<Policy> {
-        let mut policy = Policy::default();
+        let preset = spec.preset.unwrap_or_default();
+        let mut policy = Policy::preset(preset);
         for (class, patch) in &spec.classes {
             patch.validate()?;
             if patch.fixed_delay.is_some() {
@@ -344,10 +398,12 @@ impl TryFrom<PolicySpec> for Policy {
             let entry = policy
                 .classes
                 .entry(*class)
-                .or_insert_with(|| ClassPolicy::default_for(*class));
+                .or_insert_with(|| preset.class(*class));
             patch.apply(entry);
         }
-        policy.deadline = spec.deadline;
+        if let Some(deadline) = spec.deadline {
+            policy.deadline = deadline;
+        }
         if let Some(rules) = spec.rules {
             policy.rules = rules;
         }
@@ -355,9 +411,7 @@ impl TryFrom<PolicySpec> for Policy {
         policy.budget = spec.budget;
         policy.tenant_budget = spec.tenant_budget;
         policy.breaker = spec.breaker;
-        if let Some(seed) = spec.seed {
-            policy.seed = seed;
-        }
+        policy.seed = spec.seed;
         policy.validate()?;
         Ok(policy)
     }
@@ -396,7 +450,7 @@ mod tests {
         );
         assert_eq!(p.class(ErrorClass::Timeout).max_attempts, 3);
         assert_eq!(p.deadline, Some(Duration::from_secs(120)));
-        assert_eq!(p.learning.failure_cost, Duration::from_secs(5));
+        assert_eq!(p.learning.failure_cost, Some(Duration::from_secs(5)));
         let back = Policy::from_json(&p.to_json()).unwrap();
         assert_eq!(back, p);
     }

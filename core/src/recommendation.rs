@@ -34,6 +34,9 @@ pub enum Tier {
     Heuristic,
     /// The learned survival model and its planner.
     Bayesian,
+    /// The portfolio kept the class's own schedule: the learned plan is not better with
+    /// confidence (or its realised cost vetoed it).
+    Portfolio,
     /// An operator's run-time override.
     Operator,
     /// A guardrail overruled every tier (max attempts, deadline, budget).
@@ -45,6 +48,7 @@ impl Tier {
         match self {
             Tier::Heuristic => "heuristic",
             Tier::Bayesian => "bayesian",
+            Tier::Portfolio => "portfolio",
             Tier::Operator => "operator",
             Tier::Guardrail => "guardrail",
         }
@@ -137,8 +141,15 @@ pub enum Reason {
     },
     Portfolio {
         class: ErrorClass,
-        arm: &'static str,
-        mean_cost: f64,
+        strategy: &'static str,
+        /// Mean cost per episode of the class schedule and of the learned plan, same episodes.
+        class_cost: f64,
+        learned_cost: f64,
+        episodes: f64,
+        /// The learned plan looked cheaper but its realised cost was higher.
+        vetoed: bool,
+        /// This episode runs the schedule not preferred (the control share).
+        control: bool,
     },
     Learned {
         probability: f64,
@@ -211,13 +222,34 @@ impl fmt::Display for Reason {
             ),
             Reason::Portfolio {
                 class,
-                arm,
-                mean_cost,
-            } => write!(
-                f,
-                "{class}: the {arm} has cost least so far (about {} per episode)",
-                secs(Duration::from_secs_f64(mean_cost.clamp(0.0, 1e9)))
-            ),
+                strategy,
+                class_cost,
+                learned_cost,
+                episodes,
+                vetoed,
+                control,
+            } => {
+                let c = |x: f64| secs(Duration::from_secs_f64(x.clamp(0.0, 1e9)));
+                write!(f, "{class}: {strategy} backoff, ")?;
+                if *control {
+                    f.write_str("run as a control episode; ")?;
+                }
+                if *vetoed {
+                    write!(
+                        f,
+                        "the learned plan looked cheaper ({} vs {} per episode over {episodes:.0} episodes) but cost more when it ran",
+                        c(*learned_cost),
+                        c(*class_cost)
+                    )
+                } else {
+                    write!(
+                        f,
+                        "the learned plan is not cheaper with confidence ({} vs {} per episode over {episodes:.0} episodes)",
+                        c(*learned_cost),
+                        c(*class_cost)
+                    )
+                }
+            }
             Reason::Learned {
                 probability,
                 at,

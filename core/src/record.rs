@@ -8,47 +8,60 @@ use crate::episode::Episode;
 use crate::error::{Error, Result};
 use crate::failure::Failure;
 use crate::history::AttemptRecord;
+use crate::decide::Mode;
+use crate::learn::counterfactual::{Observed, Pricing};
 use crate::learn::grid::buckets_passed;
-use crate::learn::portfolio::Arm;
 use crate::observe::{Counter, Event};
 use crate::policy::Policy;
 use crate::recommendation::Recommendation;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-/// Live decisions change state (budgets, probes, models); previews and dry runs change nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    Live,
-    Dry,
-}
-
 impl Engine {
     /// An attempt failed: record it and recommend what to do next. The episode is updated; when
-    /// the answer is give up or escalate, the episode is finished.
-    pub fn on_failure(&self, ep: &mut Episode, failure: &Failure) -> Recommendation {
+    /// the answer is give up or escalate, the episode is finished. Errors: the episode has
+    /// finished already, or belongs to another engine.
+    pub fn on_failure(&self, ep: &mut Episode, failure: &Failure) -> Result<Recommendation> {
+        self.check_open(ep)?;
         let now = self.now();
         let classification = self.record_failure_at(ep, failure, now, Mode::Live);
-        self.decide(ep, failure, &classification, now, Mode::Live)
+        Ok(self.decide(ep, failure, &classification, now, Mode::Live))
     }
 
     /// What the engine would recommend if this failure happened now, without recording it or
-    /// spending anything.
-    pub fn recommend(&self, ep: &Episode, failure: &Failure) -> Recommendation {
+    /// spending anything. Errors as `on_failure`.
+    pub fn recommend(&self, ep: &Episode, failure: &Failure) -> Result<Recommendation> {
+        self.check_open(ep)?;
         let now = self.now();
         let mut probe = ep.clone();
         let classification = self.record_failure_at(&mut probe, failure, now, Mode::Dry);
-        self.decide(&mut probe, failure, &classification, now, Mode::Dry)
+        Ok(self.decide(&mut probe, failure, &classification, now, Mode::Dry))
     }
 
     /// Record a failed attempt (models, budgets, breaker, history) without deciding.
-    pub fn record_failure(&self, ep: &mut Episode, failure: &Failure) -> Classification {
+    pub fn record_failure(&self, ep: &mut Episode, failure: &Failure) -> Result<Classification> {
+        self.check_open(ep)?;
         let now = self.now();
         let m = self.record_failure_at(ep, failure, now, Mode::Live);
-        Classification {
+        Ok(Classification {
             class: m.class,
             rule: self.inner.classifier.load().rule_name(m).to_string(),
+        })
+    }
+
+    /// An episode can be recorded on only while open, and only on the engine that began it.
+    fn check_open(&self, ep: &Episode) -> Result<()> {
+        if ep.engine != self.id() {
+            return Err(Error::InvalidState(
+                "the episode belongs to another engine".into(),
+            ));
         }
+        if ep.finished {
+            return Err(Error::InvalidState(
+                "the episode has already finished (success, give-up or abandon)".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The whole schedule this failure would get if every attempt failed, up to `steps`
@@ -96,7 +109,7 @@ impl Engine {
         let elapsed = now.saturating_sub(origin);
         ep.attempts = ep.attempts.saturating_add(1);
         ep.failures = ep.failures.saturating_add(1);
-        ep.last_failure = elapsed;
+        let previous = std::mem::replace(&mut ep.last_failure, elapsed);
         let ep_class = *ep.class.get_or_insert(class);
         let policy = self.inner.policy.load();
         if live {
@@ -111,7 +124,7 @@ impl Engine {
                 });
             }
         }
-        self.learn_failure(&policy, ep, ep_class, first, elapsed, mode);
+        self.learn_failure(&policy, ep, ep_class, first, previous, mode);
         if live {
             self.emit(Event::Attempt {
                 key: &ep.key,
@@ -131,9 +144,10 @@ impl Engine {
         ep: &mut Episode,
         class: ErrorClass,
         first: bool,
-        elapsed: Duration,
+        previous: Duration,
         mode: Mode,
     ) {
+        let elapsed = ep.last_failure;
         if !policy.learning.enabled || !policy.class(class).learn || !class.is_retryable() {
             return;
         }
@@ -146,21 +160,6 @@ impl Engine {
                     None => return,
                 },
             };
-            let primary = models.primary.model.lock();
-            ep.arm = Some(if !policy.learning.portfolio {
-                if primary.episodes() >= f64::from(policy.learning.min_episodes) {
-                    Arm::Learned
-                } else {
-                    Arm::Heuristic
-                }
-            } else if primary.episodes() < f64::from(policy.learning.min_episodes) {
-                Arm::Heuristic
-            } else if mode == Mode::Live {
-                primary.portfolio().choose(&mut ep.rng)
-            } else {
-                primary.portfolio().best()
-            });
-            drop(primary);
             if mode == Mode::Live {
                 self.count(Counter::Episodes);
                 for slot in models.each() {
@@ -170,7 +169,9 @@ impl Engine {
             ep.models = Some(models);
         } else if let (Some(models), Mode::Live) = (&ep.models, mode) {
             for slot in models.each() {
-                slot.model.lock().observe_failure(ep.passed, t);
+                slot.model
+                    .lock()
+                    .observe_failure(ep.passed, previous.as_secs_f64(), t);
             }
         }
         ep.passed = ep.passed.max(buckets_passed(t));
@@ -184,11 +185,7 @@ impl Engine {
 
     /// `on_success` for an attempt against a named dependency (for its circuit breaker).
     pub fn on_success_from(&self, ep: &mut Episode, dependency: Option<&str>) -> Result<()> {
-        if ep.finished {
-            return Err(Error::InvalidState(
-                "the episode has already finished".into(),
-            ));
-        }
+        self.check_open(ep)?;
         let now = self.now();
         ep.attempts = ep.attempts.saturating_add(1);
         ep.finished = true;
@@ -201,17 +198,13 @@ impl Engine {
             }
         }
         if let Some(models) = &ep.models {
-            let policy = self.inner.policy.load();
             let t = elapsed.as_secs_f64();
-            let cost = policy.learning.failure_cost.as_secs_f64();
-            let failed_retries = f64::from(ep.failures - 1);
-            for (i, slot) in models.each().enumerate() {
-                let mut m = slot.model.lock();
-                m.observe_success(ep.passed, t);
-                if let (0, Some(arm)) = (i, ep.arm) {
-                    m.score_success(arm, ep.last_failure.as_secs_f64(), t, failed_retries, cost);
-                }
+            for slot in models.each() {
+                slot.model
+                    .lock()
+                    .observe_success(ep.passed, ep.last_failure.as_secs_f64(), t);
             }
+            self.score_finished(ep, Some(t));
         }
         let policy = self.inner.policy.load();
         let (queue_cost, tenant_cost) = ep.retry_cost;
@@ -244,20 +237,34 @@ impl Engine {
         ep.finished = true;
     }
 
-    /// Score the schedule of an episode the guardrails ended: it never succeeded, so it wasted the
-    /// rest of the horizon plus its failed attempts.
-    pub(crate) fn score_give_up(&self, ep: &Episode) {
-        let (Some(models), Some(arm)) = (&ep.models, ep.arm) else {
+    /// Score a finished episode for the portfolio: both schedules' costs on it (`success`: when an
+    /// attempt succeeded, seconds since the first failure; None: the guardrails ended it).
+    pub(crate) fn score_finished(&self, ep: &mut Episode, success: Option<f64>) {
+        let (Some(models), Some(arm), Some(class)) = (ep.models.clone(), ep.arm, ep.class) else {
             return;
         };
         let policy = self.inner.policy.load();
-        let horizon = policy.horizon_secs();
-        models.primary.model.lock().score_give_up(
+        let overrides = self.inner.overrides.load();
+        let base = policy.class(class);
+        let (cp, _) = overrides.resolve(&base, &ep.key, ep.tenant.as_deref(), class);
+        let pricing = Pricing {
+            failure_cost: policy.failure_cost(&cp),
+            horizon: policy.horizon_secs(),
+        };
+        let obs = Observed {
+            last_failure: ep.last_failure.as_secs_f64(),
+            success,
+        };
+        let priors = self.inner.priors.load();
+        let failed = f64::from(ep.failures.saturating_sub(1));
+        models.primary.model.lock().score_episode(
+            &priors[class as usize],
             arm,
-            ep.last_failure.as_secs_f64(),
-            horizon,
-            f64::from(ep.failures.saturating_sub(1)),
-            policy.learning.failure_cost.as_secs_f64(),
+            obs,
+            failed,
+            &cp,
+            pricing,
+            &mut ep.rng,
         );
     }
 

@@ -16,7 +16,7 @@ pub enum RetryError<E> {
         last_error: E,
         recommendation: Box<Recommendation>,
     },
-    /// The key or tenant was invalid.
+    /// The engine refused the call (an invalid key, tenant or failure).
     Engine(Error),
 }
 
@@ -75,7 +75,10 @@ impl Retrier {
                 Next::Done(Ok(v))
             }
             Err(e) => {
-                let rec = self.engine.on_failure(ep, &describe(&e));
+                let rec = match self.engine.on_failure(ep, &describe(&e)) {
+                    Ok(rec) => rec,
+                    Err(err) => return Next::Done(Err(RetryError::Engine(err))),
+                };
                 if rec.should_retry() {
                     Next::Wait(rec.delay)
                 } else {

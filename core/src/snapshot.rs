@@ -119,15 +119,9 @@ impl Snapshot {
             {
                 return bad("recovery intervals out of range");
             }
-            let p = &m.portfolio;
-            if !p
-                .n
-                .iter()
-                .chain(&p.sum)
-                .chain(&p.sum_sq)
-                .chain(&p.cost_sum)
-                .chain(&p.cost_sum_sq)
-                .all(finite)
+            if !m.portfolio.is_valid()
+                || !finite(&m.retry_failures)
+                || !finite(&m.expected_failures)
             {
                 return bad("portfolio statistics must be finite and non-negative");
             }
@@ -192,6 +186,8 @@ mod tests {
                     to: 9,
                     weight: 0.75,
                 }],
+                retry_failures: 2.0,
+                expected_failures: 3.0,
                 portfolio: Portfolio::default(),
             }],
         }

@@ -104,6 +104,20 @@ impl Strategy {
         }
     }
 
+    /// The schedule's time scale in seconds: its base (or first) delay; 0 for `immediate`.
+    pub fn scale(&self) -> f64 {
+        match self {
+            Strategy::Immediate => 0.0,
+            Strategy::Constant { delay } => delay.as_secs_f64(),
+            Strategy::Linear { base, step } => base.max(step).as_secs_f64(),
+            Strategy::Exponential { base, .. }
+            | Strategy::FullJitter { base, .. }
+            | Strategy::EqualJitter { base, .. }
+            | Strategy::DecorrelatedJitter { base } => base.as_secs_f64(),
+            Strategy::Schedule { delays } => delays.first().map_or(0.0, Duration::as_secs_f64),
+        }
+    }
+
     /// The same shape with every delay multiplied by `scale` (portfolio candidates at other scales).
     pub fn scaled(&self, scale: f64) -> Strategy {
         let s = |d: &Duration| d.mul_f64(scale);

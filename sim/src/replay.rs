@@ -187,6 +187,8 @@ fn replay_scenario(first: &EpisodeObs, cfg: &ReplayConfig, n: usize, train: usiz
         jobs: n,
         warmup_share: train as f64 / n as f64,
         static_cap: 60.0,
+        static_base: 1.0,
+        preset: smartretry::Preset::Background,
         queue: first.queue.clone(),
         arrival_rate: 1.0,
         model: Model::LogNormal {

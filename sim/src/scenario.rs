@@ -74,6 +74,13 @@ pub struct Scenario {
     /// Cap of the static exponential/jitter baselines (60 s; 1 h in scenario 10).
     #[serde(default = "default_cap")]
     pub static_cap: f64,
+    /// Base delay of the static baselines (1 s; the fixed schedule is 10, 30, 90 times it), so
+    /// they run at the scenario's time scale.
+    #[serde(default = "default_base")]
+    pub static_base: f64,
+    /// Where the retry lives, as a user of the engine would say: `request` or `background`.
+    #[serde(default)]
+    pub preset: smartretry::Preset,
     /// Queue (job-type) key the jobs use.
     pub queue: String,
     /// Poisson arrival rate of failing jobs, per second, for models whose arrivals are free.
@@ -87,6 +94,9 @@ fn default_warmup() -> f64 {
 }
 fn default_cap() -> f64 {
     60.0
+}
+fn default_base() -> f64 {
+    1.0
 }
 fn default_rate() -> f64 {
     0.5
@@ -282,6 +292,7 @@ impl Scenario {
         }
         pos(self.deadline, "deadline")?;
         pos(self.static_cap, "static_cap")?;
+        pos(self.static_base, "static_base")?;
         pos(self.arrival_rate, "arrival_rate")?;
         share(self.warmup_share, "warmup_share")?;
         if self.jobs == 0 || self.jobs > 1_000_000 {

@@ -8,6 +8,15 @@
 //! observations ("back by 4 s") do not smear the estimate once sharper ones ("back by 2 s") exist.
 //! Attempts are never treated as independent coin flips.
 //!
+//! Partial recovery is modelled beside the recovery time: before the dependency recovers, each
+//! attempt may still succeed with a pass rate `q` (a brown-out shedding part of its load, an
+//! incident that fails only some calls). A success is then either a recovery inside its interval
+//! or a lucky attempt while still down, weighed by the fit. `q` itself is estimated by moments:
+//! each retry is recorded with the chance `s` that it would fail if recovery were all-or-nothing
+//! (the survival ratio over its wait, from the fit of the time); failures are expected to be
+//! `(1 - q) * sum(s)`, so `q = 1 - failures / sum(s)`. A free survival curve can explain lucky
+//! passes as early recoveries, so `q` is not left to the EM; the moment estimate is not fooled.
+//!
 //! Decay: each new episode is worth `growth` times the previous one; stored weights are
 //! rescaled when they grow large, so nothing is touched per old observation.
 
@@ -39,13 +48,23 @@ pub struct Hazard {
     growth: f64,
     /// Sum of episode weights (effective episode count = episodes / weight).
     episodes: f64,
+    /// Weighted count of failed retries (attempts after an episode's first failure that failed).
+    retry_failures: f64,
+    /// Weighted sum, over retries, of their chance to fail were recovery all-or-nothing.
+    expected_failures: f64,
 }
+
+/// Pseudo-failures of the pass-rate prior (centred on 0): a few lucky successes do not make a
+/// brown-out, but a steady share of them does.
+const PASS_PRIOR: f64 = 5.0;
 
 /// The fitted expected counts per bucket (effective units, data only; the prior is added at use).
 #[derive(Debug, Clone)]
 pub struct Fit {
     pub risk: [f32; BUCKETS],
     pub events: [f32; BUCKETS],
+    /// Estimated chance that an attempt succeeds while the dependency is still down.
+    pub pass_rate: f64,
 }
 
 impl Fit {
@@ -76,6 +95,10 @@ pub struct Evidence {
     pub survived: Vec<f64>,
     pub intervals: Vec<Interval>,
     pub episodes: f64,
+    /// Failed retries, in effective units (evidence for the pass rate).
+    pub retry_failures: f64,
+    /// Expected failed retries were recovery all-or-nothing, in effective units.
+    pub expected_failures: f64,
 }
 
 impl Hazard {
@@ -86,6 +109,8 @@ impl Hazard {
             weight: 1.0,
             growth: 2f64.powf(1.0 / half_life_episodes.max(1.0)),
             episodes: 0.0,
+            retry_failures: 0.0,
+            expected_failures: 0.0,
         }
     }
 
@@ -108,6 +133,8 @@ impl Hazard {
                 })
                 .collect(),
             episodes: self.episodes / w,
+            retry_failures: self.retry_failures / w,
+            expected_failures: self.expected_failures / w,
         }
     }
 
@@ -124,6 +151,8 @@ impl Hazard {
             }
         }
         self.episodes += w * e.episodes.max(0.0);
+        self.retry_failures += w * e.retry_failures.max(0.0);
+        self.expected_failures += w * e.expected_failures.max(0.0);
     }
 
     /// A new episode starts: older evidence loses weight relative to it.
@@ -135,6 +164,8 @@ impl Hazard {
             self.survived.iter_mut().for_each(|v| *v /= w);
             self.intervals.iter_mut().for_each(|i| i.weight /= w);
             self.episodes /= w;
+            self.retry_failures /= w;
+            self.expected_failures /= w;
             self.weight = 1.0;
         }
     }
@@ -144,6 +175,28 @@ impl Hazard {
         let w = self.weight;
         for r in &mut self.survived[from.min(BUCKETS)..to.min(BUCKETS)] {
             *r += w;
+        }
+    }
+
+    /// A retry's outcome: `failed`, and `fail_chance`, its chance to fail were recovery
+    /// all-or-nothing (survival at the attempt over survival at the previous one).
+    pub fn retried(&mut self, failed: bool, fail_chance: f64) {
+        if failed {
+            self.retry_failures += self.weight;
+        }
+        if fail_chance.is_finite() {
+            self.expected_failures += self.weight * fail_chance.clamp(0.0, 1.0);
+        }
+    }
+
+    /// The moment estimate of the pass rate (see the module doc).
+    pub fn pass_rate(&self) -> f64 {
+        let (f, e) = (self.retry_failures, self.expected_failures);
+        let q = 1.0 - (f + PASS_PRIOR * self.weight) / (e + PASS_PRIOR * self.weight);
+        if q.is_finite() {
+            q.clamp(0.0, 0.95)
+        } else {
+            0.0
         }
     }
 
@@ -185,10 +238,11 @@ impl Hazard {
         });
     }
 
-    /// Fit the hazard by EM, starting from `warm` (the previous fit) when given.
+    /// Fit the hazard and the pass rate by EM, starting from `warm` (the previous fit) when given.
     pub fn fit(&self, prior: &Prior, warm: Option<&Fit>) -> Fit {
         let w = self.weight;
         let mut h = [0f64; BUCKETS];
+        let q = self.pass_rate();
         let iterations = match warm {
             Some(f) => {
                 for (b, hb) in h.iter_mut().enumerate() {
@@ -221,12 +275,15 @@ impl Hazard {
                     total += share[b];
                     alive *= 1.0 - hb;
                 }
+                // Recovered inside the interval, or still down and the attempt was lucky.
+                let lucky = q * alive / (total + q * alive).max(1e-300);
                 let weight = iv.weight / w;
+                let (recovered, lucky_w) = (weight * (1.0 - lucky), weight * lucky);
                 let mut remaining = 1.0;
                 for b in from..=to {
                     let p = share[b] / total;
-                    risk[b] += weight * remaining;
-                    events[b] += weight * p;
+                    risk[b] += recovered * remaining + lucky_w;
+                    events[b] += recovered * p;
                     remaining = (remaining - p).max(0.0);
                 }
             }
@@ -242,6 +299,7 @@ impl Hazard {
         let mut fit = Fit {
             risk: [0.0; BUCKETS],
             events: [0.0; BUCKETS],
+            pass_rate: q,
         };
         for b in 0..BUCKETS {
             fit.risk[b] = risk[b] as f32;
@@ -322,5 +380,67 @@ mod tests {
             (total - 200.0).abs() < 1e-3,
             "folding keeps the weight: {total}"
         );
+    }
+}
+
+#[cfg(test)]
+mod pass_rate_tests {
+    use super::*;
+    use crate::learn::grid::{buckets_passed, last_possible_bucket};
+    use rand::rngs::SmallRng;
+    use rand::{Rng, SeedableRng};
+
+    /// Episodes retried with full jitter (base 5 s): recovery after `recovery(rng)`, and before
+    /// that each attempt passes with chance `q`.
+    fn episodes(q: f64, n: usize, recovery: impl Fn(&mut SmallRng) -> f64) -> Hazard {
+        let mut rng = SmallRng::seed_from_u64(9);
+        let mut h = Hazard::new(1e9);
+        let prior = Prior::log_logistic(10.0, 2.0);
+        let mut plan = crate::learn::planner::build(&h, &prior, 2.0, 3600.0, None);
+        for i in 0..n {
+            if i % 100 == 99 {
+                plan = crate::learn::planner::build(&h, &prior, 2.0, 3600.0, Some(&plan.fit));
+            }
+            let r = recovery(&mut rng);
+            h.begin_episode();
+            let (mut t, mut passed) = (0.0, 0);
+            for retry in 1..200 {
+                let cap: f64 = (5.0 * 2f64.powi(retry - 1)).min(60.0);
+                let before = t;
+                t += rng.random::<f64>() * cap;
+                let s = plan.survival_at(t) / plan.survival_at(before).max(1e-300);
+                let short = before > 0.0 && t - before <= 0.25 * before;
+                if t >= r || rng.random::<f64>() < q {
+                    if short {
+                        h.retried(false, s);
+                    }
+                    h.recovered(passed, last_possible_bucket(t));
+                    break;
+                }
+                if short {
+                    h.retried(true, s);
+                }
+                let now = buckets_passed(t);
+                if now > passed {
+                    h.survived(passed, now);
+                    passed = now;
+                }
+            }
+        }
+        h
+    }
+
+    #[test]
+    fn pass_rate_is_found_in_a_brown_out_and_zero_without_one() {
+        let prior = Prior::log_logistic(10.0, 2.0);
+        let lognormal = |median: f64| move |rng: &mut SmallRng| {
+            let z: f64 = (0..12).map(|_| rng.random::<f64>()).sum::<f64>() - 6.0;
+            median * (0.8 * z).exp()
+        };
+        let brown = episodes(0.3, 3000, lognormal(60.0)).fit(&prior, None);
+        let clean = episodes(0.0, 3000, lognormal(8.0)).fit(&prior, None);
+        eprintln!("brown-out q {} clean q {}", brown.pass_rate, clean.pass_rate);
+        assert!(brown.pass_rate > 0.15, "{}", brown.pass_rate);
+        assert!(clean.pass_rate < 0.05, "{}", clean.pass_rate);
     }
 }

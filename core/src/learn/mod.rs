@@ -1,11 +1,14 @@
 //! The learned tiers: a discrete-time survival model of "how long until this dependency
 //! recovers" per (queue, error class[, tenant]) fitted from censored outcomes, a planner that picks
 //! the next attempt time minimising expected time plus the cost of failed attempts, and a
-//! portfolio that keeps whole schedules as candidates so no workload does worse than the best one.
+//! portfolio that leaves the class's own schedule only when the learned plan is better with
+//! confidence, scored counterfactually on the same episodes.
 
+pub mod counterfactual;
 pub mod grid;
 pub mod hazard;
 pub mod model;
+pub mod paths;
 pub mod planner;
 pub mod portfolio;
 pub mod prior;

@@ -1,12 +1,16 @@
 //! One learned model: survival counts, portfolio statistics and the cached plan for a
 //! (queue, error class[, tenant]).
 
+use super::counterfactual::{expected_cost, realised_cost, Observed, Pricing};
 use super::grid::{buckets_passed, last_possible_bucket, BUCKETS};
 use super::hazard::{Evidence, Hazard, Interval};
+use super::paths::{class_path, plan_path};
 use super::planner::{self, Plan};
 use super::portfolio::{Arm, Portfolio};
 use super::prior::Prior;
 use crate::class::ErrorClass;
+use crate::policy::ClassPolicy;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 pub use super::portfolio::Arm as ArmChoice;
@@ -15,6 +19,9 @@ pub use super::portfolio::Arm as ArmChoice;
 /// of its effective episodes if that is more (a rebuild costs ~100 µs; amortised it stays near
 /// 1 µs per update, and a large model moves little per update anyway).
 const REPLAN_EVERY: u64 = 16;
+/// A retry whose wait is at most this share of the time already elapsed counts as a short one
+/// (evidence for the pass rate).
+const SHORT_WAIT: f64 = 0.25;
 /// Below this many effective episodes, rebuild after every update.
 const EAGER_EPISODES: f64 = 64.0;
 
@@ -41,10 +48,42 @@ pub struct ModelSnapshot {
     pub survived: Vec<f64>,
     /// Effective successes with recovery known to lie in buckets `from..=to`.
     pub intervals: Vec<Interval>,
+    /// Effective failed retries (evidence for the pass rate of attempts while still down).
+    #[serde(default)]
+    pub retry_failures: f64,
+    /// Effective failed retries expected were recovery all-or-nothing.
+    #[serde(default)]
+    pub expected_failures: f64,
     pub portfolio: Portfolio,
 }
 
+/// A model's state in numbers, for inspection and diagnostics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelReport {
+    pub episodes: f64,
+    /// Estimated chance that an attempt succeeds while the dependency is still down.
+    pub pass_rate: f64,
+    /// The plan's expected cost per episode (seconds), by the model.
+    pub plan_cost: f64,
+    pub portfolio: Portfolio,
+    /// The schedule the portfolio prefers now.
+    pub preferred: Arm,
+}
+
 impl LearnedModel {
+    /// The model's state in numbers.
+    pub fn report(&mut self, prior: &Prior, cost: f64, horizon: f64) -> ModelReport {
+        let plan = self.plan(prior, cost, horizon);
+        let (pass_rate, plan_cost) = (plan.pass_rate, plan.expected_cost);
+        ModelReport {
+            episodes: self.episodes(),
+            pass_rate,
+            plan_cost,
+            portfolio: self.portfolio.clone(),
+            preferred: self.portfolio.verdict().preferred,
+        }
+    }
+
     pub fn new(half_life: f64) -> LearnedModel {
         LearnedModel {
             hazard: Hazard::new(half_life),
@@ -85,6 +124,8 @@ impl LearnedModel {
             episodes: e.episodes,
             survived: e.survived,
             intervals: e.intervals,
+            retry_failures: e.retry_failures,
+            expected_failures: e.expected_failures,
             portfolio: self.portfolio.clone(),
         }
     }
@@ -94,6 +135,8 @@ impl LearnedModel {
             survived: s.survived.clone(),
             intervals: s.intervals.clone(),
             episodes: s.episodes,
+            retry_failures: s.retry_failures,
+            expected_failures: s.expected_failures,
         }
     }
 
@@ -117,9 +160,28 @@ impl LearnedModel {
         self.updates += 1;
     }
 
-    /// The episode failed again at `elapsed` seconds: buckets wholly before it are survived.
-    /// `passed` is the episode's count of buckets already recorded as survived.
-    pub fn observe_failure(&mut self, passed: usize, elapsed: f64) {
+    /// A retry at `elapsed` after the previous attempt at `previous` (seconds since the first
+    /// failure) failed or not: evidence for the pass rate, priced by the plan of the time.
+    fn retried(&mut self, failed: bool, previous: f64, elapsed: f64) {
+        // Only short waits tell a pass rate from a recovery: over a short wait, all-or-nothing
+        // recovery rarely happens, while a brown-out passes as often as ever.
+        if !(previous > 0.0 && elapsed - previous <= SHORT_WAIT * previous) {
+            return;
+        }
+        if let Some(plan) = &self.plan {
+            let s0 = plan.survival_at(previous);
+            if s0 > 0.0 {
+                self.hazard
+                    .retried(failed, plan.survival_at(elapsed) / s0);
+            }
+        }
+    }
+
+    /// The episode failed again at `elapsed` seconds (its previous attempt was at `previous`):
+    /// buckets wholly before it are survived. `passed` is the episode's count of buckets already
+    /// recorded as survived.
+    pub fn observe_failure(&mut self, passed: usize, previous: f64, elapsed: f64) {
+        self.retried(true, previous, elapsed);
         let now_passed = buckets_passed(elapsed);
         if now_passed > passed {
             self.hazard.survived(passed, now_passed);
@@ -127,58 +189,45 @@ impl LearnedModel {
         }
     }
 
-    /// The episode recovered by `elapsed` (it had survived `passed` buckets).
-    pub fn observe_success(&mut self, passed: usize, elapsed: f64) {
+    /// The episode recovered by `elapsed` (it had survived `passed` buckets; its previous attempt
+    /// was at `previous`).
+    pub fn observe_success(&mut self, passed: usize, previous: f64, elapsed: f64) {
+        self.retried(false, previous, elapsed);
         let last = last_possible_bucket(elapsed);
         self.hazard.recovered(passed.min(last), last);
         self.updates += 1;
     }
 
-    /// Score the schedule `arm` ran for an episode that succeeded at `success` seconds after a
-    /// last failure at `last_failure`, with `failed_retries` failed retries costing `cost` each.
-    ///
-    /// The score is the episode's cost less the recovery time itself (estimated inside the
-    /// observed interval): what the schedule added, overshoot plus failed attempts. The outage
-    /// length is common to every schedule and is most of the noise; without it the portfolio
-    /// converges in far fewer episodes. Where recovery is all-or-nothing it ranks schedules exactly
-    /// as the full cost does; elsewhere the full cost, kept beside it, vetoes what it flatters.
-    pub fn score_success(
+    /// Score a finished episode for both schedules: the one that ran (`ran`) by its realised
+    /// cost, the other by what it would have cost on the same episode (see `counterfactual`).
+    pub fn score_episode<R: Rng + ?Sized>(
         &mut self,
-        arm: Arm,
-        last_failure: f64,
-        success: f64,
+        prior: &Prior,
+        ran: Arm,
+        obs: Observed,
         failed_retries: f64,
-        cost: f64,
+        cp: &ClassPolicy,
+        pricing: Pricing,
+        rng: &mut R,
     ) {
-        let recovered = self
-            .plan
-            .as_ref()
-            .map_or((last_failure + success) / 2.0, |p| {
-                p.expected_within(last_failure, success)
-            });
-        let score = (success - recovered).max(0.0) + cost * failed_retries;
-        let full = success + cost * failed_retries;
+        self.plan(prior, pricing.failure_cost, pricing.horizon);
+        let Some(plan) = self.plan.as_deref() else {
+            return;
+        };
+        let realised = realised_cost(obs, failed_retries, pricing);
+        let h = pricing.horizon;
+        let (class_cost, learned_cost) = match ran {
+            Arm::Class => (
+                realised,
+                expected_cost(&plan_path(plan, cp, h, rng), obs, plan, pricing),
+            ),
+            Arm::Learned => (
+                expected_cost(&class_path(cp, h, rng), obs, plan, pricing),
+                realised,
+            ),
+        };
         self.portfolio
-            .record(arm, score, full, self.portfolio_decay);
-    }
-
-    /// Score a schedule whose episode never succeeded: it wasted the rest of the horizon after its
-    /// last attempt, plus its failed attempts.
-    pub fn score_give_up(
-        &mut self,
-        arm: Arm,
-        last_failure: f64,
-        horizon: f64,
-        failed_retries: f64,
-        cost: f64,
-    ) {
-        let score = (horizon - last_failure).max(0.0) + cost * failed_retries;
-        self.portfolio.record(
-            arm,
-            score,
-            horizon + cost * failed_retries,
-            self.portfolio_decay,
-        );
+            .record(ran, class_cost, learned_cost, self.portfolio_decay);
     }
 
     /// The current plan, rebuilt when evidence or settings changed enough.
@@ -227,8 +276,8 @@ mod tests {
         let mut m = LearnedModel::new(100.0);
         for _ in 0..10 {
             m.begin_episode();
-            m.observe_failure(0, 3.0);
-            m.observe_success(buckets_passed(3.0), 6.0);
+            m.observe_failure(0, 0.0, 3.0);
+            m.observe_success(buckets_passed(3.0), 3.0, 6.0);
         }
         let s = m.snapshot("q", None, ErrorClass::Unavailable);
         let back =

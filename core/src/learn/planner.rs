@@ -1,11 +1,16 @@
-//! The planner: a small dynamic programme over the bucket grid that picks the next attempt time
+//! The planner: a small dynamic programme over the bucket grid that picks the next attempt
 //! minimising expected time-to-success plus `failure_cost` per failed attempt, knowing how many
 //! retries remain. Its table is cached per model and rebuilt as evidence arrives.
 //!
-//! From "failed at the start of bucket i with r retries left":
-//!   V[i][r] = min( H - t_i,                                   (stop: wait out the deadline)
-//!                  min_k  (t_k - t_i) + S(t_k)/S(t_i) * (c + V[k][r-1]) )
-//! where S is the survival curve (probability the dependency is still down).
+//! An attempt planned "in bucket k" is made at a random time inside that bucket (the plan is a
+//! distribution, not a point), so clients that fail together do not retry together. The programme
+//! prices that jitter: the wait runs to the bucket's middle, and the chance the attempt fails is
+//! the survival at the middle times `1 - q` (the pass rate of attempts made while still down).
+//!
+//! From "failed in bucket i with r retries left":
+//!   V[i][r] = min( H - m_i,                                        (stop: wait out the deadline)
+//!                  min_k  (m_k - m_i) + (1-q) S(m_k)/S(m_i) * (c + V[k][r-1]) )
+//! where m_b is the middle of bucket b and S the survival curve (P(still down)).
 
 use super::grid::{edge, BUCKETS};
 use super::hazard::{Fit, Hazard};
@@ -26,18 +31,38 @@ pub struct Plan {
     pub survival: [f32; BUCKETS + 1],
     /// Confidence (0..=254, 255 = not computed yet) of the plan's step from each bucket.
     pub confidence: [u8; BUCKETS],
+    /// Chance that an attempt succeeds while the dependency is still down.
+    pub pass_rate: f64,
+    /// Expected cost (seconds) of the plan from the first failure, with all retries left.
+    pub expected_cost: f64,
     /// The fitted counts the plan was built from.
     pub fit: Fit,
 }
 
 impl Plan {
-    /// P(recovered by `to` | still down at `from`), seconds since the episode began.
+    /// P(an attempt at `to` succeeds | still failing at `from`), seconds since the episode
+    /// began: recovered by then, or a lucky pass while still down.
     pub fn success_probability(&self, from: f64, to: f64) -> f64 {
         let s_from = self.survival_at(from);
         if s_from <= 0.0 {
             return 1.0;
         }
-        (1.0 - self.survival_at(to) / s_from).clamp(0.0, 1.0)
+        let down = (self.survival_at(to) / s_from).clamp(0.0, 1.0);
+        (1.0 - down * (1.0 - self.pass_rate)).clamp(0.0, 1.0)
+    }
+
+    /// When (seconds since the first failure) to make the next attempt from elapsed `t` with
+    /// `retries_left`, jittered inside the planned bucket by `u` in [0, 1); None: stop.
+    pub fn next_attempt(&self, t: f64, retries_left: u32, u: f64) -> Option<f64> {
+        let k = self.next_bucket(t, retries_left)?;
+        Some(jittered(k, u).max(t))
+    }
+
+    /// The bucket of the next attempt from elapsed `t` with `retries_left`, or None to stop.
+    pub fn next_bucket(&self, t: f64, retries_left: u32) -> Option<usize> {
+        let r = (retries_left.max(1) as usize).min(RETRY_LAYERS);
+        let k = self.next[super::grid::bucket_of(t)][r - 1];
+        (k != STOP).then_some(usize::from(k))
     }
 
     /// Survival at `t` seconds, log-linear between edges.
@@ -93,6 +118,21 @@ impl Plan {
     }
 }
 
+/// The middle of bucket `b` (where a jittered attempt planned in it lands on average).
+#[inline]
+pub fn mid(b: usize) -> f64 {
+    (edge(b) + edge(b + 1)) / 2.0
+}
+
+/// A random time inside bucket `k`, uniform on a log scale (the jitter of a planned attempt).
+pub fn jittered(k: usize, u: f64) -> f64 {
+    let (lo, hi) = (edge(k), edge(k + 1));
+    if lo <= 0.0 {
+        return hi * u.clamp(0.0, 1.0);
+    }
+    lo * (hi / lo).powf(u.clamp(0.0, 1.0))
+}
+
 /// Fit the evidence (warm-started from `previous`) and build the plan. `cost` is the price of
 /// one failed attempt and `horizon` the deadline, both in seconds.
 pub fn build(
@@ -103,28 +143,36 @@ pub fn build(
     previous: Option<&Fit>,
 ) -> Plan {
     let fit = hazard.fit(prior, previous);
+    let q = fit.pass_rate;
     let mut s = [0f64; BUCKETS + 1];
     s[0] = 1.0;
     for b in 0..BUCKETS {
         s[b + 1] = s[b] * (1.0 - fit.hazard(b, prior));
     }
-    // Last edge index inside the horizon.
-    let k_max = (1..=BUCKETS)
-        .take_while(|&k| edge(k) <= horizon * 1.0001)
+    // Survival at each bucket's middle (geometric mean of its edges' survival).
+    let mut sm = [0f64; BUCKETS];
+    for b in 0..BUCKETS {
+        sm[b] = (s[b] * s[b + 1]).sqrt();
+    }
+    // Last bucket whose end lies inside the horizon.
+    let k_max = (1..BUCKETS)
+        .take_while(|&k| edge(k + 1) <= horizon * 1.0001)
         .last()
         .unwrap_or(1);
-    let h = horizon.max(edge(k_max));
+    let h = horizon.max(mid(k_max));
     let mut v = vec![[0f64; RETRY_LAYERS + 1]; BUCKETS + 1];
     let mut next = [[STOP; RETRY_LAYERS]; BUCKETS];
     for i in (0..=k_max).rev() {
-        v[i][0] = h - edge(i);
+        let t_i = if i == 0 { 0.0 } else { mid(i) };
+        v[i][0] = h - t_i;
+        let si = if i == 0 { 1.0 } else { sm[i].max(1e-300) };
         for r in 1..=RETRY_LAYERS {
-            let mut best = h - edge(i);
+            let mut best = h - t_i;
             let mut best_k = STOP;
-            let si = s[i].max(1e-300);
             // Twelve doublings ahead at most: a plan never needs a longer single wait.
             for k in (i + 1)..=k_max.min(i + 48) {
-                let c = (edge(k) - edge(i)) + (s[k] / si) * (cost + v[k][r - 1]);
+                let fail = (1.0 - q) * (sm[k] / si).min(1.0);
+                let c = (mid(k) - t_i) + fail * (cost + v[k][r - 1]);
                 if c < best {
                     best = c;
                     best_k = k as u8;
@@ -144,6 +192,8 @@ pub fn build(
         next,
         survival,
         confidence: [255; BUCKETS],
+        pass_rate: q,
+        expected_cost: v[0][RETRY_LAYERS],
         fit,
     }
 }

@@ -1,191 +1,212 @@
-//! The portfolio: whole schedules kept as candidates (the class's heuristic schedule, the field's
-//! two best-known static schedules, and the learned plan), one chosen per episode by Thompson
-//! sampling on the realised cost of past episodes. Safe by construction: at steady state it does
-//! about as well as the best of them, including where the survival model is wrong (brown-outs,
-//! contention, partial incidents).
+//! The portfolio: which whole schedule an episode runs, the class's own (static, scaled to the
+//! class) or the learned plan. The class schedule is the default; the engine leaves it only when
+//! the evidence says the learned plan costs less, with confidence.
+//!
+//! Two kinds of evidence, kept side by side:
+//! - **Paired counterfactual costs.** Every finished episode is scored for both schedules: the one
+//!   that ran by what it cost, the other by what it would have cost on the same episode
+//!   (`counterfactual`). The outage's own length is common to both, so their difference is
+//!   precise after a few dozen episodes.
+//! - **Realised costs per schedule.** A small control share of episodes runs the schedule not
+//!   preferred. Realised costs are unbiased even where the model is wrong (clients that contend
+//!   with each other, shapes it cannot represent); if the learned plan's realised cost is, with
+//!   confidence, above the class schedule's, it is vetoed whatever the model says.
 
-use crate::strategy::Strategy;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
-use std::time::Duration;
 
-/// The candidates. Index 0 is the plain heuristic, used until the model has enough evidence.
+/// The candidate schedules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Arm {
-    /// The class's own static schedule (the heuristic tier).
-    Heuristic,
-    /// Decorrelated jitter from 1 s ("exponential backoff and jitter": fewest calls under load).
-    DecorrelatedJitter,
-    /// Full jitter from 1 s (the AWS SDKs' and most libraries' default shape).
-    FullJitter,
+    /// The class's own static schedule (the heuristic tier's).
+    #[serde(alias = "heuristic")]
+    Class,
     /// The learned plan.
     Learned,
 }
-
-pub const ARMS: [Arm; 4] = [
-    Arm::Heuristic,
-    Arm::DecorrelatedJitter,
-    Arm::FullJitter,
-    Arm::Learned,
-];
 
 impl Arm {
     pub fn index(self) -> usize {
         self as usize
     }
 
-    /// The static schedule this arm runs (None for the learned plan); `class` is the class's own.
-    pub fn strategy(self, class: &Strategy) -> Option<Cow<'_, Strategy>> {
-        let one = Duration::from_secs(1);
-        match self {
-            Arm::Heuristic => Some(Cow::Borrowed(class)),
-            Arm::DecorrelatedJitter => Some(Cow::Owned(Strategy::DecorrelatedJitter { base: one })),
-            Arm::FullJitter => Some(Cow::Owned(Strategy::full_jitter(one))),
-            Arm::Learned => None,
-        }
-    }
-
     pub fn name(self) -> &'static str {
         match self {
-            Arm::Heuristic => "class's own schedule",
-            Arm::DecorrelatedJitter => "decorrelated-jitter schedule",
-            Arm::FullJitter => "full-jitter schedule",
+            Arm::Class => "class's own schedule",
             Arm::Learned => "learned plan",
         }
     }
+
+    fn other(self) -> Arm {
+        match self {
+            Arm::Class => Arm::Learned,
+            Arm::Learned => Arm::Class,
+        }
+    }
 }
 
-/// Decayed statistics per arm: the score the sampling uses (cost net of the recovery time,
-/// low-variance) and the full realised cost (unbiased even where the survival model is wrong).
+/// Share of episodes that run the schedule not preferred, so both keep realised evidence.
+pub const CONTROL_SHARE: f64 = 0.05;
+/// Paired episodes needed before the learned plan can be preferred.
+const MIN_PAIRED: f64 = 12.0;
+/// Realised episodes each schedule needs before the realised costs can veto.
+const MIN_FOR_VETO: f64 = 8.0;
+/// Standard errors of margin for "better with confidence" and for a veto.
+const Z: f64 = 2.0;
+
+/// Decayed sums of one series: count, sum, sum of squares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub n: f64,
+    pub sum: f64,
+    pub sum_sq: f64,
+}
+
+impl Series {
+    fn add(&mut self, x: f64) {
+        self.n += 1.0;
+        self.sum += x;
+        self.sum_sq += x * x;
+    }
+
+    fn decay(&mut self, f: f64) {
+        self.n *= f;
+        self.sum *= f;
+        self.sum_sq *= f;
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0.0).then(|| self.sum / self.n)
+    }
+
+    /// Standard error of the mean, with a floor on the variance so that a handful of identical
+    /// values does not look certain.
+    fn std_err(&self, scale: f64) -> f64 {
+        let mean = self.sum / self.n;
+        let var = (self.sum_sq / self.n - mean * mean)
+            .max((0.02 * scale).powi(2))
+            .max(1e-12);
+        (var / self.n).sqrt()
+    }
+
+    fn merge(&mut self, o: &Series) {
+        self.n += o.n.max(0.0);
+        self.sum += o.sum;
+        self.sum_sq += o.sum_sq.max(0.0);
+    }
+
+    fn is_valid(&self) -> bool {
+        self.n.is_finite() && self.sum.is_finite() && self.sum_sq.is_finite() && self.n >= 0.0
+    }
+}
+
+/// The portfolio's evidence for one model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Portfolio {
-    /// Decayed episode counts, score sums and squared-score sums, per arm.
-    pub n: [f64; 4],
-    pub sum: [f64; 4],
-    pub sum_sq: [f64; 4],
-    /// Decayed sums and squared sums of the full realised cost, per arm.
-    #[serde(default)]
-    pub cost_sum: [f64; 4],
-    #[serde(default)]
-    pub cost_sum_sq: [f64; 4],
+    /// Cost of each schedule per episode (realised for the one that ran, counterfactual for the
+    /// other), on the same episodes.
+    pub cost: [Series; 2],
+    /// Per episode: learned plan's cost minus the class schedule's.
+    pub difference: Series,
+    /// Realised costs of the episodes each schedule actually ran.
+    pub realised: [Series; 2],
 }
 
-/// Episodes an arm needs before its realised cost can rule it out.
-const MIN_FOR_VETO: f64 = 4.0;
-
-/// Episodes each arm is tried before Thompson sampling takes over.
-const MIN_TRIALS: f64 = 4.0;
+/// Why the portfolio prefers what it prefers (for the recommendation's reason).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    pub preferred: Arm,
+    /// Mean cost per episode of the class schedule and of the learned plan, same episodes.
+    pub class_cost: Option<f64>,
+    pub learned_cost: Option<f64>,
+    /// The learned plan was better on paper but lost on realised cost.
+    pub vetoed: bool,
+    pub episodes: f64,
+}
 
 impl Portfolio {
-    /// Mean realised cost of an arm, if it has been tried.
-    pub fn mean(&self, arm: Arm) -> Option<f64> {
-        let i = arm.index();
-        (self.n[i] > 0.0).then(|| self.sum[i] / self.n[i])
-    }
-
-    /// Record an episode's score and full cost (seconds) for the arm that ran it; `decay` < 1
-    /// ages all arms.
-    pub fn record(&mut self, arm: Arm, score: f64, cost: f64, decay: f64) {
-        if !score.is_finite() || !cost.is_finite() {
+    /// Record one finished episode: the costs of both schedules on it, and which one ran.
+    pub fn record(&mut self, ran: Arm, class_cost: f64, learned_cost: f64, decay: f64) {
+        if !(class_cost.is_finite() && learned_cost.is_finite()) {
             return;
         }
-        for i in 0..4 {
-            self.n[i] *= decay;
-            self.sum[i] *= decay;
-            self.sum_sq[i] *= decay;
-            self.cost_sum[i] *= decay;
-            self.cost_sum_sq[i] *= decay;
+        for s in self
+            .cost
+            .iter_mut()
+            .chain(self.realised.iter_mut())
+            .chain(std::iter::once(&mut self.difference))
+        {
+            s.decay(decay);
         }
-        let i = arm.index();
-        self.n[i] += 1.0;
-        self.sum[i] += score;
-        self.sum_sq[i] += score * score;
-        self.cost_sum[i] += cost;
-        self.cost_sum_sq[i] += cost * cost;
+        self.cost[Arm::Class.index()].add(class_cost);
+        self.cost[Arm::Learned.index()].add(learned_cost);
+        self.difference.add(learned_cost - class_cost);
+        let realised = match ran {
+            Arm::Class => class_cost,
+            Arm::Learned => learned_cost,
+        };
+        self.realised[ran.index()].add(realised);
     }
 
-    /// Arms whose realised cost is, with about 95% confidence, above another arm's. The score is
-    /// exact where recovery is all-or-nothing; where attempts succeed during an outage
-    /// (brown-outs) it flatters sparse schedules, and the realised cost catches that.
-    fn dominated(&self) -> [bool; 4] {
-        let mut lo = [f64::NEG_INFINITY; 4];
-        let mut hi = [f64::INFINITY; 4];
-        for i in 0..4 {
-            let n = self.n[i];
-            if n >= MIN_FOR_VETO {
-                let mean = self.cost_sum[i] / n;
-                let var = (self.cost_sum_sq[i] / n - mean * mean).max(0.0);
-                let half = 2.0 * (var / n).sqrt();
-                lo[i] = mean - half;
-                hi[i] = mean + half;
-            }
+    /// Which schedule the evidence prefers, and why.
+    pub fn verdict(&self) -> Verdict {
+        let d = &self.difference;
+        let scale = self.cost[Arm::Class.index()].mean().unwrap_or(1.0).abs();
+        let better = d.n >= MIN_PAIRED && d.sum / d.n + Z * d.std_err(scale) < 0.0;
+        let (rc, rl) = (
+            &self.realised[Arm::Class.index()],
+            &self.realised[Arm::Learned.index()],
+        );
+        let vetoed = rc.n >= MIN_FOR_VETO && rl.n >= MIN_FOR_VETO && {
+            let gap = rl.sum / rl.n - rc.sum / rc.n;
+            let se = (rl.std_err(scale).powi(2) + rc.std_err(scale).powi(2)).sqrt();
+            gap > Z * se
+        };
+        Verdict {
+            preferred: if better && !vetoed {
+                Arm::Learned
+            } else {
+                Arm::Class
+            },
+            class_cost: self.cost[Arm::Class.index()].mean(),
+            learned_cost: self.cost[Arm::Learned.index()].mean(),
+            vetoed: better && vetoed,
+            episodes: d.n,
         }
-        let best_hi = hi.iter().copied().fold(f64::INFINITY, f64::min);
-        let mut out = [false; 4];
-        for i in 0..4 {
-            out[i] = lo[i] > best_hi;
-        }
-        out
     }
 
-    /// Pick the arm for a new episode: any arm tried fewer than four times first, then the lowest cost
-    /// drawn from each arm's posterior of its mean cost.
-    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> Arm {
-        if let Some(arm) = ARMS.into_iter().find(|a| self.n[a.index()] < MIN_TRIALS) {
-            return arm;
-        }
-        let dominated = self.dominated();
-        let mut best = (f64::INFINITY, Arm::Heuristic);
-        for arm in ARMS {
-            let i = arm.index();
-            if dominated[i] {
-                continue;
-            }
-            let n = self.n[i];
-            let mean = self.sum[i] / n;
-            let var = (self.sum_sq[i] / n - mean * mean)
-                .max((0.05 * mean).powi(2))
-                .max(1e-6);
-            let draw = mean + (var / n).sqrt() * standard_normal(rng);
-            if draw < best.0 {
-                best = (draw, arm);
-            }
-        }
-        best.1
-    }
-
-    /// The arm with the lowest mean cost (what a preview shows, without sampling).
-    pub fn best(&self) -> Arm {
-        let dominated = self.dominated();
-        ARMS.into_iter()
-            .filter(|a| self.n[a.index()] >= MIN_TRIALS && !dominated[a.index()])
-            .min_by(|a, b| {
-                let ma = self.sum[a.index()] / self.n[a.index()];
-                let mb = self.sum[b.index()] / self.n[b.index()];
-                ma.total_cmp(&mb)
-            })
-            .unwrap_or(Arm::Heuristic)
+    /// The schedule for a new episode: the preferred one, or (with the control share) the other.
+    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> (Arm, Verdict) {
+        let v = self.verdict();
+        let arm = if rng.random::<f64>() < CONTROL_SHARE {
+            v.preferred.other()
+        } else {
+            v.preferred
+        };
+        (arm, v)
     }
 
     /// Pool another portfolio's statistics.
     pub fn merge(&mut self, other: &Portfolio) {
-        for i in 0..4 {
-            self.n[i] += other.n[i].max(0.0);
-            self.sum[i] += other.sum[i].max(0.0);
-            self.sum_sq[i] += other.sum_sq[i].max(0.0);
-            self.cost_sum[i] += other.cost_sum[i].max(0.0);
-            self.cost_sum_sq[i] += other.cost_sum_sq[i].max(0.0);
+        for (a, b) in self.cost.iter_mut().zip(&other.cost) {
+            a.merge(b);
         }
+        for (a, b) in self.realised.iter_mut().zip(&other.realised) {
+            a.merge(b);
+        }
+        self.difference.merge(&other.difference);
     }
-}
 
-/// Box-Muller: one standard normal draw.
-fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(1e-300);
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    /// Every number finite and every count non-negative (snapshots are checked with this).
+    pub fn is_valid(&self) -> bool {
+        self.cost
+            .iter()
+            .chain(self.realised.iter())
+            .chain(std::iter::once(&self.difference))
+            .all(Series::is_valid)
+    }
 }
 
 #[cfg(test)]
@@ -195,46 +216,47 @@ mod tests {
     use rand::SeedableRng;
 
     #[test]
-    fn explores_then_exploits_the_cheapest() {
+    fn stays_with_the_class_schedule_until_the_learned_plan_is_better_with_confidence() {
         let mut p = Portfolio::default();
         let mut rng = SmallRng::seed_from_u64(3);
-        let cost = |a: Arm| match a {
-            Arm::Learned => 5.0,
-            Arm::Heuristic => 20.0,
-            Arm::DecorrelatedJitter => 30.0,
-            Arm::FullJitter => 60.0,
-        };
-        let mut picks = [0usize; 4];
-        for _ in 0..400 {
-            let arm = p.choose(&mut rng);
-            picks[arm.index()] += 1;
-            let c = cost(arm) * (0.8 + 0.4 * rng.random::<f64>());
-            p.record(arm, c, c, 0.999);
+        assert_eq!(p.verdict().preferred, Arm::Class);
+        // Same cost on paper: never leaves the class schedule.
+        for _ in 0..200 {
+            let x = 10.0 + 5.0 * rng.random::<f64>();
+            p.record(Arm::Class, x, x + 0.01 * rng.random::<f64>(), 0.999);
         }
-        assert!(picks[Arm::Learned.index()] > 360, "{picks:?}");
-        assert_eq!(p.best(), Arm::Learned);
-        assert!(p.mean(Arm::Learned).unwrap() < 6.0);
+        assert_eq!(p.verdict().preferred, Arm::Class);
+        // Clearly cheaper: switches.
+        let mut p = Portfolio::default();
+        for _ in 0..40 {
+            let x = 10.0 + 5.0 * rng.random::<f64>();
+            p.record(Arm::Class, x, x - 3.0, 0.999);
+        }
+        let v = p.verdict();
+        assert_eq!(v.preferred, Arm::Learned);
+        assert!(v.learned_cost.unwrap() < v.class_cost.unwrap());
     }
 
     #[test]
-    fn realised_cost_vetoes_a_flattering_score() {
-        // The learned arm scores best but costs most in full: it must stop being chosen.
+    fn realised_cost_vetoes_a_plan_that_only_looks_better() {
+        // On paper the learned plan saves 3 s, but when it runs it costs 40 s instead of 12 s.
         let mut p = Portfolio::default();
         let mut rng = SmallRng::seed_from_u64(5);
         let mut late_learned = 0;
         for round in 0..600 {
-            let arm = p.choose(&mut rng);
-            let jitter = 0.8 + 0.4 * rng.random::<f64>();
-            let (score, cost) = match arm {
-                Arm::Learned => (1.0 * jitter, 40.0 * jitter),
-                _ => (5.0 * jitter, 20.0 * jitter),
+            let (arm, _) = p.choose(&mut rng);
+            let j = 0.8 + 0.4 * rng.random::<f64>();
+            let (c, l) = match arm {
+                Arm::Class => (12.0 * j, 9.0 * j),
+                Arm::Learned => (43.0 * j, 40.0 * j),
             };
-            p.record(arm, score, cost, 0.999);
+            p.record(arm, c, l, 0.995);
             if round >= 300 && arm == Arm::Learned {
                 late_learned += 1;
             }
         }
-        assert!(late_learned < 15, "{late_learned}");
-        assert_ne!(p.best(), Arm::Learned);
+        assert!(late_learned < 40, "{late_learned}");
+        assert_eq!(p.verdict().preferred, Arm::Class);
+        assert!(p.is_valid());
     }
 }

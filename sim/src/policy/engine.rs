@@ -72,14 +72,16 @@ impl EnginePolicy {
         base: Option<&Policy>,
     ) -> Result<EnginePolicy> {
         let clock = ManualClock::shared(Duration::from_secs_f64(epoch));
-        let mut policy = base.cloned().unwrap_or_default();
+        let mut policy = base
+            .cloned()
+            .unwrap_or_else(|| Policy::preset(scenario.preset));
         if base.is_none() {
             bound_like_the_baselines(&mut policy, scenario);
         }
         policy.learning.enabled = learning;
-        policy.learning.failure_cost = Duration::from_secs_f64(scenario.c);
+        policy.learning.failure_cost = Some(Duration::from_secs_f64(scenario.c));
         policy.deadline = Some(Duration::from_secs_f64(scenario.deadline));
-        policy.seed = seed;
+        policy.seed = Some(seed);
         let shared: SharedClock = clock.clone();
         let engine = Engine::with_clock(policy, shared)?;
         Ok(EnginePolicy {
@@ -118,7 +120,10 @@ impl SimPolicy for EnginePolicy {
             return Decision::GiveUp;
         };
         let failure = to_failure(&ctx.failure.spec, ctx.failure.retry_after);
-        let rec = self.engine.on_failure(ep, &failure);
+        let Ok(rec) = self.engine.on_failure(ep, &failure) else {
+            self.episodes.remove(&ctx.job.id);
+            return Decision::GiveUp;
+        };
         // The reason's variant name (its Debug form up to the first brace or space).
         let reason = format!("{:?}", rec.reason);
         let kind = reason.split([' ', '{', '(']).next().unwrap_or("");
@@ -148,6 +153,15 @@ impl SimPolicy for EnginePolicy {
     }
 
     fn diagnostics(&self) -> Vec<(String, u64)> {
+        if std::env::var_os("SMARTRETRY_SIM_DEBUG").is_some() {
+            for class in [ErrorClass::Unavailable, ErrorClass::RateLimited, ErrorClass::Timeout, ErrorClass::Conflict, ErrorClass::Connection] {
+                for q in ["payments", "partner-api", "inventory", "reports-db", "notifications", "ledger", "signup", "search", "API", "ChatGPT"] {
+                    if let Some(r) = self.engine.model_report(q, None, class) {
+                        eprintln!("{} {q} {class}: {r:?}", self.name);
+                    }
+                }
+            }
+        }
         self.why.iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 

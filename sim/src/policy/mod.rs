@@ -89,8 +89,7 @@ impl PolicyKind {
         PolicyKind::Oracle,
     ];
 
-    /// The baselines that make up "best static" in the figures (exponential and the
-    /// jitters with common parameters: base 1 s, the scenario's cap).
+    /// The static schedules: "best static" is the best of all of them.
     pub fn is_common_static(self) -> bool {
         matches!(
             self,
@@ -98,6 +97,7 @@ impl PolicyKind {
                 | PolicyKind::FullJitter
                 | PolicyKind::EqualJitter
                 | PolicyKind::Decorrelated
+                | PolicyKind::Fixed
         )
     }
 
@@ -142,7 +142,7 @@ impl PolicyKind {
         engine_base: Option<&Policy>,
     ) -> Result<Box<dyn SimPolicy>> {
         let s = Duration::from_secs_f64;
-        let base = s(1.0);
+        let base = s(scenario.static_base);
         let cap = s(scenario.static_cap);
         let st = |strategy: Strategy, cap: Duration| -> Box<dyn SimPolicy> {
             Box::new(StaticPolicy::new(self.label(), strategy, cap, seed))
@@ -155,9 +155,9 @@ impl PolicyKind {
             PolicyKind::Decorrelated => st(Strategy::DecorrelatedJitter { base }, cap),
             PolicyKind::Fixed => st(
                 Strategy::Schedule {
-                    delays: vec![s(10.0), s(30.0), s(90.0)],
+                    delays: vec![base * 10, base * 30, base * 90],
                 },
-                cap.max(s(90.0)),
+                cap.max(base * 90),
             ),
             PolicyKind::EngineHeuristic => Box::new(EnginePolicy::new(
                 self.label(),

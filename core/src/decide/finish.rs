@@ -1,0 +1,69 @@
+//! The end of a decision: in live mode, count it, tell the observers, and end the episode when
+//! it stops. A dry run returns the recommendation untouched by any of this.
+
+use super::Mode;
+use crate::engine::Engine;
+use crate::episode::Episode;
+use crate::observe::{Counter, Event};
+use crate::recommendation::{Action, Recommendation, Tier};
+use std::time::Duration;
+
+impl Engine {
+    /// Set the action, then (live mode) count, notify, and end the episode unless retrying.
+    /// `guardrail_stop`: a guardrail or the plan ended an episode that might have recovered (its
+    /// schedule is scored as having wasted the rest of the horizon).
+    pub(super) fn finish(
+        &self,
+        ep: &mut Episode,
+        mut rec: Recommendation,
+        action: Action,
+        mode: Mode,
+        guardrail_stop: bool,
+    ) -> Recommendation {
+        rec.action = action;
+        if action != Action::Retry {
+            rec.delay = Duration::ZERO;
+        }
+        if mode == Mode::Dry {
+            return rec;
+        }
+        self.count(match rec.tier {
+            Tier::Heuristic => Counter::Heuristic,
+            Tier::Bayesian => Counter::Bayesian,
+            Tier::Portfolio => Counter::Portfolio,
+            Tier::Operator => Counter::Operator,
+            Tier::Guardrail => Counter::Guardrail,
+        });
+        self.count(match action {
+            Action::Retry => Counter::Retries,
+            Action::GiveUp => Counter::GiveUps,
+            Action::Escalate => Counter::Escalations,
+        });
+        if !rec.clamps.is_empty() {
+            self.count(Counter::Clamps);
+            for c in &rec.clamps {
+                self.emit(Event::Clamp {
+                    key: &ep.key,
+                    clamp: c,
+                });
+            }
+        }
+        self.emit(Event::Decision {
+            key: &ep.key,
+            tenant: ep.tenant.as_deref(),
+            recommendation: &rec,
+        });
+        if action != Action::Retry {
+            ep.finished = true;
+            if guardrail_stop {
+                self.score_finished(ep, None);
+            }
+            self.emit(Event::Exhausted {
+                key: &ep.key,
+                tenant: ep.tenant.as_deref(),
+                recommendation: &rec,
+            });
+        }
+        rec
+    }
+}

@@ -1,0 +1,133 @@
+//! Deciding what to do after a failed attempt, as a pipeline:
+//!
+//! 1. the class's disposition (permanent errors and escalations stop here) and the attempt cap;
+//! 2. `propose`: the first tier that may decide proposes a delay with its own estimates
+//!    (operator override, Retry-After, learned plan, portfolio, heuristic);
+//! 3. `guardrails`: every clamp, in order, each reporting what it changed or stopping;
+//! 4. `finish`: in live mode only, the side effects (counters, events, ending the episode).
+//!
+//! Everything before `finish` is a calculation: a dry run (preview, recommend) goes through the
+//! same steps and changes nothing but its own copy of the episode.
+
+mod finish;
+mod guardrails;
+mod propose;
+
+use crate::class::{Disposition, ErrorClass};
+use crate::classify::Matched;
+use crate::engine::Engine;
+use crate::episode::Episode;
+use crate::failure::Failure;
+use crate::policy::{ClassPolicy, Policy};
+use crate::recommendation::{Action, Reason, Recommendation, Tier};
+use std::time::Duration;
+
+/// Live decisions change state (budgets, probes, models); previews and dry runs change nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Live,
+    Dry,
+}
+
+/// What every step of one decision reads.
+pub(crate) struct Context<'a> {
+    pub policy: &'a Policy,
+    pub cp: ClassPolicy,
+    /// An operator's fixed delay for this queue/tenant/class, if any.
+    pub fixed: Option<Duration>,
+    pub class: ErrorClass,
+    pub failure: &'a Failure,
+    pub now: Duration,
+    /// Time since the episode's first failure.
+    pub elapsed: Duration,
+    pub mode: Mode,
+}
+
+impl Engine {
+    pub(crate) fn decide(
+        &self,
+        ep: &mut Episode,
+        failure: &Failure,
+        classification: &Matched,
+        now: Duration,
+        mode: Mode,
+    ) -> Recommendation {
+        let policy = self.inner.policy.load();
+        let overrides = self.inner.overrides.load();
+        let class = classification.class;
+        let base = policy.class(class);
+        let (cp, fixed) = overrides.resolve(&base, &ep.key, ep.tenant.as_deref(), class);
+        let cx = Context {
+            policy: &policy,
+            cp: cp.into_owned(),
+            fixed,
+            class,
+            failure,
+            now,
+            elapsed: now.saturating_sub(ep.origin.unwrap_or(now)),
+            mode,
+        };
+        let mut rec = Recommendation {
+            action: Action::Retry,
+            delay: Duration::ZERO,
+            class,
+            tier: Tier::Heuristic,
+            success_probability: None,
+            confidence: None,
+            reason: Reason::Heuristic {
+                class,
+                strategy: cx.cp.strategy.name(),
+                retry: ep.failures,
+            },
+            clamps: Vec::new(),
+            alternatives: Vec::new(),
+            attempt: ep.attempts,
+            elapsed: cx.elapsed,
+        };
+        if cx.cp.disposition != Disposition::Retry {
+            let rule = self
+                .inner
+                .classifier
+                .load()
+                .rule_name(*classification)
+                .to_string();
+            let (action, reason) = match cx.cp.disposition {
+                Disposition::Escalate => (Action::Escalate, Reason::NeedsHuman { rule }),
+                _ => (Action::GiveUp, Reason::Permanent { class, rule }),
+            };
+            rec.reason = reason;
+            return self.finish(ep, rec, action, mode, false);
+        }
+        if ep.attempts >= cx.cp.max_attempts {
+            rec.tier = Tier::Guardrail;
+            rec.reason = Reason::MaxAttempts {
+                attempts: ep.attempts,
+                max: cx.cp.max_attempts,
+            };
+            return self.finish(ep, rec, Action::GiveUp, mode, true);
+        }
+        let proposal = self.propose(&cx, ep);
+        rec.tier = proposal.tier;
+        rec.reason = proposal.reason;
+        rec.success_probability = proposal.success_probability;
+        rec.confidence = proposal.confidence;
+        rec.alternatives = proposal.alternatives;
+        let Some(proposed) = proposal.delay else {
+            return self.finish(ep, rec, Action::GiveUp, mode, true);
+        };
+        match self.apply_guardrails(&cx, ep, proposed, &mut rec) {
+            Some(delay) => {
+                rec.delay = delay;
+                // Estimates are made for the proposed delay; a guardrail that moved it needs new ones.
+                if rec.clamps.iter().any(|c| c.to != c.from) {
+                    self.estimate(&cx, ep, delay, &mut rec);
+                }
+                if mode == Mode::Live {
+                    ep.last_delay = delay;
+                }
+                self.finish(ep, rec, Action::Retry, mode, false)
+            }
+            None => self.finish(ep, rec, Action::GiveUp, mode, true),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The class's own static schedule (jittered as the strategy says): what the engine does when it
+//! knows nothing, and the fallback of every learned tier.
+
+use super::Proposal;
+use crate::decide::Context;
+use crate::episode::Episode;
+use crate::recommendation::{Reason, Tier};
+
+pub(super) fn propose(cx: &Context<'_>, ep: &mut Episode) -> Proposal {
+    let delay = cx.cp.retry_delay(ep.failures, ep.last_delay, &mut ep.rng);
+    let reason = if cx.cp.first_retry_immediate && ep.failures <= 1 {
+        Reason::FirstRetryImmediate { class: cx.class }
+    } else {
+        Reason::Heuristic {
+            class: cx.class,
+            strategy: cx.cp.strategy.name(),
+            retry: ep.failures,
+        }
+    };
+    Proposal::new(delay, Tier::Heuristic, reason)
+}

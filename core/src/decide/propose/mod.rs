@@ -1,0 +1,182 @@
+//! The tiers that may propose a delay, highest first: an operator's fixed delay, the server's
+//! Retry-After, then (when learning) the learned plan or the portfolio's choice of the class
+//! schedule, and the heuristic class schedule underneath them all. Each returns its own
+//! estimates and alternatives; none applies a guardrail.
+
+mod heuristic;
+mod learned;
+mod operator;
+mod portfolio;
+mod retry_after;
+
+use super::Context;
+use crate::engine::Engine;
+use crate::episode::Episode;
+use crate::learn::portfolio::Arm;
+use crate::observe::Counter;
+use crate::recommendation::{Alternative, Reason, Recommendation, Tier};
+use rand::Rng;
+use std::time::Duration;
+
+/// What the deciding tier said, before guardrails. `delay: None` means stop.
+pub(crate) struct Proposal {
+    pub delay: Option<Duration>,
+    pub tier: Tier,
+    pub reason: Reason,
+    pub success_probability: Option<f64>,
+    pub confidence: Option<f64>,
+    pub alternatives: Vec<Alternative>,
+}
+
+impl Proposal {
+    fn new(delay: Duration, tier: Tier, reason: Reason) -> Proposal {
+        Proposal {
+            delay: Some(delay),
+            tier,
+            reason,
+            success_probability: None,
+            confidence: None,
+            alternatives: Vec::new(),
+        }
+    }
+}
+
+impl Context<'_> {
+    /// The server's Retry-After, when the class honours it.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.failure.retry_after.filter(|_| self.cp.honor_retry_after)
+    }
+
+    /// The price of one failed attempt, seconds: the policy's, or the class's own time scale.
+    pub fn failure_cost(&self) -> f64 {
+        self.policy.failure_cost(&self.cp)
+    }
+
+    fn learning(&self) -> bool {
+        self.policy.learning.enabled && self.cp.learn
+    }
+}
+
+impl Engine {
+    pub(super) fn propose(&self, cx: &Context<'_>, ep: &mut Episode) -> Proposal {
+        if let Some(p) = operator::propose(cx) {
+            return p;
+        }
+        if let Some(p) = retry_after::propose(cx, ep) {
+            return p;
+        }
+        let mut p = match self.choose_arm(cx, ep) {
+            Some(Arm::Learned) => return self.propose_learned(cx, ep),
+            Some(Arm::Class) => self.propose_portfolio(cx, ep),
+            None => None,
+        }
+        .unwrap_or_else(|| heuristic::propose(cx, ep));
+        if p.success_probability.is_none() {
+            if let Some(d) = p.delay {
+                let mut rec = p.estimates_only();
+                self.estimate(cx, ep, d, &mut rec);
+                p.success_probability = rec.success_probability;
+                p.confidence = rec.confidence;
+            }
+        }
+        p
+    }
+
+    /// The schedule this episode runs, chosen at its first decision (live) and kept for the
+    /// whole episode; a dry run takes the preferred one. None when the class does not learn.
+    fn choose_arm(&self, cx: &Context<'_>, ep: &mut Episode) -> Option<Arm> {
+        if !cx.learning() {
+            return None;
+        }
+        if let Some(arm) = ep.arm {
+            return Some(arm);
+        }
+        let models = ep.models.clone()?;
+        let m = models.primary.model.lock();
+        let arm = if m.episodes() < f64::from(cx.policy.learning.min_episodes) {
+            Arm::Class
+        } else if cx.mode == super::Mode::Live {
+            m.portfolio().choose(&mut ep.rng).0
+        } else {
+            m.portfolio().verdict().preferred
+        };
+        drop(m);
+        ep.arm = Some(arm);
+        Some(arm)
+    }
+
+    /// The class schedule, explained by why the learned plan is not running: still learning, or
+    /// the portfolio's verdict.
+    fn propose_portfolio(&self, cx: &Context<'_>, ep: &mut Episode) -> Option<Proposal> {
+        let models = ep.models.clone()?;
+        let m = models.primary.model.lock();
+        let episodes = m.episodes();
+        let needed = cx.policy.learning.min_episodes;
+        if episodes < f64::from(needed) {
+            drop(m);
+            if cx.mode == super::Mode::Live {
+                self.count(Counter::Fallbacks);
+            }
+            let mut p = heuristic::propose(cx, ep);
+            p.reason = Reason::Learning {
+                class: cx.class,
+                strategy: cx.cp.strategy.name(),
+                episodes,
+                needed,
+            };
+            return Some(p);
+        }
+        let verdict = m.portfolio().verdict();
+        drop(m);
+        Some(portfolio::propose(cx, ep, verdict))
+    }
+
+    /// Success probability and confidence of an attempt after `delay`, from the model, when one
+    /// exists (a guardrail moved the delay, or a static schedule proposed it).
+    pub(super) fn estimate(
+        &self,
+        cx: &Context<'_>,
+        ep: &Episode,
+        delay: Duration,
+        rec: &mut Recommendation,
+    ) {
+        let (Some(models), Some(class)) = (&ep.models, ep.class) else {
+            return;
+        };
+        if !cx.policy.learning.enabled {
+            return;
+        }
+        let priors = self.inner.priors.load();
+        let prior = &priors[class as usize];
+        let mut m = models.primary.model.lock();
+        let (t, at) = (cx.elapsed.as_secs_f64(), (cx.elapsed + delay).as_secs_f64());
+        let plan = m.plan(prior, cx.failure_cost(), cx.policy.horizon_secs());
+        rec.success_probability = Some(plan.success_probability(t, at));
+        let from = crate::learn::grid::bucket_of(t);
+        rec.confidence = Some(m.confidence(prior, from, crate::learn::grid::bucket_of(at) + 1));
+    }
+}
+
+impl Proposal {
+    /// A scratch recommendation to receive estimates.
+    fn estimates_only(&self) -> Recommendation {
+        Recommendation {
+            action: crate::recommendation::Action::Retry,
+            delay: Duration::ZERO,
+            class: crate::ErrorClass::Unknown,
+            tier: self.tier,
+            success_probability: None,
+            confidence: None,
+            reason: Reason::Budget { tenant: false },
+            clamps: Vec::new(),
+            alternatives: Vec::new(),
+            attempt: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
+/// A uniform draw in [0, 1) from the episode's generator.
+fn unit(ep: &mut Episode) -> f64 {
+    ep.rng.random::<f64>()
+}
