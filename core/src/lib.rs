@@ -58,7 +58,7 @@ pub use failure::{
     MAX_RETRY_AFTER,
 };
 pub use history::{AttemptRecord, HistorySink, JsonlHistory};
-pub use observe::{Event, Observer, Stats};
+pub use observe::{ClampRecord, Event, EventRecord, Observer, Stats};
 pub use overrides::Scope;
 pub use policy::{ClassPolicy, LearningConfig, Policy, PolicyPatch};
 pub use recommendation::{Action, Alternative, Clamp, Guardrail, Reason, Recommendation, Tier};
