@@ -19,7 +19,7 @@ use std::time::Duration;
 
 /// What the caller knows about one failed attempt. Build it from any subset of signals.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Failure {
     /// HTTP status code (e.g. 503).
     pub http_status: Option<u16>,
