@@ -96,21 +96,9 @@ fn priors_for(policy: &Policy) -> Vec<Prior> {
 }
 
 pub(crate) fn check_name(what: &str, s: &str) -> Result<()> {
-    if s.is_empty() {
-        return Err(Error::InvalidKey(format!("{what} must not be empty")));
-    }
-    if s.len() > MAX_NAME_LEN {
-        return Err(Error::InvalidKey(format!(
-            "{what} is {} bytes long; the limit is {MAX_NAME_LEN}",
-            s.len()
-        )));
-    }
-    if s.chars().any(char::is_control) {
-        return Err(Error::InvalidKey(format!(
-            "{what} {s:?} contains control characters"
-        )));
-    }
-    Ok(())
+    // The rules live in `names` (shared with failures); the limit is the same constant.
+    const _: () = assert!(MAX_NAME_LEN == crate::names::MAX_NAME_LEN);
+    crate::names::check_name(what, s).map_err(|e: Error| e)
 }
 
 impl Engine {

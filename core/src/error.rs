@@ -47,6 +47,10 @@ pub enum Error {
     /// A call that is not valid in the current state (e.g. recording on a finished episode).
     #[error("invalid state: {0}")]
     InvalidState(String),
+    /// A failure whose signals are out of range: an HTTP status outside 100-599, a gRPC code
+    /// outside 0-16, an empty or over-long name, a cause chain too deep.
+    #[error("invalid failure: {0}")]
+    InvalidFailure(String),
 }
 
 impl Error {
@@ -64,6 +68,7 @@ impl Error {
             Error::Io { .. } => "IO",
             Error::InvalidJson(_) => "INVALID_JSON",
             Error::InvalidState(_) => "INVALID_STATE",
+            Error::InvalidFailure(_) => "INVALID_FAILURE",
         }
     }
 

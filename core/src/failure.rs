@@ -1,15 +1,25 @@
 //! A failed attempt as the caller sees it: whatever signals it has (HTTP status, gRPC code, errno
-//! name, exception type, message, Retry-After), before classification.
+//! name, exception type, message, Retry-After, the errors that caused it), before
+//! classification. Bounds live in `validate`, Retry-After parsing in `retry_after`.
+
+mod retry_after;
+mod validate;
+
+pub use retry_after::{parse_retry_after, retry_after_secs, MAX_RETRY_AFTER};
+pub use validate::{
+    check_grpc_code, check_http_status, GRPC_CODE_RANGE, HTTP_STATUS_RANGE, MAX_CAUSES,
+    MAX_CAUSE_DEPTH, MAX_MESSAGE_LEN,
+};
 
 use crate::class::ErrorClass;
-use crate::error::{Error, Result};
-use crate::time::serde_opt_secs;
+use crate::error::Result;
+use retry_after::serde_retry_after;
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 /// What the caller knows about one failed attempt. Build it from any subset of signals.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Failure {
     /// HTTP status code (e.g. 503).
     pub http_status: Option<u16>,
@@ -21,14 +31,21 @@ pub struct Failure {
     pub exception: Option<String>,
     /// The error message.
     pub message: Option<String>,
-    /// How long the server asked us to wait (already parsed from Retry-After).
-    #[serde(with = "serde_opt_secs")]
+    /// How long the server asked us to wait (already parsed from Retry-After), in seconds in
+    /// JSON; clamped to [`MAX_RETRY_AFTER`].
+    #[serde(with = "serde_retry_after")]
     pub retry_after: Option<Duration>,
     /// A class the caller already knows; skips the rules.
     pub class: Option<ErrorClass>,
     /// The downstream dependency that failed (circuit breakers are per dependency; defaults to
     /// the episode's key).
     pub dependency: Option<String>,
+    /// The errors that caused this one, outermost first: Node's `err.cause` (and each cause's
+    /// cause), Python's `__cause__` or else `__context__`. Bindings may give them as a flat
+    /// list (the usual case) or nested; the classifier reads the whole chain, so an errno in a
+    /// cause beats a generic exception name on top (undici's `TypeError: fetch failed`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<Failure>,
 }
 
 impl Failure {
@@ -44,6 +61,18 @@ impl Failure {
             grpc_code: Some(code),
             ..Failure::default()
         }
+    }
+
+    /// A failure with an HTTP status given as any integer: `Error::InvalidFailure` outside
+    /// 100-599 (bindings pass the caller's raw number here; it is never wrapped to 16 bits).
+    pub fn try_http(status: i64) -> Result<Failure> {
+        Ok(Failure::http(check_http_status(status)?))
+    }
+
+    /// A failure with a gRPC status code given as any integer: `Error::InvalidFailure` outside
+    /// 0-16.
+    pub fn try_grpc(code: i64) -> Result<Failure> {
+        Ok(Failure::grpc(check_grpc_code(code)?))
     }
 
     pub fn error_code(name: impl Into<String>) -> Failure {
@@ -86,9 +115,16 @@ impl Failure {
     }
 
     /// Parse a raw Retry-After header value (delta-seconds or HTTP-date) against `now` (time since
-    /// the Unix epoch, from the engine's clock).
+    /// the Unix epoch, from the engine's clock); see [`parse_retry_after`] for the bounds.
     pub fn with_retry_after_header(mut self, value: &str, now: Duration) -> Result<Failure> {
         self.retry_after = Some(parse_retry_after(value, now)?);
+        Ok(self)
+    }
+
+    /// Retry-After in seconds from a caller: NaN, infinite or negative is
+    /// `Error::InvalidDuration`; above [`MAX_RETRY_AFTER`] it is clamped.
+    pub fn with_retry_after_secs(mut self, secs: f64) -> Result<Failure> {
+        self.retry_after = Some(retry_after_secs(secs)?);
         Ok(self)
     }
 
@@ -96,73 +132,192 @@ impl Failure {
         self.dependency = Some(dependency.into());
         self
     }
+
+    /// Add the next cause in the chain (call it outermost first).
+    pub fn with_cause(mut self, cause: Failure) -> Failure {
+        self.causes.push(cause);
+        self
+    }
+
+    /// This failure, then its causes depth first, outermost first; at most
+    /// [`MAX_CAUSE_DEPTH`] levels and [`MAX_CAUSES`] causes, whatever the chain holds.
+    pub fn chain(&self) -> Chain<'_> {
+        Chain {
+            first: Some(self),
+            stack: Vec::new(),
+            seen: 0,
+        }
+    }
 }
 
-/// Parse an HTTP Retry-After value: delta-seconds ("120", leniently "1.5") or an HTTP-date
-/// ("Wed, 21 Oct 2015 07:28:00 GMT"), relative to `now`. A date in the past means "now".
-pub fn parse_retry_after(value: &str, now: Duration) -> Result<Duration> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(Error::InvalidRetryAfter(value.to_string()));
+/// Iterator over a failure and its causes; see [`Failure::chain`].
+#[derive(Debug)]
+pub struct Chain<'a> {
+    first: Option<&'a Failure>,
+    /// Causes still to visit, with their depth, in reverse order.
+    stack: Vec<(&'a Failure, usize)>,
+    seen: usize,
+}
+
+impl<'a> Chain<'a> {
+    fn push_causes(&mut self, f: &'a Failure, depth: usize) {
+        if depth < MAX_CAUSE_DEPTH {
+            self.stack
+                .extend(f.causes.iter().rev().map(|c| (c, depth + 1)));
+        }
     }
-    if v.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        let secs: f64 = v
-            .parse()
-            .map_err(|_| Error::InvalidRetryAfter(value.to_string()))?;
-        return crate::time::secs("Retry-After", secs)
-            .map_err(|_| Error::InvalidRetryAfter(value.to_string()));
+}
+
+impl<'a> Iterator for Chain<'a> {
+    type Item = &'a Failure;
+
+    fn next(&mut self) -> Option<&'a Failure> {
+        if let Some(f) = self.first.take() {
+            self.push_causes(f, 0);
+            return Some(f);
+        }
+        if self.seen >= MAX_CAUSES {
+            return None;
+        }
+        let (f, depth) = self.stack.pop()?;
+        self.seen += 1;
+        self.push_causes(f, depth);
+        Some(f)
     }
-    let at =
-        httpdate::parse_http_date(v).map_err(|_| Error::InvalidRetryAfter(value.to_string()))?;
-    let at = at
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| Error::InvalidRetryAfter(value.to_string()))?;
-    Ok(at.saturating_sub(now))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_delta_and_date() {
-        let now = Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
-        assert_eq!(
-            parse_retry_after("120", now).unwrap(),
-            Duration::from_secs(120)
-        );
-        assert_eq!(
-            parse_retry_after(" 1.5 ", now).unwrap(),
-            Duration::from_millis(1500)
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now).unwrap(),
-            Duration::from_secs(60)
-        );
-        // a date in the past: retry now
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now).unwrap(),
-            Duration::ZERO
-        );
-        for bad in ["", "soon", "-5", "1e400", "Wed, 99 Foo 2015"] {
-            assert!(
-                matches!(
-                    parse_retry_after(bad, now),
-                    Err(Error::InvalidRetryAfter(_))
-                ),
-                "{bad}"
-            );
-        }
-    }
+    use crate::error::Error;
 
     #[test]
     fn builders_compose() {
         let f = Failure::http(429)
             .with_retry_after(Duration::from_secs(3))
-            .on_dependency("payments");
+            .on_dependency("payments")
+            .with_cause(Failure::error_code("ECONNRESET"));
         assert_eq!(f.http_status, Some(429));
         assert_eq!(f.dependency.as_deref(), Some("payments"));
         let json = serde_json::to_string(&f).unwrap();
         assert_eq!(serde_json::from_str::<Failure>(&json).unwrap(), f);
+        assert_eq!(Failure::from_json(&json).unwrap(), f);
+        // no causes: the key is left out, and old JSON without it still loads
+        let plain = serde_json::to_string(&Failure::http(503)).unwrap();
+        assert!(!plain.contains("causes"), "{plain}");
+    }
+
+    /// Regression (issue 10): HTTP status 0, 65535 and 2^32+503 (which wrapped to 503), gRPC 99.
+    #[test]
+    fn status_and_code_ranges() {
+        assert_eq!(Failure::try_http(503).unwrap(), Failure::http(503));
+        assert!(Failure::try_http(100).is_ok() && Failure::try_http(599).is_ok());
+        for bad in [
+            0,
+            99,
+            600,
+            999,
+            65535,
+            -503,
+            (1 << 32) + 503,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            let err = Failure::try_http(bad).unwrap_err();
+            assert_eq!(err.code(), "INVALID_FAILURE", "{bad}");
+        }
+        assert_eq!(
+            Failure::http(0).validate().unwrap_err().code(),
+            "INVALID_FAILURE"
+        );
+        assert_eq!(
+            Failure::http(65535).validate().unwrap_err().code(),
+            "INVALID_FAILURE"
+        );
+        assert!(Failure::try_grpc(0).is_ok() && Failure::try_grpc(16).is_ok());
+        for bad in [-1, 17, 99, 1 << 40] {
+            assert_eq!(
+                Failure::try_grpc(bad).unwrap_err().code(),
+                "INVALID_FAILURE"
+            );
+        }
+        assert!(Failure::grpc(99).validate().is_err());
+    }
+
+    /// Regression (issue 10): dependency names empty, with control characters, or 1 MB.
+    #[test]
+    fn names_are_checked() {
+        for bad in ["", "a\u{0}b", "line\nbreak"] {
+            for f in [
+                Failure::error_code(bad),
+                Failure::exception(bad),
+                Failure::http(503).on_dependency(bad),
+            ] {
+                assert_eq!(f.validate().unwrap_err().code(), "INVALID_FAILURE", "{f:?}");
+            }
+        }
+        let huge = "d".repeat(1 << 20);
+        let err = Failure::http(503)
+            .on_dependency(huge)
+            .validate()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidFailure(_)));
+        assert!(err.to_string().len() < 200);
+        // messages may be long and multi-line: they are cut, not rejected
+        let long = format!("first line\n{}", "é".repeat(5000));
+        let f = Failure::message(long).normalized().unwrap();
+        let kept = f.message.unwrap();
+        assert!(kept.len() <= MAX_MESSAGE_LEN && kept.starts_with("first line\n"));
+    }
+
+    #[test]
+    fn bad_causes_are_found_and_chains_are_bounded() {
+        let f = Failure::exception("TypeError").with_cause(Failure::http(0));
+        assert_eq!(f.validate().unwrap_err().code(), "INVALID_FAILURE");
+        let mut deep = Failure::error_code("ECONNRESET");
+        for _ in 0..MAX_CAUSE_DEPTH {
+            deep = Failure::exception("Wrapper").with_cause(deep);
+        }
+        assert!(deep.validate().is_ok());
+        assert_eq!(deep.chain().count(), MAX_CAUSE_DEPTH + 1);
+        let deeper = Failure::exception("Wrapper").with_cause(deep);
+        assert!(deeper.validate().is_err());
+        assert_eq!(deeper.chain().count(), MAX_CAUSE_DEPTH + 1);
+        let mut wide = Failure::exception("AggregateError");
+        for _ in 0..=MAX_CAUSES {
+            wide = wide.with_cause(Failure::error_code("ECONNRESET"));
+        }
+        assert!(wide.validate().is_err());
+        assert_eq!(wide.chain().count(), MAX_CAUSES + 1);
+    }
+
+    #[test]
+    fn chain_order_is_outermost_first() {
+        let f = Failure::exception("A")
+            .with_cause(Failure::exception("B").with_cause(Failure::exception("C")))
+            .with_cause(Failure::exception("D"));
+        let names: Vec<_> = f.chain().filter_map(|f| f.exception.as_deref()).collect();
+        assert_eq!(names, ["A", "B", "C", "D"]);
+    }
+
+    #[test]
+    fn json_input_is_typed() {
+        let code = |j: &str| Failure::from_json(j).unwrap_err().code();
+        assert_eq!(code(r#"{"http_status": 0}"#), "INVALID_FAILURE");
+        assert_eq!(code(r#"{"http_status": 70000}"#), "INVALID_JSON");
+        assert_eq!(code(r#"{"http_status": 503.9}"#), "INVALID_JSON");
+        assert_eq!(code(r#"{"http_status": true}"#), "INVALID_JSON");
+        assert_eq!(code(r#"{"grpc_code": 99}"#), "INVALID_FAILURE");
+        assert_eq!(code(r#"{"retry_after": -1}"#), "INVALID_JSON");
+        assert_eq!(code(r#"{"class": "bogus"}"#), "UNKNOWN_CLASS");
+        assert_eq!(code(r#"{"causes": [{"class": "bogus"}]}"#), "UNKNOWN_CLASS");
+        assert_eq!(
+            code(r#"{"causes": [{"http_status": 1}]}"#),
+            "INVALID_FAILURE"
+        );
+        assert_eq!(code("[1, 2]"), "INVALID_JSON");
+        let f = Failure::from_json(r#"{"class": "Rate-Limited", "retry_after": 1e12}"#).unwrap();
+        assert_eq!(f.class, Some(ErrorClass::RateLimited));
+        assert_eq!(f.retry_after, Some(MAX_RETRY_AFTER));
     }
 }

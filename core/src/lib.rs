@@ -31,6 +31,7 @@ pub mod error;
 pub mod failure;
 pub mod history;
 pub mod learn;
+pub mod names;
 pub mod observe;
 pub mod overrides;
 mod persist;
@@ -53,9 +54,12 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use engine::Engine;
 pub use episode::{Episode, EpisodeMeta};
 pub use error::{Error, Result};
-pub use failure::{parse_retry_after, Failure};
+pub use failure::{
+    check_grpc_code, check_http_status, parse_retry_after, retry_after_secs, Failure,
+    MAX_RETRY_AFTER,
+};
 pub use history::{AttemptRecord, HistorySink, JsonlHistory};
-pub use observe::{Event, Observer, Stats};
+pub use observe::{ClampRecord, Event, EventRecord, Observer, Stats};
 pub use overrides::Scope;
 pub use policy::{ClassPolicy, LearningConfig, Policy, PolicyPatch};
 pub use preset::Preset;

@@ -1,10 +1,16 @@
 //! Observability: an observer hook for attempt / decision / success / exhausted / breaker /
 //! clamp events, and counters kept per thread so that counting never serialises two cores.
 
+mod schema;
+#[cfg(test)]
+mod tests;
+
+pub use schema::{ClampRecord, EventRecord};
+
 use crate::breaker::BreakerState;
 use crate::class::ErrorClass;
 use crate::recommendation::{Clamp, Recommendation};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -155,8 +161,10 @@ impl Counters {
     }
 }
 
-/// Engine-wide counters, for dashboards.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Engine-wide counters, for dashboards. Its JSON (these snake_case keys, integers) is the one
+/// stats schema every binding returns as-is; see `docs/naming.md`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Stats {
     /// Failure episodes begun (first failures).
     pub episodes: u64,
@@ -187,4 +195,11 @@ pub struct Stats {
     pub models: usize,
     /// Decisions where the portfolio kept the class's own schedule over the learned plan.
     pub decisions_portfolio: u64,
+}
+
+impl Stats {
+    /// The counters as one JSON object, in the shared schema.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
 }

@@ -1,5 +1,9 @@
-//! The built-in classification rules, as data. Order matters only among transient classes
-//! (the first transient match wins; any permanent match wins over all transient ones).
+//! The built-in classification rules, as data. Within one kind of signal the first matching
+//! rule wins (see `classify`), so each kind lists specific rules before generic ones: exact
+//! client-library exception names before name fragments, and transient fragments before
+//! generic permanent names such as `TypeError` or `ValueError`.
+
+mod clients;
 
 use crate::class::ErrorClass::{self, *};
 use crate::classify::{Matcher, Rule};
@@ -34,6 +38,10 @@ fn exception(name: &str, list: &[&str], class: ErrorClass) -> Rule {
         },
         class,
     )
+}
+
+fn exception_name(name: &str, list: &[&str], class: ErrorClass) -> Rule {
+    Rule::new(name, Matcher::ExceptionName { names: names(list) }, class)
 }
 
 fn message(name: &str, pattern: &str, class: ErrorClass) -> Rule {
@@ -88,6 +96,10 @@ pub(crate) fn default_rules() -> Vec<Rule> {
                 "UND_ERR_CONNECT_TIMEOUT",
                 "UND_ERR_HEADERS_TIMEOUT",
                 "UND_ERR_BODY_TIMEOUT",
+                "UND_ERR_SOCKET_TIMEOUT",
+                "UND_ERR_REQUEST_TIMEOUT",
+                "UND_ERR_TIMEOUT",
+                "ERR_SOCKET_CONNECTION_TIMEOUT",
             ],
             Timeout,
         ),
@@ -107,6 +119,10 @@ pub(crate) fn default_rules() -> Vec<Rule> {
                 "ENOTFOUND",
                 "UND_ERR_SOCKET",
                 "EPROTO",
+                // axios: no response at all (DNS, refused, reset, CORS in browsers)
+                "ERR_NETWORK",
+                // got ReadError: the stream closed before the body ended
+                "ERR_STREAM_PREMATURE_CLOSE",
             ],
             Connection,
         ),
@@ -115,9 +131,19 @@ pub(crate) fn default_rules() -> Vec<Rule> {
             &["EBUSY", "EAGAIN", "EMFILE"],
             Unavailable,
         ),
-        errno("errno cancelled", &["ECANCELED", "ABORT_ERR"], Cancelled),
+        errno(
+            "errno cancelled",
+            // axios and got cancellation; undici's RequestAbortedError
+            &["ECANCELED", "ABORT_ERR", "ERR_CANCELED", "UND_ERR_ABORTED"],
+            Cancelled,
+        ),
         errno("errno permission", &["EACCES", "EPERM"], Auth),
-        // exception / error type names (Python, JS, Java, .NET)
+        // exception / error type names: client libraries by exact name first, then fragments
+        // (Python, JS, Java, .NET), generic permanent names last
+        clients::timeout(),
+        clients::connection(),
+        clients::cancelled(),
+        clients::client_error(),
         exception("exception timeout", &["timeout", "timedout"], Timeout),
         exception(
             "exception connection",
@@ -177,11 +203,21 @@ pub(crate) fn default_rules() -> Vec<Rule> {
             ],
             Validation,
         ),
-        // messages
+        // messages: explicit permanent wordings first ("unavailable: invalid API key" is auth)
         message(
             "message needs a person",
             r"captcha|verify (that )?you are (a )?human|consent required|manual review|two-factor|2fa required",
             NeedsHuman,
+        ),
+        message(
+            "message auth",
+            r"unauthori[sz]ed|forbidden|permission denied|invalid (api )?key|access denied|invalid token|token expired",
+            Auth,
+        ),
+        message(
+            "message validation",
+            r"validation (error|failed)|invalid (argument|parameter|request|input|payload)|malformed|unprocessable",
+            Validation,
         ),
         message(
             "message rate limit",
@@ -198,16 +234,6 @@ pub(crate) fn default_rules() -> Vec<Rule> {
             "message unavailable",
             r"service unavailable|temporarily unavailable|overloaded|try again later|bad gateway|maintenance",
             Unavailable,
-        ),
-        message(
-            "message auth",
-            r"unauthori[sz]ed|forbidden|permission denied|invalid (api )?key|access denied|invalid token|token expired",
-            Auth,
-        ),
-        message(
-            "message validation",
-            r"validation (error|failed)|invalid (argument|parameter|request|input|payload)|malformed|unprocessable",
-            Validation,
         ),
         message(
             "message not found",

@@ -1,0 +1,170 @@
+//! What a rule looks at, and its compiled form: the matching of one rule against one failure's
+//! signals, without any notion of precedence (that is the classifier's job).
+
+use crate::class::ErrorClass;
+use crate::error::{Error, Result};
+use crate::failure::Failure;
+use regex::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+
+/// What a rule looks at. Name lists compare case-insensitively.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Matcher {
+    /// HTTP status in `from..=to`.
+    HttpStatus { from: u16, to: u16 },
+    /// Any of these gRPC status codes.
+    GrpcCode { codes: Vec<u32> },
+    /// Any of these errno / error-code names.
+    ErrorCode { names: Vec<String> },
+    /// The exception type name contains any of these fragments (so
+    /// `requests.exceptions.ReadTimeout` matches `Timeout`). A heuristic: prefer `ExceptionName`.
+    Exception { contains: Vec<String> },
+    /// The message matches this regular expression (case-insensitive).
+    Message { pattern: String },
+    /// The exception type name is one of these, compared with the whole name and with its last
+    /// dotted (or `::`) component: `ConnectError` matches `httpx.ConnectError`, while
+    /// `httpx.ConnectError` matches only that full name.
+    ExceptionName { names: Vec<String> },
+}
+
+/// One classification rule: when `matcher` matches, the failure is of `class`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// A short name for explanations ("http 429", "errno ECONNRESET", ...).
+    pub name: String,
+    #[serde(flatten)]
+    pub matcher: Matcher,
+    pub class: ErrorClass,
+}
+
+impl Rule {
+    pub fn new(name: impl Into<String>, matcher: Matcher, class: ErrorClass) -> Rule {
+        Rule {
+            name: name.into(),
+            matcher,
+            class,
+        }
+    }
+}
+
+/// The kinds of signal, most specific first: a kind that matches decides, whatever the kinds
+/// after it say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Http = 0,
+    Grpc = 1,
+    Code = 2,
+    Exception = 3,
+    Message = 4,
+}
+
+pub(crate) const KINDS: usize = 5;
+
+/// A matcher prepared for fast matching (regexes compiled, names lower-cased).
+#[derive(Debug, Clone)]
+pub(crate) enum Compiled {
+    Http(u16, u16),
+    Grpc(Vec<u32>),
+    Code(Vec<String>),
+    Contains(Vec<String>),
+    Names(Vec<String>),
+    Message(Regex),
+}
+
+/// One failure's signals, lower-cased once for all rules.
+#[derive(Debug)]
+pub(crate) struct Signals<'a> {
+    http: Option<u16>,
+    grpc: Option<u32>,
+    code: Option<String>,
+    exception: Option<String>,
+    message: Option<&'a str>,
+}
+
+impl<'a> Signals<'a> {
+    pub(crate) fn of(f: &'a Failure) -> Signals<'a> {
+        Signals {
+            http: f.http_status,
+            grpc: f.grpc_code,
+            code: f.error_code.as_deref().map(str::to_ascii_lowercase),
+            exception: f.exception.as_deref().map(str::to_ascii_lowercase),
+            message: f.message.as_deref(),
+        }
+    }
+}
+
+/// The last component of a dotted (Python, Java) or `::` (Rust, C++) type name.
+fn last_component(name: &str) -> &str {
+    name.rsplit(['.', ':']).next().unwrap_or(name)
+}
+
+fn lowered(list: &[String]) -> Vec<String> {
+    list.iter().map(|n| n.to_ascii_lowercase()).collect()
+}
+
+impl Compiled {
+    /// Compile a rule's matcher; a bad regex, an empty range or an empty name is a typed error.
+    pub(crate) fn new(rule: &Rule) -> Result<Compiled> {
+        let bad = |reason: &str| Error::InvalidRule {
+            rule: rule.name.clone(),
+            reason: reason.to_string(),
+        };
+        Ok(match &rule.matcher {
+            Matcher::HttpStatus { from, to } => {
+                if from > to || *to > 999 {
+                    return Err(bad("http status range must satisfy from <= to <= 999"));
+                }
+                Compiled::Http(*from, *to)
+            }
+            Matcher::GrpcCode { codes } => Compiled::Grpc(codes.clone()),
+            Matcher::ErrorCode { names } => Compiled::Code(lowered(names)),
+            Matcher::Exception { contains } => {
+                if contains.iter().any(String::is_empty) {
+                    return Err(bad("exception fragments must not be empty"));
+                }
+                Compiled::Contains(lowered(contains))
+            }
+            Matcher::ExceptionName { names } => {
+                if names.iter().any(String::is_empty) {
+                    return Err(bad("exception names must not be empty"));
+                }
+                Compiled::Names(lowered(names))
+            }
+            Matcher::Message { pattern } => Compiled::Message(
+                RegexBuilder::new(pattern)
+                    .case_insensitive(true)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| bad(&e.to_string()))?,
+            ),
+        })
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            Compiled::Http(..) => Kind::Http,
+            Compiled::Grpc(_) => Kind::Grpc,
+            Compiled::Code(_) => Kind::Code,
+            Compiled::Contains(_) | Compiled::Names(_) => Kind::Exception,
+            Compiled::Message(_) => Kind::Message,
+        }
+    }
+
+    pub(crate) fn matches(&self, s: &Signals<'_>) -> bool {
+        match self {
+            Compiled::Http(lo, hi) => s.http.is_some_and(|v| (*lo..=*hi).contains(&v)),
+            Compiled::Grpc(codes) => s.grpc.is_some_and(|g| codes.contains(&g)),
+            Compiled::Code(names) => s.code.as_ref().is_some_and(|c| names.contains(c)),
+            Compiled::Contains(frags) => s
+                .exception
+                .as_ref()
+                .is_some_and(|e| frags.iter().any(|f| e.contains(f.as_str()))),
+            Compiled::Names(names) => s.exception.as_deref().is_some_and(|e| {
+                let last = last_component(e);
+                names.iter().any(|n| n == e || n == last)
+            }),
+            Compiled::Message(re) => s.message.is_some_and(|m| re.is_match(m)),
+        }
+    }
+}

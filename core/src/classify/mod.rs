@@ -1,0 +1,129 @@
+//! Classification: ordered, configurable rules map a `Failure`'s raw signals, and those of the
+//! errors that caused it, onto an `ErrorClass`.
+//!
+//! The most specific signal wins. Kinds of signal rank HTTP status, then gRPC code, then
+//! errno / error code, then exception type name, then message; the first kind that any rule
+//! matches decides, looking through the whole cause chain. Within a kind, the first matching
+//! rule (in rule order) wins, wherever in the chain it matches, so rules go from specific to
+//! generic. Thus undici's `TypeError: fetch failed` with cause code `ECONNREFUSED` is
+//! `connection` (the code outranks the name), and `503` with message "invalid API key" is
+//! `unavailable` (the status outranks the message).
+
+mod matcher;
+#[cfg(test)]
+mod tests;
+
+pub use matcher::{Matcher, Rule};
+
+use crate::class::ErrorClass;
+use crate::error::Result;
+use crate::failure::Failure;
+use matcher::{Compiled, Signals, KINDS};
+use serde::{Deserialize, Serialize};
+
+/// The outcome of classification, with the rule that decided it (for the explanation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Classification {
+    pub class: ErrorClass,
+    /// The deciding rule's name, "explicit" when the caller gave the class, "default" when no
+    /// rule matched.
+    pub rule: String,
+}
+
+/// The outcome of classification as the engine uses it: the class and the index of the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Matched {
+    pub class: ErrorClass,
+    pub rule: Option<usize>,
+    pub explicit: bool,
+}
+
+/// Compiled, ordered rules, grouped by the kind of signal they read.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    rules: Vec<Rule>,
+    /// Per kind, most specific kind first: (compiled matcher, rule index), in rule order.
+    by_kind: [Vec<(Compiled, usize)>; KINDS],
+}
+
+impl Classifier {
+    /// Compile `rules`; a bad regex or an empty range is a typed error naming the rule.
+    pub fn new(rules: Vec<Rule>) -> Result<Classifier> {
+        let mut by_kind: [Vec<(Compiled, usize)>; KINDS] = Default::default();
+        for (index, rule) in rules.iter().enumerate() {
+            let c = Compiled::new(rule)?;
+            by_kind[c.kind() as usize].push((c, index));
+        }
+        Ok(Classifier { rules, by_kind })
+    }
+
+    /// The default rules for HTTP, gRPC, errno names, common client libraries' exception types
+    /// and messages.
+    pub fn default_rules() -> Vec<Rule> {
+        crate::rules::default_rules()
+    }
+
+    /// The rules this classifier was built from, in order.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter()
+    }
+
+    /// Classify a failure: an explicit `failure.class` wins; then the most specific signal in
+    /// the chain (see the module doc); else `unknown`.
+    pub fn classify(&self, failure: &Failure) -> Classification {
+        let m = self.matched(failure);
+        Classification {
+            class: m.class,
+            rule: self.rule_name(m).to_string(),
+        }
+    }
+
+    /// The deciding rule's name for explanations.
+    pub(crate) fn rule_name(&self, m: Matched) -> &str {
+        match m.rule {
+            Some(i) => self.rules.get(i).map_or("rule", |r| r.name.as_str()),
+            None if m.explicit => "explicit",
+            None => "default",
+        }
+    }
+
+    /// Classification without building the rule's name (the hot path).
+    pub(crate) fn matched(&self, failure: &Failure) -> Matched {
+        if let Some(class) = failure.class {
+            return Matched {
+                class,
+                rule: None,
+                explicit: true,
+            };
+        }
+        let chain: Vec<Signals<'_>> = failure.chain().map(Signals::of).collect();
+        let hit = self.by_kind.iter().find_map(|rules| {
+            rules
+                .iter()
+                .find(|(c, _)| chain.iter().any(|s| c.matches(s)))
+                .map(|(_, index)| *index)
+        });
+        match hit.and_then(|i| self.rules.get(i).map(|r| (i, r.class))) {
+            Some((i, class)) => Matched {
+                class,
+                rule: Some(i),
+                explicit: false,
+            },
+            None => Matched {
+                class: ErrorClass::Unknown,
+                rule: None,
+                explicit: false,
+            },
+        }
+    }
+}
+
+impl Default for Classifier {
+    fn default() -> Self {
+        // The built-in rules are tested to compile; an empty classifier is the safe fallback.
+        Classifier::new(Classifier::default_rules()).unwrap_or(Classifier {
+            rules: Vec::new(),
+            by_kind: Default::default(),
+        })
+    }
+}

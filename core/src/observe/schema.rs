@@ -1,0 +1,192 @@
+//! The one JSON schema of engine events. Every binding emits these objects as they are (no
+//! renaming, no extra keys), so a log line or a dashboard query works the same in every
+//! language. Documented in `docs/naming.md`.
+
+use super::Event;
+use crate::class::ErrorClass;
+use crate::recommendation::Recommendation;
+use serde::{Deserialize, Serialize};
+
+/// An owned event, as serialised: one JSON object with a `type` tag and snake_case keys.
+/// Durations are seconds (f64); `tenant` is always present (null without a tenant);
+/// `recommendation` is the recommendation's own JSON object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EventRecord {
+    /// An attempt failed and was recorded.
+    Attempt {
+        key: String,
+        tenant: Option<String>,
+        class: ErrorClass,
+        /// Attempts made so far, this one included.
+        attempt: u32,
+        /// Seconds since the episode's first failure.
+        elapsed: f64,
+    },
+    /// A retry (or stop) was decided.
+    Decision {
+        key: String,
+        tenant: Option<String>,
+        class: ErrorClass,
+        attempt: u32,
+        elapsed: f64,
+        recommendation: serde_json::Value,
+    },
+    /// An attempt succeeded; `attempt` is the number of the attempt that succeeded.
+    Success {
+        key: String,
+        tenant: Option<String>,
+        attempt: u32,
+        elapsed: f64,
+    },
+    /// The episode ended without success (give up or escalate).
+    Exhausted {
+        key: String,
+        tenant: Option<String>,
+        class: ErrorClass,
+        attempt: u32,
+        elapsed: f64,
+        recommendation: serde_json::Value,
+    },
+    /// A dependency's circuit breaker changed state ("closed", "open", "half_open").
+    Breaker {
+        dependency: String,
+        from: String,
+        to: String,
+    },
+    /// A guardrail changed a decision.
+    Clamp { key: String, clamp: ClampRecord },
+}
+
+/// A guardrail clamp: which guardrail, and the delay before and after, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClampRecord {
+    pub guardrail: String,
+    pub from: f64,
+    pub to: f64,
+}
+
+impl EventRecord {
+    /// The `type` tag: "attempt", "decision", "success", "exhausted", "breaker" or "clamp".
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            EventRecord::Attempt { .. } => "attempt",
+            EventRecord::Decision { .. } => "decision",
+            EventRecord::Success { .. } => "success",
+            EventRecord::Exhausted { .. } => "exhausted",
+            EventRecord::Breaker { .. } => "breaker",
+            EventRecord::Clamp { .. } => "clamp",
+        }
+    }
+
+    /// The event as a one-line JSON string, keys in schema order (`type` first).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The event as a JSON value (an object; never fails).
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+fn rec_json(r: &Recommendation) -> serde_json::Value {
+    serde_json::to_value(r).unwrap_or(serde_json::Value::Null)
+}
+
+impl Event<'_> {
+    /// The `type` tag of this event (as in [`EventRecord::event_type`]).
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Event::Attempt { .. } => "attempt",
+            Event::Decision { .. } => "decision",
+            Event::Success { .. } => "success",
+            Event::Exhausted { .. } => "exhausted",
+            Event::Breaker { .. } => "breaker",
+            Event::Clamp { .. } => "clamp",
+        }
+    }
+
+    /// An owned copy in the shared schema (for queues that outlive the callback).
+    pub fn to_record(&self) -> EventRecord {
+        let owned = |t: Option<&str>| t.map(str::to_string);
+        match *self {
+            Event::Attempt {
+                key,
+                tenant,
+                class,
+                attempt,
+                elapsed,
+            } => EventRecord::Attempt {
+                key: key.to_string(),
+                tenant: owned(tenant),
+                class,
+                attempt,
+                elapsed: elapsed.as_secs_f64(),
+            },
+            Event::Decision {
+                key,
+                tenant,
+                recommendation: r,
+            } => EventRecord::Decision {
+                key: key.to_string(),
+                tenant: owned(tenant),
+                class: r.class,
+                attempt: r.attempt,
+                elapsed: r.elapsed.as_secs_f64(),
+                recommendation: rec_json(r),
+            },
+            Event::Success {
+                key,
+                tenant,
+                attempts,
+                elapsed,
+            } => EventRecord::Success {
+                key: key.to_string(),
+                tenant: owned(tenant),
+                attempt: attempts,
+                elapsed: elapsed.as_secs_f64(),
+            },
+            Event::Exhausted {
+                key,
+                tenant,
+                recommendation: r,
+            } => EventRecord::Exhausted {
+                key: key.to_string(),
+                tenant: owned(tenant),
+                class: r.class,
+                attempt: r.attempt,
+                elapsed: r.elapsed.as_secs_f64(),
+                recommendation: rec_json(r),
+            },
+            Event::Breaker {
+                dependency,
+                from,
+                to,
+            } => EventRecord::Breaker {
+                dependency: dependency.to_string(),
+                from: from.as_str().to_string(),
+                to: to.as_str().to_string(),
+            },
+            Event::Clamp { key, clamp } => EventRecord::Clamp {
+                key: key.to_string(),
+                clamp: ClampRecord {
+                    guardrail: clamp.guardrail.as_str().to_string(),
+                    from: clamp.from.as_secs_f64(),
+                    to: clamp.to.as_secs_f64(),
+                },
+            },
+        }
+    }
+
+    /// The event as one JSON object in the shared schema: what every binding emits.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        self.to_record().to_json_value()
+    }
+
+    /// The event as a one-line JSON string (JSON Lines logs), `type` first.
+    pub fn to_json(&self) -> String {
+        self.to_record().to_json()
+    }
+}
