@@ -83,6 +83,11 @@ enum smartretry_status
      */
     SMARTRETRY_INVALID_STATE = 11,
     /*
+     A failure that cannot be true: an HTTP status outside 100-599, a gRPC code outside 0-16,
+     a bad name, a cause chain too deep.
+     */
+    SMARTRETRY_INVALID_FAILURE = 12,
+    /*
      A required pointer argument was NULL.
      */
     SMARTRETRY_NULL_ARGUMENT = 100,
@@ -369,6 +374,11 @@ typedef struct smartretry_alternative {
 #define SMARTRETRY_TIER_OPERATOR 2
 
 #define SMARTRETRY_TIER_GUARDRAIL 3
+
+/*
+ The portfolio kept the class's own schedule over the learned plan.
+ */
+#define SMARTRETRY_TIER_PORTFOLIO 4
 
 #define SMARTRETRY_GUARDRAIL_MIN_DELAY 0
 

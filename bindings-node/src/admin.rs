@@ -225,7 +225,7 @@ impl Engine {
                 .or_js()?;
         } else {
             let failure = Failure::class(ErrorClass::Cancelled).on_dependency(dependency.as_str());
-            self.inner.record_failure(&mut ep, &failure);
+            self.inner.record_failure(&mut ep, &failure).or_js()?;
             self.inner.abandon(&mut ep);
         }
         Ok(states.get(&dependency).as_str())

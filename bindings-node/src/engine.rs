@@ -80,7 +80,11 @@ impl Engine {
         failure: FailureInput,
     ) -> napi::Result<Recommendation> {
         let failure = to_failure(failure, self.inner.now())?;
-        Ok(self.inner.on_failure(&mut episode.inner, &failure).into())
+        Ok(self
+            .inner
+            .on_failure(&mut episode.inner, &failure)
+            .or_js()?
+            .into())
     }
 
     /// `onFailure` for an HTTP status with an optional raw Retry-After header (a malformed
@@ -95,7 +99,11 @@ impl Engine {
     ) -> napi::Result<Recommendation> {
         let mut failure = http_failure(status, retry_after.as_deref(), self.inner.now())?;
         failure.dependency = dependency;
-        Ok(self.inner.on_failure(&mut episode.inner, &failure).into())
+        Ok(self
+            .inner
+            .on_failure(&mut episode.inner, &failure)
+            .or_js()?
+            .into())
     }
 
     /// `onFailure` for a failure whose class the caller already knows ("timeout", ...).
@@ -106,7 +114,11 @@ impl Engine {
         error_class: String,
     ) -> napi::Result<Recommendation> {
         let failure = Failure::class(crate::failure::parse_class(&error_class)?);
-        Ok(self.inner.on_failure(&mut episode.inner, &failure).into())
+        Ok(self
+            .inner
+            .on_failure(&mut episode.inner, &failure)
+            .or_js()?
+            .into())
     }
 
     /// What the engine would recommend for this failure now, recording and spending nothing.
@@ -117,7 +129,11 @@ impl Engine {
         failure: FailureInput,
     ) -> napi::Result<Recommendation> {
         let failure = to_failure(failure, self.inner.now())?;
-        Ok(self.inner.recommend(&episode.inner, &failure).into())
+        Ok(self
+            .inner
+            .recommend(&episode.inner, &failure)
+            .or_js()?
+            .into())
     }
 
     /// Record a failed attempt (models, budgets, breaker, history) without deciding.
@@ -131,6 +147,7 @@ impl Engine {
         Ok(self
             .inner
             .record_failure(&mut episode.inner, &failure)
+            .or_js()?
             .into())
     }
 

@@ -53,6 +53,7 @@ pub(crate) fn to_failure(input: FailureInput, now: Duration) -> napi::Result<Fai
         retry_after: None,
         class: input.class.as_deref().map(parse_class).transpose()?,
         dependency: input.dependency,
+        causes: Vec::new(),
     };
     if let Some(secs) = input.retry_after {
         failure.retry_after = Some(seconds("retryAfter", secs)?);

@@ -87,7 +87,9 @@ impl PyEngine {
         let failure = failure.resolved(self.inner.now())?;
         let ep = &mut episode.inner;
         let engine = &self.inner;
-        let inner = py.detach(|| engine.on_failure(ep, &failure));
+        let inner = py
+            .detach(|| engine.on_failure(ep, &failure))
+            .map_err(to_py)?;
         Ok(PyRecommendation { inner })
     }
 
@@ -125,7 +127,9 @@ impl PyEngine {
         let failure = failure.resolved(self.inner.now())?;
         let ep = &episode.inner;
         let engine = &self.inner;
-        let inner = py.detach(|| engine.recommend(ep, &failure));
+        let inner = py
+            .detach(|| engine.recommend(ep, &failure))
+            .map_err(to_py)?;
         Ok(PyRecommendation { inner })
     }
 

@@ -92,6 +92,13 @@ create_exception!(
     "A call that is not valid in the current state (e.g. recording on a finished episode)."
 );
 
+create_exception!(
+    _native,
+    InvalidFailureError,
+    SmartRetryError,
+    "A failure that cannot be true: HTTP status outside 100-599, gRPC code outside 0-16, a bad name."
+);
+
 /// Translate an engine error into its Python exception.
 pub fn to_py(err: Error) -> PyErr {
     let msg = err.to_string();
@@ -107,6 +114,7 @@ pub fn to_py(err: Error) -> PyErr {
         Error::Io { .. } => SnapshotIOError::new_err(msg),
         Error::InvalidJson(_) => InvalidJsonError::new_err(msg),
         Error::InvalidState(_) => InvalidStateError::new_err(msg),
+        Error::InvalidFailure(_) => InvalidFailureError::new_err(msg),
     }
 }
 
@@ -137,5 +145,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     add(m, py.get_type::<SnapshotIOError>(), "IO")?;
     add(m, py.get_type::<InvalidJsonError>(), "INVALID_JSON")?;
     add(m, py.get_type::<InvalidStateError>(), "INVALID_STATE")?;
+    add(m, py.get_type::<InvalidFailureError>(), "INVALID_FAILURE")?;
     Ok(())
 }

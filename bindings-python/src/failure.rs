@@ -58,6 +58,7 @@ impl PyFailure {
             retry_after: None,
             class: opt_class(error_class)?,
             dependency,
+            causes: Vec::new(),
         };
         let mut header = None;
         if let Some(ra) = retry_after {

@@ -16,7 +16,7 @@ fn hot_path(c: &mut Criterion) {
     let mut episodes: Vec<_> = (0..support::MODELS)
         .map(|i| {
             let mut ep = engine.begin(&format!("q{i}"), None).expect("valid key");
-            engine.record_failure(&mut ep, &failure);
+            engine.record_failure(&mut ep, &failure).unwrap();
             ep
         })
         .collect();
@@ -26,7 +26,7 @@ fn hot_path(c: &mut Criterion) {
     c.bench_function("recommend (dry run, warm 10k models)", |b| {
         b.iter(|| {
             i = (i + 7919) % support::MODELS;
-            black_box(engine.recommend(&episodes[i], black_box(&failure)))
+            black_box(engine.recommend(&episodes[i], black_box(&failure)).unwrap())
         })
     });
     let mut j = 0usize;
@@ -34,14 +34,18 @@ fn hot_path(c: &mut Criterion) {
         b.iter(|| {
             j = (j + 7919) % support::MODELS;
             clock.advance(Duration::from_millis(1));
-            black_box(engine.record_failure(&mut episodes[j], black_box(&failure)))
+            black_box(
+                engine
+                    .record_failure(&mut episodes[j], black_box(&failure))
+                    .unwrap(),
+            )
         })
     });
     c.bench_function("on_failure: record + decide (warm 10k models)", |b| {
         b.iter(|| {
             j = (j + 7919) % support::MODELS;
             let mut ep = pristine[j].clone();
-            black_box(engine.on_failure(&mut ep, black_box(&failure)))
+            black_box(engine.on_failure(&mut ep, black_box(&failure)).unwrap())
         })
     });
     c.bench_function("classify http 503", |b| {

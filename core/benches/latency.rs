@@ -48,7 +48,7 @@ fn main() {
     let episodes: Vec<_> = (0..support::MODELS)
         .map(|i| {
             let mut ep = engine.begin(&format!("q{i}"), None).expect("valid key");
-            engine.record_failure(&mut ep, &failure);
+            engine.record_failure(&mut ep, &failure).unwrap();
             ep
         })
         .collect();
@@ -59,7 +59,7 @@ fn main() {
     for _ in 0..n {
         k = (k + 7919) % support::MODELS;
         let t = Instant::now();
-        black_box(engine.recommend(&episodes[k], &failure));
+        black_box(engine.recommend(&episodes[k], &failure).unwrap());
         samples.push(t.elapsed().as_nanos() as u64);
     }
     samples.sort_unstable();
@@ -83,7 +83,7 @@ fn main() {
                     for _ in 0..per {
                         k = (k + 7919) % support::MODELS;
                         let mut ep = episodes[k].clone();
-                        black_box(engine.on_failure(&mut ep, &Failure::http(503)));
+                        black_box(engine.on_failure(&mut ep, &Failure::http(503)).unwrap());
                     }
                 });
             }

@@ -36,6 +36,8 @@ pub fn warm_engine() -> (Engine, Arc<ManualClock>) {
                 weight: 40.0,
             },
         ],
+        retry_failures: 0.0,
+        expected_failures: 0.0,
         portfolio: Portfolio::default(),
     };
     engine.merge(&Snapshot {

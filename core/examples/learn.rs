@@ -10,7 +10,7 @@ fn main() -> Result<(), smartretry::Error> {
     let mut policy = Policy::from_json(
         r#"{"classes":{"unavailable":{"max_attempts":12,"max_delay":60}},"deadline":600}"#,
     )?;
-    policy.learning.failure_cost = Duration::from_secs(5);
+    policy.learning.failure_cost = Some(Duration::from_secs(5));
     let engine = Engine::with_clock(policy, clock.clone())?;
     // Deterministic pseudo-random outage lengths in 6..12 s.
     let mut x: u64 = 42;
@@ -31,7 +31,7 @@ fn main() -> Result<(), smartretry::Error> {
                 engine.on_success(&mut ep)?;
                 break;
             }
-            let rec = engine.on_failure(&mut ep, &Failure::http(503));
+            let rec = engine.on_failure(&mut ep, &Failure::http(503)).unwrap();
             if [1, 2, 10, 30, 100, 300].contains(&episode)
                 || (episode % 50 == 0 && ep.attempts() == 1)
             {

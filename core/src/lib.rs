@@ -12,7 +12,7 @@
 //! let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
 //! let engine = Engine::with_clock(Policy::default(), clock.clone()).unwrap();
 //! let mut episode = engine.begin("payments", Some("acme")).unwrap();
-//! let rec = engine.on_failure(&mut episode, &Failure::http(503));
+//! let rec = engine.on_failure(&mut episode, &Failure::http(503)).unwrap();
 //! assert!(rec.should_retry());
 //! println!("{rec}"); // retry in 3.1 s [heuristic] unavailable: full jitter backoff ...
 //! clock.advance(rec.delay);

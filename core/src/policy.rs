@@ -199,8 +199,9 @@ pub struct LearningConfig {
     pub min_episodes: u32,
     /// Weight of the heuristic prior, in pseudo-episodes.
     pub prior_strength: f64,
-    /// Choose per episode among whole schedules (static ones at several scales and the learned
-    /// one) by Thompson sampling on realised cost, so no workload does worse than the best of them.
+    /// Run the learned plan only where it beats the class's own schedule with confidence (scored
+    /// counterfactually on the same episodes, and vetoed by realised cost). Off: the learned plan
+    /// runs as soon as `min_episodes` are seen.
     pub portfolio: bool,
     /// Share of learned decisions that probe up to four grid steps (half the wait) earlier than planned. A
     /// success only says "recovered by t"; without probing earlier the model cannot learn that

@@ -94,7 +94,10 @@ mod tests {
     #[test]
     fn request_is_a_call_scale_version_of_background() {
         for class in ErrorClass::ALL {
-            let (r, b) = (Preset::Request.class(class), Preset::Background.class(class));
+            let (r, b) = (
+                Preset::Request.class(class),
+                Preset::Background.class(class),
+            );
             assert_eq!(r.disposition, b.disposition, "{class}");
             assert!(r.scale() <= b.scale(), "{class}");
             r.validate(class).unwrap();

@@ -3,12 +3,12 @@
 
 use crate::class::ErrorClass;
 use crate::classify::{Classification, Matched};
+use crate::decide::Mode;
 use crate::engine::Engine;
 use crate::episode::Episode;
 use crate::error::{Error, Result};
 use crate::failure::Failure;
 use crate::history::AttemptRecord;
-use crate::decide::Mode;
 use crate::learn::counterfactual::{Observed, Pricing};
 use crate::learn::grid::buckets_passed;
 use crate::observe::{Counter, Event};
@@ -22,7 +22,7 @@ impl Engine {
     /// the answer is give up or escalate, the episode is finished. Errors: the episode has
     /// finished already, or belongs to another engine.
     pub fn on_failure(&self, ep: &mut Episode, failure: &Failure) -> Result<Recommendation> {
-        self.check_open(ep)?;
+        self.check_open(ep, Some(failure))?;
         let now = self.now();
         let classification = self.record_failure_at(ep, failure, now, Mode::Live);
         Ok(self.decide(ep, failure, &classification, now, Mode::Live))
@@ -31,7 +31,7 @@ impl Engine {
     /// What the engine would recommend if this failure happened now, without recording it or
     /// spending anything. Errors as `on_failure`.
     pub fn recommend(&self, ep: &Episode, failure: &Failure) -> Result<Recommendation> {
-        self.check_open(ep)?;
+        self.check_open(ep, Some(failure))?;
         let now = self.now();
         let mut probe = ep.clone();
         let classification = self.record_failure_at(&mut probe, failure, now, Mode::Dry);
@@ -40,7 +40,7 @@ impl Engine {
 
     /// Record a failed attempt (models, budgets, breaker, history) without deciding.
     pub fn record_failure(&self, ep: &mut Episode, failure: &Failure) -> Result<Classification> {
-        self.check_open(ep)?;
+        self.check_open(ep, Some(failure))?;
         let now = self.now();
         let m = self.record_failure_at(ep, failure, now, Mode::Live);
         Ok(Classification {
@@ -50,7 +50,10 @@ impl Engine {
     }
 
     /// An episode can be recorded on only while open, and only on the engine that began it.
-    fn check_open(&self, ep: &Episode) -> Result<()> {
+    fn check_open(&self, ep: &Episode, failure: Option<&Failure>) -> Result<()> {
+        if let Some(f) = failure {
+            f.validate()?;
+        }
         if ep.engine != self.id() {
             return Err(Error::InvalidState(
                 "the episode belongs to another engine".into(),
@@ -77,6 +80,7 @@ impl Engine {
         if let Some(t) = tenant {
             crate::engine::check_name("tenant", t)?;
         }
+        failure.validate()?;
         let mut ep = self.new_episode(key, tenant);
         let mut now = self.now();
         let mut out = Vec::with_capacity(steps.min(64));
@@ -185,7 +189,7 @@ impl Engine {
 
     /// `on_success` for an attempt against a named dependency (for its circuit breaker).
     pub fn on_success_from(&self, ep: &mut Episode, dependency: Option<&str>) -> Result<()> {
-        self.check_open(ep)?;
+        self.check_open(ep, None)?;
         let now = self.now();
         ep.attempts = ep.attempts.saturating_add(1);
         ep.finished = true;
@@ -259,9 +263,7 @@ impl Engine {
         let failed = f64::from(ep.failures.saturating_sub(1));
         models.primary.model.lock().score_episode(
             &priors[class as usize],
-            arm,
-            obs,
-            failed,
+            (arm, obs, failed),
             &cp,
             pricing,
             &mut ep.rng,

@@ -66,7 +66,7 @@ fn run(case: &Case) -> Result<Outcome, Error> {
     let classification = engine.classify(&failure);
     let key = case.key.as_deref().unwrap_or("fixture");
     let mut episode = engine.begin(key, case.tenant.as_deref())?;
-    let rec = engine.on_failure(&mut episode, &failure);
+    let rec = engine.on_failure(&mut episode, &failure)?;
     let events = events.lock().clone();
     Ok(Outcome {
         class: classification.class.as_str().to_string(),

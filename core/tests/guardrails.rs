@@ -25,13 +25,15 @@ fn permanent_errors_are_never_retried_and_humans_are_escalated() {
         Failure::grpc(3),
     ] {
         let mut ep = e.begin("q", None).unwrap();
-        let r = e.on_failure(&mut ep, &f);
+        let r = e.on_failure(&mut ep, &f).unwrap();
         assert_eq!(r.action, Action::GiveUp, "{f:?}");
         assert!(ep.is_finished());
         assert!(r.to_string().contains("permanent"), "{r}");
     }
     let mut ep = e.begin("q", None).unwrap();
-    let r = e.on_failure(&mut ep, &Failure::message("please complete the captcha"));
+    let r = e
+        .on_failure(&mut ep, &Failure::message("please complete the captcha"))
+        .unwrap();
     assert_eq!(r.action, Action::Escalate);
     assert_eq!(e.stats().retries, 0);
 }
@@ -40,13 +42,19 @@ fn permanent_errors_are_never_retried_and_humans_are_escalated() {
 fn max_attempts_and_first_retry_immediate() {
     let (e, clock) = engine(r#"{"learning":{"enabled":false}}"#);
     let mut ep = e.begin("q", None).unwrap();
-    let first = e.on_failure(&mut ep, &Failure::error_code("ETIMEDOUT"));
+    let first = e
+        .on_failure(&mut ep, &Failure::error_code("ETIMEDOUT"))
+        .unwrap();
     assert_eq!((first.action, first.delay), (Action::Retry, Duration::ZERO));
     clock.advance(first.delay);
-    let second = e.on_failure(&mut ep, &Failure::error_code("ETIMEDOUT"));
+    let second = e
+        .on_failure(&mut ep, &Failure::error_code("ETIMEDOUT"))
+        .unwrap();
     assert!(second.should_retry());
     clock.advance(second.delay);
-    let third = e.on_failure(&mut ep, &Failure::error_code("ETIMEDOUT"));
+    let third = e
+        .on_failure(&mut ep, &Failure::error_code("ETIMEDOUT"))
+        .unwrap();
     assert_eq!(third.action, Action::GiveUp);
     assert_eq!(third.tier, Tier::Guardrail);
     assert!(third.to_string().contains("after 3 attempts"), "{third}");
@@ -57,17 +65,22 @@ fn retry_after_is_a_floor_and_max_delay_a_ceiling() {
     let (e, _) =
         engine(r#"{"learning":{"enabled":false},"classes":{"unavailable":{"max_delay":2}}}"#);
     let mut ep = e.begin("q", None).unwrap();
-    let r = e.on_failure(&mut ep, &Failure::http(429).with_retry_after(s(42.0)));
-    assert_eq!(r.delay, s(42.0));
+    let r = e
+        .on_failure(&mut ep, &Failure::http(429).with_retry_after(s(42.0)))
+        .unwrap();
+    // never earlier than asked; spread over up to a tenth more so clients do not retry together
+    assert!(r.delay >= s(42.0) && r.delay <= s(46.2), "{:?}", r.delay);
     assert!(r.to_string().contains("Retry-After"));
     let mut ep = e.begin("q", None).unwrap();
     for _ in 0..3 {
-        let r = e.on_failure(&mut ep, &Failure::http(503));
+        let r = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
         assert!(r.delay <= s(2.0));
     }
     // a server asking for longer than max_delay still wins, and both clamps are reported
     let mut ep = e.begin("q", None).unwrap();
-    let r = e.on_failure(&mut ep, &Failure::http(503).with_retry_after(s(30.0)));
+    let r = e
+        .on_failure(&mut ep, &Failure::http(503).with_retry_after(s(30.0)))
+        .unwrap();
     assert_eq!(r.delay, s(30.0));
     let names: Vec<_> = r.clamps.iter().map(|c| c.guardrail).collect();
     assert_eq!(names, vec![Guardrail::MaxDelay, Guardrail::RetryAfter]);
@@ -77,9 +90,11 @@ fn retry_after_is_a_floor_and_max_delay_a_ceiling() {
 fn deadline_stops_retries_that_would_land_after_it() {
     let (e, clock) = engine(r#"{"deadline":10,"learning":{"enabled":false}}"#);
     let mut ep = e.begin("q", None).unwrap();
-    e.on_failure(&mut ep, &Failure::http(503));
+    e.on_failure(&mut ep, &Failure::http(503)).unwrap();
     clock.advance(s(9.5));
-    let r = e.on_failure(&mut ep, &Failure::http(429).with_retry_after(s(5.0)));
+    let r = e
+        .on_failure(&mut ep, &Failure::http(429).with_retry_after(s(5.0)))
+        .unwrap();
     assert_eq!(r.action, Action::GiveUp);
     assert_eq!(r.clamps[r.clamps.len() - 1].guardrail, Guardrail::Deadline);
 }
@@ -94,7 +109,7 @@ fn grpc_budget_stops_a_retry_storm() {
     let mut denied = 0;
     for _ in 0..20 {
         let mut ep = e.begin("q", None).unwrap();
-        let r = e.on_failure(&mut ep, &Failure::http(503));
+        let r = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
         if r.should_retry() {
             granted += 1;
         } else {
@@ -116,13 +131,20 @@ fn tenant_budget_isolates_a_noisy_tenant() {
     let mut noisy_denied = 0;
     for _ in 0..10 {
         let mut ep = e.begin("q", Some("noisy")).unwrap();
-        if !e.on_failure(&mut ep, &Failure::http(503)).should_retry() {
+        if !e
+            .on_failure(&mut ep, &Failure::http(503))
+            .unwrap()
+            .should_retry()
+        {
             noisy_denied += 1;
         }
     }
     assert_eq!(noisy_denied, 6, "20 tokens / cost 5 = 4 retries");
     let mut ep = e.begin("q", Some("quiet")).unwrap();
-    assert!(e.on_failure(&mut ep, &Failure::http(503)).should_retry());
+    assert!(e
+        .on_failure(&mut ep, &Failure::http(503))
+        .unwrap()
+        .should_retry());
 }
 
 #[test]
@@ -142,7 +164,7 @@ fn open_breaker_pushes_retries_to_the_probe_window() {
     let mut last = None;
     for _ in 0..3 {
         let mut ep = e.begin("payments", None).unwrap();
-        last = Some(e.on_failure(&mut ep, &Failure::http(503)));
+        last = Some(e.on_failure(&mut ep, &Failure::http(503)).unwrap());
     }
     let r = last.unwrap();
     assert_eq!(transitions.load(Ordering::SeqCst), 1);
@@ -153,7 +175,7 @@ fn open_breaker_pushes_retries_to_the_probe_window() {
     );
     clock.advance(s(1.0));
     let mut ep = e.begin("payments", None).unwrap();
-    let r = e.on_failure(&mut ep, &Failure::http(503));
+    let r = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
     assert_eq!(
         r.delay,
         s(59.0),
@@ -183,17 +205,17 @@ fn overrides_apply_at_run_time_per_queue_and_tenant() {
     )
     .unwrap();
     let mut ep = e.begin("q", None).unwrap();
-    let r = e.on_failure(&mut ep, &Failure::http(503));
+    let r = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
     assert_eq!((r.delay, r.tier), (s(7.0), Tier::Operator));
     let mut ep = e.begin("q", Some("vip")).unwrap();
     assert_eq!(
-        e.on_failure(&mut ep, &Failure::http(503)).action,
+        e.on_failure(&mut ep, &Failure::http(503)).unwrap().action,
         Action::GiveUp
     );
     e.clear_override(&Scope::Queue("q".into()), None);
     let mut ep = e.begin("q", None).unwrap();
     assert_eq!(
-        e.on_failure(&mut ep, &Failure::http(503)).tier,
+        e.on_failure(&mut ep, &Failure::http(503)).unwrap().tier,
         Tier::Heuristic
     );
     assert!(e

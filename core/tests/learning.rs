@@ -36,7 +36,7 @@ fn episode(
             e.on_success(&mut ep).unwrap();
             return (ep.attempts(), (clock.now() - start).as_secs_f64());
         }
-        let r = e.on_failure(&mut ep, &Failure::http(503));
+        let r = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
         if !r.should_retry() {
             return (ep.attempts(), f64::INFINITY);
         }
@@ -50,7 +50,7 @@ fn learning_engine() -> (Engine, Arc<ManualClock>) {
         r#"{"classes":{"unavailable":{"max_attempts":20,"max_delay":120}},"deadline":900}"#,
     )
     .unwrap();
-    p.learning.failure_cost = s(5.0);
+    p.learning.failure_cost = Some(s(5.0));
     p.learning.portfolio = false;
     (Engine::with_clock(p, clock.clone()).unwrap(), clock)
 }
@@ -112,7 +112,12 @@ fn a_noisy_tenant_does_not_move_another_tenants_model() {
         .preview("q", Some("calm"), &Failure::http(503), 1)
         .unwrap()[0]
         .delay;
-    assert_eq!(before, after, "the calm tenant's schedule is its own");
+    // The same planned bucket (delays are jittered within it, about 19% wide).
+    let ratio = after.as_secs_f64() / before.as_secs_f64();
+    assert!(
+        (0.8..=1.25).contains(&ratio),
+        "the calm tenant's schedule is its own: {before:?} then {after:?}"
+    );
     let noisy = e
         .preview("q", Some("noisy"), &Failure::http(503), 1)
         .unwrap()[0]
@@ -213,7 +218,7 @@ fn concurrent_records_lose_no_counts() {
                 for i in 0..per {
                     let key = format!("k{}", (i + t) % 7);
                     let mut ep = e.begin(&key, None).unwrap();
-                    e.on_failure(&mut ep, &Failure::http(503));
+                    e.on_failure(&mut ep, &Failure::http(503)).unwrap();
                     e.on_success(&mut ep).unwrap();
                 }
             });

@@ -13,15 +13,23 @@ fn main() -> Result<(), smartretry::Error> {
     let engine = Engine::with_clock(Policy::default(), clock)?;
     let mut episode = engine.begin("bench", None)?;
     let failure = Failure::http(503);
-    let _ = engine.on_failure(&mut episode, &failure);
+    let _ = engine.on_failure(&mut episode, &failure).unwrap();
     for _ in 0..BATCH {
-        black_box(engine.recommend(black_box(&episode), black_box(&failure)));
+        black_box(
+            engine
+                .recommend(black_box(&episode), black_box(&failure))
+                .unwrap(),
+        );
     }
     let mut per_call: Vec<f64> = (0..BATCHES)
         .map(|_| {
             let t = Instant::now();
             for _ in 0..BATCH {
-                black_box(engine.recommend(black_box(&episode), black_box(&failure)));
+                black_box(
+                    engine
+                        .recommend(black_box(&episode), black_box(&failure))
+                        .unwrap(),
+                );
             }
             t.elapsed().as_nanos() as f64 / f64::from(BATCH)
         })

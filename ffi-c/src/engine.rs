@@ -281,7 +281,7 @@ pub unsafe extern "C" fn smartretry_engine_on_failure(
         let (e, ep, f) = unsafe { args(engine, episode, failure) }?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let rec = e.on_failure(&mut ep.lock(), &f.failure);
+        let rec = e.on_failure(&mut ep.lock(), &f.failure)?;
         *out = fill(rec);
         Ok(())
     })
@@ -304,7 +304,7 @@ pub unsafe extern "C" fn smartretry_engine_recommend(
         let (e, ep, f) = unsafe { args(engine, episode, failure) }?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let rec = e.recommend(&ep.lock(), &f.failure);
+        let rec = e.recommend(&ep.lock(), &f.failure)?;
         *out = fill(rec);
         Ok(())
     })
@@ -324,7 +324,7 @@ pub unsafe extern "C" fn smartretry_engine_record_failure(
     guard(|| {
         // SAFETY: forwarded contract.
         let (e, ep, f) = unsafe { args(engine, episode, failure) }?;
-        let c = e.record_failure(&mut ep.lock(), &f.failure);
+        let c = e.record_failure(&mut ep.lock(), &f.failure)?;
         // SAFETY: the caller guarantees a non-NULL `out_class` is writable.
         if let Some(out) = unsafe { out_class.as_mut() } {
             *out = class_out(c.class);

@@ -39,6 +39,8 @@ pub const SMARTRETRY_TIER_HEURISTIC: smartretry_tier = 0;
 pub const SMARTRETRY_TIER_BAYESIAN: smartretry_tier = 1;
 pub const SMARTRETRY_TIER_OPERATOR: smartretry_tier = 2;
 pub const SMARTRETRY_TIER_GUARDRAIL: smartretry_tier = 3;
+/// The portfolio kept the class's own schedule over the learned plan.
+pub const SMARTRETRY_TIER_PORTFOLIO: smartretry_tier = 4;
 
 /// A guardrail named in a clamp: SMARTRETRY_GUARDRAIL_*.
 #[allow(non_camel_case_types)]
@@ -66,11 +68,12 @@ pub const SMARTRETRY_BREAKER_OPEN: smartretry_breaker_state = 1;
 pub const SMARTRETRY_BREAKER_HALF_OPEN: smartretry_breaker_state = 2;
 
 const ACTIONS: [Action; 3] = [Action::Retry, Action::GiveUp, Action::Escalate];
-const TIERS: [Tier; 4] = [
+const TIERS: [Tier; 5] = [
     Tier::Heuristic,
     Tier::Bayesian,
     Tier::Operator,
     Tier::Guardrail,
+    Tier::Portfolio,
 ];
 const GUARDRAILS: [Guardrail; 8] = [
     Guardrail::MinDelay,

@@ -234,7 +234,7 @@ pub unsafe extern "C" fn smartretry_policy_set_seed(
 ) -> smartretry_status {
     guard(|| {
         // SAFETY: forwarded contract.
-        unsafe { get_mut(policy) }?.policy.seed = seed;
+        unsafe { get_mut(policy) }?.policy.seed = Some(seed);
         Ok(())
     })
 }

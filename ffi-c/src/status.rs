@@ -36,6 +36,9 @@ pub enum smartretry_status {
     SMARTRETRY_INVALID_JSON = 10,
     /// A call not valid in the current state (e.g. success recorded on a finished episode).
     SMARTRETRY_INVALID_STATE = 11,
+    /// A failure that cannot be true: an HTTP status outside 100-599, a gRPC code outside 0-16,
+    /// a bad name, a cause chain too deep.
+    SMARTRETRY_INVALID_FAILURE = 12,
     /// A required pointer argument was NULL.
     SMARTRETRY_NULL_ARGUMENT = 100,
     /// A string argument was not valid UTF-8.
@@ -66,6 +69,7 @@ const NAMES: &[(S, &std::ffi::CStr)] = &[
     (S::SMARTRETRY_IO, c"IO"),
     (S::SMARTRETRY_INVALID_JSON, c"INVALID_JSON"),
     (S::SMARTRETRY_INVALID_STATE, c"INVALID_STATE"),
+    (S::SMARTRETRY_INVALID_FAILURE, c"INVALID_FAILURE"),
     (S::SMARTRETRY_NULL_ARGUMENT, c"NULL_ARGUMENT"),
     (S::SMARTRETRY_INVALID_UTF8, c"INVALID_UTF8"),
     (S::SMARTRETRY_INVALID_ENUM, c"INVALID_ENUM"),
@@ -107,6 +111,7 @@ impl FfiError {
                 Error::Io { .. } => S::SMARTRETRY_IO,
                 Error::InvalidJson(_) => S::SMARTRETRY_INVALID_JSON,
                 Error::InvalidState(_) => S::SMARTRETRY_INVALID_STATE,
+                Error::InvalidFailure(_) => S::SMARTRETRY_INVALID_FAILURE,
             },
             FfiError::Null(_) => S::SMARTRETRY_NULL_ARGUMENT,
             FfiError::Utf8(_) => S::SMARTRETRY_INVALID_UTF8,

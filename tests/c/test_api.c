@@ -17,7 +17,8 @@ static void test_version_and_names(void) {
     CHECK(strcmp(smartretry_action_name(SMARTRETRY_ACTION_GIVE_UP), "give_up") == 0);
     CHECK(smartretry_action_name(3) == NULL);
     CHECK(strcmp(smartretry_tier_name(SMARTRETRY_TIER_BAYESIAN), "bayesian") == 0);
-    CHECK(smartretry_tier_name(4) == NULL);
+    CHECK(strcmp(smartretry_tier_name(SMARTRETRY_TIER_PORTFOLIO), "portfolio") == 0);
+    CHECK(smartretry_tier_name(5) == NULL);
     CHECK(strcmp(smartretry_guardrail_name(SMARTRETRY_GUARDRAIL_MAX_DELAY), "max_delay") == 0);
     CHECK(smartretry_guardrail_name(8) == NULL);
     smartretry_class c = 99;

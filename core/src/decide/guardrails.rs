@@ -64,7 +64,13 @@ fn stop(rec: &mut Recommendation, guardrail: Guardrail, from: Duration, reason: 
     Step::Stop
 }
 
-fn max_delay(_: &Engine, cx: &Context<'_>, _: &mut Episode, d: Duration, rec: &mut Recommendation) -> Step {
+fn max_delay(
+    _: &Engine,
+    cx: &Context<'_>,
+    _: &mut Episode,
+    d: Duration,
+    rec: &mut Recommendation,
+) -> Step {
     Step::Pass(if d > cx.cp.max_delay {
         clamp(rec, Guardrail::MaxDelay, d, cx.cp.max_delay)
     } else {
@@ -72,7 +78,13 @@ fn max_delay(_: &Engine, cx: &Context<'_>, _: &mut Episode, d: Duration, rec: &m
     })
 }
 
-fn min_delay(_: &Engine, cx: &Context<'_>, _: &mut Episode, d: Duration, rec: &mut Recommendation) -> Step {
+fn min_delay(
+    _: &Engine,
+    cx: &Context<'_>,
+    _: &mut Episode,
+    d: Duration,
+    rec: &mut Recommendation,
+) -> Step {
     Step::Pass(if d < cx.cp.min_delay {
         clamp(rec, Guardrail::MinDelay, d, cx.cp.min_delay)
     } else {
@@ -80,7 +92,13 @@ fn min_delay(_: &Engine, cx: &Context<'_>, _: &mut Episode, d: Duration, rec: &m
     })
 }
 
-fn retry_after(_: &Engine, cx: &Context<'_>, _: &mut Episode, d: Duration, rec: &mut Recommendation) -> Step {
+fn retry_after(
+    _: &Engine,
+    cx: &Context<'_>,
+    _: &mut Episode,
+    d: Duration,
+    rec: &mut Recommendation,
+) -> Step {
     match cx.retry_after().filter(|w| *w > d) {
         Some(wait) => Step::Pass(clamp(rec, Guardrail::RetryAfter, d, wait)),
         None => Step::Pass(d),
@@ -96,7 +114,8 @@ fn circuit_breaker(
 ) -> Step {
     let dependency = cx.failure.dependency.as_deref().unwrap_or(&ep.key);
     let live = cx.mode == Mode::Live;
-    let admitted = engine.with_breaker(cx.policy, dependency, |b| b.admit(cx.now, cx.now + d, live));
+    let admitted =
+        engine.with_breaker(cx.policy, dependency, |b| b.admit(cx.now, cx.now + d, live));
     if let Some(adm) = admitted {
         let wait = adm.not_before.saturating_sub(cx.now);
         if wait > d {
@@ -109,7 +128,13 @@ fn circuit_breaker(
     Step::Pass(d)
 }
 
-fn deadline(_: &Engine, cx: &Context<'_>, _: &mut Episode, d: Duration, rec: &mut Recommendation) -> Step {
+fn deadline(
+    _: &Engine,
+    cx: &Context<'_>,
+    _: &mut Episode,
+    d: Duration,
+    rec: &mut Recommendation,
+) -> Step {
     match cx.policy.deadline {
         Some(deadline) if cx.elapsed + d > deadline => {
             stop(rec, Guardrail::Deadline, d, Reason::Deadline { deadline })
@@ -118,7 +143,13 @@ fn deadline(_: &Engine, cx: &Context<'_>, _: &mut Episode, d: Duration, rec: &mu
     }
 }
 
-fn budget(engine: &Engine, cx: &Context<'_>, ep: &mut Episode, d: Duration, rec: &mut Recommendation) -> Step {
+fn budget(
+    engine: &Engine,
+    cx: &Context<'_>,
+    ep: &mut Episode,
+    d: Duration,
+    rec: &mut Recommendation,
+) -> Step {
     match engine.spend_budget(cx.policy, ep, cx.class, cx.now, cx.mode) {
         Some(tenant) => {
             if cx.mode == Mode::Live {

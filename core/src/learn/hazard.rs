@@ -433,13 +433,18 @@ mod pass_rate_tests {
     #[test]
     fn pass_rate_is_found_in_a_brown_out_and_zero_without_one() {
         let prior = Prior::log_logistic(10.0, 2.0);
-        let lognormal = |median: f64| move |rng: &mut SmallRng| {
-            let z: f64 = (0..12).map(|_| rng.random::<f64>()).sum::<f64>() - 6.0;
-            median * (0.8 * z).exp()
+        let lognormal = |median: f64| {
+            move |rng: &mut SmallRng| {
+                let z: f64 = (0..12).map(|_| rng.random::<f64>()).sum::<f64>() - 6.0;
+                median * (0.8 * z).exp()
+            }
         };
         let brown = episodes(0.3, 3000, lognormal(60.0)).fit(&prior, None);
         let clean = episodes(0.0, 3000, lognormal(8.0)).fit(&prior, None);
-        eprintln!("brown-out q {} clean q {}", brown.pass_rate, clean.pass_rate);
+        eprintln!(
+            "brown-out q {} clean q {}",
+            brown.pass_rate, clean.pass_rate
+        );
         assert!(brown.pass_rate > 0.15, "{}", brown.pass_rate);
         assert!(clean.pass_rate < 0.05, "{}", clean.pass_rate);
     }

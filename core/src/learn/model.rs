@@ -171,8 +171,7 @@ impl LearnedModel {
         if let Some(plan) = &self.plan {
             let s0 = plan.survival_at(previous);
             if s0 > 0.0 {
-                self.hazard
-                    .retried(failed, plan.survival_at(elapsed) / s0);
+                self.hazard.retried(failed, plan.survival_at(elapsed) / s0);
             }
         }
     }
@@ -198,14 +197,13 @@ impl LearnedModel {
         self.updates += 1;
     }
 
-    /// Score a finished episode for both schedules: the one that ran (`ran`) by its realised
-    /// cost, the other by what it would have cost on the same episode (see `counterfactual`).
+    /// Score a finished episode for both schedules: the one that ran by its realised cost, the
+    /// other by what it would have cost on the same episode (see `counterfactual`). The episode
+    /// is (schedule that ran, what it showed, its failed retries).
     pub fn score_episode<R: Rng + ?Sized>(
         &mut self,
         prior: &Prior,
-        ran: Arm,
-        obs: Observed,
-        failed_retries: f64,
+        (ran, obs, failed_retries): (Arm, Observed, f64),
         cp: &ClassPolicy,
         pricing: Pricing,
         rng: &mut R,

@@ -242,9 +242,9 @@ mod tests {
         let plan = build(&h, &prior, 2.0, 3600.0, None);
         let k = plan.next[0][RETRY_LAYERS - 1] as usize;
         assert!(k != 0);
-        let t = edge(k);
-        assert!((9.9..=12.0).contains(&t), "next attempt at {t}");
-        assert!(plan.success_probability(0.0, t) > 0.95);
+        let t = mid(k);
+        assert!((8.5..=12.0).contains(&t), "next attempt at {t}");
+        assert!(plan.success_probability(0.0, edge(k + 1)) > 0.95);
         let mid = plan.expected_within(0.0, 20.0);
         assert!((8.0..=10.5).contains(&mid), "recovery expected at {mid}");
         assert_eq!(plan.expected_within(5.0, 5.0), 5.0);
@@ -256,8 +256,8 @@ mod tests {
     fn costly_failures_push_the_attempt_later() {
         // Recovery uniform in 0..20 s: a cheap failure retries early, an expensive one waits.
         let (h, prior) = fit(|j| 20.0 * ((j % 200) as f64 + 0.5) / 200.0, 4000);
-        let cheap = edge(build(&h, &prior, 0.1, 3600.0, None).next[0][RETRY_LAYERS - 1] as usize);
-        let dear = edge(build(&h, &prior, 60.0, 3600.0, None).next[0][RETRY_LAYERS - 1] as usize);
+        let cheap = mid(build(&h, &prior, 0.1, 3600.0, None).next[0][RETRY_LAYERS - 1] as usize);
+        let dear = mid(build(&h, &prior, 60.0, 3600.0, None).next[0][RETRY_LAYERS - 1] as usize);
         assert!(cheap < dear, "cheap {cheap} dear {dear}");
         assert!(dear >= 15.0);
     }
@@ -266,8 +266,8 @@ mod tests {
     fn one_retry_left_waits_for_certainty() {
         let (h, prior) = fit(|j| 20.0 * ((j % 200) as f64 + 0.5) / 200.0, 4000);
         let plan = build(&h, &prior, 1.0, 3600.0, None);
-        let last = edge(plan.next[0][0] as usize);
-        let many = edge(plan.next[0][RETRY_LAYERS - 1] as usize);
+        let last = mid(plan.next[0][0] as usize);
+        let many = mid(plan.next[0][RETRY_LAYERS - 1] as usize);
         assert!(
             last >= many,
             "with one retry left, wait at least as long: {last} vs {many}"

@@ -31,10 +31,10 @@ fn keys(v: &Value) -> Vec<&str> {
 fn events_have_one_schema() {
     let events = events_of(|e| {
         let mut ep = e.begin("payments", None).unwrap();
-        e.on_failure(&mut ep, &Failure::http(503));
+        e.on_failure(&mut ep, &Failure::http(503)).unwrap();
         e.on_success(&mut ep).unwrap();
         let mut ep = e.begin("payments", Some("acme")).unwrap();
-        e.on_failure(&mut ep, &Failure::http(401));
+        e.on_failure(&mut ep, &Failure::http(401)).unwrap();
     });
     let types: Vec<&str> = events.iter().map(|v| v["type"].as_str().unwrap()).collect();
     assert_eq!(
@@ -113,6 +113,6 @@ fn stats_round_trip() {
     };
     let v = s.to_json_value();
     assert_eq!(v["episodes"], 3);
-    assert_eq!(v.as_object().unwrap().len(), 17);
+    assert_eq!(v.as_object().unwrap().len(), 18);
     assert_eq!(serde_json::from_value::<Stats>(v).unwrap(), s);
 }

@@ -175,7 +175,7 @@ impl PolicyKind {
                 true,
                 engine_base,
             )?),
-            PolicyKind::Oracle => Box::new(Oracle),
+            PolicyKind::Oracle => Box::new(Oracle { c: scenario.c }),
         })
     }
 }

@@ -62,7 +62,7 @@ pub fn figures(results: &[ScenarioResult]) -> Vec<Figure> {
                 met,
             ));
         }
-        if matches!(n, 1 | 2 | 3 | 5) {
+        if crate::suite::oracle_is_bound(&r.scenario) {
             if let (Some(b), Some(o)) = (best, r.get(PolicyKind::Oracle)) {
                 let gap = b.steady.j - o.steady.j;
                 let closed = engine.map(|e| (b.steady.j - e.steady.j) / gap);
@@ -112,8 +112,21 @@ pub fn figures(results: &[ScenarioResult]) -> Vec<Figure> {
                     .and_then(|e| e.others_j)
                     .map(|(w, wo)| (w / wo - 1.0).abs() <= 0.05),
             )),
-            8 => {
+            8 | 13 => {
                 if let Some(fj) = r.get(PolicyKind::FullJitter) {
+                    out.push(fig(
+                        n,
+                        "mean completion time vs full jitter",
+                        engine.map_or("engine not run".into(), |e| {
+                            format!(
+                                "{} s vs {} s",
+                                num(e.steady.tts_mean),
+                                num(fj.steady.tts_mean)
+                            )
+                        }),
+                        format!("≤ {} s", num(fj.steady.tts_mean)),
+                        engine.map(|e| e.steady.tts_mean <= fj.steady.tts_mean),
+                    ));
                     out.push(fig(
                         n,
                         "total calls vs full jitter",

@@ -44,7 +44,9 @@ impl Proposal {
 impl Context<'_> {
     /// The server's Retry-After, when the class honours it.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.failure.retry_after.filter(|_| self.cp.honor_retry_after)
+        self.failure
+            .retry_after
+            .filter(|_| self.cp.honor_retry_after)
     }
 
     /// The price of one failed attempt, seconds: the policy's, or the class's own time scale.
@@ -95,6 +97,8 @@ impl Engine {
         let m = models.primary.model.lock();
         let arm = if m.episodes() < f64::from(cx.policy.learning.min_episodes) {
             Arm::Class
+        } else if !cx.policy.learning.portfolio {
+            Arm::Learned
         } else if cx.mode == super::Mode::Live {
             m.portfolio().choose(&mut ep.rng).0
         } else {

@@ -7,5 +7,9 @@ use crate::recommendation::{Reason, Tier};
 
 pub(super) fn propose(cx: &Context<'_>) -> Option<Proposal> {
     let d = cx.fixed?;
-    Some(Proposal::new(d, Tier::Operator, Reason::Override { delay: d }))
+    Some(Proposal::new(
+        d,
+        Tier::Operator,
+        Reason::Override { delay: d },
+    ))
 }
