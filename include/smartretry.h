@@ -3,13 +3,24 @@
  *
  * Conventions (stable; see ffi-c/README.md):
  *  - Handles are opaque, created by *_new (or smartretry_engine_begin) and released by *_free.
- *    *_free accepts NULL; freeing a handle twice is detected and reported (SMARTRETRY_INVALID_HANDLE).
+ *    *_free accepts NULL. A handle is a generation-checked id, not an address: its value is
+ *    (generation << 32) | slot index, looked up in an O(1), thread-safe slot table (never
+ *    dereference or do arithmetic on it). Freeing bumps the slot's generation, and a slot is
+ *    retired rather than reused once its generation runs out, so a freed (stale) handle can never
+ *    name a later object: using or freeing it again, or passing a handle of the wrong type,
+ *    returns SMARTRETRY_INVALID_HANDLE and touches nothing. Freeing a handle while another thread
+ *    is inside a call with it is safe (the object lives until that call returns). 64-bit only.
+ *  - smartretry_recommendation is a plain struct that owns one handle (`detail`): zero it before
+ *    its first fill; a fill releases what it owned before; smartretry_recommendation_free
+ *    releases it. A byte copy shares that handle: after either copy is freed or refilled, the
+ *    other's detail is stale (SMARTRETRY_INVALID_HANDLE, never a double free).
  *  - Every fallible call returns smartretry_status (SMARTRETRY_OK == 0) and writes results through
  *    out-parameters; on error the thread-local message is read with smartretry_last_error().
  *  - Strings in are NUL-terminated UTF-8. Strings out (char **) are owned by the caller and freed
  *    with smartretry_string_free(). Durations are seconds as double.
- *  - An engine may be used from many threads at once; an episode belongs to one job (it is
- *    internally locked, so sharing one is safe but serialised).
+ *  - An engine may be used from many threads at once; an episode belongs to one job and to the
+ *    engine that began it (another engine refuses it; it is internally locked, so sharing one is
+ *    safe but serialised). Outcomes recorded on a finished episode are SMARTRETRY_INVALID_STATE.
  */
 
 #ifndef SMARTRETRY_H
@@ -143,7 +154,8 @@ typedef struct smartretry_failure smartretry_failure;
 typedef struct smartretry_policy smartretry_policy;
 
 /*
- Opaque detail owned by a smartretry_recommendation (reason, clamps, alternatives).
+ Opaque detail owned by a smartretry_recommendation (reason, clamps, alternatives): a
+ generation-checked handle id like every other handle, never an address.
  */
 typedef struct smartretry_recommendation_detail smartretry_recommendation_detail;
 
@@ -219,8 +231,13 @@ typedef uint32_t smartretry_action;
 typedef uint32_t smartretry_tier;
 
 /*
- The engine's answer to "this attempt failed: what now?". Zero-initialise it (or release it
- with smartretry_recommendation_free) before passing it to a call that fills it.
+ The engine's answer to "this attempt failed: what now?".
+
+ Ownership: zero-initialise the struct before its first fill. A call that fills it releases
+ the detail it already owns first (so refilling never leaks); smartretry_recommendation_free
+ releases it and sets `detail` to NULL. A byte copy of the struct shares the detail but does not
+ own it twice: once either copy is freed or refilled, the other's detail is stale, and reading
+ or freeing it returns SMARTRETRY_INVALID_HANDLE (never a double free). Keep one owner.
  */
 typedef struct smartretry_recommendation {
     smartretry_action action;
@@ -985,10 +1002,11 @@ smartretry_status smartretry_policy_free(struct smartretry_policy *policy);
 
 /*
  Release what a recommendation owns and set its detail to NULL (so a second call is a no-op).
- Does not free the struct itself, which the caller owns.
+ Does not free the struct itself, which the caller owns. A detail already released through a
+ copy of the struct is SMARTRETRY_INVALID_HANDLE (and `detail` is set to NULL all the same).
 
  # Safety
- `rec` must be NULL or a recommendation filled by this library, zeroed, or released.
+ `rec` must be NULL or a writable recommendation struct (zeroed, filled or released).
  */
 smartretry_status smartretry_recommendation_free(struct smartretry_recommendation *rec);
 

@@ -1,16 +1,17 @@
 //! C ABI of the smartretry engine: `libsmartretry.so` / `libsmartretry.a` and the generated header
 //! `include/smartretry.h`. Translation only: every decision is the core's.
 //!
-//! Conventions: opaque handles with `_new`/`_free` pairs (double frees are detected through a
-//! registry of live handles); every fallible call returns a `smartretry_status` and writes
+//! Conventions: opaque handles with `_new`/`_free` pairs (generation-checked ids in a slot table,
+//! so stale and double frees are always detected; see `handle`); every fallible call returns a
+//! `smartretry_status` and writes
 //! results through out-parameters; a thread-local last error (`smartretry_last_error`); strings
 //! in are NUL-terminated UTF-8, strings out are owned by the caller and freed with
 //! `smartretry_string_free`; no panic unwinds into C (every entry point runs inside `guard`).
 //!
 //! Safety contract of every `unsafe extern "C"` function: each pointer argument is NULL (reported
-//! as SMARTRETRY_NULL_ARGUMENT where it is required) or valid for what its name says (a handle
-//! of this library that has not been freed, a NUL-terminated string, writable memory for an out
-//! parameter).
+//! as SMARTRETRY_NULL_ARGUMENT where it is required) or valid for what its name says (a
+//! NUL-terminated string, writable memory for an out parameter). Handle arguments are ids, never
+//! dereferenced, so any value is safe: a bad one is SMARTRETRY_INVALID_HANDLE.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]

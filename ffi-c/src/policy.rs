@@ -1,12 +1,13 @@
 //! Policies as handles: the defaults, a JSON policy file, and setters for the common knobs. An
 //! engine copies the policy it is made from, so the handle may be freed (or changed) afterwards.
 
-use crate::handle::{free_handle, get, get_mut, impl_handle, put_handle};
+use crate::handle::{free_handle, get, impl_handle, lock, put_handle};
 use crate::names::{class_in, smartretry_class};
 use crate::status::{guard, smartretry_status, FfiResult};
 use crate::text::{out_ptr, owned_c_string, str_arg};
 use smartretry::{ClassPolicy, Disposition, ErrorClass, Policy, PolicyPatch};
 use std::ffi::c_char;
+use std::sync::Mutex;
 
 /// A retry policy (per-class settings, learning, guardrails). Not thread-safe: do not change it
 /// while another thread uses it.
@@ -16,17 +17,14 @@ pub struct smartretry_policy {
 
 /// The value behind a `smartretry_policy`.
 pub(crate) struct PolicyHandle {
-    pub(crate) policy: Policy,
+    pub(crate) policy: Mutex<Policy>,
 }
-impl_handle!(
-    smartretry_policy,
-    PolicyHandle,
-    0x5352_504f_4c49_4331,
-    "policy"
-);
+impl_handle!(smartretry_policy, PolicyHandle, "policy");
 
 fn wrap(policy: Policy) -> PolicyHandle {
-    PolicyHandle { policy }
+    PolicyHandle {
+        policy: Mutex::new(policy),
+    }
 }
 
 /// Change one class's policy through the core's own patch and validation (nothing changes on error).
@@ -38,14 +36,14 @@ unsafe fn patch_class(
     class: smartretry_class,
     patch: PolicyPatch,
 ) -> FfiResult {
-    // SAFETY: forwarded contract.
-    let p = unsafe { get_mut(policy) }?;
+    let h = get(policy)?;
+    let mut p = lock(&h.policy);
     let class: ErrorClass = class_in(class)?;
     patch.validate()?;
-    let mut cp = ClassPolicy::clone(&p.policy.class(class));
+    let mut cp = ClassPolicy::clone(&p.class(class));
     patch.apply(&mut cp);
     cp.validate(class)?;
-    p.policy.classes.insert(class, cp);
+    p.classes.insert(class, cp);
     Ok(())
 }
 
@@ -63,8 +61,7 @@ pub unsafe extern "C" fn smartretry_policy_new(
 ) -> smartretry_status {
     guard(|| {
         // SAFETY: forwarded contract.
-        put_handle(unsafe { out_ptr(out, "out") }?, wrap(Policy::default()));
-        Ok(())
+        put_handle(unsafe { out_ptr(out, "out") }?, wrap(Policy::default()))
     })
 }
 
@@ -82,8 +79,7 @@ pub unsafe extern "C" fn smartretry_policy_from_json(
         let json = unsafe { str_arg(json, "json") }?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        put_handle(out, wrap(Policy::from_json(json)?));
-        Ok(())
+        put_handle(out, wrap(Policy::from_json(json)?))
     })
 }
 
@@ -97,11 +93,10 @@ pub unsafe extern "C" fn smartretry_policy_to_json(
     out: *mut *mut c_char,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let p = unsafe { get(policy) }?;
+        let p = get(policy)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        *out = owned_c_string(p.policy.to_json())?;
+        *out = owned_c_string(lock(&p.policy).to_json())?;
         Ok(())
     })
 }
@@ -199,10 +194,8 @@ pub unsafe extern "C" fn smartretry_policy_set_deadline(
     seconds: f64,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let p = unsafe { get_mut(policy) }?;
         let d = secs("deadline", seconds)?;
-        p.policy.deadline = (!d.is_zero()).then_some(d);
+        lock(&get(policy)?.policy).deadline = (!d.is_zero()).then_some(d);
         Ok(())
     })
 }
@@ -217,8 +210,7 @@ pub unsafe extern "C" fn smartretry_policy_set_learning(
     enabled: bool,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        unsafe { get_mut(policy) }?.policy.learning.enabled = enabled;
+        lock(&get(policy)?.policy).learning.enabled = enabled;
         Ok(())
     })
 }
@@ -233,8 +225,7 @@ pub unsafe extern "C" fn smartretry_policy_set_seed(
     seed: u64,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        unsafe { get_mut(policy) }?.policy.seed = seed;
+        lock(&get(policy)?.policy).seed = seed;
         Ok(())
     })
 }
@@ -247,6 +238,5 @@ pub unsafe extern "C" fn smartretry_policy_set_seed(
 pub unsafe extern "C" fn smartretry_policy_free(
     policy: *mut smartretry_policy,
 ) -> smartretry_status {
-    // SAFETY: forwarded contract.
-    guard(|| unsafe { free_handle(policy) })
+    guard(|| free_handle(policy))
 }

@@ -80,8 +80,15 @@ pub(crate) enum FfiError {
     Core(Error),
     Null(&'static str),
     Utf8(&'static str),
-    Enum { what: &'static str, value: u32 },
+    Enum {
+        what: &'static str,
+        value: u32,
+    },
     Handle(&'static str),
+    WrongHandle {
+        expected: &'static str,
+        got: &'static str,
+    },
     Argument(String),
 }
 
@@ -111,7 +118,7 @@ impl FfiError {
             FfiError::Null(_) => S::SMARTRETRY_NULL_ARGUMENT,
             FfiError::Utf8(_) => S::SMARTRETRY_INVALID_UTF8,
             FfiError::Enum { .. } => S::SMARTRETRY_INVALID_ENUM,
-            FfiError::Handle(_) => S::SMARTRETRY_INVALID_HANDLE,
+            FfiError::Handle(_) | FfiError::WrongHandle { .. } => S::SMARTRETRY_INVALID_HANDLE,
             FfiError::Argument(_) => S::SMARTRETRY_INVALID_ARGUMENT,
         }
     }
@@ -128,6 +135,9 @@ impl fmt::Display for FfiError {
                 f,
                 "{what} is not a live handle (already freed, or not created by this library)"
             ),
+            FfiError::WrongHandle { expected, got } => {
+                write!(f, "expected a live {expected} handle, got a {got} handle")
+            }
             FfiError::Argument(msg) => f.write_str(msg),
         }
     }
