@@ -854,6 +854,15 @@ smartretry_status smartretry_failure_set_class(struct smartretry_failure *failur
 smartretry_status smartretry_failure_free(struct smartretry_failure *failure);
 
 /*
+ The number of live handles of every type (recommendation details included): a leak check for
+ tests, e.g. equal before and after a block that frees what it made.
+
+ # Safety
+ `out` must be NULL or writable.
+ */
+smartretry_status smartretry_live_handles(size_t *out);
+
+/*
  The snake_case name of a class ("rate_limited"), or NULL if out of range. Static string.
  */
 const char *smartretry_class_name(smartretry_class class_);

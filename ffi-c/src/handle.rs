@@ -12,7 +12,8 @@
 //! take the write lock for an O(1) push or pop. Ids need 64 bits, so the library requires a 64-bit
 //! target.
 
-use crate::status::{FfiError, FfiResult};
+use crate::status::{guard, smartretry_status, FfiError, FfiResult};
+use crate::text::out_ptr;
 use std::any::Any;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
 
@@ -144,6 +145,22 @@ pub(crate) fn free_handle<H: Handle>(ptr: *mut H) -> FfiResult {
     // Dropped outside the lock: an engine's teardown may be long.
     drop(value);
     Ok(())
+}
+
+/// The number of live handles of every type (recommendation details included): a leak check for
+/// tests, e.g. equal before and after a block that frees what it made.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn smartretry_live_handles(out: *mut usize) -> smartretry_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let out = unsafe { out_ptr(out, "out") }?;
+        let t = TABLE.read().unwrap_or_else(|p| p.into_inner());
+        *out = t.slots.iter().filter(|s| s.value.is_some()).count();
+        Ok(())
+    })
 }
 
 /// Declare an opaque handle type: `impl_handle!(smartretry_clock, ClockHandle, "clock")`.

@@ -32,6 +32,7 @@ pub use admin::*;
 pub use clock::*;
 pub use engine::*;
 pub use failure::*;
+pub use handle::smartretry_live_handles;
 pub use names::*;
 pub use observer::*;
 pub use policy::*;
@@ -80,6 +81,42 @@ mod tests {
             fresh == committed,
             "include/smartretry.h is stale: run `SMARTRETRY_WRITE_HEADER=1 cargo build -p smartretry-ffi` and commit it"
         );
+    }
+
+    /// Every export runs inside `guard` (or `catch_unwind`), except those that cannot panic.
+    #[test]
+    fn every_export_has_a_panic_boundary() {
+        const CANNOT_PANIC: &[&str] = &[
+            "smartretry_version",
+            "smartretry_version_number",
+            "smartretry_last_error",
+            "smartretry_last_status",
+            "smartretry_status_name",
+        ];
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let (mut exports, mut no_mangle) = (0, 0);
+        for entry in std::fs::read_dir(dir).expect("src") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+            no_mangle += text.matches("#[no_mangle]\n").count();
+            for part in text.split("extern \"C\" fn ").skip(1) {
+                let name = part.split('(').next().unwrap_or_default();
+                let body = part.split("\n}\n").next().unwrap_or_default();
+                exports += 1;
+                // Helpers whose whole body is a `guard`.
+                let guarded = [
+                    "guard(",
+                    "catch_unwind",
+                    "set_string(",
+                    "render(",
+                    "with_path(",
+                ];
+                assert!(
+                    guarded.iter().any(|g| body.contains(g)) || CANNOT_PANIC.contains(&name),
+                    "{name} has no panic boundary"
+                );
+            }
+        }
+        assert_eq!(exports, no_mangle, "an export was not recognised");
     }
 
     #[test]

@@ -151,7 +151,7 @@ thread_local! {
 
 fn set_last(status: S, message: String) {
     let message = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
-    LAST.with(|l| *l.borrow_mut() = (status, message));
+    let _ = LAST.try_with(|l| *l.borrow_mut() = (status, message));
 }
 
 /// Run an entry point's body: no panic crosses the boundary, every error becomes a status code
@@ -183,13 +183,15 @@ pub(crate) fn guard(body: impl FnOnce() -> FfiResult) -> S {
 /// next failing call on the same thread; copy it to keep it. Successful calls leave it as it was.
 #[no_mangle]
 pub extern "C" fn smartretry_last_error() -> *const c_char {
-    LAST.with(|l| l.borrow().1.as_ptr())
+    // `try_with`: no panic even while the thread's locals are being destroyed.
+    LAST.try_with(|l| l.borrow().1.as_ptr())
+        .unwrap_or(c"".as_ptr())
 }
 
 /// The status of the last failed call on this thread (SMARTRETRY_OK if none).
 #[no_mangle]
 pub extern "C" fn smartretry_last_status() -> smartretry_status {
-    LAST.with(|l| l.borrow().0)
+    LAST.try_with(|l| l.borrow().0).unwrap_or(S::SMARTRETRY_OK)
 }
 
 /// The stable name of a status code ("INVALID_KEY", ...), or NULL for an unknown code. Static.
