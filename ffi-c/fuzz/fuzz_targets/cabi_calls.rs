@@ -35,8 +35,16 @@ fn pool() -> &'static Pool {
         // SAFETY: every pointer is a valid out slot or a NUL-terminated literal.
         unsafe {
             live(smartretry_clock_new_manual(1.7e9, &mut c));
-            live(smartretry_engine_new_from_json(c"{}".as_ptr(), c, &mut e[0]));
-            live(smartretry_engine_new_from_json(c"{\"seed\":7}".as_ptr(), c, &mut e[1]));
+            live(smartretry_engine_new_from_json(
+                c"{}".as_ptr(),
+                c,
+                &mut e[0],
+            ));
+            live(smartretry_engine_new_from_json(
+                c"{\"seed\":7}".as_ptr(),
+                c,
+                &mut e[1],
+            ));
             live(smartretry_engine_new(null(), c, &mut e[2]));
             live(smartretry_engine_free(e[2]));
         }
@@ -67,14 +75,21 @@ struct World {
 
 /// A checked status: a known code, and a message when it is an error.
 fn check(s: smartretry_status) -> smartretry_status {
-    assert!(!smartretry_status_name(s as u32).is_null(), "unknown status");
+    assert!(
+        !smartretry_status_name(s as u32).is_null(),
+        "unknown status"
+    );
     if s != smartretry_status::SMARTRETRY_OK {
         assert_eq!(smartretry_last_status(), s);
         // SAFETY: smartretry_last_error never returns NULL and is NUL-terminated.
         let msg = unsafe { CStr::from_ptr(smartretry_last_error()) };
         assert!(!msg.to_bytes().is_empty(), "error without a message");
     }
-    assert_ne!(s, smartretry_status::SMARTRETRY_PANIC, "a panic reached the boundary");
+    assert_ne!(
+        s,
+        smartretry_status::SMARTRETRY_PANIC,
+        "a panic reached the boundary"
+    );
     s
 }
 
@@ -175,7 +190,12 @@ fn step(w: &mut World, u: &mut Unstructured) -> Result<()> {
                 let key = name(u)?;
                 let mut ep = null_mut();
                 let engine = w.engines[e].unwrap_or(null_mut());
-                let st = check(smartretry_engine_begin(engine, key.as_ptr().cast(), null(), &mut ep));
+                let st = check(smartretry_engine_begin(
+                    engine,
+                    key.as_ptr().cast(),
+                    null(),
+                    &mut ep,
+                ));
                 if st == smartretry_status::SMARTRETRY_OK {
                     w.episodes[s] = Some((ep, e));
                 }
@@ -211,7 +231,11 @@ fn step(w: &mut World, u: &mut Unstructured) -> Result<()> {
             },
             5..=7 => {
                 let (ep, e_slot) = w.episodes[s].unwrap_or((null_mut(), 0));
-                let e = if u.arbitrary()? { any_engine(w, u)? } else { w.engines[e_slot].unwrap_or(null_mut()) };
+                let e = if u.arbitrary()? {
+                    any_engine(w, u)?
+                } else {
+                    w.engines[e_slot].unwrap_or(null_mut())
+                };
                 let f = w.failures[slot(u)?].unwrap_or(null_mut());
                 let r = slot(u)?;
                 let rec = w.recs[r].get_or_insert_with(|| std::mem::zeroed());
@@ -225,7 +249,11 @@ fn step(w: &mut World, u: &mut Unstructured) -> Result<()> {
                 let (ep, e_slot) = w.episodes[s].unwrap_or((null_mut(), 0));
                 let e = w.engines[e_slot].unwrap_or(null_mut());
                 let dep = name(u)?;
-                let d: *const c_char = if u.arbitrary()? { dep.as_ptr().cast() } else { null() };
+                let d: *const c_char = if u.arbitrary()? {
+                    dep.as_ptr().cast()
+                } else {
+                    null()
+                };
                 check(smartretry_engine_on_success(e, ep, d));
                 check(smartretry_engine_abandon(e, ep));
             }
@@ -242,9 +270,17 @@ fn step(w: &mut World, u: &mut Unstructured) -> Result<()> {
                         }
                     }
                     let mut c = std::mem::zeroed();
-                    check(smartretry_recommendation_clamp(rec, u.int_in_range(0..=3)?, &mut c));
+                    check(smartretry_recommendation_clamp(
+                        rec,
+                        u.int_in_range(0..=3)?,
+                        &mut c,
+                    ));
                     let mut a = std::mem::zeroed();
-                    check(smartretry_recommendation_alternative(rec, u.arbitrary()?, &mut a));
+                    check(smartretry_recommendation_alternative(
+                        rec,
+                        u.arbitrary()?,
+                        &mut a,
+                    ));
                 }
             }
             10 => {
@@ -270,8 +306,14 @@ fn step(w: &mut World, u: &mut Unstructured) -> Result<()> {
                 let key = name(u)?;
                 let mut out = null_mut();
                 let steps = u.int_in_range(0..=12)?;
-                if check(smartretry_engine_preview(e, key.as_ptr().cast(), null(), f, steps, &mut out))
-                    == smartretry_status::SMARTRETRY_OK
+                if check(smartretry_engine_preview(
+                    e,
+                    key.as_ptr().cast(),
+                    null(),
+                    f,
+                    steps,
+                    &mut out,
+                )) == smartretry_status::SMARTRETRY_OK
                 {
                     if let Some(old) = w.schedules[s].replace(out) {
                         live(smartretry_schedule_free(old));
@@ -302,19 +344,42 @@ fn step(w: &mut World, u: &mut Unstructured) -> Result<()> {
             16 => {
                 let e = any_engine(w, u)?;
                 let name = name(u)?;
-                let class = if u.arbitrary()? { SMARTRETRY_CLASS_ALL } else { u.int_in_range(0..=13)? };
+                let class = if u.arbitrary()? {
+                    SMARTRETRY_CLASS_ALL
+                } else {
+                    u.int_in_range(0..=13)?
+                };
                 let scope = u.int_in_range(0..=2)?;
-                check(smartretry_engine_set_override_delay(e, scope, name.as_ptr().cast(), class, number(u)?));
+                check(smartretry_engine_set_override_delay(
+                    e,
+                    scope,
+                    name.as_ptr().cast(),
+                    class,
+                    number(u)?,
+                ));
                 let patch = text(u)?;
-                check(smartretry_engine_set_override(e, scope, name.as_ptr().cast(), class, patch.as_ptr().cast()));
-                check(smartretry_engine_clear_override(e, scope, name.as_ptr().cast(), class));
+                check(smartretry_engine_set_override(
+                    e,
+                    scope,
+                    name.as_ptr().cast(),
+                    class,
+                    patch.as_ptr().cast(),
+                ));
+                check(smartretry_engine_clear_override(
+                    e,
+                    scope,
+                    name.as_ptr().cast(),
+                    class,
+                ));
             }
             17 => {
                 let e = any_engine(w, u)?;
                 let f = w.failures[s].unwrap_or(null_mut());
                 let mut c = 0;
                 let mut rule = null_mut();
-                if check(smartretry_engine_classify(e, f, &mut c, &mut rule)) == smartretry_status::SMARTRETRY_OK {
+                if check(smartretry_engine_classify(e, f, &mut c, &mut rule))
+                    == smartretry_status::SMARTRETRY_OK
+                {
                     live(smartretry_string_free(rule));
                 }
             }
@@ -329,8 +394,17 @@ fn step(w: &mut World, u: &mut Unstructured) -> Result<()> {
             _ => {
                 let mut p = null_mut();
                 live(smartretry_policy_new(&mut p));
-                check(smartretry_policy_set_max_attempts(p, u.int_in_range(0..=13)?, u.int_in_range(0..=12)?));
-                check(smartretry_policy_set_delay_bounds(p, u.int_in_range(0..=13)?, number(u)?, number(u)?));
+                check(smartretry_policy_set_max_attempts(
+                    p,
+                    u.int_in_range(0..=13)?,
+                    u.int_in_range(0..=12)?,
+                ));
+                check(smartretry_policy_set_delay_bounds(
+                    p,
+                    u.int_in_range(0..=13)?,
+                    number(u)?,
+                    number(u)?,
+                ));
                 check(smartretry_policy_set_deadline(p, number(u)?));
                 // A real set_policy recompiles the classifier (too slow to fuzz): the refusals only.
                 stale(smartretry_engine_set_policy(id(pool().freed), p));
