@@ -602,7 +602,7 @@ smartretry_status smartretry_clock_now(const struct smartretry_clock *clock, dou
  Free a clock. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 
  # Safety
- `clock` must not be in use by another thread.
+ None: `clock` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_clock_free(struct smartretry_clock *clock);
 
@@ -646,10 +646,10 @@ smartretry_status smartretry_engine_now(const struct smartretry_engine *engine, 
 
 /*
  Free an engine. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE. Episodes
- begun on it stay valid handles (free them too) but must not be passed to another engine.
+ begun on it stay valid handles to free; another engine refuses them (INVALID_ARGUMENT).
 
  # Safety
- `engine` must not be in use by another thread.
+ None: `engine` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_engine_free(struct smartretry_engine *engine);
 
@@ -679,7 +679,7 @@ smartretry_status smartretry_episode_get_info(const struct smartretry_episode *e
  Free an episode. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 
  # Safety
- `episode` must not be in use by another thread.
+ None: `episode` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_episode_free(struct smartretry_episode *episode);
 
@@ -764,7 +764,7 @@ smartretry_status smartretry_failure_new(struct smartretry_failure **out);
  The HTTP status of the failed attempt (e.g. 503).
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread.
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_failure_set_http_status(struct smartretry_failure *failure,
                                                      uint16_t status);
@@ -773,7 +773,7 @@ smartretry_status smartretry_failure_set_http_status(struct smartretry_failure *
  The gRPC status code (0-16; e.g. 14 UNAVAILABLE).
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread.
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_failure_set_grpc_code(struct smartretry_failure *failure,
                                                    uint32_t code);
@@ -782,7 +782,7 @@ smartretry_status smartretry_failure_set_grpc_code(struct smartretry_failure *fa
  An errno or error-code name (ECONNRESET, ETIMEDOUT, ...), NUL-terminated UTF-8.
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread; `value` NULL or
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised); `value` NULL or
  NUL-terminated.
  */
 smartretry_status smartretry_failure_set_error_code(struct smartretry_failure *failure,
@@ -820,7 +820,7 @@ smartretry_status smartretry_failure_set_dependency(struct smartretry_failure *f
  How long the server asked to wait, in seconds (already parsed).
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread.
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_failure_set_retry_after(struct smartretry_failure *failure,
                                                      double seconds);
@@ -829,7 +829,7 @@ smartretry_status smartretry_failure_set_retry_after(struct smartretry_failure *
  A raw Retry-After header value (delta-seconds or HTTP-date), read against the engine's clock.
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread; `engine` NULL or an
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised); `engine` NULL or an
  engine handle; `value` NULL or NUL-terminated.
  */
 smartretry_status smartretry_failure_set_retry_after_header(struct smartretry_failure *failure,
@@ -840,7 +840,7 @@ smartretry_status smartretry_failure_set_retry_after_header(struct smartretry_fa
  A class the caller already knows (skips the classification rules).
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread.
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_failure_set_class(struct smartretry_failure *failure,
                                                smartretry_class class_);
@@ -849,7 +849,7 @@ smartretry_status smartretry_failure_set_class(struct smartretry_failure *failur
  Free a failure. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 
  # Safety
- `failure` must not be in use by another thread.
+ None: `failure` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_failure_free(struct smartretry_failure *failure);
 
@@ -938,7 +938,7 @@ smartretry_status smartretry_policy_to_json(const struct smartretry_policy *poli
  Total attempts for a class, including the first (1 = never retry).
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_max_attempts(struct smartretry_policy *policy,
                                                      smartretry_class class_,
@@ -948,7 +948,7 @@ smartretry_status smartretry_policy_set_max_attempts(struct smartretry_policy *p
  Bounds on a class's delays, in seconds (min <= max).
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_delay_bounds(struct smartretry_policy *policy,
                                                      smartretry_class class_,
@@ -959,7 +959,7 @@ smartretry_status smartretry_policy_set_delay_bounds(struct smartretry_policy *p
  Whether a class is retried (`retry` true) or given up on at once.
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_retryable(struct smartretry_policy *policy,
                                                   smartretry_class class_,
@@ -970,7 +970,7 @@ smartretry_status smartretry_policy_set_retryable(struct smartretry_policy *poli
  e.g. {"strategy":{"constant":{"delay":2}}}).
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread; `patch_json` NULL or
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised); `patch_json` NULL or
  NUL-terminated.
  */
 smartretry_status smartretry_policy_patch_class(struct smartretry_policy *policy,
@@ -981,7 +981,7 @@ smartretry_status smartretry_policy_patch_class(struct smartretry_policy *policy
  Total time an episode may take from its first failure, in seconds; 0 removes the deadline.
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_deadline(struct smartretry_policy *policy, double seconds);
 
@@ -989,7 +989,7 @@ smartretry_status smartretry_policy_set_deadline(struct smartretry_policy *polic
  Turn the learned tiers on or off (the heuristic tier always decides when off).
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_learning(struct smartretry_policy *policy, bool enabled);
 
@@ -997,7 +997,7 @@ smartretry_status smartretry_policy_set_learning(struct smartretry_policy *polic
  Seed for jitter and exploration (the same seed gives the same decisions).
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_seed(struct smartretry_policy *policy, uint64_t seed);
 
@@ -1005,7 +1005,7 @@ smartretry_status smartretry_policy_set_seed(struct smartretry_policy *policy, u
  Free a policy. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 
  # Safety
- `policy` must not be in use by another thread.
+ None: `policy` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_policy_free(struct smartretry_policy *policy);
 
@@ -1103,7 +1103,7 @@ smartretry_status smartretry_schedule_get(const struct smartretry_schedule *sche
  Free a schedule. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 
  # Safety
- `schedule` must not be in use by another thread.
+ None: `schedule` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_schedule_free(struct smartretry_schedule *schedule);
 

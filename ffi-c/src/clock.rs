@@ -137,7 +137,7 @@ pub unsafe extern "C" fn smartretry_clock_now(
 /// Free a clock. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 ///
 /// # Safety
-/// `clock` must not be in use by another thread.
+/// None: `clock` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_clock_free(clock: *mut smartretry_clock) -> smartretry_status {
     guard(|| free_handle(clock))

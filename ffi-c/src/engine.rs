@@ -153,10 +153,10 @@ pub unsafe extern "C" fn smartretry_engine_now(
 }
 
 /// Free an engine. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE. Episodes
-/// begun on it stay valid handles (free them too) but must not be passed to another engine.
+/// begun on it stay valid handles to free; another engine refuses them (INVALID_ARGUMENT).
 ///
 /// # Safety
-/// `engine` must not be in use by another thread.
+/// None: `engine` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_engine_free(
     engine: *mut smartretry_engine,
@@ -225,7 +225,7 @@ pub unsafe extern "C" fn smartretry_episode_get_info(
 /// Free an episode. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 ///
 /// # Safety
-/// `episode` must not be in use by another thread.
+/// None: `episode` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_episode_free(
     episode: *mut smartretry_episode,

@@ -50,7 +50,7 @@ pub unsafe extern "C" fn smartretry_failure_new(
 /// The HTTP status of the failed attempt (e.g. 503).
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread.
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_http_status(
     failure: *mut smartretry_failure,
@@ -67,7 +67,7 @@ pub unsafe extern "C" fn smartretry_failure_set_http_status(
 /// The gRPC status code (0-16; e.g. 14 UNAVAILABLE).
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread.
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_grpc_code(
     failure: *mut smartretry_failure,
@@ -84,7 +84,7 @@ pub unsafe extern "C" fn smartretry_failure_set_grpc_code(
 /// Set a string field from a NUL-terminated UTF-8 argument.
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread; `value` NULL or
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised); `value` NULL or
 /// NUL-terminated.
 unsafe fn set_string(
     failure: *mut smartretry_failure,
@@ -104,7 +104,7 @@ unsafe fn set_string(
 /// An errno or error-code name (ECONNRESET, ETIMEDOUT, ...), NUL-terminated UTF-8.
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread; `value` NULL or
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised); `value` NULL or
 /// NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_error_code(
@@ -158,7 +158,7 @@ pub unsafe extern "C" fn smartretry_failure_set_dependency(
 /// How long the server asked to wait, in seconds (already parsed).
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread.
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_retry_after(
     failure: *mut smartretry_failure,
@@ -176,7 +176,7 @@ pub unsafe extern "C" fn smartretry_failure_set_retry_after(
 /// A raw Retry-After header value (delta-seconds or HTTP-date), read against the engine's clock.
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread; `engine` NULL or an
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised); `engine` NULL or an
 /// engine handle; `value` NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_retry_after_header(
@@ -199,7 +199,7 @@ pub unsafe extern "C" fn smartretry_failure_set_retry_after_header(
 /// A class the caller already knows (skips the classification rules).
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread.
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_class(
     failure: *mut smartretry_failure,
@@ -217,7 +217,7 @@ pub unsafe extern "C" fn smartretry_failure_set_class(
 /// Free a failure. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 ///
 /// # Safety
-/// `failure` must not be in use by another thread.
+/// None: `failure` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_free(
     failure: *mut smartretry_failure,

@@ -30,7 +30,7 @@ fn wrap(policy: Policy) -> PolicyHandle {
 /// Change one class's policy through the core's own patch and validation (nothing changes on error).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 unsafe fn patch_class(
     policy: *mut smartretry_policy,
     class: smartretry_class,
@@ -104,7 +104,7 @@ pub unsafe extern "C" fn smartretry_policy_to_json(
 /// Total attempts for a class, including the first (1 = never retry).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_max_attempts(
     policy: *mut smartretry_policy,
@@ -122,7 +122,7 @@ pub unsafe extern "C" fn smartretry_policy_set_max_attempts(
 /// Bounds on a class's delays, in seconds (min <= max).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_delay_bounds(
     policy: *mut smartretry_policy,
@@ -144,7 +144,7 @@ pub unsafe extern "C" fn smartretry_policy_set_delay_bounds(
 /// Whether a class is retried (`retry` true) or given up on at once.
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_retryable(
     policy: *mut smartretry_policy,
@@ -167,7 +167,7 @@ pub unsafe extern "C" fn smartretry_policy_set_retryable(
 /// e.g. {"strategy":{"constant":{"delay":2}}}).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread; `patch_json` NULL or
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised); `patch_json` NULL or
 /// NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_patch_class(
@@ -187,7 +187,7 @@ pub unsafe extern "C" fn smartretry_policy_patch_class(
 /// Total time an episode may take from its first failure, in seconds; 0 removes the deadline.
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_deadline(
     policy: *mut smartretry_policy,
@@ -203,7 +203,7 @@ pub unsafe extern "C" fn smartretry_policy_set_deadline(
 /// Turn the learned tiers on or off (the heuristic tier always decides when off).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_learning(
     policy: *mut smartretry_policy,
@@ -218,7 +218,7 @@ pub unsafe extern "C" fn smartretry_policy_set_learning(
 /// Seed for jitter and exploration (the same seed gives the same decisions).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_seed(
     policy: *mut smartretry_policy,
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn smartretry_policy_set_seed(
 /// Free a policy. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 ///
 /// # Safety
-/// `policy` must not be in use by another thread.
+/// None: `policy` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_free(
     policy: *mut smartretry_policy,

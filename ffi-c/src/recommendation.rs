@@ -344,7 +344,7 @@ pub unsafe extern "C" fn smartretry_schedule_get(
 /// Free a schedule. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 ///
 /// # Safety
-/// `schedule` must not be in use by another thread.
+/// None: `schedule` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_schedule_free(
     schedule: *mut smartretry_schedule,
