@@ -3,7 +3,7 @@
 
 use crate::clock::smartretry_clock;
 use crate::failure::{smartretry_failure, FailureHandle};
-use crate::handle::{free_handle, get, id, impl_handle, lock, put_handle};
+use crate::handle::{free_handle, get, id, impl_handle, lock, put_handle, read};
 use crate::names::{class_out, smartretry_class};
 use crate::policy::smartretry_policy;
 use crate::recommendation::{fill, smartretry_recommendation};
@@ -238,8 +238,7 @@ fn engine_episode(
     engine: *const smartretry_engine,
     episode: *const smartretry_episode,
 ) -> FfiResult<(Arc<EngineHandle>, Arc<EpisodeHandle>)> {
-    let e = get(engine)?;
-    let ep = get(episode)?;
+    let (e, ep) = read(|t| Ok::<_, FfiError>((t.get(engine)?, t.get(episode)?)))?;
     if ep.engine != id(engine) {
         return Err(FfiError::Argument(
             "the episode was begun on another engine".into(),
@@ -268,8 +267,14 @@ fn args(
     episode: *const smartretry_episode,
     failure: *const smartretry_failure,
 ) -> FfiResult<Args> {
-    let (e, ep) = engine_episode(engine, episode)?;
-    Ok((e, ep, get(failure)?))
+    let (e, ep, f) =
+        read(|t| Ok::<_, FfiError>((t.get(engine)?, t.get(episode)?, t.get(failure)?)))?;
+    if ep.engine != id(engine) {
+        return Err(FfiError::Argument(
+            "the episode was begun on another engine".into(),
+        ));
+    }
+    Ok((e, ep, f))
 }
 
 /// An attempt failed: record it and recommend what to do next (the episode finishes when the

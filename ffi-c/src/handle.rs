@@ -34,8 +34,9 @@ struct Slot {
     value: Option<(Arc<dyn Any + Send + Sync>, &'static str)>,
 }
 
+/// The slot table (its fields are private to this module).
 #[derive(Default)]
-struct Table {
+pub(crate) struct Table {
     slots: Vec<Slot>,
     /// Indices of empty, unretired slots.
     free: Vec<u32>,
@@ -94,23 +95,34 @@ pub(crate) fn id<H>(ptr: *const H) -> usize {
 
 /// The live value behind a handle, checking NULL, staleness and type.
 pub(crate) fn get<H: Handle>(ptr: *const H) -> FfiResult<Arc<H::Inner>> {
-    if ptr.is_null() {
-        return Err(FfiError::Null(H::NAME));
+    read(|t| t.get(ptr))
+}
+
+/// Run `f` on the table under one shared lock (several lookups for the price of one).
+pub(crate) fn read<R>(f: impl FnOnce(&Table) -> R) -> R {
+    f(&TABLE.read().unwrap_or_else(|p| p.into_inner()))
+}
+
+impl Table {
+    /// The live value behind a handle, checking NULL, staleness and type.
+    pub(crate) fn get<H: Handle>(&self, ptr: *const H) -> FfiResult<Arc<H::Inner>> {
+        if ptr.is_null() {
+            return Err(FfiError::Null(H::NAME));
+        }
+        let (index, generation) = unpack(ptr.addr());
+        let (value, name) = self
+            .slots
+            .get(index)
+            .filter(|s| s.generation == generation)
+            .and_then(|s| s.value.as_ref())
+            .ok_or(FfiError::Handle(H::NAME))?;
+        Arc::clone(value)
+            .downcast::<H::Inner>()
+            .map_err(|_| FfiError::WrongHandle {
+                expected: H::NAME,
+                got: name,
+            })
     }
-    let (index, generation) = unpack(ptr.addr());
-    let t = TABLE.read().unwrap_or_else(|p| p.into_inner());
-    let (value, name) = t
-        .slots
-        .get(index)
-        .filter(|s| s.generation == generation)
-        .and_then(|s| s.value.as_ref())
-        .ok_or(FfiError::Handle(H::NAME))?;
-    Arc::clone(value)
-        .downcast::<H::Inner>()
-        .map_err(|_| FfiError::WrongHandle {
-            expected: H::NAME,
-            got: name,
-        })
 }
 
 /// Free a handle. NULL is a no-op; an id that is not a live handle of this type (freed already,
