@@ -3,13 +3,24 @@
  *
  * Conventions (stable; see ffi-c/README.md):
  *  - Handles are opaque, created by *_new (or smartretry_engine_begin) and released by *_free.
- *    *_free accepts NULL; freeing a handle twice is detected and reported (SMARTRETRY_INVALID_HANDLE).
+ *    *_free accepts NULL. A handle is a generation-checked id, not an address: its value is
+ *    (generation << 32) | slot index, looked up in an O(1), thread-safe slot table (never
+ *    dereference or do arithmetic on it). Freeing bumps the slot's generation, and a slot is
+ *    retired rather than reused once its generation runs out, so a freed (stale) handle can never
+ *    name a later object: using or freeing it again, or passing a handle of the wrong type,
+ *    returns SMARTRETRY_INVALID_HANDLE and touches nothing. Freeing a handle while another thread
+ *    is inside a call with it is safe (the object lives until that call returns). 64-bit only.
+ *  - smartretry_recommendation is a plain struct that owns one handle (`detail`): zero it before
+ *    its first fill; a fill releases what it owned before; smartretry_recommendation_free
+ *    releases it. A byte copy shares that handle: after either copy is freed or refilled, the
+ *    other's detail is stale (SMARTRETRY_INVALID_HANDLE, never a double free).
  *  - Every fallible call returns smartretry_status (SMARTRETRY_OK == 0) and writes results through
  *    out-parameters; on error the thread-local message is read with smartretry_last_error().
  *  - Strings in are NUL-terminated UTF-8. Strings out (char **) are owned by the caller and freed
  *    with smartretry_string_free(). Durations are seconds as double.
- *  - An engine may be used from many threads at once; an episode belongs to one job (it is
- *    internally locked, so sharing one is safe but serialised).
+ *  - An engine may be used from many threads at once; an episode belongs to one job and to the
+ *    engine that began it (another engine refuses it; it is internally locked, so sharing one is
+ *    safe but serialised). Outcomes recorded on a finished episode are SMARTRETRY_INVALID_STATE.
  */
 
 #ifndef SMARTRETRY_H
@@ -148,7 +159,8 @@ typedef struct smartretry_failure smartretry_failure;
 typedef struct smartretry_policy smartretry_policy;
 
 /*
- Opaque detail owned by a smartretry_recommendation (reason, clamps, alternatives).
+ Opaque detail owned by a smartretry_recommendation (reason, clamps, alternatives): a
+ generation-checked handle id like every other handle, never an address.
  */
 typedef struct smartretry_recommendation_detail smartretry_recommendation_detail;
 
@@ -224,8 +236,13 @@ typedef uint32_t smartretry_action;
 typedef uint32_t smartretry_tier;
 
 /*
- The engine's answer to "this attempt failed: what now?". Zero-initialise it (or release it
- with smartretry_recommendation_free) before passing it to a call that fills it.
+ The engine's answer to "this attempt failed: what now?".
+
+ Ownership: zero-initialise the struct before its first fill. A call that fills it releases
+ the detail it already owns first (so refilling never leaks); smartretry_recommendation_free
+ releases it and sets `detail` to NULL. A byte copy of the struct shares the detail but does not
+ own it twice: once either copy is freed or refilled, the other's detail is stale, and reading
+ or freeing it returns SMARTRETRY_INVALID_HANDLE (never a double free). Keep one owner.
  */
 typedef struct smartretry_recommendation {
     smartretry_action action;
@@ -595,7 +612,7 @@ smartretry_status smartretry_clock_now(const struct smartretry_clock *clock, dou
  Free a clock. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 
  # Safety
- `clock` must not be in use by another thread.
+ None: `clock` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_clock_free(struct smartretry_clock *clock);
 
@@ -639,10 +656,10 @@ smartretry_status smartretry_engine_now(const struct smartretry_engine *engine, 
 
 /*
  Free an engine. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE. Episodes
- begun on it stay valid handles (free them too) but must not be passed to another engine.
+ begun on it stay valid handles to free; another engine refuses them (INVALID_ARGUMENT).
 
  # Safety
- `engine` must not be in use by another thread.
+ None: `engine` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_engine_free(struct smartretry_engine *engine);
 
@@ -672,7 +689,7 @@ smartretry_status smartretry_episode_get_info(const struct smartretry_episode *e
  Free an episode. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 
  # Safety
- `episode` must not be in use by another thread.
+ None: `episode` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_episode_free(struct smartretry_episode *episode);
 
@@ -757,7 +774,7 @@ smartretry_status smartretry_failure_new(struct smartretry_failure **out);
  The HTTP status of the failed attempt (e.g. 503).
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread.
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_failure_set_http_status(struct smartretry_failure *failure,
                                                      uint16_t status);
@@ -766,7 +783,7 @@ smartretry_status smartretry_failure_set_http_status(struct smartretry_failure *
  The gRPC status code (0-16; e.g. 14 UNAVAILABLE).
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread.
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_failure_set_grpc_code(struct smartretry_failure *failure,
                                                    uint32_t code);
@@ -775,7 +792,7 @@ smartretry_status smartretry_failure_set_grpc_code(struct smartretry_failure *fa
  An errno or error-code name (ECONNRESET, ETIMEDOUT, ...), NUL-terminated UTF-8.
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread; `value` NULL or
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised); `value` NULL or
  NUL-terminated.
  */
 smartretry_status smartretry_failure_set_error_code(struct smartretry_failure *failure,
@@ -813,7 +830,7 @@ smartretry_status smartretry_failure_set_dependency(struct smartretry_failure *f
  How long the server asked to wait, in seconds (already parsed).
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread.
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_failure_set_retry_after(struct smartretry_failure *failure,
                                                      double seconds);
@@ -822,7 +839,7 @@ smartretry_status smartretry_failure_set_retry_after(struct smartretry_failure *
  A raw Retry-After header value (delta-seconds or HTTP-date), read against the engine's clock.
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread; `engine` NULL or an
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised); `engine` NULL or an
  engine handle; `value` NULL or NUL-terminated.
  */
 smartretry_status smartretry_failure_set_retry_after_header(struct smartretry_failure *failure,
@@ -833,7 +850,7 @@ smartretry_status smartretry_failure_set_retry_after_header(struct smartretry_fa
  A class the caller already knows (skips the classification rules).
 
  # Safety
- `failure` must be NULL or a failure handle not used by another thread.
+ `failure` must be NULL or a failure handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_failure_set_class(struct smartretry_failure *failure,
                                                smartretry_class class_);
@@ -842,9 +859,18 @@ smartretry_status smartretry_failure_set_class(struct smartretry_failure *failur
  Free a failure. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 
  # Safety
- `failure` must not be in use by another thread.
+ None: `failure` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_failure_free(struct smartretry_failure *failure);
+
+/*
+ The number of live handles of every type (recommendation details included): a leak check for
+ tests, e.g. equal before and after a block that frees what it made.
+
+ # Safety
+ `out` must be NULL or writable.
+ */
+smartretry_status smartretry_live_handles(size_t *out);
 
 /*
  The snake_case name of a class ("rate_limited"), or NULL if out of range. Static string.
@@ -922,7 +948,7 @@ smartretry_status smartretry_policy_to_json(const struct smartretry_policy *poli
  Total attempts for a class, including the first (1 = never retry).
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_max_attempts(struct smartretry_policy *policy,
                                                      smartretry_class class_,
@@ -932,7 +958,7 @@ smartretry_status smartretry_policy_set_max_attempts(struct smartretry_policy *p
  Bounds on a class's delays, in seconds (min <= max).
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_delay_bounds(struct smartretry_policy *policy,
                                                      smartretry_class class_,
@@ -943,7 +969,7 @@ smartretry_status smartretry_policy_set_delay_bounds(struct smartretry_policy *p
  Whether a class is retried (`retry` true) or given up on at once.
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_retryable(struct smartretry_policy *policy,
                                                   smartretry_class class_,
@@ -954,7 +980,7 @@ smartretry_status smartretry_policy_set_retryable(struct smartretry_policy *poli
  e.g. {"strategy":{"constant":{"delay":2}}}).
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread; `patch_json` NULL or
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised); `patch_json` NULL or
  NUL-terminated.
  */
 smartretry_status smartretry_policy_patch_class(struct smartretry_policy *policy,
@@ -965,7 +991,7 @@ smartretry_status smartretry_policy_patch_class(struct smartretry_policy *policy
  Total time an episode may take from its first failure, in seconds; 0 removes the deadline.
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_deadline(struct smartretry_policy *policy, double seconds);
 
@@ -973,7 +999,7 @@ smartretry_status smartretry_policy_set_deadline(struct smartretry_policy *polic
  Turn the learned tiers on or off (the heuristic tier always decides when off).
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_learning(struct smartretry_policy *policy, bool enabled);
 
@@ -981,7 +1007,7 @@ smartretry_status smartretry_policy_set_learning(struct smartretry_policy *polic
  Seed for jitter and exploration (the same seed gives the same decisions).
 
  # Safety
- `policy` must be NULL or a policy handle not used by another thread.
+ `policy` must be NULL or a policy handle (a setter racing another call is serialised).
  */
 smartretry_status smartretry_policy_set_seed(struct smartretry_policy *policy, uint64_t seed);
 
@@ -989,16 +1015,17 @@ smartretry_status smartretry_policy_set_seed(struct smartretry_policy *policy, u
  Free a policy. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 
  # Safety
- `policy` must not be in use by another thread.
+ None: `policy` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_policy_free(struct smartretry_policy *policy);
 
 /*
  Release what a recommendation owns and set its detail to NULL (so a second call is a no-op).
- Does not free the struct itself, which the caller owns.
+ Does not free the struct itself, which the caller owns. A detail already released through a
+ copy of the struct is SMARTRETRY_INVALID_HANDLE (and `detail` is set to NULL all the same).
 
  # Safety
- `rec` must be NULL or a recommendation filled by this library, zeroed, or released.
+ `rec` must be NULL or a writable recommendation struct (zeroed, filled or released).
  */
 smartretry_status smartretry_recommendation_free(struct smartretry_recommendation *rec);
 
@@ -1086,7 +1113,7 @@ smartretry_status smartretry_schedule_get(const struct smartretry_schedule *sche
  Free a schedule. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 
  # Safety
- `schedule` must not be in use by another thread.
+ None: `schedule` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_schedule_free(struct smartretry_schedule *schedule);
 

@@ -34,22 +34,27 @@ strict=(-std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Iinclude -Itests/c)
 static=("$lib/libsmartretry.a" -lpthread -ldl -lm)
 shared=(-L"$lib" -lsmartretry -Wl,-rpath,"$PWD/$lib" -lpthread)
 
+single=(test_api test_handles test_boundary)
 echo "-- C tests (gcc ${strict[*]})"
-gcc "${strict[@]}" tests/c/test_api.c -o "$build/test_api" "${shared[@]}"
+for t in "${single[@]}"; do
+  gcc "${strict[@]}" "tests/c/$t.c" -o "$build/$t" "${shared[@]}"
+  "$build/$t"
+done
 gcc "${strict[@]}" tests/c/test_threads.c -o "$build/test_threads" "${static[@]}"
-"$build/test_api"
 "$build/test_threads"
 
 echo "-- C tests with -fsanitize=address,undefined"
 san=(-g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
-gcc "${strict[@]}" "${san[@]}" tests/c/test_api.c -o "$build/test_api_san" "${static[@]}"
-gcc "${strict[@]}" "${san[@]}" tests/c/test_threads.c -o "$build/test_threads_san" "${static[@]}"
-"$build/test_api_san"
-"$build/test_threads_san"
+for t in "${single[@]}" test_threads; do
+  gcc "${strict[@]}" "${san[@]}" "tests/c/$t.c" -o "$build/${t}_san" "${static[@]}"
+  "$build/${t}_san"
+done
 
-echo "-- valgrind (zero errors, zero leaks)"
-valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
-  "$build/test_api"
+echo "-- valgrind (zero errors, zero bytes lost; includes copy-and-free-both and refill-without-free)"
+for t in "${single[@]}"; do
+  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
+    "$build/$t"
+done
 
 echo "-- install to a temporary prefix, build the example with pkg-config"
 ffi-c/install.sh PREFIX="$build/prefix" >/dev/null
@@ -58,4 +63,4 @@ export PKG_CONFIG_PATH="$build/prefix/lib/pkgconfig"
 gcc -std=c11 -Wall -Wextra -Werror examples/c/retry_flaky.c -o "$build/retry_flaky" \
   $(pkg-config --cflags --libs smartretry) -Wl,-rpath,"$build/prefix/lib"
 "$build/retry_flaky"
-echo "c: 6 passed, 0 failed"
+echo "c: 12 passed, 0 failed"

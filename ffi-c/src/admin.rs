@@ -71,8 +71,7 @@ pub unsafe extern "C" fn smartretry_engine_set_override(
     patch_json: *const c_char,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         // SAFETY: forwarded contract.
         let name = unsafe { str_arg(name, "name") }?;
         // SAFETY: forwarded contract.
@@ -99,8 +98,7 @@ pub unsafe extern "C" fn smartretry_engine_set_override_delay(
     delay: f64,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         // SAFETY: forwarded contract.
         let name = unsafe { str_arg(name, "name") }?;
         let patch = PolicyPatch {
@@ -125,8 +123,7 @@ pub unsafe extern "C" fn smartretry_engine_clear_override(
     class: smartretry_class,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         // SAFETY: forwarded contract.
         let name = unsafe { str_arg(name, "name") }?;
         e.engine
@@ -145,8 +142,7 @@ pub unsafe extern "C" fn smartretry_engine_overrides_json(
     out: *mut *mut c_char,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
         let json = serde_json::to_string(&e.engine.overrides()).map_err(smartretry::Error::from)?;
@@ -188,8 +184,7 @@ unsafe fn with_path(
     op: fn(&smartretry::Engine, &std::path::Path) -> smartretry::Result<()>,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         // SAFETY: forwarded contract.
         let path = unsafe { path_arg(path) }?;
         op(&e.engine, &path)?;
@@ -246,8 +241,7 @@ pub unsafe extern "C" fn smartretry_engine_stats(
     out: *mut smartretry_stats,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         // SAFETY: forwarded contract.
         *unsafe { out_ptr(out, "out") }? = e.engine.stats().into();
         Ok(())
@@ -264,8 +258,7 @@ pub unsafe extern "C" fn smartretry_engine_stats_json(
     out: *mut *mut c_char,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
         let json = serde_json::to_string(&e.engine.stats()).map_err(smartretry::Error::from)?;
@@ -283,8 +276,7 @@ pub unsafe extern "C" fn smartretry_engine_reset_stats(
     engine: *const smartretry_engine,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        unsafe { get(engine) }?.engine.reset_stats();
+        get(engine)?.engine.reset_stats();
         Ok(())
     })
 }

@@ -18,12 +18,7 @@ pub(crate) struct ClockHandle {
     pub(crate) shared: SharedClock,
     manual: Option<Arc<ManualClock>>,
 }
-impl_handle!(
-    smartretry_clock,
-    ClockHandle,
-    0x5352_434c_4f43_4b31,
-    "clock"
-);
+impl_handle!(smartretry_clock, ClockHandle, "clock");
 
 /// A point in time or an advance (seconds, finite and non-negative) as a Duration.
 fn duration_arg(what: &str, value: f64) -> FfiResult<Duration> {
@@ -61,7 +56,7 @@ pub unsafe extern "C" fn smartretry_clock_new_manual(
                 shared: clock.clone(),
                 manual: Some(clock),
             },
-        );
+        )?;
         Ok(())
     })
 }
@@ -83,7 +78,7 @@ pub unsafe extern "C" fn smartretry_clock_new_system(
                 shared: SystemClock::shared(),
                 manual: None,
             },
-        );
+        )?;
         Ok(())
     })
 }
@@ -98,8 +93,7 @@ pub unsafe extern "C" fn smartretry_clock_advance(
     by_seconds: f64,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let clock = unsafe { get(clock) }?;
+        let clock = get(clock)?;
         clock
             .manual()?
             .advance(duration_arg("advance", by_seconds)?);
@@ -117,8 +111,7 @@ pub unsafe extern "C" fn smartretry_clock_set(
     unix_seconds: f64,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let clock = unsafe { get(clock) }?;
+        let clock = get(clock)?;
         clock.manual()?.set(duration_arg("time", unix_seconds)?);
         Ok(())
     })
@@ -134,8 +127,7 @@ pub unsafe extern "C" fn smartretry_clock_now(
     out: *mut f64,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let clock = unsafe { get(clock) }?;
+        let clock = get(clock)?;
         // SAFETY: forwarded contract.
         *unsafe { out_ptr(out, "out") }? = clock.shared.now().as_secs_f64();
         Ok(())
@@ -145,9 +137,8 @@ pub unsafe extern "C" fn smartretry_clock_now(
 /// Free a clock. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 ///
 /// # Safety
-/// `clock` must not be in use by another thread.
+/// None: `clock` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_clock_free(clock: *mut smartretry_clock) -> smartretry_status {
-    // SAFETY: forwarded contract.
-    guard(|| unsafe { free_handle(clock) })
+    guard(|| free_handle(clock))
 }

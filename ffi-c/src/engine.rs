@@ -3,15 +3,15 @@
 
 use crate::clock::smartretry_clock;
 use crate::failure::{smartretry_failure, FailureHandle};
-use crate::handle::{free_handle, get, impl_handle, put_handle};
+use crate::handle::{free_handle, get, id, impl_handle, lock, put_handle, read};
 use crate::names::{class_out, smartretry_class};
 use crate::policy::smartretry_policy;
 use crate::recommendation::{fill, smartretry_recommendation};
-use crate::status::{guard, smartretry_status, FfiResult};
+use crate::status::{guard, smartretry_status, FfiError, FfiResult};
 use crate::text::{opt_str_arg, out_ptr, owned_c_string, str_arg};
 use smartretry::{Engine, Episode, Policy, SharedClock, SystemClock};
 use std::ffi::c_char;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A retry engine. Thread-safe: one engine may be used from many threads at once.
 pub struct smartretry_engine {
@@ -22,12 +22,7 @@ pub struct smartretry_engine {
 pub(crate) struct EngineHandle {
     pub(crate) engine: Engine,
 }
-impl_handle!(
-    smartretry_engine,
-    EngineHandle,
-    0x5352_454e_4749_4e31,
-    "engine"
-);
+impl_handle!(smartretry_engine, EngineHandle, "engine");
 
 /// One job's retry episode, from its first attempt to success or give-up. Locked internally.
 pub struct smartretry_episode {
@@ -37,17 +32,14 @@ pub struct smartretry_episode {
 /// The value behind a `smartretry_episode`.
 pub(crate) struct EpisodeHandle {
     episode: Mutex<Episode>,
+    /// The id of the engine it was begun on (an episode is refused by any other engine).
+    engine: usize,
 }
-impl_handle!(
-    smartretry_episode,
-    EpisodeHandle,
-    0x5352_4550_4953_4431,
-    "episode"
-);
+impl_handle!(smartretry_episode, EpisodeHandle, "episode");
 
 impl EpisodeHandle {
     fn lock(&self) -> MutexGuard<'_, Episode> {
-        self.episode.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.episode)
     }
 }
 
@@ -71,13 +63,12 @@ unsafe fn clock_arg(clock: *const smartretry_clock) -> FfiResult<SharedClock> {
     if clock.is_null() {
         Ok(SystemClock::shared())
     } else {
-        // SAFETY: forwarded contract.
-        Ok(unsafe { get(clock) }?.shared.clone())
+        Ok(get(clock)?.shared.clone())
     }
 }
 
-fn put_engine(out: &mut *mut smartretry_engine, engine: Engine) {
-    put_handle(out, EngineHandle { engine });
+fn put_engine(out: &mut *mut smartretry_engine, engine: Engine) -> FfiResult {
+    put_handle(out, EngineHandle { engine })
 }
 
 /// A new engine. `policy` NULL means the defaults (the policy is copied); `clock` NULL means the
@@ -97,13 +88,11 @@ pub unsafe extern "C" fn smartretry_engine_new(
         let policy = if policy.is_null() {
             Policy::default()
         } else {
-            // SAFETY: forwarded contract.
-            unsafe { get(policy) }?.policy.clone()
+            lock(&get(policy)?.policy).clone()
         };
         // SAFETY: forwarded contract.
         let clock = unsafe { clock_arg(clock) }?;
-        put_engine(out, Engine::with_clock(policy, clock)?);
-        Ok(())
+        put_engine(out, Engine::with_clock(policy, clock)?)
     })
 }
 
@@ -124,8 +113,7 @@ pub unsafe extern "C" fn smartretry_engine_new_from_json(
         let out = unsafe { out_ptr(out, "out") }?;
         // SAFETY: forwarded contract.
         let clock = unsafe { clock_arg(clock) }?;
-        put_engine(out, Engine::from_json(json, clock)?);
-        Ok(())
+        put_engine(out, Engine::from_json(json, clock)?)
     })
 }
 
@@ -139,11 +127,10 @@ pub unsafe extern "C" fn smartretry_engine_set_policy(
     policy: *const smartretry_policy,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
-        // SAFETY: forwarded contract.
-        let p = unsafe { get(policy) }?;
-        e.engine.set_policy(p.policy.clone())?;
+        let e = get(engine)?;
+        let p = get(policy)?;
+        let p = lock(&p.policy).clone();
+        e.engine.set_policy(p)?;
         Ok(())
     })
 }
@@ -158,8 +145,7 @@ pub unsafe extern "C" fn smartretry_engine_now(
     out: *mut f64,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         // SAFETY: forwarded contract.
         *unsafe { out_ptr(out, "out") }? = e.engine.now().as_secs_f64();
         Ok(())
@@ -167,16 +153,15 @@ pub unsafe extern "C" fn smartretry_engine_now(
 }
 
 /// Free an engine. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE. Episodes
-/// begun on it stay valid handles (free them too) but must not be passed to another engine.
+/// begun on it stay valid handles to free; another engine refuses them (INVALID_ARGUMENT).
 ///
 /// # Safety
-/// `engine` must not be in use by another thread.
+/// None: `engine` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_engine_free(
     engine: *mut smartretry_engine,
 ) -> smartretry_status {
-    // SAFETY: forwarded contract.
-    guard(|| unsafe { free_handle(engine) })
+    guard(|| free_handle(engine))
 }
 
 /// Start a job's episode at its first attempt. `key` is the queue or job type; `tenant` may be
@@ -193,8 +178,7 @@ pub unsafe extern "C" fn smartretry_engine_begin(
     out: *mut *mut smartretry_episode,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         // SAFETY: forwarded contract.
         let key = unsafe { str_arg(key, "key") }?;
         // SAFETY: forwarded contract.
@@ -206,8 +190,9 @@ pub unsafe extern "C" fn smartretry_engine_begin(
             out,
             EpisodeHandle {
                 episode: Mutex::new(episode),
+                engine: id(engine),
             },
-        );
+        )?;
         Ok(())
     })
 }
@@ -222,8 +207,7 @@ pub unsafe extern "C" fn smartretry_episode_get_info(
     out: *mut smartretry_episode_info,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let ep = unsafe { get(episode) }?;
+        let ep = get(episode)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
         let ep = ep.lock();
@@ -241,26 +225,56 @@ pub unsafe extern "C" fn smartretry_episode_get_info(
 /// Free an episode. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 ///
 /// # Safety
-/// `episode` must not be in use by another thread.
+/// None: `episode` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_episode_free(
     episode: *mut smartretry_episode,
 ) -> smartretry_status {
-    // SAFETY: forwarded contract.
-    guard(|| unsafe { free_handle(episode) })
+    guard(|| free_handle(episode))
+}
+
+/// The engine and episode of a call, checking the episode was begun on that engine.
+fn engine_episode(
+    engine: *const smartretry_engine,
+    episode: *const smartretry_episode,
+) -> FfiResult<(Arc<EngineHandle>, Arc<EpisodeHandle>)> {
+    let (e, ep) = read(|t| Ok::<_, FfiError>((t.get(engine)?, t.get(episode)?)))?;
+    if ep.engine != id(engine) {
+        return Err(FfiError::Argument(
+            "the episode was begun on another engine".into(),
+        ));
+    }
+    Ok((e, ep))
+}
+
+/// The episode locked for an outcome, refusing one that has finished.
+// TODO(core): the core's on_failure/record_failure should refuse a finished episode itself.
+fn unfinished(ep: &EpisodeHandle) -> FfiResult<MutexGuard<'_, Episode>> {
+    let guard = ep.lock();
+    if guard.is_finished() {
+        return Err(FfiError::Core(smartretry::Error::InvalidState(
+            "the episode has already finished".into(),
+        )));
+    }
+    Ok(guard)
 }
 
 /// The three handles of an outcome call.
-///
-/// # Safety
-/// Each pointer must be NULL or a handle of its type.
-unsafe fn args<'a>(
+type Args = (Arc<EngineHandle>, Arc<EpisodeHandle>, Arc<FailureHandle>);
+
+fn args(
     engine: *const smartretry_engine,
     episode: *const smartretry_episode,
     failure: *const smartretry_failure,
-) -> FfiResult<(&'a Engine, &'a EpisodeHandle, &'a FailureHandle)> {
-    // SAFETY: forwarded contract (three times).
-    unsafe { Ok((&get(engine)?.engine, get(episode)?, get(failure)?)) }
+) -> FfiResult<Args> {
+    let (e, ep, f) =
+        read(|t| Ok::<_, FfiError>((t.get(engine)?, t.get(episode)?, t.get(failure)?)))?;
+    if ep.engine != id(engine) {
+        return Err(FfiError::Argument(
+            "the episode was begun on another engine".into(),
+        ));
+    }
+    Ok((e, ep, f))
 }
 
 /// An attempt failed: record it and recommend what to do next (the episode finishes when the
@@ -277,13 +291,12 @@ pub unsafe extern "C" fn smartretry_engine_on_failure(
     out: *mut smartretry_recommendation,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let (e, ep, f) = unsafe { args(engine, episode, failure) }?;
+        let (e, ep, f) = args(engine, episode, failure)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let rec = e.on_failure(&mut ep.lock(), &f.failure)?;
-        *out = fill(rec);
-        Ok(())
+        let failure = lock(&f.failure).clone();
+        let rec = e.engine.on_failure(&mut *unfinished(&ep)?, &failure)?;
+        fill(out, rec)
     })
 }
 
@@ -300,13 +313,12 @@ pub unsafe extern "C" fn smartretry_engine_recommend(
     out: *mut smartretry_recommendation,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let (e, ep, f) = unsafe { args(engine, episode, failure) }?;
+        let (e, ep, f) = args(engine, episode, failure)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let rec = e.recommend(&ep.lock(), &f.failure)?;
-        *out = fill(rec);
-        Ok(())
+        let failure = lock(&f.failure).clone();
+        let rec = e.engine.recommend(&*unfinished(&ep)?, &failure)?;
+        fill(out, rec)
     })
 }
 
@@ -322,9 +334,9 @@ pub unsafe extern "C" fn smartretry_engine_record_failure(
     out_class: *mut smartretry_class,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let (e, ep, f) = unsafe { args(engine, episode, failure) }?;
-        let c = e.record_failure(&mut ep.lock(), &f.failure)?;
+        let (e, ep, f) = args(engine, episode, failure)?;
+        let failure = lock(&f.failure).clone();
+        let c = e.engine.record_failure(&mut *unfinished(&ep)?, &failure)?;
         // SAFETY: the caller guarantees a non-NULL `out_class` is writable.
         if let Some(out) = unsafe { out_class.as_mut() } {
             *out = class_out(c.class);
@@ -346,10 +358,7 @@ pub unsafe extern "C" fn smartretry_engine_on_success(
     dependency: *const c_char,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
-        // SAFETY: forwarded contract.
-        let ep = unsafe { get(episode) }?;
+        let (e, ep) = engine_episode(engine, episode)?;
         // SAFETY: forwarded contract.
         let dependency = unsafe { opt_str_arg(dependency, "dependency") }?;
         e.engine.on_success_from(&mut ep.lock(), dependency)?;
@@ -367,10 +376,7 @@ pub unsafe extern "C" fn smartretry_engine_abandon(
     episode: *const smartretry_episode,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
-        // SAFETY: forwarded contract.
-        let ep = unsafe { get(episode) }?;
+        let (e, ep) = engine_episode(engine, episode)?;
         e.engine.abandon(&mut ep.lock());
         Ok(())
     })
@@ -389,13 +395,11 @@ pub unsafe extern "C" fn smartretry_engine_classify(
     out_rule: *mut *mut c_char,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
-        // SAFETY: forwarded contract.
-        let f = unsafe { get(failure) }?;
+        let e = get(engine)?;
+        let f = get(failure)?;
         // SAFETY: forwarded contract.
         let out_class = unsafe { out_ptr(out_class, "out_class") }?;
-        let c = e.engine.classify(&f.failure);
+        let c = e.engine.classify(&lock(&f.failure).clone());
         // SAFETY: the caller guarantees a non-NULL `out_rule` is writable.
         if let Some(rule) = unsafe { out_rule.as_mut() } {
             *rule = owned_c_string(c.rule)?;

@@ -1,14 +1,15 @@
 //! Failures as handles: build one from whatever signals the caller has, then pass it to the
-//! engine (it is only read there, so one failure may be reused for many calls and threads as long
-//! as nobody changes it meanwhile).
+//! engine (it is only read there, so one failure may be reused for many calls and threads; a
+//! setter racing a call is serialised by the handle's lock).
 
 use crate::engine::smartretry_engine;
-use crate::handle::{free_handle, get, get_mut, impl_handle, put_handle};
+use crate::handle::{free_handle, get, impl_handle, lock, put_handle};
 use crate::names::{class_in, smartretry_class};
 use crate::status::{guard, smartretry_status, FfiResult};
 use crate::text::{out_ptr, str_arg};
 use smartretry::Failure;
 use std::ffi::c_char;
+use std::sync::Mutex;
 
 /// What the caller knows about one failed attempt.
 pub struct smartretry_failure {
@@ -17,22 +18,16 @@ pub struct smartretry_failure {
 
 /// The value behind a `smartretry_failure`.
 pub(crate) struct FailureHandle {
-    pub(crate) failure: Failure,
+    pub(crate) failure: Mutex<Failure>,
 }
-impl_handle!(
-    smartretry_failure,
-    FailureHandle,
-    0x5352_4641_494c_5231,
-    "failure"
-);
+impl_handle!(smartretry_failure, FailureHandle, "failure");
 
-/// The failure behind a handle, for a setter.
-///
-/// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread.
-unsafe fn failure_mut<'a>(failure: *mut smartretry_failure) -> FfiResult<&'a mut Failure> {
-    // SAFETY: forwarded contract.
-    Ok(&mut unsafe { get_mut(failure) }?.failure)
+/// Change the failure behind a handle.
+fn with_failure(
+    failure: *mut smartretry_failure,
+    set: impl FnOnce(&mut Failure) -> FfiResult,
+) -> FfiResult {
+    set(&mut lock(&get(failure)?.failure))
 }
 
 /// An empty failure (classified "unknown" until signals are set).
@@ -45,52 +40,51 @@ pub unsafe extern "C" fn smartretry_failure_new(
 ) -> smartretry_status {
     guard(|| {
         let h = FailureHandle {
-            failure: Failure::default(),
+            failure: Mutex::new(Failure::default()),
         };
         // SAFETY: forwarded contract.
-        put_handle(unsafe { out_ptr(out, "out") }?, h);
-        Ok(())
+        put_handle(unsafe { out_ptr(out, "out") }?, h)
     })
 }
 
 /// The HTTP status of the failed attempt (e.g. 503).
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread.
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_http_status(
     failure: *mut smartretry_failure,
     status: u16,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let f = unsafe { failure_mut(failure) }?;
-        f.http_status = Some(status);
-        Ok(())
+        with_failure(failure, |f| {
+            f.http_status = Some(status);
+            Ok(())
+        })
     })
 }
 
 /// The gRPC status code (0-16; e.g. 14 UNAVAILABLE).
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread.
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_grpc_code(
     failure: *mut smartretry_failure,
     code: u32,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let f = unsafe { failure_mut(failure) }?;
-        f.grpc_code = Some(code);
-        Ok(())
+        with_failure(failure, |f| {
+            f.grpc_code = Some(code);
+            Ok(())
+        })
     })
 }
 
 /// Set a string field from a NUL-terminated UTF-8 argument.
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread; `value` NULL or
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised); `value` NULL or
 /// NUL-terminated.
 unsafe fn set_string(
     failure: *mut smartretry_failure,
@@ -99,18 +93,18 @@ unsafe fn set_string(
 ) -> smartretry_status {
     guard(|| {
         // SAFETY: forwarded contract.
-        let f = unsafe { failure_mut(failure) }?;
-        // SAFETY: forwarded contract.
         let value = unsafe { str_arg(value, "value") }?;
-        set(f, value.to_string());
-        Ok(())
+        with_failure(failure, |f| {
+            set(f, value.to_string());
+            Ok(())
+        })
     })
 }
 
 /// An errno or error-code name (ECONNRESET, ETIMEDOUT, ...), NUL-terminated UTF-8.
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread; `value` NULL or
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised); `value` NULL or
 /// NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_error_code(
@@ -164,24 +158,25 @@ pub unsafe extern "C" fn smartretry_failure_set_dependency(
 /// How long the server asked to wait, in seconds (already parsed).
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread.
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_retry_after(
     failure: *mut smartretry_failure,
     seconds: f64,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let f = unsafe { failure_mut(failure) }?;
-        f.retry_after = Some(smartretry::time::secs("Retry-After", seconds)?);
-        Ok(())
+        let after = smartretry::time::secs("Retry-After", seconds)?;
+        with_failure(failure, |f| {
+            f.retry_after = Some(after);
+            Ok(())
+        })
     })
 }
 
 /// A raw Retry-After header value (delta-seconds or HTTP-date), read against the engine's clock.
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread; `engine` NULL or an
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised); `engine` NULL or an
 /// engine handle; `value` NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_retry_after_header(
@@ -190,42 +185,42 @@ pub unsafe extern "C" fn smartretry_failure_set_retry_after_header(
     value: *const c_char,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let f = unsafe { failure_mut(failure) }?;
-        // SAFETY: forwarded contract.
-        let engine = unsafe { get(engine) }?;
+        let engine = get(engine)?;
         // SAFETY: forwarded contract.
         let value = unsafe { str_arg(value, "value") }?;
-        f.retry_after = Some(smartretry::parse_retry_after(value, engine.engine.now())?);
-        Ok(())
+        let after = smartretry::parse_retry_after(value, engine.engine.now())?;
+        with_failure(failure, |f| {
+            f.retry_after = Some(after);
+            Ok(())
+        })
     })
 }
 
 /// A class the caller already knows (skips the classification rules).
 ///
 /// # Safety
-/// `failure` must be NULL or a failure handle not used by another thread.
+/// `failure` must be NULL or a failure handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_set_class(
     failure: *mut smartretry_failure,
     class: smartretry_class,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let f = unsafe { failure_mut(failure) }?;
-        f.class = Some(class_in(class)?);
-        Ok(())
+        let class = class_in(class)?;
+        with_failure(failure, |f| {
+            f.class = Some(class);
+            Ok(())
+        })
     })
 }
 
 /// Free a failure. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 ///
 /// # Safety
-/// `failure` must not be in use by another thread.
+/// None: `failure` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_failure_free(
     failure: *mut smartretry_failure,
 ) -> smartretry_status {
-    // SAFETY: forwarded contract.
-    guard(|| unsafe { free_handle(failure) })
+    guard(|| free_handle(failure))
 }

@@ -1,129 +1,227 @@
-//! Opaque handles: a boxed value tagged with a per-type magic number, and a registry of live
-//! handles so that freeing one twice (or freeing a pointer the library never made) is reported
-//! instead of corrupting memory. The registry is consulted on create and free only; calls check
-//! the magic number, which catches a handle of the wrong type.
+//! Opaque handles as generation-checked ids, never addresses.
+//!
+//! A handle the C side holds is `(generation << 32) | slot index`, cast to the opaque pointer
+//! type; it is never dereferenced. The slot table maps the index to the live value (an `Arc`, so
+//! a handle freed by one thread while another is inside a call stays alive until that call
+//! returns). Freeing bumps the slot's generation, so every earlier id of that slot is stale for
+//! good; a slot whose generation reaches `LAST_GENERATION` is retired and never reused. A stale,
+//! foreign or wrong-type id is therefore always reported (SMARTRETRY_INVALID_HANDLE), whatever
+//! the allocator does, and never reaches another owner's value.
+//!
+//! Cost: a lookup is one shared (read) lock, an index and an `Arc` clone (O(1)); create and free
+//! take the write lock for an O(1) push or pop. Ids need 64 bits, so the library requires a 64-bit
+//! target.
 
-use crate::status::{FfiError, FfiResult};
-use std::collections::BTreeMap;
-use std::sync::{LazyLock, Mutex};
+use crate::status::{guard, smartretry_status, FfiError, FfiResult};
+use crate::text::out_ptr;
+use std::any::Any;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
 
-/// An opaque C handle type (a zero-sized marker cbindgen declares as an incomplete struct); the
-/// allocation behind it is a `Tagged<Self::Inner>`.
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("smartretry-ffi packs 64-bit handle ids into pointers: 64-bit targets only");
+
+/// An opaque C handle type (a zero-sized marker cbindgen declares as an incomplete struct).
 pub(crate) trait Handle: Sized {
-    type Inner;
-    const MAGIC: u64;
+    type Inner: Send + Sync + 'static;
     const NAME: &'static str;
 }
 
-/// What a handle points to: its type's magic number first (so that it can be read from any handle
-/// of this library, whatever its type), then the value.
-#[repr(C)]
-pub(crate) struct Tagged<T> {
-    magic: u64,
-    value: T,
+/// The generation after which a slot is retired (small in unit tests, to exercise retirement).
+const LAST_GENERATION: u32 = if cfg!(test) { 8 } else { u32::MAX };
+
+struct Slot {
+    generation: u32,
+    value: Option<(Arc<dyn Any + Send + Sync>, &'static str)>,
 }
 
-const SHARDS: usize = 16;
-
-/// Live handles: address -> the magic number of their type.
-static LIVE: LazyLock<Vec<Mutex<BTreeMap<usize, u64>>>> =
-    LazyLock::new(|| (0..SHARDS).map(|_| Mutex::new(BTreeMap::new())).collect());
-
-fn shard(addr: usize) -> &'static Mutex<BTreeMap<usize, u64>> {
-    &LIVE[(addr >> 4) % SHARDS]
+/// The slot table (its fields are private to this module).
+#[derive(Default)]
+pub(crate) struct Table {
+    slots: Vec<Slot>,
+    /// Indices of empty, unretired slots.
+    free: Vec<u32>,
 }
 
-fn with_shard<T>(addr: usize, f: impl FnOnce(&mut BTreeMap<usize, u64>) -> T) -> T {
-    let mut set = shard(addr).lock().unwrap_or_else(|p| p.into_inner());
-    f(&mut set)
+static TABLE: LazyLock<RwLock<Table>> = LazyLock::new(RwLock::default);
+
+fn pack(index: u32, generation: u32) -> usize {
+    ((u64::from(generation) << 32) | u64::from(index)) as usize
 }
 
-/// Box `value` and register it as a live handle.
-pub(crate) fn new_handle<H: Handle>(value: H::Inner) -> *mut H {
-    let ptr = Box::into_raw(Box::new(Tagged {
-        magic: H::MAGIC,
-        value,
-    }));
-    with_shard(ptr as usize, |s| s.insert(ptr as usize, H::MAGIC));
-    ptr.cast()
+fn unpack(id: usize) -> (usize, u32) {
+    let id = id as u64;
+    ((id & 0xffff_ffff) as usize, (id >> 32) as u32)
+}
+
+/// Lock a mutex, ignoring poisoning (a panic inside a call was already reported as such).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Register `value` and return its id.
+pub(crate) fn new_handle<H: Handle>(value: H::Inner) -> FfiResult<*mut H> {
+    let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
+    let mut t = TABLE.write().unwrap_or_else(|p| p.into_inner());
+    let index = match t.free.pop() {
+        Some(i) => i,
+        None => {
+            let i = u32::try_from(t.slots.len())
+                .map_err(|_| FfiError::Argument("too many live handles".into()))?;
+            t.slots.push(Slot {
+                generation: 1,
+                value: None,
+            });
+            i
+        }
+    };
+    let slot = &mut t.slots[index as usize];
+    slot.value = Some((value, H::NAME));
+    Ok(std::ptr::without_provenance_mut(pack(
+        index,
+        slot.generation,
+    )))
 }
 
 /// Write a new handle to `out` (already checked non-NULL by the caller's `out_ptr`).
-pub(crate) fn put_handle<H: Handle>(out: &mut *mut H, value: H::Inner) {
-    *out = new_handle(value);
-}
-
-/// Borrow a handle, checking NULL and its type tag.
-///
-/// # Safety
-/// `ptr` must be NULL or a live handle of this library (of any type).
-pub(crate) unsafe fn get<'a, H: Handle>(ptr: *const H) -> FfiResult<&'a H::Inner> {
-    let ptr = ptr.cast::<Tagged<H::Inner>>();
-    if ptr.is_null() {
-        return Err(FfiError::Null(H::NAME));
-    }
-    // SAFETY: every handle of this library is a `Tagged<_>` (repr(C)), whose first field is an
-    // initialised u64, so reading it is valid whatever the handle's real type.
-    let magic = unsafe { ptr.cast::<u64>().read() };
-    if magic != H::MAGIC {
-        return Err(FfiError::Handle(H::NAME));
-    }
-    // SAFETY: the magic number says this is a `Tagged<H::Inner>`; the caller guarantees it lives.
-    Ok(unsafe { &(*ptr).value })
-}
-
-/// Borrow a handle mutably, checking NULL and its type tag.
-///
-/// # Safety
-/// As for [`get`], and no other reference to the handle may be live during the borrow.
-pub(crate) unsafe fn get_mut<'a, H: Handle>(ptr: *mut H) -> FfiResult<&'a mut H::Inner> {
-    let ptr = ptr.cast::<Tagged<H::Inner>>();
-    if ptr.is_null() {
-        return Err(FfiError::Null(H::NAME));
-    }
-    // SAFETY: as in `get`.
-    let magic = unsafe { ptr.cast::<u64>().read() };
-    if magic != H::MAGIC {
-        return Err(FfiError::Handle(H::NAME));
-    }
-    // SAFETY: the magic number says this is a `Tagged<H::Inner>`; the caller guarantees it lives
-    // and is not aliased.
-    Ok(unsafe { &mut (*ptr).value })
-}
-
-/// Free a handle. NULL is a no-op; a pointer that is not a live handle of this type (freed
-/// already, or never made here) is an error and is not touched.
-///
-/// # Safety
-/// A live `ptr` must not be in use by another thread while it is freed.
-pub(crate) unsafe fn free_handle<H: Handle>(ptr: *mut H) -> FfiResult {
-    if ptr.is_null() {
-        return Ok(());
-    }
-    let addr = ptr as usize;
-    let ours = with_shard(addr, |s| match s.get(&addr) {
-        Some(&magic) if magic == H::MAGIC => s.remove(&addr).is_some(),
-        _ => false,
-    });
-    if !ours {
-        return Err(FfiError::Handle(H::NAME));
-    }
-    // SAFETY: `ptr` was registered by `new_handle::<H>` (so it came from `Box::into_raw` of a
-    // `Tagged<H::Inner>`) and has just been unregistered, so this is its only free.
-    let mut boxed = unsafe { Box::from_raw(ptr.cast::<Tagged<H::Inner>>()) };
-    boxed.magic = 0;
-    drop(boxed);
+pub(crate) fn put_handle<H: Handle>(out: &mut *mut H, value: H::Inner) -> FfiResult {
+    *out = new_handle(value)?;
     Ok(())
 }
 
-/// Declare an opaque handle type: `impl_handle!(smartretry_clock, ClockInner, 0x..., "clock")`.
+/// The id of a handle, for comparing two handles.
+pub(crate) fn id<H>(ptr: *const H) -> usize {
+    ptr.addr()
+}
+
+/// The live value behind a handle, checking NULL, staleness and type.
+pub(crate) fn get<H: Handle>(ptr: *const H) -> FfiResult<Arc<H::Inner>> {
+    read(|t| t.get(ptr))
+}
+
+/// Run `f` on the table under one shared lock (several lookups for the price of one).
+pub(crate) fn read<R>(f: impl FnOnce(&Table) -> R) -> R {
+    f(&TABLE.read().unwrap_or_else(|p| p.into_inner()))
+}
+
+impl Table {
+    /// The live value behind a handle, checking NULL, staleness and type.
+    pub(crate) fn get<H: Handle>(&self, ptr: *const H) -> FfiResult<Arc<H::Inner>> {
+        if ptr.is_null() {
+            return Err(FfiError::Null(H::NAME));
+        }
+        let (index, generation) = unpack(ptr.addr());
+        let (value, name) = self
+            .slots
+            .get(index)
+            .filter(|s| s.generation == generation)
+            .and_then(|s| s.value.as_ref())
+            .ok_or(FfiError::Handle(H::NAME))?;
+        Arc::clone(value)
+            .downcast::<H::Inner>()
+            .map_err(|_| FfiError::WrongHandle {
+                expected: H::NAME,
+                got: name,
+            })
+    }
+}
+
+/// Free a handle. NULL is a no-op; an id that is not a live handle of this type (freed already,
+/// stale, or never made here) is an error and changes nothing.
+pub(crate) fn free_handle<H: Handle>(ptr: *mut H) -> FfiResult {
+    if ptr.is_null() {
+        return Ok(());
+    }
+    let (index, generation) = unpack(ptr.addr());
+    let value = {
+        let mut t = TABLE.write().unwrap_or_else(|p| p.into_inner());
+        let slot = t
+            .slots
+            .get_mut(index)
+            .filter(|s| s.generation == generation && s.value.is_some())
+            .ok_or(FfiError::Handle(H::NAME))?;
+        if let Some((v, name)) = &slot.value {
+            if !v.is::<H::Inner>() {
+                return Err(FfiError::WrongHandle {
+                    expected: H::NAME,
+                    got: name,
+                });
+            }
+        }
+        let value = slot.value.take();
+        slot.generation += 1;
+        if slot.generation < LAST_GENERATION {
+            t.free.push(index as u32);
+        }
+        value
+    };
+    // Dropped outside the lock: an engine's teardown may be long.
+    drop(value);
+    Ok(())
+}
+
+/// The number of live handles of every type (recommendation details included): a leak check for
+/// tests, e.g. equal before and after a block that frees what it made.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn smartretry_live_handles(out: *mut usize) -> smartretry_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let out = unsafe { out_ptr(out, "out") }?;
+        let t = TABLE.read().unwrap_or_else(|p| p.into_inner());
+        *out = t.slots.iter().filter(|s| s.value.is_some()).count();
+        Ok(())
+    })
+}
+
+/// Declare an opaque handle type: `impl_handle!(smartretry_clock, ClockHandle, "clock")`.
 macro_rules! impl_handle {
-    ($ty:ident, $inner:ty, $magic:expr, $name:expr) => {
+    ($ty:ident, $inner:ty, $name:expr) => {
         impl $crate::handle::Handle for $ty {
             type Inner = $inner;
-            const MAGIC: u64 = $magic;
             const NAME: &'static str = $name;
         }
     };
 }
 pub(crate) use impl_handle;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct A;
+    struct B;
+    impl_handle!(A, u32, "a");
+    impl_handle!(B, String, "b");
+
+    #[test]
+    fn stale_ids_never_match_and_slots_retire() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..100u32 {
+            let h = new_handle::<A>(i).expect("handle");
+            assert!(seen.insert(h.addr()), "an id was handed out twice");
+            assert_eq!(*get(h).expect("live"), i);
+            free_handle(h).expect("free");
+            assert!(matches!(get(h), Err(FfiError::Handle(_))));
+            assert!(matches!(free_handle(h), Err(FfiError::Handle(_))));
+        }
+    }
+
+    #[test]
+    fn wrong_type_is_refused_and_untouched() {
+        let a = new_handle::<A>(7).expect("handle");
+        let as_b = a.cast::<B>();
+        assert!(matches!(get(as_b), Err(FfiError::WrongHandle { .. })));
+        assert!(matches!(
+            free_handle(as_b),
+            Err(FfiError::WrongHandle { .. })
+        ));
+        assert_eq!(*get(a).expect("still live"), 7);
+        free_handle(a).expect("free");
+        assert!(get::<A>(std::ptr::null()).is_err());
+        assert!(free_handle::<A>(std::ptr::null_mut()).is_ok());
+        // An arbitrary id far outside the table.
+        assert!(get::<A>(std::ptr::without_provenance(0xdead_beef_0000_1234)).is_err());
+    }
+}

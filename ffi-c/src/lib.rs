@@ -1,16 +1,17 @@
 //! C ABI of the smartretry engine: `libsmartretry.so` / `libsmartretry.a` and the generated header
 //! `include/smartretry.h`. Translation only: every decision is the core's.
 //!
-//! Conventions: opaque handles with `_new`/`_free` pairs (double frees are detected through a
-//! registry of live handles); every fallible call returns a `smartretry_status` and writes
+//! Conventions: opaque handles with `_new`/`_free` pairs (generation-checked ids in a slot table,
+//! so stale and double frees are always detected; see `handle`); every fallible call returns a
+//! `smartretry_status` and writes
 //! results through out-parameters; a thread-local last error (`smartretry_last_error`); strings
 //! in are NUL-terminated UTF-8, strings out are owned by the caller and freed with
 //! `smartretry_string_free`; no panic unwinds into C (every entry point runs inside `guard`).
 //!
 //! Safety contract of every `unsafe extern "C"` function: each pointer argument is NULL (reported
-//! as SMARTRETRY_NULL_ARGUMENT where it is required) or valid for what its name says (a handle
-//! of this library that has not been freed, a NUL-terminated string, writable memory for an out
-//! parameter).
+//! as SMARTRETRY_NULL_ARGUMENT where it is required) or valid for what its name says (a
+//! NUL-terminated string, writable memory for an out parameter). Handle arguments are ids, never
+//! dereferenced, so any value is safe: a bad one is SMARTRETRY_INVALID_HANDLE.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
@@ -31,6 +32,7 @@ pub use admin::*;
 pub use clock::*;
 pub use engine::*;
 pub use failure::*;
+pub use handle::smartretry_live_handles;
 pub use names::*;
 pub use observer::*;
 pub use policy::*;
@@ -79,6 +81,42 @@ mod tests {
             fresh == committed,
             "include/smartretry.h is stale: run `SMARTRETRY_WRITE_HEADER=1 cargo build -p smartretry-ffi` and commit it"
         );
+    }
+
+    /// Every export runs inside `guard` (or `catch_unwind`), except those that cannot panic.
+    #[test]
+    fn every_export_has_a_panic_boundary() {
+        const CANNOT_PANIC: &[&str] = &[
+            "smartretry_version",
+            "smartretry_version_number",
+            "smartretry_last_error",
+            "smartretry_last_status",
+            "smartretry_status_name",
+        ];
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let (mut exports, mut no_mangle) = (0, 0);
+        for entry in std::fs::read_dir(dir).expect("src") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+            no_mangle += text.matches("#[no_mangle]\n").count();
+            for part in text.split("extern \"C\" fn ").skip(1) {
+                let name = part.split('(').next().unwrap_or_default();
+                let body = part.split("\n}\n").next().unwrap_or_default();
+                exports += 1;
+                // Helpers whose whole body is a `guard`.
+                let guarded = [
+                    "guard(",
+                    "catch_unwind",
+                    "set_string(",
+                    "render(",
+                    "with_path(",
+                ];
+                assert!(
+                    guarded.iter().any(|g| body.contains(g)) || CANNOT_PANIC.contains(&name),
+                    "{name} has no panic boundary"
+                );
+            }
+        }
+        assert_eq!(exports, no_mangle, "an export was not recognised");
     }
 
     #[test]

@@ -179,8 +179,7 @@ pub unsafe extern "C" fn smartretry_engine_add_observer(
     user_data: *mut c_void,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         let callback = callback.ok_or(FfiError::Null("callback"))?;
         e.engine.add_observer(Arc::new(CObserver {
             callback,
@@ -199,8 +198,7 @@ pub unsafe extern "C" fn smartretry_engine_clear_observers(
     engine: *const smartretry_engine,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        unsafe { get(engine) }?.engine.clear_observers();
+        get(engine)?.engine.clear_observers();
         Ok(())
     })
 }

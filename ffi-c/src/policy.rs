@@ -1,12 +1,13 @@
 //! Policies as handles: the defaults, a JSON policy file, and setters for the common knobs. An
 //! engine copies the policy it is made from, so the handle may be freed (or changed) afterwards.
 
-use crate::handle::{free_handle, get, get_mut, impl_handle, put_handle};
+use crate::handle::{free_handle, get, impl_handle, lock, put_handle};
 use crate::names::{class_in, smartretry_class};
 use crate::status::{guard, smartretry_status, FfiResult};
 use crate::text::{out_ptr, owned_c_string, str_arg};
 use smartretry::{ClassPolicy, Disposition, ErrorClass, Policy, PolicyPatch};
 use std::ffi::c_char;
+use std::sync::Mutex;
 
 /// A retry policy (per-class settings, learning, guardrails). Not thread-safe: do not change it
 /// while another thread uses it.
@@ -16,36 +17,33 @@ pub struct smartretry_policy {
 
 /// The value behind a `smartretry_policy`.
 pub(crate) struct PolicyHandle {
-    pub(crate) policy: Policy,
+    pub(crate) policy: Mutex<Policy>,
 }
-impl_handle!(
-    smartretry_policy,
-    PolicyHandle,
-    0x5352_504f_4c49_4331,
-    "policy"
-);
+impl_handle!(smartretry_policy, PolicyHandle, "policy");
 
 fn wrap(policy: Policy) -> PolicyHandle {
-    PolicyHandle { policy }
+    PolicyHandle {
+        policy: Mutex::new(policy),
+    }
 }
 
 /// Change one class's policy through the core's own patch and validation (nothing changes on error).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 unsafe fn patch_class(
     policy: *mut smartretry_policy,
     class: smartretry_class,
     patch: PolicyPatch,
 ) -> FfiResult {
-    // SAFETY: forwarded contract.
-    let p = unsafe { get_mut(policy) }?;
+    let h = get(policy)?;
+    let mut p = lock(&h.policy);
     let class: ErrorClass = class_in(class)?;
     patch.validate()?;
-    let mut cp = ClassPolicy::clone(&p.policy.class(class));
+    let mut cp = ClassPolicy::clone(&p.class(class));
     patch.apply(&mut cp);
     cp.validate(class)?;
-    p.policy.classes.insert(class, cp);
+    p.classes.insert(class, cp);
     Ok(())
 }
 
@@ -63,8 +61,7 @@ pub unsafe extern "C" fn smartretry_policy_new(
 ) -> smartretry_status {
     guard(|| {
         // SAFETY: forwarded contract.
-        put_handle(unsafe { out_ptr(out, "out") }?, wrap(Policy::default()));
-        Ok(())
+        put_handle(unsafe { out_ptr(out, "out") }?, wrap(Policy::default()))
     })
 }
 
@@ -82,8 +79,7 @@ pub unsafe extern "C" fn smartretry_policy_from_json(
         let json = unsafe { str_arg(json, "json") }?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        put_handle(out, wrap(Policy::from_json(json)?));
-        Ok(())
+        put_handle(out, wrap(Policy::from_json(json)?))
     })
 }
 
@@ -97,11 +93,10 @@ pub unsafe extern "C" fn smartretry_policy_to_json(
     out: *mut *mut c_char,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let p = unsafe { get(policy) }?;
+        let p = get(policy)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        *out = owned_c_string(p.policy.to_json())?;
+        *out = owned_c_string(lock(&p.policy).to_json())?;
         Ok(())
     })
 }
@@ -109,7 +104,7 @@ pub unsafe extern "C" fn smartretry_policy_to_json(
 /// Total attempts for a class, including the first (1 = never retry).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_max_attempts(
     policy: *mut smartretry_policy,
@@ -127,7 +122,7 @@ pub unsafe extern "C" fn smartretry_policy_set_max_attempts(
 /// Bounds on a class's delays, in seconds (min <= max).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_delay_bounds(
     policy: *mut smartretry_policy,
@@ -149,7 +144,7 @@ pub unsafe extern "C" fn smartretry_policy_set_delay_bounds(
 /// Whether a class is retried (`retry` true) or given up on at once.
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_retryable(
     policy: *mut smartretry_policy,
@@ -172,7 +167,7 @@ pub unsafe extern "C" fn smartretry_policy_set_retryable(
 /// e.g. {"strategy":{"constant":{"delay":2}}}).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread; `patch_json` NULL or
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised); `patch_json` NULL or
 /// NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_patch_class(
@@ -192,17 +187,15 @@ pub unsafe extern "C" fn smartretry_policy_patch_class(
 /// Total time an episode may take from its first failure, in seconds; 0 removes the deadline.
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_deadline(
     policy: *mut smartretry_policy,
     seconds: f64,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let p = unsafe { get_mut(policy) }?;
         let d = secs("deadline", seconds)?;
-        p.policy.deadline = (!d.is_zero()).then_some(d);
+        lock(&get(policy)?.policy).deadline = (!d.is_zero()).then_some(d);
         Ok(())
     })
 }
@@ -210,15 +203,14 @@ pub unsafe extern "C" fn smartretry_policy_set_deadline(
 /// Turn the learned tiers on or off (the heuristic tier always decides when off).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_learning(
     policy: *mut smartretry_policy,
     enabled: bool,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        unsafe { get_mut(policy) }?.policy.learning.enabled = enabled;
+        lock(&get(policy)?.policy).learning.enabled = enabled;
         Ok(())
     })
 }
@@ -226,15 +218,14 @@ pub unsafe extern "C" fn smartretry_policy_set_learning(
 /// Seed for jitter and exploration (the same seed gives the same decisions).
 ///
 /// # Safety
-/// `policy` must be NULL or a policy handle not used by another thread.
+/// `policy` must be NULL or a policy handle (a setter racing another call is serialised).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_set_seed(
     policy: *mut smartretry_policy,
     seed: u64,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        unsafe { get_mut(policy) }?.policy.seed = Some(seed);
+        lock(&get(policy)?.policy).seed = Some(seed);
         Ok(())
     })
 }
@@ -242,11 +233,10 @@ pub unsafe extern "C" fn smartretry_policy_set_seed(
 /// Free a policy. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 ///
 /// # Safety
-/// `policy` must not be in use by another thread.
+/// None: `policy` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_policy_free(
     policy: *mut smartretry_policy,
 ) -> smartretry_status {
-    // SAFETY: forwarded contract.
-    guard(|| unsafe { free_handle(policy) })
+    guard(|| free_handle(policy))
 }

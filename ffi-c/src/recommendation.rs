@@ -1,10 +1,13 @@
 //! Recommendations as plain C structs. The numbers are fields; the reason, the clamps and the
-//! alternatives are read through accessors from the detail the struct owns, released with
-//! smartretry_recommendation_free. Previews return a schedule handle of recommendations.
+//! alternatives are read through accessors from the detail, a generation-checked handle the
+//! struct owns (released with smartretry_recommendation_free, or by refilling the struct). Since
+//! the detail is a checked id, not an address, a struct copied and then freed or read through
+//! both copies gets SMARTRETRY_INVALID_HANDLE instead of a double free. Previews return a
+//! schedule handle of recommendations.
 
 use crate::engine::smartretry_engine;
 use crate::failure::smartretry_failure;
-use crate::handle::{free_handle, get, impl_handle, put_handle};
+use crate::handle::{free_handle, get, impl_handle, lock, new_handle, put_handle};
 use crate::names::{
     action_out, class_out, guardrail_out, smartretry_action, smartretry_class,
     smartretry_guardrail, smartretry_tier, tier_out,
@@ -13,16 +16,26 @@ use crate::status::{guard, smartretry_status, FfiError, FfiResult};
 use crate::text::{opt_str_arg, out_ptr, owned_c_string, str_arg};
 use smartretry::Recommendation;
 use std::ffi::c_char;
+use std::sync::Arc;
 
-/// Opaque detail owned by a smartretry_recommendation (reason, clamps, alternatives).
+/// Opaque detail owned by a smartretry_recommendation (reason, clamps, alternatives): a
+/// generation-checked handle id like every other handle, never an address.
 pub struct smartretry_recommendation_detail {
-    magic: u64,
-    rec: Recommendation,
+    _private: [u8; 0],
 }
-const DETAIL_MAGIC: u64 = 0x5352_5245_4344_5431;
+impl_handle!(
+    smartretry_recommendation_detail,
+    Recommendation,
+    "recommendation detail"
+);
 
-/// The engine's answer to "this attempt failed: what now?". Zero-initialise it (or release it
-/// with smartretry_recommendation_free) before passing it to a call that fills it.
+/// The engine's answer to "this attempt failed: what now?".
+///
+/// Ownership: zero-initialise the struct before its first fill. A call that fills it releases
+/// the detail it already owns first (so refilling never leaks); smartretry_recommendation_free
+/// releases it and sets `detail` to NULL. A byte copy of the struct shares the detail but does not
+/// own it twice: once either copy is freed or refilled, the other's detail is stale, and reading
+/// or freeing it returns SMARTRETRY_INVALID_HANDLE (never a double free). Keep one owner.
 #[repr(C)]
 pub struct smartretry_recommendation {
     pub action: smartretry_action,
@@ -63,9 +76,12 @@ pub struct smartretry_alternative {
     pub success_probability: f64,
 }
 
-/// The C struct for a recommendation, owning its detail.
-pub(crate) fn fill(rec: Recommendation) -> smartretry_recommendation {
-    smartretry_recommendation {
+/// Fill a C struct with a recommendation, releasing the detail it owned before (a stale one,
+/// from a copy freed elsewhere, is simply dropped from the struct).
+pub(crate) fn fill(out: &mut smartretry_recommendation, rec: Recommendation) -> FfiResult {
+    let _stale_is_fine = free_handle(out.detail);
+    out.detail = std::ptr::null_mut();
+    let fields = smartretry_recommendation {
         action: action_out(rec.action),
         error_class: class_out(rec.class),
         tier: tier_out(rec.tier),
@@ -78,35 +94,36 @@ pub(crate) fn fill(rec: Recommendation) -> smartretry_recommendation {
         has_confidence: rec.confidence.is_some(),
         clamp_count: rec.clamps.len(),
         alternative_count: rec.alternatives.len(),
-        detail: Box::into_raw(Box::new(smartretry_recommendation_detail {
-            magic: DETAIL_MAGIC,
-            rec,
-        })),
-    }
+        detail: std::ptr::null_mut(),
+    };
+    *out = smartretry_recommendation {
+        detail: new_handle(rec)?,
+        ..fields
+    };
+    Ok(())
 }
 
 /// The core recommendation behind a C struct.
 ///
 /// # Safety
-/// `rec` must be NULL or a recommendation filled by this library (or zeroed).
-unsafe fn detail<'a>(rec: *const smartretry_recommendation) -> FfiResult<&'a Recommendation> {
+/// `rec` must be NULL or readable as a recommendation struct.
+unsafe fn detail(rec: *const smartretry_recommendation) -> FfiResult<Arc<Recommendation>> {
     // SAFETY: the caller guarantees a non-NULL `rec` is readable.
     let rec = unsafe { rec.as_ref() }.ok_or(FfiError::Null("recommendation"))?;
-    // SAFETY: a non-NULL detail was made by `fill` and is live until the struct is released.
-    let d = unsafe { rec.detail.as_ref() }.ok_or_else(|| {
-        FfiError::Argument("the recommendation has no detail (released, or never filled)".into())
-    })?;
-    if d.magic != DETAIL_MAGIC {
-        return Err(FfiError::Handle("recommendation detail"));
+    if rec.detail.is_null() {
+        return Err(FfiError::Argument(
+            "the recommendation has no detail (released, or never filled)".into(),
+        ));
     }
-    Ok(&d.rec)
+    get(rec.detail)
 }
 
 /// Release what a recommendation owns and set its detail to NULL (so a second call is a no-op).
-/// Does not free the struct itself, which the caller owns.
+/// Does not free the struct itself, which the caller owns. A detail already released through a
+/// copy of the struct is SMARTRETRY_INVALID_HANDLE (and `detail` is set to NULL all the same).
 ///
 /// # Safety
-/// `rec` must be NULL or a recommendation filled by this library, zeroed, or released.
+/// `rec` must be NULL or a writable recommendation struct (zeroed, filled or released).
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_recommendation_free(
     rec: *mut smartretry_recommendation,
@@ -117,15 +134,11 @@ pub unsafe extern "C" fn smartretry_recommendation_free(
             return Ok(());
         };
         let d = std::mem::replace(&mut rec.detail, std::ptr::null_mut());
-        if !d.is_null() {
-            // SAFETY: `d` came from `Box::into_raw` in `fill` and was just detached from the
-            // struct, so it is freed once.
-            let mut boxed = unsafe { Box::from_raw(d) };
-            boxed.magic = 0;
-        }
         rec.clamp_count = 0;
         rec.alternative_count = 0;
-        Ok(())
+        free_handle(d).map_err(|_| {
+            FfiError::Handle("recommendation detail (released already, through a copy?)")
+        })
     })
 }
 
@@ -143,7 +156,7 @@ unsafe fn render(
         let r = unsafe { detail(rec) }?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        *out = owned_c_string(f(r))?;
+        *out = owned_c_string(f(&r))?;
         Ok(())
     })
 }
@@ -257,12 +270,7 @@ pub struct smartretry_schedule {
 pub(crate) struct ScheduleHandle {
     recs: Vec<Recommendation>,
 }
-impl_handle!(
-    smartretry_schedule,
-    ScheduleHandle,
-    0x5352_5343_4845_4431,
-    "schedule"
-);
+impl_handle!(smartretry_schedule, ScheduleHandle, "schedule");
 
 /// The whole schedule a failure would get if every attempt failed, up to `steps` decisions,
 /// executing and changing nothing. `tenant` may be NULL.
@@ -279,19 +287,17 @@ pub unsafe extern "C" fn smartretry_engine_preview(
     out: *mut *mut smartretry_schedule,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let e = unsafe { get(engine) }?;
+        let e = get(engine)?;
         // SAFETY: forwarded contract.
         let key = unsafe { str_arg(key, "key") }?;
         // SAFETY: forwarded contract.
         let tenant = unsafe { opt_str_arg(tenant, "tenant") }?;
-        // SAFETY: forwarded contract.
-        let f = unsafe { get(failure) }?;
+        let f = get(failure)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let recs = e.engine.preview(key, tenant, &f.failure, steps)?;
-        put_handle(out, ScheduleHandle { recs });
-        Ok(())
+        let failure = lock(&f.failure).clone();
+        let recs = e.engine.preview(key, tenant, &failure, steps)?;
+        put_handle(out, ScheduleHandle { recs })
     })
 }
 
@@ -305,8 +311,7 @@ pub unsafe extern "C" fn smartretry_schedule_len(
     out: *mut usize,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let s = unsafe { get(schedule) }?;
+        let s = get(schedule)?;
         // SAFETY: forwarded contract.
         *unsafe { out_ptr(out, "out") }? = s.recs.len();
         Ok(())
@@ -325,27 +330,24 @@ pub unsafe extern "C" fn smartretry_schedule_get(
     out: *mut smartretry_recommendation,
 ) -> smartretry_status {
     guard(|| {
-        // SAFETY: forwarded contract.
-        let s = unsafe { get(schedule) }?;
+        let s = get(schedule)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
         let rec = s
             .recs
             .get(index)
             .ok_or_else(|| index_error("schedule", index, s.recs.len()))?;
-        *out = fill(rec.clone());
-        Ok(())
+        fill(out, rec.clone())
     })
 }
 
 /// Free a schedule. NULL is a no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
 ///
 /// # Safety
-/// `schedule` must not be in use by another thread.
+/// None: `schedule` is a checked id (any value is safe), and other threads may still be using it.
 #[no_mangle]
 pub unsafe extern "C" fn smartretry_schedule_free(
     schedule: *mut smartretry_schedule,
 ) -> smartretry_status {
-    // SAFETY: forwarded contract.
-    guard(|| unsafe { free_handle(schedule) })
+    guard(|| free_handle(schedule))
 }

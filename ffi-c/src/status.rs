@@ -84,8 +84,15 @@ pub(crate) enum FfiError {
     Core(Error),
     Null(&'static str),
     Utf8(&'static str),
-    Enum { what: &'static str, value: u32 },
+    Enum {
+        what: &'static str,
+        value: u32,
+    },
     Handle(&'static str),
+    WrongHandle {
+        expected: &'static str,
+        got: &'static str,
+    },
     Argument(String),
 }
 
@@ -116,7 +123,7 @@ impl FfiError {
             FfiError::Null(_) => S::SMARTRETRY_NULL_ARGUMENT,
             FfiError::Utf8(_) => S::SMARTRETRY_INVALID_UTF8,
             FfiError::Enum { .. } => S::SMARTRETRY_INVALID_ENUM,
-            FfiError::Handle(_) => S::SMARTRETRY_INVALID_HANDLE,
+            FfiError::Handle(_) | FfiError::WrongHandle { .. } => S::SMARTRETRY_INVALID_HANDLE,
             FfiError::Argument(_) => S::SMARTRETRY_INVALID_ARGUMENT,
         }
     }
@@ -133,6 +140,9 @@ impl fmt::Display for FfiError {
                 f,
                 "{what} is not a live handle (already freed, or not created by this library)"
             ),
+            FfiError::WrongHandle { expected, got } => {
+                write!(f, "expected a live {expected} handle, got a {got} handle")
+            }
             FfiError::Argument(msg) => f.write_str(msg),
         }
     }
@@ -146,7 +156,7 @@ thread_local! {
 
 fn set_last(status: S, message: String) {
     let message = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
-    LAST.with(|l| *l.borrow_mut() = (status, message));
+    let _ = LAST.try_with(|l| *l.borrow_mut() = (status, message));
 }
 
 /// Run an entry point's body: no panic crosses the boundary, every error becomes a status code
@@ -178,13 +188,15 @@ pub(crate) fn guard(body: impl FnOnce() -> FfiResult) -> S {
 /// next failing call on the same thread; copy it to keep it. Successful calls leave it as it was.
 #[no_mangle]
 pub extern "C" fn smartretry_last_error() -> *const c_char {
-    LAST.with(|l| l.borrow().1.as_ptr())
+    // `try_with`: no panic even while the thread's locals are being destroyed.
+    LAST.try_with(|l| l.borrow().1.as_ptr())
+        .unwrap_or(c"".as_ptr())
 }
 
 /// The status of the last failed call on this thread (SMARTRETRY_OK if none).
 #[no_mangle]
 pub extern "C" fn smartretry_last_status() -> smartretry_status {
-    LAST.with(|l| l.borrow().0)
+    LAST.try_with(|l| l.borrow().0).unwrap_or(S::SMARTRETRY_OK)
 }
 
 /// The stable name of a status code ("INVALID_KEY", ...), or NULL for an unknown code. Static.

@@ -1,6 +1,7 @@
 /* One engine hammered from many threads with concurrent record / recommend / success: the
  * engine's counters must add up exactly to what the threads did. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "check.h"
@@ -46,6 +47,49 @@ static void *run(void *arg) {
     return NULL;
 }
 
+/* Handles freed by one thread while others use them: every call answers OK (it ran before the
+ * free, or holds the object alive until it returns) or SMARTRETRY_INVALID_HANDLE (after the
+ * free), never a crash or a touched neighbour. */
+enum { RACE_ROUNDS = 200, RACERS = 4 };
+static _Atomic(smartretry_failure *) shared_failure;
+static smartretry_engine *race_engine;
+
+static void *race(void *arg) {
+    int *odd = arg;
+    for (int i = 0; i < 2000; i++) {
+        smartretry_failure *f = atomic_load(&shared_failure);
+        smartretry_class c;
+        smartretry_status s1 = smartretry_failure_set_http_status(f, 503);
+        smartretry_status s2 = smartretry_engine_classify(race_engine, f, &c, NULL);
+        if ((s1 != SMARTRETRY_OK && s1 != SMARTRETRY_INVALID_HANDLE) ||
+            (s2 != SMARTRETRY_OK && s2 != SMARTRETRY_INVALID_HANDLE) ||
+            (s2 == SMARTRETRY_OK && c != SMARTRETRY_CLASS_UNAVAILABLE && c != SMARTRETRY_CLASS_UNKNOWN))
+            (*odd)++;
+    }
+    return NULL;
+}
+
+static void test_free_while_in_use(smartretry_engine *engine) {
+    pthread_t t[RACERS];
+    int odd[RACERS] = {0};
+    race_engine = engine;
+    smartretry_failure *first = NULL;
+    OK(smartretry_failure_new(&first));
+    atomic_store(&shared_failure, first);
+    for (int i = 0; i < RACERS; i++) CHECK(pthread_create(&t[i], NULL, race, &odd[i]) == 0);
+    for (int r = 0; r < RACE_ROUNDS; r++) {
+        smartretry_failure *fresh = NULL;
+        OK(smartretry_failure_new(&fresh));
+        smartretry_failure *old = atomic_exchange(&shared_failure, fresh);
+        OK(smartretry_failure_free(old));
+    }
+    for (int i = 0; i < RACERS; i++) {
+        CHECK(pthread_join(t[i], NULL) == 0);
+        CHECK(odd[i] == 0);
+    }
+    OK(smartretry_failure_free(atomic_load(&shared_failure)));
+}
+
 int main(void) {
     smartretry_clock *clock = NULL;
     smartretry_engine *engine = NULL;
@@ -75,6 +119,7 @@ int main(void) {
     CHECK(st.successes_after_retry == successes);
     /* dry-run recommendations change no counter: no retries or give-ups were decided live */
     CHECK(st.retries == 0 && st.give_ups == 0);
+    test_free_while_in_use(engine);
     OK(smartretry_engine_free(engine));
     OK(smartretry_clock_free(clock));
     return report("test_threads");
