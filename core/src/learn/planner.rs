@@ -16,17 +16,20 @@ use super::grid::{edge, BUCKETS};
 use super::hazard::{Fit, Hazard};
 use super::prior::Prior;
 
-/// Retries the plan distinguishes; more than this are planned as if this many remained.
+/// Retries the plan distinguishes exactly; with more left, the plan is the one for unlimited
+/// retries (its own layer: every move goes to a later bucket, so one backward pass computes it).
 pub const RETRY_LAYERS: usize = 8;
+/// Layers of `Plan::next`: 1..=RETRY_LAYERS retries left, then "more".
+pub const LAYERS: usize = RETRY_LAYERS + 1;
 /// `next` value meaning "stop".
 pub const STOP: u8 = 0;
 
 /// A cached plan for one model.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// `next[i][r-1]`: the bucket edge index of the next attempt from bucket `i` with `r` retries
-    /// left, or `STOP`.
-    pub next: [[u8; RETRY_LAYERS]; BUCKETS],
+    /// `next[i][r-1]`: the bucket of the next attempt from bucket `i` with `r` retries left (the
+    /// last layer: more than `RETRY_LAYERS`), or `STOP`.
+    pub next: [[u8; LAYERS]; BUCKETS],
     /// Survival at each edge (posterior mean).
     pub survival: [f32; BUCKETS + 1],
     /// Confidence (0..=254, 255 = not computed yet) of the plan's step from each bucket.
@@ -60,7 +63,7 @@ impl Plan {
 
     /// The bucket of the next attempt from elapsed `t` with `retries_left`, or None to stop.
     pub fn next_bucket(&self, t: f64, retries_left: u32) -> Option<usize> {
-        let r = (retries_left.max(1) as usize).min(RETRY_LAYERS);
+        let r = (retries_left.max(1) as usize).min(LAYERS);
         let k = self.next[super::grid::bucket_of(t)][r - 1];
         (k != STOP).then_some(usize::from(k))
     }
@@ -160,19 +163,21 @@ pub fn build(
         .last()
         .unwrap_or(1);
     let h = horizon.max(mid(k_max));
-    let mut v = vec![[0f64; RETRY_LAYERS + 1]; BUCKETS + 1];
-    let mut next = [[STOP; RETRY_LAYERS]; BUCKETS];
+    let mut v = vec![[0f64; LAYERS + 1]; BUCKETS + 1];
+    let mut next = [[STOP; LAYERS]; BUCKETS];
     for i in (0..=k_max).rev() {
         let t_i = if i == 0 { 0.0 } else { mid(i) };
         v[i][0] = h - t_i;
         let si = if i == 0 { 1.0 } else { sm[i].max(1e-300) };
-        for r in 1..=RETRY_LAYERS {
+        for r in 1..=LAYERS {
+            // The last layer (more retries than the plan counts) continues in itself.
+            let then = if r == LAYERS { LAYERS } else { r - 1 };
             let mut best = h - t_i;
             let mut best_k = STOP;
             // Twelve doublings ahead at most: a plan never needs a longer single wait.
             for k in (i + 1)..=k_max.min(i + 48) {
                 let fail = (1.0 - q) * (sm[k] / si).min(1.0);
-                let c = (mid(k) - t_i) + fail * (cost + v[k][r - 1]);
+                let c = (mid(k) - t_i) + fail * (cost + v[k][then]);
                 if c < best {
                     best = c;
                     best_k = k as u8;
@@ -193,7 +198,7 @@ pub fn build(
         survival,
         confidence: [255; BUCKETS],
         pass_rate: q,
-        expected_cost: v[0][RETRY_LAYERS],
+        expected_cost: v[0][LAYERS],
         fit,
     }
 }
