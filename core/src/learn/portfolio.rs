@@ -47,7 +47,7 @@ impl Arm {
 }
 
 /// Share of episodes that run the schedule not preferred, so both keep realised evidence.
-pub const CONTROL_SHARE: f64 = 0.05;
+pub const CONTROL_SHARE: f64 = 0.02;
 /// Paired episodes needed before the learned plan can be preferred.
 const MIN_PAIRED: f64 = 12.0;
 /// Realised episodes each schedule needs before the realised costs can veto.
