@@ -6,6 +6,7 @@
 const native = require('../index.js');
 const { translate, guard, invalidArgument, SmartRetryError } = require('./errors.cjs');
 const { Observers } = require('./observers.cjs');
+const { checkFailure } = require('./failure.cjs');
 
 /**
  * A policy as JSON text for the core. NaN and ±Infinity are sent as strings, because
@@ -53,7 +54,7 @@ class Engine {
 
   now() { return this.native.now(); }
   begin(key, tenant) { return guard(() => this.native.begin(key, tenant)); }
-  onFailure(episode, failure) { return guard(() => this.native.onFailure(episode, failure)); }
+  onFailure(episode, failure) { return guard(() => this.native.onFailure(episode, checkFailure(failure))); }
 
   /**
    * `onFailure` for an HTTP status with the raw Retry-After header a server sent. A malformed
@@ -67,15 +68,15 @@ class Engine {
   }
 
   onClassFailure(episode, errorClass) { return guard(() => this.native.onClassFailure(episode, errorClass)); }
-  recommend(episode, failure) { return guard(() => this.native.recommend(episode, failure)); }
-  record(episode, failure) { return guard(() => this.native.record(episode, failure)); }
+  recommend(episode, failure) { return guard(() => this.native.recommend(episode, checkFailure(failure))); }
+  record(episode, failure) { return guard(() => this.native.record(episode, checkFailure(failure))); }
   onSuccess(episode, dependency) { guard(() => this.native.onSuccess(episode, dependency)); }
 
   /** A first-attempt success in one call (no episode object). */
   succeed(key, tenant, dependency) { guard(() => this.native.succeed(key, tenant, dependency)); }
 
   abandon(episode) { guard(() => this.native.abandon(episode)); }
-  classify(failure) { return guard(() => this.native.classify(failure)); }
+  classify(failure) { return guard(() => this.native.classify(checkFailure(failure))); }
 
   /** A failure from the core's JSON form (snake_case keys), as the object `onFailure` takes. */
   failureFromJson(text, retryAfterHeader) {
@@ -87,7 +88,7 @@ class Engine {
     if (steps !== undefined && !(Number.isInteger(steps) && steps >= 0 && steps <= 1000)) {
       throw invalidArgument(`steps must be an integer from 0 to 1000, not ${String(steps)}`);
     }
-    return guard(() => this.native.preview(key, tenant, failure, steps));
+    return guard(() => this.native.preview(key, tenant, checkFailure(failure), steps));
   }
 
   recoveryCurve(key, errorClass, tenant) { return guard(() => this.native.recoveryCurve(key, tenant, errorClass)); }

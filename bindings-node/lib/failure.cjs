@@ -4,6 +4,7 @@
 // reading: which signal wins, and every range, is the core's.
 
 const { maxCauses } = require('../index.js');
+const { invalidArgument, SmartRetryError } = require('./errors.cjs');
 
 const MAX_CAUSES = maxCauses();
 
@@ -95,3 +96,45 @@ function withoutNumbers(f) {
 }
 
 module.exports = { failureFromError, isResponse, header, withoutNumbers };
+
+const FAILURE_KEYS = new Set([
+  'status', 'grpc', 'code', 'exception', 'message', 'retryAfter', 'retryAfterHeader', 'class',
+  'dependency', 'causes',
+]);
+/**
+ * Deepest nesting of `causes` handed to the native side. Not the core's rule (it refuses more
+ * than 8 levels itself): a guard for the native stack, which converts nested objects
+ * recursively before the core can say no.
+ */
+const MAX_NESTING = 64;
+
+/**
+ * Check that a FailureInput is an object of known keys (a typo such as `statuss` must not pass
+ * as "no status"), its causes arrays of such objects; throws INVALID_ARGUMENT. Values are left
+ * to the core.
+ */
+function checkFailure(f) {
+  let level = [f];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > MAX_NESTING) {
+      throw new SmartRetryError(`cause chain nested deeper than ${MAX_NESTING}`, 'INVALID_FAILURE');
+    }
+    const next = [];
+    for (const x of level) {
+      if (x === null || typeof x !== 'object' || Array.isArray(x)) {
+        throw invalidArgument(`a failure must be an object, not ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
+      }
+      for (const k in x) {
+        if (!FAILURE_KEYS.has(k)) throw invalidArgument(`unknown failure field ${JSON.stringify(k)} (known: ${[...FAILURE_KEYS].join(', ')})`);
+      }
+      if (x.causes !== undefined && x.causes !== null) {
+        if (!Array.isArray(x.causes)) throw invalidArgument('failure.causes must be an array');
+        next.push(...x.causes);
+      }
+    }
+    level = next;
+  }
+  return f;
+}
+
+module.exports.checkFailure = checkFailure;

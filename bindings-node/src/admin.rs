@@ -1,7 +1,7 @@
 //! Engine administration: policy, run-time overrides, snapshots, stats, observers and the
 //! dependency breaker calls.
 
-use crate::engine::Engine;
+use crate::engine::{check_dependency, Engine};
 use crate::error::{engine_error, invalid_argument, OrJs};
 use crate::events::{BreakerStates, JsObserver};
 use napi::bindgen_prelude::{Buffer, Function};
@@ -177,8 +177,9 @@ impl Engine {
     /// The state of `dependency`'s circuit breaker as its last transition reported it
     /// ("closed", "open", "half_open"); "closed" when it never moved.
     #[napi]
-    pub fn breaker_state(&self, dependency: String) -> &'static str {
-        self.breaker_states().get(&dependency).as_str()
+    pub fn breaker_state(&self, dependency: String) -> napi::Result<&'static str> {
+        check_dependency(Some(&dependency))?;
+        Ok(self.breaker_states().get(&dependency).as_str())
     }
 
     /// Report one call's outcome against `dependency` to its circuit breaker (through a
@@ -187,6 +188,7 @@ impl Engine {
     /// issue 10); the fake episode also counts an episode in the stats.
     #[napi]
     pub fn record_dependency(&self, dependency: String, ok: bool) -> napi::Result<&'static str> {
+        check_dependency(Some(&dependency))?;
         let states = self.breaker_states().clone();
         let mut ep = self.inner.begin(&dependency, None).or_js()?;
         if ok {

@@ -144,6 +144,7 @@ impl Engine {
         episode: &mut Episode,
         dependency: Option<String>,
     ) -> napi::Result<()> {
+        check_dependency(dependency.as_deref())?;
         self.inner
             .on_success_from(&mut episode.inner, dependency.as_deref())
             .or_js()
@@ -159,6 +160,7 @@ impl Engine {
         tenant: Option<String>,
         dependency: Option<String>,
     ) -> napi::Result<()> {
+        check_dependency(dependency.as_deref())?;
         let mut ep = self.inner.begin(&key, tenant.as_deref()).or_js()?;
         self.inner
             .on_success_from(&mut ep, dependency.as_deref())
@@ -237,5 +239,14 @@ impl Engine {
                     .map(|(t, p)| vec![t.as_secs_f64(), p])
                     .collect()
             }))
+    }
+}
+
+/// A dependency named outside a failure, checked by the core's name rule (`INVALID_KEY`): the
+/// core's `on_success_from` takes any string today (reported in issue 10).
+pub(crate) fn check_dependency(dependency: Option<&str>) -> napi::Result<()> {
+    match dependency {
+        Some(d) => smartretry::names::check_name("dependency", d).or_js(),
+        None => Ok(()),
     }
 }
