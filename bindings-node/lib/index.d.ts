@@ -1,9 +1,12 @@
 // Types of the smartretry JS layer. The native classes' types are generated in ../index.d.ts.
 import type {
-  ManualClock, Episode, Recommendation, FailureInput, Classification,
+  Episode, Recommendation, FailureInput, Classification,
 } from '../index.js';
+import { ManualClock as NativeManualClock } from '../index.js';
 
-export { ManualClock, Episode, Recommendation, FailureInput, Classification };
+export { Episode, Recommendation, FailureInput, Classification };
+/** A clock that moves only when advanced (tests, simulations); errors carry codes. */
+export declare class ManualClock extends NativeManualClock {}
 export declare function version(): string;
 
 /** Where a retry lives: `request` (sub-second backoff, 30 s deadline) or `background` (queued jobs). */
