@@ -36,14 +36,18 @@ export declare class Engine {
   saveSnapshot(path: string): void
   loadSnapshot(path: string): void
   mergeSnapshot(path: string): void
-  stats(): Stats
+  /** Engine-wide counters, in the core's one stats schema (snake_case keys, integers). */
+  stats(): any
+  /** Events dropped because the queue to the JS thread held `EVENT_QUEUE_BOUND` already. */
+  droppedEvents(): number
   resetStats(): void
   /**
-   * Call `callback(event)` for every engine event. Delivery is queued onto the event loop
-   * (a ThreadsafeFunction), so the deciding call never waits for it; the callback does not
-   * keep the process alive.
+   * Call `callback(event)` for every engine event (the core's event JSON). Delivery is queued
+   * onto the event loop (a bounded ThreadsafeFunction), so the deciding call never waits for
+   * it; the callback does not keep the process alive. The JS layer installs one dispatcher
+   * that catches what its listeners throw.
    */
-  onEvent(callback: (arg: EngineEvent) => void): void
+  onEvent(callback: (arg: any) => void): void
   /** Remove every event callback. */
   clearObservers(): void
   /**
@@ -54,6 +58,8 @@ export declare class Engine {
   /**
    * Report one call's outcome against `dependency` to its circuit breaker (through a
    * one-attempt episode keyed by the dependency) and return the breaker's state after it.
+   * A stand-in: the core has no call that feeds a breaker without an episode (reported in
+   * issue 10); the fake episode also counts an episode in the stats.
    */
   recordDependency(dependency: string, ok: boolean): string
   /**
@@ -67,11 +73,6 @@ export declare class Engine {
   begin(key: string, tenant?: string | undefined | null): Episode
   /** An attempt failed: record it and recommend what to do next. */
   onFailure(episode: Episode, failure: FailureInput): Recommendation
-  /**
-   * `onFailure` for an HTTP status with an optional raw Retry-After header (a malformed
-   * header is ignored).
-   */
-  onHttpFailure(episode: Episode, status: number, retryAfter?: string | undefined | null, dependency?: string | undefined | null): Recommendation
   /** `onFailure` for a failure whose class the caller already knows ("timeout", ...). */
   onClassFailure(episode: Episode, errorClass: string): Recommendation
   /** What the engine would recommend for this failure now, recording and spending nothing. */
@@ -85,11 +86,18 @@ export declare class Engine {
   onSuccess(episode: Episode, dependency?: string | undefined | null): void
   /**
    * A first-attempt success in one call, with no episode object: counts the request for the
-   * budgets and the success (what `begin` then `onSuccess` would record).
+   * budgets and the success (what `begin` then `onSuccess` would record). The core has no
+   * single call for it yet, so this is the one place in Node that spells it out.
    */
   succeed(key: string, tenant?: string | undefined | null, dependency?: string | undefined | null): void
   /** The caller stopped the episode itself (cancelled, shut down); it teaches nothing. */
   abandon(episode: Episode): void
+  /**
+   * A failure from the core's JSON form (`Failure::from_json`: snake_case keys, validated and
+   * normalized), with an optional raw Retry-After header parsed against the engine clock;
+   * returned as the object `onFailure` takes. The shared fixtures run through it.
+   */
+  failureFromJson(json: string, retryAfterHeader?: string | undefined | null): FailureInput
   /** Classify a failure with the engine's rules. */
   classify(failure: FailureInput): Classification
   /**
@@ -189,29 +197,12 @@ export interface Classification {
   rule: string
 }
 
-/**
- * One engine event. `kind` is "attempt", "decision", "success", "exhausted", "breaker" or
- * "clamp"; the other fields are set when they apply.
- */
-export interface EngineEvent {
-  kind: string
-  key?: string
-  tenant?: string
-  class?: string
-  attempt?: number
-  /** Seconds since the episode's first failure. */
-  elapsed?: number
-  /** The recommendation as JSON (decision, exhausted). */
-  recommendation?: any
-  dependency?: string
-  from?: string
-  to?: string
-  guardrail?: string
-}
-
 /** What the caller knows about a failed attempt; any subset of the signals. */
 export interface FailureInput {
-  /** HTTP status code (e.g. 503). */
+  /**
+   * HTTP status code (100-599). A number, so that 2**32+503 or 503.9 reach the core's check
+   * instead of being wrapped or truncated by the conversion to an integer type.
+   */
   status?: number
   /** gRPC status code (0-16). */
   grpc?: number
@@ -221,7 +212,7 @@ export interface FailureInput {
   exception?: string
   /** The error message. */
   message?: string
-  /** Seconds the server asked to wait (already parsed). */
+  /** Seconds the server asked to wait (already parsed); clamped to one day. */
   retryAfter?: number
   /** A raw Retry-After header value (delta-seconds or HTTP-date). */
   retryAfterHeader?: string
@@ -229,28 +220,19 @@ export interface FailureInput {
   class?: string
   /** The dependency that failed (circuit breakers are per dependency). */
   dependency?: string
+  /**
+   * The errors that caused this one, outermost first (`err.cause`, AggregateError's
+   * `errors`): the classifier reads the whole chain, so `TypeError: fetch failed` caused by
+   * ECONNREFUSED is a connection failure.
+   */
+  causes?: Array<FailureInput>
 }
 
-/** Engine-wide counters for dashboards. */
-export interface Stats {
-  episodes: number
-  failures: number
-  successes: number
-  successesAfterRetry: number
-  firstRetrySuccesses: number
-  retries: number
-  giveUps: number
-  escalations: number
-  guardrailClamps: number
-  budgetDenials: number
-  breakerDelays: number
-  decisionsHeuristic: number
-  decisionsBayesian: number
-  decisionsOperator: number
-  decisionsGuardrail: number
-  fallbacks: number
-  models: number
-}
+/**
+ * How many causes the core reads in one failure's chain (`smartretry::failure::MAX_CAUSES`):
+ * the JS layer collects `err.cause` chains up to this, never beyond what the core accepts.
+ */
+export declare function maxCauses(): number
 
 /** The engine version this binding was built with. */
 export declare function version(): string

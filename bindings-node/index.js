@@ -839,4 +839,5 @@ module.exports.Engine = nativeBinding.Engine
 module.exports.Episode = nativeBinding.Episode
 module.exports.ManualClock = nativeBinding.ManualClock
 module.exports.Recommendation = nativeBinding.Recommendation
+module.exports.maxCauses = nativeBinding.maxCauses
 module.exports.version = nativeBinding.version

@@ -6,8 +6,8 @@
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { getDefaultEngine } = require('./engine.cjs');
 const { GiveUpError } = require('./errors.cjs');
-const { recordError } = require('./retry.cjs');
-const { isResponse, header } = require('./failure.cjs');
+const { recordError, recordResponse } = require('./retry.cjs');
+const { isResponse } = require('./failure.cjs');
 
 /**
  * `retry(handleAll, { maxAttempts, backoff: new EngineBackoff(engine, { key }) })`, then
@@ -37,8 +37,7 @@ class EngineBackoff {
     if ('error' in result) {
       rec = recordError(this.engine, cell.episode, result.error, this.options);
     } else if (isResponse(result.value)) {
-      rec = this.engine.onHttpFailure(cell.episode, result.value.status,
-        header(result.value.headers, 'retry-after'), this.options.dependency);
+      rec = recordResponse(this.engine, cell.episode, result.value, this.options.dependency);
     } else {
       rec = this.engine.onFailure(cell.episode, { message: 'result handled as a failure' });
     }

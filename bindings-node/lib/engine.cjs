@@ -1,147 +1,181 @@
 'use strict';
-// The engine for JS callers: the native class with policies and patches as objects, and engine
-// errors as SmartRetryError. Every call is synchronous.
+// The engine for JS callers: the native class with policies and patches as objects, every error
+// a SmartRetryError with a code. Every call is synchronous. Rules (ranges, names, Retry-After,
+// presets) are the core's: this file only translates arguments.
 
 const native = require('../index.js');
-const { translate } = require('./errors.cjs');
+const { translate, guard, invalidArgument, SmartRetryError } = require('./errors.cjs');
+const { Observers } = require('./observers.cjs');
+const { checkFailure } = require('./failure.cjs');
 
-const json = (v) => (v === undefined || v === null ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+/**
+ * A policy as JSON text for the core. NaN and ±Infinity are sent as strings, because
+ * JSON.stringify would turn them into `null` ("not set": a `deadline: NaN` meant no deadline);
+ * the core then refuses them with its own code.
+ */
+function json(v) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+}
 
-class Engine {
-  /**
-   * @param {object|string} [policy] partial policy (durations in seconds) over the defaults
-   * @param {{clock?: native.ManualClock}} [options]
-   */
-  constructor(policy, options = {}) {
+function objectArg(what, v) {
+  if (v !== null && typeof v === 'object') return v;
+  throw invalidArgument(`${what} must be an object, not ${v === null ? 'null' : typeof v}`);
+}
+
+/** A ManualClock whose errors carry codes like the engine's. */
+class ManualClock extends native.ManualClock {
+  constructor(startSeconds) {
     try {
-      this.native = new native.Engine(json(policy), options.clock);
+      super(startSeconds);
     } catch (e) {
       throw translate(e);
     }
-    this.clock = options.clock;
+  }
+
+  advance(secs) { return guard(() => super.advance(secs)); }
+  advanceMs(ms) { return guard(() => super.advanceMs(ms)); }
+  set(secs) { return guard(() => super.set(secs)); }
+}
+
+class Engine {
+  /**
+   * @param {object|string} [policy] partial policy over a preset (durations in seconds), e.g.
+   *   `{ preset: 'request' }`; no policy: the `background` preset
+   * @param {{clock?: ManualClock}} [options]
+   */
+  constructor(policy, options) {
+    const { clock } = options === undefined ? {} : objectArg('options', options);
+    this.native = guard(() => new native.Engine(json(policy), clock));
+    this.clock = clock;
+    this.observers = new Observers(this.native);
   }
 
   now() { return this.native.now(); }
+  begin(key, tenant) { return guard(() => this.native.begin(key, tenant)); }
+  onFailure(episode, failure) { return guard(() => this.native.onFailure(episode, checkFailure(failure))); }
 
-  begin(key, tenant) {
-    try { return this.native.begin(key, tenant); } catch (e) { throw translate(e); }
-  }
-
-  onFailure(episode, failure) {
-    try { return this.native.onFailure(episode, failure); } catch (e) { throw translate(e); }
-  }
-
+  /**
+   * `onFailure` for an HTTP status with the raw Retry-After header a server sent. A malformed
+   * header is dropped (the server's mistake must not fail the caller's retry loop); the status
+   * is checked by the core as always.
+   */
   onHttpFailure(episode, status, retryAfter, dependency) {
-    try { return this.native.onHttpFailure(episode, status, retryAfter, dependency); } catch (e) { throw translate(e); }
+    const failure = { status, dependency };
+    if (retryAfter !== undefined && retryAfter !== null) failure.retryAfterHeader = retryAfter;
+    return onServerFailure(this, episode, failure);
   }
 
-  onClassFailure(episode, errorClass) {
-    try { return this.native.onClassFailure(episode, errorClass); } catch (e) { throw translate(e); }
-  }
-
-  recommend(episode, failure) {
-    try { return this.native.recommend(episode, failure); } catch (e) { throw translate(e); }
-  }
-
-  record(episode, failure) {
-    try { return this.native.record(episode, failure); } catch (e) { throw translate(e); }
-  }
-
-  onSuccess(episode, dependency) {
-    try { this.native.onSuccess(episode, dependency); } catch (e) { throw translate(e); }
-  }
+  onClassFailure(episode, errorClass) { return guard(() => this.native.onClassFailure(episode, errorClass)); }
+  recommend(episode, failure) { return guard(() => this.native.recommend(episode, checkFailure(failure))); }
+  record(episode, failure) { return guard(() => this.native.record(episode, checkFailure(failure))); }
+  onSuccess(episode, dependency) { guard(() => this.native.onSuccess(episode, dependency)); }
 
   /** A first-attempt success in one call (no episode object). */
-  succeed(key, tenant, dependency) {
-    try { this.native.succeed(key, tenant, dependency); } catch (e) { throw translate(e); }
+  succeed(key, tenant, dependency) { guard(() => this.native.succeed(key, tenant, dependency)); }
+
+  abandon(episode) { guard(() => this.native.abandon(episode)); }
+  classify(failure) { return guard(() => this.native.classify(checkFailure(failure))); }
+
+  /** A failure from the core's JSON form (snake_case keys), as the object `onFailure` takes. */
+  failureFromJson(text, retryAfterHeader) {
+    return guard(() => this.native.failureFromJson(typeof text === 'string' ? text : JSON.stringify(text), retryAfterHeader));
   }
 
-  abandon(episode) { this.native.abandon(episode); }
-
-  classify(failure) {
-    try { return this.native.classify(failure); } catch (e) { throw translate(e); }
+  preview(key, failure, options) {
+    const { tenant, steps } = options === undefined ? {} : objectArg('preview options', options);
+    if (steps !== undefined && !(Number.isInteger(steps) && steps >= 0 && steps <= 1000)) {
+      throw invalidArgument(`steps must be an integer from 0 to 1000, not ${String(steps)}`);
+    }
+    return guard(() => this.native.preview(key, tenant, checkFailure(failure), steps));
   }
 
-  preview(key, failure, { tenant, steps } = {}) {
-    try { return this.native.preview(key, tenant, failure, steps); } catch (e) { throw translate(e); }
-  }
-
-  recoveryCurve(key, errorClass, tenant) {
-    try { return this.native.recoveryCurve(key, tenant, errorClass); } catch (e) { throw translate(e); }
-  }
+  recoveryCurve(key, errorClass, tenant) { return guard(() => this.native.recoveryCurve(key, tenant, errorClass)); }
 
   /** The policy in force (durations in seconds). */
   policy() { return JSON.parse(this.native.policyJson()); }
-
-  setPolicy(policy) {
-    try { this.native.setPolicy(json(policy)); } catch (e) { throw translate(e); }
-  }
+  setPolicy(policy) { guard(() => this.native.setPolicy(json(policy) ?? '')); }
 
   /** Override part of the policy for `{queue}` or `{tenant}`, for one class or all. */
   setOverride(scope, patch, errorClass) {
     const [kind, name] = scopeOf(scope);
-    try { this.native.setOverride(kind, name, errorClass, json(patch)); } catch (e) { throw translate(e); }
+    guard(() => this.native.setOverride(kind, name, errorClass, json(patch) ?? ''));
   }
 
   clearOverride(scope, errorClass) {
     const [kind, name] = scopeOf(scope);
-    try { this.native.clearOverride(kind, name, errorClass); } catch (e) { throw translate(e); }
+    guard(() => this.native.clearOverride(kind, name, errorClass));
   }
 
   overrides() { return this.native.overrides(); }
-
   snapshot() { return this.native.snapshot(); }
+  restore(buffer) { guard(() => this.native.restore(buffer)); }
+  merge(buffer) { guard(() => this.native.merge(buffer)); }
+  saveSnapshot(path) { guard(() => this.native.saveSnapshot(path)); }
+  loadSnapshot(path) { guard(() => this.native.loadSnapshot(path)); }
+  mergeSnapshot(path) { guard(() => this.native.mergeSnapshot(path)); }
 
-  restore(buffer) {
-    try { this.native.restore(buffer); } catch (e) { throw translate(e); }
-  }
-
-  merge(buffer) {
-    try { this.native.merge(buffer); } catch (e) { throw translate(e); }
-  }
-
-  saveSnapshot(path) {
-    try { this.native.saveSnapshot(path); } catch (e) { throw translate(e); }
-  }
-
-  loadSnapshot(path) {
-    try { this.native.loadSnapshot(path); } catch (e) { throw translate(e); }
-  }
-
-  mergeSnapshot(path) {
-    try { this.native.mergeSnapshot(path); } catch (e) { throw translate(e); }
-  }
-
+  /** Counters in the core's stats schema (snake_case keys, as in every language). */
   stats() { return this.native.stats(); }
-
   resetStats() { this.native.resetStats(); }
 
-  /** `callback(event)` for every engine event, delivered asynchronously on the event loop. */
-  onEvent(callback) {
-    if (typeof callback !== 'function') throw new TypeError('onEvent needs a function');
-    this.native.onEvent(callback);
+  /** Events lost because the queue to the JS thread was full (10,000 waiting events). */
+  get droppedEvents() { return this.native.droppedEvents(); }
+
+  /** Exceptions thrown by `onEvent` listeners (caught, counted, warned about once). */
+  get observerErrors() { return this.observers.errors; }
+
+  /**
+   * `listener(event)` for every engine event (the core's event JSON: `type`, snake_case keys),
+   * delivered asynchronously on the event loop. Returns a function that removes the listener.
+   */
+  onEvent(listener) {
+    if (typeof listener !== 'function') throw invalidArgument(`onEvent needs a function, not ${listener === null ? 'null' : typeof listener}`);
+    return guard(() => this.observers.add(listener));
   }
 
-  clearObservers() { this.native.clearObservers(); }
-
-  breakerState(dependency) { return this.native.breakerState(dependency); }
-
-  recordDependency(dependency, ok) {
-    try { return this.native.recordDependency(dependency, ok); } catch (e) { throw translate(e); }
-  }
+  /** The core's name for `onEvent`. */
+  addObserver(listener) { return this.onEvent(listener); }
+  clearObservers() { this.observers.clear(); }
+  breakerState(dependency) { return guard(() => this.native.breakerState(dependency)); }
+  recordDependency(dependency, ok) { return guard(() => this.native.recordDependency(dependency, ok)); }
 }
 
 function scopeOf(scope) {
   if (scope && typeof scope.queue === 'string') return ['queue', scope.queue];
   if (scope && typeof scope.tenant === 'string') return ['tenant', scope.tenant];
-  throw new TypeError('scope must be {queue: name} or {tenant: name}');
+  throw invalidArgument('scope must be {queue: name} or {tenant: name}');
+}
+
+/**
+ * Record a failure whose Retry-After a server sent: a malformed header is dropped and the
+ * failure recorded without it. (The one place for this leniency in Node; the core has no
+ * lenient parse yet.)
+ */
+function onServerFailure(engine, episode, failure) {
+  try {
+    return engine.onFailure(episode, failure);
+  } catch (e) {
+    if (!(e instanceof SmartRetryError) || e.code !== 'INVALID_RETRY_AFTER' || failure.retryAfterHeader === undefined) throw e;
+    const { retryAfterHeader: _dropped, ...rest } = failure;
+    return engine.onFailure(episode, rest);
+  }
 }
 
 let defaultEngine;
-/** The process-wide engine on the system clock with the default policy (created on first use). */
+/**
+ * The process-wide engine of `retry()` and the adapters: the system clock and the `request`
+ * preset (sub-second backoff, 30 s deadline), since an unconfigured retry is usually a call on
+ * a request path. Created on first use.
+ */
 function getDefaultEngine() {
-  defaultEngine ??= new Engine();
+  defaultEngine ??= new Engine({ preset: 'request' });
   return defaultEngine;
 }
 
-module.exports = { Engine, getDefaultEngine, ManualClock: native.ManualClock, Episode: native.Episode, Recommendation: native.Recommendation, version: native.version };
+module.exports = {
+  Engine, getDefaultEngine, onServerFailure, ManualClock,
+  Episode: native.Episode, Recommendation: native.Recommendation, version: native.version,
+  maxCauses: native.maxCauses,
+};

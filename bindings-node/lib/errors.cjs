@@ -4,7 +4,18 @@
 const ENGINE_CODES = new Set([
   'INVALID_DURATION', 'INVALID_CONFIG', 'UNKNOWN_CLASS', 'INVALID_KEY', 'INVALID_RULE',
   'INVALID_RETRY_AFTER', 'SNAPSHOT_CORRUPT', 'SNAPSHOT_VERSION', 'IO', 'INVALID_JSON',
-  'INVALID_STATE', 'INVALID_ARGUMENT',
+  'INVALID_STATE', 'INVALID_FAILURE', 'INVALID_ARGUMENT',
+]);
+
+/**
+ * napi-rs statuses that a failed argument conversion reports as `err.code` ("Failed to convert
+ * JavaScript value `Undefined` into rust type `String`"): the value never reached the engine,
+ * so it is the caller's argument that is wrong.
+ */
+const NAPI_CONVERSION = new Set([
+  'InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected',
+  'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected',
+  'ArrayBufferExpected', 'DetachableArraybufferExpected', 'GenericFailure',
 ]);
 
 /** An error from the engine, with a stable machine-readable `code` (INVALID_KEY, ...). */
@@ -14,6 +25,11 @@ class SmartRetryError extends Error {
     this.name = 'SmartRetryError';
     this.code = code;
   }
+}
+
+/** A caller's argument the engine cannot take (wrong type, missing, not one of the choices). */
+function invalidArgument(message, cause) {
+  return new SmartRetryError(message, 'INVALID_ARGUMENT', cause === undefined ? undefined : { cause });
 }
 
 /** Throw it from the retried function to stop retrying at once (p-retry style). */
@@ -39,12 +55,27 @@ class GiveUpError extends Error {
 
 const CODED = /^\[([A-Z_]+)\] ([\s\S]*)$/;
 
-/** A native error as a SmartRetryError: the engine's code travels as a `[CODE] ` prefix. */
+/**
+ * A native error as a SmartRetryError: the engine's code travels as a `[CODE] ` prefix; a
+ * napi-rs conversion failure becomes INVALID_ARGUMENT, and so does a RangeError or TypeError
+ * raised while reading the arguments (JSON.stringify of a BigInt, a cyclic policy).
+ */
 function translate(err) {
   if (err instanceof SmartRetryError || !(err instanceof Error)) return err;
   const m = CODED.exec(err.message);
   if (m && ENGINE_CODES.has(m[1])) return new SmartRetryError(m[2], m[1], { cause: err });
+  if (typeof err.code === 'string' && NAPI_CONVERSION.has(err.code)) return invalidArgument(err.message, err);
+  if (err instanceof TypeError || err instanceof RangeError) return invalidArgument(err.message, err);
   return err;
 }
 
-module.exports = { SmartRetryError, AbortError, GiveUpError, translate };
+/** Run `fn`, throwing any error as translated. */
+function guard(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw translate(e);
+  }
+}
+
+module.exports = { SmartRetryError, AbortError, GiveUpError, translate, guard, invalidArgument };

@@ -1,13 +1,41 @@
 // Types of the smartretry JS layer. The native classes' types are generated in ../index.d.ts.
 import type {
-  ManualClock, Episode, Recommendation, FailureInput, Classification, Stats, EngineEvent,
+  Episode, Recommendation, FailureInput, Classification,
 } from '../index.js';
+import { ManualClock as NativeManualClock } from '../index.js';
 
-export { ManualClock, Episode, Recommendation, FailureInput, Classification, Stats, EngineEvent };
+export { Episode, Recommendation, FailureInput, Classification };
+/** A clock that moves only when advanced (tests, simulations); errors carry codes. */
+export declare class ManualClock extends NativeManualClock {}
 export declare function version(): string;
 
-/** A partial policy over the defaults (durations in seconds), as an object or JSON text. */
-export type PolicyInput = Record<string, unknown> | string | null | undefined;
+/** Where a retry lives: `request` (sub-second backoff, 30 s deadline) or `background` (queued jobs). */
+export type Preset = 'request' | 'background';
+/**
+ * A partial policy over a preset (durations in seconds), as an object or JSON text, e.g.
+ * `{ preset: 'request', deadline: 10 }`. No policy: the `background` preset.
+ */
+export type PolicyInput = ({ preset?: Preset } & Record<string, unknown>) | string | null | undefined;
+
+export type ErrorClassName = 'timeout' | 'connection' | 'rate_limited' | 'unavailable' | 'server_error'
+  | 'client_error' | 'auth' | 'not_found' | 'validation' | 'conflict' | 'needs_human' | 'cancelled' | 'unknown';
+
+/** The core's stats schema (docs/naming.md): the same keys in every language. */
+export interface Stats {
+  episodes: number; failures: number; successes: number; successes_after_retry: number;
+  first_retry_successes: number; retries: number; give_ups: number; escalations: number;
+  guardrail_clamps: number; budget_denials: number; breaker_delays: number;
+  decisions_heuristic: number; decisions_bayesian: number; decisions_operator: number;
+  decisions_guardrail: number; fallbacks: number; models: number;
+}
+
+/** The core's event schema (docs/naming.md): a `type` tag, snake_case keys, seconds. */
+export type EngineEvent =
+  | { type: 'attempt'; key: string; tenant: string | null; class: ErrorClassName; attempt: number; elapsed: number }
+  | { type: 'decision' | 'exhausted'; key: string; tenant: string | null; class: ErrorClassName; attempt: number; elapsed: number; recommendation: Record<string, unknown> }
+  | { type: 'success'; key: string; tenant: string | null; attempt: number; elapsed: number }
+  | { type: 'breaker'; dependency: string; from: 'closed' | 'open' | 'half_open'; to: 'closed' | 'open' | 'half_open' }
+  | { type: 'clamp'; key: string; clamp: { guardrail: string; from: number; to: number } };
 export type Scope = { queue: string } | { tenant: string };
 
 export declare class Engine {
@@ -19,6 +47,8 @@ export declare class Engine {
   onHttpFailure(episode: Episode, status: number, retryAfter?: string | null, dependency?: string | null): Recommendation;
   onClassFailure(episode: Episode, errorClass: string): Recommendation;
   recommend(episode: Episode, failure: FailureInput): Recommendation;
+  /** A failure from the core's JSON form (snake_case keys), Retry-After header parsed on the engine clock. */
+  failureFromJson(json: string | Record<string, unknown>, retryAfterHeader?: string | null): FailureInput;
   record(episode: Episode, failure: FailureInput): Classification;
   onSuccess(episode: Episode, dependency?: string | null): void;
   abandon(episode: Episode): void;
@@ -39,11 +69,18 @@ export declare class Engine {
   mergeSnapshot(path: string): void;
   stats(): Stats;
   resetStats(): void;
-  onEvent(callback: (event: EngineEvent) => void): void;
+  /** Events are delivered on the event loop; a throwing listener is caught and counted. Returns a remover. */
+  onEvent(listener: (event: EngineEvent) => void): () => void;
+  addObserver(listener: (event: EngineEvent) => void): () => void;
   clearObservers(): void;
+  /** Events dropped because 10,000 were already waiting for the JS thread. */
+  readonly droppedEvents: number;
+  /** Exceptions thrown by listeners (caught; one process warning per engine). */
+  readonly observerErrors: number;
   breakerState(dependency: string): 'closed' | 'open' | 'half_open';
   recordDependency(dependency: string, ok: boolean): 'closed' | 'open' | 'half_open';
 }
+/** The engine of `retry()` and the adapters when none is given: system clock, `request` preset. */
 export declare function getDefaultEngine(): Engine;
 
 /** An engine error; `code` is the engine's stable code (INVALID_KEY, INVALID_STATE, ...). */

@@ -2,41 +2,75 @@
 // The promise-first front: retry(fn, options) with AbortSignal, fetch Response handling and no
 // timer at all for a zero delay; retryBatch for retrying only the failed items of a batch.
 
-const { getDefaultEngine } = require('./engine.cjs');
-const { AbortError, GiveUpError, translate } = require('./errors.cjs');
-const { failureFromError, isResponse, header } = require('./failure.cjs');
+const { getDefaultEngine, onServerFailure } = require('./engine.cjs');
+const { AbortError, GiveUpError } = require('./errors.cjs');
+const { failureFromError, isResponse, header, withoutNumbers } = require('./failure.cjs');
 
-/** Wait `ms`, rejecting at once with the signal's reason when it aborts. */
+/** The longest setTimeout Node honours: a longer delay fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Wait `ms`, rejecting at once with the signal's reason when it aborts. A wait longer than a
+ * timer can hold (about 24.8 days) is a chain of timers, never a 1 ms timer; a wait that is not
+ * a positive number ends at once.
+ */
 function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
+    let timer;
+    let remaining = ms > 0 ? ms : 0;
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal.reason);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const arm = () => {
+      if (remaining <= 0) {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+        return;
+      }
+      const step = Math.min(remaining, MAX_TIMER_MS);
+      remaining -= step;
+      timer = setTimeout(arm, step);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
+    arm();
   });
 }
 
-/** Record a thrown error; a malformed Retry-After is dropped rather than failing the loop. */
+/**
+ * Record a thrown error. Signals read from the error that the core refuses are dropped rather
+ * than failing the loop: a malformed Retry-After, then out-of-range numbers (a `status: 0`).
+ * A caller's own `failure` option or `dependency` is not second-guessed: its errors are thrown.
+ */
 function recordError(engine, episode, err, options) {
-  const failure = options.failure ? options.failure(err) : failureFromError(err);
+  const custom = options.failure !== undefined;
+  const failure = custom ? options.failure(err) : failureFromError(err);
   if (options.dependency !== undefined && failure.dependency === undefined) {
     failure.dependency = options.dependency;
   }
+  if (custom) return engine.onFailure(episode, failure);
   try {
-    return engine.onFailure(episode, failure);
+    return onServerFailure(engine, episode, failure);
   } catch (e) {
-    if (e?.code !== 'INVALID_RETRY_AFTER') throw translate(e);
-    delete failure.retryAfterHeader;
-    return engine.onFailure(episode, failure);
+    if (e?.code !== 'INVALID_FAILURE') throw e;
+    return onServerFailure(engine, episode, withoutNumbers(failure));
+  }
+}
+
+/** Record a fetch Response that is not ok: its status and Retry-After. */
+function recordResponse(engine, episode, response, dependency) {
+  const failure = { status: response.status, dependency };
+  const ra = header(response.headers, 'retry-after');
+  if (typeof ra === 'string') failure.retryAfterHeader = ra;
+  try {
+    return onServerFailure(engine, episode, failure);
+  } catch (e) {
+    if (e?.code !== 'INVALID_FAILURE') throw e;
+    return onServerFailure(engine, episode, withoutNumbers(failure));
   }
 }
 
@@ -97,7 +131,7 @@ async function retry(fn, options = {}) {
     if (failed) {
       rec = recordError(engine, episode, error, options);
     } else if (isResponse(value)) {
-      rec = engine.onHttpFailure(episode, value.status, header(value.headers, 'retry-after'), options.dependency);
+      rec = recordResponse(engine, episode, value, options.dependency);
     } else {
       rec = engine.onFailure(episode, { message: 'result rejected by isFailure', dependency: options.dependency });
     }
@@ -141,4 +175,4 @@ function retryBatch(items, fn, options = {}) {
   );
 }
 
-module.exports = { retry, retryBatch, sleep, recordError };
+module.exports = { retry, retryBatch, sleep, recordError, recordResponse, MAX_TIMER_MS };

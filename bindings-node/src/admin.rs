@@ -1,36 +1,15 @@
 //! Engine administration: policy, run-time overrides, snapshots, stats, observers and the
 //! dependency breaker calls.
 
-use crate::engine::Engine;
+use crate::engine::{check_dependency, Engine};
 use crate::error::{engine_error, invalid_argument, OrJs};
-use crate::events::{BreakerStates, EngineEvent, JsObserver};
+use crate::events::{BreakerStates, JsObserver};
 use napi::bindgen_prelude::{Buffer, Function};
 use napi_derive::napi;
 use smartretry::{ErrorClass, Failure, Policy, PolicyPatch, Scope, Snapshot};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-/// Engine-wide counters for dashboards.
-#[napi(object)]
-pub struct Stats {
-    pub episodes: f64,
-    pub failures: f64,
-    pub successes: f64,
-    pub successes_after_retry: f64,
-    pub first_retry_successes: f64,
-    pub retries: f64,
-    pub give_ups: f64,
-    pub escalations: f64,
-    pub guardrail_clamps: f64,
-    pub budget_denials: f64,
-    pub breaker_delays: f64,
-    pub decisions_heuristic: f64,
-    pub decisions_bayesian: f64,
-    pub decisions_operator: f64,
-    pub decisions_guardrail: f64,
-    pub fallbacks: f64,
-    pub models: f64,
-}
 
 fn scope(kind: &str, name: String) -> napi::Result<Scope> {
     match kind {
@@ -149,28 +128,16 @@ impl Engine {
         self.inner.merge_snapshot(Path::new(&path)).or_js()
     }
 
+    /// Engine-wide counters, in the core's one stats schema (snake_case keys, integers).
     #[napi]
-    pub fn stats(&self) -> Stats {
-        let s = self.inner.stats();
-        Stats {
-            episodes: s.episodes as f64,
-            failures: s.failures as f64,
-            successes: s.successes as f64,
-            successes_after_retry: s.successes_after_retry as f64,
-            first_retry_successes: s.first_retry_successes as f64,
-            retries: s.retries as f64,
-            give_ups: s.give_ups as f64,
-            escalations: s.escalations as f64,
-            guardrail_clamps: s.guardrail_clamps as f64,
-            budget_denials: s.budget_denials as f64,
-            breaker_delays: s.breaker_delays as f64,
-            decisions_heuristic: s.decisions_heuristic as f64,
-            decisions_bayesian: s.decisions_bayesian as f64,
-            decisions_operator: s.decisions_operator as f64,
-            decisions_guardrail: s.decisions_guardrail as f64,
-            fallbacks: s.fallbacks as f64,
-            models: s.models as f64,
-        }
+    pub fn stats(&self) -> serde_json::Value {
+        self.inner.stats().to_json_value()
+    }
+
+    /// Events dropped because the queue to the JS thread held `EVENT_QUEUE_BOUND` already.
+    #[napi]
+    pub fn dropped_events(&self) -> f64 {
+        self.dropped_events.load(Ordering::Relaxed) as f64
     }
 
     #[napi]
@@ -178,12 +145,13 @@ impl Engine {
         self.inner.reset_stats();
     }
 
-    /// Call `callback(event)` for every engine event. Delivery is queued onto the event loop
-    /// (a ThreadsafeFunction), so the deciding call never waits for it; the callback does not
-    /// keep the process alive.
+    /// Call `callback(event)` for every engine event (the core's event JSON). Delivery is queued
+    /// onto the event loop (a bounded ThreadsafeFunction), so the deciding call never waits for
+    /// it; the callback does not keep the process alive. The JS layer installs one dispatcher
+    /// that catches what its listeners throw.
     #[napi]
-    pub fn on_event(&self, callback: Function<EngineEvent, ()>) -> napi::Result<()> {
-        let observer = JsObserver::new(callback)
+    pub fn on_event(&self, callback: Function<serde_json::Value, ()>) -> napi::Result<()> {
+        let observer = JsObserver::new(callback, self.dropped_events.clone())
             .map_err(|e| invalid_argument(format!("cannot observe: {e}")))?;
         self.inner.add_observer(Arc::new(observer));
         Ok(())
@@ -209,14 +177,18 @@ impl Engine {
     /// The state of `dependency`'s circuit breaker as its last transition reported it
     /// ("closed", "open", "half_open"); "closed" when it never moved.
     #[napi]
-    pub fn breaker_state(&self, dependency: String) -> &'static str {
-        self.breaker_states().get(&dependency).as_str()
+    pub fn breaker_state(&self, dependency: String) -> napi::Result<&'static str> {
+        check_dependency(Some(&dependency))?;
+        Ok(self.breaker_states().get(&dependency).as_str())
     }
 
     /// Report one call's outcome against `dependency` to its circuit breaker (through a
     /// one-attempt episode keyed by the dependency) and return the breaker's state after it.
+    /// A stand-in: the core has no call that feeds a breaker without an episode (reported in
+    /// issue 10); the fake episode also counts an episode in the stats.
     #[napi]
     pub fn record_dependency(&self, dependency: String, ok: bool) -> napi::Result<&'static str> {
+        check_dependency(Some(&dependency))?;
         let states = self.breaker_states().clone();
         let mut ep = self.inner.begin(&dependency, None).or_js()?;
         if ok {

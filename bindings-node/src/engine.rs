@@ -5,10 +5,11 @@ use crate::clock::ManualClock;
 use crate::episode::Episode;
 use crate::error::OrJs;
 use crate::events::BreakerStates;
-use crate::failure::{http_failure, to_failure, FailureInput};
+use crate::failure::{to_failure, to_input, FailureInput};
 use crate::recommendation::Recommendation;
 use napi_derive::napi;
 use smartretry::{ErrorClass, Failure, Policy, SharedClock, SystemClock};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 
 /// The retry engine: classifies failures, learns recovery times per (key, class[, tenant]) and
@@ -18,6 +19,8 @@ pub struct Engine {
     pub(crate) inner: smartretry::Engine,
     /// Breaker states tracked from events, installed on first use of the breaker calls.
     pub(crate) breakers: OnceLock<Arc<BreakerStates>>,
+    /// Events lost because the JS queue was full (see `events::EVENT_QUEUE_BOUND`).
+    pub(crate) dropped_events: Arc<AtomicU64>,
 }
 
 /// How a failure was classified: its class, disposition and the rule that decided.
@@ -56,6 +59,7 @@ impl Engine {
         Ok(Engine {
             inner: smartretry::Engine::with_clock(policy, clock).or_js()?,
             breakers: OnceLock::new(),
+            dropped_events: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -80,25 +84,6 @@ impl Engine {
         failure: FailureInput,
     ) -> napi::Result<Recommendation> {
         let failure = to_failure(failure, self.inner.now())?;
-        Ok(self
-            .inner
-            .on_failure(&mut episode.inner, &failure)
-            .or_js()?
-            .into())
-    }
-
-    /// `onFailure` for an HTTP status with an optional raw Retry-After header (a malformed
-    /// header is ignored).
-    #[napi]
-    pub fn on_http_failure(
-        &self,
-        episode: &mut Episode,
-        status: u32,
-        retry_after: Option<String>,
-        dependency: Option<String>,
-    ) -> napi::Result<Recommendation> {
-        let mut failure = http_failure(status, retry_after.as_deref(), self.inner.now())?;
-        failure.dependency = dependency;
         Ok(self
             .inner
             .on_failure(&mut episode.inner, &failure)
@@ -159,13 +144,15 @@ impl Engine {
         episode: &mut Episode,
         dependency: Option<String>,
     ) -> napi::Result<()> {
+        check_dependency(dependency.as_deref())?;
         self.inner
             .on_success_from(&mut episode.inner, dependency.as_deref())
             .or_js()
     }
 
     /// A first-attempt success in one call, with no episode object: counts the request for the
-    /// budgets and the success (what `begin` then `onSuccess` would record).
+    /// budgets and the success (what `begin` then `onSuccess` would record). The core has no
+    /// single call for it yet, so this is the one place in Node that spells it out.
     #[napi]
     pub fn succeed(
         &self,
@@ -173,6 +160,7 @@ impl Engine {
         tenant: Option<String>,
         dependency: Option<String>,
     ) -> napi::Result<()> {
+        check_dependency(dependency.as_deref())?;
         let mut ep = self.inner.begin(&key, tenant.as_deref()).or_js()?;
         self.inner
             .on_success_from(&mut ep, dependency.as_deref())
@@ -183,6 +171,24 @@ impl Engine {
     #[napi]
     pub fn abandon(&self, episode: &mut Episode) {
         self.inner.abandon(&mut episode.inner);
+    }
+
+    /// A failure from the core's JSON form (`Failure::from_json`: snake_case keys, validated and
+    /// normalized), with an optional raw Retry-After header parsed against the engine clock;
+    /// returned as the object `onFailure` takes. The shared fixtures run through it.
+    #[napi]
+    pub fn failure_from_json(
+        &self,
+        json: String,
+        retry_after_header: Option<String>,
+    ) -> napi::Result<FailureInput> {
+        let mut failure = Failure::from_json(&json).or_js()?;
+        if let Some(header) = retry_after_header {
+            failure = failure
+                .with_retry_after_header(&header, self.inner.now())
+                .or_js()?;
+        }
+        Ok(to_input(&failure))
     }
 
     /// Classify a failure with the engine's rules.
@@ -233,5 +239,14 @@ impl Engine {
                     .map(|(t, p)| vec![t.as_secs_f64(), p])
                     .collect()
             }))
+    }
+}
+
+/// A dependency named outside a failure, checked by the core's name rule (`INVALID_KEY`): the
+/// core's `on_success_from` takes any string today (reported in issue 10).
+pub(crate) fn check_dependency(dependency: Option<&str>) -> napi::Result<()> {
+    match dependency {
+        Some(d) => smartretry::names::check_name("dependency", d).or_js(),
+        None => Ok(()),
     }
 }

@@ -1,140 +1,73 @@
-//! Engine events delivered to a JS callback through a ThreadsafeFunction (queued onto the event
-//! loop, never blocking the deciding call), and the breaker states the events report.
+//! Engine events delivered to JS through a bounded ThreadsafeFunction queue. Each event crosses
+//! as the core's one event schema (`Event::to_record().to_json_value()`: a `type` tag and
+//! snake_case keys), never translated here, so Node logs read like every other language's.
+//!
+//! The queue is bounded because the engine is usually driven from the JS thread itself: a
+//! synchronous loop of a million decisions queues a million events before the event loop can
+//! deliver one (900k queued events once took 950 MB). Beyond the bound an event is dropped and
+//! counted; observing must never stall or grow a decision.
 
 use napi::bindgen_prelude::Function;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
-use napi_derive::napi;
 use parking_lot::Mutex;
 use smartretry::{BreakerState, Event, Observer};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-/// One engine event. `kind` is "attempt", "decision", "success", "exhausted", "breaker" or
-/// "clamp"; the other fields are set when they apply.
-#[napi(object)]
-#[derive(Default)]
-pub struct EngineEvent {
-    pub kind: String,
-    pub key: Option<String>,
-    pub tenant: Option<String>,
-    pub class: Option<String>,
-    pub attempt: Option<u32>,
-    /// Seconds since the episode's first failure.
-    pub elapsed: Option<f64>,
-    /// The recommendation as JSON (decision, exhausted).
-    pub recommendation: Option<serde_json::Value>,
-    pub dependency: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub guardrail: Option<String>,
-}
+/// Most events waiting for the JS thread at once (documented in the README).
+pub(crate) const EVENT_QUEUE_BOUND: usize = 10_000;
 
-fn translate(event: &Event<'_>) -> EngineEvent {
-    let s = |v: &str| Some(v.to_string());
-    let rec = |r: &smartretry::Recommendation| serde_json::to_value(r).ok();
-    match *event {
-        Event::Attempt {
-            key,
-            tenant,
-            class,
-            attempt,
-            elapsed,
-        } => EngineEvent {
-            kind: "attempt".into(),
-            key: s(key),
-            tenant: tenant.and_then(s),
-            class: s(class.as_str()),
-            attempt: Some(attempt),
-            elapsed: Some(elapsed.as_secs_f64()),
-            ..Default::default()
-        },
-        Event::Decision {
-            key,
-            tenant,
-            recommendation,
-        } => EngineEvent {
-            kind: "decision".into(),
-            key: s(key),
-            tenant: tenant.and_then(s),
-            class: s(recommendation.class.as_str()),
-            attempt: Some(recommendation.attempt),
-            recommendation: rec(recommendation),
-            ..Default::default()
-        },
-        Event::Success {
-            key,
-            tenant,
-            attempts,
-            elapsed,
-        } => EngineEvent {
-            kind: "success".into(),
-            key: s(key),
-            tenant: tenant.and_then(s),
-            attempt: Some(attempts),
-            elapsed: Some(elapsed.as_secs_f64()),
-            ..Default::default()
-        },
-        Event::Exhausted {
-            key,
-            tenant,
-            recommendation,
-        } => EngineEvent {
-            kind: "exhausted".into(),
-            key: s(key),
-            tenant: tenant.and_then(s),
-            class: s(recommendation.class.as_str()),
-            attempt: Some(recommendation.attempt),
-            recommendation: rec(recommendation),
-            ..Default::default()
-        },
-        Event::Breaker {
-            dependency,
-            from,
-            to,
-        } => EngineEvent {
-            kind: "breaker".into(),
-            dependency: s(dependency),
-            from: s(from.as_str()),
-            to: s(to.as_str()),
-            ..Default::default()
-        },
-        Event::Clamp { key, clamp } => EngineEvent {
-            kind: "clamp".into(),
-            key: s(key),
-            guardrail: s(clamp.guardrail.as_str()),
-            ..Default::default()
-        },
-    }
-}
+type EventFn = ThreadsafeFunction<
+    serde_json::Value,
+    (),
+    serde_json::Value,
+    Status,
+    false,
+    true,
+    EVENT_QUEUE_BOUND,
+>;
 
-type EventFn = ThreadsafeFunction<EngineEvent, (), EngineEvent, Status, false, true>;
-
-/// Forwards events to a JS function; weak, so it never keeps the process alive.
+/// Forwards events to one JS dispatcher function; weak, so it never keeps the process alive.
 pub(crate) struct JsObserver {
     tsfn: EventFn,
+    dropped: Arc<AtomicU64>,
 }
 
 impl JsObserver {
-    pub(crate) fn new(callback: Function<EngineEvent, ()>) -> napi::Result<JsObserver> {
+    pub(crate) fn new(
+        callback: Function<serde_json::Value, ()>,
+        dropped: Arc<AtomicU64>,
+    ) -> napi::Result<JsObserver> {
         let tsfn = callback
-            .build_threadsafe_function::<EngineEvent>()
+            .build_threadsafe_function::<serde_json::Value>()
             .callee_handled::<false>()
             .weak::<true>()
+            .max_queue_size::<EVENT_QUEUE_BOUND>()
             .build()?;
-        Ok(JsObserver { tsfn })
+        Ok(JsObserver { tsfn, dropped })
     }
 }
 
 impl Observer for JsObserver {
     fn on_event(&self, event: &Event<'_>) {
-        // A full or closing queue drops the event: observing must never stall a decision.
-        let _ = self
+        let value = event.to_record().to_json_value();
+        // NonBlocking: a full queue (or a closing function) answers at once; count the loss.
+        if self
             .tsfn
-            .call(translate(event), ThreadsafeFunctionCallMode::NonBlocking);
+            .call(value, ThreadsafeFunctionCallMode::NonBlocking)
+            != Status::Ok
+        {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
 /// The last state each dependency's breaker reported through its transition events.
+///
+/// A stand-in: the core has no `Engine::breaker_state(dependency)` yet (reported in issue 10),
+/// so the binding keeps this copy for cockatiel's `IBreaker`. Remove it when the core answers.
 #[derive(Default)]
 pub(crate) struct BreakerStates {
     states: Mutex<HashMap<String, BreakerState>>,

@@ -17,3 +17,10 @@ use napi_derive::napi;
 pub fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
+
+/// How many causes the core reads in one failure's chain (`smartretry::failure::MAX_CAUSES`):
+/// the JS layer collects `err.cause` chains up to this, never beyond what the core accepts.
+#[napi]
+pub fn max_causes() -> u32 {
+    smartretry::failure::MAX_CAUSES as u32
+}

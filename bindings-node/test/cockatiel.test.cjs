@@ -28,7 +28,7 @@ test('IBackoffFactory: durations from the engine, outcomes fed back through even
   assert.equal(value, 'done');
   assert.deepEqual(delays, [2, 2]);
   let s = engine.stats();
-  assert.deepEqual([s.failures, s.retries, s.successes, s.successesAfterRetry], [2, 2, 1, 1]);
+  assert.deepEqual([s.failures, s.retries, s.successes, s.successes_after_retry], [2, 2, 1, 1]);
   // A first-attempt success still reaches the engine.
   assert.equal(await p.execute(() => 'at once'), 'at once');
   s = engine.stats();
@@ -47,7 +47,7 @@ test('the engine stops cockatiel early: permanent errors and attempt limits', as
   n = 0;
   await assert.rejects(p.execute(() => { n++; throw http(503); }), { status: 503 });
   assert.equal(n, 5, 'the engine allows 5 attempts for unavailable here');
-  assert.equal(engine.stats().giveUps, 2);
+  assert.equal(engine.stats().give_ups, 2);
 });
 
 test('concurrent executions keep their own episodes', async () => {
@@ -64,7 +64,7 @@ test('concurrent executions keep their own episodes', async () => {
   };
   assert.deepEqual(await Promise.all([run(1), run(2), run(0)]), [2, 3, 1]);
   const s = engine.stats();
-  assert.deepEqual([s.failures, s.successes, s.successesAfterRetry], [3, 3, 2]);
+  assert.deepEqual([s.failures, s.successes, s.successes_after_retry], [3, 3, 2]);
 });
 
 test('IBreaker backed by the engine breaker, shared with the engine decisions', async () => {

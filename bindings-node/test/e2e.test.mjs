@@ -84,7 +84,7 @@ test('retry(): 503 outage, 429 with and without Retry-After, 404', async () => {
   const failed = (counts['/pay'] - 1) + (counts['/rate'] - 1) + (counts['/bare'] - 1) + 1;
   assert.equal(s.failures, failed);
   assert.equal(s.retries, failed - 1);
-  assert.equal(s.giveUps, 1);
+  assert.equal(s.give_ups, 1);
 });
 
 test('p-retry options against the same server', async () => {
@@ -101,7 +101,7 @@ test('p-retry options against the same server', async () => {
   assert.equal(res.status, 200);
   assert.equal(counts['/pp'], 3, 'attempts at +0, +3, +6 s');
   const s = engine.stats();
-  assert.deepEqual([s.failures, s.successes, s.successesAfterRetry], [2, 1, 1]);
+  assert.deepEqual([s.failures, s.successes, s.successes_after_retry], [2, 1, 1]);
 });
 
 test('cockatiel backoff against the same server (real millisecond timers)', async () => {
@@ -127,5 +127,5 @@ test('cockatiel backoff against the same server (real millisecond timers)', asyn
   assert.deepEqual(delays.slice(0, 2), [2, 2]);
   assert.ok(delays[2] >= 20, `Retry-After 0.02 s honoured: ${delays[2]}`);
   const s = engine.stats();
-  assert.deepEqual([s.failures, s.successes, s.successesAfterRetry], [3, 1, 1]);
+  assert.deepEqual([s.failures, s.successes, s.successes_after_retry], [3, 1, 1]);
 });

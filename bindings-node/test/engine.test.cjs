@@ -24,7 +24,7 @@ test('version and a recommendation with its reason', () => {
   assert.equal(ep.finished, true);
   const s = engine.stats();
   assert.equal(s.successes, 1);
-  assert.equal(s.successesAfterRetry, 1);
+  assert.equal(s.successes_after_retry, 1);
   assert.equal(s.retries, 1);
 });
 
@@ -54,7 +54,7 @@ test('engine errors are SmartRetryError with a code', () => {
     [() => engine.classify({ class: 'nonsense' }), 'UNKNOWN_CLASS'],
     [() => engine.setOverride({ queue: 'q' }, { max_attempts: 0 }), 'INVALID_CONFIG'],
     [() => engine.restore(Buffer.from('garbage')), 'SNAPSHOT_CORRUPT'],
-    [() => engine.onFailure(engine.begin('q'), { status: 70000 }), 'INVALID_ARGUMENT'],
+    [() => engine.onFailure(engine.begin('q'), { status: 70000 }), 'INVALID_FAILURE'],
   ];
   for (const [fn, code] of cases) {
     assert.throws(fn, (e) => e instanceof SmartRetryError && e.code === code && !e.message.startsWith('['), code);
@@ -125,8 +125,8 @@ test('observer events arrive through the event loop', async () => {
   const seen = [];
   const done = new Promise((resolve) => {
     engine.onEvent((ev) => {
-      seen.push(ev.kind);
-      if (ev.kind === 'success') resolve();
+      seen.push(ev.type);
+      if (ev.type === 'success') resolve();
     });
   });
   const ep = engine.begin('q');

@@ -22,7 +22,7 @@ test('engine delays with minTimeout 0; success fed back through wrap', async () 
   assert.equal(waits.length, 2);
   assert.ok(waits.every((ms) => ms > 0 && ms <= 10));
   const s = engine.stats();
-  assert.deepEqual([s.failures, s.retries, s.successes, s.successesAfterRetry], [2, 2, 1, 1]);
+  assert.deepEqual([s.failures, s.retries, s.successes, s.successes_after_retry], [2, 2, 1, 1]);
   assert.equal(o.episode.finished, true);
 });
 

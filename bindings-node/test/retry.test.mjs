@@ -18,7 +18,7 @@ test('retries until success, advancing only the manual clock', async () => {
   assert.deepEqual(seen, [1, 2, 3]);
   assert.ok(clock.now() > start, 'the waits moved the manual clock');
   const s = engine.stats();
-  assert.deepEqual([s.failures, s.retries, s.successes, s.successesAfterRetry], [2, 2, 1, 1]);
+  assert.deepEqual([s.failures, s.retries, s.successes, s.successes_after_retry], [2, 2, 1, 1]);
 });
 
 test('a zero delay creates no timer at all', async (t) => {
@@ -75,7 +75,7 @@ test('permanent errors are not retried; the last error is thrown', async () => {
   const err = Object.assign(new Error('not found'), { status: 404 });
   await assert.rejects(retry(() => { calls++; throw err; }, { engine, sleep }), (e) => e === err);
   assert.equal(calls, 1);
-  assert.equal(engine.stats().giveUps, 1);
+  assert.equal(engine.stats().give_ups, 1);
 });
 
 test('fetch Responses: 429/503 are failures, Retry-After honoured, last Response returned on give-up', async () => {

@@ -1,7 +1,7 @@
 // The README's Node example: fetch with retries that read 429/503 and Retry-After, and learn.
 import { retry, Engine } from '../../bindings-node/lib/index.mjs';
 
-const engine = new Engine({ classes: { unavailable: { max_delay: 0.05 } } });
+const engine = new Engine({ preset: 'request', classes: { unavailable: { max_delay: 0.05 } } });
 let calls = 0;
 const fakeFetch = async () => new Response('ok', { status: ++calls < 3 ? 503 : 200 });
 

@@ -1,0 +1,116 @@
+'use strict';
+// No crash, no hammering: a throwing listener is caught and counted, the event queue is
+// bounded and counts its drops, a long wait is a chain of timers.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { Engine, ManualClock, sleep } = require('../lib/index.cjs');
+const { MAX_TIMER_MS } = require('../lib/retry.cjs');
+
+test('a throwing onEvent listener is caught, counted and warned about once', async () => {
+  const engine = new Engine({ seed: 1 }, { clock: new ManualClock() });
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on('warning', onWarning);
+  let delivered = 0;
+  engine.onEvent(() => {
+    throw new Error('dashboard bug');
+  });
+  const done = new Promise((resolve) => {
+    engine.onEvent((ev) => {
+      delivered++;
+      if (ev.type === 'success' && delivered === 6) resolve();
+    });
+  });
+  for (let i = 0; i < 2; i++) {
+    const ep = engine.begin('q');
+    engine.onFailure(ep, { status: 503 });
+    engine.onSuccess(ep);
+  }
+  await done;
+  await new Promise((r) => setImmediate(r)); // let the warning event be emitted
+  process.off('warning', onWarning);
+  assert.equal(delivered, 6, 'the second listener still saw every event');
+  assert.equal(engine.observerErrors, 6);
+  const ours = warnings.filter((w) => w.code === 'SMARTRETRY_OBSERVER_ERROR');
+  assert.equal(ours.length, 1);
+  assert.match(ours[0].message, /dashboard bug/);
+});
+
+test('events are in the core schema; the queue is bounded and counts what it drops', async () => {
+  const engine = new Engine({ seed: 1, learning: { enabled: false } }, { clock: new ManualClock() });
+  let delivered = 0;
+  let first;
+  let resolve;
+  const all = new Promise((r) => { resolve = r; });
+  let expected = Infinity;
+  engine.onEvent((ev) => {
+    first ??= ev;
+    delivered++;
+    if (delivered === expected) resolve();
+  });
+  // Synchronously: the JS thread cannot deliver anything until this loop ends.
+  const episodes = 15_000;
+  for (let i = 0; i < episodes; i++) {
+    engine.onFailure(engine.begin('flood'), { code: 'ECONNRESET' });
+  }
+  const emitted = episodes * 2; // attempt + decision
+  const dropped = engine.droppedEvents;
+  assert.ok(dropped > 0 && dropped <= emitted - 10_000, `dropped ${dropped}`);
+  expected = emitted - dropped;
+  // The native queue is weak (never keeps a process alive): hold the loop open while it drains.
+  const keepAlive = setInterval(() => {}, 60_000);
+  await all;
+  clearInterval(keepAlive);
+  assert.equal(delivered, expected);
+  assert.deepEqual(first, { type: 'attempt', key: 'flood', tenant: null, class: 'connection', attempt: 1, elapsed: 0 });
+});
+
+test('stats are the core schema: snake_case keys', () => {
+  const engine = new Engine(null, { clock: new ManualClock() });
+  engine.succeed('q');
+  const s = engine.stats();
+  assert.equal(s.successes, 1);
+  assert.ok('successes_after_retry' in s && 'give_ups' in s && !('giveUps' in s));
+});
+
+test('a wait longer than 2^31-1 ms is a chain of timers, not a 1 ms timer; abort still works', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let done = false;
+  const waiting = sleep(MAX_TIMER_MS + 5_000).then(() => { done = true; });
+  t.mock.timers.tick(1);
+  await Promise.resolve();
+  assert.equal(done, false, 'not a 1 ms timer');
+  t.mock.timers.tick(MAX_TIMER_MS - 1);
+  await Promise.resolve();
+  assert.equal(done, false);
+  t.mock.timers.tick(5_000);
+  await waiting;
+  assert.equal(done, true);
+  // An abort during the second timer of the chain rejects with the reason.
+  const controller = new AbortController();
+  const reason = new Error('stop');
+  const aborted = sleep(3 * MAX_TIMER_MS, controller.signal);
+  t.mock.timers.tick(MAX_TIMER_MS + 1);
+  controller.abort(reason);
+  await assert.rejects(aborted, (e) => e === reason);
+});
+
+test('429 with retry-after: 2592000 does not hammer', async () => {
+  const { retry } = require('../lib/index.cjs');
+  for (const preset of ['request', 'background']) {
+    const clock = new ManualClock();
+    const engine = new Engine({ preset, seed: 1 }, { clock });
+    const waits = [];
+    let calls = 0;
+    const res = await retry(() => {
+      calls++;
+      return new Response('slow down', { status: 429, headers: { 'retry-after': '2592000' } });
+    }, { engine, sleep: (ms) => { waits.push(ms); clock.advanceMs(ms); } });
+    assert.equal(res.status, 429);
+    // Either the engine gives up (the wait is past the deadline or max delay) or it waits at
+    // least the clamped Retry-After (one day): never a burst of attempts.
+    assert.ok(waits.every((ms) => ms >= 86_400_000), `${preset}: waits ${waits}`);
+    assert.ok(calls <= 1 + waits.length, `${preset}: ${calls} calls`);
+    assert.ok(waits.length <= 5);
+  }
+});
