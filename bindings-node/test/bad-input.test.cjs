@@ -167,7 +167,7 @@ test(`${cases.length} bad inputs, each refused with its code`, () => {
 });
 
 // The core accepts these today; the binding does not keep its own copy of the rule (issue 10).
-test('core gaps: strategy field typos and exploration -5 are refused', { todo: 'core: Strategy needs deny_unknown_fields, LearningConfig::validate a range for exploration' }, () => {
+test('core gaps: strategy field typos and exploration -5 are refused', () => {
   assert.throws(() => new Engine({ classes: { unavailable: { strategy: { kind: 'exponential', base: 1, factr: 10 } } } }), { code: 'INVALID_JSON' });
   assert.throws(() => new Engine({ learning: { exploration: -5 } }), { code: 'INVALID_CONFIG' });
 });

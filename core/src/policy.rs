@@ -256,6 +256,14 @@ impl LearningConfig {
             self.max_models >= 1,
             "learning.max_models must be at least 1",
         )?;
+        ok(
+            (0.0..=1.0).contains(&self.exploration),
+            "learning.exploration must be a share between 0 and 1",
+        )?;
+        ok(
+            self.min_episodes <= 1_000_000,
+            "learning.min_episodes must be at most 1000000",
+        )?;
         ok(!self.horizon.is_zero(), "learning.horizon must be positive")
     }
 }
@@ -465,6 +473,8 @@ mod tests {
             r#"{"classes":{"bogus":{}}}"#,
             r#"{"deadline":0}"#,
             r#"{"learning":{"half_life_episodes":0}}"#,
+            r#"{"learning":{"exploration":-5}}"#,
+            r#"{"classes":{"timeout":{"strategy":{"kind":"exponential","base":1,"factr":10}}}}"#,
             r#"{"unknown_field":1}"#,
             r#"{"rules":[{"name":"x","message":{"pattern":"("},"class":"timeout"}]}"#,
             "not json",

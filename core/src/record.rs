@@ -190,6 +190,9 @@ impl Engine {
     /// `on_success` for an attempt against a named dependency (for its circuit breaker).
     pub fn on_success_from(&self, ep: &mut Episode, dependency: Option<&str>) -> Result<()> {
         self.check_open(ep, None)?;
+        if let Some(d) = dependency {
+            crate::engine::check_name("dependency", d)?;
+        }
         let now = self.now();
         ep.attempts = ep.attempts.saturating_add(1);
         ep.finished = true;
@@ -233,6 +236,13 @@ impl Engine {
         });
         self.log_attempt(ep, None, None, elapsed, now);
         Ok(())
+    }
+
+    /// A job whose first attempt succeeded: `begin` and `on_success` in one call (it counts as
+    /// a request for the retry budgets and closes nothing else).
+    pub fn record_first_success(&self, key: &str, tenant: Option<&str>) -> Result<()> {
+        let mut ep = self.begin(key, tenant)?;
+        self.on_success(&mut ep)
     }
 
     /// The caller stopped the episode itself (cancelled, shut down): it ends without teaching

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// A static delay schedule. `retry` numbers start at 1 (the first retry, after the first failure).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Strategy {
     /// Retry at once.
     Immediate,
@@ -269,6 +269,11 @@ mod tests {
         let st: Strategy = serde_json::from_str(r#"{"kind":"full_jitter","base":0.5}"#).unwrap();
         assert_eq!(st, Strategy::full_jitter(s(0.5)));
         assert!(serde_json::from_str::<Strategy>(r#"{"kind":"constant","delay":-1}"#).is_err());
+        // a typo is an error, not a silent default
+        assert!(
+            serde_json::from_str::<Strategy>(r#"{"kind":"exponential","base":1,"factr":10}"#)
+                .is_err()
+        );
         assert_eq!(st.scaled(4.0), Strategy::full_jitter(s(2.0)));
     }
 }
