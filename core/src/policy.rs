@@ -65,7 +65,10 @@ impl ClassPolicy {
             min_delay: Duration::ZERO,
             max_delay,
             honor_retry_after: true,
-            learn: class.is_retryable(),
+            // A conflict clears when the other writers are done, not after some time of its own:
+            // the recovery-time model assumes the opposite, so conflicts keep their jittered
+            // schedule unless a policy says otherwise.
+            learn: class.is_retryable() && class != ErrorClass::Conflict,
         }
     }
 
