@@ -20,7 +20,9 @@ static ENGINE: LazyLock<Option<(Engine, Arc<ManualClock>)>> = LazyLock::new(|| {
     let mut policy = Policy::default();
     policy.breaker = Some(Default::default());
     let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
-    Engine::with_clock(policy, clock.clone()).ok().map(|e| (e, clock))
+    Engine::with_clock(policy, clock.clone())
+        .ok()
+        .map(|e| (e, clock))
 });
 
 #[derive(Arbitrary, Debug)]

@@ -12,9 +12,21 @@ enum Header {
     /// Raw text as it came off the wire.
     Raw(String),
     /// Delta-seconds, including huge, fractional and padded forms.
-    Delta { whole: u64, frac: Option<u32>, pad: u8 },
+    Delta {
+        whole: u64,
+        frac: Option<u32>,
+        pad: u8,
+    },
     /// An IMF-fixdate built from parts, each possibly out of range.
-    Date { day: u8, month: u8, year: u32, h: u8, m: u8, s: u8, weekday: u8 },
+    Date {
+        day: u8,
+        month: u8,
+        year: u32,
+        h: u8,
+        m: u8,
+        s: u8,
+        weekday: u8,
+    },
 }
 
 const DAYS: [&str; 8] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Xyz"];
@@ -33,7 +45,15 @@ fuzz_target!(|input: (Header, u64)| {
                 None => format!("{spaces}{whole}{spaces}"),
             }
         }
-        Header::Date { day, month, year, h, m, s, weekday } => format!(
+        Header::Date {
+            day,
+            month,
+            year,
+            h,
+            m,
+            s,
+            weekday,
+        } => format!(
             "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
             DAYS[usize::from(weekday) % DAYS.len()],
             day,

@@ -20,7 +20,17 @@ enum Num {
 }
 
 const EDGES: [f64; 12] = [
-    0.0, -1.0, 1.0, 1e9, 1e12, 1.000001e12, 1e30, 1e308, f64::MAX, f64::MIN_POSITIVE, 5e-324,
+    0.0,
+    -1.0,
+    1.0,
+    1e9,
+    1e12,
+    1.000001e12,
+    1e30,
+    1e308,
+    f64::MAX,
+    f64::MIN_POSITIVE,
+    5e-324,
     -0.0,
 ];
 
@@ -80,7 +90,11 @@ fn model(m: &Model) -> Value {
 
 fn envelope(body: &[u8]) -> Vec<u8> {
     let crc = crc32fast::hash(body);
-    let mut out = format!("smartretry-snapshot v1 crc32={crc:08x} len={}\n", body.len()).into_bytes();
+    let mut out = format!(
+        "smartretry-snapshot v1 crc32={crc:08x} len={}\n",
+        body.len()
+    )
+    .into_bytes();
     out.extend_from_slice(body);
     out
 }
@@ -115,15 +129,27 @@ fuzz_target!(|input: Input| {
     }
     for m in &snap.models {
         if let Ok(mut ep) = engine.begin(&m.key, m.tenant.as_deref()) {
-            let rec = engine.on_failure(&mut ep, &Failure { class: Some(m.class), ..Failure::default() });
+            let rec = engine.on_failure(
+                &mut ep,
+                &Failure {
+                    class: Some(m.class),
+                    ..Failure::default()
+                },
+            );
             if let Some(p) = rec.success_probability {
                 assert!((0.0..=1.0).contains(&p), "p = {p}");
             }
             if let Some(curve) = engine.recovery_curve(&m.key, m.tenant.as_deref(), m.class) {
-                assert!(curve.iter().all(|(_, p)| (0.0..=1.0).contains(p)), "{curve:?}");
+                assert!(
+                    curve.iter().all(|(_, p)| (0.0..=1.0).contains(p)),
+                    "{curve:?}"
+                );
             }
         }
     }
     let again = engine.snapshot().encode();
-    assert!(Snapshot::decode(&again).is_ok(), "a merged snapshot must load again");
+    assert!(
+        Snapshot::decode(&again).is_ok(),
+        "a merged snapshot must load again"
+    );
 });
