@@ -118,7 +118,8 @@ impl Engine {
         let policy = self.inner.policy.load();
         if live {
             self.count(Counter::Failures);
-            self.with_budgets(&policy, ep, |b, _| b.on_failure());
+            let retryable = self.failure_is_retryable(&policy, ep, class);
+            self.with_budgets(&policy, ep, |b, _| b.on_failure(retryable));
             let dependency = failure.dependency.as_deref().unwrap_or(&ep.key);
             if let Some(Some(t)) = self.with_breaker(&policy, dependency, |b| b.on_failure(now)) {
                 self.emit(Event::Breaker {

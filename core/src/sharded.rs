@@ -1,40 +1,91 @@
 //! A concurrent map split into independently locked shards, so that two threads working on
 //! different keys never wait for each other. Entries are `Arc`s: callers keep a handle and
 //! lock only the entry they use (no global lock on the hot path).
+//!
+//! A map can be bounded ([`ShardedMap::bounded`]): then each shard remembers when each entry was
+//! last used and, when an insert overflows it, forgets its least recently used sixteenth in one
+//! pass. Evicting in batches keeps the cost per insert constant (one scan of a shard pays for
+//! many inserts) where evicting one entry per insert would scan the shard every time.
 
 use parking_lot::RwLock;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 const SHARDS: usize = 64;
+/// Share of a full shard evicted at once (1/16).
+const EVICT_SHIFT: u32 = 4;
+
+struct Entry<V> {
+    value: Arc<V>,
+    /// The shard's use counter when this entry was last returned (bounded maps only).
+    used: AtomicU64,
+}
+
+#[derive(Default)]
+struct Table<V> {
+    chains: HashMap<u64, Vec<Entry<V>>>,
+    len: usize,
+}
+
+struct Shard<V> {
+    table: RwLock<Table<V>>,
+    /// Monotonic use counter: the recency order within this shard.
+    tick: AtomicU64,
+}
 
 /// Entries are found by a 64-bit hash of their key and confirmed with `matches`, so lookups
 /// take borrowed key parts without allocating.
 pub struct ShardedMap<V> {
-    shards: Vec<RwLock<HashMap<u64, Vec<Arc<V>>>>>,
+    shards: Vec<Shard<V>>,
     hasher: RandomState,
     len: AtomicUsize,
+    /// Most entries one shard holds (usize::MAX: unbounded).
+    shard_cap: usize,
 }
 
 impl<V> Default for ShardedMap<V> {
+    /// An unbounded map (the caller evicts, as the engine does for models with `max_models`).
     fn default() -> Self {
-        ShardedMap {
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
-            len: AtomicUsize::new(0),
-        }
+        ShardedMap::with_shard_cap(usize::MAX)
     }
 }
 
 impl<V> ShardedMap<V> {
+    fn with_shard_cap(shard_cap: usize) -> Self {
+        ShardedMap {
+            shards: (0..SHARDS)
+                .map(|_| Shard {
+                    table: RwLock::new(Table {
+                        chains: HashMap::new(),
+                        len: 0,
+                    }),
+                    tick: AtomicU64::new(0),
+                })
+                .collect(),
+            hasher: RandomState::new(),
+            len: AtomicUsize::new(0),
+            shard_cap,
+        }
+    }
+
+    /// A map of at most `max` entries (at least one per shard, so `max.max(64)`), forgetting the
+    /// least recently used beyond it.
+    pub fn bounded(max: usize) -> Self {
+        ShardedMap::with_shard_cap((max / SHARDS).max(1))
+    }
+
+    fn is_bounded(&self) -> bool {
+        self.shard_cap != usize::MAX
+    }
+
     pub fn hash_of<K: Hash + ?Sized>(&self, key: &K) -> u64 {
         self.hasher.hash_one(key)
     }
 
-    fn shard(&self, hash: u64) -> &RwLock<HashMap<u64, Vec<Arc<V>>>> {
+    fn shard(&self, hash: u64) -> &Shard<V> {
         &self.shards[(hash >> 58) as usize % SHARDS]
     }
 
@@ -42,9 +93,25 @@ impl<V> ShardedMap<V> {
         self.len.load(Ordering::Relaxed)
     }
 
+    fn touch(&self, shard: &Shard<V>, e: &Entry<V>) {
+        if self.is_bounded() {
+            e.used.store(
+                shard.tick.fetch_add(1, Ordering::Relaxed),
+                Ordering::Relaxed,
+            );
+        }
+    }
+
     pub fn get(&self, hash: u64, matches: impl Fn(&V) -> bool) -> Option<Arc<V>> {
-        let shard = self.shard(hash).read();
-        shard.get(&hash)?.iter().find(|v| matches(v)).cloned()
+        let shard = self.shard(hash);
+        let table = shard.table.read();
+        let e = table
+            .chains
+            .get(&hash)?
+            .iter()
+            .find(|e| matches(&e.value))?;
+        self.touch(shard, e);
+        Some(e.value.clone())
     }
 
     /// The entry for the key, created with `make` if absent. Returns (entry, created).
@@ -57,15 +124,54 @@ impl<V> ShardedMap<V> {
         if let Some(v) = self.get(hash, &matches) {
             return (v, false);
         }
-        let mut shard = self.shard(hash).write();
-        let chain = shard.entry(hash).or_default();
-        if let Some(v) = chain.iter().find(|v| matches(v)) {
-            return (v.clone(), false);
+        let shard = self.shard(hash);
+        let mut table = shard.table.write();
+        let chain = table.chains.entry(hash).or_default();
+        if let Some(e) = chain.iter().find(|e| matches(&e.value)) {
+            self.touch(shard, e);
+            return (e.value.clone(), false);
         }
         let v = Arc::new(make());
-        chain.push(v.clone());
+        chain.push(Entry {
+            value: v.clone(),
+            used: AtomicU64::new(shard.tick.fetch_add(1, Ordering::Relaxed)),
+        });
+        table.len += 1;
         self.len.fetch_add(1, Ordering::Relaxed);
+        if table.len > self.shard_cap {
+            self.evict(&mut table, &v);
+        }
         (v, true)
+    }
+
+    /// Forget the least recently used sixteenth of a full shard (never `keep`, just inserted).
+    fn evict(&self, table: &mut Table<V>, keep: &Arc<V>) {
+        let mut ages: Vec<u64> = table
+            .chains
+            .values()
+            .flatten()
+            .filter(|e| !Arc::ptr_eq(&e.value, keep))
+            .map(|e| e.used.load(Ordering::Relaxed))
+            .collect();
+        let excess = table.len.saturating_sub(self.shard_cap);
+        let n = (self.shard_cap >> EVICT_SHIFT)
+            .max(excess)
+            .clamp(1, ages.len().max(1));
+        if ages.is_empty() {
+            return;
+        }
+        let (_, &mut cutoff, _) = ages.select_nth_unstable(n - 1);
+        let mut removed = 0;
+        table.chains.retain(|_, chain| {
+            chain.retain(|e| {
+                let old = e.used.load(Ordering::Relaxed) <= cutoff && !Arc::ptr_eq(&e.value, keep);
+                removed += usize::from(old);
+                !old
+            });
+            !chain.is_empty()
+        });
+        table.len -= removed;
+        self.len.fetch_sub(removed, Ordering::Relaxed);
     }
 
     /// Remove the entry of the shard holding `near_hash` that minimises `score` (eviction).
@@ -73,25 +179,27 @@ impl<V> ShardedMap<V> {
     pub fn remove_min_by_key(&self, near_hash: u64, score: impl Fn(&V) -> u64) -> Option<Arc<V>> {
         let start = (near_hash >> 58) as usize % SHARDS;
         for step in 0..SHARDS {
-            let mut shard = self.shards[(start + step) % SHARDS].write();
+            let mut table = self.shards[(start + step) % SHARDS].table.write();
             let score = &score;
-            let victim = shard
+            let victim = table
+                .chains
                 .iter()
                 .flat_map(|(h, chain)| {
                     chain
                         .iter()
                         .enumerate()
-                        .map(move |(i, v)| (*h, i, score(v)))
+                        .map(move |(i, e)| (*h, i, score(&e.value)))
                 })
                 .min_by_key(|(_, _, s)| *s);
             if let Some((h, i, _)) = victim {
-                let chain = shard.get_mut(&h)?;
+                let chain = table.chains.get_mut(&h)?;
                 let removed = chain.swap_remove(i);
                 if chain.is_empty() {
-                    shard.remove(&h);
+                    table.chains.remove(&h);
                 }
+                table.len -= 1;
                 self.len.fetch_sub(1, Ordering::Relaxed);
-                return Some(removed);
+                return Some(removed.value);
             }
         }
         None
@@ -101,8 +209,8 @@ impl<V> ShardedMap<V> {
     pub fn values(&self) -> Vec<Arc<V>> {
         let mut out = Vec::with_capacity(self.len());
         for shard in &self.shards {
-            for chain in shard.read().values() {
-                out.extend(chain.iter().cloned());
+            for chain in shard.table.read().chains.values() {
+                out.extend(chain.iter().map(|e| e.value.clone()));
             }
         }
         out
@@ -110,9 +218,10 @@ impl<V> ShardedMap<V> {
 
     pub fn clear(&self) {
         for shard in &self.shards {
-            let mut s = shard.write();
-            let n: usize = s.values().map(Vec::len).sum();
-            s.clear();
+            let mut t = shard.table.write();
+            let n = t.len;
+            t.chains.clear();
+            t.len = 0;
             self.len.fetch_sub(n, Ordering::Relaxed);
         }
     }
@@ -142,5 +251,39 @@ mod tests {
         assert_eq!(m.values().len(), 99);
         m.clear();
         assert_eq!(m.len(), 0);
+    }
+
+    fn insert(m: &ShardedMap<u64>, k: u64) -> bool {
+        m.get_or_insert_with(m.hash_of(&k), |v| *v == k, || k).1
+    }
+
+    #[test]
+    fn a_million_distinct_keys_stay_within_the_bound() {
+        let m: ShardedMap<u64> = ShardedMap::bounded(6_400);
+        for k in 0..1_000_000u64 {
+            insert(&m, k);
+            assert!(m.len() <= 6_400);
+        }
+        assert!(
+            m.len() > 6_400 * 7 / 8,
+            "evicts a sixteenth at a time: {}",
+            m.len()
+        );
+        assert_eq!(m.values().len(), m.len());
+    }
+
+    #[test]
+    fn eviction_spares_recently_used_entries() {
+        let m: ShardedMap<u64> = ShardedMap::bounded(640);
+        insert(&m, 0);
+        for k in 1..100_000u64 {
+            // key 0 is used all the time: it must never be forgotten
+            assert!(
+                m.get(m.hash_of(&0u64), |v| *v == 0).is_some(),
+                "lost at {k}"
+            );
+            insert(&m, k);
+        }
+        assert!(!insert(&m, 0));
     }
 }

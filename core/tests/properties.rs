@@ -1,4 +1,8 @@
 //! Properties over arbitrary inputs: every recommendation respects every guardrail.
+//!
+//! Long mode: `SMARTRETRY_LONG=1 cargo test -p smartretry --release --test properties` runs
+//! 10,000 cases per property instead of 64 (`PROPTEST_CASES=n` sets any other count; it wins
+//! over both). Figures in BENCHMARKS.md (fuzzing section).
 
 use proptest::prelude::*;
 use smartretry::{Action, Clock, Disposition, Engine, Error, Failure, ManualClock, Snapshot};
@@ -25,8 +29,19 @@ fn failure() -> impl proptest::strategy::Strategy<Value = Failure> {
         })
 }
 
+/// 64 cases per property, 10,000 with `SMARTRETRY_LONG=1`, or `PROPTEST_CASES`.
+fn cases() -> ProptestConfig {
+    let long = std::env::var_os("SMARTRETRY_LONG").is_some();
+    let default = if long { 10_000 } else { 64 };
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig::with_cases(cases)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(cases())]
 
     #[test]
     fn every_recommendation_respects_every_guardrail(

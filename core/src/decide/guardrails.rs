@@ -167,8 +167,8 @@ fn budget(
 }
 
 impl Engine {
-    /// Spend one retry from the queue's and tenant's budgets. Returns which one refused (true =
-    /// tenant), or None if both allowed (or none is configured).
+    /// Take one retry from the queue's and tenant's budgets together (a refusal by either charges
+    /// neither; a dry run charges nothing). Returns which one refused (true = tenant), or None.
     fn spend_budget(
         &self,
         policy: &crate::policy::Policy,
@@ -177,32 +177,14 @@ impl Engine {
         now: Duration,
         mode: Mode,
     ) -> Option<bool> {
-        let mut refused = None;
-        let mut costs = (None, None);
-        self.with_budgets(policy, ep, |b, tenant| {
-            if refused.is_some() {
-                return;
+        match self.spend_retry(policy, ep, class, now, mode == Mode::Dry) {
+            Ok(costs) => {
+                if mode == Mode::Live {
+                    ep.retry_cost = costs;
+                }
+                None
             }
-            let ok = match mode {
-                Mode::Live => b
-                    .try_spend(class, now)
-                    .inspect(|c| {
-                        if tenant {
-                            costs.1 = Some(*c);
-                        } else {
-                            costs.0 = Some(*c);
-                        }
-                    })
-                    .is_some(),
-                Mode::Dry => b.would_allow(class),
-            };
-            if !ok {
-                refused = Some(tenant);
-            }
-        });
-        if mode == Mode::Live && refused.is_none() {
-            ep.retry_cost = costs;
+            Err(refused) => Some(refused == crate::budget::RefusedBy::Tenant),
         }
-        refused
     }
 }

@@ -3,15 +3,20 @@
 //! what they learned.
 //!
 //! Format: one header line `smartretry-snapshot v1 crc32=<8 hex> len=<bytes>` then the JSON body.
+//! - `check`: the range of every number, on load and on merge.
+//! - `file`: saving and loading files safely (unique temp names, regular files only, a size
+//!   limit).
+
+mod check;
+mod file;
+
+pub(crate) use check::check_merge;
+pub use check::{MAX_COUNT, MAX_SUM};
+pub use file::{MAX_SNAPSHOT_BYTES, ORPHAN_AGE};
 
 use crate::error::{Error, Result};
-use crate::learn::grid::BUCKETS;
-use crate::learn::hazard::MAX_INTERVALS;
 use crate::learn::ModelSnapshot;
 use serde::{Deserialize, Serialize};
-use std::fs::File;
-use std::io::Write;
-use std::path::Path;
 
 const MAGIC: &str = "smartretry-snapshot";
 /// The format version this build writes and the newest it reads.
@@ -93,76 +98,9 @@ impl Snapshot {
         Ok(snap)
     }
 
-    fn validate(&self) -> Result<()> {
-        for m in &self.models {
-            let bad = |what: &str| {
-                Err(Error::SnapshotCorrupt(format!(
-                    "model {}/{}: {what}",
-                    m.key, m.class
-                )))
-            };
-            if m.key.is_empty() {
-                return bad("empty key");
-            }
-            if m.survived.len() != BUCKETS {
-                return bad("wrong number of buckets");
-            }
-            let finite = |v: &f64| v.is_finite() && *v >= 0.0;
-            if !m.survived.iter().all(finite) || !finite(&m.episodes) {
-                return bad("counts must be finite and non-negative");
-            }
-            if m.intervals.len() > MAX_INTERVALS
-                || !m
-                    .intervals
-                    .iter()
-                    .all(|i| i.from <= i.to && usize::from(i.to) < BUCKETS && finite(&i.weight))
-            {
-                return bad("recovery intervals out of range");
-            }
-            if !m.portfolio.is_valid()
-                || !finite(&m.retry_failures)
-                || !finite(&m.expected_failures)
-            {
-                return bad("portfolio statistics must be finite and non-negative");
-            }
-        }
-        Ok(())
-    }
-
-    /// Write atomically: a temporary file beside `path`, fsync, rename over, fsync the folder.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes = self.encode();
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = path
-            .file_name()
-            .ok_or_else(|| Error::Io {
-                path: path.display().to_string(),
-                message: "not a file path".into(),
-            })?
-            .to_string_lossy();
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)?;
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::io(path, e)
-        })
-    }
-
-    pub fn load(path: &Path) -> Result<Snapshot> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Snapshot::decode(&bytes)
+    /// Every model's names, shapes and numbers in range (see `check`).
+    pub fn validate(&self) -> Result<()> {
+        self.models.iter().try_for_each(check::check_model)
     }
 }
 
@@ -170,6 +108,7 @@ impl Snapshot {
 mod tests {
     use super::*;
     use crate::class::ErrorClass;
+    use crate::learn::grid::BUCKETS;
     use crate::learn::hazard::Interval;
     use crate::learn::portfolio::Portfolio;
 
