@@ -168,6 +168,15 @@ impl PyEngine {
             .collect())
     }
 
+    /// What the policy does with this failure's class: "retry", "give_up" or "escalate". The
+    /// decorator's `on=smartretry.TRANSIENT` asks this, so that what is worth retrying is the
+    /// engine's rule, not a list of exception types kept in Python.
+    fn disposition(&self, failure: &PyFailure) -> PyResult<&'static str> {
+        let failure = failure.resolved(self.inner.now())?;
+        let class = self.inner.classify(&failure).class;
+        Ok(self.inner.policy().class(class).disposition.as_str())
+    }
+
     /// (error class, deciding rule name) for a failure.
     fn classify(&self, failure: &PyFailure) -> PyResult<(&'static str, String)> {
         let failure = failure.resolved(self.inner.now())?;

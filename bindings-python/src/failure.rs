@@ -65,6 +65,33 @@ fn grpc_code(obj: &Bound<'_, PyAny>) -> PyResult<u32> {
     check_grpc_code(int_arg("grpc_code", obj)?).map_err(to_py)
 }
 
+/// `f` with a Retry-After: seconds (a number: NaN or negative is refused, over a day clamped by
+/// the core) or a header value (a str: syntax-checked now, resolved against the engine's clock
+/// when used). A `bool` is a `TypeError`, not one second.
+fn with_retry_after(f: Failure, ra: &Bound<'_, PyAny>) -> PyResult<(Failure, Option<String>)> {
+    if let Ok(s) = ra.cast::<PyString>() {
+        let s: String = s.extract()?;
+        let now = smartretry::SystemClock::new();
+        parse_retry_after(&s, smartretry::Clock::now(&now)).map_err(to_py)?;
+        let f = Failure {
+            retry_after: None,
+            ..f
+        };
+        Ok((f, Some(s)))
+    } else if ra.is_instance_of::<PyBool>() {
+        Err(PyTypeError::new_err(
+            "retry_after must be a number or a str, not bool",
+        ))
+    } else if ra.is_instance_of::<PyFloat>() || ra.is_instance_of::<PyInt>() {
+        let secs: f64 = ra.extract()?;
+        Ok((f.with_retry_after_secs(secs).map_err(to_py)?, None))
+    } else {
+        Err(InvalidRetryAfterError::new_err(
+            "retry_after must be seconds (a number) or a Retry-After header value (a str)",
+        ))
+    }
+}
+
 impl PyFailure {
     /// A failure checked and trimmed by the core (`Failure::normalized`): every constructor ends
     /// here, so a bad name or chain is refused when the failure is made, not when it is recorded.
@@ -112,23 +139,7 @@ impl PyFailure {
         };
         let mut header = None;
         if let Some(ra) = retry_after {
-            if let Ok(s) = ra.cast::<PyString>() {
-                let s: String = s.extract()?;
-                // Syntax check now (a date is re-resolved against the engine's clock later).
-                let now = smartretry::SystemClock::new();
-                parse_retry_after(&s, smartretry::Clock::now(&now)).map_err(to_py)?;
-                header = Some(s);
-            } else if ra.is_instance_of::<PyBool>() {
-                return Err(PyTypeError::new_err(
-                    "retry_after must be a number or a str, not bool",
-                ));
-            } else if ra.is_instance_of::<PyFloat>() || ra.is_instance_of::<PyInt>() {
-                f = f.with_retry_after_secs(ra.extract()?).map_err(to_py)?;
-            } else {
-                return Err(InvalidRetryAfterError::new_err(
-                    "retry_after must be seconds (a number) or a Retry-After header value (a str)",
-                ));
-            }
+            (f, header) = with_retry_after(f, ra)?;
         }
         Self::checked(f, header)
     }
@@ -141,6 +152,12 @@ impl PyFailure {
             inner: Failure::from_json(text).map_err(to_py)?,
             retry_after_header: None,
         })
+    }
+
+    /// A copy with this Retry-After (seconds, or a header value resolved when used).
+    fn with_retry_after(&self, retry_after: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let (f, header) = with_retry_after(self.inner.clone(), retry_after)?;
+        Self::checked(f, header)
     }
 
     /// The failure in the core's JSON form.
@@ -316,4 +333,17 @@ pub fn py_parse_retry_after(value: &str, now: Option<f64>) -> PyResult<f64> {
     parse_retry_after(value, now)
         .map(|d| d.as_secs_f64())
         .map_err(to_py)
+}
+
+/// Check a queue key (and tenant) by the core's rules, before any work is done: the decorator
+/// and `attempts()` call it when they are set up, so a bad key never surfaces only after the
+/// function body has run.
+#[pyfunction]
+#[pyo3(signature = (key, tenant=None))]
+pub fn check_key(key: &str, tenant: Option<&str>) -> PyResult<()> {
+    smartretry::names::check_name("key", key).map_err(to_py)?;
+    if let Some(t) = tenant {
+        smartretry::names::check_name("tenant", t).map_err(to_py)?;
+    }
+    Ok(())
 }
