@@ -24,6 +24,12 @@ pub fn json_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(s) = obj.cast::<PyString>() {
         return s.extract::<String>();
     }
+    if !obj.is_instance_of::<PyDict>() && obj.cast::<pyo3::types::PyMapping>().is_err() {
+        return Err(InvalidJsonError::new_err(format!(
+            "a policy must be a dict or JSON text, not {}",
+            obj.get_type().name()?
+        )));
+    }
     let json = obj.py().import("json")?;
     json.call_method1("dumps", (obj,))
         .map_err(|e| InvalidJsonError::new_err(format!("invalid JSON: {e}")))?

@@ -200,7 +200,7 @@ def _default_key(fn: Callable[..., Any]) -> str:
 
 
 def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenant: Optional[str]) -> F:
-    k = key or _default_key(fn)
+    k = _default_key(fn) if key is None else key
     check_key(k, tenant)  # a bad key fails here, not after the body ran
     flt = _Filter(on)
     catch = flt.catch
