@@ -61,6 +61,13 @@ def _other_engine(method: str) -> Callable[[], Any]:
     return run
 
 
+def _succeed_on(dependency: str) -> None:
+    e = _engine()
+    ep = e.begin("k")
+    e.record(ep, sr.Failure.http(503))
+    e.record_success(ep, dependency)
+
+
 def _decorate(fn: Any) -> Callable[[], Any]:
     return lambda: sr.retry(key="k", engine=_engine())(fn)
 
@@ -161,6 +168,13 @@ def cases() -> List[Case]:
     add(('policy JSON text "[]"', lambda: sr.Engine("[]"), sr.PolicyError))
     add(("policy an int", lambda: sr.Engine(5), sr.PolicyError))  # type: ignore[arg-type]
     add(("set_override typo", lambda: _engine().set_override(queue="q", max_atempts=2), sr.PolicyError))
+    add((
+        "set_override strategy typo",
+        lambda: _engine().set_override(queue="q", strategy={**strategy, "factr": 3}),
+        sr.PolicyError,
+    ))
+    for label, dep in [("''", ""), ("'a\\x00'", "a\x00"), ("600 bytes", "x" * 600)]:
+        add((f"record_success(dependency={label})", lambda d=dep: _succeed_on(d), sr.InvalidFailureError))
     add(("set_override bad queue", lambda: _engine().set_override(queue="", max_attempts=2), sr.InvalidKeyError))
     # Finished episodes and foreign episodes.
     for finish in ("success", "abandon", "give_up", "first_success"):
@@ -188,6 +202,10 @@ CORE_GAPS = {
     "policy exploration -5": "LearningConfig::validate does not bound exploration to [0, 1]",
     "policy exploration 2": "LearningConfig::validate does not bound exploration to [0, 1]",
     'policy JSON text "[]"': "serde reads the policy struct from a JSON array",
+    "set_override strategy typo": "Strategy has no deny_unknown_fields",
+    "record_success(dependency='')": "Engine::on_success_from does not check the dependency name",
+    "record_success(dependency='a\\x00')": "Engine::on_success_from does not check the dependency name",
+    "record_success(dependency=600 bytes)": "Engine::on_success_from does not check the dependency name",
 }
 
 
