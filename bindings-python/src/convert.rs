@@ -24,6 +24,12 @@ pub fn json_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(s) = obj.cast::<PyString>() {
         return s.extract::<String>();
     }
+    if !obj.is_instance_of::<PyDict>() && obj.cast::<pyo3::types::PyMapping>().is_err() {
+        return Err(InvalidJsonError::new_err(format!(
+            "a policy must be a dict or JSON text, not {}",
+            obj.get_type().name()?
+        )));
+    }
     let json = obj.py().import("json")?;
     json.call_method1("dumps", (obj,))
         .map_err(|e| InvalidJsonError::new_err(format!("invalid JSON: {e}")))?
@@ -80,4 +86,35 @@ pub fn epoch(what: &'static str, value: f64) -> PyResult<Duration> {
             max: MAX_EPOCH,
         }))
     }
+}
+
+/// A JSON value produced by the core as Python objects (dict, list, str, int, float, bool, None),
+/// built directly: events are converted on every delivery, so no round trip through text.
+pub fn json_to_py<'py>(py: Python<'py>, value: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+    use pyo3::types::PyList;
+    use serde_json::Value;
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => pyo3::types::PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(json_to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let d = PyDict::new(py);
+            for (k, v) in map {
+                d.set_item(k, json_to_py(py, v)?)?;
+            }
+            d.into_any()
+        }
+    })
 }

@@ -6,19 +6,20 @@ use crate::convert::{class, from_json, json_text, merged_json, opt_class};
 use crate::episode::PyEpisode;
 use crate::errors::to_py;
 use crate::failure::PyFailure;
-use crate::observer::PyObserver;
+use crate::observer::Observers;
 use crate::recommendation::PyRecommendation;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use smartretry::{Engine, Policy, PolicyPatch, Scope, Snapshot};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[pyclass(module = "smartretry._native", name = "Engine", frozen)]
 pub struct PyEngine {
     inner: Engine,
     clock: Py<PyAny>,
     manual: bool,
+    /// Python observers, fed after each core call (see `observer.rs` for why not from inside).
+    observers: Observers,
 }
 
 fn scope(queue: Option<String>, tenant: Option<String>) -> PyResult<Scope> {
@@ -46,10 +47,13 @@ impl PyEngine {
         let json = merged_json(py, policy, kwargs)?;
         let (shared, clock, manual) = clock::from_py(py, clock)?;
         let inner = Engine::from_json(&json, shared).map_err(to_py)?;
+        let (observers, sink) = Observers::new();
+        inner.add_observer(sink);
         Ok(PyEngine {
             inner,
             clock,
             manual,
+            observers,
         })
     }
 
@@ -87,34 +91,44 @@ impl PyEngine {
         let failure = failure.resolved(self.inner.now())?;
         let ep = &mut episode.inner;
         let engine = &self.inner;
-        let inner = py
-            .detach(|| engine.on_failure(ep, &failure))
-            .map_err(to_py)?;
-        Ok(PyRecommendation { inner })
+        let result = py.detach(|| engine.on_failure(ep, &failure));
+        self.observers.deliver(py);
+        Ok(PyRecommendation {
+            inner: result.map_err(to_py)?,
+        })
     }
 
     /// An attempt succeeded: finishes the episode (optionally naming the dependency).
     #[pyo3(signature = (episode, dependency=None))]
     fn record_success(
         &self,
+        py: Python<'_>,
         mut episode: PyRefMut<'_, PyEpisode>,
         dependency: Option<&str>,
     ) -> PyResult<()> {
-        self.inner
-            .on_success_from(&mut episode.inner, dependency)
-            .map_err(to_py)
+        let result = self.inner.on_success_from(&mut episode.inner, dependency);
+        self.observers.deliver(py);
+        result.map_err(to_py)
     }
 
     /// A job whose first attempt succeeded: `begin` and `record_success` in one call.
     #[pyo3(signature = (key, tenant=None))]
-    fn record_first_success(&self, key: &str, tenant: Option<&str>) -> PyResult<()> {
+    fn record_first_success(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        tenant: Option<&str>,
+    ) -> PyResult<()> {
         let mut ep = self.inner.begin(key, tenant).map_err(to_py)?;
-        self.inner.on_success(&mut ep).map_err(to_py)
+        let result = self.inner.on_success(&mut ep);
+        self.observers.deliver(py);
+        result.map_err(to_py)
     }
 
     /// The caller stopped the episode itself (cancelled, shut down).
-    fn abandon(&self, mut episode: PyRefMut<'_, PyEpisode>) {
-        self.inner.abandon(&mut episode.inner)
+    fn abandon(&self, py: Python<'_>, mut episode: PyRefMut<'_, PyEpisode>) {
+        self.inner.abandon(&mut episode.inner);
+        self.observers.deliver(py);
     }
 
     /// What the engine would recommend if this failure happened now; records nothing.
@@ -152,6 +166,15 @@ impl PyEngine {
             .into_iter()
             .map(|inner| PyRecommendation { inner })
             .collect())
+    }
+
+    /// What the policy does with this failure's class: "retry", "give_up" or "escalate". The
+    /// decorator's `on=smartretry.TRANSIENT` asks this, so that what is worth retrying is the
+    /// engine's rule, not a list of exception types kept in Python.
+    fn disposition(&self, failure: &PyFailure) -> PyResult<&'static str> {
+        let failure = failure.resolved(self.inner.now())?;
+        let class = self.inner.classify(&failure).class;
+        Ok(self.inner.policy().class(class).disposition.as_str())
     }
 
     /// (error class, deciding rule name) for a failure.
@@ -251,13 +274,30 @@ impl PyEngine {
         Ok(curve.map(|v| v.into_iter().map(|(t, p)| (t.as_secs_f64(), p)).collect()))
     }
 
-    /// Call `callback(event: dict)` for every engine event (synchronously: keep it quick).
-    fn add_observer(&self, callback: Py<PyAny>) {
-        self.inner.add_observer(Arc::new(PyObserver { callback }));
+    /// Call `callback(event: dict)` for every engine event, in the core's event schema
+    /// (`type`, `key`, `tenant`, `class`, ...), on the calling thread once the engine call that
+    /// emitted it has finished. A callback may add or clear observers; its errors go to
+    /// `sys.unraisablehook`.
+    fn add_observer(&self, callback: &Bound<'_, PyAny>) -> PyResult<()> {
+        if !callback.is_callable() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "an observer must be callable, not {}",
+                callback.get_type().name()?
+            )));
+        }
+        self.observers.add(callback.clone().unbind());
+        Ok(())
     }
 
+    /// Remove every observer (takes effect for the next delivery).
     fn clear_observers(&self) {
-        self.inner.clear_observers()
+        self.observers.clear()
+    }
+
+    /// Events dropped because a delivery queue was full (expected 0).
+    #[getter]
+    fn dropped_events(&self) -> u64 {
+        self.observers.dropped()
     }
 
     /// Write what the engine learned to `path`, atomically.

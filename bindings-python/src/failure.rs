@@ -1,10 +1,11 @@
 //! `Failure`: what the caller knows about a failed attempt.
 
-use crate::convert::{opt_class, opt_secs, secs};
+use crate::convert::{opt_class, opt_secs};
 use crate::errors::{to_py, InvalidRetryAfterError};
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyFloat, PyInt, PyString};
-use smartretry::{parse_retry_after, Failure};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
+use smartretry::{check_grpc_code, check_http_status, parse_retry_after, Failure};
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -34,58 +35,140 @@ impl PyFailure {
     }
 }
 
+/// An integer argument, unwrapped and unclamped, for the core's checked constructors: a `bool`
+/// or a non-integer (503.9, "503") is a `TypeError`; an int beyond `i64` saturates, so the core
+/// still sees it as out of range (2**70 is never 0, 2**32+503 is never 503).
+fn int_arg(what: &str, obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let type_error = || -> PyResult<i64> {
+        Err(PyTypeError::new_err(format!(
+            "{what} must be an int, not {}",
+            obj.get_type().name()?
+        )))
+    };
+    if obj.is_instance_of::<PyBool>() || obj.is_instance_of::<PyFloat>() {
+        return type_error();
+    }
+    match obj.extract::<i64>() {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => {
+            Ok(if obj.gt(0)? { i64::MAX } else { i64::MIN })
+        }
+        Err(_) => type_error(),
+    }
+}
+
+fn http_status(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
+    check_http_status(int_arg("http_status", obj)?).map_err(to_py)
+}
+
+fn grpc_code(obj: &Bound<'_, PyAny>) -> PyResult<u32> {
+    check_grpc_code(int_arg("grpc_code", obj)?).map_err(to_py)
+}
+
+/// `f` with a Retry-After: seconds (a number: NaN or negative is refused, over a day clamped by
+/// the core) or a header value (a str: syntax-checked now, resolved against the engine's clock
+/// when used). A `bool` is a `TypeError`, not one second.
+fn with_retry_after(f: Failure, ra: &Bound<'_, PyAny>) -> PyResult<(Failure, Option<String>)> {
+    if let Ok(s) = ra.cast::<PyString>() {
+        let s: String = s.extract()?;
+        let now = smartretry::SystemClock::new();
+        parse_retry_after(&s, smartretry::Clock::now(&now)).map_err(to_py)?;
+        let f = Failure {
+            retry_after: None,
+            ..f
+        };
+        Ok((f, Some(s)))
+    } else if ra.is_instance_of::<PyBool>() {
+        Err(PyTypeError::new_err(
+            "retry_after must be a number or a str, not bool",
+        ))
+    } else if ra.is_instance_of::<PyFloat>() || ra.is_instance_of::<PyInt>() {
+        let secs: f64 = ra.extract()?;
+        Ok((f.with_retry_after_secs(secs).map_err(to_py)?, None))
+    } else {
+        Err(InvalidRetryAfterError::new_err(
+            "retry_after must be seconds (a number) or a Retry-After header value (a str)",
+        ))
+    }
+}
+
+impl PyFailure {
+    /// A failure checked and trimmed by the core (`Failure::normalized`): every constructor ends
+    /// here, so a bad name or chain is refused when the failure is made, not when it is recorded.
+    fn checked(inner: Failure, retry_after_header: Option<String>) -> PyResult<Self> {
+        Ok(PyFailure {
+            inner: inner.normalized().map_err(to_py)?,
+            retry_after_header,
+        })
+    }
+}
+
 #[pymethods]
 impl PyFailure {
+    /// Every signal is checked by the core: HTTP status 100-599 and gRPC code 0-16 as given
+    /// (never wrapped; `bool` and floats are refused), names non-empty, at most 512 bytes and
+    /// free of control characters, `causes` (outermost first) at most 16.
     #[new]
-    #[pyo3(signature = (*, http_status=None, grpc_code=None, error_code=None, exception=None, message=None, retry_after=None, error_class=None, dependency=None))]
+    #[pyo3(signature = (*, http_status=None, grpc_code=None, error_code=None, exception=None, message=None, retry_after=None, error_class=None, dependency=None, causes=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        http_status: Option<u16>,
-        grpc_code: Option<u32>,
+        http_status: Option<&Bound<'_, PyAny>>,
+        grpc_code: Option<&Bound<'_, PyAny>>,
         error_code: Option<String>,
         exception: Option<String>,
         message: Option<String>,
         retry_after: Option<&Bound<'_, PyAny>>,
         error_class: Option<&str>,
         dependency: Option<String>,
+        causes: Option<Vec<PyRef<'_, PyFailure>>>,
     ) -> PyResult<Self> {
         let mut f = Failure {
-            http_status,
-            grpc_code,
+            http_status: http_status.map(self::http_status).transpose()?,
+            grpc_code: grpc_code.map(self::grpc_code).transpose()?,
             error_code,
             exception,
             message,
             retry_after: None,
             class: opt_class(error_class)?,
             dependency,
-            causes: Vec::new(),
+            causes: causes
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.inner.clone())
+                .collect(),
         };
         let mut header = None;
         if let Some(ra) = retry_after {
-            if let Ok(s) = ra.cast::<PyString>() {
-                let s: String = s.extract()?;
-                // Syntax check now (a date is re-resolved against the engine's clock later).
-                let now = smartretry::SystemClock::new();
-                parse_retry_after(&s, smartretry::Clock::now(&now)).map_err(to_py)?;
-                header = Some(s);
-            } else if ra.is_instance_of::<PyFloat>() || ra.is_instance_of::<PyInt>() {
-                f.retry_after = Some(secs("retry_after", ra.extract()?)?);
-            } else {
-                return Err(InvalidRetryAfterError::new_err(
-                    "retry_after must be seconds (a number) or a Retry-After header value (a str)",
-                ));
-            }
+            (f, header) = with_retry_after(f, ra)?;
         }
+        Self::checked(f, header)
+    }
+
+    /// A failure from the core's JSON form (`{"http_status": 503, "causes": [...]}`), parsed,
+    /// checked and normalized by the core, as the shared fixtures are.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
         Ok(PyFailure {
-            inner: f,
-            retry_after_header: header,
+            inner: Failure::from_json(text).map_err(to_py)?,
+            retry_after_header: None,
         })
+    }
+
+    /// A copy with this Retry-After (seconds, or a header value resolved when used).
+    fn with_retry_after(&self, retry_after: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let (f, header) = with_retry_after(self.inner.clone(), retry_after)?;
+        Self::checked(f, header)
+    }
+
+    /// The failure in the core's JSON form.
+    fn to_json(&self) -> String {
+        serde_json::to_string(&self.inner).unwrap_or_default()
     }
 
     /// A failure with an HTTP status (and optionally the Retry-After header or seconds).
     #[staticmethod]
     #[pyo3(signature = (status, retry_after=None))]
-    fn http(status: u16, retry_after: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    fn http(status: &Bound<'_, PyAny>, retry_after: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         Self::new(
             Some(status),
             None,
@@ -95,24 +178,19 @@ impl PyFailure {
             retry_after,
             None,
             None,
+            None,
         )
     }
 
     #[staticmethod]
-    fn grpc(code: u32) -> Self {
-        PyFailure {
-            inner: Failure::grpc(code),
-            retry_after_header: None,
-        }
+    fn grpc(code: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Self::checked(Failure::grpc(self::grpc_code(code)?), None)
     }
 
     /// A failure named by an errno / error-code name (ECONNRESET, ETIMEDOUT, ...).
     #[staticmethod]
-    fn code(name: String) -> Self {
-        PyFailure {
-            inner: Failure::error_code(name),
-            retry_after_header: None,
-        }
+    fn code(name: String) -> PyResult<Self> {
+        Self::checked(Failure::error_code(name), None)
     }
 
     /// A failure named by an exception type (its qualified name).
@@ -122,23 +200,17 @@ impl PyFailure {
         type_name: String,
         message: Option<String>,
         error_code: Option<String>,
-    ) -> Self {
+    ) -> PyResult<Self> {
         let mut f = Failure::exception(type_name);
         f.message = message;
         f.error_code = error_code;
-        PyFailure {
-            inner: f,
-            retry_after_header: None,
-        }
+        Self::checked(f, None)
     }
 
     #[staticmethod]
     #[pyo3(name = "message_text")]
-    fn from_message(text: String) -> Self {
-        PyFailure {
-            inner: Failure::message(text),
-            retry_after_header: None,
-        }
+    fn from_message(text: String) -> PyResult<Self> {
+        Self::checked(Failure::message(text), None)
     }
 
     /// A failure whose class the caller already knows.
@@ -151,6 +223,19 @@ impl PyFailure {
             },
             retry_after_header: None,
         })
+    }
+
+    /// The failures that caused this one, outermost first.
+    #[getter]
+    fn causes(&self) -> Vec<PyFailure> {
+        self.inner
+            .causes
+            .iter()
+            .map(|c| PyFailure {
+                inner: c.clone(),
+                retry_after_header: None,
+            })
+            .collect()
     }
 
     #[getter]
@@ -192,11 +277,11 @@ impl PyFailure {
     }
 
     /// A copy against a named dependency (circuit breakers are per dependency).
-    fn on_dependency(&self, dependency: String) -> Self {
-        PyFailure {
-            inner: self.inner.clone().on_dependency(dependency),
-            retry_after_header: self.retry_after_header.clone(),
-        }
+    fn on_dependency(&self, dependency: String) -> PyResult<Self> {
+        Self::checked(
+            self.inner.clone().on_dependency(dependency),
+            self.retry_after_header.clone(),
+        )
     }
 
     fn __repr__(&self) -> String {
@@ -229,6 +314,9 @@ impl PyFailure {
         if let Some(d) = &f.dependency {
             parts.push(format!("dependency={d:?}"));
         }
+        if !f.causes.is_empty() {
+            parts.push(format!("causes={}", f.causes.len()));
+        }
         format!("Failure({})", parts.join(", "))
     }
 }
@@ -245,4 +333,17 @@ pub fn py_parse_retry_after(value: &str, now: Option<f64>) -> PyResult<f64> {
     parse_retry_after(value, now)
         .map(|d| d.as_secs_f64())
         .map_err(to_py)
+}
+
+/// Check a queue key (and tenant) by the core's rules, before any work is done: the decorator
+/// and `attempts()` call it when they are set up, so a bad key never surfaces only after the
+/// function body has run.
+#[pyfunction]
+#[pyo3(signature = (key, tenant=None))]
+pub fn check_key(key: &str, tenant: Option<&str>) -> PyResult<()> {
+    smartretry::names::check_name("key", key).map_err(to_py)?;
+    if let Some(t) = tenant {
+        smartretry::names::check_name("tenant", t).map_err(to_py)?;
+    }
+    Ok(())
 }

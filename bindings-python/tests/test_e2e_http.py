@@ -76,9 +76,10 @@ def server() -> Iterator[Server]:
     s.httpd.server_close()
 
 
-def decisions(engine: sr.Engine) -> List[sr.Recommendation]:
-    out: List[sr.Recommendation] = []
-    engine.add_observer(lambda e: out.append(e["recommendation"]) if e["kind"] == "decision" else None)
+def decisions(engine: sr.Engine) -> List[Dict[str, Any]]:
+    """The recommendations of the engine's decision events (the core's JSON schema, as dicts)."""
+    out: List[Dict[str, Any]] = []
+    engine.add_observer(lambda e: out.append(e["recommendation"]) if e["type"] == "decision" else None)
     return out
 
 
@@ -95,7 +96,7 @@ def test_decorator_with_requests(server: Server, clock: sr.ManualClock) -> None:
 
     assert get("/pay") == "ok"
     n = server.hits["/pay"]
-    assert n >= 2 and all(r.error_class == "unavailable" and r.should_retry for r in recs)
+    assert n >= 2 and all(r["class"] == "unavailable" and r["action"] == "retry" for r in recs)
     s = engine.stats()
     assert s["failures"] == n - 1 and s["successes_after_retry"] == 1 and s["retries"] == n - 1
 
@@ -103,7 +104,7 @@ def test_decorator_with_requests(server: Server, clock: sr.ManualClock) -> None:
     server.arm(clock, limited=outage(10.0, 429, "10"), gone=outage(1e9, 404))
     assert get("/limited") == "ok"
     assert server.hits["/limited"] == 2  # Retry-After honoured: one retry, right after the window
-    assert recs[0].delay >= 10.0 and "Retry-After" in recs[0].reason
+    assert recs[0]["delay"] >= 10.0 and "Retry-After" in recs[0]["reason"]
 
     recs.clear()
     with pytest.raises(sr.RetryExhausted) as info:
@@ -127,8 +128,8 @@ def test_tenacity_with_httpx(server: Server, clock: sr.ManualClock) -> None:
     server.arm(clock, limited=outage(45.0, 429))
     assert tenacity.Retrying(**adaptive(engine, key="limited"))(get, "/limited") == 200
     # 429 without Retry-After: the rate-limit class backs off far longer than the 503s did
-    assert {r.error_class for r in recs} == {"unavailable", "rate_limited"}
-    assert all("Retry-After" not in r.reason for r in recs)
+    assert {r["class"] for r in recs} == {"unavailable", "rate_limited"}
+    assert all("Retry-After" not in r["reason"] for r in recs)
     s = engine.stats()
     assert s["successes_after_retry"] == 2
     assert s["failures"] == busy_hits + server.hits["/limited"] - 2
@@ -142,18 +143,18 @@ def test_urllib3_retry_mounted_on_requests(server: Server, clock: sr.ManualClock
     session.mount("http://", HTTPAdapter(max_retries=AdaptiveRetry(engine=engine, key="u3")))
 
     assert session.get(server.url + "/a", timeout=5).status_code == 200
-    assert all(r.error_class == "unavailable" for r in recs)
+    assert all(r["class"] == "unavailable" for r in recs)
 
     recs.clear()
     server.arm(clock, b=outage(20.0, 429, "20"), c=outage(1e9, 503), d=outage(0, 200))
     assert session.get(server.url + "/b", timeout=5).status_code == 200
-    assert server.hits["/b"] == 2 and recs[0].delay >= 20.0 and "Retry-After" in recs[0].reason
+    assert server.hits["/b"] == 2 and recs[0]["delay"] >= 20.0 and "Retry-After" in recs[0]["reason"]
 
     recs.clear()
     with pytest.raises(requests.exceptions.RetryError) as info:
         session.get(server.url + "/c", timeout=5)
     assert isinstance(info.value.args[0], RetryGivenUp)
-    assert recs[-1].action == "give_up" and server.hits["/c"] == 4  # the 503 class's 4 attempts
+    assert recs[-1]["action"] == "give_up" and server.hits["/c"] == 4  # the 503 class's 4 attempts
 
     assert session.get(server.url + "/d", timeout=5).status_code == 200
     s = engine.stats()

@@ -147,9 +147,9 @@ def test_observers_receive_events(engine: sr.Engine) -> None:
     ep = engine.begin("q")
     engine.record(ep, sr.Failure.http(503))
     engine.record_success(ep)
-    kinds = [e["kind"] for e in events]
+    kinds = [e["type"] for e in events]
     assert kinds == ["attempt", "decision", "success"]
-    assert isinstance(events[1]["recommendation"], sr.Recommendation)
+    assert events[1]["recommendation"]["action"] == "retry" and events[0]["class"] == "unavailable"
     engine.clear_observers()
     engine.record_first_success("q")
     assert len(events) == 3

@@ -37,12 +37,14 @@ from ._native import (
     SystemClock,
     UnknownClassError,
     __version__,
+    check_key,
     parse_retry_after,
 )
-from ._retry import Attempt, attempts, retry
+from ._retry import TRANSIENT, Attempt, attempts, retry
 
 __all__ = [
     "ERROR_CLASSES",
+    "TRANSIENT",
     "Attempt",
     "BatchResult",
     "Engine",
@@ -69,6 +71,7 @@ __all__ = [
     "UnknownClassError",
     "__version__",
     "attempts",
+    "check_key",
     "default_engine",
     "failure_from",
     "from_exception",

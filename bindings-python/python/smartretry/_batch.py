@@ -20,7 +20,8 @@ from . import _config
 from ._errors import RetryExhausted
 from ._failures import failure_from
 from ._native import Engine, Episode, Recommendation
-from ._retry import On, _split_on, log_decision
+from ._native import check_key
+from ._retry import On, _Filter, log_decision
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,7 +52,9 @@ class _BatchState(Generic[T, R]):
         self.engine = engine
         self.key = key
         self.tenant = tenant
-        self.catch, self.pred = _split_on(on)
+        check_key(key, tenant)
+        self.filter = _Filter(on)
+        self.catch = self.filter.catch
         self.result: BatchResult[T, R] = BatchResult(items)
         self.episodes: Dict[int, Episode] = {}
         self.due: Dict[int, float] = {}
@@ -72,7 +75,7 @@ class _BatchState(Generic[T, R]):
                     eng.record_success(ep)
                 self.result.results[i] = out
                 continue
-            if not isinstance(out, self.catch) or (self.pred is not None and not self.pred(out)):
+            if not isinstance(out, self.catch) or not self.filter.wants(out, eng):
                 if ep is not None:
                     eng.abandon(ep)
                 raise out

@@ -25,13 +25,16 @@ STATE = _State()
 
 
 def default_engine() -> Engine:
-    """The engine used when none is given (created on first use, on the system clock)."""
+    """The engine used when none is given: created on first use, on the system clock, with the
+    ``request`` preset (sub-second backoff, a 30 s deadline), since the decorator and the
+    tenacity / backoff / urllib3 adapters mostly wrap calls made on a request path. Queued jobs
+    should pass their own ``Engine(preset="background")``."""
     global _default
     engine = _default
     if engine is None:
         with _lock:
             if _default is None:
-                _default = Engine()
+                _default = Engine(preset="request")
             engine = _default
     return engine
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import errno as _errno
 import logging
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from ._native import Failure, SmartRetryError
+from ._native import Failure, InvalidRetryAfterError, SmartRetryError
 
 log = logging.getLogger("smartretry")
 
@@ -29,7 +29,7 @@ def _status_and_retry_after(response: Any) -> Tuple[Optional[int], Optional[str]
     status = getattr(response, "status_code", None)
     if status is None:
         status = getattr(response, "status", None)
-    if not isinstance(status, int):
+    if not isinstance(status, int) or isinstance(status, bool):
         return None, None
     headers = getattr(response, "headers", None)
     retry_after = None
@@ -43,49 +43,93 @@ def _status_and_retry_after(response: Any) -> Tuple[Optional[int], Optional[str]
     return status, retry_after
 
 
-def _http_failure(
-    status: int,
-    retry_after: Optional[str],
-    exception: Optional[str] = None,
-    message: Optional[str] = None,
-) -> Failure:
-    try:
-        return Failure(
-            http_status=status, retry_after=retry_after, exception=exception, message=message
-        )
-    except SmartRetryError:
-        # A Retry-After header that is neither delta-seconds nor an HTTP-date: ignore it.
-        log.debug("ignoring invalid Retry-After %r", retry_after)
-        return Failure(http_status=status, exception=exception, message=message)
-
-
 def from_response(response: Any) -> Failure:
-    """A failure from an HTTP response: its status and its Retry-After header."""
+    """A failure from an HTTP response: its status (checked by the core: 100-599) and its
+    Retry-After header (ignored when it is neither delta-seconds nor an HTTP-date)."""
     status, retry_after = _status_and_retry_after(response)
     if status is None:
         raise TypeError(f"not an HTTP response (no integer status): {response!r}")
-    return _http_failure(status, retry_after)
+    try:
+        return Failure(http_status=status, retry_after=retry_after)
+    except InvalidRetryAfterError:
+        log.debug("ignoring invalid Retry-After %r", retry_after)
+        return Failure(http_status=status)
 
 
-def from_exception(exc: BaseException) -> Failure:
-    """A failure from an exception: its type name, message, errno name, and (for
-    ``requests.HTTPError`` / ``httpx.HTTPStatusError``) the response's status and Retry-After."""
+#: Most causes read from ``__cause__`` / ``__context__`` (the core's bound: it reads no more).
+MAX_CAUSES = 16
+
+
+def _causes(exc: BaseException) -> List[BaseException]:
+    """The exceptions behind ``exc``, outermost first: ``__cause__``, else ``__context__`` unless
+    suppressed (``raise ... from None``); cycles and overly long chains are cut."""
+    out: List[BaseException] = []
+    seen = {id(exc)}
+    cur: Optional[BaseException] = exc
+    while cur is not None and len(out) < MAX_CAUSES:
+        nxt = cur.__cause__
+        if nxt is None and not cur.__suppress_context__:
+            nxt = cur.__context__
+        if nxt is None or id(nxt) in seen:
+            break
+        seen.add(id(nxt))
+        out.append(nxt)
+        cur = nxt
+    return out
+
+
+def _single(exc: BaseException, causes: Optional[List[Failure]] = None) -> Failure:
+    """One exception's own signals (no chain): type name, message, errno / code name, gRPC code,
+    and (``requests.HTTPError`` / ``httpx.HTTPStatusError``) the response's status and
+    Retry-After. A signal the core refuses (an odd ``code`` attribute, a status outside
+    100-599) is dropped rather than replacing the caller's exception with ours."""
     name = type_name(type(exc))
     message = str(exc) or None
+    status: Optional[int] = None
+    retry_after: Optional[str] = None
     response = getattr(exc, "response", None)
     if response is not None:
         status, retry_after = _status_and_retry_after(response)
-        if status is not None:
-            return _http_failure(status, retry_after, name, message)
     code: Optional[str] = None
     if isinstance(exc, OSError) and isinstance(exc.errno, int):
         code = _errno.errorcode.get(exc.errno)
     elif isinstance(getattr(exc, "code", None), str):
         code = getattr(exc, "code")
-    grpc_code = _grpc_code(exc)
-    if grpc_code is not None:
-        return Failure(grpc_code=grpc_code, exception=name, message=message)
-    return Failure.exception_type(name, message, code)
+    fields: Dict[str, Any] = {
+        "http_status": status,
+        "grpc_code": _grpc_code(exc),
+        "error_code": code,
+        "exception": name,
+        "message": message,
+        "retry_after": retry_after,
+        "causes": causes,
+    }
+    given = {k: v for k, v in fields.items() if v is not None}
+    try:
+        return Failure(**given)
+    except (SmartRetryError, TypeError):
+        pass
+    # Keep only the signals the core accepts one by one (the slow path of an odd exception).
+    kept: Dict[str, Any] = {}
+    for k, v in given.items():
+        try:
+            Failure(**{k: v})
+            kept[k] = v
+        except (SmartRetryError, TypeError):
+            log.debug("ignoring %s=%r of %r", k, v, exc)
+    try:
+        return Failure(**kept)
+    except (SmartRetryError, TypeError):
+        return Failure(message=message)
+
+
+def from_exception(exc: BaseException) -> Failure:
+    """A failure from an exception and its cause chain (``__cause__`` / ``__context__``), so
+    the core's classifier sees the most specific signal anywhere in it: a ``requests``
+    ``ConnectionError`` wrapping urllib3's wrapping ``ConnectionRefusedError`` is ``connection``
+    by its errno even though the outer type name is generic."""
+    causes = [_single(c) for c in _causes(exc)]
+    return _single(exc, causes or None)
 
 
 def _grpc_code(exc: BaseException) -> Optional[int]:

@@ -18,8 +18,8 @@ def log_events(
 
     def observe(event: Dict[str, Any]) -> None:
         if out.isEnabledFor(level):
-            kind = event.get("kind", "?")
-            rest = ", ".join(f"{k}={v}" for k, v in event.items() if k != "kind")
+            kind = event.get("type", "?")
+            rest = ", ".join(f"{k}={v}" for k, v in event.items() if k != "type")
             out.log(level, "%s: %s", kind, rest, extra={"smartretry_event": event})
 
     engine.add_observer(observe)

@@ -12,6 +12,7 @@ from typing import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Dict,
     Iterator,
     Optional,
     Tuple,
@@ -25,24 +26,96 @@ from typing import (
 from . import _config
 from ._errors import RetryExhausted
 from ._failures import failure_from
-from ._native import Engine, Episode, Recommendation
+from ._native import Engine, Episode, Recommendation, check_key
 
 log = logging.getLogger("smartretry")
 
 F = TypeVar("F", bound=Callable[..., Any])
 ExcTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
-On = Union[ExcTypes, Callable[[BaseException], bool]]
+On = Union[ExcTypes, Callable[[BaseException], bool], "_Transient"]
 
 
-def _split_on(on: On) -> Tuple[Tuple[Type[BaseException], ...], Optional[Callable[[BaseException], bool]]]:
-    """Exception types to catch, and an optional predicate deciding whether to retry."""
-    if isinstance(on, type) and issubclass(on, BaseException):
-        return (on,), None
-    if isinstance(on, tuple):
-        return on, None
-    if callable(on):
-        return (Exception,), cast(Callable[[BaseException], bool], on)
-    raise TypeError("on= must be an exception type, a tuple of them, or a predicate")
+class _Transient:
+    """``on=smartretry.TRANSIENT``: retry whatever the engine classifies as worth retrying (its
+    class's disposition is ``retry``), whatever the exception's type. ``requests`` and ``httpx``
+    connection errors do not subclass the builtin ``ConnectionError``, but the engine reads their
+    names and cause chains; errors it deems permanent are re-raised untouched, at once."""
+
+    def __repr__(self) -> str:
+        return "smartretry.TRANSIENT"
+
+
+TRANSIENT = _Transient()
+
+#: Builtin types in ``on=`` that also match errors the engine puts in the same class: the
+#: client libraries' connection and timeout errors are not subclasses of the builtins.
+_CLASS_OF_BUILTIN: Dict[Type[BaseException], str] = {
+    ConnectionError: "connection",
+    TimeoutError: "timeout",
+}
+
+
+class _Filter:
+    """Which exceptions a retry loop catches (``on=``): types, a predicate, or TRANSIENT."""
+
+    __slots__ = ("catch", "types", "pred", "classes", "transient")
+
+    def __init__(self, on: "On") -> None:
+        self.pred: Optional[Callable[[BaseException], bool]] = None
+        self.transient = on is TRANSIENT
+        types: Tuple[Type[BaseException], ...] = ()
+        if self.transient:
+            types = ()
+        elif isinstance(on, type) and issubclass(on, BaseException):
+            types = (on,)
+        elif isinstance(on, tuple) and all(
+            isinstance(t, type) and issubclass(t, BaseException) for t in on
+        ):
+            types = on
+        elif callable(on):
+            self.pred = cast(Callable[[BaseException], bool], on)
+            types = (Exception,)
+        else:
+            raise TypeError(
+                "on= must be an exception type, a tuple of them, a predicate, or smartretry.TRANSIENT"
+            )
+        self.types = types
+        self.classes = frozenset(c for t, c in _CLASS_OF_BUILTIN.items() if t in types)
+        widened = self.transient or bool(self.classes)
+        self.catch: Tuple[Type[BaseException], ...] = (Exception,) + types if widened else types
+
+    def wants(self, exc: BaseException, engine: Engine) -> bool:
+        """Whether to hand ``exc`` to the engine (it still decides to retry or stop)."""
+        if self.transient:
+            return engine.disposition(failure_from(exc)) == "retry"
+        if isinstance(exc, self.types):
+            return self.pred is None or bool(self.pred(exc))
+        return bool(self.classes) and engine.classify(failure_from(exc))[0] in self.classes
+
+
+def _check_callable(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` is async (an ``async def``, or an object whose ``__call__`` is one);
+    ``TypeError`` for generators, whose errors happen after the call has "succeeded"."""
+    call = getattr(fn, "__call__", None)
+    if any(inspect.isgeneratorfunction(f) or inspect.isasyncgenfunction(f) for f in (fn, call)):
+        raise TypeError(
+            f"cannot retry a generator function ({fn!r}): its body runs while it is iterated, "
+            "after the call returned; retry a function that consumes it instead"
+        )
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call)
+
+
+def _not_a_value(result: Any) -> None:
+    """A sync function that returned a coroutine or a generator did not run its body: refuse
+    to count that as a success."""
+    if inspect.isawaitable(result) or inspect.isgenerator(result) or inspect.isasyncgen(result):
+        close = getattr(result, "close", None)
+        if callable(close):
+            close()
+        raise TypeError(
+            f"the retried function returned {type(result).__name__}, not a value: decorate "
+            "the async function itself (async def) so that its awaited body is retried"
+        )
 
 
 def log_decision(key: str, rec: Recommendation, exc: Optional[BaseException]) -> None:
@@ -101,9 +174,13 @@ def retry(
     engine: Optional[Engine] = None,
     tenant: Optional[str] = None,
 ) -> Union[F, Callable[[F], F]]:
-    """Retry a function (sync or ``async``) on the exceptions in ``on`` (a type, a tuple, or a
-    predicate ``exc -> bool``), waiting as the engine recommends. When the engine says stop,
-    raises ``RetryExhausted`` with the last error as ``__cause__``.
+    """Retry a function (sync or ``async``) on the exceptions in ``on`` (a type, a tuple, a
+    predicate ``exc -> bool``, or ``smartretry.TRANSIENT``: whatever the engine classifies as
+    retryable), waiting as the engine recommends. The builtin ``ConnectionError`` and
+    ``TimeoutError`` in ``on`` also match errors the engine classifies as ``connection`` /
+    ``timeout`` (``requests``' and ``httpx``'s do not subclass the builtins). When the engine
+    says stop, raises ``RetryExhausted`` with the last error as ``__cause__``. Generator
+    functions are refused (``TypeError``): their errors happen after the call returns.
 
     ``key`` names the queue / job type the engine learns for (default: the function's qualified
     name); ``engine`` defaults to ``smartretry.default_engine()``.
@@ -123,10 +200,12 @@ def _default_key(fn: Callable[..., Any]) -> str:
 
 
 def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenant: Optional[str]) -> F:
-    k = key or _default_key(fn)
-    catch, pred = _split_on(on)
+    k = _default_key(fn) if key is None else key
+    check_key(k, tenant)  # a bad key fails here, not after the body ran
+    flt = _Filter(on)
+    catch = flt.catch
     default_engine = _config.default_engine
-    if inspect.iscoroutinefunction(fn):
+    if _check_callable(fn):
         afn = cast(Callable[..., Awaitable[Any]], fn)
 
         async def _aslow(eng: Engine, exc: BaseException, args: Any, kwargs: Any) -> Any:
@@ -137,7 +216,7 @@ def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenan
                 try:
                     result = await afn(*args, **kwargs)
                 except catch as e:
-                    if pred is not None and not pred(e):
+                    if not flt.wants(e, eng):
                         eng.abandon(ep)
                         raise
                     exc = e
@@ -154,7 +233,7 @@ def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenan
             try:
                 result = await afn(*args, **kwargs)
             except catch as exc:
-                if pred is not None and not pred(exc):
+                if not flt.wants(exc, eng):
                     raise
                 return await _aslow(eng, exc, args, kwargs)
             eng.record_first_success(k, tenant)
@@ -169,8 +248,9 @@ def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenan
             _config.wait(eng, rec.delay)
             try:
                 result = fn(*args, **kwargs)
+                _not_a_value(result)
             except catch as e:
-                if pred is not None and not pred(e):
+                if not flt.wants(e, eng):
                     eng.abandon(ep)
                     raise
                 exc = e
@@ -187,9 +267,10 @@ def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenan
         try:
             result = fn(*args, **kwargs)
         except catch as exc:
-            if pred is not None and not pred(exc):
+            if not flt.wants(exc, eng):
                 raise
             return _slow(eng, exc, args, kwargs)
+        _not_a_value(result)
         eng.record_first_success(k, tenant)
         return result
 
@@ -223,13 +304,13 @@ class Attempt:
 class _Run:
     """The state of one ``attempts()`` loop: the episode and the pending delay."""
 
-    __slots__ = ("engine", "key", "tenant", "catch", "pred", "episode", "delay", "done")
+    __slots__ = ("engine", "key", "tenant", "filter", "episode", "delay", "done")
 
     def __init__(self, engine: Engine, key: str, tenant: Optional[str], on: On) -> None:
         self.engine = engine
         self.key = key
         self.tenant = tenant
-        self.catch, self.pred = _split_on(on)
+        self.filter = _Filter(on)
         self.episode: Optional[Episode] = None
         self.delay: Optional[float] = None
         self.done = False
@@ -244,7 +325,7 @@ class _Run:
             else:
                 eng.record_success(ep)
             return False
-        if not isinstance(exc, self.catch) or (self.pred is not None and not self.pred(exc)):
+        if not isinstance(exc, self.filter.catch) or not self.filter.wants(exc, eng):
             self.done = True
             if ep is not None:
                 eng.abandon(ep)
@@ -271,6 +352,8 @@ class attempts:
         engine: Optional[Engine] = None,
         tenant: Optional[str] = None,
     ) -> None:
+        check_key(key, tenant)  # a bad key fails here, before the block runs
+        _Filter(on)  # and so does a bad on=
         self.key = key
         self.on = on
         self.engine = engine
