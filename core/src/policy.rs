@@ -214,7 +214,10 @@ pub struct LearningConfig {
     pub per_tenant: bool,
     /// Most models kept; the least recently used is evicted beyond it.
     pub max_models: usize,
-    /// How far ahead the planner looks when no deadline is set.
+    /// How far the learned tier plans when no deadline is set, and what it takes an episode that
+    /// never succeeds to cost (1 h by default: the background preset's delays are capped at
+    /// minutes, and pricing a give-up at a day would make a plan with few attempts left wait far
+    /// too long for each one).
     #[serde(with = "serde_secs")]
     pub horizon: Duration,
 }
@@ -226,12 +229,12 @@ impl Default for LearningConfig {
             failure_cost: None,
             half_life_episodes: 400.0,
             min_episodes: 20,
-            prior_strength: 2.0,
+            prior_strength: 0.5,
             portfolio: true,
             exploration: 0.05,
             per_tenant: true,
             max_models: 100_000,
-            horizon: Duration::from_secs(24 * 3600),
+            horizon: Duration::from_secs(3600),
         }
     }
 }
@@ -322,6 +325,10 @@ impl Policy {
 
     /// Parse a JSON policy (partial: anything missing takes the default) and validate it.
     pub fn from_json(json: &str) -> Result<Policy> {
+        // serde would also read a struct from a JSON array; a policy is an object.
+        if !json.trim_start().starts_with('{') {
+            return Err(Error::InvalidJson("a policy is a JSON object".into()));
+        }
         let spec: PolicySpec = serde_json::from_str(json)?;
         Policy::try_from(spec)
     }
@@ -481,6 +488,7 @@ mod tests {
             r#"{"unknown_field":1}"#,
             r#"{"rules":[{"name":"x","message":{"pattern":"("},"class":"timeout"}]}"#,
             "not json",
+            "[]",
         ] {
             assert!(Policy::from_json(bad).is_err(), "{bad}");
         }

@@ -64,6 +64,8 @@ impl Preset {
 fn request_class(class: ErrorClass) -> ClassPolicy {
     let s = Duration::from_secs_f64;
     let mut cp = ClassPolicy::default_for(class);
+    // The caps leave room above the static schedule (which stays far below them within its
+    // attempts) so that a learned plan can wait as long as a dependency needs, inside the deadline.
     let (max_attempts, strategy, max_delay) = match class {
         ErrorClass::Timeout => (
             3,
@@ -71,14 +73,16 @@ fn request_class(class: ErrorClass) -> ClassPolicy {
                 base: s(0.1),
                 factor: 3.0,
             },
-            s(2.0),
+            s(10.0),
         ),
-        ErrorClass::Connection => (4, Strategy::full_jitter(s(0.05)), s(1.0)),
-        ErrorClass::RateLimited => (4, Strategy::full_jitter(s(0.5)), s(10.0)),
-        ErrorClass::Unavailable => (4, Strategy::full_jitter(s(0.1)), s(2.0)),
-        ErrorClass::ServerError => (3, Strategy::full_jitter(s(0.1)), s(2.0)),
-        ErrorClass::Conflict => (5, Strategy::full_jitter(s(0.01)), s(0.5)),
-        ErrorClass::Unknown => (3, Strategy::full_jitter(s(0.1)), s(1.0)),
+        // Attempts are cheap at this scale and the 30 s deadline bounds the episode: enough of
+        // them that a schedule doubling from 50-100 ms covers a few seconds of outage.
+        ErrorClass::Connection => (6, Strategy::full_jitter(s(0.05)), s(10.0)),
+        ErrorClass::RateLimited => (4, Strategy::full_jitter(s(0.5)), s(20.0)),
+        ErrorClass::Unavailable => (6, Strategy::full_jitter(s(0.1)), s(10.0)),
+        ErrorClass::ServerError => (4, Strategy::full_jitter(s(0.1)), s(10.0)),
+        ErrorClass::Conflict => (6, Strategy::full_jitter(s(0.01)), s(1.0)),
+        ErrorClass::Unknown => (3, Strategy::full_jitter(s(0.1)), s(5.0)),
         _ => return cp,
     };
     cp.max_attempts = max_attempts;

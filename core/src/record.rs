@@ -192,7 +192,8 @@ impl Engine {
     pub fn on_success_from(&self, ep: &mut Episode, dependency: Option<&str>) -> Result<()> {
         self.check_open(ep, None)?;
         if let Some(d) = dependency {
-            crate::engine::check_name("dependency", d)?;
+            // The same rule (and error) as a failure's dependency.
+            Failure::default().on_dependency(d).validate()?;
         }
         let now = self.now();
         ep.attempts = ep.attempts.saturating_add(1);
