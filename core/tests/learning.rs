@@ -1,6 +1,9 @@
 //! The learned tiers: convergence on known recovery distributions, tenant isolation, drift,
 //! snapshots through the engine, concurrency.
 
+mod common;
+
+use common::episode;
 use smartretry::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,29 +21,6 @@ impl Lcg {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// Run one all-or-nothing outage of length `outage` through the engine; returns attempts made.
-fn episode(
-    e: &Engine,
-    clock: &ManualClock,
-    key: &str,
-    tenant: Option<&str>,
-    outage: f64,
-) -> (u32, f64) {
-    let mut ep = e.begin(key, tenant).unwrap();
-    let start = clock.now();
-    loop {
-        if ep.attempts() > 0 && (clock.now() - start).as_secs_f64() >= outage {
-            e.on_success(&mut ep).unwrap();
-            return (ep.attempts(), (clock.now() - start).as_secs_f64());
-        }
-        let r = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
-        if !r.should_retry() {
-            return (ep.attempts(), f64::INFINITY);
-        }
-        clock.advance(r.delay);
     }
 }
 

@@ -2,6 +2,8 @@
 //! within a few dozen episodes whatever the preset, and a class's own schedule is obeyed when
 //! nothing beats it.
 
+mod common;
+
 use smartretry::*;
 use std::time::Duration;
 
@@ -9,21 +11,9 @@ fn s(x: f64) -> Duration {
     Duration::from_secs_f64(x)
 }
 
-/// One all-or-nothing outage of `outage` seconds through the engine; returns (attempts, time).
+/// One all-or-nothing outage of `outage` seconds on queue "q"; returns (attempts, time).
 fn episode(e: &Engine, clock: &ManualClock, outage: f64) -> (u32, f64) {
-    let mut ep = e.begin("q", None).unwrap();
-    let start = clock.now();
-    loop {
-        if ep.attempts() > 0 && (clock.now() - start).as_secs_f64() >= outage {
-            e.on_success(&mut ep).unwrap();
-            return (ep.attempts(), (clock.now() - start).as_secs_f64());
-        }
-        let r = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
-        if !r.should_retry() {
-            return (ep.attempts(), f64::INFINITY);
-        }
-        clock.advance(r.delay);
-    }
+    common::episode(e, clock, "q", None, outage)
 }
 
 fn engine(json: &str) -> (Engine, std::sync::Arc<ManualClock>) {
@@ -44,7 +34,11 @@ fn background_defaults_learn_a_100_ms_blip_within_a_few_dozen_episodes() {
         clock.advance(s(30.0));
     }
     // The class schedule (full jitter from 5 s) would take seconds; the learned plan ~0.15 s.
-    assert!(total / 40.0 < 0.5, "mean time to success {} s", total / 40.0);
+    assert!(
+        total / 40.0 < 0.5,
+        "mean time to success {} s",
+        total / 40.0
+    );
 }
 
 #[test]
@@ -105,4 +99,3 @@ fn default_engines_draw_different_jitter_and_a_seed_reproduces() {
     assert_eq!(drawn.len(), 50);
     assert_eq!(first(r#"{"seed": 9}"#), first(r#"{"seed": 9}"#));
 }
-

@@ -17,7 +17,15 @@ enum Step {
     Stop,
 }
 
-type Check = fn(&Engine, &Context<'_>, &mut Episode, Duration, &mut Recommendation) -> Step;
+/// What every guardrail reads and may change.
+struct Gate<'g, 'a> {
+    engine: &'g Engine,
+    cx: &'g Context<'a>,
+    ep: &'g mut Episode,
+    rec: &'g mut Recommendation,
+}
+
+type Check = fn(&mut Gate<'_, '_>, Duration) -> Step;
 
 const ORDER: [Check; 6] = [
     max_delay,
@@ -37,9 +45,15 @@ impl Engine {
         proposed: Duration,
         rec: &mut Recommendation,
     ) -> Option<Duration> {
+        let mut gate = Gate {
+            engine: self,
+            cx,
+            ep,
+            rec,
+        };
         let mut delay = proposed;
         for check in ORDER {
-            match check(self, cx, ep, delay, rec) {
+            match check(&mut gate, delay) {
                 Step::Pass(d) => delay = d,
                 Step::Stop => return None,
             }
@@ -48,119 +62,93 @@ impl Engine {
     }
 }
 
-fn clamp(rec: &mut Recommendation, guardrail: Guardrail, from: Duration, to: Duration) -> Duration {
-    rec.clamps.push(Clamp {
-        guardrail,
-        from,
-        to,
-    });
-    to
+impl Gate<'_, '_> {
+    fn clamp(&mut self, guardrail: Guardrail, from: Duration, to: Duration) -> Duration {
+        self.rec.clamps.push(Clamp {
+            guardrail,
+            from,
+            to,
+        });
+        to
+    }
+
+    fn stop(&mut self, guardrail: Guardrail, from: Duration, reason: Reason) -> Step {
+        self.clamp(guardrail, from, Duration::ZERO);
+        self.rec.tier = Tier::Guardrail;
+        self.rec.reason = reason;
+        Step::Stop
+    }
 }
 
-fn stop(rec: &mut Recommendation, guardrail: Guardrail, from: Duration, reason: Reason) -> Step {
-    clamp(rec, guardrail, from, Duration::ZERO);
-    rec.tier = Tier::Guardrail;
-    rec.reason = reason;
-    Step::Stop
-}
-
-fn max_delay(
-    _: &Engine,
-    cx: &Context<'_>,
-    _: &mut Episode,
-    d: Duration,
-    rec: &mut Recommendation,
-) -> Step {
-    Step::Pass(if d > cx.cp.max_delay {
-        clamp(rec, Guardrail::MaxDelay, d, cx.cp.max_delay)
+fn max_delay(g: &mut Gate<'_, '_>, d: Duration) -> Step {
+    let max = g.cx.cp.max_delay;
+    Step::Pass(if d > max {
+        g.clamp(Guardrail::MaxDelay, d, max)
     } else {
         d
     })
 }
 
-fn min_delay(
-    _: &Engine,
-    cx: &Context<'_>,
-    _: &mut Episode,
-    d: Duration,
-    rec: &mut Recommendation,
-) -> Step {
-    Step::Pass(if d < cx.cp.min_delay {
-        clamp(rec, Guardrail::MinDelay, d, cx.cp.min_delay)
+fn min_delay(g: &mut Gate<'_, '_>, d: Duration) -> Step {
+    let min = g.cx.cp.min_delay;
+    Step::Pass(if d < min {
+        g.clamp(Guardrail::MinDelay, d, min)
     } else {
         d
     })
 }
 
-fn retry_after(
-    _: &Engine,
-    cx: &Context<'_>,
-    _: &mut Episode,
-    d: Duration,
-    rec: &mut Recommendation,
-) -> Step {
-    match cx.retry_after().filter(|w| *w > d) {
-        Some(wait) => Step::Pass(clamp(rec, Guardrail::RetryAfter, d, wait)),
+fn retry_after(g: &mut Gate<'_, '_>, d: Duration) -> Step {
+    match g.cx.retry_after().filter(|w| *w > d) {
+        Some(wait) => Step::Pass(g.clamp(Guardrail::RetryAfter, d, wait)),
         None => Step::Pass(d),
     }
 }
 
-fn circuit_breaker(
-    engine: &Engine,
-    cx: &Context<'_>,
-    ep: &mut Episode,
-    d: Duration,
-    rec: &mut Recommendation,
-) -> Step {
-    let dependency = cx.failure.dependency.as_deref().unwrap_or(&ep.key);
+fn circuit_breaker(g: &mut Gate<'_, '_>, d: Duration) -> Step {
+    let cx = g.cx;
+    let dependency = cx.failure.dependency.as_deref().unwrap_or(&g.ep.key);
     let live = cx.mode == Mode::Live;
-    let admitted =
-        engine.with_breaker(cx.policy, dependency, |b| b.admit(cx.now, cx.now + d, live));
+    let admitted = g
+        .engine
+        .with_breaker(cx.policy, dependency, |b| b.admit(cx.now, cx.now + d, live));
     if let Some(adm) = admitted {
         let wait = adm.not_before.saturating_sub(cx.now);
         if wait > d {
             if live {
-                engine.count(Counter::BreakerDelays);
+                g.engine.count(Counter::BreakerDelays);
             }
-            return Step::Pass(clamp(rec, Guardrail::CircuitBreaker, d, wait));
+            return Step::Pass(g.clamp(Guardrail::CircuitBreaker, d, wait));
         }
     }
     Step::Pass(d)
 }
 
-fn deadline(
-    _: &Engine,
-    cx: &Context<'_>,
-    _: &mut Episode,
-    d: Duration,
-    rec: &mut Recommendation,
-) -> Step {
-    match cx.policy.deadline {
-        Some(deadline) if cx.elapsed + d > deadline => {
-            stop(rec, Guardrail::Deadline, d, Reason::Deadline { deadline })
+fn deadline(g: &mut Gate<'_, '_>, d: Duration) -> Step {
+    match g.cx.policy.deadline {
+        Some(deadline) if g.cx.elapsed + d > deadline => {
+            g.stop(Guardrail::Deadline, d, Reason::Deadline { deadline })
         }
         _ => Step::Pass(d),
     }
 }
 
-fn budget(
-    engine: &Engine,
-    cx: &Context<'_>,
-    ep: &mut Episode,
-    d: Duration,
-    rec: &mut Recommendation,
-) -> Step {
-    match engine.spend_budget(cx.policy, ep, cx.class, cx.now, cx.mode) {
+fn budget(g: &mut Gate<'_, '_>, d: Duration) -> Step {
+    let cx = g.cx;
+    match g
+        .engine
+        .spend_budget(cx.policy, g.ep, cx.class, cx.now, cx.mode)
+    {
         Some(tenant) => {
             if cx.mode == Mode::Live {
-                engine.count(Counter::BudgetDenials);
+                g.engine.count(Counter::BudgetDenials);
             }
-            let g = if tenant {
+            let guardrail = if tenant {
                 Guardrail::TenantBudget
             } else {
                 Guardrail::Budget
             };
-            stop(rec, g, d, Reason::Budget { tenant })
+            g.stop(guardrail, d, Reason::Budget { tenant })
         }
         None => Step::Pass(d),
     }
