@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Fuzz smoke: every cargo-fuzz target for a few seconds (FUZZ_SECONDS, default 5), starting from
-# the committed corpus (fuzz/corpus/<target>, read only; new inputs go to a temporary folder).
-# Needs a nightly toolchain; installs cargo-fuzz if absent. Without nightly it skips with a
-# message and exits 0. A crash fails the script (libFuzzer's exit code) and leaves its input in
-# fuzz/artifacts/<target>/.
+# Fuzz smoke, part of `make test`: every cargo-fuzz target of both fuzz crates (fuzz/: snapshot
+# loader, policy JSON, classifier, Retry-After; ffi-c/fuzz/: sequences of C ABI calls) for a few
+# seconds each (FUZZ_SECONDS, default 5), starting from the committed corpus, read only (new
+# inputs go to a temporary folder). Needs a nightly toolchain and installs cargo-fuzz if absent;
+# without nightly it says so and exits 0. A crash fails the script and leaves its input under
+# <crate>/artifacts/<target>/. The long runs and their figures: BENCHMARKS.md, section 6.
 set -euo pipefail
-cd "$(dirname "$0")/../fuzz"
+root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${FUZZ_SECONDS:-5}"
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     echo "fuzz-smoke: skipped: no nightly toolchain (rustup toolchain install nightly)"
@@ -20,13 +21,16 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for target in $(cargo +nightly fuzz list); do
-    mkdir -p "$work/$target" "corpus/$target"
-    echo "fuzz-smoke: $target for ${seconds}s"
-    cargo +nightly fuzz run -O "$target" "$work/$target" "corpus/$target" -- \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 |
-        grep -E '^(Done|stat::number_of_executed_units)|ERROR|SUMMARY|panicked' || true
-    # grep hides libFuzzer's progress lines; the pipeline's status is cargo fuzz's.
-    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz-smoke: $target FAILED"; exit 1; }
+for crate in fuzz ffi-c/fuzz; do
+    cd "$root/$crate"
+    for target in $(cargo +nightly fuzz list); do
+        mkdir -p "$work/$target" "corpus/$target"
+        echo "fuzz-smoke: $crate $target for ${seconds}s"
+        cargo +nightly fuzz run -O "$target" "$work/$target" "corpus/$target" -- \
+            -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 |
+            grep -E '^(Done|stat::number_of_executed_units)|ERROR|SUMMARY|panicked' || true
+        # grep hides libFuzzer's progress lines; the pipeline's status is cargo fuzz's.
+        [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz-smoke: $crate $target FAILED"; exit 1; }
+    done
 done
 echo "fuzz-smoke: all targets ran clean"

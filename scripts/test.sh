@@ -14,6 +14,9 @@ cargo test --workspace --exclude smartretry-python --exclude smartretry-node
 echo "== decision quality: the simulation suite must keep every figure in sim/figures-floor.tsv"
 cargo run --release -q -p smartretry-cli -- simulate --out target/sim-check --check sim/figures-floor.tsv
 
+echo "== fuzz smoke: every fuzz target for a few seconds (the long runs are in BENCHMARKS.md)"
+scripts/fuzz-smoke.sh
+
 for part in c go python node; do
   if [ -x "scripts/test-$part.sh" ]; then
     echo "== $part"

@@ -101,16 +101,14 @@ impl Engine {
     #[napi]
     pub fn restore(&self, snapshot: Buffer) -> napi::Result<()> {
         let snap = Snapshot::decode(&snapshot).or_js()?;
-        self.inner.restore(&snap);
-        Ok(())
+        self.inner.try_restore(&snap).or_js()
     }
 
     /// Merge a snapshot's models into the engine's.
     #[napi]
     pub fn merge(&self, snapshot: Buffer) -> napi::Result<()> {
         let snap = Snapshot::decode(&snapshot).or_js()?;
-        self.inner.merge(&snap);
-        Ok(())
+        self.inner.try_merge(&snap).or_js()
     }
 
     #[napi]

@@ -332,11 +332,10 @@ impl PyEngine {
         py.detach(|| {
             let snap = Snapshot::decode(data)?;
             if merge {
-                engine.merge(&snap);
+                engine.try_merge(&snap)
             } else {
-                engine.restore(&snap);
+                engine.try_restore(&snap)
             }
-            Ok(())
         })
         .map_err(to_py)
     }
