@@ -454,7 +454,7 @@ mod tests {
     fn selection_by_number_name_and_prefix() {
         assert_eq!(Scenario::select("3").unwrap()[0].number, 3);
         assert_eq!(Scenario::select("payment-outage").unwrap()[0].number, 1);
-        assert_eq!(Scenario::select("1,brown").unwrap().len(), 2);
+        assert_eq!(Scenario::select("1,brownout-h").unwrap().len(), 2);
         assert!(Scenario::select("nope").is_err());
         assert!(Scenario::select("rate-limit").is_ok());
     }

@@ -1,5 +1,7 @@
-//! Where recovery is all-or-nothing, no policy beats the oracle.
+//! Where the oracle is the true optimum given each job's truth (all-or-nothing recovery, and
+//! brown-outs with a known pass rate), no policy beats it.
 
+use smartretry_sim::scenario::Model;
 use smartretry_sim::suite::oracle_is_bound;
 use smartretry_sim::{run_suite, PolicyKind, Scenario, SuiteConfig};
 
@@ -10,7 +12,7 @@ fn oracle_is_at_most_every_policy() {
         .into_iter()
         .filter(oracle_is_bound)
         .collect();
-    assert_eq!(scenarios.len(), 8);
+    assert!(scenarios.len() >= 12, "{}", scenarios.len());
     let cfg = SuiteConfig {
         seeds: 2,
         jobs: Some(400),
@@ -28,7 +30,12 @@ fn oracle_is_at_most_every_policy() {
                 p.kind.label(),
                 p.steady.j
             );
-            assert!(oracle.failed <= p.steady.failed + 1e-9);
+            // All-or-nothing: one attempt at recovery fails least. (In a brown-out the oracle
+            // may retry at once many times: cheaper than waiting, not fewer failures.)
+            let brownout = matches!(r.scenario.model, Model::LogNormal { brownout_share, .. } if brownout_share > 0.0);
+            if !brownout {
+                assert!(oracle.failed <= p.steady.failed + 1e-9);
+            }
         }
     }
 }
