@@ -4,8 +4,9 @@
  * Conventions (stable; see ffi-c/README.md):
  *  - Handles are opaque, created by *_new (or smartretry_engine_begin) and released by *_free.
  *    *_free accepts NULL. A handle is a generation-checked id, not an address: its value is
- *    (generation << 32) | slot index, looked up in an O(1), thread-safe slot table (never
- *    dereference or do arithmetic on it). Freeing bumps the slot's generation, and a slot is
+ *    1 << 63 | (generation << 32) | slot index, looked up in an O(1), thread-safe slot table
+ *    (never dereference it; bit 63 keeps it outside any user-space address, so garbage
+ *    collectors scanning pointer fields, e.g. Go's through cgo, never take it for a pointer). Freeing bumps the slot's generation, and a slot is
  *    retired rather than reused once its generation runs out, so a freed (stale) handle can never
  *    name a later object: using or freeing it again, or passing a handle of the wrong type,
  *    returns SMARTRETRY_INVALID_HANDLE and touches nothing. Freeing a handle while another thread

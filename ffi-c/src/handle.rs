@@ -1,7 +1,9 @@
 //! Opaque handles as generation-checked ids, never addresses.
 //!
-//! A handle the C side holds is `(generation << 32) | slot index`, cast to the opaque pointer
-//! type; it is never dereferenced. The slot table maps the index to the live value (an `Arc`, so
+//! A handle the C side holds is `1 << 63 | (generation << 32) | slot index`, cast to the opaque
+//! pointer type; it is never dereferenced. Bit 63 keeps every id outside the user address space,
+//! so a garbage collector that scans pointer-typed fields (Go's, through cgo) never mistakes one
+//! for a pointer into its heap. The slot table maps the index to the live value (an `Arc`, so
 //! a handle freed by one thread while another is inside a call stays alive until that call
 //! returns). Freeing bumps the slot's generation, so every earlier id of that slot is stale for
 //! good; a slot whose generation reaches `LAST_GENERATION` is retired and never reused. A stale,
@@ -26,8 +28,12 @@ pub(crate) trait Handle: Sized {
     const NAME: &'static str;
 }
 
-/// The generation after which a slot is retired (small in unit tests, to exercise retirement).
-const LAST_GENERATION: u32 = if cfg!(test) { 8 } else { u32::MAX };
+/// The generation after which a slot is retired (small in unit tests, to exercise retirement);
+/// generations take 31 bits of the id.
+const LAST_GENERATION: u32 = if cfg!(test) { 8 } else { (1 << 31) - 1 };
+
+/// Set in every id: no user-space address has it.
+const TAG: u64 = 1 << 63;
 
 struct Slot {
     generation: u32,
@@ -45,12 +51,18 @@ pub(crate) struct Table {
 static TABLE: LazyLock<RwLock<Table>> = LazyLock::new(RwLock::default);
 
 fn pack(index: u32, generation: u32) -> usize {
-    ((u64::from(generation) << 32) | u64::from(index)) as usize
+    (TAG | (u64::from(generation) << 32) | u64::from(index)) as usize
 }
 
+/// (index, generation); an untagged value gets generation 0, which no slot ever has.
 fn unpack(id: usize) -> (usize, u32) {
     let id = id as u64;
-    ((id & 0xffff_ffff) as usize, (id >> 32) as u32)
+    let generation = if id & TAG == 0 {
+        0
+    } else {
+        ((id & !TAG) >> 32) as u32
+    };
+    ((id & 0xffff_ffff) as usize, generation)
 }
 
 /// Lock a mutex, ignoring poisoning (a panic inside a call was already reported as such).
@@ -201,6 +213,7 @@ mod tests {
         for i in 0..100u32 {
             let h = new_handle::<A>(i).expect("handle");
             assert!(seen.insert(h.addr()), "an id was handed out twice");
+            assert_eq!(h.addr() as u64 >> 63, 1, "ids carry the tag bit");
             assert_eq!(*get(h).expect("live"), i);
             free_handle(h).expect("free");
             assert!(matches!(get(h), Err(FfiError::Handle(_))));
@@ -223,5 +236,10 @@ mod tests {
         assert!(free_handle::<A>(std::ptr::null_mut()).is_ok());
         // An arbitrary id far outside the table.
         assert!(get::<A>(std::ptr::without_provenance(0xdead_beef_0000_1234)).is_err());
+        // The same id without its tag bit is refused too.
+        let b = new_handle::<A>(8).expect("handle");
+        let untagged = std::ptr::without_provenance::<A>(b.addr() & !(1 << 63));
+        assert!(get(untagged).is_err());
+        free_handle(b).expect("free");
     }
 }

@@ -21,6 +21,7 @@ static void test_stale_failure_free(void) {
         OK(smartretry_failure_free(a));
         OK(smartretry_failure_new(&b));
         CHECK(a != b); /* same slot, new generation: a different id */
+        CHECK((uintptr_t)b >> 63 == 1); /* never a user-space address (safe in Go's heap) */
         refused += smartretry_failure_free(a) == SMARTRETRY_INVALID_HANDLE;
         refused += smartretry_failure_set_http_status(a, 503) == SMARTRETRY_INVALID_HANDLE;
         intact += smartretry_failure_set_http_status(b, 503) == SMARTRETRY_OK;
