@@ -1,12 +1,12 @@
 //! Engine administration: policy, run-time overrides, snapshots, stats, observers and the
 //! dependency breaker calls.
 
-use crate::engine::{check_dependency, Engine};
+use crate::engine::Engine;
 use crate::error::{engine_error, invalid_argument, OrJs};
-use crate::events::{BreakerStates, JsObserver};
+use crate::events::JsObserver;
 use napi::bindgen_prelude::{Buffer, Function};
 use napi_derive::napi;
-use smartretry::{ErrorClass, Failure, Policy, PolicyPatch, Scope, Snapshot};
+use smartretry::{BreakerState, ErrorClass, Policy, PolicyPatch, Scope, Snapshot};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -159,45 +159,21 @@ impl Engine {
     #[napi]
     pub fn clear_observers(&self) {
         self.inner.clear_observers();
-        if let Some(b) = self.breakers.get() {
-            self.inner.add_observer(b.clone());
-        }
     }
 
-    fn breaker_states(&self) -> &Arc<BreakerStates> {
-        self.breakers.get_or_init(|| {
-            let b = Arc::new(BreakerStates::default());
-            self.inner.add_observer(b.clone());
-            b
-        })
-    }
-
-    /// The state of `dependency`'s circuit breaker as its last transition reported it
-    /// ("closed", "open", "half_open"); "closed" when it never moved.
+    /// The state of `dependency`'s circuit breaker now ("closed", "open", "half_open");
+    /// "closed" when the policy has no breakers.
     #[napi]
     pub fn breaker_state(&self, dependency: String) -> napi::Result<&'static str> {
-        check_dependency(Some(&dependency))?;
-        Ok(self.breaker_states().get(&dependency).as_str())
+        let state = self.inner.breaker_state(&dependency).or_js()?;
+        Ok(state.unwrap_or(BreakerState::Closed).as_str())
     }
 
-    /// Report one call's outcome against `dependency` to its circuit breaker (through a
-    /// one-attempt episode keyed by the dependency) and return the breaker's state after it.
-    /// A stand-in: the core has no call that feeds a breaker without an episode (reported in
-    /// issue 10); the fake episode also counts an episode in the stats.
+    /// Report one call's outcome against `dependency` to its circuit breaker, outside any
+    /// episode, and return the breaker's state after it.
     #[napi]
     pub fn record_dependency(&self, dependency: String, ok: bool) -> napi::Result<&'static str> {
-        check_dependency(Some(&dependency))?;
-        let states = self.breaker_states().clone();
-        let mut ep = self.inner.begin(&dependency, None).or_js()?;
-        if ok {
-            self.inner
-                .on_success_from(&mut ep, Some(&dependency))
-                .or_js()?;
-        } else {
-            let failure = Failure::class(ErrorClass::Cancelled).on_dependency(dependency.as_str());
-            self.inner.record_failure(&mut ep, &failure).or_js()?;
-            self.inner.abandon(&mut ep);
-        }
-        Ok(states.get(&dependency).as_str())
+        let state = self.inner.record_dependency(&dependency, ok).or_js()?;
+        Ok(state.unwrap_or(BreakerState::Closed).as_str())
     }
 }

@@ -4,13 +4,12 @@
 use crate::clock::ManualClock;
 use crate::episode::Episode;
 use crate::error::OrJs;
-use crate::events::BreakerStates;
 use crate::failure::{to_failure, to_input, FailureInput};
 use crate::recommendation::Recommendation;
 use napi_derive::napi;
 use smartretry::{ErrorClass, Failure, Policy, SharedClock, SystemClock};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// The retry engine: classifies failures, learns recovery times per (key, class[, tenant]) and
 /// recommends the next delay within guardrails. Every method is a synchronous native call.
@@ -18,7 +17,6 @@ use std::sync::{Arc, OnceLock};
 pub struct Engine {
     pub(crate) inner: smartretry::Engine,
     /// Breaker states tracked from events, installed on first use of the breaker calls.
-    pub(crate) breakers: OnceLock<Arc<BreakerStates>>,
     /// Events lost because the JS queue was full (see `events::EVENT_QUEUE_BOUND`).
     pub(crate) dropped_events: Arc<AtomicU64>,
 }
@@ -58,7 +56,6 @@ impl Engine {
         };
         Ok(Engine {
             inner: smartretry::Engine::with_clock(policy, clock).or_js()?,
-            breakers: OnceLock::new(),
             dropped_events: Arc::new(AtomicU64::new(0)),
         })
     }

@@ -10,9 +10,7 @@
 use napi::bindgen_prelude::Function;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
-use parking_lot::Mutex;
-use smartretry::{BreakerState, Event, Observer};
-use std::collections::HashMap;
+use smartretry::{Event, Observer};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -64,29 +62,3 @@ impl Observer for JsObserver {
     }
 }
 
-/// The last state each dependency's breaker reported through its transition events.
-///
-/// A stand-in: the core has no `Engine::breaker_state(dependency)` yet (reported in issue 10),
-/// so the binding keeps this copy for cockatiel's `IBreaker`. Remove it when the core answers.
-#[derive(Default)]
-pub(crate) struct BreakerStates {
-    states: Mutex<HashMap<String, BreakerState>>,
-}
-
-impl BreakerStates {
-    pub(crate) fn get(&self, dependency: &str) -> BreakerState {
-        self.states
-            .lock()
-            .get(dependency)
-            .copied()
-            .unwrap_or(BreakerState::Closed)
-    }
-}
-
-impl Observer for BreakerStates {
-    fn on_event(&self, event: &Event<'_>) {
-        if let Event::Breaker { dependency, to, .. } = *event {
-            self.states.lock().insert(dependency.to_string(), to);
-        }
-    }
-}

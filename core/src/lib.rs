@@ -20,6 +20,7 @@
 //! ```
 
 pub mod breaker;
+mod breaker_api;
 pub mod budget;
 pub mod class;
 pub mod classify;

@@ -27,7 +27,15 @@ fn with_failure(
     failure: *mut smartretry_failure,
     set: impl FnOnce(&mut Failure) -> FfiResult,
 ) -> FfiResult {
-    set(&mut lock(&get(failure)?.failure))
+    let handle = get(failure)?;
+    let mut current = lock(&handle.failure);
+    // The core's rule decides at once (an HTTP status of 0, a dependency with control
+    // characters): the value is refused here, and the failure keeps its previous value.
+    let mut candidate = current.clone();
+    set(&mut candidate)?;
+    candidate.validate()?;
+    *current = candidate;
+    Ok(())
 }
 
 /// An empty failure (classified "unknown" until signals are set).
