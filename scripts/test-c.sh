@@ -53,6 +53,7 @@ done
 echo "-- valgrind (zero errors, zero bytes lost; includes copy-and-free-both and refill-without-free)"
 for t in "${single[@]}"; do
   valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
+    --suppressions=tests/c/valgrind.supp \
     "$build/$t"
 done
 
