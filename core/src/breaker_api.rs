@@ -53,8 +53,7 @@ mod tests {
     #[test]
     fn a_dependency_opens_and_reads_back_without_an_episode() {
         let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
-        let policy =
-            Policy::from_json(r#"{"breaker":{"consecutive_failures":3}}"#).expect("valid");
+        let policy = Policy::from_json(r#"{"breaker":{"consecutive_failures":3}}"#).expect("valid");
         let e = Engine::with_clock(policy, clock.clone()).expect("valid");
         assert_eq!(e.breaker_state("db").unwrap(), Some(BreakerState::Closed));
         for _ in 0..3 {

@@ -70,6 +70,7 @@ fuzz_target!(|input: Input| {
             .map(|(s, n)| Duration::new(s % (1 << 40), n % 1_000_000_000)),
         class: f.class.map(class),
         dependency: f.dependency,
+        causes: Vec::new(),
     };
     if let Some(c) = DEFAULT.as_ref() {
         let _ = c.classify(&failure);
@@ -104,7 +105,14 @@ fuzz_target!(|input: Input| {
         return;
     };
     let _ = engine.recommend(&ep, &failure);
-    let rec = engine.on_failure(&mut ep, &failure);
+    // A failure the core refuses is a typed error, and exactly the one `validate` refuses.
+    let rec = match engine.on_failure(&mut ep, &failure) {
+        Ok(rec) => rec,
+        Err(e) => {
+            assert!(failure.validate().is_err(), "refused a valid failure: {e}");
+            return;
+        }
+    };
     if rec.should_retry() {
         clock.advance(rec.delay.min(Duration::from_secs(1 << 32)));
         let _ = engine.on_success(&mut ep);

@@ -209,7 +209,9 @@ fuzz_target!(|input: Input| {
             return;
         };
         let _ = engine.preview("q", Some("t"), &f, 4);
-        let rec = engine.on_failure(&mut ep, &f);
+        let Ok(rec) = engine.on_failure(&mut ep, &f) else {
+            continue;
+        };
         if rec.should_retry() {
             clock.advance(rec.delay.min(Duration::from_secs(1 << 32)));
             let _ = engine.on_success(&mut ep);

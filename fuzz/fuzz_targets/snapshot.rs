@@ -129,13 +129,15 @@ fuzz_target!(|input: Input| {
     }
     for m in &snap.models {
         if let Ok(mut ep) = engine.begin(&m.key, m.tenant.as_deref()) {
-            let rec = engine.on_failure(
+            let Ok(rec) = engine.on_failure(
                 &mut ep,
                 &Failure {
                     class: Some(m.class),
                     ..Failure::default()
                 },
-            );
+            ) else {
+                continue;
+            };
             if let Some(p) = rec.success_probability {
                 assert!((0.0..=1.0).contains(&p), "p = {p}");
             }
