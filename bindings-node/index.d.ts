@@ -51,15 +51,13 @@ export declare class Engine {
   /** Remove every event callback. */
   clearObservers(): void
   /**
-   * The state of `dependency`'s circuit breaker as its last transition reported it
-   * ("closed", "open", "half_open"); "closed" when it never moved.
+   * The state of `dependency`'s circuit breaker now ("closed", "open", "half_open");
+   * "closed" when the policy has no breakers.
    */
   breakerState(dependency: string): string
   /**
-   * Report one call's outcome against `dependency` to its circuit breaker (through a
-   * one-attempt episode keyed by the dependency) and return the breaker's state after it.
-   * A stand-in: the core has no call that feeds a breaker without an episode (reported in
-   * issue 10); the fake episode also counts an episode in the stats.
+   * Report one call's outcome against `dependency` to its circuit breaker, outside any
+   * episode, and return the breaker's state after it.
    */
   recordDependency(dependency: string, ok: boolean): string
   /**
