@@ -174,7 +174,7 @@ def cases() -> List[Case]:
         sr.PolicyError,
     ))
     for label, dep in [("''", ""), ("'a\\x00'", "a\x00"), ("600 bytes", "x" * 600)]:
-        add((f"record_success(dependency={label})", lambda d=dep: _succeed_on(d), sr.InvalidFailureError))
+        add((f"record_success(dependency={label})", lambda d=dep: _succeed_on(d), sr.InvalidKeyError))
     add(("set_override bad queue", lambda: _engine().set_override(queue="", max_attempts=2), sr.InvalidKeyError))
     # Finished episodes and foreign episodes.
     for finish in ("success", "abandon", "give_up", "first_success"):

@@ -5,13 +5,12 @@
 use crate::breaker::BreakerState;
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::failure::Failure;
 use crate::observe::Event;
 
 impl Engine {
     /// The state of `dependency`'s circuit breaker now; None when the policy has no breakers.
     pub fn breaker_state(&self, dependency: &str) -> Result<Option<BreakerState>> {
-        Failure::default().on_dependency(dependency).validate()?;
+        crate::engine::check_name("dependency", dependency)?;
         let policy = self.inner.policy.load();
         let now = self.now();
         Ok(self.with_breaker(&policy, dependency, |b| b.state(now)))
@@ -20,7 +19,7 @@ impl Engine {
     /// Report one call's outcome against `dependency` to its breaker, outside any episode, and
     /// return the state after it (None when the policy has no breakers).
     pub fn record_dependency(&self, dependency: &str, ok: bool) -> Result<Option<BreakerState>> {
-        Failure::default().on_dependency(dependency).validate()?;
+        crate::engine::check_name("dependency", dependency)?;
         let policy = self.inner.policy.load();
         let now = self.now();
         let outcome = self.with_breaker(&policy, dependency, |b| {

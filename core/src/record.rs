@@ -192,8 +192,9 @@ impl Engine {
     pub fn on_success_from(&self, ep: &mut Episode, dependency: Option<&str>) -> Result<()> {
         self.check_open(ep, None)?;
         if let Some(d) = dependency {
-            // The same rule (and error) as a failure's dependency.
-            Failure::default().on_dependency(d).validate()?;
+            // A name given on its own is checked like a key (a failure's own fields answer
+            // INVALID_FAILURE; a standalone name, INVALID_KEY).
+            crate::engine::check_name("dependency", d)?;
         }
         let now = self.now();
         ep.attempts = ep.attempts.saturating_add(1);
