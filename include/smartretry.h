@@ -772,6 +772,17 @@ smartretry_status smartretry_engine_classify(const struct smartretry_engine *eng
 smartretry_status smartretry_failure_new(struct smartretry_failure **out);
 
 /*
+ A failure from the core's JSON form (`{"http_status": 503, "causes": [...]}`, the shape
+ `docs/naming.md` and `tests/fixtures` use), validated by the core: the one way to pass a
+ cause chain through the C ABI.
+
+ # Safety
+ `json` must be NULL or NUL-terminated; `out` NULL or writable.
+ */
+smartretry_status smartretry_failure_new_from_json(const char *json,
+                                                   struct smartretry_failure **out);
+
+/*
  The HTTP status of the failed attempt (e.g. 503).
 
  # Safety

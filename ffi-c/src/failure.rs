@@ -55,6 +55,29 @@ pub unsafe extern "C" fn smartretry_failure_new(
     })
 }
 
+/// A failure from the core's JSON form (`{"http_status": 503, "causes": [...]}`, the shape
+/// `docs/naming.md` and `tests/fixtures` use), validated by the core: the one way to pass a
+/// cause chain through the C ABI.
+///
+/// # Safety
+/// `json` must be NULL or NUL-terminated; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn smartretry_failure_new_from_json(
+    json: *const c_char,
+    out: *mut *mut smartretry_failure,
+) -> smartretry_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let json = unsafe { str_arg(json, "json") }?;
+        let failure = Failure::from_json(json)?;
+        let h = FailureHandle {
+            failure: Mutex::new(failure),
+        };
+        // SAFETY: forwarded contract.
+        put_handle(unsafe { out_ptr(out, "out") }?, h)
+    })
+}
+
 /// The HTTP status of the failed attempt (e.g. 503).
 ///
 /// # Safety

@@ -20,6 +20,8 @@ mod admin;
 mod clock;
 mod engine;
 mod failure;
+#[cfg(test)]
+mod fixtures_test;
 mod handle;
 mod names;
 mod observer;
