@@ -30,11 +30,14 @@ const EVENT_NAMES: [&str; 6] = [
 ];
 
 extern "C" fn collect(event: *const smartretry_event, user: *mut c_void) {
-    // SAFETY: the engine passes a valid event for the callback's duration, and `user` is the
-    // `Vec<String>` registered below, alive for the whole case and used by this thread only.
-    let (event, seen) = unsafe { (&*event, &mut *user.cast::<Vec<String>>()) };
-    let name = EVENT_NAMES.get(event.kind as usize).copied().unwrap_or("?");
-    seen.push(name.to_string());
+    // A callback called from the library must not unwind into it either.
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: the engine passes a valid event for the callback's duration, and `user` is
+        // the `Vec<String>` registered below, alive for the whole case, used by this thread only.
+        let (event, seen) = unsafe { (&*event, &mut *user.cast::<Vec<String>>()) };
+        let name = EVENT_NAMES.get(event.kind as usize).copied().unwrap_or("?");
+        seen.push(name.to_string());
+    });
 }
 
 fn name(p: *const c_char) -> String {

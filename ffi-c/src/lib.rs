@@ -98,7 +98,12 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
         let (mut exports, mut no_mangle) = (0, 0);
         for entry in std::fs::read_dir(dir).expect("src") {
-            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+            let path = entry.expect("entry").path();
+            // Test modules define callbacks, not exports.
+            if path.to_string_lossy().ends_with("_test.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).expect("read");
             no_mangle += text.matches("#[no_mangle]\n").count();
             for part in text.split("extern \"C\" fn ").skip(1) {
                 let name = part.split('(').next().unwrap_or_default();
