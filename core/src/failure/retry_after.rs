@@ -56,15 +56,11 @@ pub fn parse_retry_after(value: &str, now: Duration) -> Result<Duration> {
 /// Serde adapter for `Failure::retry_after`: optional seconds; negative values are rejected and
 /// values above [`MAX_RETRY_AFTER`] clamped, as for [`retry_after_secs`].
 pub(crate) mod serde_retry_after {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer};
     use std::time::Duration;
 
-    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&d.as_secs_f64()),
-            None => s.serialize_none(),
-        }
-    }
+    /// Written as any optional number of seconds.
+    pub use crate::time::serde_opt_secs::serialize;
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         match Option::<f64>::deserialize(d)? {
