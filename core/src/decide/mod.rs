@@ -120,7 +120,7 @@ impl Engine {
                 rec.delay = delay;
                 // Estimates are made for the proposed delay; a guardrail that moved it needs new ones.
                 if rec.clamps.iter().any(|c| c.to != c.from) {
-                    self.estimate(&cx, ep, delay, &mut rec);
+                    (rec.success_probability, rec.confidence) = self.estimate(&cx, ep, delay);
                 }
                 if mode == Mode::Live {
                     ep.last_delay = delay;

@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::episode::Episode;
 use crate::learn::portfolio::Arm;
 use crate::observe::Counter;
-use crate::recommendation::{Alternative, Reason, Recommendation, Tier};
+use crate::recommendation::{Alternative, Reason, Tier};
 use rand::Rng;
 use std::time::Duration;
 
@@ -61,27 +61,28 @@ impl Context<'_> {
 
 impl Engine {
     pub(super) fn propose(&self, cx: &Context<'_>, ep: &mut Episode) -> Proposal {
+        let mut p = self.first_proposal(cx, ep);
+        // A static delay (class schedule, Retry-After, operator) still gets the model's view.
+        if let (None, Some(d)) = (p.success_probability, p.delay) {
+            (p.success_probability, p.confidence) = self.estimate(cx, ep, d);
+        }
+        p
+    }
+
+    /// The highest tier that may decide, decides.
+    fn first_proposal(&self, cx: &Context<'_>, ep: &mut Episode) -> Proposal {
         if let Some(p) = operator::propose(cx) {
             return p;
         }
         if let Some(p) = retry_after::propose(cx, ep) {
             return p;
         }
-        let mut p = match self.choose_arm(cx, ep) {
+        match self.choose_arm(cx, ep) {
             Some(Arm::Learned) => return self.propose_learned(cx, ep),
             Some(Arm::Class) => self.propose_portfolio(cx, ep),
             None => None,
         }
-        .unwrap_or_else(|| heuristic::propose(cx, ep));
-        if p.success_probability.is_none() {
-            if let Some(d) = p.delay {
-                let mut rec = p.estimates_only();
-                self.estimate(cx, ep, d, &mut rec);
-                p.success_probability = rec.success_probability;
-                p.confidence = rec.confidence;
-            }
-        }
-        p
+        .unwrap_or_else(|| heuristic::propose(cx, ep))
     }
 
     /// The schedule this episode runs, chosen at its first decision (live) and kept for the
@@ -142,41 +143,22 @@ impl Engine {
         cx: &Context<'_>,
         ep: &Episode,
         delay: Duration,
-        rec: &mut Recommendation,
-    ) {
+    ) -> (Option<f64>, Option<f64>) {
         let (Some(models), Some(class)) = (&ep.models, ep.class) else {
-            return;
+            return (None, None);
         };
         if !cx.policy.learning.enabled {
-            return;
+            return (None, None);
         }
         let priors = self.inner.priors.load();
         let prior = &priors[class as usize];
         let mut m = models.primary.model.lock();
         let (t, at) = (cx.elapsed.as_secs_f64(), (cx.elapsed + delay).as_secs_f64());
         let plan = m.plan(prior, cx.failure_cost(), cx.policy.horizon_secs());
-        rec.success_probability = Some(plan.success_probability(t, at));
+        let p = plan.success_probability(t, at);
         let from = crate::learn::grid::bucket_of(t);
-        rec.confidence = Some(m.confidence(prior, from, crate::learn::grid::bucket_of(at) + 1));
-    }
-}
-
-impl Proposal {
-    /// A scratch recommendation to receive estimates.
-    fn estimates_only(&self) -> Recommendation {
-        Recommendation {
-            action: crate::recommendation::Action::Retry,
-            delay: Duration::ZERO,
-            class: crate::ErrorClass::Unknown,
-            tier: self.tier,
-            success_probability: None,
-            confidence: None,
-            reason: Reason::Budget { tenant: false },
-            clamps: Vec::new(),
-            alternatives: Vec::new(),
-            attempt: 0,
-            elapsed: Duration::ZERO,
-        }
+        let c = m.confidence(prior, from, crate::learn::grid::bucket_of(at) + 1);
+        (Some(p), Some(c))
     }
 }
 
