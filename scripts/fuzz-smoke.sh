@@ -26,11 +26,15 @@ for crate in fuzz ffi-c/fuzz; do
     for target in $(cargo +nightly fuzz list); do
         mkdir -p "$work/$target" "corpus/$target"
         echo "fuzz-smoke: $crate $target for ${seconds}s"
+        # grep hides libFuzzer's progress lines; the status that counts is cargo fuzz's, taken
+        # before anything else runs (with pipefail, `|| true` would replace it with 0).
+        set +e
         cargo +nightly fuzz run -O "$target" "$work/$target" "corpus/$target" -- \
             -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 |
-            grep -E '^(Done|stat::number_of_executed_units)|ERROR|SUMMARY|panicked' || true
-        # grep hides libFuzzer's progress lines; the pipeline's status is cargo fuzz's.
-        [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz-smoke: $crate $target FAILED"; exit 1; }
+            grep -E '^(Done|stat::number_of_executed_units)|ERROR|SUMMARY|panicked'
+        status=("${PIPESTATUS[@]}")
+        set -e
+        [ "${status[0]}" -eq 0 ] || { echo "fuzz-smoke: $crate $target FAILED"; exit 1; }
     done
 done
 echo "fuzz-smoke: all targets ran clean"

@@ -229,7 +229,14 @@ impl fmt::Display for Reason {
                 vetoed,
                 control,
             } => {
-                let c = |x: f64| secs(Duration::from_secs_f64(x.clamp(0.0, 1e9)));
+                // Costs are unknown (NaN) until the portfolio has scored an episode.
+                let c = |x: f64| {
+                    if x.is_finite() {
+                        secs(Duration::from_secs_f64(x.clamp(0.0, 1e9)))
+                    } else {
+                        "unknown".to_string()
+                    }
+                };
                 write!(f, "{class}: {strategy} backoff, ")?;
                 if *control {
                     f.write_str("run as a control episode; ")?;
@@ -343,6 +350,22 @@ impl fmt::Display for Recommendation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_portfolio_reason_without_costs_renders() {
+        // Found by fuzzing the C ABI: rendering NaN costs panicked in Duration::from_secs_f64.
+        let r = Reason::Portfolio {
+            class: ErrorClass::Unavailable,
+            strategy: "full jitter",
+            class_cost: f64::NAN,
+            learned_cost: f64::INFINITY,
+            episodes: 0.0,
+            vetoed: false,
+            control: true,
+        };
+        let text = r.to_string();
+        assert!(text.contains("unknown vs unknown"), "{text}");
+    }
 
     #[test]
     fn display_and_json() {
