@@ -113,7 +113,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         cfg.seeds
     );
     if judged > 0 {
-        sayln!("issue-3 figures met: {met} of {judged} (details in the report)");
+        sayln!("decision-quality figures met: {met} of {judged} (details in the report)");
     }
     sayln!("report: {}", report.display());
     sayln!("plots and results.json: {}", args.out.display());

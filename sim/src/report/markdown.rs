@@ -1,5 +1,5 @@
 //! The Markdown report: how to reproduce, the score, one section per scenario (its model, the
-//! table, the notes, the plots) and the issue-3 figures.
+//! table, the notes, the plots) and the decision-quality figures.
 
 use super::figures::figures;
 use super::table::{notes, rows};
@@ -33,7 +33,7 @@ pub fn render(
     );
     let figs = figures(results);
     if !figs.is_empty() {
-        let _ = writeln!(md, "## Issue-3 figures\n");
+        let _ = writeln!(md, "## Decision-quality figures\n");
         let _ = writeln!(md, "| scenario | figure | engine | target | met |");
         let _ = writeln!(md, "| --- | --- | --- | --- | --- |");
         for f in &figs {

@@ -1,5 +1,5 @@
 //! Everything a person reads: the terminal table, the Markdown report, the SVG plots, and the
-//! issue-3 figures computed from the results.
+//! decision-quality figures computed from the results.
 
 pub mod figures;
 pub mod markdown;
