@@ -7,7 +7,7 @@ use crate::class::ErrorClass;
 use crate::classify::{Classification, Classifier};
 use crate::clock::{SharedClock, SystemClock};
 use crate::episode::{Episode, EpisodeModels, ModelSlot};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::failure::Failure;
 use crate::history::HistorySink;
 use crate::learn::{LearnedModel, Prior};
@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Longest key or tenant name accepted (bytes).
-pub const MAX_NAME_LEN: usize = 512;
+pub use crate::names::MAX_NAME_LEN;
 /// Pseudo-episodes a new tenant model borrows from its queue's model.
 const TENANT_PRIOR_EPISODES: f64 = 20.0;
 
@@ -95,11 +95,8 @@ fn priors_for(policy: &Policy) -> Vec<Prior> {
         .collect()
 }
 
-pub(crate) fn check_name(what: &str, s: &str) -> Result<()> {
-    // The rules live in `names` (shared with failures); the limit is the same constant.
-    const _: () = assert!(MAX_NAME_LEN == crate::names::MAX_NAME_LEN);
-    crate::names::check_name(what, s).map_err(|e: Error| e)
-}
+/// Key, tenant and dependency names: the rules live in `names` (shared with failures).
+pub(crate) use crate::names::check_name;
 
 impl Engine {
     /// An engine on the system clock.
@@ -137,6 +134,22 @@ impl Engine {
     /// An engine from a JSON policy (partial; defaults fill the rest).
     pub fn from_json(json: &str, clock: SharedClock) -> Result<Engine> {
         Engine::with_clock(Policy::from_json(json)?, clock)
+    }
+
+    /// The class policy in force for an episode (the policy's class entry with the queue's and
+    /// tenant's overrides applied), and the operator's fixed delay if one is set.
+    /// Read through `f`, so that the common case (no override) copies nothing.
+    pub(crate) fn with_class_policy<T>(
+        &self,
+        policy: &Policy,
+        ep: &Episode,
+        class: ErrorClass,
+        f: impl FnOnce(&crate::policy::ClassPolicy, Option<Duration>) -> T,
+    ) -> T {
+        let base = policy.class(class);
+        let overrides = self.inner.overrides.load();
+        let (cp, fixed) = overrides.resolve(&base, &ep.key, ep.tenant.as_deref(), class);
+        f(&cp, fixed)
     }
 
     /// This engine's identity (episodes of another engine are refused).

@@ -261,9 +261,7 @@ impl Engine {
             return;
         };
         let policy = self.inner.policy.load();
-        let overrides = self.inner.overrides.load();
-        let base = policy.class(class);
-        let (cp, _) = overrides.resolve(&base, &ep.key, ep.tenant.as_deref(), class);
+        let cp = self.with_class_policy(&policy, ep, class, |cp, _| cp.clone());
         let pricing = Pricing {
             failure_cost: policy.failure_cost(&cp),
             horizon: policy.horizon_secs(),

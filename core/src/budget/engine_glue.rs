@@ -95,10 +95,9 @@ impl Engine {
         ep: &Episode,
         class: ErrorClass,
     ) -> bool {
-        let base = policy.class(class);
-        let overrides = self.inner.overrides.load();
-        let (cp, _) = overrides.resolve(&base, &ep.key, ep.tenant.as_deref(), class);
-        cp.disposition == Disposition::Retry
+        self.with_class_policy(policy, ep, class, |cp, _| {
+            cp.disposition == Disposition::Retry
+        })
     }
 
     /// How many budgets and circuit breakers the engine holds (each bounded by

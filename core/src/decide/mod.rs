@@ -53,13 +53,11 @@ impl Engine {
         mode: Mode,
     ) -> Recommendation {
         let policy = self.inner.policy.load();
-        let overrides = self.inner.overrides.load();
         let class = classification.class;
-        let base = policy.class(class);
-        let (cp, fixed) = overrides.resolve(&base, &ep.key, ep.tenant.as_deref(), class);
+        let (cp, fixed) = self.with_class_policy(&policy, ep, class, |cp, f| (cp.clone(), f));
         let cx = Context {
             policy: &policy,
-            cp: cp.into_owned(),
+            cp,
             fixed,
             class,
             failure,

@@ -88,30 +88,6 @@ impl Plan {
         }
     }
 
-    /// E[T | from < T <= to]: where, inside an observed interval, recovery most likely happened.
-    /// Falls back to the midpoint where the model gives the interval no mass.
-    pub fn expected_within(&self, from: f64, to: f64) -> f64 {
-        if to <= from {
-            return to;
-        }
-        let (s_from, s_to) = (self.survival_at(from), self.survival_at(to));
-        let mass = s_from - s_to;
-        if mass <= 1e-9 {
-            return (from + to) / 2.0;
-        }
-        // Trapezoid rule on 16 steps of (S(t) - S(to)) over (from, to].
-        let n = 16;
-        let step = (to - from) / n as f64;
-        let mut area = 0.0;
-        let mut prev = s_from - s_to;
-        for i in 1..=n {
-            let cur = self.survival_at(from + step * i as f64) - s_to;
-            area += (prev + cur) / 2.0 * step;
-            prev = cur;
-        }
-        (from + area / mass).clamp(from, to)
-    }
-
     /// P(recovered by `t`) at each grid edge up to `horizon`: the learned recovery curve.
     pub fn recovery_curve(&self, horizon: f64) -> Vec<(f64, f64)> {
         (1..=BUCKETS)
@@ -254,9 +230,6 @@ mod tests {
         let t = mid(k);
         assert!((8.5..=12.0).contains(&t), "next attempt at {t}");
         assert!(plan.success_probability(0.0, edge(k + 1)) > 0.95);
-        let mid = plan.expected_within(0.0, 20.0);
-        assert!((8.0..=10.5).contains(&mid), "recovery expected at {mid}");
-        assert_eq!(plan.expected_within(5.0, 5.0), 5.0);
         let c = confidence(&plan.fit, &prior, 0, k);
         assert!(c > 0.9, "confidence {c}");
     }

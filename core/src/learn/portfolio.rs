@@ -31,13 +31,6 @@ impl Arm {
         self as usize
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Arm::Class => "class's own schedule",
-            Arm::Learned => "learned plan",
-        }
-    }
-
     fn other(self) -> Arm {
         match self {
             Arm::Class => Arm::Learned,

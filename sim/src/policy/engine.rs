@@ -153,32 +153,6 @@ impl SimPolicy for EnginePolicy {
     }
 
     fn diagnostics(&self) -> Vec<(String, u64)> {
-        if std::env::var_os("SMARTRETRY_SIM_DEBUG").is_some() {
-            for class in [
-                ErrorClass::Unavailable,
-                ErrorClass::RateLimited,
-                ErrorClass::Timeout,
-                ErrorClass::Conflict,
-                ErrorClass::Connection,
-            ] {
-                for q in [
-                    "payments",
-                    "partner-api",
-                    "inventory",
-                    "reports-db",
-                    "notifications",
-                    "ledger",
-                    "signup",
-                    "search",
-                    "API",
-                    "ChatGPT",
-                ] {
-                    if let Some(r) = self.engine.model_report(q, None, class) {
-                        eprintln!("{} {q} {class}: {r:?}", self.name);
-                    }
-                }
-            }
-        }
         self.why.iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 
