@@ -4,9 +4,11 @@
 
 use crate::class::ErrorClass;
 use crate::learn::model::{ArmChoice, LearnedModel};
+use crate::learn::planner::Plan;
+use arc_swap::ArcSwapOption;
 use parking_lot::Mutex;
 use rand::rngs::SmallRng;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +20,11 @@ pub struct ModelSlot {
     pub class: ErrorClass,
     pub model: Mutex<LearnedModel>,
     pub last_used: AtomicU64,
+    /// The model's last plan, published for lock-free readers (engines on a system clock; on a
+    /// manual clock plans are read and rebuilt under the model's lock instead).
+    pub plan: ArcSwapOption<Plan>,
+    /// A rebuild of this model is queued on the engine's worker.
+    pub rebuild_pending: AtomicBool,
 }
 
 /// The models an episode teaches: its own (the tenant's, when per-tenant learning is on) and,

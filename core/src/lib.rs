@@ -36,6 +36,7 @@ pub mod names;
 pub mod observe;
 pub mod overrides;
 mod persist;
+mod plans;
 pub mod policy;
 pub mod preset;
 pub mod recommendation;

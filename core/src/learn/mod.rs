@@ -12,6 +12,7 @@ pub mod paths;
 pub mod planner;
 pub mod portfolio;
 pub mod prior;
+pub mod worker;
 
 pub use model::{ArmChoice, LearnedModel, ModelSnapshot};
 pub use prior::Prior;

@@ -144,21 +144,26 @@ impl Engine {
         ep: &Episode,
         delay: Duration,
     ) -> (Option<f64>, Option<f64>) {
-        let (Some(models), Some(class)) = (&ep.models, ep.class) else {
+        let (Some(models), Some(_)) = (&ep.models, ep.class) else {
             return (None, None);
         };
         if !cx.policy.learning.enabled {
             return (None, None);
         }
-        let priors = self.inner.priors.load();
-        let prior = &priors[class as usize];
-        let mut m = models.primary.model.lock();
         let (t, at) = (cx.elapsed.as_secs_f64(), (cx.elapsed + delay).as_secs_f64());
-        let plan = m.plan(prior, cx.failure_cost(), cx.policy.horizon_secs());
-        let p = plan.success_probability(t, at);
-        let from = crate::learn::grid::bucket_of(t);
-        let c = m.confidence(prior, from, crate::learn::grid::bucket_of(at) + 1);
-        (Some(p), Some(c))
+        let cost = cx.failure_cost();
+        self.with_plan(
+            &models.primary,
+            cost,
+            cx.policy.horizon_secs(),
+            |plan, prior| {
+                let p = plan.success_probability(t, at);
+                let from = crate::learn::grid::bucket_of(t);
+                let c = plan.confidence(prior, from, crate::learn::grid::bucket_of(at) + 1);
+                (Some(p), Some(c))
+            },
+        )
+        .unwrap_or((None, None))
     }
 }
 
