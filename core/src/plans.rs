@@ -76,6 +76,12 @@ impl Engine {
     }
 
     fn request_rebuild(&self, slot: &Arc<ModelSlot>, cost: f64, horizon: f64) {
+        if slot
+            .rebuild_pending
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return;
+        }
         if let Some(w) = self.plan_worker() {
             w.request(Job {
                 slot: slot.clone(),

@@ -231,6 +231,12 @@ impl Hazard {
                 }
             }
         }
+        if self.intervals.len() == self.intervals.capacity() {
+            // Grow to the cap exactly, not past it (a model holds one list for life).
+            let want = (self.intervals.len() * 2).clamp(4, MAX_INTERVALS);
+            self.intervals
+                .reserve_exact(want.saturating_sub(self.intervals.len()).max(1));
+        }
         self.intervals.push(Interval {
             from: f,
             to: t,
