@@ -7,6 +7,7 @@
 pub mod counterfactual;
 pub mod grid;
 pub mod hazard;
+mod intervals;
 pub mod model;
 pub mod paths;
 pub mod planner;
