@@ -14,17 +14,18 @@ use std::time::Duration;
 
 /// A learned model in the store, with its identity and last use (for eviction).
 #[derive(Debug)]
+#[repr(C)] // Identity and the published plan first: a lookup and a read touch one cache line.
 pub struct ModelSlot {
     pub key: Arc<str>,
     pub tenant: Option<Arc<str>>,
     pub class: ErrorClass,
-    pub model: Mutex<LearnedModel>,
     pub last_used: AtomicU64,
     /// The model's last plan, published for lock-free readers (engines on a system clock; on a
     /// manual clock plans are read and rebuilt under the model's lock instead).
     pub plan: ArcSwapOption<Plan>,
     /// A rebuild of this model is queued on the engine's worker.
     pub rebuild_pending: AtomicBool,
+    pub model: Mutex<LearnedModel>,
 }
 
 /// The models an episode teaches: its own (the tenant's, when per-tenant learning is on) and,

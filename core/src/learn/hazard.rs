@@ -40,9 +40,8 @@ const COLD_ITERATIONS: usize = 40;
 const WARM_ITERATIONS: usize = 12;
 
 #[derive(Debug, Clone)]
+#[repr(C)] // The scalars a decision reads (episodes) first, the per-bucket counts last.
 pub struct Hazard {
-    survived: [f64; BUCKETS],
-    intervals: Intervals,
     /// Weight of an observation made now.
     weight: f64,
     /// Per-episode growth of `weight`: 2^(1/half_life).
@@ -53,6 +52,8 @@ pub struct Hazard {
     retry_failures: f64,
     /// Weighted sum, over retries, of their chance to fail were recovery all-or-nothing.
     expected_failures: f64,
+    intervals: Intervals,
+    survived: [f64; BUCKETS],
 }
 
 /// Pseudo-failures of the pass-rate prior (centred on 0): a few lucky successes do not make a

@@ -27,15 +27,16 @@ const SHORT_WAIT: f64 = 0.25;
 const EAGER_EPISODES: f64 = 64.0;
 
 #[derive(Debug, Clone)]
+#[repr(C)] // What a decision reads (counters, portfolio, the hazard's scalars) in the first lines.
 pub struct LearnedModel {
-    hazard: Hazard,
-    portfolio: Portfolio,
     /// The last plan built (shared with the model store's lock-free readers).
     plan: Option<Arc<Plan>>,
     updates: u64,
     /// `updates` when the evidence of the current plan was taken.
     planned_at: u64,
     portfolio_decay: f64,
+    portfolio: Portfolio,
+    hazard: Hazard,
 }
 
 /// What a plan is rebuilt from, copied out of the model so that the fit runs without its lock.

@@ -28,22 +28,23 @@ pub const STOP: u8 = 0;
 /// A cached plan for one model. Immutable once built (its confidence cache fills in lock-free), so
 /// it is shared by `Arc` between the model, the lock-free readers and the rebuild worker.
 #[derive(Debug)]
+#[repr(C)] // Fields in this order: what a decision reads first shares its first cache lines.
 pub struct Plan {
-    /// `next[i][r-1]`: the bucket of the next attempt from bucket `i` with `r` retries left (the
-    /// last layer: more than `RETRY_LAYERS`), or `STOP`.
-    pub next: [[u8; LAYERS]; BUCKETS],
-    /// Survival at each edge (posterior mean).
-    pub survival: [f32; BUCKETS + 1],
-    /// Confidence (0..=254, 255 = not computed yet) of the plan's step from each bucket.
-    confidence: [AtomicU8; BUCKETS],
+    /// The failure cost and horizon (seconds) the plan was built for.
+    pub built_for: (f64, f64),
     /// Chance that an attempt succeeds while the dependency is still down.
     pub pass_rate: f64,
     /// Expected cost (seconds) of the plan from the first failure, with all retries left.
     pub expected_cost: f64,
+    /// Confidence (0..=254, 255 = not computed yet) of the plan's step from each bucket.
+    confidence: [AtomicU8; BUCKETS],
+    /// Survival at each edge (posterior mean).
+    pub survival: [f32; BUCKETS + 1],
+    /// `next[i][r-1]`: the bucket of the next attempt from bucket `i` with `r` retries left (the
+    /// last layer: more than `RETRY_LAYERS`), or `STOP`.
+    pub next: [[u8; LAYERS]; BUCKETS],
     /// The fitted counts the plan was built from.
     pub fit: Fit,
-    /// The failure cost and horizon (seconds) the plan was built for.
-    pub built_for: (f64, f64),
 }
 
 /// Confidence cache value meaning "not computed yet".

@@ -95,6 +95,7 @@ impl PlanWorker {
     pub fn spawn() -> std::io::Result<PlanWorker> {
         let (queue, jobs) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let (ending, ended) = mpsc::channel::<()>();
+        let (up, ready) = mpsc::channel::<()>();
         let stop = Arc::new(AtomicBool::new(false));
         let outstanding = Arc::new(Outstanding::default());
         let thread = std::thread::Builder::new()
@@ -103,6 +104,7 @@ impl PlanWorker {
                 let (stop, outstanding) = (stop.clone(), outstanding.clone());
                 move || {
                     let _ending = ending;
+                    let _ = up.send(());
                     let (mut owed, mut idle_since) = (Duration::ZERO, Instant::now());
                     while let Ok(job) = jobs.recv() {
                         if !stop.load(Ordering::Acquire) {
@@ -124,6 +126,9 @@ impl PlanWorker {
                     }
                 }
             })?;
+        // Once per engine: the thread is running (and named) before the first request is queued,
+        // so that what it is doing is visible (ps, /proc) from then on.
+        let _ = ready.recv_timeout(JOIN_TIMEOUT);
         Ok(PlanWorker {
             queue: Some(queue),
             stop,

@@ -94,8 +94,7 @@ impl Engine {
         if let Some(arm) = ep.arm {
             return Some(arm);
         }
-        let models = ep.models.clone()?;
-        let m = models.primary.model.lock();
+        let m = ep.models.as_ref()?.primary.model.lock();
         let arm = if m.episodes() < f64::from(cx.policy.learning.min_episodes) {
             Arm::Class
         } else if !cx.policy.learning.portfolio {
@@ -113,8 +112,7 @@ impl Engine {
     /// The class schedule, explained by why the learned plan is not running: still learning, or
     /// the portfolio's verdict.
     fn propose_portfolio(&self, cx: &Context<'_>, ep: &mut Episode) -> Option<Proposal> {
-        let models = ep.models.clone()?;
-        let m = models.primary.model.lock();
+        let m = ep.models.as_ref()?.primary.model.lock();
         let episodes = m.episodes();
         let needed = cx.policy.learning.min_episodes;
         if episodes < f64::from(needed) {
