@@ -39,13 +39,7 @@ static GLOBAL: Counting = Counting;
 fn recommend_latency() {
     let (engine, _clock) = support::warm_engine();
     let failure = Failure::http(503);
-    let episodes: Vec<_> = (0..support::MODELS)
-        .map(|i| {
-            let mut ep = engine.begin(&format!("q{i}"), None).expect("valid key");
-            engine.record_failure(&mut ep, &failure).unwrap();
-            ep
-        })
-        .collect();
+    let episodes = support::open_episodes(&engine);
     let mut h = Histogram::default();
     let mut k = 0usize;
     for round in 0..2 {
@@ -110,13 +104,7 @@ fn on_failure_with_learning() {
 fn throughput() {
     let (engine, clock) = support::warm_engine();
     let failure = Failure::http(503);
-    let episodes: Vec<_> = (0..support::MODELS)
-        .map(|i| {
-            let mut ep = engine.begin(&format!("q{i}"), None).expect("valid key");
-            engine.record_failure(&mut ep, &failure).unwrap();
-            ep
-        })
-        .collect();
+    let episodes = support::open_episodes(&engine);
     let run = |threads: usize| -> f64 {
         let per = 300_000;
         let start = Instant::now();

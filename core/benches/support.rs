@@ -85,6 +85,19 @@ pub fn warm_engine() -> (Engine, Arc<SteppedClock>) {
     (engine, clock)
 }
 
+/// One open episode per model of the warm store, each past its first failure (HTTP 503).
+pub fn open_episodes(engine: &Engine) -> Vec<smartretry::Episode> {
+    (0..MODELS)
+        .map(|i| {
+            let mut ep = engine.begin(&format!("q{i}"), None).expect("valid key");
+            engine
+                .record_failure(&mut ep, &smartretry::Failure::http(503))
+                .expect("open episode");
+            ep
+        })
+        .collect()
+}
+
 /// Deterministic uniform draws in [0, 1).
 pub struct Lcg(pub u64);
 

@@ -4,29 +4,11 @@
 
 use smartretry::learn::worker::THREAD_NAME;
 use smartretry::*;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-/// A clock that runs like a system clock as far as the engine knows (not manual), but whose
-/// time the test moves, so that outages have real lengths without sleeping.
-#[derive(Debug)]
-struct SteppedClock(AtomicU64);
-
-impl SteppedClock {
-    fn advance(&self, d: Duration) {
-        self.0.fetch_add(d.as_nanos() as u64, Ordering::SeqCst);
-    }
-}
-
-impl Clock for SteppedClock {
-    fn now(&self) -> Duration {
-        Duration::from_nanos(self.0.load(Ordering::SeqCst))
-    }
-    fn sleep(&self, d: Duration) {
-        self.advance(d);
-    }
-}
+// The benchmarks' clock that runs like a system clock (not manual) but that the test moves.
+#[path = "../benches/support.rs"]
+mod support;
 
 /// Threads of this process named like the plan worker.
 fn plan_threads() -> usize {
@@ -65,7 +47,7 @@ fn plans_are_rebuilt_in_the_background_and_the_worker_stops_with_the_engine() {
     assert_eq!(plan_threads(), 0, "a manual-clock engine started a worker");
     drop(engine);
 
-    let clock = Arc::new(SteppedClock(AtomicU64::new(1_700_000_000_000_000_000)));
+    let clock = support::SteppedClock::shared();
     let engine = Engine::with_clock(policy(), clock.clone()).unwrap();
     train(&engine, |d| clock.advance(d));
     assert!(
