@@ -103,7 +103,6 @@ fn on_failure_with_learning() {
 /// advancing 1 ms per call so models keep learning.
 fn throughput() {
     let (engine, clock) = support::warm_engine();
-    let failure = Failure::http(503);
     let episodes = support::open_episodes(&engine);
     let run = |threads: usize| -> f64 {
         let per = 300_000;
@@ -186,7 +185,7 @@ fn memory_per_model() {
 
 fn main() {
     let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
-    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    let run = |name: &str| only.as_deref().map_or(true, |o| o == name);
     if run("memory") {
         memory_per_model();
     }

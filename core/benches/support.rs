@@ -102,7 +102,7 @@ pub fn open_episodes(engine: &Engine) -> Vec<smartretry::Episode> {
 pub struct Lcg(pub u64);
 
 impl Lcg {
-    pub fn next(&mut self) -> f64 {
+    pub fn unit(&mut self) -> f64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -112,7 +112,7 @@ impl Lcg {
 
     /// Log-uniform between `lo` and `hi`.
     pub fn log_uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo * (hi / lo).powf(self.next())
+        lo * (hi / lo).powf(self.unit())
     }
 }
 

@@ -45,9 +45,9 @@ fn load(
     let start = Instant::now();
     let mut calls = 0u64;
     while !stop.load(Ordering::Relaxed) {
-        let key = &keys[(rng.next() * keys.len() as f64) as usize];
+        let key = &keys[(rng.unit() * keys.len() as f64) as usize];
         let mut ep = engine.begin(key, None).expect("valid key");
-        let failures = 1 + (rng.next() * 3.0) as usize;
+        let failures = 1 + (rng.unit() * 3.0) as usize;
         for _ in 0..failures {
             let t = Instant::now();
             let rec = engine.on_failure(&mut ep, &failure).expect("open episode");
