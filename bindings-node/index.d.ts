@@ -71,6 +71,12 @@ export declare class Engine {
   begin(key: string, tenant?: string | undefined | null): Episode
   /** An attempt failed: record it and recommend what to do next. */
   onFailure(episode: Episode, failure: FailureInput): Recommendation
+  /**
+   * `onFailure` answering only the delay, in milliseconds, or -1 when the engine says stop
+   * (give up or escalate: the episode is then finished). The hot path of `retry()`: it builds
+   * no Recommendation object.
+   */
+  onFailureDelayMs(episode: Episode, failure: FailureInput): number
   /** `onFailure` for a failure whose class the caller already knows ("timeout", ...). */
   onClassFailure(episode: Episode, errorClass: string): Recommendation
   /** What the engine would recommend for this failure now, recording and spending nothing. */

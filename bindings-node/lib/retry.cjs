@@ -3,8 +3,8 @@
 // timer at all for a zero delay; retryBatch for retrying only the failed items of a batch.
 
 const { getDefaultEngine, onServerFailure } = require('./engine.cjs');
-const { AbortError, GiveUpError } = require('./errors.cjs');
-const { failureFromError, isResponse, header, withoutNumbers } = require('./failure.cjs');
+const { AbortError, GiveUpError, guard } = require('./errors.cjs');
+const { failureFromError, isResponse, header, withoutNumbers, checkFailure } = require('./failure.cjs');
 
 /** The longest setTimeout Node honours: a longer delay fires after 1 ms instead. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -88,6 +88,21 @@ function discard(response) {
   }
 }
 
+/** `engine` whose `onFailure` answers the delay in ms (-1: stop) instead of a Recommendation. */
+function delayOnly(engine) {
+  return { onFailure: (episode, failure) => guard(() => engine.native.onFailureDelayMs(episode, checkFailure(failure))) };
+}
+
+/** Wait `ms`; a wait that fails (aborted) abandons the episode. */
+async function waitOrAbandon(engine, episode, wait, ms, signal) {
+  try {
+    await wait(ms, signal);
+  } catch (e) {
+    engine.abandon(episode);
+    throw e;
+  }
+}
+
 /**
  * Run `fn(attempt, {signal, episode})` (episode: null until the first failure) until it succeeds or the engine says stop. Resolves with
  * fn's value; a fetch Response that is not ok (429, 503, ...) is a failure whose status and
@@ -127,6 +142,17 @@ async function retry(fn, options = {}) {
       engine.abandon(episode);
       throw signal.reason;
     }
+    // A thrown error nobody else reads the recommendation of: ask the engine for the delay only.
+    if (failed && !onFailedAttempt && engine.native?.onFailureDelayMs) {
+      const ms = recordError(delayOnly(engine), episode, error, options);
+      if (ms < 0) throw error;
+      if (ms > 0) await waitOrAbandon(engine, episode, wait, ms, signal);
+      if (signal?.aborted) {
+        engine.abandon(episode);
+        throw signal.reason;
+      }
+      continue;
+    }
     let rec;
     if (failed) {
       rec = recordError(engine, episode, error, options);
@@ -145,14 +171,7 @@ async function retry(fn, options = {}) {
     }
     if (!failed && isResponse(value)) discard(value);
     const ms = rec.delayMs;
-    if (ms > 0) {
-      try {
-        await wait(ms, signal);
-      } catch (e) {
-        engine.abandon(episode);
-        throw e;
-      }
-    }
+    if (ms > 0) await waitOrAbandon(engine, episode, wait, ms, signal);
     if (signal?.aborted) {
       engine.abandon(episode);
       throw signal.reason;

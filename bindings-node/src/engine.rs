@@ -88,6 +88,27 @@ impl Engine {
             .into())
     }
 
+    /// `onFailure` answering only the delay, in milliseconds, or -1 when the engine says stop
+    /// (give up or escalate: the episode is then finished). The hot path of `retry()`: it builds
+    /// no Recommendation object.
+    #[napi]
+    pub fn on_failure_delay_ms(
+        &self,
+        episode: &mut Episode,
+        failure: FailureInput,
+    ) -> napi::Result<f64> {
+        let failure = to_failure(failure, self.inner.now())?;
+        let rec = self
+            .inner
+            .on_failure(&mut episode.inner, &failure)
+            .or_js()?;
+        Ok(if rec.should_retry() {
+            rec.delay.as_secs_f64() * 1000.0
+        } else {
+            -1.0
+        })
+    }
+
     /// `onFailure` for a failure whose class the caller already knows ("timeout", ...).
     #[napi]
     pub fn on_class_failure(
