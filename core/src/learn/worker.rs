@@ -5,7 +5,8 @@
 //! Work is bounded and coalesced: a model has at most one rebuild queued (its slot's pending
 //! flag), the queue holds at most `QUEUE_CAPACITY` jobs, and a request that finds it full is
 //! dropped (the model asks again at its next update). The thread is started on the first
-//! request, holds no reference to the engine, and stops when the engine is dropped: `Drop`
+//! request (which waits, once per engine, for it to be running and named `THREAD_NAME`), holds
+//! no reference to the engine, and stops when the engine is dropped: `Drop`
 //! tells it to stop and joins it, waiting at most `JOIN_TIMEOUT` (one rebuild takes well under a
 //! millisecond; after the timeout the thread is left to finish on its own).
 
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Rebuilds waiting at most (each about 1.5 KB of plan to come, a reference to the model now).
+/// Rebuilds waiting at most (a job is a reference to its model and the settings to build for).
 pub const QUEUE_CAPACITY: usize = 4096;
 /// How long dropping the engine waits for the worker to stop.
 pub const JOIN_TIMEOUT: Duration = Duration::from_secs(2);
