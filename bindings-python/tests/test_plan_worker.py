@@ -16,6 +16,7 @@ import pytest
 CHILD = textwrap.dedent(
     """
     import gc
+    import os
     from pathlib import Path
 
     import smartretry as sr
@@ -30,6 +31,25 @@ CHILD = textwrap.dedent(
         engine.record(ep, sr.Failure.http(503))
         engine.record_success(ep)
     assert plan_threads() == 1, f"{plan_threads()} workers while the engine learns"
+
+    # A forked child inherits the engine but not its worker: it keeps deciding and learning
+    # (rebuilding inline) and lets go of the engine without waiting for a thread it lacks.
+    child = os.fork()
+    if child == 0:
+        try:
+            assert plan_threads() == 0
+            for i in range(300):
+                ep = engine.begin(f"q{i % 5}")
+                engine.record(ep, sr.Failure.http(503))
+                engine.record_success(ep)
+            assert plan_threads() == 0
+            del ep, engine
+            gc.collect()
+        except BaseException:
+            os._exit(1)
+        os._exit(0)
+    assert os.waitpid(child, 0)[1] == 0, "the forked child failed"
+
     del ep, engine
     gc.collect()
     assert plan_threads() == 0, "the worker outlived its engine"

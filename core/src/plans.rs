@@ -92,10 +92,16 @@ impl Engine {
         }
     }
 
-    /// Plans are rebuilt inline: a manual clock, or the worker thread could not be started.
+    /// Plans are rebuilt inline: a manual clock, the worker thread could not be started, or this
+    /// is a forked child of the process it runs in.
     #[inline]
     fn inline_plans(&self) -> bool {
-        self.inner.inline_plans || matches!(self.inner.plan_worker.get(), Some(None))
+        self.inner.inline_plans
+            || match self.inner.plan_worker.get() {
+                Some(Some(w)) => w.forked(),
+                Some(None) => true,
+                None => false,
+            }
     }
 
     fn plan_worker(&self) -> Option<&PlanWorker> {

@@ -83,6 +83,10 @@ impl Outstanding {
 
 /// The engine's handle on its worker thread.
 pub(crate) struct PlanWorker {
+    /// The process that started the thread: a forked child inherits the engine but not the
+    /// thread, and rebuilds inline from its first request on (see `forked`).
+    pid: u32,
+    forked: AtomicBool,
     queue: Option<SyncSender<Job>>,
     stop: Arc<AtomicBool>,
     outstanding: Arc<Outstanding>,
@@ -131,6 +135,8 @@ impl PlanWorker {
         // so that what it is doing is visible (ps, /proc) from then on.
         let _ = ready.recv_timeout(JOIN_TIMEOUT);
         Ok(PlanWorker {
+            pid: std::process::id(),
+            forked: AtomicBool::new(false),
             queue: Some(queue),
             stop,
             outstanding,
@@ -139,8 +145,19 @@ impl PlanWorker {
         })
     }
 
+    /// Whether this process is a fork of the one the thread runs in (then nothing serves the
+    /// queue here, and the engine rebuilds inline).
+    #[inline]
+    pub fn forked(&self) -> bool {
+        self.forked.load(Ordering::Relaxed)
+    }
+
     /// Queue a rebuild unless one is queued for the model already or the queue is full.
     pub fn request(&self, job: Job) {
+        if std::process::id() != self.pid {
+            self.forked.store(true, Ordering::Relaxed);
+            return;
+        }
         if job.slot.rebuild_pending.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -157,6 +174,9 @@ impl PlanWorker {
 
     /// Wait until every queued rebuild is done, at most `timeout`; whether it was.
     pub fn flush(&self, timeout: Duration) -> bool {
+        if std::process::id() != self.pid {
+            return true;
+        }
         let deadline = Instant::now() + timeout;
         let mut n = self.outstanding.count.lock();
         while *n > 0 {
@@ -178,6 +198,11 @@ impl Drop for PlanWorker {
         self.stop.store(true, Ordering::Release);
         // Closing the queue wakes the thread; queued jobs are dropped unbuilt.
         drop(self.queue.take());
+        if std::process::id() != self.pid {
+            // A forked child: the thread is not in this process; nothing to wait for or join.
+            std::mem::forget(self.thread.take());
+            return;
+        }
         let ended = self.ended.lock().recv_timeout(JOIN_TIMEOUT);
         match ended {
             Err(RecvTimeoutError::Disconnected) | Ok(()) => {
