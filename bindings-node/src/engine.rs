@@ -80,12 +80,7 @@ impl Engine {
         episode: &mut Episode,
         failure: FailureInput,
     ) -> napi::Result<Recommendation> {
-        let failure = to_failure(failure, self.inner.now())?;
-        Ok(self
-            .inner
-            .on_failure(&mut episode.inner, &failure)
-            .or_js()?
-            .into())
+        Ok(self.fail(episode, failure)?.into())
     }
 
     /// `onFailure` answering only the delay, in milliseconds, or -1 when the engine says stop
@@ -97,11 +92,7 @@ impl Engine {
         episode: &mut Episode,
         failure: FailureInput,
     ) -> napi::Result<f64> {
-        let failure = to_failure(failure, self.inner.now())?;
-        let rec = self
-            .inner
-            .on_failure(&mut episode.inner, &failure)
-            .or_js()?;
+        let rec = self.fail(episode, failure)?;
         Ok(if rec.should_retry() {
             rec.delay.as_secs_f64() * 1000.0
         } else {
@@ -266,5 +257,17 @@ pub(crate) fn check_dependency(dependency: Option<&str>) -> napi::Result<()> {
     match dependency {
         Some(d) => smartretry::names::check_name("dependency", d).or_js(),
         None => Ok(()),
+    }
+}
+
+impl Engine {
+    /// `on_failure` in the core, from the JS failure object.
+    fn fail(
+        &self,
+        episode: &mut Episode,
+        failure: FailureInput,
+    ) -> napi::Result<smartretry::Recommendation> {
+        let failure = to_failure(failure, self.inner.now())?;
+        self.inner.on_failure(&mut episode.inner, &failure).or_js()
     }
 }
