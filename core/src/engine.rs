@@ -47,6 +47,8 @@ pub(crate) struct Inner {
     pub models: crate::sharded::ShardedMap<ModelSlot>,
     pub budgets: crate::sharded::ShardedMap<BudgetSlot>,
     pub breakers: crate::sharded::ShardedMap<BreakerSlot>,
+    /// Adaptive client rate limiters per (key, dependency) (`ratelimit`).
+    pub limiters: crate::sharded::ShardedMap<crate::ratelimit::engine_glue::LimiterSlot>,
     pub counters: Counters,
     observers: RwLock<Vec<Arc<dyn Observer>>>,
     has_observers: AtomicBool,
@@ -119,6 +121,7 @@ impl Engine {
                 models: Default::default(),
                 budgets: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
                 breakers: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
+                limiters: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
                 counters: Counters::default(),
                 observers: RwLock::new(Vec::new()),
                 has_observers: AtomicBool::new(false),

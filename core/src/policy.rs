@@ -8,6 +8,7 @@ use crate::class::{Disposition, ErrorClass};
 use crate::classify::{Classifier, Rule};
 use crate::error::{Error, Result};
 pub use crate::preset::Preset;
+use crate::ratelimit::RateLimitConfig;
 use crate::strategy::Strategy;
 use crate::time::{serde_opt_secs, serde_secs};
 use serde::{Deserialize, Serialize};
@@ -291,6 +292,9 @@ pub struct Policy {
     pub tenant_budget: Option<BudgetConfig>,
     /// Circuit breaker per dependency.
     pub breaker: Option<BreakerConfig>,
+    /// Adaptive client rate limiting per (key, dependency) after throttles (the AWS SDKs'
+    /// adaptive mode). None (the default): off; `{}` in JSON: on with the SDKs' constants.
+    pub rate_limit: Option<RateLimitConfig>,
     /// The preset the policy started from (`request` or `background`).
     pub preset: Preset,
     /// Seed for jitter and exploration: the same seed gives the same decisions. Unset (the
@@ -319,6 +323,7 @@ impl Policy {
             budget: None,
             tenant_budget: None,
             breaker: None,
+            rate_limit: None,
             seed: None,
         }
     }
@@ -373,6 +378,9 @@ impl Policy {
         if let Some(b) = &self.breaker {
             b.validate()?;
         }
+        if let Some(r) = &self.rate_limit {
+            r.validate()?;
+        }
         Classifier::new(self.rules.clone()).map(|_| ())
     }
 }
@@ -398,6 +406,7 @@ struct PolicySpec {
     budget: Option<BudgetConfig>,
     tenant_budget: Option<BudgetConfig>,
     breaker: Option<BreakerConfig>,
+    rate_limit: Option<RateLimitConfig>,
     seed: Option<u64>,
 }
 
@@ -430,6 +439,7 @@ impl TryFrom<PolicySpec> for Policy {
         policy.budget = spec.budget;
         policy.tenant_budget = spec.tenant_budget;
         policy.breaker = spec.breaker;
+        policy.rate_limit = spec.rate_limit;
         policy.seed = spec.seed;
         policy.validate()?;
         Ok(policy)

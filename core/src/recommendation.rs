@@ -67,6 +67,8 @@ pub enum Guardrail {
     Budget,
     TenantBudget,
     CircuitBreaker,
+    /// The adaptive client rate limiter had no token for the retry sooner.
+    RateLimit,
 }
 
 impl Guardrail {
@@ -80,6 +82,7 @@ impl Guardrail {
             Guardrail::Budget => "budget",
             Guardrail::TenantBudget => "tenant_budget",
             Guardrail::CircuitBreaker => "circuit_breaker",
+            Guardrail::RateLimit => "rate_limit",
         }
     }
 }
