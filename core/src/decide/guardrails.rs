@@ -3,6 +3,7 @@
 //!
 //! 1. max delay, 2. min delay, 3. Retry-After floor, 4. circuit breaker (no attempt while open),
 //! 5. deadline (no attempt after it), 6. retry budgets (queue and tenant, taken together).
+//!
 //! Between 3 and 4: the adaptive rate limiter's next token (a floor, like Retry-After; the
 //! delay is the larger of the two bounds, never their sum, and the clamp names which one bound).
 

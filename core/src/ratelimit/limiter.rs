@@ -206,7 +206,7 @@ mod tests {
             x ^= x << 17;
             now += (x % 1000) as f64 / 1000.0;
             let wait = l.acquire(now);
-            assert!(wait.is_finite() && wait >= 0.0 && wait <= 2.0, "{wait}");
+            assert!((0.0..=2.0).contains(&wait), "{wait}");
             now += wait;
             l.update(false, now, &cfg);
         }
