@@ -175,3 +175,33 @@ fn dependencies_have_their_own_limiters() {
     assert!(engine.acquire_for(KEY, Some("bad\nname")).is_err());
     assert!(engine.acquire("").is_err());
 }
+
+#[test]
+fn a_caller_with_a_deadline_takes_no_token_it_cannot_use() {
+    let (engine, clock) = engine(Some(RateLimitConfig::default()));
+    steady(&engine, &clock, 20, 3);
+    throttle(&engine);
+    let before = engine.rate_limit_state(KEY, None).unwrap().tokens;
+    // Drain what is there, then ask with a bound shorter than the next token.
+    let mut taken = 0;
+    while engine
+        .acquire_within(KEY, None, Duration::ZERO)
+        .unwrap()
+        .is_some()
+    {
+        taken += 1;
+        assert!(taken <= 100, "the bucket never ran dry");
+    }
+    assert_eq!(taken, before.floor() as u32);
+    let left = engine.rate_limit_state(KEY, None).unwrap().tokens;
+    assert!(engine
+        .acquire_within(KEY, None, Duration::from_millis(1))
+        .unwrap()
+        .is_none());
+    assert_eq!(engine.rate_limit_state(KEY, None).unwrap().tokens, left);
+    let wait = engine
+        .acquire_within(KEY, None, Duration::from_secs(10))
+        .unwrap()
+        .unwrap();
+    assert!(wait > Duration::ZERO);
+}

@@ -71,8 +71,13 @@ impl TokenBucket {
     pub fn reserve(&mut self, amount: f64, now: f64) -> f64 {
         self.refill(now);
         let wait = self.wait_for(amount, now);
-        self.capacity -= amount;
+        self.take(amount);
         wait
+    }
+
+    /// Take `amount` tokens, into debt if need be (after a `refill`).
+    pub fn take(&mut self, amount: f64) {
+        self.capacity -= amount;
     }
 }
 

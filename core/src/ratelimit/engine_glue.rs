@@ -35,19 +35,35 @@ impl Engine {
     /// `acquire` for a call to a named dependency of `key` (record its outcomes with the same
     /// dependency: failures' `dependency` field, `on_success_from`).
     pub fn acquire_for(&self, key: &str, dependency: Option<&str>) -> Result<Duration> {
+        let taken = self.acquire_within(key, dependency, Duration::MAX)?;
+        Ok(taken.unwrap_or(Duration::ZERO))
+    }
+
+    /// `acquire_for` for a call that will not wait longer than `max_wait` (what is left of its
+    /// deadline): None, taking no token, when the token is further away; the caller should give
+    /// the call up (shed it) rather than send it.
+    pub fn acquire_within(
+        &self,
+        key: &str,
+        dependency: Option<&str>,
+        max_wait: Duration,
+    ) -> Result<Option<Duration>> {
         check_name("key", key)?;
         if let Some(d) = dependency {
             check_name("dependency", d)?;
         }
         if self.inner.policy.load().rate_limit.is_none() {
-            return Ok(Duration::ZERO);
+            return Ok(Some(Duration::ZERO));
         }
         let Some(slot) = self.find_limiter(key, dependency) else {
-            return Ok(Duration::ZERO);
+            return Ok(Some(Duration::ZERO));
         };
         let now = self.now().as_secs_f64();
-        let secs = slot.limiter.lock().acquire(now);
-        Ok(wait(secs))
+        let taken = slot
+            .limiter
+            .lock()
+            .acquire_within(now, max_wait.as_secs_f64());
+        Ok(taken.map(wait))
     }
 
     /// The limiter of (key, dependency) as it stands, or None if it has seen no response.

@@ -68,10 +68,23 @@ impl ClientRateLimiter {
     /// Take a token for a call at `now`: seconds to wait before sending (0 when disabled or a
     /// token is there). The token is the caller's either way.
     pub fn acquire(&mut self, now: f64) -> f64 {
+        self.acquire_within(now, f64::INFINITY).unwrap_or(0.0)
+    }
+
+    /// `acquire` for a caller that will not wait longer than `max_wait` seconds (its deadline):
+    /// None, taking nothing, when the token is further away, so a call given up on never
+    /// holds capacity another could use.
+    pub fn acquire_within(&mut self, now: f64, max_wait: f64) -> Option<f64> {
         if !self.enabled {
-            return 0.0;
+            return Some(0.0);
         }
-        self.bucket.reserve(CALL_COST, now)
+        self.bucket.refill(now);
+        let wait = self.bucket.wait_for(CALL_COST, now);
+        if wait > max_wait {
+            return None;
+        }
+        self.bucket.take(CALL_COST);
+        Some(wait)
     }
 
     /// Seconds until a call at `now` would get a token, changing nothing.
@@ -187,6 +200,19 @@ mod tests {
             close(measured, l.send_rate.rate, "measured");
             close(expected, l.bucket.fill_rate, "fill rate");
         }
+    }
+
+    /// A caller that will not wait takes nothing.
+    #[test]
+    fn acquire_within_takes_nothing_beyond_the_bound() {
+        let cfg = RateLimitConfig::default();
+        let mut l = ClientRateLimiter::new(0.0, &cfg);
+        l.update(true, 0.0, &cfg);
+        // Empty bucket at 0.5 token/s: the token is 2 s away.
+        assert_eq!(l.acquire_within(0.0, 1.0), None);
+        assert_eq!(l.bucket.capacity, 0.0);
+        close(2.0, l.acquire_within(0.0, 2.0).unwrap(), "within the bound");
+        close(-1.0, l.bucket.capacity, "reserved");
     }
 
     /// Once enabled, calls keep getting through at any pace, and the bucket follows the clock.
