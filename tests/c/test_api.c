@@ -20,7 +20,8 @@ static void test_version_and_names(void) {
     CHECK(strcmp(smartretry_tier_name(SMARTRETRY_TIER_PORTFOLIO), "portfolio") == 0);
     CHECK(smartretry_tier_name(5) == NULL);
     CHECK(strcmp(smartretry_guardrail_name(SMARTRETRY_GUARDRAIL_MAX_DELAY), "max_delay") == 0);
-    CHECK(smartretry_guardrail_name(8) == NULL);
+    CHECK(strcmp(smartretry_guardrail_name(SMARTRETRY_GUARDRAIL_RATE_LIMIT), "rate_limit") == 0);
+    CHECK(smartretry_guardrail_name(9) == NULL);
     smartretry_class c = 99;
     OK(smartretry_class_from_name("429", &c));
     CHECK(c == SMARTRETRY_CLASS_RATE_LIMITED);
