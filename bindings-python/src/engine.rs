@@ -125,6 +125,32 @@ impl PyEngine {
         result.map_err(to_py)
     }
 
+    /// The adaptive rate limiter's token for a call on `key` (policy `rate_limit`): seconds to
+    /// wait before making it, 0.0 until the key has been throttled. Call it before every
+    /// attempt, first ones included; the token is taken either way.
+    #[pyo3(signature = (key, dependency=None))]
+    fn acquire(&self, key: &str, dependency: Option<&str>) -> PyResult<f64> {
+        let wait = self.inner.acquire_for(key, dependency).map_err(to_py)?;
+        Ok(wait.as_secs_f64())
+    }
+
+    /// `acquire` for a call that will not wait longer than `max_wait` seconds: None, taking no
+    /// token, when the token is further away (give the call up instead of sending it).
+    #[pyo3(signature = (key, max_wait, dependency=None))]
+    fn acquire_within(
+        &self,
+        key: &str,
+        max_wait: f64,
+        dependency: Option<&str>,
+    ) -> PyResult<Option<f64>> {
+        let max_wait = smartretry::time::secs("max_wait", max_wait).map_err(to_py)?;
+        let taken = self
+            .inner
+            .acquire_within(key, dependency, max_wait)
+            .map_err(to_py)?;
+        Ok(taken.map(|d| d.as_secs_f64()))
+    }
+
     /// The caller stopped the episode itself (cancelled, shut down).
     fn abandon(&self, py: Python<'_>, mut episode: PyRefMut<'_, PyEpisode>) {
         self.inner.abandon(&mut episode.inner);

@@ -213,6 +213,7 @@ def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenan
             while True:
                 rec = _decide(eng, k, ep, exc)
                 await _config.wait_async(eng, rec.delay)
+                await _config.wait_async(eng, eng.acquire(k))  # rate limiter token
                 try:
                     result = await afn(*args, **kwargs)
                 except catch as e:
@@ -230,6 +231,7 @@ def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenan
         @functools.wraps(fn)
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
             eng = engine or default_engine()
+            await _config.wait_async(eng, eng.acquire(k))  # rate limiter token
             try:
                 result = await afn(*args, **kwargs)
             except catch as exc:
@@ -246,6 +248,7 @@ def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenan
         while True:
             rec = _decide(eng, k, ep, exc)
             _config.wait(eng, rec.delay)
+            _config.wait(eng, eng.acquire(k))  # rate limiter token
             try:
                 result = fn(*args, **kwargs)
                 _not_a_value(result)
@@ -264,6 +267,7 @@ def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenan
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         eng = engine or default_engine()
+        _config.wait(eng, eng.acquire(k))  # rate limiter token
         try:
             result = fn(*args, **kwargs)
         except catch as exc:
@@ -366,6 +370,7 @@ class attempts:
         run = self._run()
         number = 1
         while True:
+            _config.wait(run.engine, run.engine.acquire(self.key))  # rate limiter token
             yield Attempt(run, number)
             if run.done or run.delay is None:
                 return
@@ -377,6 +382,7 @@ class attempts:
         run = self._run()
         number = 1
         while True:
+            await _config.wait_async(run.engine, run.engine.acquire(self.key))
             yield Attempt(run, number)
             if run.done or run.delay is None:
                 return
