@@ -67,6 +67,19 @@ export declare class Engine {
   constructor(policyJson?: string | undefined | null, clock?: ManualClock | undefined | null)
   /** The engine clock's reading, Unix seconds. */
   now(): number
+  /**
+   * The adaptive rate limiter's token for a call on `key` (policy `rate_limit`): seconds to
+   * wait before making it, 0 until the key has been throttled. Call it before every attempt,
+   * first ones included; the token is taken either way.
+   */
+  acquire(key: string, dependency?: string | undefined | null): number
+  /** `acquire` in milliseconds (as `Recommendation.delayMs`, for `setTimeout`). */
+  acquireMs(key: string, dependency?: string | undefined | null): number
+  /**
+   * `acquire` for a call that will not wait longer than `max_wait` seconds: null, taking no
+   * token, when the token is further away (give the call up instead of sending it).
+   */
+  acquireWithin(key: string, maxWait: number, dependency?: string | undefined | null): number | null
   /** Start a job's episode at its first attempt (counts a request for the retry budgets). */
   begin(key: string, tenant?: string | undefined | null): Episode
   /** An attempt failed: record it and recommend what to do next. */

@@ -6,7 +6,7 @@
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { getDefaultEngine } = require('./engine.cjs');
 const { GiveUpError } = require('./errors.cjs');
-const { recordError, recordResponse } = require('./retry.cjs');
+const { recordError, recordResponse, sleep, waitForToken } = require('./retry.cjs');
 const { isResponse } = require('./failure.cjs');
 
 /**
@@ -46,6 +46,23 @@ class EngineBackoff {
       throw 'error' in result ? result.error : new GiveUpError(rec, result.value);
     }
     return { duration: rec.delayMs, next: (ctx) => this.step(cell, ctx) };
+  }
+
+  /**
+   * `p.execute(backoff.rateLimited(fn))`: `fn` behind the adaptive rate limiter, whose token is
+   * taken (and waited for) before every attempt, first ones included (0 until the key is
+   * throttled). cockatiel passes `{ signal }`, which aborts the wait.
+   */
+  rateLimited(fn) {
+    const wait = this.options.sleep ?? sleep;
+    return async (context) => {
+      const ms = this.engine.acquireMs(this.key, this.options.dependency);
+      if (ms > 0) {
+        const cell = this.episodes.getStore();
+        await waitForToken(this.engine, ms, wait, context?.signal, cell && !cell.done ? cell.episode : null);
+      }
+      return fn(context);
+    };
   }
 
   /** Feed the policy's outcomes back: success closes the episode, cockatiel's give-up abandons it. */

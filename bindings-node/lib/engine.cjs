@@ -75,6 +75,15 @@ class Engine {
   /** A first-attempt success in one call (no episode object). */
   succeed(key, tenant, dependency) { guard(() => this.native.succeed(key, tenant, dependency)); }
 
+  /** The adaptive rate limiter's token for a call on `key`: seconds to wait (0 until throttled). */
+  acquire(key, dependency) { return guard(() => this.native.acquire(key, dependency)); }
+  /** `acquire` in milliseconds. */
+  acquireMs(key, dependency) { return guard(() => this.native.acquireMs(key, dependency)); }
+  /** `acquire` for a call that waits at most `maxWait` seconds: null (no token taken) beyond it. */
+  acquireWithin(key, maxWait, dependency) {
+    return guard(() => this.native.acquireWithin(key, maxWait, dependency));
+  }
+
   abandon(episode) { guard(() => this.native.abandon(episode)); }
   classify(failure) { return guard(() => this.native.classify(checkFailure(failure))); }
 

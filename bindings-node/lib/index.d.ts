@@ -53,6 +53,12 @@ export declare class Engine {
   onSuccess(episode: Episode, dependency?: string | null): void;
   abandon(episode: Episode): void;
   succeed(key: string, tenant?: string | null, dependency?: string | null): void;
+  /** The adaptive rate limiter's token for a call on `key` (policy `rate_limit`): seconds to wait before it, 0 until the key is throttled. Call before every attempt; the token is taken either way. */
+  acquire(key: string, dependency?: string | null): number;
+  /** `acquire` in milliseconds. */
+  acquireMs(key: string, dependency?: string | null): number;
+  /** `acquire` for a call that waits at most `maxWait` seconds: null, taking no token, beyond it. */
+  acquireWithin(key: string, maxWait: number, dependency?: string | null): number | null;
   classify(failure: FailureInput): Classification;
   preview(key: string, failure: FailureInput, options?: { tenant?: string; steps?: number }): Recommendation[];
   recoveryCurve(key: string, errorClass: string, tenant?: string | null): number[][] | null;
@@ -141,11 +147,15 @@ export interface AdapterOptions {
   tenant?: string;
   dependency?: string;
   failure?(error: unknown): FailureInput;
+  /** How to wait for a rate limiter token (default: an abortable setTimeout). */
+  sleep?(ms: number, signal?: AbortSignal): void | Promise<void>;
 }
 /** cockatiel IBackoffFactory whose durations come from the engine. */
 export declare class EngineBackoff {
   constructor(engine?: Engine, options?: AdapterOptions);
   next(context: { attempt: number; result: { error: unknown } | { value: unknown } }): { duration: number; next(context: unknown): unknown };
+  /** `p.execute(backoff.rateLimited(fn))`: the adaptive rate limiter's token before every attempt. */
+  rateLimited<T>(fn: (context: { signal?: AbortSignal }) => T | PromiseLike<T>): (context: { signal?: AbortSignal }) => Promise<T>;
   /** Subscribe to the policy's onSuccess/onGiveUp so that outcomes reach the engine. */
   attach(policy: { onSuccess(l: () => void): { dispose(): void }; onGiveUp(l: () => void): { dispose(): void } }): { dispose(): void };
 }

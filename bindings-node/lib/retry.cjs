@@ -88,6 +88,16 @@ function discard(response) {
   }
 }
 
+/** Wait `ms` for a rate limiter token; an abort during the wait abandons `episode`. */
+async function waitForToken(engine, ms, wait, signal, episode) {
+  try {
+    await wait(ms, signal);
+  } catch (e) {
+    if (episode) engine.abandon(episode);
+    throw e;
+  }
+}
+
 /**
  * Run `fn(attempt, {signal, episode})` (episode: null until the first failure) until it succeeds or the engine says stop. Resolves with
  * fn's value; a fetch Response that is not ok (429, 503, ...) is a failure whose status and
@@ -104,6 +114,9 @@ async function retry(fn, options = {}) {
   // Begun at the first failure: a first-attempt success is one native call, no episode object.
   let episode = null;
   for (let attempt = 1; ; attempt++) {
+    // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
+    const tokenMs = engine.acquireMs(key, options.dependency);
+    if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, episode);
     let value;
     let error;
     let failed = false;
@@ -175,4 +188,4 @@ function retryBatch(items, fn, options = {}) {
   );
 }
 
-module.exports = { retry, retryBatch, sleep, recordError, recordResponse, MAX_TIMER_MS };
+module.exports = { retry, retryBatch, sleep, recordError, recordResponse, waitForToken, MAX_TIMER_MS };

@@ -66,6 +66,38 @@ impl Engine {
         self.inner.clock().now().as_secs_f64()
     }
 
+    /// The adaptive rate limiter's token for a call on `key` (policy `rate_limit`): seconds to
+    /// wait before making it, 0 until the key has been throttled. Call it before every attempt,
+    /// first ones included; the token is taken either way.
+    #[napi]
+    pub fn acquire(&self, key: String, dependency: Option<String>) -> napi::Result<f64> {
+        let wait = self.inner.acquire_for(&key, dependency.as_deref()).or_js()?;
+        Ok(wait.as_secs_f64())
+    }
+
+    /// `acquire` in milliseconds (as `Recommendation.delayMs`, for `setTimeout`).
+    #[napi]
+    pub fn acquire_ms(&self, key: String, dependency: Option<String>) -> napi::Result<f64> {
+        Ok(self.acquire(key, dependency)? * 1000.0)
+    }
+
+    /// `acquire` for a call that will not wait longer than `max_wait` seconds: null, taking no
+    /// token, when the token is further away (give the call up instead of sending it).
+    #[napi]
+    pub fn acquire_within(
+        &self,
+        key: String,
+        max_wait: f64,
+        dependency: Option<String>,
+    ) -> napi::Result<Option<f64>> {
+        let max_wait = crate::error::seconds("max_wait", max_wait)?;
+        let taken = self
+            .inner
+            .acquire_within(&key, dependency.as_deref(), max_wait)
+            .or_js()?;
+        Ok(taken.map(|d| d.as_secs_f64()))
+    }
+
     /// Start a job's episode at its first attempt (counts a request for the retry budgets).
     #[napi]
     pub fn begin(&self, key: String, tenant: Option<String>) -> napi::Result<Episode> {
