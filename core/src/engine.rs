@@ -48,7 +48,7 @@ pub(crate) struct Inner {
     pub budgets: crate::sharded::ShardedMap<BudgetSlot>,
     pub breakers: crate::sharded::ShardedMap<BreakerSlot>,
     /// Adaptive client rate limiters per (key, dependency) (`ratelimit`).
-    pub limiters: crate::sharded::ShardedMap<crate::ratelimit::engine_glue::LimiterSlot>,
+    pub limiters: crate::ratelimit::Limiters,
     pub counters: Counters,
     observers: RwLock<Vec<Arc<dyn Observer>>>,
     has_observers: AtomicBool,
@@ -111,6 +111,7 @@ impl Engine {
         policy.validate()?;
         let classifier = Classifier::new(policy.rules.clone())?;
         let priors = priors_for(&policy);
+        let limiters = crate::ratelimit::Limiters::new(&policy);
         Ok(Engine {
             inner: Arc::new(Inner {
                 clock,
@@ -121,7 +122,7 @@ impl Engine {
                 models: Default::default(),
                 budgets: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
                 breakers: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
-                limiters: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
+                limiters,
                 counters: Counters::default(),
                 observers: RwLock::new(Vec::new()),
                 has_observers: AtomicBool::new(false),
@@ -179,6 +180,7 @@ impl Engine {
         let classifier = Classifier::new(policy.rules.clone())?;
         self.inner.priors.store(Arc::new(priors_for(&policy)));
         self.inner.classifier.store(Arc::new(classifier));
+        self.inner.limiters.follow(&policy);
         self.inner.policy.store(Arc::new(policy));
         Ok(())
     }

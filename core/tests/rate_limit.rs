@@ -205,3 +205,21 @@ fn a_caller_with_a_deadline_takes_no_token_it_cannot_use() {
         .unwrap();
     assert!(wait > Duration::ZERO);
 }
+
+#[test]
+fn set_policy_turns_it_off_and_on() {
+    let (engine, clock) = engine(Some(RateLimitConfig::default()));
+    steady(&engine, &clock, 20, 3);
+    throttle(&engine);
+    for _ in 0..50 {
+        engine.acquire(KEY).unwrap();
+    }
+    assert!(engine.acquire(KEY).unwrap() > Duration::ZERO);
+    let mut off = (*engine.policy()).clone();
+    off.rate_limit = None;
+    engine.set_policy(off.clone()).unwrap();
+    assert_eq!(engine.acquire(KEY).unwrap(), Duration::ZERO);
+    off.rate_limit = Some(RateLimitConfig::default());
+    engine.set_policy(off).unwrap();
+    assert!(engine.acquire(KEY).unwrap() > Duration::ZERO);
+}

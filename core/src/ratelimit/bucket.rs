@@ -58,7 +58,16 @@ impl TokenBucket {
 
     /// Seconds until `amount` tokens would be available at `now` (0 if they are), changing nothing.
     pub fn wait_for(&self, amount: f64, now: f64) -> f64 {
-        let short = amount - self.capacity_at(now);
+        self.wait_after(amount, self.capacity_at(now))
+    }
+
+    /// `wait_for` just after a `refill` (the capacity is current).
+    pub fn wait_for_filled(&self, amount: f64) -> f64 {
+        self.wait_after(amount, self.capacity)
+    }
+
+    fn wait_after(&self, amount: f64, capacity: f64) -> f64 {
+        let short = amount - capacity;
         if short > 0.0 {
             short / self.fill_rate
         } else {
@@ -70,7 +79,7 @@ impl TokenBucket {
     /// (0 when the tokens were there).
     pub fn reserve(&mut self, amount: f64, now: f64) -> f64 {
         self.refill(now);
-        let wait = self.wait_for(amount, now);
+        let wait = self.wait_for_filled(amount);
         self.take(amount);
         wait
     }

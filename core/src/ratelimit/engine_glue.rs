@@ -6,8 +6,10 @@ use super::{ClientRateLimiter, RateLimitState};
 use crate::engine::{check_name, Engine};
 use crate::error::Result;
 use crate::policy::Policy;
+use crate::sharded::ShardedMap;
 use crate::time::MAX_SECONDS;
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,10 +19,43 @@ pub(crate) struct LimiterSlot {
     limiter: Mutex<ClientRateLimiter>,
 }
 
+/// The engine's limiters, and whether its policy has rate limiting at all (a flag, so that
+/// `acquire` on an engine without it costs one atomic load, not a policy load).
+pub(crate) struct Limiters {
+    map: ShardedMap<LimiterSlot>,
+    on: AtomicBool,
+}
+
+impl Limiters {
+    pub fn new(policy: &Policy) -> Limiters {
+        Limiters {
+            map: ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
+            on: AtomicBool::new(policy.rate_limit.is_some()),
+        }
+    }
+
+    /// The map's hash of (key, dependency). No dependency hashes as the empty name, which no
+    /// dependency can have (names are never empty): one short string fewer to hash.
+    fn hash(&self, key: &str, dependency: Option<&str>) -> u64 {
+        self.map.hash_of(&(key, dependency.unwrap_or("")))
+    }
+
+    /// The policy changed: rate limiting on or off from now (limiters keep their state, so
+    /// turning it back on resumes where it was).
+    pub fn follow(&self, policy: &Policy) {
+        self.on
+            .store(policy.rate_limit.is_some(), Ordering::Release);
+    }
+}
+
 /// Seconds to a `Duration` (the bucket never answers a negative or non-finite wait; this only
 /// makes sure of it).
 fn wait(secs: f64) -> Duration {
-    Duration::try_from_secs_f64(secs.clamp(0.0, MAX_SECONDS)).unwrap_or(Duration::ZERO)
+    if secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    // At most ten years in nanoseconds fits a u64 many times over.
+    Duration::from_nanos((secs.min(MAX_SECONDS) * 1e9) as u64)
 }
 
 impl Engine {
@@ -35,8 +70,8 @@ impl Engine {
     /// `acquire` for a call to a named dependency of `key` (record its outcomes with the same
     /// dependency: failures' `dependency` field, `on_success_from`).
     pub fn acquire_for(&self, key: &str, dependency: Option<&str>) -> Result<Duration> {
-        let taken = self.acquire_within(key, dependency, Duration::MAX)?;
-        Ok(taken.unwrap_or(Duration::ZERO))
+        let taken = self.acquire_secs(key, dependency, f64::INFINITY)?;
+        Ok(taken.map_or(Duration::ZERO, wait))
     }
 
     /// `acquire_for` for a call that will not wait longer than `max_wait` (what is left of its
@@ -48,37 +83,52 @@ impl Engine {
         dependency: Option<&str>,
         max_wait: Duration,
     ) -> Result<Option<Duration>> {
+        let taken = self.acquire_secs(key, dependency, max_wait.as_secs_f64())?;
+        Ok(taken.map(wait))
+    }
+
+    /// `acquire_within` in seconds (the hot path converts once, at the end).
+    fn acquire_secs(
+        &self,
+        key: &str,
+        dependency: Option<&str>,
+        max_wait: f64,
+    ) -> Result<Option<f64>> {
         check_name("key", key)?;
         if let Some(d) = dependency {
             check_name("dependency", d)?;
         }
-        if self.inner.policy.load().rate_limit.is_none() {
-            return Ok(Some(Duration::ZERO));
+        if !self.inner.limiters.on.load(Ordering::Acquire) {
+            return Ok(Some(0.0));
         }
-        let Some(slot) = self.find_limiter(key, dependency) else {
-            return Ok(Some(Duration::ZERO));
-        };
-        let now = self.now().as_secs_f64();
-        let taken = slot
-            .limiter
-            .lock()
-            .acquire_within(now, max_wait.as_secs_f64());
-        Ok(taken.map(wait))
+        // Never throttled (no limiter yet): nothing to wait for.
+        let taken = self
+            .with_limiter(key, dependency, |l| {
+                l.acquire_within(self.now().as_secs_f64(), max_wait)
+            })
+            .unwrap_or(Some(0.0));
+        Ok(taken)
     }
 
     /// The limiter of (key, dependency) as it stands, or None if it has seen no response.
     pub fn rate_limit_state(&self, key: &str, dependency: Option<&str>) -> Option<RateLimitState> {
-        let slot = self.find_limiter(key, dependency)?;
-        let now = self.now().as_secs_f64();
-        let state = slot.limiter.lock().state(now);
-        Some(state)
+        self.with_limiter(key, dependency, |l| l.state(self.now().as_secs_f64()))
     }
 
-    fn find_limiter(&self, key: &str, dependency: Option<&str>) -> Option<Arc<LimiterSlot>> {
-        let hash = self.inner.limiters.hash_of(&(key, dependency));
-        self.inner.limiters.get(hash, |s| {
-            &*s.key == key && s.dependency.as_deref() == dependency
-        })
+    /// Run `f` on the limiter of (key, dependency), if it exists (the hot path: no handle
+    /// cloned, the map's entry not marked used; the responses that follow mark it).
+    fn with_limiter<T>(
+        &self,
+        key: &str,
+        dependency: Option<&str>,
+        f: impl FnOnce(&mut ClientRateLimiter) -> T,
+    ) -> Option<T> {
+        let hash = self.inner.limiters.hash(key, dependency);
+        self.inner.limiters.map.peek(
+            hash,
+            |s| &*s.key == key && s.dependency.as_deref() == dependency,
+            |s| f(&mut s.limiter.lock()),
+        )
     }
 
     /// A response on (key, dependency) at `now` (live outcomes only): teach its limiter.
@@ -94,8 +144,8 @@ impl Engine {
             return;
         };
         let now = now.as_secs_f64();
-        let hash = self.inner.limiters.hash_of(&(&**key, dependency));
-        let (slot, _) = self.inner.limiters.get_or_insert_with(
+        let hash = self.inner.limiters.hash(key, dependency);
+        let (slot, _) = self.inner.limiters.map.get_or_insert_with(
             hash,
             |s| *s.key == **key && s.dependency.as_deref() == dependency,
             || LimiterSlot {
@@ -119,9 +169,7 @@ impl Engine {
         if policy.rate_limit.is_none() {
             return Duration::ZERO;
         }
-        match self.find_limiter(key, dependency) {
-            Some(slot) => wait(slot.limiter.lock().wait_at(now.as_secs_f64())),
-            None => Duration::ZERO,
-        }
+        self.with_limiter(key, dependency, |l| wait(l.wait_at(now.as_secs_f64())))
+            .unwrap_or(Duration::ZERO)
     }
 }

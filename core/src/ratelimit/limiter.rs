@@ -79,7 +79,7 @@ impl ClientRateLimiter {
             return Some(0.0);
         }
         self.bucket.refill(now);
-        let wait = self.bucket.wait_for(CALL_COST, now);
+        let wait = self.bucket.wait_for_filled(CALL_COST);
         if wait > max_wait {
             return None;
         }

@@ -19,6 +19,7 @@ pub(crate) mod engine_glue;
 pub mod estimator;
 pub mod limiter;
 
+pub(crate) use engine_glue::Limiters;
 pub use limiter::{ClientRateLimiter, RateLimitState};
 
 use crate::error::{Error, Result};
