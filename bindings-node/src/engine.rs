@@ -71,7 +71,10 @@ impl Engine {
     /// first ones included; the token is taken either way.
     #[napi]
     pub fn acquire(&self, key: String, dependency: Option<String>) -> napi::Result<f64> {
-        let wait = self.inner.acquire_for(&key, dependency.as_deref()).or_js()?;
+        let wait = self
+            .inner
+            .acquire_for(&key, dependency.as_deref())
+            .or_js()?;
         Ok(wait.as_secs_f64())
     }
 
