@@ -2,12 +2,30 @@
 //! attempt, first ones included, and wait what it says. Waits are seconds, as every delay of
 //! this ABI. The core never sleeps: the caller does.
 
-use crate::engine::smartretry_engine;
+use crate::engine::{smartretry_engine, EngineHandle};
 use crate::handle::get;
-use crate::status::{guard, smartretry_status};
+use crate::status::{guard, smartretry_status, FfiResult};
 use crate::text::{opt_str_arg, out_ptr, str_arg};
 use std::ffi::c_char;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The engine, key and dependency every acquire call names.
+///
+/// # Safety
+/// As the callers': `key` and `dependency` NULL or NUL-terminated.
+unsafe fn target<'a>(
+    engine: *const smartretry_engine,
+    key: *const c_char,
+    dependency: *const c_char,
+) -> FfiResult<(Arc<EngineHandle>, &'a str, Option<&'a str>)> {
+    let e = get(engine)?;
+    // SAFETY: forwarded contract.
+    let key = unsafe { str_arg(key, "key") }?;
+    // SAFETY: forwarded contract.
+    let dependency = unsafe { opt_str_arg(dependency, "dependency") }?;
+    Ok((e, key, dependency))
+}
 
 /// Take a token for a call on `key` (to `dependency`, which may be NULL) and write how long to
 /// wait before making it into `out_wait_seconds`: 0 while the key has not been throttled or the
@@ -24,11 +42,8 @@ pub unsafe extern "C" fn smartretry_engine_acquire(
     out_wait_seconds: *mut f64,
 ) -> smartretry_status {
     guard(|| {
-        let e = get(engine)?;
         // SAFETY: forwarded contract.
-        let key = unsafe { str_arg(key, "key") }?;
-        // SAFETY: forwarded contract.
-        let dependency = unsafe { opt_str_arg(dependency, "dependency") }?;
+        let (e, key, dependency) = unsafe { target(engine, key, dependency) }?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out_wait_seconds, "out_wait_seconds") }?;
         *out = e.engine.acquire_for(key, dependency)?.as_secs_f64();
@@ -52,11 +67,8 @@ pub unsafe extern "C" fn smartretry_engine_acquire_within(
     out_wait_seconds: *mut f64,
 ) -> smartretry_status {
     guard(|| {
-        let e = get(engine)?;
         // SAFETY: forwarded contract.
-        let key = unsafe { str_arg(key, "key") }?;
-        // SAFETY: forwarded contract.
-        let dependency = unsafe { opt_str_arg(dependency, "dependency") }?;
+        let (e, key, dependency) = unsafe { target(engine, key, dependency) }?;
         // SAFETY: forwarded contract.
         let granted = unsafe { out_ptr(out_granted, "out_granted") }?;
         // SAFETY: forwarded contract.

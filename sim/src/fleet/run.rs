@@ -9,7 +9,7 @@ use crate::dist::exponential;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use smartretry::{Engine, Episode, Failure, ManualClock, Policy};
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,7 +39,7 @@ pub struct ArmRun {
     pub limiter_wait: f64,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Step {
     /// Take the limiter's token (and wait for it if told to).
     Acquire,
@@ -47,30 +47,12 @@ enum Step {
     Send,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Event {
-    t: f64,
-    seq: u64,
-    job: usize,
-    step: Step,
-}
+/// A heap entry, earliest first: (time as the bits of a non-negative f64, which order as the
+/// numbers do; then scheduling order; the job; its step).
+type Event = Reverse<(u64, u64, usize, Step)>;
 
-impl PartialEq for Event {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Event {}
-impl PartialOrd for Event {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Event {
-    /// Reversed: `BinaryHeap` pops the earliest (ties: the one scheduled first).
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.t.total_cmp(&self.t).then_with(|| o.seq.cmp(&self.seq))
-    }
+fn event(t: f64, seq: u64, job: usize, step: Step) -> Event {
+    Reverse((t.max(0.0).to_bits(), seq, job, step))
 }
 
 struct Job {
@@ -135,12 +117,7 @@ pub fn run_arm(
     let mut seq = 0u64;
     for (client, times) in arrivals.iter().enumerate() {
         for &t in times {
-            heap.push(Event {
-                t,
-                seq,
-                job: jobs.len(),
-                step: Step::Acquire,
-            });
+            heap.push(event(t, seq, jobs.len(), Step::Acquire));
             seq += 1;
             jobs.push(Job {
                 client,
@@ -152,26 +129,27 @@ pub fn run_arm(
     let mut server = Server::new(s.server.rate, s.server.burst);
     let mut out = ArmRun::default();
     let failure = Failure::http(429);
-    while let Some(ev) = heap.pop() {
-        if ev.t > s.duration {
+    while let Some(Reverse((bits, _, idx, step))) = heap.pop() {
+        let t = f64::from_bits(bits);
+        if t > s.duration {
             break;
         }
-        set(&clock, ev.t);
-        let in_window = ev.t >= s.warmup;
-        let job = &mut jobs[ev.job];
+        set(&clock, t);
+        let in_window = t >= s.warmup;
+        let job = &mut jobs[idx];
         let engine = &engines[job.client];
-        let next = match ev.step {
+        let next = match step {
             Step::Acquire => {
                 if job.episode.is_none() {
                     job.episode = Some(engine.begin(KEY, None)?);
                 }
-                let left = (job.arrival + s.deadline - ev.t).max(0.0);
+                let left = (job.arrival + s.deadline - t).max(0.0);
                 match engine.acquire_within(KEY, None, Duration::from_secs_f64(left))? {
                     Some(wait) => {
                         if in_window {
                             out.limiter_wait += wait.as_secs_f64();
                         }
-                        Some((ev.t + wait.as_secs_f64(), Step::Send))
+                        Some((t + wait.as_secs_f64(), Step::Send))
                     }
                     None => {
                         if let Some(ep) = job.episode.as_mut() {
@@ -188,7 +166,7 @@ pub fn run_arm(
                 let Some(ep) = job.episode.as_mut() else {
                     continue;
                 };
-                let admitted = server.admit(ev.t);
+                let admitted = server.admit(t);
                 if in_window {
                     out.sent += 1;
                 }
@@ -196,7 +174,7 @@ pub fn run_arm(
                     engine.on_success(ep)?;
                     if in_window {
                         out.served += 1;
-                        out.latencies.push(ev.t - job.arrival);
+                        out.latencies.push(t - job.arrival);
                     }
                     None
                 } else {
@@ -204,7 +182,7 @@ pub fn run_arm(
                         out.throttled += 1;
                     }
                     let rec = engine.on_failure(ep, &failure)?;
-                    let at = ev.t + rec.delay.as_secs_f64();
+                    let at = t + rec.delay.as_secs_f64();
                     if rec.should_retry() && at <= job.arrival + s.deadline {
                         Some((at, Step::Acquire))
                     } else {
@@ -218,12 +196,7 @@ pub fn run_arm(
             }
         };
         if let Some((t, step)) = next {
-            heap.push(Event {
-                t,
-                seq,
-                job: ev.job,
-                step,
-            });
+            heap.push(event(t, seq, idx, step));
             seq += 1;
         }
     }
