@@ -324,12 +324,16 @@ impl Policy {
     }
 
     /// Parse a JSON policy (partial: anything missing takes the default) and validate it.
+    /// Shortcuts (`max_attempts`, `failure_cost`) are read as `policy_layers` describes; a
+    /// field that does not fit is an `InvalidPolicy` error naming its path.
     pub fn from_json(json: &str) -> Result<Policy> {
-        // serde would also read a struct from a JSON array; a policy is an object.
-        if !json.trim_start().starts_with('{') {
-            return Err(Error::InvalidJson("a policy is a JSON object".into()));
-        }
-        let spec: PolicySpec = serde_json::from_str(json)?;
+        Policy::from_layers(&[json])
+    }
+
+    /// A policy from JSON layers merged deeply in order (a file, then a dict, then keyword
+    /// arguments: the later wins), as `policy_layers` describes; validated.
+    pub fn from_layers(layers: &[&str]) -> Result<Policy> {
+        let spec: PolicySpec = crate::policy_layers::read(crate::policy_layers::merged(layers)?)?;
         Policy::try_from(spec)
     }
 
@@ -389,7 +393,8 @@ fn deadline_field<'de, D: serde::Deserializer<'de>>(
 #[serde(default, deny_unknown_fields)]
 struct PolicySpec {
     preset: Option<Preset>,
-    classes: BTreeMap<ErrorClass, PolicyPatch>,
+    /// Keyed by name (checked in `try_from`), so that an error inside names its class.
+    classes: BTreeMap<String, PolicyPatch>,
     /// Absent: the preset's deadline; `null`: none.
     #[serde(default, deserialize_with = "deadline_field")]
     deadline: Option<Option<Duration>>,
@@ -407,7 +412,13 @@ impl TryFrom<PolicySpec> for Policy {
     fn try_from(spec: PolicySpec) -> Result<Policy> {
         let preset = spec.preset.unwrap_or_default();
         let mut policy = Policy::preset(preset);
-        for (class, patch) in &spec.classes {
+        for (name, patch) in &spec.classes {
+            let class = &name
+                .parse::<ErrorClass>()
+                .map_err(|e| Error::InvalidPolicy {
+                    path: format!("classes.{name}"),
+                    message: e.to_string(),
+                })?;
             patch.validate()?;
             if patch.fixed_delay.is_some() {
                 return Err(Error::InvalidConfig(format!(

@@ -32,6 +32,9 @@ pub(crate) enum Mode {
 /// What every step of one decision reads.
 pub(crate) struct Context<'a> {
     pub policy: &'a Policy,
+    /// The deadline in force: the episode's own (a call's timeout), else the policy's.
+    pub deadline: Option<Duration>,
+    /// The class policy in force (overrides and the episode's attempt cap applied).
     pub cp: ClassPolicy,
     /// An operator's fixed delay for this queue/tenant/class, if any.
     pub fixed: Option<Duration>,
@@ -54,9 +57,11 @@ impl Engine {
     ) -> Recommendation {
         let policy = self.inner.policy.load();
         let class = classification.class;
-        let (cp, fixed) = self.with_class_policy(&policy, ep, class, |cp, f| (cp.clone(), f));
+        let (mut cp, fixed) = self.with_class_policy(&policy, ep, class, |cp, f| (cp.clone(), f));
+        cp.max_attempts = ep.limits.max_attempts.unwrap_or(cp.max_attempts);
         let cx = Context {
             policy: &policy,
+            deadline: ep.limits.deadline.or(policy.deadline),
             cp,
             fixed,
             class,
