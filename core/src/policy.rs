@@ -81,15 +81,27 @@ impl ClassPolicy {
         previous: Duration,
         rng: &mut R,
     ) -> Duration {
-        let n = if self.first_retry_immediate {
-            if retry <= 1 {
-                return Duration::ZERO;
-            }
-            retry - 1
-        } else {
-            retry
-        };
-        self.strategy.delay(n, previous, self.max_delay, rng)
+        match self.schedule_step(retry) {
+            Some(n) => self.strategy.delay(n, previous, self.max_delay, rng),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// `retry_delay` without its jitter (the middle of the range it is drawn from): the delay
+    /// that estimates for this step are quoted at.
+    pub fn nominal_retry_delay(&self, retry: u32, previous: Duration) -> Duration {
+        match self.schedule_step(retry) {
+            Some(n) => self.strategy.nominal_delay(n, previous, self.max_delay),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// The strategy's step for retry number `retry`, or None for a retry that goes at once.
+    fn schedule_step(&self, retry: u32) -> Option<u32> {
+        if !self.first_retry_immediate {
+            return Some(retry);
+        }
+        (retry > 1).then(|| retry - 1)
     }
 
     /// The class's own time scale, seconds: the typical first delay of its schedule. Prices and

@@ -19,7 +19,7 @@ use crate::engine::Engine;
 use crate::episode::Episode;
 use crate::failure::Failure;
 use crate::policy::{ClassPolicy, Policy};
-use crate::recommendation::{Action, Reason, Recommendation, Tier};
+use crate::recommendation::{Action, Guardrail, Reason, Recommendation, Tier};
 use std::time::Duration;
 
 /// Live decisions change state (budgets, probes, models); previews and dry runs change nothing.
@@ -121,8 +121,15 @@ impl Engine {
         match self.apply_guardrails(&cx, ep, proposed, &mut rec) {
             Some(delay) => {
                 rec.delay = delay;
-                // Estimates are made for the proposed delay; a guardrail that moved it needs new ones.
-                if rec.clamps.iter().any(|c| c.to != c.from) {
+                // Estimates are made for the proposed delay; a guardrail that moved it needs new
+                // ones, except where the server set the wait: that is not an estimate of ours.
+                if rec
+                    .clamps
+                    .iter()
+                    .any(|c| c.guardrail == Guardrail::RetryAfter)
+                {
+                    (rec.success_probability, rec.confidence) = (None, None);
+                } else if rec.clamps.iter().any(|c| c.to != c.from) {
                     (rec.success_probability, rec.confidence) = self.estimate(&cx, ep, delay);
                 }
                 if mode == Mode::Live {
