@@ -132,6 +132,14 @@ pub fn merged(layers: &[&str]) -> Result<Value> {
     Ok(out)
 }
 
+impl crate::policy::PolicyPatch {
+    /// A run-time override from JSON text (a partial class policy, durations in seconds); a
+    /// field that does not fit is named by its path.
+    pub fn from_json(text: &str) -> Result<crate::policy::PolicyPatch> {
+        read(serde_json::from_str::<Value>(text)?)
+    }
+}
+
 /// Read `T` from a JSON value; a field that does not fit is named by its path.
 pub fn read<T: DeserializeOwned>(value: Value) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
