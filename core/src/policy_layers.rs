@@ -99,7 +99,7 @@ fn expand_shortcuts(layer: &mut Map<String, Value>) -> Result<()> {
                 entry.insert("max_attempts".into(), n.clone());
             }
         }
-        classes.retain(|_, v| v.as_object().is_none_or(|o| !o.is_empty()));
+        classes.retain(|_, v| v.as_object().map_or(true, |o| !o.is_empty()));
     }
     Ok(())
 }
