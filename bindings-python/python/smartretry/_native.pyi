@@ -1,7 +1,7 @@
 """Type stubs of the native module (checked against it by mypy stubtest)."""
 
 import os
-from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple, Union, final
+from typing import Any, Callable, ClassVar, Dict, List, Literal, Mapping, Optional, Tuple, Union, final
 
 __all__ = [
     "ERROR_CLASSES",
@@ -178,6 +178,10 @@ class Engine:
         policy: Optional[_Policy] = None,
         *,
         clock: Union[ManualClock, SystemClock, None] = None,
+        preset: Literal["request", "background"] = ...,
+        max_attempts: int = ...,
+        deadline: Optional[float] = ...,
+        failure_cost: Optional[float] = ...,
         **kwargs: Any,
     ) -> "Engine": ...
     @property

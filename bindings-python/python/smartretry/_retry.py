@@ -278,7 +278,7 @@ def _default_key(fn: Callable[..., Any]) -> str:
 def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
     flt = call.filter
     catch = flt.catch
-    k, tenant = call.key, call.tenant
+    k, tenant, rejects = call.key, call.tenant, call.rejects
     default_engine = _config.default_engine
     if _check_callable(fn):
         afn = cast(Callable[..., Awaitable[Any]], fn)
@@ -317,7 +317,7 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                 if not flt.wants(exc, eng):
                     raise
                 return await _aslow(eng, exc, None, args, kwargs)
-            if call.rejected(result):
+            if rejects is not None and rejects(result):
                 return await _aslow(eng, None, result, args, kwargs)
             eng.record_first_success(k, tenant)
             return result
@@ -360,7 +360,7 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                 raise
             return _slow(eng, exc, None, args, kwargs)
         _not_a_value(result)
-        if call.rejected(result):
+        if rejects is not None and rejects(result):
             return _slow(eng, None, result, args, kwargs)
         eng.record_first_success(k, tenant)
         return result
