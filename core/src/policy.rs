@@ -345,7 +345,8 @@ impl Policy {
     /// A policy from JSON layers merged deeply in order (a file, then a dict, then keyword
     /// arguments: the later wins), as `policy_layers` describes; validated.
     pub fn from_layers(layers: &[&str]) -> Result<Policy> {
-        let spec: PolicySpec = crate::policy_layers::read(crate::policy_layers::merged(layers)?)?;
+        let spec: PolicySpec = crate::policy_layers::read(crate::policy_layers::merged(layers)?)
+            .map_err(crate::policy_layers::hint_shortcuts)?;
         Policy::try_from(spec)
     }
 

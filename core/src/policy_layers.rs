@@ -140,6 +140,22 @@ impl crate::policy::PolicyPatch {
     }
 }
 
+/// An unknown top-level policy field's message lists the fields serde knows; add the shortcuts,
+/// which are read before serde sees the policy.
+pub(crate) fn hint_shortcuts(err: Error) -> Error {
+    match err {
+        Error::InvalidPolicy { path, message }
+            if !path.contains('.') && message.starts_with("unknown field") =>
+        {
+            Error::InvalidPolicy {
+                path,
+                message: format!("{message}, or the shortcuts `max_attempts`, `failure_cost`"),
+            }
+        }
+        other => other,
+    }
+}
+
 /// Read `T` from a JSON value; a field that does not fit is named by its path.
 pub fn read<T: DeserializeOwned>(value: Value) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
@@ -236,11 +252,17 @@ mod path_tests {
                 "learning.min_episodes",
             ),
             (r#"{"dedline":5}"#, "dedline"),
+            (r#"{"max_atempts":5}"#, "max_atempts"),
             (r#"{"classes":{"unavailabel":{}}}"#, "classes.unavailabel"),
         ] {
             match Policy::from_json(bad) {
                 Err(Error::InvalidPolicy { path: p, message }) => {
                     assert!(p.starts_with(path), "{bad}: {p}: {message}");
+                    if !p.contains('.') && message.starts_with("unknown field") {
+                        assert!(
+                            message.ends_with("or the shortcuts `max_attempts`, `failure_cost`")
+                        );
+                    }
                     println!("{p}: {message}");
                 }
                 other => panic!("{bad}: {other:?}"),
