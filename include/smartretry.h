@@ -100,6 +100,11 @@ enum smartretry_status
      */
     SMARTRETRY_INVALID_FAILURE = 12,
     /*
+     A policy field that cannot be read (unknown, wrong type, out of range); the message
+     starts with its path, e.g. `classes.unavailable.strategy.factr`.
+     */
+    SMARTRETRY_INVALID_POLICY = 13,
+    /*
      A required pointer argument was NULL.
      */
     SMARTRETRY_NULL_ARGUMENT = 100,

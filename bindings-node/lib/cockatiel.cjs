@@ -5,7 +5,7 @@
 
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { getDefaultEngine } = require('./engine.cjs');
-const { GiveUpError } = require('./errors.cjs');
+const { GiveUpError, attach } = require('./errors.cjs');
 const { recordError, recordResponse, sleep, waitForToken } = require('./retry.cjs');
 const { isResponse } = require('./failure.cjs');
 
@@ -43,7 +43,11 @@ class EngineBackoff {
     }
     if (!rec.shouldRetry) {
       cell.done = true;
-      throw 'error' in result ? result.error : new GiveUpError(rec, result.value);
+      if ('error' in result) {
+        attach(result.error, rec);
+        throw result.error;
+      }
+      throw new GiveUpError(rec, result.value, this.key);
     }
     return { duration: rec.delayMs, next: (ctx) => this.step(cell, ctx) };
   }

@@ -41,19 +41,31 @@ class ManualClock extends native.ManualClock {
 
 class Engine {
   /**
-   * @param {object|string} [policy] partial policy over a preset (durations in seconds), e.g.
-   *   `{ preset: 'request' }`; no policy: the `background` preset
+   * @param {object|string|Array<object|string>} [policy] partial policy over a preset (durations
+   *   in seconds), e.g. `{ preset: 'request', max_attempts: 6 }`; no policy: the `background`
+   *   preset. An array is layers merged deeply, the later winning (objects key by key, anything
+   *   else replaces): `[basePolicy, { learning: { exploration: 0 } }]` keeps base's other
+   *   learning settings, where an object spread would drop them.
    * @param {{clock?: ManualClock}} [options]
    */
   constructor(policy, options) {
     const { clock } = options === undefined ? {} : objectArg('options', options);
-    this.native = guard(() => new native.Engine(json(policy), clock));
+    this.native = guard(() => (Array.isArray(policy)
+      ? native.Engine.fromLayers(policy.map((layer) => json(layer) ?? '{}'), clock)
+      : new native.Engine(json(policy), clock)));
     this.clock = clock;
     this.observers = new Observers(this.native);
   }
 
   now() { return this.native.now(); }
-  begin(key, tenant) { return guard(() => this.native.begin(key, tenant)); }
+  /**
+   * Start an episode. `limits` (`{ maxAttempts, deadline }`, deadline in seconds from the first
+   * failure) replace the policy's attempt cap and deadline for this episode only.
+   */
+  begin(key, tenant, limits) {
+    if (limits !== undefined && limits !== null) objectArg('limits', limits);
+    return guard(() => this.native.begin(key, tenant, limits ?? undefined));
+  }
   onFailure(episode, failure) { return guard(() => this.native.onFailure(episode, checkFailure(failure))); }
 
   /**

@@ -15,7 +15,15 @@ export type Preset = 'request' | 'background';
  * A partial policy over a preset (durations in seconds), as an object or JSON text, e.g.
  * `{ preset: 'request', deadline: 10 }`. No policy: the `background` preset.
  */
-export type PolicyInput = ({ preset?: Preset } & Record<string, unknown>) | string | null | undefined;
+export type PolicyInput = ({
+  preset?: Preset;
+  /** Shortcut: `max_attempts` of every class that retries (a class's own value wins). */
+  max_attempts?: number;
+  /** Seconds from the first failure; `null`: none. */
+  deadline?: number | null;
+  /** Shortcut for `learning.failure_cost`: the price of one failed attempt, in seconds. */
+  failure_cost?: number | null;
+} & Record<string, unknown>) | string | null | undefined;
 
 export type ErrorClassName = 'timeout' | 'connection' | 'rate_limited' | 'unavailable' | 'server_error'
   | 'client_error' | 'auth' | 'not_found' | 'validation' | 'conflict' | 'needs_human' | 'cancelled' | 'unknown';
@@ -39,10 +47,12 @@ export type EngineEvent =
 export type Scope = { queue: string } | { tenant: string };
 
 export declare class Engine {
-  constructor(policy?: PolicyInput, options?: { clock?: ManualClock });
+  /** An array of policies is layers merged deeply, the later winning. */
+  constructor(policy?: PolicyInput | PolicyInput[], options?: { clock?: ManualClock });
   readonly native: unknown;
   now(): number;
-  begin(key: string, tenant?: string | null): Episode;
+  /** `limits` replace the policy's attempt cap and deadline (seconds from the first failure) for this episode. */
+  begin(key: string, tenant?: string | null, limits?: { maxAttempts?: number; deadline?: number } | null): Episode;
   onFailure(episode: Episode, failure: FailureInput): Recommendation;
   onHttpFailure(episode: Episode, status: number, retryAfter?: string | null, dependency?: string | null): Recommendation;
   onClassFailure(episode: Episode, errorClass: string): Recommendation;
@@ -98,7 +108,7 @@ export declare class AbortError extends Error {
   constructor(messageOrError?: string | Error);
   readonly originalError: Error;
 }
-/** The engine stopped on a failed value (not an error). */
+/** The engine stopped on a failed value (not an error), or on an error with `wrapError: true` (then `cause`). */
 export declare class GiveUpError extends Error {
   readonly code: 'GIVE_UP' | 'ESCALATE';
   readonly recommendation: Recommendation;
@@ -126,6 +136,12 @@ export interface RetryOptions<T> {
   failure?(error: unknown): FailureInput;
   /** Count a resolved value as a failure (default: a fetch Response that is not ok). */
   isFailure?(value: T): boolean;
+  /** Retries after the first attempt for this call (p-retry's name; Infinity: the policy's cap). */
+  retries?: number;
+  /** Milliseconds from the first failure past which no retry is scheduled (p-retry's name). */
+  maxRetryTime?: number;
+  /** On give-up, reject with a GiveUpError (message: the engine's reason; `cause`: the error) instead of the error itself. */
+  wrapError?: boolean;
   /** Replace the wait (tests with a ManualClock). */
   sleep?(ms: number, signal?: AbortSignal): void | Promise<void>;
 }

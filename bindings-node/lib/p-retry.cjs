@@ -5,6 +5,7 @@
 
 const { getDefaultEngine } = require('./engine.cjs');
 const { recordError, sleep, waitForToken } = require('./retry.cjs');
+const { attach } = require('./errors.cjs');
 
 /**
  * `const o = pRetryOptions(engine, { key, signal }); await pRetry(o.wrap(fn), o)`. One options
@@ -43,7 +44,10 @@ function pRetryOptions(engine, options = {}) {
     async onFailedAttempt(context) {
       last = recordError(engine, episode, context.error, options);
       if (options.onFailedAttempt) await options.onFailedAttempt(context, last);
-      if (!last.shouldRetry) return;
+      if (!last.shouldRetry) {
+        attach(context.error, last); // p-retry throws this error next: tell the give-up on it
+        return;
+      }
       if (context.retriesLeft <= 0) {
         // p-retry has no retries left: it will throw now, so do not wait.
         engine.abandon(episode);

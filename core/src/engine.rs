@@ -281,6 +281,7 @@ impl Engine {
             arm: None,
             models: None,
             retry_cost: (None, None),
+            limits: Default::default(),
             rng: rand::rngs::SmallRng::seed_from_u64(seed),
             finished: false,
             engine: self.inner.id,

@@ -37,6 +37,7 @@ pub mod observe;
 pub mod overrides;
 mod persist;
 pub mod policy;
+pub mod policy_layers;
 pub mod preset;
 pub mod ratelimit;
 pub mod recommendation;
@@ -54,7 +55,7 @@ pub use class::{Disposition, ErrorClass};
 pub use classify::{Classification, Classifier, Matcher, Rule};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use engine::Engine;
-pub use episode::{Episode, EpisodeMeta};
+pub use episode::{Episode, EpisodeLimits, EpisodeMeta};
 pub use error::{Error, Result};
 pub use failure::{
     check_grpc_code, check_http_status, parse_retry_after, retry_after_secs, Failure,

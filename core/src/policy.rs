@@ -82,15 +82,27 @@ impl ClassPolicy {
         previous: Duration,
         rng: &mut R,
     ) -> Duration {
-        let n = if self.first_retry_immediate {
-            if retry <= 1 {
-                return Duration::ZERO;
-            }
-            retry - 1
-        } else {
-            retry
-        };
-        self.strategy.delay(n, previous, self.max_delay, rng)
+        match self.schedule_step(retry) {
+            Some(n) => self.strategy.delay(n, previous, self.max_delay, rng),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// `retry_delay` without its jitter (the middle of the range it is drawn from): the delay
+    /// that estimates for this step are quoted at.
+    pub fn nominal_retry_delay(&self, retry: u32, previous: Duration) -> Duration {
+        match self.schedule_step(retry) {
+            Some(n) => self.strategy.nominal_delay(n, previous, self.max_delay),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// The strategy's step for retry number `retry`, or None for a retry that goes at once.
+    fn schedule_step(&self, retry: u32) -> Option<u32> {
+        if !self.first_retry_immediate {
+            return Some(retry);
+        }
+        (retry > 1).then(|| retry - 1)
     }
 
     /// The class's own time scale, seconds: the typical first delay of its schedule. Prices and
@@ -329,12 +341,17 @@ impl Policy {
     }
 
     /// Parse a JSON policy (partial: anything missing takes the default) and validate it.
+    /// Shortcuts (`max_attempts`, `failure_cost`) are read as `policy_layers` describes; a
+    /// field that does not fit is an `InvalidPolicy` error naming its path.
     pub fn from_json(json: &str) -> Result<Policy> {
-        // serde would also read a struct from a JSON array; a policy is an object.
-        if !json.trim_start().starts_with('{') {
-            return Err(Error::InvalidJson("a policy is a JSON object".into()));
-        }
-        let spec: PolicySpec = serde_json::from_str(json)?;
+        Policy::from_layers(&[json])
+    }
+
+    /// A policy from JSON layers merged deeply in order (a file, then a dict, then keyword
+    /// arguments: the later wins), as `policy_layers` describes; validated.
+    pub fn from_layers(layers: &[&str]) -> Result<Policy> {
+        let spec: PolicySpec = crate::policy_layers::read(crate::policy_layers::merged(layers)?)
+            .map_err(crate::policy_layers::hint_shortcuts)?;
         Policy::try_from(spec)
     }
 
@@ -397,7 +414,8 @@ fn deadline_field<'de, D: serde::Deserializer<'de>>(
 #[serde(default, deny_unknown_fields)]
 struct PolicySpec {
     preset: Option<Preset>,
-    classes: BTreeMap<ErrorClass, PolicyPatch>,
+    /// Keyed by name (checked in `try_from`), so that an error inside names its class.
+    classes: BTreeMap<String, PolicyPatch>,
     /// Absent: the preset's deadline; `null`: none.
     #[serde(default, deserialize_with = "deadline_field")]
     deadline: Option<Option<Duration>>,
@@ -416,7 +434,13 @@ impl TryFrom<PolicySpec> for Policy {
     fn try_from(spec: PolicySpec) -> Result<Policy> {
         let preset = spec.preset.unwrap_or_default();
         let mut policy = Policy::preset(preset);
-        for (class, patch) in &spec.classes {
+        for (name, patch) in &spec.classes {
+            let class = &name
+                .parse::<ErrorClass>()
+                .map_err(|e| Error::InvalidPolicy {
+                    path: format!("classes.{name}"),
+                    message: e.to_string(),
+                })?;
             patch.validate()?;
             if patch.fixed_delay.is_some() {
                 return Err(Error::InvalidConfig(format!(

@@ -77,7 +77,8 @@ static void test_policy(void) {
     OK(smartretry_policy_set_retryable(p, SMARTRETRY_CLASS_CONFLICT, false));
     OK(smartretry_policy_patch_class(p, SMARTRETRY_CLASS_TIMEOUT, "{\"first_retry_immediate\":false}"));
     FAILS(smartretry_policy_patch_class(p, SMARTRETRY_CLASS_TIMEOUT, "{\"bogus\":1}"),
-          SMARTRETRY_INVALID_JSON);
+          SMARTRETRY_INVALID_POLICY);
+    CHECK(strncmp(smartretry_last_error(), "bogus: unknown field", 20) == 0);
     FAILS(smartretry_policy_patch_class(p, SMARTRETRY_CLASS_TIMEOUT, NULL), SMARTRETRY_NULL_ARGUMENT);
     OK(smartretry_policy_set_deadline(p, 600.0));
     OK(smartretry_policy_set_deadline(p, 0.0));

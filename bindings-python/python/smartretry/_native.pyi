@@ -1,7 +1,7 @@
 """Type stubs of the native module (checked against it by mypy stubtest)."""
 
 import os
-from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple, Union, final
+from typing import Any, Callable, ClassVar, Dict, List, Literal, Mapping, Optional, Tuple, Union, final
 
 __all__ = [
     "ERROR_CLASSES",
@@ -16,6 +16,7 @@ __all__ = [
     "InvalidRuleError",
     "InvalidStateError",
     "InvalidFailureError",
+    "InvalidPolicyError",
     "ManualClock",
     "PolicyError",
     "Recommendation",
@@ -44,6 +45,8 @@ class PolicyError(SmartRetryError): ...
 class InvalidConfigError(PolicyError): ...
 class InvalidRuleError(PolicyError): ...
 class InvalidJsonError(PolicyError): ...
+class InvalidPolicyError(PolicyError):
+    path: str
 class UnknownClassError(SmartRetryError): ...
 class InvalidKeyError(SmartRetryError): ...
 class InvalidRetryAfterError(SmartRetryError): ...
@@ -175,6 +178,10 @@ class Engine:
         policy: Optional[_Policy] = None,
         *,
         clock: Union[ManualClock, SystemClock, None] = None,
+        preset: Literal["request", "background"] = ...,
+        max_attempts: int = ...,
+        deadline: Optional[float] = ...,
+        failure_cost: Optional[float] = ...,
         **kwargs: Any,
     ) -> "Engine": ...
     @property
@@ -182,7 +189,14 @@ class Engine:
     @property
     def manual_clock(self) -> bool: ...
     def now(self) -> float: ...
-    def begin(self, key: str, tenant: Optional[str] = None) -> Episode: ...
+    def begin(
+        self,
+        key: str,
+        tenant: Optional[str] = None,
+        *,
+        max_attempts: Optional[int] = None,
+        deadline: Optional[float] = None,
+    ) -> Episode: ...
     def record(self, episode: Episode, failure: Failure) -> Recommendation: ...
     def record_success(self, episode: Episode, dependency: Optional[str] = None) -> None: ...
     def record_first_success(self, key: str, tenant: Optional[str] = None) -> None: ...

@@ -142,7 +142,7 @@ fn circuit_breaker(g: &mut Gate<'_, '_>, d: Duration) -> Step {
 }
 
 fn deadline(g: &mut Gate<'_, '_>, d: Duration) -> Step {
-    match g.cx.policy.deadline {
+    match g.cx.deadline {
         Some(deadline) if g.cx.elapsed + d > deadline => {
             g.stop(Guardrail::Deadline, d, Reason::Deadline { deadline })
         }
