@@ -64,7 +64,8 @@ mod tests {
     /// Source: aws/aws-sdk-go-v2 aws/retry/adaptive_ratelimit_test.go (TestAdaptiveRateLimit_cubic,
     /// case "success"); the same table in smithy-lang/smithy-rs
     /// rust-runtime/aws-smithy-runtime/src/client/retries/client_rate_limiter.rs
-    /// (test_calculated_rate_with_successes).
+    /// (test_calculated_rate_with_successes); rounded to 8 digits in smithy-lang/smithy-typescript
+    /// packages/util-retry/src/DefaultRateLimiter.spec.ts (cubicSuccess).
     #[test]
     fn sdk_vector_successes() {
         let c = Cubic {

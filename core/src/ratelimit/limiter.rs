@@ -124,7 +124,9 @@ mod tests {
     /// Source: aws/aws-sdk-go-v2 aws/retry/adaptive_ratelimit_test.go (TestAdaptiveRateLimit_Update,
     /// case "base"); the same table in smithy-lang/smithy-rs
     /// rust-runtime/aws-smithy-runtime/src/client/retries/client_rate_limiter.rs
-    /// (test_client_sending_rates), which differs only in the last bits of a few values.
+    /// (test_client_sending_rates), which differs only in the last bits of a few values, and
+    /// rounded to 6 digits in smithy-lang/smithy-typescript
+    /// packages/util-retry/src/DefaultRateLimiter.spec.ts (updateClientSendingRate).
     #[test]
     fn sdk_vector_sending_rates() {
         let cfg = RateLimitConfig::default();
@@ -151,6 +153,50 @@ mod tests {
             l.update(throttled, t, &cfg);
             close(measured, l.send_rate.rate, &format!("measured rate at {t}"));
             close(fill, l.bucket.fill_rate, &format!("fill rate at {t}"));
+        }
+    }
+
+    /// The first throttle at `t` on a limiter created at 0 sets the rate to 0.7 of the send
+    /// rate measured from that one response (0.8 / t, or 1.6 at 0.5 s), and an empty bucket:
+    /// the next call waits for one token. Source: smithy-lang/smithy-typescript
+    /// packages/util-retry/src/DefaultRateLimiter.spec.ts (getSendToken: 0.5 s -> 892.857 ms,
+    /// 1 s -> 1785.714 ms, 2 s -> 2000 ms, the last at the minimum fill rate).
+    #[test]
+    fn smithy_typescript_send_token_delays() {
+        let cfg = RateLimitConfig::default();
+        for (t, delay_ms) in [
+            (0.5, 892.8571428571428),
+            (1.0, 1785.7142857142856),
+            (2.0, 2000.0),
+        ] {
+            let mut l = ClientRateLimiter::new(0.0, &cfg);
+            l.update(true, t, &cfg);
+            close(delay_ms, l.acquire(t) * 1000.0, &format!("delay at {t}"));
+        }
+    }
+
+    /// The throttled rate is 0.7 of the send rate measured from one response at `t` (created at
+    /// 0, W_max 10 at 5 s beforehand, which a throttle replaces). Source:
+    /// smithy-lang/smithy-typescript packages/util-retry/src/DefaultRateLimiter.spec.ts
+    /// (cubicThrottle, values given to 8 digits). The same file's cubicSuccess and
+    /// updateClientSendingRate tables are aws-sdk-go-v2's, rounded (see `cubic.rs` and
+    /// `sdk_vector_sending_rates`).
+    #[test]
+    fn smithy_typescript_cubic_throttle() {
+        let cfg = RateLimitConfig::default();
+        for (t, expected) in [
+            (5.0, 0.112),
+            (6.0, 0.09333333),
+            (7.0, 0.08),
+            (8.0, 0.07),
+            (9.0, 0.06222222),
+        ] {
+            let mut l = ClientRateLimiter::new(0.0, &cfg);
+            l.cubic.last_max_rate = 10.0;
+            l.cubic.last_throttle = 5.0;
+            let measured = l.send_rate.record(t, &cfg);
+            let cut = l.cubic.on_throttle(measured, t, &cfg);
+            assert!((cut - expected).abs() < 1e-8, "at {t}: {cut} vs {expected}");
         }
     }
 
