@@ -47,6 +47,8 @@ pub(crate) struct Inner {
     pub models: crate::sharded::ShardedMap<ModelSlot>,
     pub budgets: crate::sharded::ShardedMap<BudgetSlot>,
     pub breakers: crate::sharded::ShardedMap<BreakerSlot>,
+    /// Adaptive client rate limiters per (key, dependency) (`ratelimit`).
+    pub limiters: crate::ratelimit::Limiters,
     pub counters: Counters,
     observers: RwLock<Vec<Arc<dyn Observer>>>,
     has_observers: AtomicBool,
@@ -115,6 +117,7 @@ impl Engine {
         let classifier = Classifier::new(policy.rules.clone())?;
         let priors = priors_for(&policy);
         let inline_plans = clock.is_manual();
+        let limiters = crate::ratelimit::Limiters::new(&policy);
         Ok(Engine {
             inner: Arc::new(Inner {
                 clock,
@@ -125,6 +128,7 @@ impl Engine {
                 models: Default::default(),
                 budgets: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
                 breakers: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
+                limiters,
                 counters: Counters::default(),
                 observers: RwLock::new(Vec::new()),
                 has_observers: AtomicBool::new(false),
@@ -184,6 +188,7 @@ impl Engine {
         let classifier = Classifier::new(policy.rules.clone())?;
         self.inner.priors.store(Arc::new(priors_for(&policy)));
         self.inner.classifier.store(Arc::new(classifier));
+        self.inner.limiters.follow(&policy);
         self.inner.policy.store(Arc::new(policy));
         Ok(())
     }
@@ -284,6 +289,7 @@ impl Engine {
             arm: None,
             models: None,
             retry_cost: (None, None),
+            limits: Default::default(),
             rng: rand::rngs::SmallRng::seed_from_u64(seed),
             finished: false,
             engine: self.inner.id,

@@ -50,6 +50,31 @@ pub struct EpisodeMeta {
     pub worker_version: Option<String>,
 }
 
+/// A caller's caps for one episode. Each replaces the policy's value for this episode only: the
+/// class's `max_attempts`, and the policy's `deadline` (measured, like it, from the first failure).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EpisodeLimits {
+    pub max_attempts: Option<u32>,
+    pub deadline: Option<Duration>,
+}
+
+impl EpisodeLimits {
+    /// Reject caps that could never be met: no attempt at all, or no time at all.
+    pub fn validate(&self) -> crate::error::Result<()> {
+        if self.max_attempts == Some(0) {
+            return Err(crate::error::Error::InvalidConfig(
+                "attempts must be at least 1 (1 = no retries)".into(),
+            ));
+        }
+        if self.deadline.is_some_and(|d| d.is_zero()) {
+            return Err(crate::error::Error::InvalidConfig(
+                "a call's timeout must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A job's attempts, from its first attempt to success or give-up. Create it with
 /// `Engine::begin`, pass it to `on_failure` / `on_success`.
 #[derive(Debug, Clone)]
@@ -70,6 +95,8 @@ pub struct Episode {
     pub(crate) models: Option<EpisodeModels>,
     /// What the last granted retry cost the queue and tenant budgets (refunded on success).
     pub(crate) retry_cost: (Option<f64>, Option<f64>),
+    /// The caller's own caps for this episode (a call's `attempts=` / `timeout=`).
+    pub(crate) limits: EpisodeLimits,
     pub(crate) rng: SmallRng,
     pub(crate) finished: bool,
     /// The engine that began the episode.
@@ -107,6 +134,17 @@ impl Episode {
     /// Whether the episode ended (success, give-up, escalation or abandon).
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// Cap this episode's attempts and/or time (validated; replaces earlier limits).
+    pub fn set_limits(&mut self, limits: EpisodeLimits) -> crate::error::Result<()> {
+        limits.validate()?;
+        self.limits = limits;
+        Ok(())
+    }
+
+    pub fn limits(&self) -> EpisodeLimits {
+        self.limits
     }
 
     /// Attach facts about the job for the attempt history.

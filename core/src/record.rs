@@ -128,6 +128,9 @@ impl Engine {
                     to: t.to,
                 });
             }
+            let throttled = class == ErrorClass::RateLimited;
+            let dependency = failure.dependency.as_deref();
+            self.rate_limit_response(&policy, &ep.key, dependency, throttled, now);
         }
         self.learn_failure(&policy, ep, ep_class, first, previous, mode);
         if live {
@@ -225,6 +228,7 @@ impl Engine {
             let spent = if tenant { tenant_cost } else { queue_cost };
             b.on_success(if retried { spent.or(Some(0.0)) } else { None })
         });
+        self.rate_limit_response(&policy, &ep.key, dependency, false, now);
         let dependency = dependency.unwrap_or(&ep.key);
         if let Some(Some(t)) = self.with_breaker(&policy, dependency, |b| b.on_success(now)) {
             self.emit(Event::Breaker {

@@ -48,6 +48,7 @@ fn from_plan(
             success_probability: None,
             confidence: None,
             alternatives: Vec::new(),
+            nominal: None,
         };
     };
     let exploring = cx.mode == Mode::Live
@@ -60,7 +61,10 @@ fn from_plan(
             .max(from + 1);
     }
     let at = jittered(k, unit(ep)).max(t);
-    let probability = plan.success_probability(t, at);
+    // Quoted for the planned step (its bucket's middle, as the planner prices it), not for
+    // the jittered point, so retries of the same plan agree.
+    let step = mid(k).max(t);
+    let probability = plan.success_probability(t, step);
     let alternatives = [k.saturating_sub(2), (k + 2).min(BUCKETS - 1)]
         .into_iter()
         .filter(|&alt| alt > from && alt != k)
@@ -74,7 +78,6 @@ fn from_plan(
         delay: Some(Duration::from_secs_f64((at - t).max(0.0))),
         tier: Tier::Bayesian,
         reason: Reason::Learned {
-            probability,
             at: Duration::from_secs_f64(at),
             episodes,
             exploring,
@@ -82,5 +85,6 @@ fn from_plan(
         success_probability: Some(probability),
         confidence: Some(confidence),
         alternatives,
+        nominal: Some(Duration::from_secs_f64(step - t)),
     }
 }

@@ -26,6 +26,9 @@ pub(crate) struct Proposal {
     pub success_probability: Option<f64>,
     pub confidence: Option<f64>,
     pub alternatives: Vec<Alternative>,
+    /// The delay the step stands for, where its estimates are quoted (a jittered delay's middle,
+    /// so they do not swing with each draw); None when the wait is the server's, not an estimate.
+    pub nominal: Option<Duration>,
 }
 
 impl Proposal {
@@ -37,6 +40,7 @@ impl Proposal {
             success_probability: None,
             confidence: None,
             alternatives: Vec::new(),
+            nominal: Some(delay),
         }
     }
 }
@@ -62,8 +66,9 @@ impl Context<'_> {
 impl Engine {
     pub(super) fn propose(&self, cx: &Context<'_>, ep: &mut Episode) -> Proposal {
         let mut p = self.first_proposal(cx, ep);
-        // A static delay (class schedule, Retry-After, operator) still gets the model's view.
-        if let (None, Some(d)) = (p.success_probability, p.delay) {
+        // A static delay (class schedule, operator) still gets the model's view, at its step's
+        // nominal delay; a server's Retry-After gets none.
+        if let (None, Some(_), Some(d)) = (p.success_probability, p.delay, p.nominal) {
             (p.success_probability, p.confidence) = self.estimate(cx, ep, d);
         }
         p
