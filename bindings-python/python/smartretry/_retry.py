@@ -25,7 +25,6 @@ from typing import (
 
 from . import _config
 from ._errors import RetryExhausted, attach
-from ._failures import failure_from
 from ._native import Engine, Episode, Failure, Recommendation, check_key
 
 log = logging.getLogger("smartretry")
@@ -87,10 +86,10 @@ class _Filter:
     def wants(self, exc: BaseException, engine: Engine) -> bool:
         """Whether to hand ``exc`` to the engine (it still decides to retry or stop)."""
         if self.transient:
-            return engine.disposition(failure_from(exc)) == "retry"
+            return engine.disposition(exc) == "retry"
         if isinstance(exc, self.types):
             return self.pred is None or bool(self.pred(exc))
-        return bool(self.classes) and engine.classify(failure_from(exc))[0] in self.classes
+        return bool(self.classes) and engine.classify(exc)[0] in self.classes
 
 
 def _check_callable(fn: Callable[..., Any]) -> bool:
@@ -192,7 +191,7 @@ class _Call:
     def failed(self, eng: Engine, ep: Episode, exc: BaseException) -> Recommendation:
         """Record an exception; on give-up, re-raise it with the recommendation attached (or
         raise ``RetryExhausted`` from it when ``reraise=False``)."""
-        rec = eng.record(ep, failure_from(exc))
+        rec = eng.record(ep, exc)
         log_decision(self.key, rec, exc)
         if not rec.should_retry:
             if self.reraise:
