@@ -18,6 +18,22 @@ const MAX_CAUSES: usize = 16;
 static ERRORCODE: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
 /// `module.QualName` per exception type (just `QualName` for builtins), computed once per type.
 static TYPE_NAMES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
+/// The builtin `getattr`: with a default it looks an attribute up without raising (and so
+/// without building an `AttributeError`, which costs more than the rest of the read).
+static GETATTR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// `obj.name`, or `None` when it is missing or `None` (the same to every reader here).
+fn attr<'py>(
+    obj: &Bound<'py, PyAny>,
+    name: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = obj.py();
+    let getattr = GETATTR.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py.import("builtins")?.getattr("getattr")?.unbind())
+    })?;
+    let value = getattr.bind(py).call1((obj, name, py.None()))?;
+    Ok(if value.is_none() { None } else { Some(value) })
+}
 
 /// The `Failure` a value stands for: a Failure (as is), an exception, an HTTP response, an HTTP
 /// status (int), an errno / error-code name ("ECONNRESET") or a message (str).
@@ -133,16 +149,16 @@ fn chain<'py>(exc: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
     let mut out: Vec<Bound<'py, PyAny>> = Vec::new();
     let mut cur = exc.clone();
     while out.len() < MAX_CAUSES {
-        let mut next = cur.getattr_opt(intern!(py, "__cause__"))?;
+        let mut next = attr(&cur, intern!(py, "__cause__"))?;
         if next.as_ref().is_none_or(|n| n.is_none()) {
-            let suppressed = match cur.getattr_opt(intern!(py, "__suppress_context__"))? {
+            let suppressed = match attr(&cur, intern!(py, "__suppress_context__"))? {
                 Some(s) => s.is_truthy()?,
                 None => false,
             };
             next = if suppressed {
                 None
             } else {
-                cur.getattr_opt(intern!(py, "__context__"))?
+                attr(&cur, intern!(py, "__context__"))?
             };
         }
         let Some(n) = next.filter(|n| !n.is_none()) else {
@@ -183,7 +199,7 @@ fn single(exc: &Bound<'_, PyAny>, causes: Vec<Failure>) -> PyResult<PyFailure> {
         ..Signals::default()
     };
     s.message = s.message.filter(|m| !m.is_empty());
-    if let Some(resp) = exc.getattr_opt(intern!(py, "response"))? {
+    if let Some(resp) = attr(exc, intern!(py, "response"))? {
         if !resp.is_none() {
             if let Some((status, ra)) = status_and_retry_after(&resp)? {
                 s.http_status = Some(status);
@@ -291,9 +307,9 @@ fn kept_signals(exc: &Bound<'_, PyAny>, s: Signals, causes: Vec<Failure>) -> PyR
 /// (an odd headers object has none). `None` when there is no integer status.
 fn status_and_retry_after(resp: &Bound<'_, PyAny>) -> PyResult<Option<(i64, Option<String>)>> {
     let py = resp.py();
-    let mut status = resp.getattr_opt(intern!(py, "status_code"))?;
+    let mut status = attr(resp, intern!(py, "status_code"))?;
     if status.as_ref().is_none_or(|s| s.is_none()) {
-        status = resp.getattr_opt(intern!(py, "status"))?;
+        status = attr(resp, intern!(py, "status"))?;
     }
     let Some(status) =
         status.filter(|s| s.is_instance_of::<PyInt>() && !s.is_instance_of::<PyBool>())
@@ -312,7 +328,7 @@ fn status_and_retry_after(resp: &Bound<'_, PyAny>) -> PyResult<Option<(i64, Opti
         Err(e) => return Err(e),
     };
     let mut retry_after = None;
-    if let Some(headers) = resp.getattr_opt(intern!(py, "headers"))? {
+    if let Some(headers) = attr(resp, intern!(py, "headers"))? {
         if !headers.is_none() {
             // An odd headers object (no `get`, or one that raises): no Retry-After.
             if let Ok(v) = headers.call_method1(intern!(py, "get"), (intern!(py, "Retry-After"),)) {
@@ -338,7 +354,7 @@ fn valid_retry_after(value: &str) -> bool {
 fn error_code(exc: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     let py = exc.py();
     if exc.is_instance_of::<PyOSError>() {
-        if let Some(errno) = exc.getattr_opt(intern!(py, "errno"))? {
+        if let Some(errno) = attr(exc, intern!(py, "errno"))? {
             if errno.is_instance_of::<PyInt>() {
                 let codes = ERRORCODE.get_or_try_init(py, || -> PyResult<Py<PyDict>> {
                     let d = py.import("errno")?.getattr("errorcode")?;
@@ -351,7 +367,7 @@ fn error_code(exc: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
             }
         }
     }
-    match exc.getattr_opt(intern!(py, "code"))? {
+    match attr(exc, intern!(py, "code"))? {
         Some(code) => match code.cast::<PyString>() {
             Ok(s) => Ok(Some(s.to_cow()?.into_owned())),
             Err(_) => Ok(None),
@@ -374,7 +390,7 @@ fn grpc_code(exc: &Bound<'_, PyAny>) -> Option<i64> {
     {
         return None;
     }
-    let code_fn = exc.getattr_opt(intern!(py, "code")).ok()??;
+    let code_fn = attr(exc, intern!(py, "code")).ok()??;
     if !code_fn.is_callable() {
         return None;
     }
