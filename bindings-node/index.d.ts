@@ -94,8 +94,8 @@ export declare class Engine {
   onFailure(episode: Episode, failure: FailureInput): Recommendation
   /**
    * `onFailure` answering only the delay, in milliseconds, or -1 when the engine says stop
-   * (give up or escalate: the episode is then finished). The hot path of `retry()`: it builds
-   * no Recommendation object.
+   * (give up or escalate: the episode is then finished, and `episode.takeStopRecommendation()`
+   * has the recommendation). The hot path of `retry()`: it builds no Recommendation object.
    */
   onFailureDelayMs(episode: Episode, failure: FailureInput): number
   /** `onFailure` for a failure whose class the caller already knows ("timeout", ...). */
@@ -148,6 +148,11 @@ export declare class Episode {
   get class(): string | null
   /** Whether the episode ended (success, give-up, escalation or abandon). */
   get finished(): boolean
+  /**
+   * The recommendation that stopped the episode when `onFailureDelayMs` answered -1 (taken:
+   * a second call gives null). Null otherwise.
+   */
+  takeStopRecommendation(): Recommendation | null
   /** Engine-clock time of the first failure (Unix seconds), if any. */
   get firstFailureAt(): number | null
 }

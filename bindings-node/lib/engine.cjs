@@ -67,6 +67,13 @@ class Engine {
     return guard(() => this.native.begin(key, tenant, limits ?? undefined));
   }
   onFailure(episode, failure) { return guard(() => this.native.onFailure(episode, checkFailure(failure))); }
+  /**
+   * `onFailure` answering only the delay in milliseconds, or -1 when the engine says stop (then
+   * `episode.takeStopRecommendation()` has the recommendation): no object on the retry path.
+   */
+  onFailureDelayMs(episode, failure) {
+    return guard(() => this.native.onFailureDelayMs(episode, checkFailure(failure)));
+  }
 
   /**
    * `onFailure` for an HTTP status with the raw Retry-After header a server sent. A malformed
@@ -174,13 +181,14 @@ function scopeOf(scope) {
  * failure recorded without it. (The one place for this leniency in Node; the core has no
  * lenient parse yet.)
  */
-function onServerFailure(engine, episode, failure) {
+function onServerFailure(engine, episode, failure, delayOnly = false) {
+  const record = delayOnly ? 'onFailureDelayMs' : 'onFailure';
   try {
-    return engine.onFailure(episode, failure);
+    return engine[record](episode, failure);
   } catch (e) {
     if (!(e instanceof SmartRetryError) || e.code !== 'INVALID_RETRY_AFTER' || failure.retryAfterHeader === undefined) throw e;
     const { retryAfterHeader: _dropped, ...rest } = failure;
-    return engine.onFailure(episode, rest);
+    return engine[record](episode, rest);
   }
 }
 

@@ -146,7 +146,10 @@ impl Engine {
                 })
                 .or_js()?;
         }
-        Ok(Episode { inner })
+        Ok(Episode {
+            inner,
+            stopped_by: None,
+        })
     }
 
     /// An attempt failed: record it and recommend what to do next.
@@ -160,8 +163,8 @@ impl Engine {
     }
 
     /// `onFailure` answering only the delay, in milliseconds, or -1 when the engine says stop
-    /// (give up or escalate: the episode is then finished). The hot path of `retry()`: it builds
-    /// no Recommendation object.
+    /// (give up or escalate: the episode is then finished, and `episode.takeStopRecommendation()`
+    /// has the recommendation). The hot path of `retry()`: it builds no Recommendation object.
     #[napi]
     pub fn on_failure_delay_ms(
         &self,
@@ -169,11 +172,11 @@ impl Engine {
         failure: FailureInput,
     ) -> napi::Result<f64> {
         let rec = self.fail(episode, failure)?;
-        Ok(if rec.should_retry() {
-            rec.delay.as_secs_f64() * 1000.0
-        } else {
-            -1.0
-        })
+        if rec.should_retry() {
+            return Ok(rec.delay.as_secs_f64() * 1000.0);
+        }
+        episode.stopped_by = Some(rec);
+        Ok(-1.0)
     }
 
     /// `onFailure` for a failure whose class the caller already knows ("timeout", ...).

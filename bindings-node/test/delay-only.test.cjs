@@ -22,3 +22,25 @@ test('onFailureDelayMs answers what onFailure would, as milliseconds or -1 to st
   }
   assert.throws(() => b.engine.native.onFailureDelayMs(fast, { status: 503 }));
 });
+
+test('the delay-only call keeps the recommendation that stopped the episode, once', () => {
+  const { engine } = manualEngine();
+  const ep = engine.begin('q');
+  let ms;
+  do ms = engine.onFailureDelayMs(ep, { status: 404 });
+  while (ms >= 0);
+  const rec = ep.takeStopRecommendation();
+  assert.equal(rec.shouldRetry, false);
+  assert.equal(rec.class, 'not_found');
+  assert.equal(ep.takeStopRecommendation(), null);
+});
+
+test('retry() attaches the stopping recommendation to the rethrown error on the delay-only path', async () => {
+  const { engine } = manualEngine();
+  const { retry } = require('../lib/index.cjs');
+  const err = Object.assign(new Error('gone'), { status: 404 });
+  await assert.rejects(
+    retry(() => { throw err; }, { engine, key: 'q' }),
+    (e) => e === err && e.recommendation.shouldRetry === false && e.recommendation.class === 'not_found',
+  );
+});
