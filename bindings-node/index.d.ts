@@ -98,6 +98,11 @@ export declare class Engine {
    * has the recommendation). The hot path of `retry()`: it builds no Recommendation object.
    */
   onFailureDelayMs(episode: Episode, failure: FailureInput): number
+  /**
+   * `onFailureDelayMs` for a failure of the common signals only, passed as arguments: no
+   * object to read property by property (what `retry()` records for most thrown errors).
+   */
+  onPlainFailureDelayMs(episode: Episode, status?: number | undefined | null, code?: string | undefined | null, exception?: string | undefined | null, message?: string | undefined | null, dependency?: string | undefined | null): number
   /** `onFailure` for a failure whose class the caller already knows ("timeout", ...). */
   onClassFailure(episode: Episode, errorClass: string): Recommendation
   /** What the engine would recommend for this failure now, recording and spending nothing. */

@@ -72,6 +72,10 @@ class Engine {
    * `episode.takeStopRecommendation()` has the recommendation): no object on the retry path.
    */
   onFailureDelayMs(episode, failure) {
+    if (isPlain(failure)) {
+      const f = failure;
+      return guard(() => this.native.onPlainFailureDelayMs(episode, f.status, f.code, f.exception, f.message, f.dependency));
+    }
     return guard(() => this.native.onFailureDelayMs(episode, checkFailure(failure)));
   }
 
@@ -181,6 +185,28 @@ function scopeOf(scope) {
  * failure recorded without it. (The one place for this leniency in Node; the core has no
  * lenient parse yet.)
  */
+const PLAIN_STRINGS = ['code', 'exception', 'message', 'dependency'];
+/**
+ * Whether a failure holds only the common signals, each of the type the native side takes
+ * (a number status, string names): then it is passed as arguments, not converted as an object.
+ */
+function isPlain(f) {
+  if (f === null || typeof f !== 'object' || Array.isArray(f)) return false;
+  let n = 0;
+  if (f.status !== undefined) {
+    if (typeof f.status !== 'number') return false;
+    n++;
+  }
+  for (const k of PLAIN_STRINGS) {
+    const v = f[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') return false;
+    n++;
+  }
+  for (const _k in f) n--;
+  return n === 0 && Object.getPrototypeOf(f) === Object.prototype;
+}
+
 function onServerFailure(engine, episode, failure, delayOnly = false) {
   const record = delayOnly ? 'onFailureDelayMs' : 'onFailure';
   try {

@@ -172,11 +172,31 @@ impl Engine {
         failure: FailureInput,
     ) -> napi::Result<f64> {
         let rec = self.fail(episode, failure)?;
-        if rec.should_retry() {
-            return Ok(rec.delay.as_secs_f64() * 1000.0);
-        }
-        episode.stopped_by = Some(rec);
-        Ok(-1.0)
+        Ok(delay_or_stop(episode, rec))
+    }
+
+    /// `onFailureDelayMs` for a failure of the common signals only, passed as arguments: no
+    /// object to read property by property (what `retry()` records for most thrown errors).
+    #[napi]
+    pub fn on_plain_failure_delay_ms(
+        &self,
+        episode: &mut Episode,
+        status: Option<f64>,
+        code: Option<String>,
+        exception: Option<String>,
+        message: Option<String>,
+        dependency: Option<String>,
+    ) -> napi::Result<f64> {
+        let failure = FailureInput {
+            status,
+            code,
+            exception,
+            message,
+            dependency,
+            ..FailureInput::default()
+        };
+        let rec = self.fail(episode, failure)?;
+        Ok(delay_or_stop(episode, rec))
     }
 
     /// `onFailure` for a failure whose class the caller already knows ("timeout", ...).
@@ -349,4 +369,13 @@ impl Engine {
         let failure = to_failure(failure, self.inner.now())?;
         self.inner.on_failure(&mut episode.inner, &failure).or_js()
     }
+}
+
+/// The delay in milliseconds, or -1 with the stopping recommendation kept on the episode.
+fn delay_or_stop(episode: &mut Episode, rec: smartretry::Recommendation) -> f64 {
+    if rec.should_retry() {
+        return rec.delay.as_secs_f64() * 1000.0;
+    }
+    episode.stopped_by = Some(rec);
+    -1.0
 }

@@ -123,7 +123,14 @@ impl PyEngine {
         let failure = failure.get().resolved(self.inner.now())?;
         let ep = &mut episode.inner;
         let engine = &self.inner;
-        let result = py.detach(|| engine.on_failure(ep, &failure));
+        // With the system clock plans are rebuilt on the engine's worker, so `on_failure` is
+        // short and releasing the GIL would cost more than it frees; a manual clock rebuilds
+        // inline (reproducible runs), which is worth letting other threads run.
+        let result = if self.manual {
+            py.detach(|| engine.on_failure(ep, &failure))
+        } else {
+            engine.on_failure(ep, &failure)
+        };
         self.observers.deliver(py);
         Ok(PyRecommendation {
             inner: result.map_err(to_py)?,
