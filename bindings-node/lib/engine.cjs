@@ -96,12 +96,24 @@ class Engine {
   onSuccess(episode, dependency) { guard(() => this.native.onSuccess(episode, dependency)); }
 
   /** A first-attempt success in one call (no episode object). */
-  succeed(key, tenant, dependency) { guard(() => this.native.succeed(key, tenant, dependency)); }
+  succeed(key, tenant, dependency) {
+    try {
+      this.native.succeed(key, tenant, dependency);
+    } catch (e) {
+      throw translate(e); // as guard() does, without a closure on the hot path
+    }
+  }
 
   /** The adaptive rate limiter's token for a call on `key`: seconds to wait (0 until throttled). */
   acquire(key, dependency) { return guard(() => this.native.acquire(key, dependency)); }
   /** `acquire` in milliseconds. */
-  acquireMs(key, dependency) { return guard(() => this.native.acquireMs(key, dependency)); }
+  acquireMs(key, dependency) {
+    try {
+      return this.native.acquireMs(key, dependency);
+    } catch (e) {
+      throw translate(e); // as guard() does, without a closure on the hot path
+    }
+  }
   /** `acquire` for a call that waits at most `maxWait` seconds: null (no token taken) beyond it. */
   acquireWithin(key, maxWait, dependency) {
     return guard(() => this.native.acquireWithin(key, maxWait, dependency));

@@ -82,6 +82,7 @@ function recordResponse(engine, episode, response, dependency) {
  */
 function callLimits(options) {
   const { retries, maxRetryTime } = options;
+  if (retries === undefined && maxRetryTime === undefined) return undefined;
   const limits = {};
   if (retries !== undefined && retries !== Infinity) {
     if (!(Number.isInteger(retries) && retries >= 0 && retries < 2 ** 32 - 1)) {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import types
 from types import TracebackType
 from typing import (
     Any,
@@ -104,10 +105,15 @@ def _check_callable(fn: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call)
 
 
+#: What a sync function may not return: its body would not have run (see ``_not_a_value``).
+_GENERATORS = (types.GeneratorType, types.AsyncGeneratorType)
+
+
 def _not_a_value(result: Any) -> None:
     """A sync function that returned a coroutine or a generator did not run its body: refuse
-    to count that as a success."""
-    if inspect.isawaitable(result) or inspect.isgenerator(result) or inspect.isasyncgen(result):
+    to count that as a success. Awaitables are told by their type's ``__await__`` (one lookup
+    instead of ``inspect``'s ABC check on every successful call)."""
+    if isinstance(result, _GENERATORS) or hasattr(type(result), "__await__"):
         close = getattr(result, "close", None)
         if callable(close):
             close()
@@ -289,8 +295,11 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                     rec = call.failed(eng, ep, exc)
                 else:
                     rec = call.failed_value(eng, ep, value)
-                await _config.wait_async(eng, rec.delay)
-                await _config.wait_async(eng, eng.acquire(k))  # rate limiter token
+                if rec.delay > 0.0:  # a zero wait costs no coroutine
+                    await _config.wait_async(eng, rec.delay)
+                token = eng.acquire(k)  # rate limiter token
+                if token > 0.0:
+                    await _config.wait_async(eng, token)
                 try:
                     value = await afn(*args, **kwargs)
                 except catch as e:
@@ -311,7 +320,9 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
         @functools.wraps(fn)
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
             eng = engine or default_engine()
-            await _config.wait_async(eng, eng.acquire(k))  # rate limiter token
+            token = eng.acquire(k)  # rate limiter token; a zero wait costs no coroutine
+            if token > 0.0:
+                await _config.wait_async(eng, token)
             try:
                 result = await afn(*args, **kwargs)
             except catch as exc:
@@ -332,8 +343,11 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                 rec = call.failed(eng, ep, exc)
             else:
                 rec = call.failed_value(eng, ep, value)
-            _config.wait(eng, rec.delay)
-            _config.wait(eng, eng.acquire(k))  # rate limiter token
+            if rec.delay > 0.0:  # a zero wait costs no call
+                _config.wait(eng, rec.delay)
+            token = eng.acquire(k)  # rate limiter token
+            if token > 0.0:
+                _config.wait(eng, token)
             try:
                 value = fn(*args, **kwargs)
                 _not_a_value(value)
@@ -355,7 +369,9 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         eng = engine or default_engine()
-        _config.wait(eng, eng.acquire(k))  # rate limiter token
+        token = eng.acquire(k)  # rate limiter token; a zero wait costs no call
+        if token > 0.0:
+            _config.wait(eng, token)
         try:
             result = fn(*args, **kwargs)
         except catch as exc:
