@@ -68,3 +68,8 @@ pub use recommendation::{Action, Alternative, Clamp, Guardrail, Reason, Recommen
 pub use retrier::{Retrier, RetryError};
 pub use snapshot::Snapshot;
 pub use strategy::Strategy;
+
+/// The repository README, so that its Rust example is compiled with the doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -1,6 +1,6 @@
-//! SVG plots (plotters, SVG backend only): per scenario, the distribution of time to success
-//! per policy, failed attempts per job per policy, and the engine's learned recovery curve
-//! against the true one.
+//! SVG plots (plotters, SVG backend only): per scenario, the cost per job J per policy, the
+//! distribution of time to success per policy, failed attempts per job per policy, and the
+//! engine's learned recovery curve against the true one.
 
 use crate::error::{Result, SimError};
 use crate::suite::ScenarioResult;
@@ -30,6 +30,9 @@ fn perr(path: &Path, e: impl std::fmt::Display) -> SimError {
 pub fn write(r: &ScenarioResult, dir: &Path) -> Result<Vec<String>> {
     let n = r.scenario.number;
     let mut files = Vec::new();
+    let f = format!("{n:02}-cost.svg");
+    cost(r, &dir.join(&f))?;
+    files.push(f);
     let f = format!("{n:02}-time-to-success.svg");
     tts_cdf(r, &dir.join(&f))?;
     files.push(f);
@@ -123,31 +126,70 @@ fn tts_cdf(r: &ScenarioResult, path: &Path) -> Result<()> {
     root.present().map_err(|e| perr(path, e))
 }
 
+/// J, the headline score, per policy.
+fn cost(r: &ScenarioResult, path: &Path) -> Result<()> {
+    let vals: Vec<f64> = r.policies.iter().map(|p| p.steady.j).collect();
+    bars(
+        r,
+        path,
+        &format!(
+            "{}: cost per job J, seconds (steady state; lower is better)",
+            r.scenario.name
+        ),
+        "J (s)",
+        &vals,
+        Some(clip_height(&vals)),
+    )
+}
+
+/// Four times the median J: a policy far above it (no retry at all, say) is drawn clipped and
+/// labelled with its value, so that it does not flatten the bars a reader compares.
+fn clip_height(vals: &[f64]) -> f64 {
+    let mut finite: Vec<f64> = vals.iter().copied().filter(|v| v.is_finite()).collect();
+    finite.sort_by(f64::total_cmp);
+    finite
+        .get(finite.len() / 2)
+        .map_or(1.0, |m| 4.0 * m.max(1e-9))
+}
+
 fn wasted(r: &ScenarioResult, path: &Path) -> Result<()> {
+    let vals: Vec<f64> = r.policies.iter().map(|p| p.steady.failed).collect();
+    bars(
+        r,
+        path,
+        &format!(
+            "{}: failed attempts per job (steady state)",
+            r.scenario.name
+        ),
+        "failed attempts per job",
+        &vals,
+        None,
+    )
+}
+
+/// One bar per policy (in the policies' order and colours); NaN draws as 0. Bars above `clip`
+/// stop at it and carry their value as text.
+pub(super) fn bars(
+    r: &ScenarioResult,
+    path: &Path,
+    caption: &str,
+    y_desc: &str,
+    values: &[f64],
+    clip: Option<f64>,
+) -> Result<()> {
     let root = SVGBackend::new(path, (900, 460)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| perr(path, e))?;
     let names: Vec<&str> = r.policies.iter().map(|p| p.kind.label()).collect();
-    let vals: Vec<f64> = r
-        .policies
+    let vals: Vec<f64> = values
         .iter()
-        .map(|p| {
-            if p.steady.failed.is_nan() {
-                0.0
-            } else {
-                p.steady.failed
-            }
-        })
+        .map(|v| if v.is_nan() { 0.0 } else { *v })
         .collect();
-    let ymax = vals.iter().copied().fold(1.0f64, f64::max) * 1.15;
+    let top = vals.iter().copied().fold(0.0f64, f64::max);
+    let clip = clip.filter(|c| *c < top).unwrap_or(f64::INFINITY);
+    let ymax = top.min(clip).max(1e-9) * 1.15;
     let n = names.len().max(1);
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!(
-                "{}: failed attempts per job (steady state)",
-                r.scenario.name
-            ),
-            ("sans-serif", 20),
-        )
+        .caption(caption, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
@@ -166,17 +208,31 @@ fn wasted(r: &ScenarioResult, path: &Path) -> Result<()> {
         .disable_x_mesh()
         .x_labels(2 * n + 1)
         .x_label_formatter(&label)
-        .y_desc("failed attempts per job")
+        .y_desc(y_desc)
         .draw()
         .map_err(|e| perr(path, e))?;
     chart
         .draw_series(vals.iter().enumerate().map(|(i, v)| {
             let color = COLORS[i % COLORS.len()];
             Rectangle::new(
-                [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, *v)],
+                [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, v.min(clip))],
                 color.filled(),
             )
         }))
+        .map_err(|e| perr(path, e))?;
+    chart
+        .draw_series(
+            vals.iter()
+                .enumerate()
+                .filter(|(_, v)| **v > clip)
+                .map(|(i, v)| {
+                    Text::new(
+                        format!("{} (clipped)", super::num(*v)),
+                        (i as f64 + 0.15, clip * 1.07),
+                        ("sans-serif", 13),
+                    )
+                }),
+        )
         .map_err(|e| perr(path, e))?;
     root.present().map_err(|e| perr(path, e))
 }
