@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// When to open and how to recover.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BreakerConfig {
@@ -17,11 +18,13 @@ pub struct BreakerConfig {
     pub failure_ratio: f64,
     /// ...over this sliding window...
     #[serde(with = "serde_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
     pub window: Duration,
     /// ...provided at least this many attempts were seen in it.
     pub min_throughput: u32,
     /// Stay open this long before probing.
     #[serde(with = "serde_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
     pub open_for: Duration,
     /// Attempts let through while half-open.
     pub half_open_probes: u32,

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 /// What kind of failure happened. Classification maps raw signals (HTTP status, gRPC code, errno
 /// names, exception types, messages) onto one of these.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
@@ -113,6 +114,7 @@ impl FromStr for ErrorClass {
 }
 
 /// What to do with a class of failure.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {

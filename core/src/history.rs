@@ -1,4 +1,4 @@
-//! Attempt history as JSON Lines, in the brief's schema. The simulator's replay and the learned
+//! Attempt history as JSON Lines, in the schema sim/HISTORY.md documents. The simulator's replay and the learned
 //! tier's training read the same records.
 
 use crate::error::{Error, Result};

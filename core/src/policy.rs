@@ -1,4 +1,4 @@
-//! Policy: per-class defaults from the product brief, the learning settings, and the guardrail
+//! Policy: the per-class defaults, the learning settings, and the guardrail
 //! configuration. Policy files are JSON in which every class entry is a partial patch over the
 //! built-in defaults, so `{"classes":{"unavailable":{"max_attempts":6}}}` is a whole policy.
 
@@ -23,7 +23,7 @@ pub struct ClassPolicy {
     /// Total attempts including the first one (1 = never retry).
     pub max_attempts: u32,
     pub strategy: Strategy,
-    /// Retry once at once before backing off (the brief's rule for timeouts).
+    /// Retry once at once before backing off (the default for timeouts).
     pub first_retry_immediate: bool,
     #[serde(with = "serde_secs")]
     pub min_delay: Duration,
@@ -36,7 +36,7 @@ pub struct ClassPolicy {
 }
 
 impl ClassPolicy {
-    /// The brief's per-class defaults.
+    /// The per-class defaults (of the background preset).
     pub fn default_for(class: ErrorClass) -> ClassPolicy {
         let s = Duration::from_secs_f64;
         let (max_attempts, strategy, first_immediate, max_delay) = match class {
@@ -117,21 +117,34 @@ impl ClassPolicy {
 
 /// A partial class policy: a policy file's class entry, or a run-time override for a queue or a
 /// tenant. Unset fields inherit.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicyPatch {
+    /// Retry, give up, or escalate to a person.
     pub disposition: Option<Disposition>,
+    /// Total attempts including the first one (1 = never retry).
     pub max_attempts: Option<u32>,
+    /// The backoff schedule the heuristic tier follows (and the learned tiers fall back to).
     pub strategy: Option<Strategy>,
+    /// Retry once at once before backing off.
     pub first_retry_immediate: Option<bool>,
+    /// Shortest delay any tier may recommend, seconds.
     #[serde(with = "serde_opt_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::Seconds>"))]
     pub min_delay: Option<Duration>,
+    /// Longest delay any tier may recommend, seconds.
     #[serde(with = "serde_opt_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::Seconds>"))]
     pub max_delay: Option<Duration>,
+    /// Treat a server's Retry-After as a floor (and as the best estimate of when to retry).
     pub honor_retry_after: Option<bool>,
+    /// Let the learned tiers decide for this class.
     pub learn: Option<bool>,
-    /// Operator override: use exactly this delay (still clamped by min/max delay).
+    /// Operator override: use exactly this delay (still clamped by min/max delay). Run-time
+    /// overrides only: a policy file that sets it is refused.
     #[serde(with = "serde_opt_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::Seconds>"))]
     pub fixed_delay: Option<Duration>,
 }
 
@@ -187,14 +200,17 @@ impl PolicyPatch {
 }
 
 /// Settings of the learned (Bayesian + portfolio) tier.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LearningConfig {
+    /// Learn at all (off: the heuristic tier decides everything).
     pub enabled: bool,
     /// The price of one failed attempt, in seconds of waiting: the engine minimises expected
     /// time-to-success + failure_cost x failed attempts. Unset (the default): each class's own
     /// time scale (its schedule's base delay), so the price fits milliseconds and hours alike.
     #[serde(with = "serde_opt_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::Seconds>"))]
     pub failure_cost: Option<Duration>,
     /// Observations lose half their weight after this many newer episodes (follows drift).
     pub half_life_episodes: f64,
@@ -219,6 +235,7 @@ pub struct LearningConfig {
     /// minutes, and pricing a give-up at a day would make a plan with few attempts left wait far
     /// too long for each one).
     #[serde(with = "serde_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
     pub horizon: Duration,
 }
 
@@ -333,6 +350,13 @@ impl Policy {
         Policy::try_from(spec)
     }
 
+    /// The JSON Schema of a policy file (what [`Policy::from_json`] reads), generated from the
+    /// types: the source of `schema/policy.schema.json` and `docs/policy.md`.
+    #[cfg(feature = "schema")]
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(PolicySpec)).unwrap_or_default()
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
@@ -385,19 +409,38 @@ fn deadline_field<'de, D: serde::Deserializer<'de>>(
 }
 
 /// The on-disk form: class entries are patches over the preset's (default: background) classes.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    schemars(
+        rename = "Policy",
+        description = "A policy file (JSON): every field is optional; what is absent keeps the preset's value."
+    )
+)]
 struct PolicySpec {
+    /// The starting point every other field patches (default: `background`).
     preset: Option<Preset>,
+    /// Per error class, the fields that differ from the preset's class policy.
     classes: BTreeMap<ErrorClass, PolicyPatch>,
-    /// Absent: the preset's deadline; `null`: none.
+    /// Total time an episode may take from its first failure, seconds. Absent: the preset's
+    /// deadline (30 s for `request`, none for `background`); `null`: none.
     #[serde(default, deserialize_with = "deadline_field")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::Seconds>"))]
     deadline: Option<Option<Duration>>,
+    /// Classification rules, tried in order; replaces the built-in list when given.
     rules: Option<Vec<Rule>>,
+    /// Settings of the learned tiers.
     learning: LearningConfig,
+    /// Retry budget per queue key (none by default).
     budget: Option<BudgetConfig>,
+    /// Retry budget per tenant, on top of the queue's (none by default).
     tenant_budget: Option<BudgetConfig>,
+    /// Circuit breaker per dependency (none by default).
     breaker: Option<BreakerConfig>,
+    /// Seed for jitter and exploration: the same seed gives the same decisions. Unset: drawn
+    /// from the operating system per engine.
     seed: Option<u64>,
 }
 
@@ -441,7 +484,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_follow_the_brief() {
+    fn defaults_are_the_documented_ones() {
         let p = Policy::default();
         assert_eq!(p.class(ErrorClass::Unavailable).max_attempts, 4);
         assert_eq!(

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// A static delay schedule. `retry` numbers start at 1 (the first retry, after the first failure).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Strategy {
@@ -16,18 +17,22 @@ pub enum Strategy {
     /// The same delay every time.
     Constant {
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         delay: Duration,
     },
     /// `base + step * (retry - 1)`.
     Linear {
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         base: Duration,
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         step: Duration,
     },
     /// `base * factor^(retry - 1)`, no jitter (the blind classic).
     Exponential {
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         base: Duration,
         #[serde(default = "two")]
         factor: f64,
@@ -35,6 +40,7 @@ pub enum Strategy {
     /// Uniform in `[0, min(cap, base * factor^(retry - 1))]` (AWS "full jitter").
     FullJitter {
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         base: Duration,
         #[serde(default = "two")]
         factor: f64,
@@ -42,6 +48,7 @@ pub enum Strategy {
     /// Half the exponential delay plus a uniform share of the other half (AWS "equal jitter").
     EqualJitter {
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         base: Duration,
         #[serde(default = "two")]
         factor: f64,
@@ -49,11 +56,13 @@ pub enum Strategy {
     /// `min(cap, uniform(base, previous * 3))` (AWS "decorrelated jitter").
     DecorrelatedJitter {
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         base: Duration,
     },
     /// An explicit list (e.g. 10 s, 30 s, 90 s); the last entry repeats.
     Schedule {
         #[serde(with = "serde_vec_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::time::Seconds>"))]
         delays: Vec<Duration>,
     },
 }

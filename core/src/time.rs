@@ -76,6 +76,25 @@ pub mod serde_vec_secs {
     }
 }
 
+/// A duration as policy JSON writes it: a non-negative number of seconds (its JSON Schema).
+#[cfg(feature = "schema")]
+pub struct Seconds;
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Seconds {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Seconds".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "number", "minimum": 0.0, "format": "seconds" })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// How a retry budget earns and spends tokens. Amounts are kept in thousandths of a token (as
 /// grpc-java and gRPC core do), so values are exact to three decimal places; further decimals
 /// are rounded.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BudgetConfig {
