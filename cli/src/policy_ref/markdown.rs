@@ -1,7 +1,7 @@
 //! docs/policy.md: the policy reference, one table per object type, one subsection per variant
 //! of a tagged union.
 
-use super::{description, pascal, properties, ref_name, variant_name, variants};
+use super::{description, properties, ref_name, variant_name, variants};
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -50,7 +50,7 @@ fn section(md: &mut String, name: &str, schema: &Value, level: usize) {
         let shared = properties(schema);
         if !shared.is_empty() {
             md.push_str("Fields of every variant:\n\n");
-            table(md, &shared, name);
+            table(md, &shared);
         }
         for v in vs {
             let vname = variant_name(v).unwrap_or_default();
@@ -64,9 +64,9 @@ fn section(md: &mut String, name: &str, schema: &Value, level: usize) {
             match fields.as_slice() {
                 [(key, inner)] if inner.get("properties").is_some() => {
                     let _ = writeln!(md, "`{{\"{key}\": {{...}}}}` with:\n");
-                    table(md, &properties(inner), name);
+                    table(md, &properties(inner));
                 }
-                _ => table(md, &fields, name),
+                _ => table(md, &fields),
             }
         }
         return;
@@ -81,7 +81,7 @@ fn section(md: &mut String, name: &str, schema: &Value, level: usize) {
         return;
     }
     let fields = properties(schema);
-    table(md, &fields, name);
+    table(md, &fields);
     for (key, field) in &fields {
         if field.get("properties").is_some()
             && ref_name(field).is_none()
@@ -92,7 +92,7 @@ fn section(md: &mut String, name: &str, schema: &Value, level: usize) {
     }
 }
 
-fn table(md: &mut String, fields: &[(&String, &Value)], owner: &str) {
+fn table(md: &mut String, fields: &[(&String, &Value)]) {
     if fields.is_empty() {
         md.push_str("No fields.\n\n");
         return;
@@ -105,7 +105,7 @@ fn table(md: &mut String, fields: &[(&String, &Value)], owner: &str) {
         let _ = writeln!(
             md,
             "| `{key}` | {} | {default} | {} |",
-            ty(field, &format!("{owner}{}", pascal(key))).replace('|', "\\|"),
+            ty(field).replace('|', "\\|"),
             description(field).replace('|', "\\|")
         );
     }
@@ -122,16 +122,12 @@ fn compact(v: &Value) -> String {
     }
 }
 
-fn ty(schema: &Value, hint: &str) -> String {
+fn ty(schema: &Value) -> String {
     if let Some(name) = ref_name(schema) {
         return format!("[{name}](#{})", name.to_lowercase());
     }
     if let Some(vs) = variants(schema) {
-        return vs
-            .iter()
-            .map(|v| ty(v, hint))
-            .collect::<Vec<_>>()
-            .join(" or ");
+        return vs.iter().map(ty).collect::<Vec<_>>().join(" or ");
     }
     if let Some(c) = schema.get("const") {
         return format!("`{c}`");
@@ -153,7 +149,7 @@ fn ty(schema: &Value, hint: &str) -> String {
         .map(|t| match *t {
             "array" => format!(
                 "array of {}",
-                ty(schema.get("items").unwrap_or(&Value::Null), hint)
+                ty(schema.get("items").unwrap_or(&Value::Null))
             ),
             "object" if schema.get("properties").is_some() => match same_ref(schema) {
                 Some(target) => format!(
