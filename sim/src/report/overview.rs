@@ -1,20 +1,14 @@
 //! One picture of the whole suite: per scenario, the engine's cost per job as a share of the
 //! best static schedule's (below the line at 1 the engine is cheaper).
 
+use super::plots::{bar_label, perr};
 use super::summary::{Line, Verdict};
-use crate::error::{Result, SimError};
+use crate::error::Result;
 use plotters::prelude::*;
 use std::path::Path;
 
 /// The file name `write_all` gives the overview plot.
 pub const FILE: &str = "cost-vs-best-static.svg";
-
-fn perr(path: &Path, e: impl std::fmt::Display) -> SimError {
-    SimError::Plot {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
-}
 
 /// Write the overview bar chart of `lines` to `path`.
 pub fn write(lines: &[Line], path: &Path) -> Result<()> {
@@ -42,16 +36,8 @@ pub fn write(lines: &[Line], path: &Path) -> Result<()> {
         .y_label_area_size(50)
         .build_cartesian_2d(0f64..n as f64, 0f64..ymax)
         .map_err(|e| perr(path, e))?;
-    let label = |x: &f64| -> String {
-        let i = x.floor() as usize;
-        if (x - x.floor() - 0.5).abs() < 1e-6 {
-            lines
-                .get(i)
-                .map_or(String::new(), |l| l.scenario.to_string())
-        } else {
-            String::new()
-        }
-    };
+    let numbers: Vec<u32> = lines.iter().map(|l| l.scenario).collect();
+    let label = |x: &f64| bar_label(&numbers, *x);
     chart
         .configure_mesh()
         .disable_x_mesh()

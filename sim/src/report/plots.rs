@@ -19,7 +19,18 @@ const COLORS: [RGBColor; 9] = [
     RGBColor(23, 190, 207),
 ];
 
-fn perr(path: &Path, e: impl std::fmt::Display) -> SimError {
+/// The name under bar `i` of a bar chart whose bars span `[i, i + 1)`: axis ticks fall at every
+/// half unit, and only the centre ones get a name.
+pub(super) fn bar_label(names: &[impl ToString], x: f64) -> String {
+    let i = x.floor() as usize;
+    if (x - x.floor() - 0.5).abs() < 1e-6 {
+        names.get(i).map_or(String::new(), ToString::to_string)
+    } else {
+        String::new()
+    }
+}
+
+pub(super) fn perr(path: &Path, e: impl std::fmt::Display) -> SimError {
     SimError::Plot {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -195,14 +206,7 @@ pub(super) fn bars(
         .y_label_area_size(50)
         .build_cartesian_2d(0f64..n as f64, 0f64..ymax)
         .map_err(|e| perr(path, e))?;
-    let label = |x: &f64| -> String {
-        let i = x.floor() as usize;
-        if (x - x.floor() - 0.5).abs() < 1e-6 {
-            names.get(i).map_or(String::new(), |s| s.to_string())
-        } else {
-            String::new()
-        }
-    };
+    let label = |x: &f64| bar_label(&names, *x);
     chart
         .configure_mesh()
         .disable_x_mesh()
