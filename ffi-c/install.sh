@@ -17,8 +17,10 @@ PREFIX="${PREFIX:-/usr/local}"
 case "$PREFIX" in /*) ;; *) PREFIX="$PWD/$PREFIX" ;; esac
 
 PROFILE="${PROFILE:-release}"
-cargo build -p smartretry-ffi --profile "$PROFILE"
-target="${CARGO_TARGET_DIR:-target}/$PROFILE"
+# SMARTRETRY_PREBUILT=1: the caller already built it (`make dist` builds every crate in one go).
+[ -n "${SMARTRETRY_PREBUILT:-}" ] || cargo build -p smartretry-ffi --profile "$PROFILE"
+# CARGO_BUILD_TARGET (an explicit target triple, as `make dist` sets) moves cargo's output.
+target="${CARGO_TARGET_DIR:-target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}$PROFILE"
 version="$(sed -n 's/^#define SMARTRETRY_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' include/smartretry.h | paste -sd.)"
 major="${version%%.*}"
 

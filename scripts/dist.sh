@@ -6,6 +6,7 @@
 #   smartretry-linux-x64-gnu-<v>.tgz           its binary package, an optionalDependency (napi-rs layout)
 #   libsmartretry-<v>-linux-x86_64.tar.gz      libsmartretry.so/.a, smartretry.h, smartretry.pc
 #   smartretry-cli-<v>-linux-x86_64.tar.gz     the `smartretry` command-line tool
+# Binaries need glibc >= 2.17 (linked through zig).
 # Options: --profile P (cargo profile; default `dist`, LTO; the tests use `release` to reuse
 # their builds). Tools (maturin, ziglang) go into a venv under the cargo target directory.
 set -euo pipefail
@@ -34,15 +35,32 @@ if [ ! -x "$tools/bin/maturin" ] || [ ! -x "$tools/bin/python-zig" ]; then
   "$tools/bin/pip" install -q --disable-pip-version-check 'maturin>=1.5,<2' ziglang
 fi
 
+# Every binary links through zig against glibc 2.17 (manylinux2014's floor), so that it runs on
+# older distributions than the build machine's; cargo then writes to target/<triple>/<profile>.
+triple=x86_64-unknown-linux-gnu
+zigcc="$stage/zigcc"
+printf '#!/bin/sh\nexec "%s" cc -target x86_64-linux-gnu.2.17 "$@"\n' "$tools/bin/python-zig" >"$zigcc"
+chmod +x "$zigcc"
+export CARGO_BUILD_TARGET="$triple" CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER="$zigcc"
+built="$CARGO_TARGET_DIR/$triple/$profile"
+
 echo "-- python: abi3 wheel (manylinux2014 through zig) and sdist"
 # maturin finds zig through `python -m ziglang` with the venv's python first on PATH.
-PATH="$tools/bin:$PATH" maturin build -q -m bindings-python/Cargo.toml --profile "$profile" \
+# maturin sets up zig and the target itself.
+PATH="$tools/bin:$PATH" env -u CARGO_BUILD_TARGET -u CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER maturin build -q -m bindings-python/Cargo.toml --profile "$profile" \
   --zig --compatibility manylinux2014 --out "$out"
 PATH="$tools/bin:$PATH" maturin sdist -m bindings-python/Cargo.toml --out "$out" >/dev/null
 
+echo "-- rust: the node addon, libsmartretry and the CLI (one cargo build: dependencies built once)"
+cargo build -p smartretry-node -p smartretry-ffi -p smartretry-cli --lib --bins --profile "$profile" \
+  --message-format=json-render-diagnostics >"$stage/cargo.json"
+node_lib="$(node -e 'for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n")) {
+  if (!l.startsWith("{")) continue; const m = JSON.parse(l);
+  if (m.reason === "compiler-artifact" && m.target.name === "smartretry_node")
+    console.log(m.filenames.find((f) => f.endsWith(".so")));
+}' "$stage/cargo.json")"
+
 echo "-- node: the package and its linux-x64-gnu binary package"
-node_lib="$(cargo build -p smartretry-node --lib --profile "$profile" --message-format=json-render-diagnostics \
-  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const l of s.split("\n")){if(!l.startsWith("{"))continue;const m=JSON.parse(l);if(m.reason==="compiler-artifact"&&m.target.name==="smartretry_node"){const f=m.filenames.find(f=>f.endsWith(".so"));if(f)console.log(f)}}})')"
 node scripts/dist-npm.cjs bindings-node "$node_lib" linux-x64-gnu "$stage/npm"
 for pkg in "$stage"/npm/*/; do
   (cd "$pkg" && npm pack --silent --pack-destination "$out" >/dev/null)
@@ -51,15 +69,15 @@ done
 echo "-- c: libsmartretry tarball (relocatable smartretry.pc)"
 c_name="libsmartretry-$version-linux-x86_64"
 # shellcheck disable=SC2016 # ${pcfiledir} is pkg-config's variable, written literally
-PROFILE="$profile" PC_PREFIX='${pcfiledir}/../..' ffi-c/install.sh PREFIX="$stage/$c_name" >/dev/null
+PROFILE="$profile" SMARTRETRY_PREBUILT=1 PC_PREFIX='${pcfiledir}/../..' \
+  ffi-c/install.sh PREFIX="$stage/$c_name" >/dev/null
 cp LICENSE ffi-c/README.md "$stage/$c_name/"
 tar -C "$stage" -czf "$out/$c_name.tar.gz" "$c_name"
 
 echo "-- cli: the smartretry binary"
-cargo build -q -p smartretry-cli --profile "$profile"
 cli_name="smartretry-cli-$version-linux-x86_64"
 mkdir -p "$stage/$cli_name"
-cp "$CARGO_TARGET_DIR/$profile/smartretry" cli/README.md LICENSE "$stage/$cli_name/"
+cp "$built/smartretry" cli/README.md LICENSE "$stage/$cli_name/"
 tar -C "$stage" -czf "$out/$cli_name.tar.gz" "$cli_name"
 
 echo "-- $out"

@@ -51,6 +51,18 @@ for f in "$wheel" "$sdist" "$npm_main" "$npm_bin" "$ctar" "$clitar"; do
   printf '%9d  %s\n' "$(stat -c %s "$f")" "$(basename "$f")"
 done
 
+echo "-- binaries need at most glibc 2.17 (manylinux2014)"
+mkdir "$work/glibc"
+(cd "$work/glibc" && python3 -m zipfile -e "$wheel" wheel && tar xzf "$npm_bin" && tar xzf "$ctar" && tar xzf "$clitar")
+for bin in "$work"/glibc/wheel/smartretry/*.so "$work"/glibc/package/*.node \
+  "$work/glibc/libsmartretry-$version-linux-x86_64/lib/libsmartretry.so" \
+  "$work/glibc/smartretry-cli-$version-linux-x86_64/smartretry"; do
+  newest="$(objdump -T "$bin" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)"
+  if [ "$(printf '%s\n2.17\n' "$newest" | sort -V | tail -1)" != "2.17" ]; then
+    echo "$(basename "$bin") needs glibc $newest (> 2.17)" >&2; exit 1
+  fi
+done
+
 echo "-- python: the wheel into a fresh venv"
 t0=$(( $(date +%s%N) / 1000000 ))
 norust pip install -q --disable-pip-version-check --no-index "$wheel"
