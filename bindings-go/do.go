@@ -35,6 +35,16 @@ func (e *Engine) DoWith(ctx context.Context, key, tenant string, fn func() error
 			e.abandon(ep)
 			return err
 		}
+		// The adaptive rate limiter's token, before every attempt (0 until the key is throttled).
+		if token, err := e.Acquire(key); err != nil || token > 0 {
+			if err == nil {
+				err = e.wait(ctx, token)
+			}
+			if err != nil {
+				e.abandon(ep)
+				return err
+			}
+		}
 		callErr := fn()
 		if callErr == nil {
 			return e.success(ep)

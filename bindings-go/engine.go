@@ -116,6 +116,22 @@ func (e *Engine) Now() (time.Time, error) {
 	return time.Unix(0, int64(float64(s)*1e9)), err
 }
 
+// Acquire takes the adaptive rate limiter's token for a call on key (policy "rate_limit") and
+// says how long to wait before making it: 0 until the key has been throttled. Do calls it before
+// every attempt; the token is taken either way.
+func (e *Engine) Acquire(key string) (time.Duration, error) {
+	var s C.double
+	err := e.with(func() error {
+		k, free, err := cstr(key)
+		if err != nil {
+			return err
+		}
+		defer free()
+		return call(func() C.smartretry_status { return C.smartretry_engine_acquire(e.e, k, nil, &s) })
+	})
+	return time.Duration(float64(s) * 1e9), err
+}
+
 // Classify names the error class of a failure with the engine's rules.
 func (e *Engine) Classify(f Failure) (string, error) {
 	var class C.smartretry_class

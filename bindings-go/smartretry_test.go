@@ -179,3 +179,43 @@ func TestClosedEngine(t *testing.T) {
 		t.Fatal("no version")
 	}
 }
+
+func TestRateLimiterPacesDoAfterAThrottle(t *testing.T) {
+	e := newEngine(t, WithPolicyJSON(`{"rate_limit":{},"seed":7}`))
+	ctx := context.Background()
+	// 60 successful calls, 50 ms apart: no throttle yet, so no wait.
+	for i := 0; i < 60; i++ {
+		if err := e.DoWith(ctx, "api", "", func() error { return nil }, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Advance(50 * time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w, err := e.Acquire("api"); err != nil || w != 0 {
+		t.Fatalf("before any throttle: wait %v, err %v", w, err)
+	}
+	// One throttle turns the limiter on: a burst of calls is then spread out in time (the
+	// retry's wait refilled the bucket, about one second of calls, so the burst is longer).
+	throttled := false
+	_ = e.DoWith(ctx, "api", "", func() error {
+		if !throttled {
+			throttled = true
+			return Fail(errors.New("slow down"), Failure{HTTPStatus: 429})
+		}
+		return nil
+	}, nil)
+	before, _ := e.Now()
+	for i := 0; i < 60; i++ {
+		if err := e.DoWith(ctx, "api", "", func() error { return nil }, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, _ := e.Now()
+	if after.Sub(before) < time.Second {
+		t.Fatalf("60 calls after a throttle took %v of the manual clock", after.Sub(before))
+	}
+	if _, err := e.Acquire("bad\nkey"); err == nil {
+		t.Fatal("a key with a control character was accepted")
+	}
+}

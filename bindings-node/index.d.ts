@@ -65,12 +65,39 @@ export declare class Engine {
    * on `clock` when given (tests and simulations).
    */
   constructor(policyJson?: string | undefined | null, clock?: ManualClock | undefined | null)
+  /**
+   * An engine from policy layers (JSON texts, first to last) merged deeply: objects key by
+   * key, anything else replaces; the later layer wins (the core's `policy_layers`).
+   */
+  static fromLayers(layers: Array<string>, clock?: ManualClock | undefined | null): Engine
   /** The engine clock's reading, Unix seconds. */
   now(): number
-  /** Start a job's episode at its first attempt (counts a request for the retry budgets). */
-  begin(key: string, tenant?: string | undefined | null): Episode
+  /**
+   * The adaptive rate limiter's token for a call on `key` (policy `rate_limit`): seconds to
+   * wait before making it, 0 until the key has been throttled. Call it before every attempt,
+   * first ones included; the token is taken either way.
+   */
+  acquire(key: string, dependency?: string | undefined | null): number
+  /** `acquire` in milliseconds (as `Recommendation.delayMs`, for `setTimeout`). */
+  acquireMs(key: string, dependency?: string | undefined | null): number
+  /**
+   * `acquire` for a call that will not wait longer than `max_wait` seconds: null, taking no
+   * token, when the token is further away (give the call up instead of sending it).
+   */
+  acquireWithin(key: string, maxWait: number, dependency?: string | undefined | null): number | null
+  /**
+   * Start a job's episode at its first attempt (counts a request for the retry budgets).
+   * `limits` replace the policy's attempt cap and deadline for this episode only.
+   */
+  begin(key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null): Episode
   /** An attempt failed: record it and recommend what to do next. */
   onFailure(episode: Episode, failure: FailureInput): Recommendation
+  /**
+   * `onFailure` answering only the delay, in milliseconds, or -1 when the engine says stop
+   * (give up or escalate: the episode is then finished). The hot path of `retry()`: it builds
+   * no Recommendation object.
+   */
+  onFailureDelayMs(episode: Episode, failure: FailureInput): number
   /** `onFailure` for a failure whose class the caller already knows ("timeout", ...). */
   onClassFailure(episode: Episode, errorClass: string): Recommendation
   /** What the engine would recommend for this failure now, recording and spending nothing. */
@@ -193,6 +220,15 @@ export interface Classification {
   /** "retry", "give_up" or "escalate" (the class's default disposition). */
   disposition: string
   rule: string
+}
+
+/**
+ * A caller's caps for one episode (a call's `retries` / `maxRetryTime`): the total attempts,
+ * and the deadline in seconds from the first failure. Each replaces the policy's value.
+ */
+export interface EpisodeLimits {
+  maxAttempts?: number
+  deadline?: number
 }
 
 /** What the caller knows about a failed attempt; any subset of the signals. */

@@ -100,6 +100,11 @@ enum smartretry_status
      */
     SMARTRETRY_INVALID_FAILURE = 12,
     /*
+     A policy field that cannot be read (unknown, wrong type, out of range); the message
+     starts with its path, e.g. `classes.unavailable.strategy.factr`.
+     */
+    SMARTRETRY_INVALID_POLICY = 13,
+    /*
      A required pointer argument was NULL.
      */
     SMARTRETRY_NULL_ARGUMENT = 100,
@@ -413,6 +418,11 @@ typedef struct smartretry_alternative {
 #define SMARTRETRY_GUARDRAIL_TENANT_BUDGET 6
 
 #define SMARTRETRY_GUARDRAIL_CIRCUIT_BREAKER 7
+
+/*
+ The adaptive client rate limiter's next token bound the delay.
+ */
+#define SMARTRETRY_GUARDRAIL_RATE_LIMIT 8
 
 #define SMARTRETRY_SCOPE_QUEUE 0
 
@@ -1030,6 +1040,35 @@ smartretry_status smartretry_policy_set_seed(struct smartretry_policy *policy, u
  None: `policy` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_policy_free(struct smartretry_policy *policy);
+
+/*
+ Take a token for a call on `key` (to `dependency`, which may be NULL) and write how long to
+ wait before making it into `out_wait_seconds`: 0 while the key has not been throttled or the
+ policy has no `rate_limit`. The token is the caller's: wait, then call once.
+
+ # Safety
+ `engine` must be NULL or an engine handle; `key` NULL or NUL-terminated; `dependency` NULL or
+ NUL-terminated; `out_wait_seconds` NULL or writable.
+ */
+smartretry_status smartretry_engine_acquire(const struct smartretry_engine *engine,
+                                            const char *key,
+                                            const char *dependency,
+                                            double *out_wait_seconds);
+
+/*
+ `smartretry_engine_acquire` for a call that will not wait longer than `max_wait_seconds`
+ (what is left of its deadline). `*out_granted` false: the token is further away, none was
+ taken, and the call should be given up; true: wait `*out_wait_seconds`, then call.
+
+ # Safety
+ As `smartretry_engine_acquire`; `out_granted` NULL or writable.
+ */
+smartretry_status smartretry_engine_acquire_within(const struct smartretry_engine *engine,
+                                                   const char *key,
+                                                   const char *dependency,
+                                                   double max_wait_seconds,
+                                                   bool *out_granted,
+                                                   double *out_wait_seconds);
 
 /*
  Release what a recommendation owns and set its detail to NULL (so a second call is a no-op).

@@ -37,7 +37,7 @@ strict=(-std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Iinclude -Itests/c)
 static=("$lib/libsmartretry.a" -lpthread -ldl -lm)
 shared=(-L"$lib" -lsmartretry -Wl,-rpath,"$lib" -lpthread)
 
-single=(test_api test_handles test_boundary)
+single=(test_api test_handles test_boundary test_ratelimit test_worker)
 echo "-- C tests (gcc ${strict[*]})"
 for t in "${single[@]}"; do
   gcc "${strict[@]}" "tests/c/$t.c" -o "$build/$t" "${shared[@]}"
@@ -67,4 +67,4 @@ export PKG_CONFIG_PATH="$build/prefix/lib/pkgconfig"
 gcc -std=c11 -Wall -Wextra -Werror examples/c/retry_flaky.c -o "$build/retry_flaky" \
   $(pkg-config --cflags --libs smartretry) -Wl,-rpath,"$build/prefix/lib"
 "$build/retry_flaky"
-echo "c: 12 passed, 0 failed"
+echo "c: 18 passed, 0 failed"

@@ -5,8 +5,8 @@
 
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { getDefaultEngine } = require('./engine.cjs');
-const { GiveUpError } = require('./errors.cjs');
-const { recordError, recordResponse } = require('./retry.cjs');
+const { GiveUpError, attach } = require('./errors.cjs');
+const { recordError, recordResponse, sleep, waitForToken } = require('./retry.cjs');
 const { isResponse } = require('./failure.cjs');
 
 /**
@@ -43,9 +43,30 @@ class EngineBackoff {
     }
     if (!rec.shouldRetry) {
       cell.done = true;
-      throw 'error' in result ? result.error : new GiveUpError(rec, result.value);
+      if ('error' in result) {
+        attach(result.error, rec);
+        throw result.error;
+      }
+      throw new GiveUpError(rec, result.value, this.key);
     }
     return { duration: rec.delayMs, next: (ctx) => this.step(cell, ctx) };
+  }
+
+  /**
+   * `p.execute(backoff.rateLimited(fn))`: `fn` behind the adaptive rate limiter, whose token is
+   * taken (and waited for) before every attempt, first ones included (0 until the key is
+   * throttled). cockatiel passes `{ signal }`, which aborts the wait.
+   */
+  rateLimited(fn) {
+    const wait = this.options.sleep ?? sleep;
+    return async (context) => {
+      const ms = this.engine.acquireMs(this.key, this.options.dependency);
+      if (ms > 0) {
+        const cell = this.episodes.getStore();
+        await waitForToken(this.engine, ms, wait, context?.signal, cell && !cell.done ? cell.episode : null);
+      }
+      return fn(context);
+    };
   }
 
   /** Feed the policy's outcomes back: success closes the episode, cockatiel's give-up abandons it. */

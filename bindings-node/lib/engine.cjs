@@ -41,19 +41,31 @@ class ManualClock extends native.ManualClock {
 
 class Engine {
   /**
-   * @param {object|string} [policy] partial policy over a preset (durations in seconds), e.g.
-   *   `{ preset: 'request' }`; no policy: the `background` preset
+   * @param {object|string|Array<object|string>} [policy] partial policy over a preset (durations
+   *   in seconds), e.g. `{ preset: 'request', max_attempts: 6 }`; no policy: the `background`
+   *   preset. An array is layers merged deeply, the later winning (objects key by key, anything
+   *   else replaces): `[basePolicy, { learning: { exploration: 0 } }]` keeps base's other
+   *   learning settings, where an object spread would drop them.
    * @param {{clock?: ManualClock}} [options]
    */
   constructor(policy, options) {
     const { clock } = options === undefined ? {} : objectArg('options', options);
-    this.native = guard(() => new native.Engine(json(policy), clock));
+    this.native = guard(() => (Array.isArray(policy)
+      ? native.Engine.fromLayers(policy.map((layer) => json(layer) ?? '{}'), clock)
+      : new native.Engine(json(policy), clock)));
     this.clock = clock;
     this.observers = new Observers(this.native);
   }
 
   now() { return this.native.now(); }
-  begin(key, tenant) { return guard(() => this.native.begin(key, tenant)); }
+  /**
+   * Start an episode. `limits` (`{ maxAttempts, deadline }`, deadline in seconds from the first
+   * failure) replace the policy's attempt cap and deadline for this episode only.
+   */
+  begin(key, tenant, limits) {
+    if (limits !== undefined && limits !== null) objectArg('limits', limits);
+    return guard(() => this.native.begin(key, tenant, limits ?? undefined));
+  }
   onFailure(episode, failure) { return guard(() => this.native.onFailure(episode, checkFailure(failure))); }
 
   /**
@@ -74,6 +86,15 @@ class Engine {
 
   /** A first-attempt success in one call (no episode object). */
   succeed(key, tenant, dependency) { guard(() => this.native.succeed(key, tenant, dependency)); }
+
+  /** The adaptive rate limiter's token for a call on `key`: seconds to wait (0 until throttled). */
+  acquire(key, dependency) { return guard(() => this.native.acquire(key, dependency)); }
+  /** `acquire` in milliseconds. */
+  acquireMs(key, dependency) { return guard(() => this.native.acquireMs(key, dependency)); }
+  /** `acquire` for a call that waits at most `maxWait` seconds: null (no token taken) beyond it. */
+  acquireWithin(key, maxWait, dependency) {
+    return guard(() => this.native.acquireWithin(key, maxWait, dependency));
+  }
 
   abandon(episode) { guard(() => this.native.abandon(episode)); }
   classify(failure) { return guard(() => this.native.classify(checkFailure(failure))); }

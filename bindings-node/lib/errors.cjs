@@ -4,7 +4,7 @@
 const ENGINE_CODES = new Set([
   'INVALID_DURATION', 'INVALID_CONFIG', 'UNKNOWN_CLASS', 'INVALID_KEY', 'INVALID_RULE',
   'INVALID_RETRY_AFTER', 'SNAPSHOT_CORRUPT', 'SNAPSHOT_VERSION', 'IO', 'INVALID_JSON',
-  'INVALID_STATE', 'INVALID_FAILURE', 'INVALID_ARGUMENT',
+  'INVALID_STATE', 'INVALID_FAILURE', 'INVALID_ARGUMENT', 'INVALID_POLICY',
 ]);
 
 /**
@@ -42,14 +42,36 @@ class AbortError extends Error {
   }
 }
 
-/** The engine said stop (give up or escalate) on a failure that was a value, not an error. */
+/** `payments: give up after 4 attempt(s): <the engine's reason>`. */
+function giveUpMessage(key, recommendation) {
+  return `${key}: ${recommendation.action.replace('_', ' ')} after ${recommendation.attempt} attempt(s): ${recommendation.reason}`;
+}
+
+/**
+ * The engine said stop (give up or escalate): on a failure that was a value, not an error, or
+ * instead of the last error when `retry()` is asked for it (`wrapError: true`; the error is
+ * `cause`). The message ends with the engine's reason.
+ */
 class GiveUpError extends Error {
-  constructor(recommendation, value) {
-    super(`gave up: ${recommendation.reason}`);
+  constructor(recommendation, value, key = 'default', options = undefined) {
+    super(giveUpMessage(key, recommendation), options);
     this.name = 'GiveUpError';
     this.code = recommendation.action === 'escalate' ? 'ESCALATE' : 'GIVE_UP';
     this.recommendation = recommendation;
     this.value = value;
+  }
+}
+
+/**
+ * Tell the engine's give-up on the caller's own error before it is thrown again (as p-retry
+ * throws it): `error.recommendation`. Values that cannot hold a property are left alone.
+ */
+function attach(error, recommendation) {
+  if (error === null || (typeof error !== 'object' && typeof error !== 'function')) return;
+  try {
+    error.recommendation = recommendation;
+  } catch {
+    // frozen or exotic: the error goes on as it is
   }
 }
 
@@ -78,4 +100,6 @@ function guard(fn) {
   }
 }
 
-module.exports = { SmartRetryError, AbortError, GiveUpError, translate, guard, invalidArgument };
+module.exports = {
+  SmartRetryError, AbortError, GiveUpError, translate, guard, invalidArgument, attach,
+};

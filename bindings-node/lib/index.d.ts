@@ -16,7 +16,15 @@ export type Preset = 'request' | 'background';
  * A partial policy over a preset (durations in seconds), as an object or JSON text, e.g.
  * `{ preset: 'request', deadline: 10 }`. No policy: the `background` preset.
  */
-export type PolicyInput = ({ preset?: Preset } & Record<string, unknown>) | string | null | undefined;
+export type PolicyInput = ({
+  preset?: Preset;
+  /** Shortcut: `max_attempts` of every class that retries (a class's own value wins). */
+  max_attempts?: number;
+  /** Seconds from the first failure; `null`: none. */
+  deadline?: number | null;
+  /** Shortcut for `learning.failure_cost`: the price of one failed attempt, in seconds. */
+  failure_cost?: number | null;
+} & Record<string, unknown>) | string | null | undefined;
 
 export type ErrorClassName = 'timeout' | 'connection' | 'rate_limited' | 'unavailable' | 'server_error'
   | 'client_error' | 'auth' | 'not_found' | 'validation' | 'conflict' | 'needs_human' | 'cancelled' | 'unknown';
@@ -40,10 +48,12 @@ export type EngineEvent =
 export type Scope = { queue: string } | { tenant: string };
 
 export declare class Engine {
-  constructor(policy?: PolicyInput, options?: { clock?: ManualClock });
+  /** An array of policies is layers merged deeply, the later winning. */
+  constructor(policy?: PolicyInput | PolicyInput[], options?: { clock?: ManualClock });
   readonly native: unknown;
   now(): number;
-  begin(key: string, tenant?: string | null): Episode;
+  /** `limits` replace the policy's attempt cap and deadline (seconds from the first failure) for this episode. */
+  begin(key: string, tenant?: string | null, limits?: { maxAttempts?: number; deadline?: number } | null): Episode;
   onFailure(episode: Episode, failure: FailureInput): Recommendation;
   onHttpFailure(episode: Episode, status: number, retryAfter?: string | null, dependency?: string | null): Recommendation;
   onClassFailure(episode: Episode, errorClass: string): Recommendation;
@@ -54,6 +64,12 @@ export declare class Engine {
   onSuccess(episode: Episode, dependency?: string | null): void;
   abandon(episode: Episode): void;
   succeed(key: string, tenant?: string | null, dependency?: string | null): void;
+  /** The adaptive rate limiter's token for a call on `key` (policy `rate_limit`): seconds to wait before it, 0 until the key is throttled. Call before every attempt; the token is taken either way. */
+  acquire(key: string, dependency?: string | null): number;
+  /** `acquire` in milliseconds. */
+  acquireMs(key: string, dependency?: string | null): number;
+  /** `acquire` for a call that waits at most `maxWait` seconds: null, taking no token, beyond it. */
+  acquireWithin(key: string, maxWait: number, dependency?: string | null): number | null;
   classify(failure: FailureInput): Classification;
   preview(key: string, failure: FailureInput, options?: { tenant?: string; steps?: number }): Recommendation[];
   recoveryCurve(key: string, errorClass: string, tenant?: string | null): number[][] | null;
@@ -93,7 +109,7 @@ export declare class AbortError extends Error {
   constructor(messageOrError?: string | Error);
   readonly originalError: Error;
 }
-/** The engine stopped on a failed value (not an error). */
+/** The engine stopped on a failed value (not an error), or on an error with `wrapError: true` (then `cause`). */
 export declare class GiveUpError extends Error {
   readonly code: 'GIVE_UP' | 'ESCALATE';
   readonly recommendation: Recommendation;
@@ -121,6 +137,12 @@ export interface RetryOptions<T> {
   failure?(error: unknown): FailureInput;
   /** Count a resolved value as a failure (default: a fetch Response that is not ok). */
   isFailure?(value: T): boolean;
+  /** Retries after the first attempt for this call (p-retry's name; Infinity: the policy's cap). */
+  retries?: number;
+  /** Milliseconds from the first failure past which no retry is scheduled (p-retry's name). */
+  maxRetryTime?: number;
+  /** On give-up, reject with a GiveUpError (message: the engine's reason; `cause`: the error) instead of the error itself. */
+  wrapError?: boolean;
   /** Replace the wait (tests with a ManualClock). */
   sleep?(ms: number, signal?: AbortSignal): void | Promise<void>;
 }
@@ -142,11 +164,15 @@ export interface AdapterOptions {
   tenant?: string;
   dependency?: string;
   failure?(error: unknown): FailureInput;
+  /** How to wait for a rate limiter token (default: an abortable setTimeout). */
+  sleep?(ms: number, signal?: AbortSignal): void | Promise<void>;
 }
 /** cockatiel IBackoffFactory whose durations come from the engine. */
 export declare class EngineBackoff {
   constructor(engine?: Engine, options?: AdapterOptions);
   next(context: { attempt: number; result: { error: unknown } | { value: unknown } }): { duration: number; next(context: unknown): unknown };
+  /** `p.execute(backoff.rateLimited(fn))`: the adaptive rate limiter's token before every attempt. */
+  rateLimited<T>(fn: (context: { signal?: AbortSignal }) => T | PromiseLike<T>): (context: { signal?: AbortSignal }) => Promise<T>;
   /** Subscribe to the policy's onSuccess/onGiveUp so that outcomes reach the engine. */
   attach(policy: { onSuccess(l: () => void): { dispose(): void }; onGiveUp(l: () => void): { dispose(): void } }): { dispose(): void };
 }

@@ -4,18 +4,21 @@
 // deadline), minTimeout is 0 so p-retry adds no wait of its own.
 
 const { getDefaultEngine } = require('./engine.cjs');
-const { recordError, sleep } = require('./retry.cjs');
+const { recordError, sleep, waitForToken } = require('./retry.cjs');
+const { attach } = require('./errors.cjs');
 
 /**
  * `const o = pRetryOptions(engine, { key, signal }); await pRetry(o.wrap(fn), o)`. One options
- * object per call (it holds the call's episode). `wrap` reports success to the engine; without
- * it call `o.succeeded()` after p-retry resolves.
+ * object per call (it holds the call's episode). `wrap` reports success to the engine and waits
+ * for the adaptive rate limiter's token before every attempt; without it call `o.succeeded()`
+ * after p-retry resolves.
  */
 function pRetryOptions(engine, options = {}) {
   engine ??= getDefaultEngine();
   const { signal } = options;
   const wait = options.sleep ?? sleep;
-  const episode = engine.begin(options.key ?? 'default', options.tenant);
+  const key = options.key ?? 'default';
+  const episode = engine.begin(key, options.tenant);
   let last;
   const succeeded = () => {
     if (!episode.finished) engine.onSuccess(episode, options.dependency);
@@ -31,6 +34,9 @@ function pRetryOptions(engine, options = {}) {
     episode,
     succeeded,
     wrap: (fn) => async (attemptNumber) => {
+      // The adaptive rate limiter's token before every attempt (0 until the key is throttled).
+      const tokenMs = engine.acquireMs(key, options.dependency);
+      if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, episode);
       const value = await fn(attemptNumber);
       succeeded();
       return value;
@@ -38,7 +44,10 @@ function pRetryOptions(engine, options = {}) {
     async onFailedAttempt(context) {
       last = recordError(engine, episode, context.error, options);
       if (options.onFailedAttempt) await options.onFailedAttempt(context, last);
-      if (!last.shouldRetry) return;
+      if (!last.shouldRetry) {
+        attach(context.error, last); // p-retry throws this error next: tell the give-up on it
+        return;
+      }
       if (context.retriesLeft <= 0) {
         // p-retry has no retries left: it will throw now, so do not wait.
         engine.abandon(episode);

@@ -170,6 +170,24 @@ export interface LearningConfig {
 /** The named starting points of a policy, the same in every language. */
 export type Preset = "request" | "background";
 
+/** The limiter's constants (policy JSON `rate_limit`). Every default is the AWS SDKs'. */
+export interface RateLimitConfig {
+  /** Share of the send rate kept after a throttle (CUBIC's multiplicative decrease). */
+  beta?: number;
+  /** Width of the buckets the send rate is counted in, seconds. */
+  bucket?: number;
+  /** The rate never exceeds this multiple of the measured send rate. */
+  max_rate_scale?: number;
+  /** Smallest bucket, tokens: at least one call can always be paid for. */
+  min_capacity?: number;
+  /** Lowest fill rate, calls per second: a throttled key still makes progress. */
+  min_fill_rate?: number;
+  /** CUBIC's `C`: how fast the rate grows back after a throttle. */
+  scale_constant?: number;
+  /** Weight of the newest bucket in the measured send rate. */
+  smoothing?: number;
+}
+
 /** What kind of failure happened. Classification maps raw signals (HTTP status, gRPC code, errno names, exception types, messages) onto one of these. */
 export type ErrorClass = "timeout" | "connection" | "rate_limited" | "unavailable" | "server_error" | "client_error" | "auth" | "not_found" | "validation" | "conflict" | "needs_human" | "cancelled" | "unknown";
 
@@ -263,6 +281,8 @@ export interface Policy {
   learning?: LearningConfig;
   /** The starting point every other field patches (default: `background`). */
   preset?: Preset | null;
+  /** Adaptive client-side rate limiting per key (none by default). */
+  rate_limit?: RateLimitConfig | null;
   /** Classification rules, tried in order; replaces the built-in list when given. */
   rules?: Array<Rule> | null;
   /** Seed for jitter and exploration: the same seed gives the same decisions. Unset: drawn from the operating system per engine. */

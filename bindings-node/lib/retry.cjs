@@ -3,7 +3,7 @@
 // timer at all for a zero delay; retryBatch for retrying only the failed items of a batch.
 
 const { getDefaultEngine, onServerFailure } = require('./engine.cjs');
-const { AbortError, GiveUpError } = require('./errors.cjs');
+const { AbortError, GiveUpError, attach, invalidArgument } = require('./errors.cjs');
 const { failureFromError, isResponse, header, withoutNumbers } = require('./failure.cjs');
 
 /** The longest setTimeout Node honours: a longer delay fires after 1 ms instead. */
@@ -74,6 +74,40 @@ function recordResponse(engine, episode, response, dependency) {
   }
 }
 
+/**
+ * The call's own caps, named as p-retry names them: `retries` (after the first attempt;
+ * Infinity: no cap of the call's) and `maxRetryTime` (ms from the first failure). Each replaces
+ * the policy's `max_attempts` / `deadline` for this call. Undefined when neither is given.
+ */
+function callLimits(options) {
+  const { retries, maxRetryTime } = options;
+  const limits = {};
+  if (retries !== undefined && retries !== Infinity) {
+    if (!(Number.isInteger(retries) && retries >= 0 && retries < 2 ** 32 - 1)) {
+      throw invalidArgument(`retries must be a whole number >= 0 (or Infinity), not ${String(retries)}`);
+    }
+    limits.maxAttempts = retries + 1;
+  }
+  if (maxRetryTime !== undefined && maxRetryTime !== Infinity) {
+    if (!(typeof maxRetryTime === 'number' && maxRetryTime > 0)) {
+      throw invalidArgument(`maxRetryTime must be a positive number of ms (or Infinity), not ${String(maxRetryTime)}`);
+    }
+    limits.deadline = maxRetryTime / 1000;
+  }
+  return Object.keys(limits).length ? limits : undefined;
+}
+
+/**
+ * The error to throw when the engine gives up on a thrown error: the error itself with the
+ * recommendation attached (p-retry throws the original), or with `wrapError` a GiveUpError
+ * whose `cause` it is and whose message carries the engine's reason.
+ */
+function giveUpError(error, rec, key, options) {
+  if (options.wrapError) return new GiveUpError(rec, undefined, key, { cause: error });
+  attach(error, rec);
+  return error;
+}
+
 /** Should this resolved value count as a failed attempt? Non-ok fetch Responses do. */
 function failedValue(value, options) {
   if (options.isFailure) return options.isFailure(value);
@@ -88,12 +122,25 @@ function discard(response) {
   }
 }
 
+/** Wait `ms` for a rate limiter token; an abort during the wait abandons `episode`. */
+async function waitForToken(engine, ms, wait, signal, episode) {
+  try {
+    await wait(ms, signal);
+  } catch (e) {
+    if (episode) engine.abandon(episode);
+    throw e;
+  }
+}
+
 /**
  * Run `fn(attempt, {signal, episode})` (episode: null until the first failure) until it succeeds or the engine says stop. Resolves with
  * fn's value; a fetch Response that is not ok (429, 503, ...) is a failure whose status and
  * Retry-After the engine reads; when the engine gives up on a Response, the last Response is
- * returned (fetch semantics). Rejects with fn's last error, with the signal's reason when it
- * aborts (at once, also during a wait), or with an AbortError's original error.
+ * returned (fetch semantics). Rejects with fn's last error (as p-retry does; with
+ * `recommendation` attached, or wrapped in a GiveUpError with `wrapError: true`), with a
+ * GiveUpError holding a value `isFailure` rejected, with the signal's reason when it aborts (at
+ * once, also during a wait), or with an AbortError's original error. `retries` and
+ * `maxRetryTime` (p-retry's names) cap this call's attempts and time.
  */
 async function retry(fn, options = {}) {
   const engine = options.engine ?? getDefaultEngine();
@@ -101,9 +148,13 @@ async function retry(fn, options = {}) {
   const wait = options.sleep ?? sleep;
   signal?.throwIfAborted();
   const key = options.key ?? 'default';
+  const limits = callLimits(options);
   // Begun at the first failure: a first-attempt success is one native call, no episode object.
   let episode = null;
   for (let attempt = 1; ; attempt++) {
+    // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
+    const tokenMs = engine.acquireMs(key, options.dependency);
+    if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, episode);
     let value;
     let error;
     let failed = false;
@@ -118,7 +169,7 @@ async function retry(fn, options = {}) {
       else engine.onSuccess(episode, options.dependency);
       return value;
     }
-    episode ??= engine.begin(key, options.tenant);
+    episode ??= engine.begin(key, options.tenant, limits);
     if (error instanceof AbortError) {
       engine.abandon(episode);
       throw error.originalError;
@@ -139,9 +190,9 @@ async function retry(fn, options = {}) {
       await onFailedAttempt({ error, value, attempt, recommendation: rec, episode });
     }
     if (!rec.shouldRetry) {
-      if (failed) throw error;
+      if (failed) throw giveUpError(error, rec, key, options);
       if (isResponse(value)) return value;
-      throw new GiveUpError(rec, value);
+      throw new GiveUpError(rec, value, key);
     }
     if (!failed && isResponse(value)) discard(value);
     const ms = rec.delayMs;
@@ -175,4 +226,6 @@ function retryBatch(items, fn, options = {}) {
   );
 }
 
-module.exports = { retry, retryBatch, sleep, recordError, recordResponse, MAX_TIMER_MS };
+module.exports = {
+  retry, retryBatch, sleep, recordError, recordResponse, callLimits, waitForToken, MAX_TIMER_MS,
+};

@@ -2,7 +2,7 @@
 //! dependency breaker calls.
 
 use crate::engine::Engine;
-use crate::error::{engine_error, invalid_argument, OrJs};
+use crate::error::{invalid_argument, OrJs};
 use crate::events::JsObserver;
 use napi::bindgen_prelude::{Buffer, Function};
 use napi_derive::napi;
@@ -53,8 +53,7 @@ impl Engine {
         error_class: Option<String>,
         patch_json: String,
     ) -> napi::Result<()> {
-        let patch: PolicyPatch = serde_json::from_str(&patch_json)
-            .map_err(|e| engine_error(smartretry::Error::from(e)))?;
+        let patch = PolicyPatch::from_json(&patch_json).or_js()?;
         self.inner
             .set_override(scope(&scope_kind, name)?, class_opt(error_class)?, patch)
             .or_js()

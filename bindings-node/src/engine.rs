@@ -21,6 +21,14 @@ pub struct Engine {
     pub(crate) dropped_events: Arc<AtomicU64>,
 }
 
+/// A caller's caps for one episode (a call's `retries` / `maxRetryTime`): the total attempts,
+/// and the deadline in seconds from the first failure. Each replaces the policy's value.
+#[napi(object)]
+pub struct EpisodeLimits {
+    pub max_attempts: Option<u32>,
+    pub deadline: Option<f64>,
+}
+
 /// How a failure was classified: its class, disposition and the rule that decided.
 #[napi(object)]
 pub struct Classification {
@@ -40,24 +48,39 @@ impl From<smartretry::Classification> for Classification {
     }
 }
 
+impl Engine {
+    /// The engine on the system clock, or on `clock` when given.
+    fn build(policy: Policy, clock: Option<&ManualClock>) -> napi::Result<Self> {
+        let clock: SharedClock = match clock {
+            Some(c) => c.inner.clone(),
+            None => SystemClock::shared(),
+        };
+        Ok(Engine {
+            inner: smartretry::Engine::with_clock(policy, clock).or_js()?,
+            dropped_events: Arc::new(AtomicU64::new(0)),
+        })
+    }
+}
+
 #[napi]
 impl Engine {
     /// An engine from a JSON policy (partial; defaults fill the rest) on the system clock, or
     /// on `clock` when given (tests and simulations).
     #[napi(constructor)]
     pub fn new(policy_json: Option<String>, clock: Option<&ManualClock>) -> napi::Result<Self> {
-        let clock: SharedClock = match clock {
-            Some(c) => c.inner.clone(),
-            None => SystemClock::shared(),
-        };
         let policy = match policy_json.as_deref() {
             Some(json) => Policy::from_json(json).or_js()?,
             None => Policy::default(),
         };
-        Ok(Engine {
-            inner: smartretry::Engine::with_clock(policy, clock).or_js()?,
-            dropped_events: Arc::new(AtomicU64::new(0)),
-        })
+        Engine::build(policy, clock)
+    }
+
+    /// An engine from policy layers (JSON texts, first to last) merged deeply: objects key by
+    /// key, anything else replaces; the later layer wins (the core's `policy_layers`).
+    #[napi(factory)]
+    pub fn from_layers(layers: Vec<String>, clock: Option<&ManualClock>) -> napi::Result<Self> {
+        let layers: Vec<&str> = layers.iter().map(String::as_str).collect();
+        Engine::build(Policy::from_layers(&layers).or_js()?, clock)
     }
 
     /// The engine clock's reading, Unix seconds.
@@ -66,10 +89,63 @@ impl Engine {
         self.inner.clock().now().as_secs_f64()
     }
 
-    /// Start a job's episode at its first attempt (counts a request for the retry budgets).
+    /// The adaptive rate limiter's token for a call on `key` (policy `rate_limit`): seconds to
+    /// wait before making it, 0 until the key has been throttled. Call it before every attempt,
+    /// first ones included; the token is taken either way.
     #[napi]
-    pub fn begin(&self, key: String, tenant: Option<String>) -> napi::Result<Episode> {
-        let inner = self.inner.begin(&key, tenant.as_deref()).or_js()?;
+    pub fn acquire(&self, key: String, dependency: Option<String>) -> napi::Result<f64> {
+        let wait = self
+            .inner
+            .acquire_for(&key, dependency.as_deref())
+            .or_js()?;
+        Ok(wait.as_secs_f64())
+    }
+
+    /// `acquire` in milliseconds (as `Recommendation.delayMs`, for `setTimeout`).
+    #[napi]
+    pub fn acquire_ms(&self, key: String, dependency: Option<String>) -> napi::Result<f64> {
+        Ok(self.acquire(key, dependency)? * 1000.0)
+    }
+
+    /// `acquire` for a call that will not wait longer than `max_wait` seconds: null, taking no
+    /// token, when the token is further away (give the call up instead of sending it).
+    #[napi]
+    pub fn acquire_within(
+        &self,
+        key: String,
+        max_wait: f64,
+        dependency: Option<String>,
+    ) -> napi::Result<Option<f64>> {
+        let max_wait = crate::error::seconds("max_wait", max_wait)?;
+        let taken = self
+            .inner
+            .acquire_within(&key, dependency.as_deref(), max_wait)
+            .or_js()?;
+        Ok(taken.map(|d| d.as_secs_f64()))
+    }
+
+    /// Start a job's episode at its first attempt (counts a request for the retry budgets).
+    /// `limits` replace the policy's attempt cap and deadline for this episode only.
+    #[napi]
+    pub fn begin(
+        &self,
+        key: String,
+        tenant: Option<String>,
+        limits: Option<EpisodeLimits>,
+    ) -> napi::Result<Episode> {
+        let mut inner = self.inner.begin(&key, tenant.as_deref()).or_js()?;
+        if let Some(l) = limits {
+            let deadline = l
+                .deadline
+                .map(|d| crate::error::seconds("deadline", d))
+                .transpose()?;
+            inner
+                .set_limits(smartretry::EpisodeLimits {
+                    max_attempts: l.max_attempts,
+                    deadline,
+                })
+                .or_js()?;
+        }
         Ok(Episode { inner })
     }
 
@@ -80,12 +156,24 @@ impl Engine {
         episode: &mut Episode,
         failure: FailureInput,
     ) -> napi::Result<Recommendation> {
-        let failure = to_failure(failure, self.inner.now())?;
-        Ok(self
-            .inner
-            .on_failure(&mut episode.inner, &failure)
-            .or_js()?
-            .into())
+        Ok(self.fail(episode, failure)?.into())
+    }
+
+    /// `onFailure` answering only the delay, in milliseconds, or -1 when the engine says stop
+    /// (give up or escalate: the episode is then finished). The hot path of `retry()`: it builds
+    /// no Recommendation object.
+    #[napi]
+    pub fn on_failure_delay_ms(
+        &self,
+        episode: &mut Episode,
+        failure: FailureInput,
+    ) -> napi::Result<f64> {
+        let rec = self.fail(episode, failure)?;
+        Ok(if rec.should_retry() {
+            rec.delay.as_secs_f64() * 1000.0
+        } else {
+            -1.0
+        })
     }
 
     /// `onFailure` for a failure whose class the caller already knows ("timeout", ...).
@@ -245,5 +333,17 @@ pub(crate) fn check_dependency(dependency: Option<&str>) -> napi::Result<()> {
     match dependency {
         Some(d) => smartretry::names::check_name("dependency", d).or_js(),
         None => Ok(()),
+    }
+}
+
+impl Engine {
+    /// `on_failure` in the core, from the JS failure object.
+    fn fail(
+        &self,
+        episode: &mut Episode,
+        failure: FailureInput,
+    ) -> napi::Result<smartretry::Recommendation> {
+        let failure = to_failure(failure, self.inner.now())?;
+        self.inner.on_failure(&mut episode.inner, &failure).or_js()
     }
 }

@@ -111,7 +111,7 @@ add('setOverride bad scope', () => engine.setOverride({ queue: 5 }, {}), 'INVALI
 add('setOverride null scope', () => engine.setOverride(null, {}), 'INVALID_ARGUMENT');
 add('setOverride empty queue', () => engine.setOverride({ queue: '' }, { max_attempts: 2 }), 'INVALID_KEY');
 add('setOverride max_attempts 0', () => engine.setOverride({ queue: 'q' }, { max_attempts: 0 }), 'INVALID_CONFIG');
-add('setOverride unknown field', () => engine.setOverride({ queue: 'q' }, { max_atempts: 2 }), 'INVALID_JSON');
+add('setOverride unknown field', () => engine.setOverride({ queue: 'q' }, { max_atempts: 2 }), 'INVALID_POLICY');
 add('setOverride bad class', () => engine.setOverride({ queue: 'q' }, {}, 'bogus'), 'UNKNOWN_CLASS');
 add('clearOverride bad scope', () => engine.clearOverride('q'), 'INVALID_ARGUMENT');
 add('restore a string', () => engine.restore('abc'), 'INVALID_ARGUMENT');
@@ -122,20 +122,21 @@ add('loadSnapshot number', () => engine.loadSnapshot(5), 'INVALID_ARGUMENT');
 add('failureFromJson not JSON', () => engine.failureFromJson('{'), 'INVALID_JSON');
 add('failureFromJson unknown key', () => engine.failureFromJson({ statuss: 503 }), 'INVALID_JSON');
 add('failureFromJson bad header', () => engine.failureFromJson({}, 'soon'), 'INVALID_RETRY_AFTER');
-// Policies: the core's JSON rules; NaN is not "not set".
+// Policies: the core's JSON rules (a field that does not fit: INVALID_POLICY, naming its path);
+// NaN is not "not set".
 for (const [name, p, code] of [
-  ['deadline NaN', { deadline: NaN }, 'INVALID_JSON'],
-  ['deadline Infinity', { deadline: Infinity }, 'INVALID_JSON'],
-  ['deadline -1', { deadline: -1 }, 'INVALID_JSON'],
-  ['unknown top-level field', { dedline: 5 }, 'INVALID_JSON'],
-  ['preset typo', { preset: 'reqest' }, 'INVALID_JSON'],
-  ['strategy kind typo', { classes: { unavailable: { strategy: { kind: 'expo' } } } }, 'INVALID_JSON'],
-  ['unknown class in classes', { classes: { unavailabel: {} } }, 'INVALID_JSON'],
+  ['deadline NaN', { deadline: NaN }, 'INVALID_POLICY'],
+  ['deadline Infinity', { deadline: Infinity }, 'INVALID_POLICY'],
+  ['deadline -1', { deadline: -1 }, 'INVALID_POLICY'],
+  ['unknown top-level field', { dedline: 5 }, 'INVALID_POLICY'],
+  ['preset typo', { preset: 'reqest' }, 'INVALID_POLICY'],
+  ['strategy kind typo', { classes: { unavailable: { strategy: { kind: 'expo' } } } }, 'INVALID_POLICY'],
+  ['unknown class in classes', { classes: { unavailabel: {} } }, 'INVALID_POLICY'],
   ['max_attempts 0', { classes: { unavailable: { max_attempts: 0 } } }, 'INVALID_CONFIG'],
-  ['max_attempts -1', { classes: { unavailable: { max_attempts: -1 } } }, 'INVALID_JSON'],
+  ['max_attempts -1', { classes: { unavailable: { max_attempts: -1 } } }, 'INVALID_POLICY'],
   ['seed BigInt', { seed: 1n }, 'INVALID_ARGUMENT'],
-  ['seed string', { seed: 'x' }, 'INVALID_JSON'],
-  ['policy a number', 5, 'INVALID_JSON'],
+  ['seed string', { seed: 'x' }, 'INVALID_POLICY'],
+  ['policy a number', 5, 'INVALID_POLICY'],
   ['policy not JSON', '{not json', 'INVALID_JSON'],
   ['prior_strength 0', { learning: { prior_strength: 0 } }, 'INVALID_CONFIG'],
 ]) {
@@ -168,6 +169,8 @@ test(`${cases.length} bad inputs, each refused with its code`, () => {
 
 // The core accepts these today; the binding does not keep its own copy of the rule (issue 10).
 test('core gaps: strategy field typos and exploration -5 are refused', () => {
-  assert.throws(() => new Engine({ classes: { unavailable: { strategy: { kind: 'exponential', base: 1, factr: 10 } } } }), { code: 'INVALID_JSON' });
+  assert.throws(() => new Engine({ classes: { unavailable: { strategy: { kind: 'exponential', base: 1, factr: 10 } } } }), {
+    code: 'INVALID_POLICY', message: /^classes\.unavailable\.strategy\.factr: unknown field/,
+  });
   assert.throws(() => new Engine({ learning: { exploration: -5 } }), { code: 'INVALID_CONFIG' });
 });

@@ -42,7 +42,7 @@ test('the engine stops cockatiel early: permanent errors and attempt limits', as
   backoff.attach(p);
   let n = 0;
   const notFound = http(404);
-  await assert.rejects(p.execute(() => { n++; throw notFound; }), (e) => e === notFound);
+  await assert.rejects(p.execute(() => { n++; throw notFound; }), (e) => e === notFound && e.recommendation.action === 'give_up');
   assert.equal(n, 1);
   n = 0;
   await assert.rejects(p.execute(() => { n++; throw http(503); }), { status: 503 });

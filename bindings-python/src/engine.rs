@@ -2,7 +2,7 @@
 //! snapshot I/O release the GIL; cheap bookkeeping keeps it.
 
 use crate::clock;
-use crate::convert::{class, from_json, json_text, merged_json, opt_class};
+use crate::convert::{class, from_json, json_text, merged_json, opt_class, secs};
 use crate::episode::PyEpisode;
 use crate::errors::to_py;
 use crate::failure::PyFailure;
@@ -10,7 +10,7 @@ use crate::observer::Observers;
 use crate::recommendation::PyRecommendation;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use smartretry::{Engine, Policy, PolicyPatch, Scope, Snapshot};
+use smartretry::{Engine, EpisodeLimits, Policy, PolicyPatch, Scope, Snapshot};
 use std::path::PathBuf;
 
 #[pyclass(module = "smartretry._native", name = "Engine", frozen)]
@@ -35,7 +35,10 @@ fn scope(queue: Option<String>, tenant: Option<String>) -> PyResult<Scope> {
 #[pymethods]
 impl PyEngine {
     /// An engine from a policy (a dict or JSON text, partial over the defaults) and/or keyword
-    /// fields of the policy (`deadline=120`, `learning={...}`, `classes={...}`, `seed=7`, ...).
+    /// fields of the policy (`max_attempts=6`, `deadline=120`, `failure_cost=1`,
+    /// `preset="request"`, `learning={...}`, `classes={...}`, `seed=7`, ...). Keywords merge
+    /// deeply over the policy (dicts key by key, anything else replaces), as the core's
+    /// `policy_layers` does for every language.
     #[new]
     #[pyo3(signature = (policy=None, *, clock=None, **kwargs))]
     fn new(
@@ -44,9 +47,17 @@ impl PyEngine {
         clock: Option<&Bound<'_, PyAny>>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let json = merged_json(py, policy, kwargs)?;
+        let mut layers = Vec::with_capacity(2);
+        if let Some(p) = policy {
+            layers.push(json_text(p)?);
+        }
+        if let Some(kw) = kwargs.filter(|k| !k.is_empty()) {
+            layers.push(json_text(kw.as_any())?);
+        }
+        let layers: Vec<&str> = layers.iter().map(String::as_str).collect();
+        let policy = Policy::from_layers(&layers).map_err(to_py)?;
         let (shared, clock, manual) = clock::from_py(py, clock)?;
-        let inner = Engine::from_json(&json, shared).map_err(to_py)?;
+        let inner = Engine::with_clock(policy, shared).map_err(to_py)?;
         let (observers, sink) = Observers::new();
         inner.add_observer(sink);
         Ok(PyEngine {
@@ -74,10 +85,27 @@ impl PyEngine {
         self.inner.now().as_secs_f64()
     }
 
-    /// Start a job's episode at its first attempt.
-    #[pyo3(signature = (key, tenant=None))]
-    fn begin(&self, key: &str, tenant: Option<&str>) -> PyResult<PyEpisode> {
-        let inner = self.inner.begin(key, tenant).map_err(to_py)?;
+    /// Start a job's episode at its first attempt. `max_attempts` and `deadline` (seconds from
+    /// the first failure) replace the policy's for this episode only (a call's `attempts=` and
+    /// `timeout=`).
+    #[pyo3(signature = (key, tenant=None, *, max_attempts=None, deadline=None))]
+    fn begin(
+        &self,
+        key: &str,
+        tenant: Option<&str>,
+        max_attempts: Option<u32>,
+        deadline: Option<f64>,
+    ) -> PyResult<PyEpisode> {
+        let mut inner = self.inner.begin(key, tenant).map_err(to_py)?;
+        if max_attempts.is_some() || deadline.is_some() {
+            let deadline = deadline.map(|d| secs("deadline", d)).transpose()?;
+            inner
+                .set_limits(EpisodeLimits {
+                    max_attempts,
+                    deadline,
+                })
+                .map_err(to_py)?;
+        }
         Ok(PyEpisode { inner })
     }
 
@@ -123,6 +151,32 @@ impl PyEngine {
         let result = self.inner.on_success(&mut ep);
         self.observers.deliver(py);
         result.map_err(to_py)
+    }
+
+    /// The adaptive rate limiter's token for a call on `key` (policy `rate_limit`): seconds to
+    /// wait before making it, 0.0 until the key has been throttled. Call it before every
+    /// attempt, first ones included; the token is taken either way.
+    #[pyo3(signature = (key, dependency=None))]
+    fn acquire(&self, key: &str, dependency: Option<&str>) -> PyResult<f64> {
+        let wait = self.inner.acquire_for(key, dependency).map_err(to_py)?;
+        Ok(wait.as_secs_f64())
+    }
+
+    /// `acquire` for a call that will not wait longer than `max_wait` seconds: None, taking no
+    /// token, when the token is further away (give the call up instead of sending it).
+    #[pyo3(signature = (key, max_wait, dependency=None))]
+    fn acquire_within(
+        &self,
+        key: &str,
+        max_wait: f64,
+        dependency: Option<&str>,
+    ) -> PyResult<Option<f64>> {
+        let max_wait = smartretry::time::secs("max_wait", max_wait).map_err(to_py)?;
+        let taken = self
+            .inner
+            .acquire_within(key, dependency, max_wait)
+            .map_err(to_py)?;
+        Ok(taken.map(|d| d.as_secs_f64()))
     }
 
     /// The caller stopped the episode itself (cancelled, shut down).
@@ -199,8 +253,7 @@ impl PyEngine {
         let scope = scope(queue, tenant)?;
         let class = opt_class(error_class)?;
         let text = merged_json(py, None, patch)?;
-        let patch: PolicyPatch = serde_json::from_str(&text)
-            .map_err(|e| to_py(smartretry::Error::InvalidConfig(format!("override: {e}"))))?;
+        let patch = PolicyPatch::from_json(&text).map_err(to_py)?;
         self.inner.set_override(scope, class, patch).map_err(to_py)
     }
 

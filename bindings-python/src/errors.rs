@@ -45,6 +45,13 @@ create_exception!(
 );
 create_exception!(
     _native,
+    InvalidPolicyError,
+    PolicyError,
+    "A policy field that cannot be read (unknown, wrong type, out of range); `path` names it, \
+     e.g. `classes.unavailable.strategy.factr`."
+);
+create_exception!(
+    _native,
     UnknownClassError,
     SmartRetryError,
     "An error-class name the taxonomy does not know."
@@ -115,6 +122,12 @@ pub fn to_py(err: Error) -> PyErr {
         Error::InvalidJson(_) => InvalidJsonError::new_err(msg),
         Error::InvalidState(_) => InvalidStateError::new_err(msg),
         Error::InvalidFailure(_) => InvalidFailureError::new_err(msg),
+        Error::InvalidPolicy { path, .. } => Python::attach(|py| {
+            let err = InvalidPolicyError::new_err(msg);
+            // The path as an attribute too, for code that reacts to a field (best effort).
+            let _ = err.value(py).setattr("path", path);
+            err
+        }),
     }
 }
 
@@ -146,5 +159,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     add(m, py.get_type::<InvalidJsonError>(), "INVALID_JSON")?;
     add(m, py.get_type::<InvalidStateError>(), "INVALID_STATE")?;
     add(m, py.get_type::<InvalidFailureError>(), "INVALID_FAILURE")?;
+    let policy_error = py.get_type::<InvalidPolicyError>();
+    policy_error.setattr("path", "")?; // each instance sets its own
+    add(m, policy_error, "INVALID_POLICY")?;
     Ok(())
 }

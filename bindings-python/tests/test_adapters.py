@@ -62,7 +62,7 @@ def test_tenacity_wait_composes_and_async(engine: sr.Engine) -> None:
 
     calls: List[int] = []
 
-    @tenacity.retry(**adaptive(engine, key="t5"))
+    @tenacity.retry(**adaptive(engine, key="t5", asynchronous=True))
     async def afn() -> str:
         calls.append(1)
         if len(calls) < 2:

@@ -35,7 +35,7 @@ def test_decorator_retries_until_success(engine: sr.Engine, clock: sr.ManualCloc
 
 
 def test_decorator_gives_up_with_cause_and_recommendation(engine: sr.Engine) -> None:
-    @sr.retry(key="perm", engine=engine)
+    @sr.retry(key="perm", engine=engine, reraise=False)
     def missing() -> None:
         raise LookupError("not found")
 
@@ -112,8 +112,13 @@ def test_attempts_sync(engine: sr.Engine) -> None:
             seen.append(attempt.number)
             flaky()
     assert seen == [1, 2, 3]
-    with pytest.raises(sr.RetryExhausted) as info:
+    with pytest.raises(PermissionError) as raised:
         for attempt in sr.attempts("block", engine=engine):
+            with attempt:
+                raise PermissionError("denied")
+    assert getattr(raised.value, "recommendation").action == "give_up"
+    with pytest.raises(sr.RetryExhausted) as info:
+        for attempt in sr.attempts("block", engine=engine, reraise=False):
             with attempt:
                 raise PermissionError("denied")
     assert isinstance(info.value.__cause__, PermissionError)

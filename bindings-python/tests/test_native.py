@@ -101,8 +101,9 @@ def test_overrides_at_run_time(engine: sr.Engine) -> None:
     engine.clear_override(queue="payments")
     engine.clear_override(tenant="noisy")
     assert engine.overrides() == []
-    with pytest.raises(sr.InvalidConfigError):
+    with pytest.raises(sr.InvalidPolicyError) as info:
         engine.set_override(queue="q", bogus=1)
+    assert info.value.path == "bogus" and str(info.value).startswith("bogus: unknown field")
     with pytest.raises(TypeError):
         engine.set_override(max_attempts=2)
 

@@ -2,6 +2,7 @@
 //! against static backoff) and `replay` (evaluate policies on a recorded attempt history);
 //! `preview`, `inspect` and `tui` join the same subcommand enum later.
 
+mod fleet;
 mod policy_ref;
 mod simulate;
 

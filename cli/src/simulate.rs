@@ -49,6 +49,10 @@ pub struct SimulateArgs {
 }
 
 pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
+    let fleet = crate::fleet::selected(&args.scenario)?;
+    if fleet.is_some() && args.scenario.trim() != "all" {
+        return crate::fleet::run_alone(fleet, args.seeds, &args.out, args.check.as_deref());
+    }
     let scenarios = Scenario::select(&args.scenario)?;
     if args.seeds == 0 || args.seeds > 100 {
         return Err(SimError::Invalid(
@@ -104,7 +108,8 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         format!(" --engine-policy {}", p.display())
     });
     let report = report::output::write_all(&results, &args.out, cfg.seeds, &command)?;
-    let figs = report::figures::figures(&results);
+    let mut figs = report::figures::figures(&results);
+    figs.extend(crate::fleet::run_with_suite(fleet, cfg.seeds, &args.out)?);
     let met = figs.iter().filter(|f| f.met == Some(true)).count();
     let judged = figs.iter().filter(|f| f.met.is_some()).count();
     sayln!(
@@ -130,7 +135,10 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
 
 /// Every figure the floor file lists must be met; a listed figure that no longer exists is an
 /// error too, so the floor cannot silently shrink.
-fn check_floor(path: &std::path::Path, figs: &[report::figures::Figure]) -> Result<(), SimError> {
+pub(crate) fn check_floor(
+    path: &std::path::Path,
+    figs: &[report::figures::Figure],
+) -> Result<(), SimError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| SimError::Invalid(format!("{}: {e}", path.display())))?;
     let mut missed = Vec::new();

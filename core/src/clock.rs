@@ -13,6 +13,12 @@ pub trait Clock: Send + Sync + Debug {
     fn now(&self) -> Duration;
     /// Wait for `d`. A manual clock advances itself instead of blocking.
     fn sleep(&self, d: Duration);
+    /// Whether time moves only when told to (simulations, tests). An engine on such a clock
+    /// rebuilds its plans inline, at the same points of the same calls, so that a run is
+    /// reproducible; on any other clock it rebuilds them on a background thread.
+    fn is_manual(&self) -> bool {
+        false
+    }
 }
 
 /// Shared handle to a clock, as the engine and the retry loop hold it.
@@ -96,6 +102,10 @@ impl Clock for ManualClock {
 
     fn sleep(&self, d: Duration) {
         self.advance(d);
+    }
+
+    fn is_manual(&self) -> bool {
+        true
     }
 }
 

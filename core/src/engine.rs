@@ -47,6 +47,8 @@ pub(crate) struct Inner {
     pub models: crate::sharded::ShardedMap<ModelSlot>,
     pub budgets: crate::sharded::ShardedMap<BudgetSlot>,
     pub breakers: crate::sharded::ShardedMap<BreakerSlot>,
+    /// Adaptive client rate limiters per (key, dependency) (`ratelimit`).
+    pub limiters: crate::ratelimit::Limiters,
     pub counters: Counters,
     observers: RwLock<Vec<Arc<dyn Observer>>>,
     has_observers: AtomicBool,
@@ -57,6 +59,11 @@ pub(crate) struct Inner {
     seed: u64,
     /// Unique per engine in the process: episodes remember which engine began them.
     id: u64,
+    /// Plans are rebuilt inline, under the model's lock (a manual clock: reproducible runs).
+    pub inline_plans: bool,
+    /// The background plan rebuilder, started on first use (None: it could not be started, and
+    /// plans are rebuilt inline).
+    pub plan_worker: std::sync::OnceLock<Option<crate::learn::worker::PlanWorker>>,
 }
 
 /// A seed from the operating system's entropy, so no two engines (or processes) share jitter.
@@ -109,6 +116,8 @@ impl Engine {
         policy.validate()?;
         let classifier = Classifier::new(policy.rules.clone())?;
         let priors = priors_for(&policy);
+        let inline_plans = clock.is_manual();
+        let limiters = crate::ratelimit::Limiters::new(&policy);
         Ok(Engine {
             inner: Arc::new(Inner {
                 clock,
@@ -119,6 +128,7 @@ impl Engine {
                 models: Default::default(),
                 budgets: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
                 breakers: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
+                limiters,
                 counters: Counters::default(),
                 observers: RwLock::new(Vec::new()),
                 has_observers: AtomicBool::new(false),
@@ -127,6 +137,8 @@ impl Engine {
                 seq: AtomicU64::new(0),
                 seed: os_seed(),
                 id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
+                inline_plans,
+                plan_worker: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -176,6 +188,7 @@ impl Engine {
         let classifier = Classifier::new(policy.rules.clone())?;
         self.inner.priors.store(Arc::new(priors_for(&policy)));
         self.inner.classifier.store(Arc::new(classifier));
+        self.inner.limiters.follow(&policy);
         self.inner.policy.store(Arc::new(policy));
         Ok(())
     }
@@ -276,6 +289,7 @@ impl Engine {
             arm: None,
             models: None,
             retry_cost: (None, None),
+            limits: Default::default(),
             rng: rand::rngs::SmallRng::seed_from_u64(seed),
             finished: false,
             engine: self.inner.id,
@@ -367,6 +381,8 @@ impl Engine {
                 class,
                 model: Mutex::new(make()),
                 last_used: AtomicU64::new(now),
+                plan: Default::default(),
+                rebuild_pending: AtomicBool::new(false),
             },
         );
         slot.last_used.store(now, Ordering::Relaxed);
@@ -454,12 +470,9 @@ impl Engine {
     ) -> Option<crate::learn::model::ModelReport> {
         let slot = self.find_model(key, tenant, class)?;
         let policy = self.inner.policy.load();
-        let priors = self.inner.priors.load();
         let cost = policy.failure_cost(&policy.class(class));
-        let report = slot
-            .model
-            .lock()
-            .report(&priors[class as usize], cost, policy.horizon_secs());
+        let plan = self.fresh_plan(&slot, cost, policy.horizon_secs());
+        let report = slot.model.lock().report(&plan);
         Some(report)
     }
 
@@ -473,14 +486,8 @@ impl Engine {
     ) -> Option<Vec<(Duration, f64)>> {
         let slot = self.find_model(key, tenant, class)?;
         let policy = self.inner.policy.load();
-        let priors = self.inner.priors.load();
         let horizon = policy.horizon_secs();
-        let mut m = slot.model.lock();
-        let plan = m.plan(
-            &priors[class as usize],
-            policy.failure_cost(&policy.class(class)),
-            horizon,
-        );
+        let plan = self.fresh_plan(&slot, policy.failure_cost(&policy.class(class)), horizon);
         Some(
             plan.recovery_curve(horizon)
                 .into_iter()

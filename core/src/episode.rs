@@ -4,20 +4,28 @@
 
 use crate::class::ErrorClass;
 use crate::learn::model::{ArmChoice, LearnedModel};
+use crate::learn::planner::Plan;
+use arc_swap::ArcSwapOption;
 use parking_lot::Mutex;
 use rand::rngs::SmallRng;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// A learned model in the store, with its identity and last use (for eviction).
 #[derive(Debug)]
+#[repr(C)] // Identity and the published plan first: a lookup and a read touch one cache line.
 pub struct ModelSlot {
     pub key: Arc<str>,
     pub tenant: Option<Arc<str>>,
     pub class: ErrorClass,
-    pub model: Mutex<LearnedModel>,
     pub last_used: AtomicU64,
+    /// The model's last plan, published for lock-free readers (engines on a system clock; on a
+    /// manual clock plans are read and rebuilt under the model's lock instead).
+    pub plan: ArcSwapOption<Plan>,
+    /// A rebuild of this model is queued on the engine's worker.
+    pub rebuild_pending: AtomicBool,
+    pub model: Mutex<LearnedModel>,
 }
 
 /// The models an episode teaches: its own (the tenant's, when per-tenant learning is on) and,
@@ -42,6 +50,31 @@ pub struct EpisodeMeta {
     pub worker_version: Option<String>,
 }
 
+/// A caller's caps for one episode. Each replaces the policy's value for this episode only: the
+/// class's `max_attempts`, and the policy's `deadline` (measured, like it, from the first failure).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EpisodeLimits {
+    pub max_attempts: Option<u32>,
+    pub deadline: Option<Duration>,
+}
+
+impl EpisodeLimits {
+    /// Reject caps that could never be met: no attempt at all, or no time at all.
+    pub fn validate(&self) -> crate::error::Result<()> {
+        if self.max_attempts == Some(0) {
+            return Err(crate::error::Error::InvalidConfig(
+                "attempts must be at least 1 (1 = no retries)".into(),
+            ));
+        }
+        if self.deadline.is_some_and(|d| d.is_zero()) {
+            return Err(crate::error::Error::InvalidConfig(
+                "a call's timeout must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A job's attempts, from its first attempt to success or give-up. Create it with
 /// `Engine::begin`, pass it to `on_failure` / `on_success`.
 #[derive(Debug, Clone)]
@@ -62,6 +95,8 @@ pub struct Episode {
     pub(crate) models: Option<EpisodeModels>,
     /// What the last granted retry cost the queue and tenant budgets (refunded on success).
     pub(crate) retry_cost: (Option<f64>, Option<f64>),
+    /// The caller's own caps for this episode (a call's `attempts=` / `timeout=`).
+    pub(crate) limits: EpisodeLimits,
     pub(crate) rng: SmallRng,
     pub(crate) finished: bool,
     /// The engine that began the episode.
@@ -99,6 +134,17 @@ impl Episode {
     /// Whether the episode ended (success, give-up, escalation or abandon).
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// Cap this episode's attempts and/or time (validated; replaces earlier limits).
+    pub fn set_limits(&mut self, limits: EpisodeLimits) -> crate::error::Result<()> {
+        limits.validate()?;
+        self.limits = limits;
+        Ok(())
+    }
+
+    pub fn limits(&self) -> EpisodeLimits {
+        self.limits
     }
 
     /// Attach facts about the job for the attempt history.

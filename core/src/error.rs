@@ -51,6 +51,10 @@ pub enum Error {
     /// outside 0-16, an empty or over-long name, a cause chain too deep.
     #[error("invalid failure: {0}")]
     InvalidFailure(String),
+    /// A policy field that cannot be read: an unknown field, a value of the wrong type or out of
+    /// range. `path` names it the way it is written (`classes.unavailable.strategy.factr`).
+    #[error("{path}: {message}")]
+    InvalidPolicy { path: String, message: String },
 }
 
 impl Error {
@@ -69,6 +73,7 @@ impl Error {
             Error::InvalidJson(_) => "INVALID_JSON",
             Error::InvalidState(_) => "INVALID_STATE",
             Error::InvalidFailure(_) => "INVALID_FAILURE",
+            Error::InvalidPolicy { .. } => "INVALID_POLICY",
         }
     }
 

@@ -36,8 +36,11 @@ pub mod names;
 pub mod observe;
 pub mod overrides;
 mod persist;
+mod plans;
 pub mod policy;
+pub mod policy_layers;
 pub mod preset;
+pub mod ratelimit;
 pub mod recommendation;
 mod record;
 pub mod retrier;
@@ -53,7 +56,7 @@ pub use class::{Disposition, ErrorClass};
 pub use classify::{Classification, Classifier, Matcher, Rule};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use engine::Engine;
-pub use episode::{Episode, EpisodeMeta};
+pub use episode::{Episode, EpisodeLimits, EpisodeMeta};
 pub use error::{Error, Result};
 pub use failure::{
     check_grpc_code, check_http_status, parse_retry_after, retry_after_secs, Failure,
@@ -64,6 +67,7 @@ pub use observe::{ClampRecord, Event, EventRecord, Observer, Stats};
 pub use overrides::Scope;
 pub use policy::{ClassPolicy, LearningConfig, Policy, PolicyPatch};
 pub use preset::Preset;
+pub use ratelimit::{RateLimitConfig, RateLimitState};
 pub use recommendation::{Action, Alternative, Clamp, Guardrail, Reason, Recommendation, Tier};
 pub use retrier::{Retrier, RetryError};
 pub use snapshot::Snapshot;

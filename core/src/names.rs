@@ -11,6 +11,10 @@ pub const MAX_NAME_LEN: usize = 512;
 /// Why a name is not acceptable, or None when it is: empty, longer than [`MAX_NAME_LEN`] bytes,
 /// or holding a control character (which would corrupt logs and metrics labels).
 pub fn name_problem(s: &str) -> Option<String> {
+    // The common case first, in one vectorisable pass: short printable ASCII.
+    if !s.is_empty() && s.len() <= MAX_NAME_LEN && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return None;
+    }
     if s.is_empty() {
         return Some("must not be empty".to_string());
     }

@@ -8,6 +8,7 @@ use crate::class::{Disposition, ErrorClass};
 use crate::classify::{Classifier, Rule};
 use crate::error::{Error, Result};
 pub use crate::preset::Preset;
+use crate::ratelimit::RateLimitConfig;
 use crate::strategy::Strategy;
 use crate::time::{serde_opt_secs, serde_secs};
 use serde::{Deserialize, Serialize};
@@ -81,15 +82,27 @@ impl ClassPolicy {
         previous: Duration,
         rng: &mut R,
     ) -> Duration {
-        let n = if self.first_retry_immediate {
-            if retry <= 1 {
-                return Duration::ZERO;
-            }
-            retry - 1
-        } else {
-            retry
-        };
-        self.strategy.delay(n, previous, self.max_delay, rng)
+        match self.schedule_step(retry) {
+            Some(n) => self.strategy.delay(n, previous, self.max_delay, rng),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// `retry_delay` without its jitter (the middle of the range it is drawn from): the delay
+    /// that estimates for this step are quoted at.
+    pub fn nominal_retry_delay(&self, retry: u32, previous: Duration) -> Duration {
+        match self.schedule_step(retry) {
+            Some(n) => self.strategy.nominal_delay(n, previous, self.max_delay),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// The strategy's step for retry number `retry`, or None for a retry that goes at once.
+    fn schedule_step(&self, retry: u32) -> Option<u32> {
+        if !self.first_retry_immediate {
+            return Some(retry);
+        }
+        (retry > 1).then(|| retry - 1)
     }
 
     /// The class's own time scale, seconds: the typical first delay of its schedule. Prices and
@@ -308,6 +321,9 @@ pub struct Policy {
     pub tenant_budget: Option<BudgetConfig>,
     /// Circuit breaker per dependency.
     pub breaker: Option<BreakerConfig>,
+    /// Adaptive client rate limiting per (key, dependency) after throttles (the AWS SDKs'
+    /// adaptive mode). None (the default): off; `{}` in JSON: on with the SDKs' constants.
+    pub rate_limit: Option<RateLimitConfig>,
     /// The preset the policy started from (`request` or `background`).
     pub preset: Preset,
     /// Seed for jitter and exploration: the same seed gives the same decisions. Unset (the
@@ -336,17 +352,23 @@ impl Policy {
             budget: None,
             tenant_budget: None,
             breaker: None,
+            rate_limit: None,
             seed: None,
         }
     }
 
     /// Parse a JSON policy (partial: anything missing takes the default) and validate it.
+    /// Shortcuts (`max_attempts`, `failure_cost`) are read as `policy_layers` describes; a
+    /// field that does not fit is an `InvalidPolicy` error naming its path.
     pub fn from_json(json: &str) -> Result<Policy> {
-        // serde would also read a struct from a JSON array; a policy is an object.
-        if !json.trim_start().starts_with('{') {
-            return Err(Error::InvalidJson("a policy is a JSON object".into()));
-        }
-        let spec: PolicySpec = serde_json::from_str(json)?;
+        Policy::from_layers(&[json])
+    }
+
+    /// A policy from JSON layers merged deeply in order (a file, then a dict, then keyword
+    /// arguments: the later wins), as `policy_layers` describes; validated.
+    pub fn from_layers(layers: &[&str]) -> Result<Policy> {
+        let spec: PolicySpec = crate::policy_layers::read(crate::policy_layers::merged(layers)?)
+            .map_err(crate::policy_layers::hint_shortcuts)?;
         Policy::try_from(spec)
     }
 
@@ -397,6 +419,9 @@ impl Policy {
         if let Some(b) = &self.breaker {
             b.validate()?;
         }
+        if let Some(r) = &self.rate_limit {
+            r.validate()?;
+        }
         Classifier::new(self.rules.clone()).map(|_| ())
     }
 }
@@ -423,7 +448,12 @@ struct PolicySpec {
     /// The starting point every other field patches (default: `background`).
     preset: Option<Preset>,
     /// Per error class, the fields that differ from the preset's class policy.
-    classes: BTreeMap<ErrorClass, PolicyPatch>,
+    // Keyed by name (checked in `try_from`), so that an error inside names its class.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "BTreeMap<ErrorClass, PolicyPatch>")
+    )]
+    classes: BTreeMap<String, PolicyPatch>,
     /// Total time an episode may take from its first failure, seconds. Absent: the preset's
     /// deadline (30 s for `request`, none for `background`); `null`: none.
     #[serde(default, deserialize_with = "deadline_field")]
@@ -439,6 +469,8 @@ struct PolicySpec {
     tenant_budget: Option<BudgetConfig>,
     /// Circuit breaker per dependency (none by default).
     breaker: Option<BreakerConfig>,
+    /// Adaptive client-side rate limiting per key (none by default).
+    rate_limit: Option<RateLimitConfig>,
     /// Seed for jitter and exploration: the same seed gives the same decisions. Unset: drawn
     /// from the operating system per engine.
     seed: Option<u64>,
@@ -450,7 +482,13 @@ impl TryFrom<PolicySpec> for Policy {
     fn try_from(spec: PolicySpec) -> Result<Policy> {
         let preset = spec.preset.unwrap_or_default();
         let mut policy = Policy::preset(preset);
-        for (class, patch) in &spec.classes {
+        for (name, patch) in &spec.classes {
+            let class = &name
+                .parse::<ErrorClass>()
+                .map_err(|e| Error::InvalidPolicy {
+                    path: format!("classes.{name}"),
+                    message: e.to_string(),
+                })?;
             patch.validate()?;
             if patch.fixed_delay.is_some() {
                 return Err(Error::InvalidConfig(format!(
@@ -473,6 +511,7 @@ impl TryFrom<PolicySpec> for Policy {
         policy.budget = spec.budget;
         policy.tenant_budget = spec.tenant_budget;
         policy.breaker = spec.breaker;
+        policy.rate_limit = spec.rate_limit;
         policy.seed = spec.seed;
         policy.validate()?;
         Ok(policy)

@@ -67,6 +67,8 @@ pub enum Guardrail {
     Budget,
     TenantBudget,
     CircuitBreaker,
+    /// The adaptive client rate limiter had no token for the retry sooner.
+    RateLimit,
 }
 
 impl Guardrail {
@@ -80,6 +82,7 @@ impl Guardrail {
             Guardrail::Budget => "budget",
             Guardrail::TenantBudget => "tenant_budget",
             Guardrail::CircuitBreaker => "circuit_breaker",
+            Guardrail::RateLimit => "rate_limit",
         }
     }
 }
@@ -151,8 +154,9 @@ pub enum Reason {
         /// This episode runs the schedule not preferred (the control share).
         control: bool,
     },
+    /// The learned plan's step; its chance of success is the recommendation's
+    /// `success_probability` (said once, in `Recommendation`'s sentence).
     Learned {
-        probability: f64,
         at: Duration,
         episodes: f64,
         exploring: bool,
@@ -200,9 +204,11 @@ impl fmt::Display for Reason {
                 "gave up: the {} retry budget is spent, so retrying now would feed a retry storm",
                 if *tenant { "tenant's" } else { "queue's" }
             ),
-            Reason::RetryAfter { wait } => {
-                write!(f, "the server asked to wait {} (Retry-After)", secs(*wait))
-            }
+            Reason::RetryAfter { wait } => write!(
+                f,
+                "the server asked to wait {} (Retry-After): the wait is the server's, not an estimate",
+                secs(*wait)
+            ),
             Reason::FirstRetryImmediate { class } => {
                 write!(f, "{class}: the first retry goes at once, later ones back off")
             }
@@ -258,14 +264,12 @@ impl fmt::Display for Reason {
                 }
             }
             Reason::Learned {
-                probability,
                 at,
                 episodes,
                 exploring,
             } => write!(
                 f,
-                "learned from {episodes:.0} episodes: {:.0}% chance the dependency is back {} after the failure began{}",
-                probability * 100.0,
+                "learned from {episodes:.0} episodes: the plan puts the next attempt {} after the failure began{}",
                 secs(*at),
                 if *exploring { " (probing a little earlier than planned)" } else { "" }
             ),
@@ -331,8 +335,9 @@ impl fmt::Display for Recommendation {
             Action::Escalate => f.write_str("escalate")?,
         }
         write!(f, " [{}] {}", self.tier.as_str(), self.reason)?;
-        if let Some(p) = self.success_probability {
-            write!(f, "; p(success) {:.0}%", p * 100.0)?;
+        // One probability, said once, and only of an attempt that will be made.
+        if let (Action::Retry, Some(p)) = (self.action, self.success_probability) {
+            write!(f, "; chance the next attempt succeeds: {:.0}%", p * 100.0)?;
         }
         for c in &self.clamps {
             write!(
@@ -377,7 +382,6 @@ mod tests {
             success_probability: Some(0.9),
             confidence: Some(0.8),
             reason: Reason::Learned {
-                probability: 0.9,
                 at: Duration::from_secs(10),
                 episodes: 120.0,
                 exploring: false,
@@ -393,7 +397,7 @@ mod tests {
         };
         let text = r.to_string();
         assert!(
-            text.starts_with("retry in 8.0 s [bayesian] learned from 120 episodes: 90% chance"),
+            text.starts_with("retry in 8.0 s [bayesian] learned from 120 episodes: the plan puts the next attempt 10.0 s after the failure began; chance the next attempt succeeds: 90%"),
             "{text}"
         );
         assert!(text.contains("max_delay clamped 9.0 s -> 8.0 s"));
@@ -401,6 +405,7 @@ mod tests {
         assert_eq!(json["action"], "retry");
         assert_eq!(json["delay"], 8.0);
         assert_eq!(json["clamps"][0]["guardrail"], "max_delay");
-        assert!(json["reason"].as_str().unwrap().contains("90%"));
+        assert!(json["reason"].as_str().unwrap().contains("10.0 s after"));
+        assert_eq!(json["success_probability"], 0.9);
     }
 }

@@ -103,6 +103,9 @@ impl Retrier {
             .begin(&self.key, self.tenant.as_deref())
             .map_err(RetryError::Engine)?;
         loop {
+            // The adaptive rate limiter's token for this attempt (zero unless throttled).
+            let wait = self.engine.acquire(&self.key).map_err(RetryError::Engine)?;
+            self.engine.clock().sleep(wait);
             let outcome = op(ep.attempts() + 1);
             match self.after(&mut ep, outcome, &describe) {
                 Next::Done(result) => return result,
@@ -130,6 +133,10 @@ impl Retrier {
             .begin(&self.key, self.tenant.as_deref())
             .map_err(RetryError::Engine)?;
         loop {
+            let wait = self.engine.acquire(&self.key).map_err(RetryError::Engine)?;
+            if wait > Duration::ZERO {
+                sleep(wait).await;
+            }
             let outcome = op(ep.attempts() + 1).await;
             match self.after(&mut ep, outcome, &describe) {
                 Next::Done(result) => return result,

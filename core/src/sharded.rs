@@ -114,6 +114,24 @@ impl<V> ShardedMap<V> {
         Some(e.value.clone())
     }
 
+    /// Run `f` on the entry for the key, if present, under the shard's read lock: no handle is
+    /// cloned and the entry is not marked used (for hot read paths whose entries are marked by
+    /// the writes that follow them).
+    pub fn peek<T>(
+        &self,
+        hash: u64,
+        matches: impl Fn(&V) -> bool,
+        f: impl FnOnce(&V) -> T,
+    ) -> Option<T> {
+        let table = self.shard(hash).table.read();
+        let e = table
+            .chains
+            .get(&hash)?
+            .iter()
+            .find(|e| matches(&e.value))?;
+        Some(f(&e.value))
+    }
+
     /// The entry for the key, created with `make` if absent. Returns (entry, created).
     pub fn get_or_insert_with(
         &self,
@@ -126,7 +144,11 @@ impl<V> ShardedMap<V> {
         }
         let shard = self.shard(hash);
         let mut table = shard.table.write();
-        let chain = table.chains.entry(hash).or_default();
+        let chain = table
+            .chains
+            .entry(hash)
+            // Chains almost always hold one entry: no room reserved for more.
+            .or_insert_with(|| Vec::with_capacity(1));
         if let Some(e) = chain.iter().find(|e| matches(&e.value)) {
             self.touch(shard, e);
             return (e.value.clone(), false);

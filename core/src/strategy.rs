@@ -99,6 +99,16 @@ impl Strategy {
         Ok(())
     }
 
+    /// Whether a delay is drawn at random (one draw per delay).
+    fn jittered(&self) -> bool {
+        matches!(
+            self,
+            Strategy::FullJitter { .. }
+                | Strategy::EqualJitter { .. }
+                | Strategy::DecorrelatedJitter { .. }
+        )
+    }
+
     /// A short name for reasons and reports.
     pub fn name(&self) -> &'static str {
         match self {
@@ -156,6 +166,46 @@ impl Strategy {
         }
     }
 
+    /// The delay a retry step stands for, without drawing its jitter: the middle of a jittered
+    /// range, the delay itself otherwise. Estimates quoted for a step are made at this delay, so
+    /// they do not swing with each draw.
+    pub fn nominal_delay(&self, retry: u32, previous: Duration, cap: Duration) -> Duration {
+        let (lo, hi) = self.range(retry.max(1), previous, cap.as_secs_f64());
+        Duration::from_secs_f64(((lo + hi) / 2.0).clamp(0.0, cap.as_secs_f64()))
+    }
+
+    /// The range, seconds, a retry's delay is drawn from (one point when there is no jitter).
+    fn range(&self, retry: u32, previous: Duration, cap_s: f64) -> (f64, f64) {
+        let exp = |base: &Duration, factor: f64| -> f64 {
+            // powi saturates to inf for huge exponents; min() with cap keeps it finite.
+            (base.as_secs_f64() * factor.powi((retry - 1).min(1024) as i32)).min(cap_s)
+        };
+        let point = |x: f64| (x, x);
+        match self {
+            Strategy::Immediate => point(0.0),
+            Strategy::Constant { delay } => point(delay.as_secs_f64()),
+            Strategy::Linear { base, step } => {
+                point(base.as_secs_f64() + step.as_secs_f64() * f64::from(retry - 1))
+            }
+            Strategy::Exponential { base, factor } => point(exp(base, *factor)),
+            Strategy::FullJitter { base, factor } => (0.0, exp(base, *factor)),
+            Strategy::EqualJitter { base, factor } => {
+                let v = exp(base, *factor);
+                (v / 2.0, v)
+            }
+            Strategy::DecorrelatedJitter { base } => {
+                let lo = base.as_secs_f64();
+                (lo, (previous.as_secs_f64().max(lo) * 3.0).max(lo))
+            }
+            Strategy::Schedule { delays } => point(
+                delays
+                    .get(retry as usize - 1)
+                    .or(delays.last())
+                    .map_or(0.0, Duration::as_secs_f64),
+            ),
+        }
+    }
+
     /// The delay before retry number `retry` (1-based). `previous` is the delay used before the
     /// previous retry (decorrelated jitter needs it). The result never exceeds `cap`.
     pub fn delay<R: Rng + ?Sized>(
@@ -165,33 +215,13 @@ impl Strategy {
         cap: Duration,
         rng: &mut R,
     ) -> Duration {
-        let retry = retry.max(1);
         let cap_s = cap.as_secs_f64();
-        let exp = |base: &Duration, factor: f64| -> f64 {
-            // powi saturates to inf for huge exponents; min() with cap keeps it finite.
-            (base.as_secs_f64() * factor.powi((retry - 1).min(1024) as i32)).min(cap_s)
-        };
-        let secs = match self {
-            Strategy::Immediate => 0.0,
-            Strategy::Constant { delay } => delay.as_secs_f64(),
-            Strategy::Linear { base, step } => {
-                base.as_secs_f64() + step.as_secs_f64() * f64::from(retry - 1)
-            }
-            Strategy::Exponential { base, factor } => exp(base, *factor),
-            Strategy::FullJitter { base, factor } => rng.random::<f64>() * exp(base, *factor),
-            Strategy::EqualJitter { base, factor } => {
-                let v = exp(base, *factor);
-                v / 2.0 + rng.random::<f64>() * v / 2.0
-            }
-            Strategy::DecorrelatedJitter { base } => {
-                let lo = base.as_secs_f64();
-                let hi = (previous.as_secs_f64().max(lo) * 3.0).max(lo);
-                lo + rng.random::<f64>() * (hi - lo)
-            }
-            Strategy::Schedule { delays } => delays
-                .get(retry as usize - 1)
-                .or(delays.last())
-                .map_or(0.0, Duration::as_secs_f64),
+        let (lo, hi) = self.range(retry.max(1), previous, cap_s);
+        // Same draws as always: one uniform number for each jittered strategy, none otherwise.
+        let secs = if self.jittered() {
+            lo + rng.random::<f64>() * (hi - lo)
+        } else {
+            lo
         };
         Duration::from_secs_f64(secs.clamp(0.0, cap_s))
     }

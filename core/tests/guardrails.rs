@@ -266,7 +266,7 @@ fn bad_input_is_a_typed_error() {
         .is_err());
     assert!(matches!(
         Engine::from_json(r#"{"deadline":"soon"}"#, SystemClock::shared()),
-        Err(Error::InvalidJson(_))
+        Err(Error::InvalidPolicy { path, .. }) if path == "deadline"
     ));
     assert!(matches!(
         Policy::from_json(r#"{"classes":{"timeout":{"max_delay":1e309}}}"#),

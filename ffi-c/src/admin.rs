@@ -78,7 +78,7 @@ pub unsafe extern "C" fn smartretry_engine_set_override(
         let json = unsafe { str_arg(patch_json, "patch_json") }?;
         let scope = scope_in(scope, name)?;
         let class = class_or_all_in(class)?;
-        let patch: PolicyPatch = serde_json::from_str(json).map_err(smartretry::Error::from)?;
+        let patch = PolicyPatch::from_json(json)?;
         e.engine.set_override(scope, class, patch)?;
         Ok(())
     })

@@ -26,6 +26,7 @@ mod handle;
 mod names;
 mod observer;
 mod policy;
+mod ratelimit;
 mod recommendation;
 mod status;
 mod text;
@@ -38,6 +39,7 @@ pub use handle::smartretry_live_handles;
 pub use names::*;
 pub use observer::*;
 pub use policy::*;
+pub use ratelimit::*;
 pub use recommendation::*;
 pub use status::{
     smartretry_last_error, smartretry_last_status, smartretry_status, smartretry_status_name,

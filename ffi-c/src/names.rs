@@ -53,6 +53,8 @@ pub const SMARTRETRY_GUARDRAIL_MAX_ATTEMPTS: smartretry_guardrail = 4;
 pub const SMARTRETRY_GUARDRAIL_BUDGET: smartretry_guardrail = 5;
 pub const SMARTRETRY_GUARDRAIL_TENANT_BUDGET: smartretry_guardrail = 6;
 pub const SMARTRETRY_GUARDRAIL_CIRCUIT_BREAKER: smartretry_guardrail = 7;
+/// The adaptive client rate limiter's next token bound the delay.
+pub const SMARTRETRY_GUARDRAIL_RATE_LIMIT: smartretry_guardrail = 8;
 
 /// What an override applies to: SMARTRETRY_SCOPE_*.
 #[allow(non_camel_case_types)]
@@ -75,7 +77,7 @@ const TIERS: [Tier; 5] = [
     Tier::Guardrail,
     Tier::Portfolio,
 ];
-const GUARDRAILS: [Guardrail; 8] = [
+const GUARDRAILS: [Guardrail; 9] = [
     Guardrail::MinDelay,
     Guardrail::MaxDelay,
     Guardrail::RetryAfter,
@@ -84,6 +86,7 @@ const GUARDRAILS: [Guardrail; 8] = [
     Guardrail::Budget,
     Guardrail::TenantBudget,
     Guardrail::CircuitBreaker,
+    Guardrail::RateLimit,
 ];
 
 fn index_of<T: PartialEq>(all: &[T], v: T) -> u32 {

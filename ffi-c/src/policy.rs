@@ -178,7 +178,7 @@ pub unsafe extern "C" fn smartretry_policy_patch_class(
     guard(|| {
         // SAFETY: forwarded contract.
         let json = unsafe { str_arg(patch_json, "patch_json") }?;
-        let patch: PolicyPatch = serde_json::from_str(json).map_err(smartretry::Error::from)?;
+        let patch = PolicyPatch::from_json(json)?;
         // SAFETY: forwarded contract.
         unsafe { patch_class(policy, class, patch) }
     })

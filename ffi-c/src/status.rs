@@ -39,6 +39,9 @@ pub enum smartretry_status {
     /// A failure that cannot be true: an HTTP status outside 100-599, a gRPC code outside 0-16,
     /// a bad name, a cause chain too deep.
     SMARTRETRY_INVALID_FAILURE = 12,
+    /// A policy field that cannot be read (unknown, wrong type, out of range); the message
+    /// starts with its path, e.g. `classes.unavailable.strategy.factr`.
+    SMARTRETRY_INVALID_POLICY = 13,
     /// A required pointer argument was NULL.
     SMARTRETRY_NULL_ARGUMENT = 100,
     /// A string argument was not valid UTF-8.
@@ -70,6 +73,7 @@ const NAMES: &[(S, &std::ffi::CStr)] = &[
     (S::SMARTRETRY_INVALID_JSON, c"INVALID_JSON"),
     (S::SMARTRETRY_INVALID_STATE, c"INVALID_STATE"),
     (S::SMARTRETRY_INVALID_FAILURE, c"INVALID_FAILURE"),
+    (S::SMARTRETRY_INVALID_POLICY, c"INVALID_POLICY"),
     (S::SMARTRETRY_NULL_ARGUMENT, c"NULL_ARGUMENT"),
     (S::SMARTRETRY_INVALID_UTF8, c"INVALID_UTF8"),
     (S::SMARTRETRY_INVALID_ENUM, c"INVALID_ENUM"),
@@ -119,6 +123,7 @@ impl FfiError {
                 Error::InvalidJson(_) => S::SMARTRETRY_INVALID_JSON,
                 Error::InvalidState(_) => S::SMARTRETRY_INVALID_STATE,
                 Error::InvalidFailure(_) => S::SMARTRETRY_INVALID_FAILURE,
+                Error::InvalidPolicy { .. } => S::SMARTRETRY_INVALID_POLICY,
             },
             FfiError::Null(_) => S::SMARTRETRY_NULL_ARGUMENT,
             FfiError::Utf8(_) => S::SMARTRETRY_INVALID_UTF8,

@@ -8,6 +8,7 @@
 
 pub mod dist;
 pub mod error;
+pub mod fleet;
 pub mod generate;
 pub mod history;
 pub mod incidents;

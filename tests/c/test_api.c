@@ -20,7 +20,8 @@ static void test_version_and_names(void) {
     CHECK(strcmp(smartretry_tier_name(SMARTRETRY_TIER_PORTFOLIO), "portfolio") == 0);
     CHECK(smartretry_tier_name(5) == NULL);
     CHECK(strcmp(smartretry_guardrail_name(SMARTRETRY_GUARDRAIL_MAX_DELAY), "max_delay") == 0);
-    CHECK(smartretry_guardrail_name(8) == NULL);
+    CHECK(strcmp(smartretry_guardrail_name(SMARTRETRY_GUARDRAIL_RATE_LIMIT), "rate_limit") == 0);
+    CHECK(smartretry_guardrail_name(9) == NULL);
     smartretry_class c = 99;
     OK(smartretry_class_from_name("429", &c));
     CHECK(c == SMARTRETRY_CLASS_RATE_LIMITED);
@@ -76,7 +77,8 @@ static void test_policy(void) {
     OK(smartretry_policy_set_retryable(p, SMARTRETRY_CLASS_CONFLICT, false));
     OK(smartretry_policy_patch_class(p, SMARTRETRY_CLASS_TIMEOUT, "{\"first_retry_immediate\":false}"));
     FAILS(smartretry_policy_patch_class(p, SMARTRETRY_CLASS_TIMEOUT, "{\"bogus\":1}"),
-          SMARTRETRY_INVALID_JSON);
+          SMARTRETRY_INVALID_POLICY);
+    CHECK(strncmp(smartretry_last_error(), "bogus: unknown field", 20) == 0);
     FAILS(smartretry_policy_patch_class(p, SMARTRETRY_CLASS_TIMEOUT, NULL), SMARTRETRY_NULL_ARGUMENT);
     OK(smartretry_policy_set_deadline(p, 600.0));
     OK(smartretry_policy_set_deadline(p, 0.0));

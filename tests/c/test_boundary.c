@@ -221,7 +221,7 @@ static void test_strings(smartretry_engine *e, smartretry_episode *ep, smartretr
     FAILS(smartretry_class_from_name("", &cls), SMARTRETRY_UNKNOWN_CLASS);
     FAILS(smartretry_class_from_name("timeoutt", &cls), SMARTRETRY_UNKNOWN_CLASS);
     FAILS(smartretry_policy_from_json("{\"classes\":{\"nope\":{\"max_attempts\":2}}}", &po),
-          SMARTRETRY_INVALID_JSON);
+          SMARTRETRY_INVALID_POLICY);
     FAILS(smartretry_failure_set_class(f, 13), SMARTRETRY_INVALID_ENUM);
     FAILS(smartretry_failure_set_class(f, SMARTRETRY_CLASS_ALL), SMARTRETRY_INVALID_ENUM);
     FAILS(smartretry_policy_set_retryable(NULL, 99, true), SMARTRETRY_NULL_ARGUMENT);

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from . import _config
+from ._errors import attach
 from ._failures import failure_from
 from ._native import Engine, Episode, Recommendation
 from ._retry import log_decision
@@ -31,11 +32,14 @@ class Tracker:
         if self.episode is None:
             self.episode = self.engine.begin(self.key, self.tenant)
         rec = self.engine.record(self.episode, failure_from(error))
-        log_decision(self.key, rec, error if isinstance(error, BaseException) else None)
+        log_decision(self.key, rec, error)
         self.recommendation = rec
         self.attempt = attempt
         if not rec.should_retry:
             self.finished = True
+            # The other library re-raises the error itself: tell the give-up on it.
+            if isinstance(error, BaseException):
+                attach(error, self.key, rec, self.episode.attempts)
         return rec
 
     def succeeded(self) -> None:

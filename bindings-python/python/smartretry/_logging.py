@@ -1,6 +1,7 @@
 """Integration with ``logging``: the decorator, ``attempts()``, the batch helper and the adapters
-log each retry (INFO) and give-up (WARNING) on the ``smartretry`` logger; ``log_events`` also
-sends every engine event there."""
+log each retry (INFO) and give-up (WARNING) on the ``smartretry`` logger, naming what failed
+(the exception, or the HTTP status); ``log_events`` also sends every engine event there. The
+logger has a ``NullHandler``: configure logging to see the lines."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import logging
 from typing import Any, Dict, Optional
 
 from ._native import Engine
+
+# A library logs, the application decides where it goes: without a handler of the application's,
+# nothing is printed (not even WARNING through logging's last resort).
+logging.getLogger("smartretry").addHandler(logging.NullHandler())
 
 
 def log_events(

@@ -7,7 +7,7 @@ absent keeps the preset's value. Durations are seconds. docs/policy.md explains 
 
 from typing import Dict, List, Literal, Optional, TypedDict, Union
 
-__all__ = ["BreakerConfig", "BudgetConfigRatio", "BudgetConfigGrpc", "BudgetConfigAwsStandard", "BudgetConfig", "Disposition", "StrategyImmediate", "StrategyConstant", "StrategyLinear", "StrategyExponential", "StrategyFullJitter", "StrategyEqualJitter", "StrategyDecorrelatedJitter", "StrategySchedule", "Strategy", "PolicyPatch", "PolicyClasses", "LearningConfig", "Preset", "ErrorClass", "RuleHttpStatusArgs", "RuleHttpStatus", "RuleGrpcCodeArgs", "RuleGrpcCode", "RuleErrorCodeArgs", "RuleErrorCode", "RuleExceptionArgs", "RuleException", "RuleMessageArgs", "RuleMessage", "RuleExceptionNameArgs", "RuleExceptionName", "Rule", "Policy"]
+__all__ = ["BreakerConfig", "BudgetConfigRatio", "BudgetConfigGrpc", "BudgetConfigAwsStandard", "BudgetConfig", "Disposition", "StrategyImmediate", "StrategyConstant", "StrategyLinear", "StrategyExponential", "StrategyFullJitter", "StrategyEqualJitter", "StrategyDecorrelatedJitter", "StrategySchedule", "Strategy", "PolicyPatch", "PolicyClasses", "LearningConfig", "Preset", "RateLimitConfig", "ErrorClass", "RuleHttpStatusArgs", "RuleHttpStatus", "RuleGrpcCodeArgs", "RuleGrpcCode", "RuleErrorCodeArgs", "RuleErrorCode", "RuleExceptionArgs", "RuleException", "RuleMessageArgs", "RuleMessage", "RuleExceptionNameArgs", "RuleExceptionName", "Rule", "Policy"]
 
 # When to open and how to recover.
 BreakerConfig = TypedDict("BreakerConfig", {
@@ -176,6 +176,24 @@ LearningConfig = TypedDict("LearningConfig", {
 # The named starting points of a policy, the same in every language.
 Preset = Literal["request", "background"]
 
+# The limiter's constants (policy JSON `rate_limit`). Every default is the AWS SDKs'.
+RateLimitConfig = TypedDict("RateLimitConfig", {
+    #: Share of the send rate kept after a throttle (CUBIC's multiplicative decrease).
+    "beta": float,
+    #: Width of the buckets the send rate is counted in, seconds.
+    "bucket": float,
+    #: The rate never exceeds this multiple of the measured send rate.
+    "max_rate_scale": float,
+    #: Smallest bucket, tokens: at least one call can always be paid for.
+    "min_capacity": float,
+    #: Lowest fill rate, calls per second: a throttled key still makes progress.
+    "min_fill_rate": float,
+    #: CUBIC's `C`: how fast the rate grows back after a throttle.
+    "scale_constant": float,
+    #: Weight of the newest bucket in the measured send rate.
+    "smoothing": float,
+}, total=False)
+
 # What kind of failure happened. Classification maps raw signals (HTTP status, gRPC code, errno names, exception types, messages) onto one of these.
 ErrorClass = Literal["timeout", "connection", "rate_limited", "unavailable", "server_error", "client_error", "auth", "not_found", "validation", "conflict", "needs_human", "cancelled", "unknown"]
 
@@ -269,6 +287,8 @@ Policy = TypedDict("Policy", {
     "learning": LearningConfig,
     #: The starting point every other field patches (default: `background`).
     "preset": Optional[Preset],
+    #: Adaptive client-side rate limiting per key (none by default).
+    "rate_limit": Optional[RateLimitConfig],
     #: Classification rules, tried in order; replaces the built-in list when given.
     "rules": Optional[List[Rule]],
     #: Seed for jitter and exploration: the same seed gives the same decisions. Unset: drawn from the operating system per engine.

@@ -24,9 +24,9 @@ from typing import (
 )
 
 from . import _config
-from ._errors import RetryExhausted
+from ._errors import RetryExhausted, attach
 from ._failures import failure_from
-from ._native import Engine, Episode, Recommendation, check_key
+from ._native import Engine, Episode, Failure, Recommendation, check_key
 
 log = logging.getLogger("smartretry")
 
@@ -118,37 +118,96 @@ def _not_a_value(result: Any) -> None:
         )
 
 
-def log_decision(key: str, rec: Recommendation, exc: Optional[BaseException]) -> None:
-    """Log a retry at INFO and a give-up at WARNING on the ``smartretry`` logger."""
-    if rec.should_retry:
-        if log.isEnabledFor(logging.INFO):
-            log.info(
-                "%s: attempt %d failed (%r); %s",
-                key,
-                rec.attempt,
-                exc,
-                rec,
-                extra={"smartretry_key": key, "smartretry_recommendation": rec},
-            )
-    elif log.isEnabledFor(logging.WARNING):
-        log.warning(
-            "%s: attempt %d failed (%r); %s",
+def describe(outcome: object) -> str:
+    """What failed, for a log line: an exception's repr, an HTTP response's status, a value."""
+    if isinstance(outcome, BaseException):
+        return repr(outcome)
+    status = getattr(outcome, "status_code", None)
+    if status is None:
+        status = getattr(outcome, "status", None)
+    if isinstance(status, int) and not isinstance(status, bool):
+        return f"HTTP {status}"
+    return f"result {outcome!r} rejected"
+
+
+def log_decision(key: str, rec: Recommendation, outcome: object) -> None:
+    """Log a retry at INFO and a give-up at WARNING on the ``smartretry`` logger; ``outcome`` is
+    what failed (an exception, an HTTP response, a rejected value)."""
+    level = logging.INFO if rec.should_retry else logging.WARNING
+    if log.isEnabledFor(level):
+        log.log(
+            level,
+            "%s: attempt %d failed (%s); %s",
             key,
             rec.attempt,
-            exc,
+            describe(outcome),
             rec,
             extra={"smartretry_key": key, "smartretry_recommendation": rec},
         )
 
 
-def _decide(
-    engine: Engine, key: str, ep: Episode, exc: BaseException
-) -> Recommendation:
-    rec = engine.record(ep, failure_from(exc))
-    log_decision(key, rec, exc)
-    if not rec.should_retry:
-        raise RetryExhausted(key, rec, ep.attempts) from exc
-    return rec
+#: What a value rejected by ``retry_if_result`` is recorded as (the engine classifies it).
+_REJECTED = "result rejected by retry_if_result"
+
+
+class _Call:
+    """One retry loop's settings (from ``retry`` or ``attempts``), and how it ends."""
+
+    __slots__ = ("key", "tenant", "filter", "max_attempts", "timeout", "rejects", "reraise")
+
+    def __init__(
+        self,
+        key: str,
+        tenant: Optional[str],
+        on: "On",
+        attempts: Optional[int],
+        timeout: Optional[float],
+        retry_if_result: Optional[Callable[[Any], bool]],
+        reraise: bool,
+    ) -> None:
+        check_key(key, tenant)  # a bad key fails here, not after the body ran
+        if attempts is not None and (isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1):
+            raise ValueError(f"attempts must be an int >= 1 (1 = no retries), not {attempts!r}")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if retry_if_result is not None and not callable(retry_if_result):
+            raise TypeError(f"retry_if_result must be callable, not {retry_if_result!r}")
+        self.key = key
+        self.tenant = tenant
+        self.filter = _Filter(on)
+        self.max_attempts = attempts
+        self.timeout = None if timeout is None else float(timeout)
+        self.rejects = retry_if_result
+        self.reraise = reraise
+
+    def begin(self, eng: Engine) -> Episode:
+        """The episode, with this call's caps replacing the policy's."""
+        if self.max_attempts is None and self.timeout is None:
+            return eng.begin(self.key, self.tenant)
+        return eng.begin(self.key, self.tenant, max_attempts=self.max_attempts, deadline=self.timeout)
+
+    def rejected(self, value: Any) -> bool:
+        return self.rejects is not None and bool(self.rejects(value))
+
+    def failed(self, eng: Engine, ep: Episode, exc: BaseException) -> Recommendation:
+        """Record an exception; on give-up, re-raise it with the recommendation attached (or
+        raise ``RetryExhausted`` from it when ``reraise=False``)."""
+        rec = eng.record(ep, failure_from(exc))
+        log_decision(self.key, rec, exc)
+        if not rec.should_retry:
+            if self.reraise:
+                attach(exc, self.key, rec, ep.attempts)
+                raise exc
+            raise RetryExhausted(self.key, rec, ep.attempts) from exc
+        return rec
+
+    def failed_value(self, eng: Engine, ep: Episode, value: Any) -> Recommendation:
+        """Record a value ``retry_if_result`` rejected; on give-up, ``RetryExhausted`` with it."""
+        rec = eng.record(ep, Failure(message=_REJECTED))
+        log_decision(self.key, rec, value)
+        if not rec.should_retry:
+            raise RetryExhausted(self.key, rec, ep.attempts, result=value)
+        return rec
 
 
 @overload
@@ -163,6 +222,10 @@ def retry(
     on: On = Exception,
     engine: Optional[Engine] = None,
     tenant: Optional[str] = None,
+    attempts: Optional[int] = None,
+    timeout: Optional[float] = None,
+    retry_if_result: Optional[Callable[[Any], bool]] = None,
+    reraise: bool = True,
 ) -> Callable[[F], F]: ...
 
 
@@ -173,25 +236,38 @@ def retry(
     on: On = Exception,
     engine: Optional[Engine] = None,
     tenant: Optional[str] = None,
+    attempts: Optional[int] = None,
+    timeout: Optional[float] = None,
+    retry_if_result: Optional[Callable[[Any], bool]] = None,
+    reraise: bool = True,
 ) -> Union[F, Callable[[F], F]]:
     """Retry a function (sync or ``async``) on the exceptions in ``on`` (a type, a tuple, a
     predicate ``exc -> bool``, or ``smartretry.TRANSIENT``: whatever the engine classifies as
     retryable), waiting as the engine recommends. The builtin ``ConnectionError`` and
     ``TimeoutError`` in ``on`` also match errors the engine classifies as ``connection`` /
-    ``timeout`` (``requests``' and ``httpx``'s do not subclass the builtins). When the engine
-    says stop, raises ``RetryExhausted`` with the last error as ``__cause__``. Generator
+    ``timeout`` (``requests``' and ``httpx``'s do not subclass the builtins). Generator
     functions are refused (``TypeError``): their errors happen after the call returns.
+
+    When the engine says stop, the last exception is re-raised as it was (like stamina and
+    ``tenacity.retry(reraise=True)``), carrying ``exc.recommendation`` and, on Python 3.11+, a
+    note with the engine's reason. ``reraise=False`` raises ``RetryExhausted`` from it instead.
+
+    Per call, as stamina names them: ``attempts`` (total attempts, first included) and
+    ``timeout`` (seconds from the first failure; no retry is scheduled past it) replace the
+    policy's ``max_attempts`` and ``deadline`` for this call. ``retry_if_result`` (tenacity's
+    name) is a predicate on the return value: a value it accepts is a failed attempt; when the
+    engine gives up on one, ``RetryExhausted`` is raised with it as ``result``.
 
     ``key`` names the queue / job type the engine learns for (default: the function's qualified
     name); ``engine`` defaults to ``smartretry.default_engine()``.
     """
-    if fn is not None:
-        return _decorate(fn, key, on, engine, tenant)
 
     def deco(f: F) -> F:
-        return _decorate(f, key, on, engine, tenant)
+        k = _default_key(f) if key is None else key
+        call = _Call(k, tenant, on, attempts, timeout, retry_if_result, reraise)
+        return _decorate(f, call, engine)
 
-    return deco
+    return deco(fn) if fn is not None else deco
 
 
 def _default_key(fn: Callable[..., Any]) -> str:
@@ -199,22 +275,25 @@ def _default_key(fn: Callable[..., Any]) -> str:
     return f"{getattr(fn, '__module__', None) or type(fn).__module__}.{name}"
 
 
-def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenant: Optional[str]) -> F:
-    k = _default_key(fn) if key is None else key
-    check_key(k, tenant)  # a bad key fails here, not after the body ran
-    flt = _Filter(on)
+def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
+    flt = call.filter
     catch = flt.catch
+    k, tenant, rejects = call.key, call.tenant, call.rejects
     default_engine = _config.default_engine
     if _check_callable(fn):
         afn = cast(Callable[..., Awaitable[Any]], fn)
 
-        async def _aslow(eng: Engine, exc: BaseException, args: Any, kwargs: Any) -> Any:
-            ep = eng.begin(k, tenant)
+        async def _aslow(eng: Engine, exc: Optional[BaseException], value: Any, args: Any, kwargs: Any) -> Any:
+            ep = call.begin(eng)
             while True:
-                rec = _decide(eng, k, ep, exc)
+                if exc is not None:
+                    rec = call.failed(eng, ep, exc)
+                else:
+                    rec = call.failed_value(eng, ep, value)
                 await _config.wait_async(eng, rec.delay)
+                await _config.wait_async(eng, eng.acquire(k))  # rate limiter token
                 try:
-                    result = await afn(*args, **kwargs)
+                    value = await afn(*args, **kwargs)
                 except catch as e:
                     if not flt.wants(e, eng):
                         eng.abandon(ep)
@@ -224,31 +303,41 @@ def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenan
                 except BaseException:
                     eng.abandon(ep)
                     raise
+                exc = None
+                if call.rejected(value):
+                    continue
                 eng.record_success(ep)
-                return result
+                return value
 
         @functools.wraps(fn)
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
             eng = engine or default_engine()
+            await _config.wait_async(eng, eng.acquire(k))  # rate limiter token
             try:
                 result = await afn(*args, **kwargs)
             except catch as exc:
                 if not flt.wants(exc, eng):
                     raise
-                return await _aslow(eng, exc, args, kwargs)
+                return await _aslow(eng, exc, None, args, kwargs)
+            if rejects is not None and rejects(result):
+                return await _aslow(eng, None, result, args, kwargs)
             eng.record_first_success(k, tenant)
             return result
 
         return cast(F, awrapper)
 
-    def _slow(eng: Engine, exc: BaseException, args: Any, kwargs: Any) -> Any:
-        ep = eng.begin(k, tenant)
+    def _slow(eng: Engine, exc: Optional[BaseException], value: Any, args: Any, kwargs: Any) -> Any:
+        ep = call.begin(eng)
         while True:
-            rec = _decide(eng, k, ep, exc)
+            if exc is not None:
+                rec = call.failed(eng, ep, exc)
+            else:
+                rec = call.failed_value(eng, ep, value)
             _config.wait(eng, rec.delay)
+            _config.wait(eng, eng.acquire(k))  # rate limiter token
             try:
-                result = fn(*args, **kwargs)
-                _not_a_value(result)
+                value = fn(*args, **kwargs)
+                _not_a_value(value)
             except catch as e:
                 if not flt.wants(e, eng):
                     eng.abandon(ep)
@@ -258,19 +347,25 @@ def _decorate(fn: F, key: Optional[str], on: On, engine: Optional[Engine], tenan
             except BaseException:
                 eng.abandon(ep)
                 raise
+            exc = None
+            if call.rejected(value):
+                continue
             eng.record_success(ep)
-            return result
+            return value
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         eng = engine or default_engine()
+        _config.wait(eng, eng.acquire(k))  # rate limiter token
         try:
             result = fn(*args, **kwargs)
         except catch as exc:
             if not flt.wants(exc, eng):
                 raise
-            return _slow(eng, exc, args, kwargs)
+            return _slow(eng, exc, None, args, kwargs)
         _not_a_value(result)
+        if rejects is not None and rejects(result):
+            return _slow(eng, None, result, args, kwargs)
         eng.record_first_success(k, tenant)
         return result
 
@@ -298,19 +393,17 @@ class Attempt:
         return self._run.finish(exc)
 
     def __repr__(self) -> str:
-        return f"<Attempt {self.number} of {self._run.key}>"
+        return f"<Attempt {self.number} of {self._run.call.key}>"
 
 
 class _Run:
     """The state of one ``attempts()`` loop: the episode and the pending delay."""
 
-    __slots__ = ("engine", "key", "tenant", "filter", "episode", "delay", "done")
+    __slots__ = ("engine", "call", "episode", "delay", "done")
 
-    def __init__(self, engine: Engine, key: str, tenant: Optional[str], on: On) -> None:
+    def __init__(self, engine: Engine, call: _Call) -> None:
         self.engine = engine
-        self.key = key
-        self.tenant = tenant
-        self.filter = _Filter(on)
+        self.call = call
         self.episode: Optional[Episode] = None
         self.delay: Optional[float] = None
         self.done = False
@@ -318,22 +411,28 @@ class _Run:
     def finish(self, exc: Optional[BaseException]) -> bool:
         eng = self.engine
         ep = self.episode
+        call = self.call
         if exc is None:
             self.done = True
             if ep is None:
-                eng.record_first_success(self.key, self.tenant)
+                eng.record_first_success(call.key, call.tenant)
             else:
                 eng.record_success(ep)
             return False
-        if not isinstance(exc, self.filter.catch) or not self.filter.wants(exc, eng):
+        if not isinstance(exc, call.filter.catch) or not call.filter.wants(exc, eng):
             self.done = True
             if ep is not None:
                 eng.abandon(ep)
             return False
         if ep is None:
-            ep = self.episode = eng.begin(self.key, self.tenant)
+            ep = self.episode = call.begin(eng)
         self.done = True  # until the engine says retry
-        rec = _decide(eng, self.key, ep, exc)
+        try:
+            rec = call.failed(eng, ep, exc)
+        except BaseException as stop:
+            if stop is exc:
+                return False  # the block's own exception goes on, recommendation attached
+            raise
         self.done = False
         self.delay = rec.delay
         return True
@@ -341,8 +440,10 @@ class _Run:
 
 class attempts:
     """Retry a block: ``for attempt in smartretry.attempts("key"): with attempt: ...`` (or
-    ``async for``). The loop ends when the block succeeds; when the engine says stop, the
-    ``with`` raises ``RetryExhausted`` chained to the last error."""
+    ``async for``). The loop ends when the block succeeds. When the engine says stop, the
+    block's last exception goes on, with ``recommendation`` attached (``reraise=False``: the
+    ``with`` raises ``RetryExhausted`` chained to it). ``attempts`` and ``timeout`` replace the
+    policy's ``max_attempts`` and ``deadline`` for this loop, as in ``retry``."""
 
     def __init__(
         self,
@@ -351,21 +452,23 @@ class attempts:
         on: On = Exception,
         engine: Optional[Engine] = None,
         tenant: Optional[str] = None,
+        attempts: Optional[int] = None,
+        timeout: Optional[float] = None,
+        reraise: bool = True,
     ) -> None:
-        check_key(key, tenant)  # a bad key fails here, before the block runs
-        _Filter(on)  # and so does a bad on=
+        # A bad key, on=, attempts= or timeout= fails here, before the block runs.
+        self.call = _Call(key, tenant, on, attempts, timeout, None, reraise)
         self.key = key
-        self.on = on
         self.engine = engine
-        self.tenant = tenant
 
     def _run(self) -> _Run:
-        return _Run(self.engine or _config.default_engine(), self.key, self.tenant, self.on)
+        return _Run(self.engine or _config.default_engine(), self.call)
 
     def __iter__(self) -> Iterator[Attempt]:
         run = self._run()
         number = 1
         while True:
+            _config.wait(run.engine, run.engine.acquire(self.key))  # rate limiter token
             yield Attempt(run, number)
             if run.done or run.delay is None:
                 return
@@ -377,6 +480,7 @@ class attempts:
         run = self._run()
         number = 1
         while True:
+            await _config.wait_async(run.engine, run.engine.acquire(self.key))
             yield Attempt(run, number)
             if run.done or run.delay is None:
                 return

@@ -8,6 +8,11 @@ to the engine and enforce its give-up (guardrails, budgets, breakers)::
 With only ``wait_adaptive`` the engine learns from failures but not from successes; add
 ``retry=retry_adaptive(...)`` so successes are recorded too. On a ManualClock engine (or under
 ``smartretry.testing()``) the wait advances the clock and returns 0.
+
+Adaptive rate limiting (policy ``rate_limit``): ``before=before_acquire(engine, key=...)`` takes
+the engine's token before every attempt, first ones included, and waits for it
+(``before_acquire_async`` under ``AsyncRetrying``); ``adaptive(...)`` includes it
+(``adaptive(..., asynchronous=True)`` for ``async def`` functions).
 """
 
 from __future__ import annotations
@@ -108,25 +113,54 @@ class stop_adaptive(_Base, stop_base):
         return rec is not None and not rec.should_retry
 
 
+class before_acquire:
+    """``before=``: take the engine's rate-limiter token for ``key`` before every attempt (first
+    ones included) and wait for it on the engine's clock (zero until the key is throttled)."""
+
+    def __init__(self, engine: Optional[Engine] = None, *, key: str, dependency: Optional[str] = None) -> None:
+        self.engine = engine
+        self.key = key
+        self.dependency = dependency
+
+    def __call__(self, retry_state: RetryCallState) -> None:
+        eng = self.engine or _config.default_engine()
+        _config.wait(eng, eng.acquire(self.key, self.dependency))
+
+
+class before_acquire_async(before_acquire):
+    """``before_acquire`` for ``AsyncRetrying``: waits with ``asyncio.sleep``."""
+
+    async def __call__(self, retry_state: RetryCallState) -> None:  # type: ignore[override]
+        eng = self.engine or _config.default_engine()
+        await _config.wait_async(eng, eng.acquire(self.key, self.dependency))
+
+
 def adaptive(
     engine: Optional[Engine] = None,
     *,
     key: str,
     tenant: Optional[str] = None,
     on: ExcTypes = Exception,
+    asynchronous: bool = False,
 ) -> Dict[str, Any]:
-    """``retry``, ``stop`` and ``wait`` for ``tenacity.retry(**adaptive(...))``; raises the
-    last error itself when the engine gives up (``reraise=True``)."""
+    """``retry``, ``stop``, ``wait`` and ``before`` (the rate limiter's token) for
+    ``tenacity.retry(**adaptive(...))``; raises the last error itself when the engine gives up
+    (``reraise=True``). ``asynchronous=True`` for ``async def`` functions (the token is waited
+    for with ``asyncio.sleep``)."""
+    before = before_acquire_async if asynchronous else before_acquire
     return {
         "retry": retry_adaptive(engine, key=key, tenant=tenant, on=on),
         "stop": stop_adaptive(engine, key=key, tenant=tenant),
         "wait": wait_adaptive(engine, key=key, tenant=tenant),
+        "before": before(engine, key=key),
         "reraise": True,
     }
 
 
 __all__ = [
     "adaptive",
+    "before_acquire",
+    "before_acquire_async",
     "recommendation",
     "retry_adaptive",
     "stop_adaptive",

@@ -6,7 +6,9 @@
 
 urllib3's own counters still apply (``total`` defaults to 10, so normally the engine's caps
 bind first). When the engine gives up, ``RetryGivenUp`` (a ``MaxRetryError``) is raised with
-the ``recommendation`` attached; with ``raise_on_status=False`` the last response is returned.
+the ``recommendation`` attached and the engine's reason in its message, which ``requests``
+shows in the ``RetryError`` / ``ConnectionError`` it raises from it; with
+``raise_on_status=False`` the last response is returned. Log lines name the HTTP status.
 """
 
 from __future__ import annotations
@@ -20,15 +22,36 @@ from urllib3.util.retry import Retry
 
 from . import _config
 from ._adapt import Tracker
+from ._errors import give_up_message
 from ._native import Engine, Recommendation
+from ._retry import describe
 
 DEFAULT_STATUS_FORCELIST = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 class RetryGivenUp(MaxRetryError):
-    """The engine said stop; ``recommendation`` says why."""
+    """The engine said stop; ``recommendation`` says why, and so does the message."""
 
     recommendation: Optional[Recommendation] = None
+
+    def __init__(
+        self,
+        pool: Any,
+        url: str,
+        reason: Optional[Exception] = None,
+        recommendation: Optional[Recommendation] = None,
+        key: str = "http",
+        last: object = None,
+    ) -> None:
+        super().__init__(pool, url, reason)
+        if recommendation is None:
+            return
+        self.recommendation = recommendation
+        told = (
+            f"{give_up_message(key, recommendation, recommendation.attempt)} "
+            f"(url: {url}; last: {describe(last if last is not None else reason)})"
+        )
+        self.args = (f"{pool}: {told}" if pool is not None else told,)
 
 
 class AdaptiveRetry(Retry):
@@ -85,9 +108,8 @@ class AdaptiveRetry(Retry):
                 if response is not None
                 else ResponseError.GENERIC_ERROR
             )
-            err = RetryGivenUp(_pool, url or "", reason)
-            err.recommendation = rec
-            raise err from reason
+            last = error if error is not None else response
+            raise RetryGivenUp(_pool, url or "", reason, rec, key=self.key, last=last) from reason
         return new
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:

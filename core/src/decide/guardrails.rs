@@ -3,6 +3,9 @@
 //!
 //! 1. max delay, 2. min delay, 3. Retry-After floor, 4. circuit breaker (no attempt while open),
 //! 5. deadline (no attempt after it), 6. retry budgets (queue and tenant, taken together).
+//!
+//! Between 3 and 4: the adaptive rate limiter's next token (a floor, like Retry-After; the
+//! delay is the larger of the two bounds, never their sum, and the clamp names which one bound).
 
 use super::{Context, Mode};
 use crate::engine::Engine;
@@ -27,10 +30,11 @@ struct Gate<'g, 'a> {
 
 type Check = fn(&mut Gate<'_, '_>, Duration) -> Step;
 
-const ORDER: [Check; 6] = [
+const ORDER: [Check; 7] = [
     max_delay,
     min_delay,
     retry_after,
+    rate_limit,
     circuit_breaker,
     deadline,
     budget,
@@ -105,6 +109,19 @@ fn retry_after(g: &mut Gate<'_, '_>, d: Duration) -> Step {
     }
 }
 
+fn rate_limit(g: &mut Gate<'_, '_>, d: Duration) -> Step {
+    let cx = g.cx;
+    let dependency = cx.failure.dependency.as_deref();
+    let wait = g
+        .engine
+        .rate_limit_wait(cx.policy, &g.ep.key, dependency, cx.now);
+    Step::Pass(if wait > d {
+        g.clamp(Guardrail::RateLimit, d, wait)
+    } else {
+        d
+    })
+}
+
 fn circuit_breaker(g: &mut Gate<'_, '_>, d: Duration) -> Step {
     let cx = g.cx;
     let dependency = cx.failure.dependency.as_deref().unwrap_or(&g.ep.key);
@@ -125,7 +142,7 @@ fn circuit_breaker(g: &mut Gate<'_, '_>, d: Duration) -> Step {
 }
 
 fn deadline(g: &mut Gate<'_, '_>, d: Duration) -> Step {
-    match g.cx.policy.deadline {
+    match g.cx.deadline {
         Some(deadline) if g.cx.elapsed + d > deadline => {
             g.stop(Guardrail::Deadline, d, Reason::Deadline { deadline })
         }

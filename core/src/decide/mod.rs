@@ -19,7 +19,7 @@ use crate::engine::Engine;
 use crate::episode::Episode;
 use crate::failure::Failure;
 use crate::policy::{ClassPolicy, Policy};
-use crate::recommendation::{Action, Reason, Recommendation, Tier};
+use crate::recommendation::{Action, Guardrail, Reason, Recommendation, Tier};
 use std::time::Duration;
 
 /// Live decisions change state (budgets, probes, models); previews and dry runs change nothing.
@@ -32,6 +32,9 @@ pub(crate) enum Mode {
 /// What every step of one decision reads.
 pub(crate) struct Context<'a> {
     pub policy: &'a Policy,
+    /// The deadline in force: the episode's own (a call's timeout), else the policy's.
+    pub deadline: Option<Duration>,
+    /// The class policy in force (overrides and the episode's attempt cap applied).
     pub cp: ClassPolicy,
     /// An operator's fixed delay for this queue/tenant/class, if any.
     pub fixed: Option<Duration>,
@@ -54,9 +57,11 @@ impl Engine {
     ) -> Recommendation {
         let policy = self.inner.policy.load();
         let class = classification.class;
-        let (cp, fixed) = self.with_class_policy(&policy, ep, class, |cp, f| (cp.clone(), f));
+        let (mut cp, fixed) = self.with_class_policy(&policy, ep, class, |cp, f| (cp.clone(), f));
+        cp.max_attempts = ep.limits.max_attempts.unwrap_or(cp.max_attempts);
         let cx = Context {
             policy: &policy,
+            deadline: ep.limits.deadline.or(policy.deadline),
             cp,
             fixed,
             class,
@@ -116,8 +121,15 @@ impl Engine {
         match self.apply_guardrails(&cx, ep, proposed, &mut rec) {
             Some(delay) => {
                 rec.delay = delay;
-                // Estimates are made for the proposed delay; a guardrail that moved it needs new ones.
-                if rec.clamps.iter().any(|c| c.to != c.from) {
+                // Estimates are made for the proposed delay; a guardrail that moved it needs new
+                // ones, except where the server set the wait: that is not an estimate of ours.
+                if rec
+                    .clamps
+                    .iter()
+                    .any(|c| c.guardrail == Guardrail::RetryAfter)
+                {
+                    (rec.success_probability, rec.confidence) = (None, None);
+                } else if rec.clamps.iter().any(|c| c.to != c.from) {
                     (rec.success_probability, rec.confidence) = self.estimate(&cx, ep, delay);
                 }
                 if mode == Mode::Live {

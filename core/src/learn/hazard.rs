@@ -21,6 +21,7 @@
 //! rescaled when they grow large, so nothing is touched per old observation.
 
 use super::grid::BUCKETS;
+use super::intervals::Intervals;
 use super::prior::Prior;
 use serde::{Deserialize, Serialize};
 
@@ -39,9 +40,8 @@ const COLD_ITERATIONS: usize = 40;
 const WARM_ITERATIONS: usize = 12;
 
 #[derive(Debug, Clone)]
+#[repr(C)] // The scalars a decision reads (episodes) first, the per-bucket counts last.
 pub struct Hazard {
-    survived: [f64; BUCKETS],
-    intervals: Vec<Interval>,
     /// Weight of an observation made now.
     weight: f64,
     /// Per-episode growth of `weight`: 2^(1/half_life).
@@ -52,6 +52,8 @@ pub struct Hazard {
     retry_failures: f64,
     /// Weighted sum, over retries, of their chance to fail were recovery all-or-nothing.
     expected_failures: f64,
+    intervals: Intervals,
+    survived: [f64; BUCKETS],
 }
 
 /// Pseudo-failures of the pass-rate prior (centred on 0): a few lucky successes do not make a
@@ -105,7 +107,7 @@ impl Hazard {
     pub fn new(half_life_episodes: f64) -> Hazard {
         Hazard {
             survived: [0.0; BUCKETS],
-            intervals: Vec::new(),
+            intervals: Intervals::default(),
             weight: 1.0,
             growth: 2f64.powf(1.0 / half_life_episodes.max(1.0)),
             episodes: 0.0,
@@ -129,7 +131,7 @@ impl Hazard {
                 .iter()
                 .map(|i| Interval {
                     weight: i.weight / w,
-                    ..*i
+                    ..i
                 })
                 .collect(),
             episodes: self.episodes / w,
@@ -162,7 +164,7 @@ impl Hazard {
         if self.weight > 1e12 {
             let w = self.weight;
             self.survived.iter_mut().for_each(|v| *v /= w);
-            self.intervals.iter_mut().for_each(|i| i.weight /= w);
+            self.intervals.divide(w);
             self.episodes /= w;
             self.retry_failures /= w;
             self.expected_failures /= w;
@@ -207,35 +209,7 @@ impl Hazard {
     }
 
     fn add_interval(&mut self, from: usize, to: usize, weight: f64) {
-        let (f, t) = (from as u8, to as u8);
-        if let Some(i) = self.intervals.iter_mut().find(|i| i.from == f && i.to == t) {
-            i.weight += weight;
-            return;
-        }
-        if self.intervals.len() >= MAX_INTERVALS {
-            // Full: fold the lightest interval into its nearest neighbour (the union of the two),
-            // keeping its weight and losing only some precision about where recovery was.
-            let lightest = self
-                .intervals
-                .iter()
-                .enumerate()
-                .min_by(|a, b| a.1.weight.total_cmp(&b.1.weight))
-                .map(|(i, _)| i);
-            if let Some(idx) = lightest {
-                let gone = self.intervals.swap_remove(idx);
-                let distance = |i: &Interval| i.from.abs_diff(gone.from) + i.to.abs_diff(gone.to);
-                if let Some(near) = self.intervals.iter_mut().min_by_key(|i| distance(i)) {
-                    near.from = near.from.min(gone.from);
-                    near.to = near.to.max(gone.to);
-                    near.weight += gone.weight;
-                }
-            }
-        }
-        self.intervals.push(Interval {
-            from: f,
-            to: t,
-            weight,
-        });
+        self.intervals.add(from as u8, to as u8, weight);
     }
 
     /// Fit the hazard and the pass rate by EM, starting from `warm` (the previous fit) when given.
@@ -265,7 +239,7 @@ impl Hazard {
                 risk[b] = self.survived[b] / w;
                 events[b] = 0.0;
             }
-            for iv in &self.intervals {
+            for iv in self.intervals.iter() {
                 let (from, to) = (usize::from(iv.from), usize::from(iv.to));
                 let mut alive = 1.0;
                 let mut total = 0.0;

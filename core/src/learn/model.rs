@@ -2,7 +2,7 @@
 //! (queue, error class[, tenant]).
 
 use super::counterfactual::{expected_cost, realised_cost, Observed, Pricing};
-use super::grid::{buckets_passed, last_possible_bucket, BUCKETS};
+use super::grid::{buckets_passed, last_possible_bucket};
 use super::hazard::{Evidence, Hazard, Interval};
 use super::paths::{class_path, plan_path};
 use super::planner::{self, Plan};
@@ -12,6 +12,7 @@ use crate::class::ErrorClass;
 use crate::policy::ClassPolicy;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub use super::portfolio::Arm as ArmChoice;
 
@@ -26,14 +27,24 @@ const SHORT_WAIT: f64 = 0.25;
 const EAGER_EPISODES: f64 = 64.0;
 
 #[derive(Debug, Clone)]
+#[repr(C)] // What a decision reads (counters, portfolio, the hazard's scalars) in the first lines.
 pub struct LearnedModel {
-    hazard: Hazard,
-    portfolio: Portfolio,
-    plan: Option<Box<Plan>>,
+    /// The last plan built (shared with the model store's lock-free readers).
+    plan: Option<Arc<Plan>>,
     updates: u64,
+    /// `updates` when the evidence of the current plan was taken.
     planned_at: u64,
-    planned_for: (f64, f64),
     portfolio_decay: f64,
+    portfolio: Portfolio,
+    hazard: Hazard,
+}
+
+/// What a plan is rebuilt from, copied out of the model so that the fit runs without its lock.
+pub struct RebuildInput {
+    pub hazard: Hazard,
+    /// The previous plan, whose fit warm-starts the new one.
+    pub previous: Option<Arc<Plan>>,
+    pub updates: u64,
 }
 
 /// The serialisable state of a model (snapshots, merging, inspection).
@@ -71,14 +82,12 @@ pub struct ModelReport {
 }
 
 impl LearnedModel {
-    /// The model's state in numbers.
-    pub fn report(&mut self, prior: &Prior, cost: f64, horizon: f64) -> ModelReport {
-        let plan = self.plan(prior, cost, horizon);
-        let (pass_rate, plan_cost) = (plan.pass_rate, plan.expected_cost);
+    /// The model's state in numbers, with `plan` its current plan.
+    pub fn report(&self, plan: &Plan) -> ModelReport {
         ModelReport {
             episodes: self.episodes(),
-            pass_rate,
-            plan_cost,
+            pass_rate: plan.pass_rate,
+            plan_cost: plan.expected_cost,
             portfolio: self.portfolio.clone(),
             preferred: self.portfolio.verdict().preferred,
         }
@@ -91,7 +100,6 @@ impl LearnedModel {
             plan: None,
             updates: 0,
             planned_at: 0,
-            planned_for: (f64::NAN, f64::NAN),
             portfolio_decay: 2f64.powf(-1.0 / half_life.max(1.0)),
         }
     }
@@ -198,20 +206,16 @@ impl LearnedModel {
     }
 
     /// Score a finished episode for both schedules: the one that ran by its realised cost, the
-    /// other by what it would have cost on the same episode (see `counterfactual`). The episode
-    /// is (schedule that ran, what it showed, its failed retries).
+    /// other by what it would have cost on the same episode (see `counterfactual`), priced by
+    /// `plan`. The episode is (schedule that ran, what it showed, its failed retries).
     pub fn score_episode<R: Rng + ?Sized>(
         &mut self,
-        prior: &Prior,
+        plan: &Plan,
         (ran, obs, failed_retries): (Arm, Observed, f64),
         cp: &ClassPolicy,
         pricing: Pricing,
         rng: &mut R,
     ) {
-        self.plan(prior, pricing.failure_cost, pricing.horizon);
-        let Some(plan) = self.plan.as_deref() else {
-            return;
-        };
         let realised = realised_cost(obs, failed_retries, pricing);
         let h = pricing.horizon;
         let (class_cost, learned_cost) = match ran {
@@ -228,40 +232,54 @@ impl LearnedModel {
             .record(ran, class_cost, learned_cost, self.portfolio_decay);
     }
 
-    /// The current plan, rebuilt when evidence or settings changed enough.
-    pub fn plan(&mut self, prior: &Prior, cost: f64, horizon: f64) -> &mut Plan {
-        let since = self.updates - self.planned_at;
-        let stale = self.plan.is_none()
-            || self.planned_for != (cost, horizon)
-            || (since > 0
-                && (self.hazard.episodes() < EAGER_EPISODES
-                    || since >= REPLAN_EVERY.max((self.hazard.episodes() / 8.0) as u64)));
-        if stale {
+    /// The current plan, rebuilt here (on the caller's thread) when evidence or settings changed
+    /// enough: the deterministic path, for engines on a manual clock.
+    pub fn plan(&mut self, prior: &Prior, cost: f64, horizon: f64) -> &Arc<Plan> {
+        let settled = matches!(&self.plan, Some(p) if p.built_for == (cost, horizon));
+        if !settled || self.rebuild_due() {
             let previous = self.plan.as_ref().map(|p| &p.fit);
             let plan = planner::build(&self.hazard, prior, cost, horizon, previous);
-            self.plan = Some(Box::new(plan));
+            self.plan = Some(Arc::new(plan));
             self.planned_at = self.updates;
-            self.planned_for = (cost, horizon);
         }
-        match &mut self.plan {
+        match &self.plan {
             Some(p) => p,
             None => unreachable!("plan was just built"),
         }
     }
 
-    /// Confidence of the plan's step from `from` to edge `to`, computed once per plan.
-    pub fn confidence(&mut self, prior: &Prior, from: usize, to: usize) -> f64 {
-        let from = from.min(BUCKETS - 1);
-        match &mut self.plan {
-            Some(plan) => {
-                if plan.confidence[from] == 255 {
-                    let c = planner::confidence(&plan.fit, prior, from, to);
-                    plan.confidence[from] = (c * 254.0).round() as u8;
-                }
-                f64::from(plan.confidence[from]) / 254.0
-            }
-            None => 0.0,
+    /// The last plan built, if any, without rebuilding.
+    pub fn current_plan(&self) -> Option<&Arc<Plan>> {
+        self.plan.as_ref()
+    }
+
+    /// Enough evidence arrived since the current plan to rebuild it: after every update while
+    /// the model is young, then every `REPLAN_EVERY` updates or an eighth of its episodes.
+    pub fn rebuild_due(&self) -> bool {
+        let since = self.updates - self.planned_at;
+        since > 0
+            && (self.hazard.episodes() < EAGER_EPISODES
+                || since >= REPLAN_EVERY.max((self.hazard.episodes() / 8.0) as u64))
+    }
+
+    /// A copy of what a rebuild needs (about 1.5 KB), taken under the model's lock.
+    pub fn rebuild_input(&self) -> RebuildInput {
+        RebuildInput {
+            hazard: self.hazard.clone(),
+            previous: self.plan.clone(),
+            updates: self.updates,
         }
+    }
+
+    /// Install a plan built off the lock from the evidence as of `updates` (an older one than the
+    /// plan in place is dropped).
+    pub fn install(&mut self, plan: Arc<Plan>, updates: u64) -> bool {
+        if self.plan.is_some() && updates < self.planned_at {
+            return false;
+        }
+        self.plan = Some(plan);
+        self.planned_at = updates;
+        true
     }
 }
 

@@ -17,5 +17,7 @@ pub(super) fn propose(cx: &Context<'_>, ep: &mut Episode) -> Proposal {
             retry: ep.failures,
         }
     };
-    Proposal::new(delay, Tier::Heuristic, reason)
+    let mut p = Proposal::new(delay, Tier::Heuristic, reason);
+    p.nominal = Some(cx.cp.nominal_retry_delay(ep.failures, ep.last_delay));
+    p
 }

@@ -26,6 +26,9 @@ pub(crate) struct Proposal {
     pub success_probability: Option<f64>,
     pub confidence: Option<f64>,
     pub alternatives: Vec<Alternative>,
+    /// The delay the step stands for, where its estimates are quoted (a jittered delay's middle,
+    /// so they do not swing with each draw); None when the wait is the server's, not an estimate.
+    pub nominal: Option<Duration>,
 }
 
 impl Proposal {
@@ -37,6 +40,7 @@ impl Proposal {
             success_probability: None,
             confidence: None,
             alternatives: Vec::new(),
+            nominal: Some(delay),
         }
     }
 }
@@ -62,8 +66,9 @@ impl Context<'_> {
 impl Engine {
     pub(super) fn propose(&self, cx: &Context<'_>, ep: &mut Episode) -> Proposal {
         let mut p = self.first_proposal(cx, ep);
-        // A static delay (class schedule, Retry-After, operator) still gets the model's view.
-        if let (None, Some(d)) = (p.success_probability, p.delay) {
+        // A static delay (class schedule, operator) still gets the model's view, at its step's
+        // nominal delay; a server's Retry-After gets none.
+        if let (None, Some(_), Some(d)) = (p.success_probability, p.delay, p.nominal) {
             (p.success_probability, p.confidence) = self.estimate(cx, ep, d);
         }
         p
@@ -94,8 +99,7 @@ impl Engine {
         if let Some(arm) = ep.arm {
             return Some(arm);
         }
-        let models = ep.models.clone()?;
-        let m = models.primary.model.lock();
+        let m = ep.models.as_ref()?.primary.model.lock();
         let arm = if m.episodes() < f64::from(cx.policy.learning.min_episodes) {
             Arm::Class
         } else if !cx.policy.learning.portfolio {
@@ -113,8 +117,7 @@ impl Engine {
     /// The class schedule, explained by why the learned plan is not running: still learning, or
     /// the portfolio's verdict.
     fn propose_portfolio(&self, cx: &Context<'_>, ep: &mut Episode) -> Option<Proposal> {
-        let models = ep.models.clone()?;
-        let m = models.primary.model.lock();
+        let m = ep.models.as_ref()?.primary.model.lock();
         let episodes = m.episodes();
         let needed = cx.policy.learning.min_episodes;
         if episodes < f64::from(needed) {
@@ -144,21 +147,26 @@ impl Engine {
         ep: &Episode,
         delay: Duration,
     ) -> (Option<f64>, Option<f64>) {
-        let (Some(models), Some(class)) = (&ep.models, ep.class) else {
+        let (Some(models), Some(_)) = (&ep.models, ep.class) else {
             return (None, None);
         };
         if !cx.policy.learning.enabled {
             return (None, None);
         }
-        let priors = self.inner.priors.load();
-        let prior = &priors[class as usize];
-        let mut m = models.primary.model.lock();
         let (t, at) = (cx.elapsed.as_secs_f64(), (cx.elapsed + delay).as_secs_f64());
-        let plan = m.plan(prior, cx.failure_cost(), cx.policy.horizon_secs());
-        let p = plan.success_probability(t, at);
-        let from = crate::learn::grid::bucket_of(t);
-        let c = m.confidence(prior, from, crate::learn::grid::bucket_of(at) + 1);
-        (Some(p), Some(c))
+        let cost = cx.failure_cost();
+        self.with_plan(
+            &models.primary,
+            cost,
+            cx.policy.horizon_secs(),
+            |plan, prior| {
+                let p = plan.success_probability(t, at);
+                let from = crate::learn::grid::bucket_of(t);
+                let c = plan.confidence(prior, from, crate::learn::grid::bucket_of(at) + 1);
+                (Some(p), Some(c))
+            },
+        )
+        .unwrap_or((None, None))
     }
 }
 

@@ -13,9 +13,7 @@ pub const SPREAD: f64 = 0.1;
 pub(super) fn propose(cx: &Context<'_>, ep: &mut Episode) -> Option<Proposal> {
     let wait = cx.retry_after()?;
     let delay = wait.mul_f64(1.0 + SPREAD * unit(ep));
-    Some(Proposal::new(
-        delay,
-        Tier::Heuristic,
-        Reason::RetryAfter { wait },
-    ))
+    let mut p = Proposal::new(delay, Tier::Heuristic, Reason::RetryAfter { wait });
+    p.nominal = None; // the server's wait: no estimate of ours to quote
+    Some(p)
 }
