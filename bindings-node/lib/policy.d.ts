@@ -21,26 +21,36 @@ export interface BreakerConfig {
 
 /** Retries may be at most `ratio` of requests, plus a floor of `min_per_sec` retries per second; at most `capacity` tokens are banked (Finagle/Linkerd style). */
 export interface BudgetConfigRatio {
+  /** Most tokens banked, so a quiet spell cannot save up for a storm. */
   capacity?: number;
   kind?: "ratio";
+  /** Retries allowed per second regardless of traffic, so quiet queues can still retry. */
   min_per_sec?: number;
+  /** Retries allowed per request made (0..1000; 0.1 = at most one retry per ten requests). */
   ratio?: number;
 }
 
 /** gRPC retry throttling (gRFC A6): starts full at `max_tokens`; each failure with a retryable status costs 1 token, each success earns `token_ratio`; retries are allowed only while tokens > max_tokens / 2. */
 export interface BudgetConfigGrpc {
   kind?: "grpc";
+  /** Tokens the bucket holds, and starts with (0 < max_tokens <= 1000). */
   max_tokens?: number;
+  /** Tokens a success earns (> 0). */
   token_ratio?: number;
 }
 
 /** AWS SDK standard retry quota. Every field has the SDKs' default, so `{"kind": "aws_standard"}` alone is the standard mode: 500 tokens, a retry costs 5, a retry after a timeout 10; a successful retry refunds what it cost, a success at the first attempt earns 1. `throttling_cost` (default: `retry_cost`) is what a retry after a rate-limit error costs. The SDKs' opt-in "new retries" behaviour (`AWS_NEW_RETRIES_2026`; botocore, smithy-kotlin) is `retry_cost` 14, `timeout_cost` 14, `throttling_cost` 5. */
 export interface BudgetConfigAwsStandard {
+  /** Tokens the bucket holds, and starts with (default 500). */
   capacity?: number;
   kind?: "aws_standard";
+  /** What a success at the first attempt earns (default 1). */
   no_retry_increment?: number;
+  /** What a retry costs (default 5). */
   retry_cost?: number;
+  /** What a retry after a rate-limit error costs (default: `retry_cost`). */
   throttling_cost?: number | null;
+  /** What a retry after a timeout costs (default 10). */
   timeout_cost?: number;
 }
 
@@ -57,46 +67,57 @@ export interface StrategyImmediate {
 
 /** The same delay every time. */
 export interface StrategyConstant {
+  /** The delay, in seconds in JSON. */
   delay?: number;
   kind?: "constant";
 }
 
 /** `base + step * (retry - 1)`. */
 export interface StrategyLinear {
+  /** The first retry's delay, in seconds in JSON. */
   base?: number;
   kind?: "linear";
+  /** Added for each later retry, in seconds in JSON. */
   step?: number;
 }
 
 /** `base * factor^(retry - 1)`, no jitter (the blind classic). */
 export interface StrategyExponential {
+  /** The first retry's delay, in seconds in JSON. */
   base?: number;
+  /** Growth per retry (JSON default 2; 1..=100). */
   factor?: number;
   kind?: "exponential";
 }
 
 /** Uniform in `[0, min(cap, base * factor^(retry - 1))]` (AWS "full jitter"). */
 export interface StrategyFullJitter {
+  /** The upper end of the first retry's range, in seconds in JSON. */
   base?: number;
+  /** Growth per retry (JSON default 2; 1..=100). */
   factor?: number;
   kind?: "full_jitter";
 }
 
 /** Half the exponential delay plus a uniform share of the other half (AWS "equal jitter"). */
 export interface StrategyEqualJitter {
+  /** The first retry's full (unjittered) delay, in seconds in JSON. */
   base?: number;
+  /** Growth per retry (JSON default 2; 1..=100). */
   factor?: number;
   kind?: "equal_jitter";
 }
 
 /** `min(cap, uniform(base, previous * 3))` (AWS "decorrelated jitter"). */
 export interface StrategyDecorrelatedJitter {
+  /** The smallest delay, in seconds in JSON. */
   base?: number;
   kind?: "decorrelated_jitter";
 }
 
 /** An explicit list (e.g. 10 s, 30 s, 90 s); the last entry repeats. */
 export interface StrategySchedule {
+  /** The delays, in seconds in JSON; at least one. */
   delays?: Array<number>;
   kind?: "schedule";
 }
@@ -192,12 +213,15 @@ export interface RateLimitConfig {
 export type ErrorClass = "timeout" | "connection" | "rate_limited" | "unavailable" | "server_error" | "client_error" | "auth" | "not_found" | "validation" | "conflict" | "needs_human" | "cancelled" | "unknown";
 
 export interface RuleHttpStatusArgs {
+  /** Lowest status matched. */
   from?: number;
+  /** Highest status matched (inclusive). */
   to?: number;
 }
 
 /** HTTP status in `from..=to`. */
 export interface RuleHttpStatus {
+  /** The class a matching failure gets. */
   class?: ErrorClass;
   /** A short name for explanations ("http 429", "errno ECONNRESET", ...). */
   name?: string;
@@ -205,11 +229,13 @@ export interface RuleHttpStatus {
 }
 
 export interface RuleGrpcCodeArgs {
+  /** The gRPC status codes (0..=16). */
   codes?: Array<number>;
 }
 
 /** Any of these gRPC status codes. */
 export interface RuleGrpcCode {
+  /** The class a matching failure gets. */
   class?: ErrorClass;
   /** A short name for explanations ("http 429", "errno ECONNRESET", ...). */
   name?: string;
@@ -217,11 +243,13 @@ export interface RuleGrpcCode {
 }
 
 export interface RuleErrorCodeArgs {
+  /** The names, e.g. "ECONNRESET", "ETIMEDOUT". */
   names?: Array<string>;
 }
 
 /** Any of these errno / error-code names. */
 export interface RuleErrorCode {
+  /** The class a matching failure gets. */
   class?: ErrorClass;
   /** A short name for explanations ("http 429", "errno ECONNRESET", ...). */
   name?: string;
@@ -229,11 +257,13 @@ export interface RuleErrorCode {
 }
 
 export interface RuleExceptionArgs {
+  /** Fragments of the exception type name. */
   contains?: Array<string>;
 }
 
 /** The exception type name contains any of these fragments (so `requests.exceptions.ReadTimeout` matches `Timeout`). A heuristic: prefer `ExceptionName`. */
 export interface RuleException {
+  /** The class a matching failure gets. */
   class?: ErrorClass;
   /** A short name for explanations ("http 429", "errno ECONNRESET", ...). */
   name?: string;
@@ -241,11 +271,13 @@ export interface RuleException {
 }
 
 export interface RuleMessageArgs {
+  /** The regular expression. */
   pattern?: string;
 }
 
 /** The message matches this regular expression (case-insensitive). */
 export interface RuleMessage {
+  /** The class a matching failure gets. */
   class?: ErrorClass;
   /** A short name for explanations ("http 429", "errno ECONNRESET", ...). */
   name?: string;
@@ -253,11 +285,13 @@ export interface RuleMessage {
 }
 
 export interface RuleExceptionNameArgs {
+  /** Exception type names, short or fully qualified. */
   names?: Array<string>;
 }
 
 /** The exception type name is one of these, compared with the whole name and with its last dotted (or `::`) component: `ConnectError` matches `httpx.ConnectError`, while `httpx.ConnectError` matches only that full name. */
 export interface RuleExceptionName {
+  /** The class a matching failure gets. */
   class?: ErrorClass;
   /** A short name for explanations ("http 429", "errno ECONNRESET", ...). */
   name?: string;

@@ -44,6 +44,8 @@ impl Default for BreakerConfig {
 }
 
 impl BreakerConfig {
+    /// Check every threshold is usable (counts at least 1, the ratio in (0, 1], positive
+    /// durations).
     pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::InvalidConfig(format!("breaker: {m}")));
         if self.consecutive_failures == 0 {
@@ -62,15 +64,21 @@ impl BreakerConfig {
     }
 }
 
+/// Where a dependency's circuit breaker stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BreakerState {
+    /// Attempts pass; failures are counted.
     Closed,
+    /// Attempts are held back until `open_for` has passed.
     Open,
+    /// A bounded number of probe attempts may run; a success closes the breaker, a failure reopens
+    /// it.
     HalfOpen,
 }
 
 impl BreakerState {
+    /// The snake_case name used in events and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             BreakerState::Closed => "closed",
@@ -83,7 +91,9 @@ impl BreakerState {
 /// A state change, reported to observers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
+    /// The state before.
     pub from: BreakerState,
+    /// The state after.
     pub to: BreakerState,
 }
 
@@ -111,6 +121,7 @@ pub struct Admission {
 }
 
 impl CircuitBreaker {
+    /// A closed breaker with this configuration.
     pub fn new(config: BreakerConfig) -> CircuitBreaker {
         CircuitBreaker {
             config,

@@ -20,14 +20,18 @@ use std::time::Duration;
 /// hard bounds every tier must respect for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassPolicy {
+    /// Retry, give up, or escalate to a person.
     pub disposition: Disposition,
     /// Total attempts including the first one (1 = never retry).
     pub max_attempts: u32,
+    /// The backoff schedule the heuristic tier follows.
     pub strategy: Strategy,
     /// Retry once at once before backing off (the default for timeouts).
     pub first_retry_immediate: bool,
+    /// No retry sooner than this, in seconds in JSON.
     #[serde(with = "serde_secs")]
     pub min_delay: Duration,
+    /// No retry later than this, in seconds in JSON; every strategy's delay is capped here.
     #[serde(with = "serde_secs")]
     pub max_delay: Duration,
     /// Treat a server's Retry-After as a floor (and as the best estimate of when to retry).
@@ -111,6 +115,8 @@ impl ClassPolicy {
         self.strategy.scale().min(self.max_delay.as_secs_f64())
     }
 
+    /// Check the class policy is usable (attempts at least 1, `min_delay <= max_delay`, a valid
+    /// strategy); errors name `class`.
     pub fn validate(&self, class: ErrorClass) -> Result<()> {
         self.strategy.validate()?;
         if self.max_attempts == 0 {
@@ -270,6 +276,7 @@ impl Default for LearningConfig {
 }
 
 impl LearningConfig {
+    /// Check every learning setting is finite and in range.
     pub fn validate(&self) -> Result<()> {
         let ok = |c: bool, msg: &str| {
             if c {
@@ -308,12 +315,14 @@ impl LearningConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "PolicySpec")]
 pub struct Policy {
+    /// The policy of every error class (all classes present).
     pub classes: BTreeMap<ErrorClass, ClassPolicy>,
     /// Total time an episode may take from its first failure; no retry is scheduled past it.
     #[serde(with = "serde_opt_secs")]
     pub deadline: Option<Duration>,
     /// Classification rules, in order.
     pub rules: Vec<Rule>,
+    /// How the learned tiers learn.
     pub learning: LearningConfig,
     /// Retry budget per queue key.
     pub budget: Option<BudgetConfig>,
@@ -379,6 +388,7 @@ impl Policy {
         serde_json::to_value(schemars::schema_for!(PolicySpec)).unwrap_or_default()
     }
 
+    /// The whole policy as pretty-printed JSON (every class filled in).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }

@@ -23,8 +23,10 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// Every preset.
     pub const ALL: [Preset; 2] = [Preset::Request, Preset::Background];
 
+    /// The snake_case name used in policy files and every binding.
     pub fn as_str(self) -> &'static str {
         match self {
             Preset::Request => "request",

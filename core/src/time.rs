@@ -26,10 +26,12 @@ pub mod serde_secs {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
 
+    /// Write the duration as seconds.
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(d.as_secs_f64())
     }
 
+    /// Read seconds; negative, NaN, infinite or absurdly large values are errors.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let v = f64::deserialize(d)?;
         super::secs("duration", v).map_err(serde::de::Error::custom)
@@ -41,6 +43,7 @@ pub mod serde_opt_secs {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
 
+    /// Write seconds, or null for `None`.
     pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => s.serialize_some(&d.as_secs_f64()),
@@ -48,6 +51,7 @@ pub mod serde_opt_secs {
         }
     }
 
+    /// Read seconds or null; bad numbers are errors.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         match Option::<f64>::deserialize(d)? {
             Some(v) => super::secs("duration", v)
@@ -63,11 +67,13 @@ pub mod serde_vec_secs {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use std::time::Duration;
 
+    /// Write a list of seconds.
     pub fn serialize<S: Serializer>(d: &[Duration], s: S) -> Result<S::Ok, S::Error> {
         let v: Vec<f64> = d.iter().map(Duration::as_secs_f64).collect();
         v.serialize(s)
     }
 
+    /// Read a list of seconds; any bad number is an error.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
         Vec::<f64>::deserialize(d)?
             .into_iter()

@@ -27,26 +27,36 @@ BreakerConfig = TypedDict("BreakerConfig", {
 
 # Retries may be at most `ratio` of requests, plus a floor of `min_per_sec` retries per second; at most `capacity` tokens are banked (Finagle/Linkerd style).
 BudgetConfigRatio = TypedDict("BudgetConfigRatio", {
+    #: Most tokens banked, so a quiet spell cannot save up for a storm.
     "capacity": float,
     "kind": Literal["ratio"],
+    #: Retries allowed per second regardless of traffic, so quiet queues can still retry.
     "min_per_sec": float,
+    #: Retries allowed per request made (0..1000; 0.1 = at most one retry per ten requests).
     "ratio": float,
 }, total=False)
 
 # gRPC retry throttling (gRFC A6): starts full at `max_tokens`; each failure with a retryable status costs 1 token, each success earns `token_ratio`; retries are allowed only while tokens > max_tokens / 2.
 BudgetConfigGrpc = TypedDict("BudgetConfigGrpc", {
     "kind": Literal["grpc"],
+    #: Tokens the bucket holds, and starts with (0 < max_tokens <= 1000).
     "max_tokens": float,
+    #: Tokens a success earns (> 0).
     "token_ratio": float,
 }, total=False)
 
 # AWS SDK standard retry quota. Every field has the SDKs' default, so `{"kind": "aws_standard"}` alone is the standard mode: 500 tokens, a retry costs 5, a retry after a timeout 10; a successful retry refunds what it cost, a success at the first attempt earns 1. `throttling_cost` (default: `retry_cost`) is what a retry after a rate-limit error costs. The SDKs' opt-in "new retries" behaviour (`AWS_NEW_RETRIES_2026`; botocore, smithy-kotlin) is `retry_cost` 14, `timeout_cost` 14, `throttling_cost` 5.
 BudgetConfigAwsStandard = TypedDict("BudgetConfigAwsStandard", {
+    #: Tokens the bucket holds, and starts with (default 500).
     "capacity": float,
     "kind": Literal["aws_standard"],
+    #: What a success at the first attempt earns (default 1).
     "no_retry_increment": float,
+    #: What a retry costs (default 5).
     "retry_cost": float,
+    #: What a retry after a rate-limit error costs (default: `retry_cost`).
     "throttling_cost": Optional[float],
+    #: What a retry after a timeout costs (default 10).
     "timeout_cost": float,
 }, total=False)
 
@@ -63,46 +73,57 @@ StrategyImmediate = TypedDict("StrategyImmediate", {
 
 # The same delay every time.
 StrategyConstant = TypedDict("StrategyConstant", {
+    #: The delay, in seconds in JSON.
     "delay": float,
     "kind": Literal["constant"],
 }, total=False)
 
 # `base + step * (retry - 1)`.
 StrategyLinear = TypedDict("StrategyLinear", {
+    #: The first retry's delay, in seconds in JSON.
     "base": float,
     "kind": Literal["linear"],
+    #: Added for each later retry, in seconds in JSON.
     "step": float,
 }, total=False)
 
 # `base * factor^(retry - 1)`, no jitter (the blind classic).
 StrategyExponential = TypedDict("StrategyExponential", {
+    #: The first retry's delay, in seconds in JSON.
     "base": float,
+    #: Growth per retry (JSON default 2; 1..=100).
     "factor": float,
     "kind": Literal["exponential"],
 }, total=False)
 
 # Uniform in `[0, min(cap, base * factor^(retry - 1))]` (AWS "full jitter").
 StrategyFullJitter = TypedDict("StrategyFullJitter", {
+    #: The upper end of the first retry's range, in seconds in JSON.
     "base": float,
+    #: Growth per retry (JSON default 2; 1..=100).
     "factor": float,
     "kind": Literal["full_jitter"],
 }, total=False)
 
 # Half the exponential delay plus a uniform share of the other half (AWS "equal jitter").
 StrategyEqualJitter = TypedDict("StrategyEqualJitter", {
+    #: The first retry's full (unjittered) delay, in seconds in JSON.
     "base": float,
+    #: Growth per retry (JSON default 2; 1..=100).
     "factor": float,
     "kind": Literal["equal_jitter"],
 }, total=False)
 
 # `min(cap, uniform(base, previous * 3))` (AWS "decorrelated jitter").
 StrategyDecorrelatedJitter = TypedDict("StrategyDecorrelatedJitter", {
+    #: The smallest delay, in seconds in JSON.
     "base": float,
     "kind": Literal["decorrelated_jitter"],
 }, total=False)
 
 # An explicit list (e.g. 10 s, 30 s, 90 s); the last entry repeats.
 StrategySchedule = TypedDict("StrategySchedule", {
+    #: The delays, in seconds in JSON; at least one.
     "delays": List[float],
     "kind": Literal["schedule"],
 }, total=False)
@@ -198,12 +219,15 @@ RateLimitConfig = TypedDict("RateLimitConfig", {
 ErrorClass = Literal["timeout", "connection", "rate_limited", "unavailable", "server_error", "client_error", "auth", "not_found", "validation", "conflict", "needs_human", "cancelled", "unknown"]
 
 RuleHttpStatusArgs = TypedDict("RuleHttpStatusArgs", {
+    #: Lowest status matched.
     "from": int,
+    #: Highest status matched (inclusive).
     "to": int,
 }, total=False)
 
 # HTTP status in `from..=to`.
 RuleHttpStatus = TypedDict("RuleHttpStatus", {
+    #: The class a matching failure gets.
     "class": ErrorClass,
     #: A short name for explanations ("http 429", "errno ECONNRESET", ...).
     "name": str,
@@ -211,11 +235,13 @@ RuleHttpStatus = TypedDict("RuleHttpStatus", {
 }, total=False)
 
 RuleGrpcCodeArgs = TypedDict("RuleGrpcCodeArgs", {
+    #: The gRPC status codes (0..=16).
     "codes": List[int],
 }, total=False)
 
 # Any of these gRPC status codes.
 RuleGrpcCode = TypedDict("RuleGrpcCode", {
+    #: The class a matching failure gets.
     "class": ErrorClass,
     #: A short name for explanations ("http 429", "errno ECONNRESET", ...).
     "name": str,
@@ -223,11 +249,13 @@ RuleGrpcCode = TypedDict("RuleGrpcCode", {
 }, total=False)
 
 RuleErrorCodeArgs = TypedDict("RuleErrorCodeArgs", {
+    #: The names, e.g. "ECONNRESET", "ETIMEDOUT".
     "names": List[str],
 }, total=False)
 
 # Any of these errno / error-code names.
 RuleErrorCode = TypedDict("RuleErrorCode", {
+    #: The class a matching failure gets.
     "class": ErrorClass,
     #: A short name for explanations ("http 429", "errno ECONNRESET", ...).
     "name": str,
@@ -235,11 +263,13 @@ RuleErrorCode = TypedDict("RuleErrorCode", {
 }, total=False)
 
 RuleExceptionArgs = TypedDict("RuleExceptionArgs", {
+    #: Fragments of the exception type name.
     "contains": List[str],
 }, total=False)
 
 # The exception type name contains any of these fragments (so `requests.exceptions.ReadTimeout` matches `Timeout`). A heuristic: prefer `ExceptionName`.
 RuleException = TypedDict("RuleException", {
+    #: The class a matching failure gets.
     "class": ErrorClass,
     #: A short name for explanations ("http 429", "errno ECONNRESET", ...).
     "name": str,
@@ -247,11 +277,13 @@ RuleException = TypedDict("RuleException", {
 }, total=False)
 
 RuleMessageArgs = TypedDict("RuleMessageArgs", {
+    #: The regular expression.
     "pattern": str,
 }, total=False)
 
 # The message matches this regular expression (case-insensitive).
 RuleMessage = TypedDict("RuleMessage", {
+    #: The class a matching failure gets.
     "class": ErrorClass,
     #: A short name for explanations ("http 429", "errno ECONNRESET", ...).
     "name": str,
@@ -259,11 +291,13 @@ RuleMessage = TypedDict("RuleMessage", {
 }, total=False)
 
 RuleExceptionNameArgs = TypedDict("RuleExceptionNameArgs", {
+    #: Exception type names, short or fully qualified.
     "names": List[str],
 }, total=False)
 
 # The exception type name is one of these, compared with the whole name and with its last dotted (or `::`) component: `ConnectError` matches `httpx.ConnectError`, while `httpx.ConnectError` matches only that full name.
 RuleExceptionName = TypedDict("RuleExceptionName", {
+    #: The class a matching failure gets.
     "class": ErrorClass,
     #: A short name for explanations ("http 429", "errno ECONNRESET", ...).
     "name": str,

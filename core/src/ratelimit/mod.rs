@@ -65,6 +65,7 @@ impl Default for RateLimitConfig {
 }
 
 impl RateLimitConfig {
+    /// Check every constant is finite and in range.
     pub fn validate(&self) -> Result<()> {
         let ok = |c: bool, msg: &str| {
             if c {
