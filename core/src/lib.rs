@@ -19,6 +19,8 @@
 //! engine.on_success(&mut episode).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod breaker;
 mod breaker_api;
 pub mod budget;
