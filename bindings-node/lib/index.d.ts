@@ -5,6 +5,7 @@ import type {
 import { ManualClock as NativeManualClock } from '../index.js';
 
 export { Episode, Recommendation, FailureInput, Classification };
+export type { Policy } from './policy'; // every policy field, generated from schema/policy.schema.json
 /** A clock that moves only when advanced (tests, simulations); errors carry codes. */
 export declare class ManualClock extends NativeManualClock {}
 export declare function version(): string;

@@ -32,6 +32,7 @@ pub struct SystemClock {
 }
 
 impl SystemClock {
+    /// A clock reading the current Unix time, then advancing monotonically.
     pub fn new() -> Self {
         SystemClock {
             origin_unix: SystemTime::now()
@@ -41,6 +42,7 @@ impl SystemClock {
         }
     }
 
+    /// A new system clock as a shared handle.
     pub fn shared() -> SharedClock {
         Arc::new(SystemClock::new())
     }
@@ -78,6 +80,7 @@ impl ManualClock {
         }
     }
 
+    /// A manual clock reading `start`, as a shared handle.
     pub fn shared(start: Duration) -> Arc<ManualClock> {
         Arc::new(ManualClock::new(start))
     }

@@ -169,10 +169,12 @@ impl Engine {
         self.inner.id
     }
 
+    /// The clock every decision reads.
     pub fn clock(&self) -> &SharedClock {
         &self.inner.clock
     }
 
+    /// The clock's current time (since the Unix epoch).
     pub fn now(&self) -> Duration {
         self.inner.clock.now()
     }
@@ -234,6 +236,7 @@ impl Engine {
         self.inner.has_observers.store(true, Ordering::Release);
     }
 
+    /// Remove every observer.
     pub fn clear_observers(&self) {
         self.inner.observers.write().clear();
         self.inner.has_observers.store(false, Ordering::Release);
@@ -261,6 +264,7 @@ impl Engine {
         self.inner.counters.stats(self.inner.models.len())
     }
 
+    /// Zero every counter in `Engine::stats`.
     pub fn reset_stats(&self) {
         self.inner.counters.reset();
     }

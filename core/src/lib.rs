@@ -19,6 +19,8 @@
 //! engine.on_success(&mut episode).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod breaker;
 mod breaker_api;
 pub mod budget;
@@ -72,3 +74,8 @@ pub use recommendation::{Action, Alternative, Clamp, Guardrail, Reason, Recommen
 pub use retrier::{Retrier, RetryError};
 pub use snapshot::Snapshot;
 pub use strategy::Strategy;
+
+/// The repository README, so that its Rust example is compiled with the doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -8,6 +8,7 @@
 Every decision (the delay, or stop) is the engine's, with its reason: ``str(recommendation)``.
 """
 
+from ._policy_types import Policy as Policy  # the policy dict's keys, for editors (generated)
 from ._batch import BatchResult, retry_batch, retry_batch_async
 from ._config import default_engine, is_testing, set_default_engine, testing
 from ._errors import RetryExhausted

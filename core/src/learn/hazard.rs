@@ -28,8 +28,11 @@ use serde::{Deserialize, Serialize};
 /// Successes observed with recovery in buckets `from..=to`, and their (decayed) weight.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
+    /// First bucket recovery may lie in (grid index).
     pub from: u8,
+    /// Last bucket recovery may lie in (grid index, inclusive).
     pub to: u8,
+    /// Effective (decayed) number of successes with this interval.
     pub weight: f64,
 }
 
@@ -39,6 +42,8 @@ pub const MAX_INTERVALS: usize = 48;
 const COLD_ITERATIONS: usize = 40;
 const WARM_ITERATIONS: usize = 12;
 
+/// Decay-weighted survival evidence over the bucket grid (see the module docs): what a model's plan
+/// is fitted from.
 #[derive(Debug, Clone)]
 #[repr(C)] // The scalars a decision reads (episodes) first, the per-bucket counts last.
 pub struct Hazard {
@@ -63,7 +68,9 @@ const PASS_PRIOR: f64 = 5.0;
 /// The fitted expected counts per bucket (effective units, data only; the prior is added at use).
 #[derive(Debug, Clone)]
 pub struct Fit {
+    /// Expected episodes at risk in each bucket (still down at its start), effective units.
     pub risk: [f32; BUCKETS],
+    /// Expected recoveries in each bucket, effective units.
     pub events: [f32; BUCKETS],
     /// Estimated chance that an attempt succeeds while the dependency is still down.
     pub pass_rate: f64,
@@ -94,8 +101,11 @@ impl Fit {
 /// The evidence in effective units, as snapshots store it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
+    /// Effective episodes known to have survived each bucket.
     pub survived: Vec<f64>,
+    /// Effective successes with recovery known to lie in an interval of buckets.
     pub intervals: Vec<Interval>,
+    /// Effective (decayed) episodes seen.
     pub episodes: f64,
     /// Failed retries, in effective units (evidence for the pass rate).
     pub retry_failures: f64,
@@ -104,6 +114,7 @@ pub struct Evidence {
 }
 
 impl Hazard {
+    /// No evidence yet; an episode's weight halves after `half_life_episodes` newer episodes.
     pub fn new(half_life_episodes: f64) -> Hazard {
         Hazard {
             survived: [0.0; BUCKETS],

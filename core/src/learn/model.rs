@@ -26,6 +26,8 @@ const SHORT_WAIT: f64 = 0.25;
 /// Below this many effective episodes, rebuild after every update.
 const EAGER_EPISODES: f64 = 64.0;
 
+/// What the engine has learned about how a dependency recovers from one class of failure: survival
+/// evidence, the portfolio's comparison of schedules, and the plan built from them.
 #[derive(Debug, Clone)]
 #[repr(C)] // What a decision reads (counters, portfolio, the hazard's scalars) in the first lines.
 pub struct LearnedModel {
@@ -41,17 +43,22 @@ pub struct LearnedModel {
 
 /// What a plan is rebuilt from, copied out of the model so that the fit runs without its lock.
 pub struct RebuildInput {
+    /// The survival evidence to fit.
     pub hazard: Hazard,
     /// The previous plan, whose fit warm-starts the new one.
     pub previous: Option<Arc<Plan>>,
+    /// The model's update count when the copy was taken (passed back to `LearnedModel::install`).
     pub updates: u64,
 }
 
 /// The serialisable state of a model (snapshots, merging, inspection).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSnapshot {
+    /// The queue key the model belongs to.
     pub key: String,
+    /// The tenant, for a per-tenant model; null for the queue's model.
     pub tenant: Option<String>,
+    /// The class of failure the model learned.
     pub class: ErrorClass,
     /// Effective (decayed) episodes seen.
     pub episodes: f64,
@@ -65,17 +72,20 @@ pub struct ModelSnapshot {
     /// Effective failed retries expected were recovery all-or-nothing.
     #[serde(default)]
     pub expected_failures: f64,
+    /// How the class schedule and the learned plan have compared on the same episodes.
     pub portfolio: Portfolio,
 }
 
 /// A model's state in numbers, for inspection and diagnostics.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelReport {
+    /// Effective (decayed) episodes the model learned from.
     pub episodes: f64,
     /// Estimated chance that an attempt succeeds while the dependency is still down.
     pub pass_rate: f64,
     /// The plan's expected cost per episode (seconds), by the model.
     pub plan_cost: f64,
+    /// How the class schedule and the learned plan have compared.
     pub portfolio: Portfolio,
     /// The schedule the portfolio prefers now.
     pub preferred: Arm,
@@ -93,6 +103,7 @@ impl LearnedModel {
         }
     }
 
+    /// An empty model; `half_life` is in episodes: evidence loses half its weight after that many.
     pub fn new(half_life: f64) -> LearnedModel {
         LearnedModel {
             hazard: Hazard::new(half_life),
@@ -116,6 +127,7 @@ impl LearnedModel {
         m
     }
 
+    /// A model holding a snapshot's evidence (`half_life` in episodes, as in `LearnedModel::new`).
     pub fn from_snapshot(s: &ModelSnapshot, half_life: f64) -> LearnedModel {
         let mut m = LearnedModel::new(half_life);
         m.hazard.absorb(&Self::evidence_of(s), 1.0);
@@ -123,6 +135,7 @@ impl LearnedModel {
         m
     }
 
+    /// The model's state, labelled with its queue key, tenant and class.
     pub fn snapshot(&self, key: &str, tenant: Option<&str>, class: ErrorClass) -> ModelSnapshot {
         let e = self.hazard.evidence();
         ModelSnapshot {
@@ -148,16 +161,19 @@ impl LearnedModel {
         }
     }
 
+    /// Add a snapshot's evidence to this model (e.g. from another process); counts add up.
     pub fn merge(&mut self, s: &ModelSnapshot) {
         self.hazard.absorb(&Self::evidence_of(s), 1.0);
         self.portfolio.merge(&s.portfolio);
         self.updates += 1;
     }
 
+    /// Effective (decayed) episodes learned from.
     pub fn episodes(&self) -> f64 {
         self.hazard.episodes()
     }
 
+    /// The comparison of the class schedule against the learned plan.
     pub fn portfolio(&self) -> &Portfolio {
         &self.portfolio
     }

@@ -8,8 +8,10 @@
 //! the survival at the middle times `1 - q` (the pass rate of attempts made while still down).
 //!
 //! From "failed in bucket i with r retries left":
+//! ```text
 //!   V[i][r] = min( H - m_i,                                        (stop: wait out the deadline)
 //!                  min_k  (m_k - m_i) + (1-q) S(m_k)/S(m_i) * (c + V[k][r-1]) )
+//! ```
 //! where m_b is the middle of bucket b and S the survival curve (P(still down)).
 
 use super::grid::{edge, BUCKETS};
