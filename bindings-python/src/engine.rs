@@ -1,5 +1,6 @@
-//! `Engine`: the shareable retry engine. Decisions that may plan (record, recommend, preview) and
-//! snapshot I/O release the GIL; cheap bookkeeping keeps it.
+//! `Engine`: the shareable retry engine. Decisions that may plan (recommend, preview; record on a
+//! manual clock, whose plans are rebuilt inline) and snapshot I/O release the GIL; cheap
+//! bookkeeping, and record on the system clock (plans rebuilt by the worker), keep it.
 
 use crate::clock;
 use crate::convert::{class, from_json, json_text, merged_json, opt_class, secs};
