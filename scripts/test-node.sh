@@ -18,5 +18,7 @@ if ! diff -q "$committed/index.js" index.js >/dev/null; then
   echo "bindings-node/index.js differs from the build: run 'npm run build' and commit it" >&2
   exit 1
 fi
+# The published types accept the documented usage and reject misspelt policies.
+npx tsc -p test/types/tsconfig.json
 npm test
 ( cd ../examples/node && node example.mjs >/dev/null && node example.cjs >/dev/null )

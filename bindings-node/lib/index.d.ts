@@ -12,19 +12,23 @@ export declare function version(): string;
 
 /** Where a retry lives: `request` (sub-second backoff, 30 s deadline) or `background` (queued jobs). */
 export type Preset = 'request' | 'background';
+/** Shortcuts the engine accepts beside the policy's own fields (read before the policy is parsed). */
+export interface PolicyShortcuts {
+  /** `max_attempts` of every class that retries (a class's own value wins). */
+  max_attempts?: number;
+  /** `learning.failure_cost`: the price of one failed attempt, in seconds. */
+  failure_cost?: number | null;
+}
 /**
  * A partial policy over a preset (durations in seconds), as an object or JSON text, e.g.
- * `{ preset: 'request', deadline: 10 }`. No policy: the `background` preset.
+ * `{ preset: 'request', deadline: 10 }`. No policy: the `background` preset. A typed `Policy`
+ * gets completion and checking; a plain record is accepted too and checked by the engine, whose
+ * errors name the field's path.
  */
-export type PolicyInput = ({
-  preset?: Preset;
-  /** Shortcut: `max_attempts` of every class that retries (a class's own value wins). */
-  max_attempts?: number;
-  /** Seconds from the first failure; `null`: none. */
-  deadline?: number | null;
-  /** Shortcut for `learning.failure_cost`: the price of one failed attempt, in seconds. */
-  failure_cost?: number | null;
-} & Record<string, unknown>) | string | null | undefined;
+export type PolicyInput =
+  | (import('./policy').Policy & PolicyShortcuts)
+  | (PolicyShortcuts & { preset?: Preset | null; deadline?: number | null } & Record<string, unknown>)
+  | string | null | undefined;
 
 export type ErrorClassName = 'timeout' | 'connection' | 'rate_limited' | 'unavailable' | 'server_error'
   | 'client_error' | 'auth' | 'not_found' | 'validation' | 'conflict' | 'needs_human' | 'cancelled' | 'unknown';

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from types import TracebackType
@@ -103,4 +102,6 @@ async def wait_async(engine: Engine, delay: float) -> None:
     """Async ``wait``: ``asyncio.sleep`` only when there is something to wait for."""
     d = effective_delay(engine, delay)
     if d > 0.0:
+        import asyncio  # imported on first use: `import smartretry` stays free of asyncio
+
         await asyncio.sleep(d)

@@ -1,0 +1,44 @@
+// Compiled by `tsc --noEmit --strict` in scripts/test-node.sh: the published types must accept
+// the documented usage and reject what the engine would refuse. Lines marked @ts-expect-error
+// fail the check if they ever type-check.
+import { Engine, GiveUpError, ManualClock, retry, SmartRetryError } from 'smartretry';
+import type { Policy, Recommendation } from 'smartretry';
+import type { Policy as PolicyFromSubpath } from 'smartretry/policy';
+
+const policy: Policy = {
+  preset: 'request',
+  learning: { failure_cost: 1.5 },
+  classes: { unavailable: { max_attempts: 4 } },
+};
+const sameShape: PolicyFromSubpath = policy;
+
+const engine = new Engine([sameShape, { max_attempts: 6 }], { clock: new ManualClock() });
+const episode = engine.begin('payments', 'acme', { maxAttempts: 3 });
+const rec: Recommendation = engine.onFailure(episode, { status: 503 });
+const delayMs: number = engine.onFailureDelayMs(episode, { status: 503 });
+const wait: number = engine.acquire('payments');
+const within: number | null = engine.acquireWithin('payments', 0.5);
+void [rec, delayMs, wait, within];
+
+async function charge(): Promise<string> {
+  try {
+    return await retry(async (attempt) => `charged on attempt ${attempt}`, {
+      engine,
+      key: 'payments',
+      retries: 3,
+      maxRetryTime: 10_000,
+      isFailure: (value) => value.length === 0,
+    });
+  } catch (error) {
+    if (error instanceof GiveUpError) return error.recommendation.toString();
+    if (error instanceof SmartRetryError) return error.code;
+    throw error;
+  }
+}
+void charge;
+
+// @ts-expect-error: a policy field that does not exist
+const misspelt: Policy = { learnin: {} };
+// @ts-expect-error: presets are named, not free text
+const unknownPreset: Policy = { preset: 'fast' };
+void [misspelt, unknownPreset];
