@@ -57,6 +57,8 @@ pub struct EpisodeMeta {
     pub payload_size: Option<u64>,
     /// The version of the worker that ran the attempt.
     pub worker_version: Option<String>,
+    /// The latest downstream call's latency, when the caller measures it (logged per attempt).
+    pub downstream_latency: Option<Duration>,
 }
 
 /// A caller's caps for one episode. Each replaces the policy's value for this episode only: the
@@ -171,5 +173,10 @@ impl Episode {
     /// The facts attached with `Episode::with_meta`.
     pub fn meta(&self) -> &EpisodeMeta {
         &self.meta
+    }
+
+    /// Replace the facts logged with each later attempt (e.g. the latest downstream latency).
+    pub fn set_meta(&mut self, meta: EpisodeMeta) {
+        self.meta = meta;
     }
 }

@@ -1,15 +1,17 @@
-//! Attempt history as JSON Lines, in the schema sim/HISTORY.md documents. The simulator's replay and the learned
-//! tier's training read the same records.
+//! Attempt history as JSON Lines, in the engine's schema (`sim/HISTORY.md`). The simulator's
+//! replay and the learned tier's training read the same records; `writer` appends them with
+//! rotation and a size bound.
+
+mod writer;
+
+pub use writer::{HistoryOptions, JsonlHistory};
 
 use crate::error::{Error, Result};
-use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
 use std::path::Path;
 
 /// One attempt, as logged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AttemptRecord {
     /// Unix time of the attempt's outcome, seconds.
     pub time: f64,
@@ -37,58 +39,48 @@ pub struct AttemptRecord {
     pub payload_size: Option<u64>,
     /// The version of the worker that ran the attempt, when the caller gave it.
     pub worker_version: Option<String>,
+    /// Hour of day of `time`, UTC (0-23): outages and load follow the clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hour_of_day: Option<u8>,
+    /// Day of week of `time`, UTC, 0 = Monday ... 6 = Sunday.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_of_week: Option<u8>,
+    /// The downstream call's latency for this attempt, seconds, when the caller measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downstream_latency: Option<f64>,
     /// Health signals when known (latency, queue depth, recent failure rate, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<serde_json::Value>,
+}
+
+impl AttemptRecord {
+    /// Fill `hour_of_day` and `day_of_week` from `time` (UTC).
+    pub fn with_calendar(mut self) -> AttemptRecord {
+        let (hour, day) = calendar(self.time);
+        self.hour_of_day = Some(hour);
+        self.day_of_week = Some(day);
+        self
+    }
+}
+
+/// Hour of day (0-23) and day of week (0 = Monday) of a Unix time, UTC.
+pub fn calendar(unix_secs: f64) -> (u8, u8) {
+    let secs = if unix_secs.is_finite() {
+        unix_secs.max(0.0) as u64
+    } else {
+        0
+    };
+    let days = secs / 86_400;
+    let hour = (secs % 86_400) / 3_600;
+    // 1970-01-01 was a Thursday (3 when Monday is 0).
+    let day = (days + 3) % 7;
+    (hour as u8, day as u8)
 }
 
 /// Where attempt records go.
 pub trait HistorySink: Send + Sync {
     /// Record one attempt. Must not fail or block for long: it runs on the deciding thread.
     fn write(&self, record: &AttemptRecord);
-}
-
-/// Appends records to a JSON Lines file (buffered; flushed on `flush` and on drop).
-pub struct JsonlHistory {
-    out: Mutex<BufWriter<File>>,
-}
-
-impl JsonlHistory {
-    /// Open `path` for appending (created if missing).
-    pub fn append(path: &Path) -> Result<JsonlHistory> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        Ok(JsonlHistory {
-            out: Mutex::new(BufWriter::new(file)),
-        })
-    }
-
-    /// Write buffered records to the file.
-    pub fn flush(&self) -> Result<()> {
-        self.out
-            .lock()
-            .flush()
-            .map_err(|e| Error::InvalidState(format!("history flush failed: {e}")))
-    }
-}
-
-impl HistorySink for JsonlHistory {
-    fn write(&self, record: &AttemptRecord) {
-        let mut out = self.out.lock();
-        // A history write failure must never fail the retry decision itself.
-        if serde_json::to_writer(&mut *out, record).is_ok() {
-            let _ = out.write_all(b"\n");
-        }
-    }
-}
-
-impl Drop for JsonlHistory {
-    fn drop(&mut self) {
-        let _ = self.out.lock().flush();
-    }
 }
 
 /// Read a JSON Lines history; a bad line is an error naming its line number.
@@ -102,4 +94,25 @@ pub fn read_history(path: &Path) -> Result<Vec<AttemptRecord>> {
                 .map_err(|e| Error::InvalidJson(format!("{}:{}: {e}", path.display(), i + 1)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_is_utc() {
+        // 2023-11-14 00:00:00 UTC was a Tuesday.
+        assert_eq!(calendar(1_699_920_000.0), (0, 1));
+        // 1970-01-04 23:30 UTC was a Sunday.
+        assert_eq!(calendar(3.0 * 86_400.0 + 23.5 * 3_600.0), (23, 6));
+        assert_eq!(calendar(f64::NAN), (0, 3));
+    }
+
+    #[test]
+    fn old_lines_without_features_still_parse() {
+        let line = r#"{"time":1.0,"queue":"q","tenant":null,"job_type":null,"attempt":1,"error_class":null,"error_code":null,"http_status":null,"delay_before":0.0,"since_episode_start":0.0,"outcome":"success","payload_size":null,"worker_version":null}"#;
+        let r: AttemptRecord = serde_json::from_str(line).unwrap();
+        assert_eq!((r.hour_of_day, r.downstream_latency), (None, None));
+    }
 }

@@ -323,7 +323,9 @@ impl Engine {
             .into(),
             payload_size: ep.meta.payload_size,
             worker_version: ep.meta.worker_version.clone(),
-            health: None,
-        });
+            downstream_latency: ep.meta.downstream_latency.map(|d| d.as_secs_f64()),
+            ..Default::default()
+        }
+        .with_calendar());
     }
 }

@@ -180,7 +180,7 @@ pub fn from_log(jobs: &[Job], log: &[AttemptLog], epoch: f64) -> Vec<AttemptReco
                 outcome: if f.is_some() { "failure" } else { "success" }.to_string(),
                 payload_size: None,
                 worker_version: Some("sim".to_string()),
-                health: None,
+                ..Default::default()
             })
         })
         .collect()
