@@ -34,6 +34,7 @@ pub mod error;
 pub mod failure;
 pub mod history;
 pub mod learn;
+pub mod monitor;
 pub mod names;
 pub mod observe;
 pub mod overrides;
