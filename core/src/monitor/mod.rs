@@ -6,6 +6,7 @@
 
 mod calibration;
 mod histogram;
+mod models;
 mod prometheus;
 mod recent;
 #[cfg(test)]
@@ -13,6 +14,7 @@ mod tests;
 
 pub use calibration::Calibration;
 pub use histogram::Histogram;
+pub use models::{model_view, model_views, ModelView, PlanStep};
 pub use recent::RecentDecision;
 
 use crate::class::ErrorClass;

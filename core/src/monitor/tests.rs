@@ -132,3 +132,20 @@ fn label_values_are_escaped() {
     }
     assert!(m.prometheus().contains("key=\"a\\\"b\""));
 }
+
+#[test]
+fn model_views_show_curve_plan_and_evidence() {
+    let (e, clock) = engine();
+    for _ in 0..30 {
+        episode(&e, &clock, "payments", 8.0);
+    }
+    let views = model_views(&e);
+    assert_eq!(views.len(), 1);
+    let v = &views[0];
+    assert_eq!((v.key.as_str(), v.class), ("payments", ErrorClass::Unavailable));
+    assert!(v.report.episodes > 20.0);
+    assert!(!v.curve.is_empty() && v.curve.len() <= 25);
+    assert!(v.curve.windows(2).all(|w| w[0].1 <= w[1].1 + 1e-12));
+    assert!(v.plan[0].delay.is_some() && !v.plan[0].reason.is_empty());
+    assert!(model_view(&e, "nope", None, ErrorClass::Unavailable).is_none());
+}
