@@ -25,6 +25,7 @@ use parking_lot::Mutex;
 use recent::Pending;
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
@@ -72,6 +73,8 @@ struct State {
 pub struct Monitor {
     engine: Weak<Inner>,
     capacity: usize,
+    /// Cleared by `detach`: the engine keeps its observers, so a detached monitor ignores events.
+    active: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -81,6 +84,7 @@ impl Monitor {
         let monitor = Arc::new(Monitor {
             engine: Arc::downgrade(&engine.inner),
             capacity: recent.clamp(1, 100_000),
+            active: AtomicBool::new(true),
             state: Mutex::new(State {
                 latency: Some(Histogram::new(&LATENCY_BUCKETS)),
                 time_to_success: Some(Histogram::new(&SUCCESS_BUCKETS)),
@@ -89,6 +93,11 @@ impl Monitor {
         });
         engine.add_observer(monitor.clone());
         monitor
+    }
+
+    /// Stop watching (the figures so far stay readable).
+    pub fn detach(&self) {
+        self.active.store(false, Ordering::Release);
     }
 
     /// The last decisions, newest first, at most `limit`.
@@ -111,7 +120,9 @@ impl Monitor {
     }
 
     fn on_decision(&self, key: &str, tenant: Option<&str>, rec: &crate::Recommendation) {
-        let latency = STARTED.with(|s| s.take()).map(|t| t.elapsed().as_secs_f64());
+        let latency = STARTED
+            .with(|s| s.take())
+            .map(|t| t.elapsed().as_secs_f64());
         let now = self.engine().map(|e| e.now().as_secs_f64()).unwrap_or(0.0);
         let mut s = self.state.lock();
         *s.by_tier.entry(rec.tier.as_str()).or_default() += 1;
@@ -217,6 +228,9 @@ impl Monitor {
 
 impl Observer for Monitor {
     fn on_event(&self, event: &Event<'_>) {
+        if !self.active.load(Ordering::Acquire) {
+            return;
+        }
         match *event {
             Event::Attempt {
                 key,

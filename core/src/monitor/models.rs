@@ -52,7 +52,9 @@ pub fn model_view(
     class: ErrorClass,
 ) -> Option<ModelView> {
     let report = engine.model_report(key, tenant, class)?;
-    let full = engine.recovery_curve(key, tenant, class).unwrap_or_default();
+    let full = engine
+        .recovery_curve(key, tenant, class)
+        .unwrap_or_default();
     let stride = full.len().div_ceil(CURVE_POINTS).max(1);
     let curve = full
         .iter()

@@ -52,18 +52,40 @@ impl Monitor {
                 ("retries", st.retries, "Retries recommended."),
                 ("give_ups", st.give_ups, "Episodes given up."),
                 ("escalations", st.escalations, "Episodes escalated."),
-                ("budget_denials", st.budget_denials, "Retries a budget denied."),
-                ("breaker_delays", st.breaker_delays, "Retries an open breaker delayed."),
-                ("guardrail_clamps", st.guardrail_clamps, "Decisions a guardrail changed."),
+                (
+                    "budget_denials",
+                    st.budget_denials,
+                    "Retries a budget denied.",
+                ),
+                (
+                    "breaker_delays",
+                    st.breaker_delays,
+                    "Retries an open breaker delayed.",
+                ),
+                (
+                    "guardrail_clamps",
+                    st.guardrail_clamps,
+                    "Decisions a guardrail changed.",
+                ),
             ];
             for (name, value, help) in counters {
                 let name = format!("smartretry_{name}_total");
                 header(&mut out, &name, "counter", help);
                 let _ = writeln!(out, "{name} {value}");
             }
-            header(&mut out, "smartretry_models", "gauge", "Learned models held.");
+            header(
+                &mut out,
+                "smartretry_models",
+                "gauge",
+                "Learned models held.",
+            );
             let _ = writeln!(out, "smartretry_models {}", st.models);
-            header(&mut out, "smartretry_overrides", "gauge", "Operator overrides in force.");
+            header(
+                &mut out,
+                "smartretry_overrides",
+                "gauge",
+                "Operator overrides in force.",
+            );
             let _ = writeln!(out, "smartretry_overrides {}", engine.overrides().len());
         }
         let s = self.state.lock();
@@ -131,9 +153,21 @@ impl Monitor {
             );
         }
         let models: [(&str, &str, &str); 3] = [
-            ("smartretry_model_brier", "gauge", "Brier score of p(success) per model."),
-            ("smartretry_model_drift", "gauge", "|recent mean of (outcome - p)| per model."),
-            ("smartretry_model_scored_total", "counter", "Retries scored per model."),
+            (
+                "smartretry_model_brier",
+                "gauge",
+                "Brier score of p(success) per model.",
+            ),
+            (
+                "smartretry_model_drift",
+                "gauge",
+                "|recent mean of (outcome - p)| per model.",
+            ),
+            (
+                "smartretry_model_scored_total",
+                "counter",
+                "Retries scored per model.",
+            ),
         ];
         for (name, kind, help) in models {
             header(&mut out, name, kind, help);

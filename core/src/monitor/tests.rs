@@ -80,9 +80,15 @@ fn counts_tiers_fallbacks_latency_and_time_to_success() {
     );
     // After learning, the learned tier quotes p(success); each retry's outcome scores it.
     assert!(metric(&text, "smartretry_decisions_total{tier=\"bayesian\"}") > 0.0);
-    let brier = metric(&text, "smartretry_model_brier{key=\"payments\",class=\"unavailable\"}");
+    let brier = metric(
+        &text,
+        "smartretry_model_brier{key=\"payments\",class=\"unavailable\"}",
+    );
     assert!((0.0..=1.0).contains(&brier), "{brier}");
-    let drift = metric(&text, "smartretry_model_drift{key=\"payments\",class=\"unavailable\"}");
+    let drift = metric(
+        &text,
+        "smartretry_model_drift{key=\"payments\",class=\"unavailable\"}",
+    );
     assert!((0.0..=1.0).contains(&drift));
     let json = m.metrics_json();
     assert_eq!(json["models"][0]["key"], "payments");
@@ -96,7 +102,8 @@ fn counts_clamps_by_guardrail_and_follows_overrides() {
         max_attempts: Some(2),
         ..Default::default()
     };
-    e.set_override(Scope::Queue("mail".into()), None, patch).unwrap();
+    e.set_override(Scope::Queue("mail".into()), None, patch)
+        .unwrap();
     episode(&e, &clock, "mail", 1_000.0);
     let text = m.prometheus();
     assert_eq!(metric(&text, "smartretry_overrides"), 1.0);
@@ -115,12 +122,16 @@ fn counts_calls_the_static_schedule_would_have_made() {
         fixed_delay: Some(Duration::from_secs(1)),
         ..Default::default()
     };
-    e.set_override(Scope::Queue("q".into()), None, patch).unwrap();
+    e.set_override(Scope::Queue("q".into()), None, patch)
+        .unwrap();
     episode(&e, &clock, "q", 5.5);
     let json = m.metrics_json();
     let c = &json["calls_avoided"]["unavailable"];
     // Same schedule on both sides: nothing avoided, nothing extra.
-    assert_eq!((c["avoided"].as_u64(), c["extra"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (c["avoided"].as_u64(), c["extra"].as_u64()),
+        (Some(0), Some(0))
+    );
 }
 
 #[test]
@@ -142,7 +153,10 @@ fn model_views_show_curve_plan_and_evidence() {
     let views = model_views(&e);
     assert_eq!(views.len(), 1);
     let v = &views[0];
-    assert_eq!((v.key.as_str(), v.class), ("payments", ErrorClass::Unavailable));
+    assert_eq!(
+        (v.key.as_str(), v.class),
+        ("payments", ErrorClass::Unavailable)
+    );
     assert!(v.report.episodes > 20.0);
     assert!(!v.curve.is_empty() && v.curve.len() <= 25);
     assert!(v.curve.windows(2).all(|w| w[0].1 <= w[1].1 + 1e-12));
