@@ -138,6 +138,11 @@ typedef uint32_t smartretry_status;
 #endif // __cplusplus
 
 /*
+ A running admin endpoint.
+ */
+typedef struct smartretry_admin smartretry_admin;
+
+/*
  A clock an engine reads time from. Free it with smartretry_clock_free (engines keep their own
  reference, so it may be freed before them).
  */
@@ -579,6 +584,47 @@ smartretry_status smartretry_engine_stats_json(const struct smartretry_engine *e
 smartretry_status smartretry_engine_reset_stats(const struct smartretry_engine *engine);
 
 /*
+ Serve stats, models, recent decisions, overrides and Prometheus /metrics for `engine`.
+ `config_json` may be NULL (127.0.0.1, a free port, no writes) or an object such as
+ {"listen":"127.0.0.1:9464","token":"at-least-16-characters","recent":256}; "listen" may be
+ "unix:/path/to.sock". Only loopback addresses are accepted. Free the handle to stop.
+
+ # Safety
+ `engine` must be NULL or an engine handle; `config_json` NULL or NUL-terminated; `out` NULL
+ or writable.
+ */
+smartretry_status smartretry_admin_start(const struct smartretry_engine *engine,
+                                         const char *config_json,
+                                         struct smartretry_admin **out);
+
+/*
+ The endpoint's address: "http://127.0.0.1:PORT" or "unix:/path" (free with
+ smartretry_string_free).
+
+ # Safety
+ `admin` must be NULL or an admin handle; `out` NULL or writable.
+ */
+smartretry_status smartretry_admin_url(const struct smartretry_admin *admin, char **out);
+
+/*
+ The metrics in the Prometheus text format, as /metrics serves them (free with
+ smartretry_string_free).
+
+ # Safety
+ `admin` must be NULL or an admin handle; `out` NULL or writable.
+ */
+smartretry_status smartretry_admin_metrics(const struct smartretry_admin *admin, char **out);
+
+/*
+ Stop the endpoint and free its handle. NULL is a no-op; a second free returns
+ SMARTRETRY_INVALID_HANDLE.
+
+ # Safety
+ None: `admin` is a checked id (any value is safe).
+ */
+smartretry_status smartretry_admin_free(struct smartretry_admin *admin);
+
+/*
  A manual clock reading `start_unix_seconds` (seconds since the Unix epoch).
 
  # Safety
@@ -893,6 +939,50 @@ smartretry_status smartretry_failure_free(struct smartretry_failure *failure);
  `out` must be NULL or writable.
  */
 smartretry_status smartretry_live_handles(size_t *out);
+
+/*
+ Log every attempt of this engine to the JSON Lines file at `path` (appended). `options_json`
+ may be NULL or an object such as {"max_bytes": 10000000, "max_files": 3,
+ "worker_version": "1.4.2"}: rotate at max_bytes, keep max_files rotated files. Replaces any
+ earlier history file (which is flushed and closed).
+
+ # Safety
+ `engine` must be NULL or an engine handle; strings NULL or NUL-terminated.
+ */
+smartretry_status smartretry_engine_set_history(const struct smartretry_engine *engine,
+                                                const char *path,
+                                                const char *options_json);
+
+/*
+ Write out buffered history records (they are also written when the history is stopped or the
+ engine freed).
+
+ # Safety
+ `engine` must be NULL or an engine handle.
+ */
+smartretry_status smartretry_engine_flush_history(const struct smartretry_engine *engine);
+
+/*
+ Stop logging attempts (the file is flushed and closed).
+
+ # Safety
+ `engine` must be NULL or an engine handle.
+ */
+smartretry_status smartretry_engine_stop_history(const struct smartretry_engine *engine);
+
+/*
+ Facts about the episode's job, logged with each later attempt: `job_type` and
+ `worker_version` (NULL: unknown), `payload_size` in bytes (negative: unknown) and the latest
+ downstream call's latency in seconds (negative: unknown). Replaces earlier facts.
+
+ # Safety
+ `episode` must be NULL or an episode handle; strings NULL or NUL-terminated.
+ */
+smartretry_status smartretry_episode_set_meta(const struct smartretry_episode *episode,
+                                              const char *job_type,
+                                              int64_t payload_size,
+                                              const char *worker_version,
+                                              double downstream_latency);
 
 /*
  The snake_case name of a class ("rate_limited"), or NULL if out of range. Static string.

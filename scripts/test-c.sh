@@ -37,7 +37,7 @@ strict=(-std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Iinclude -Itests/c)
 static=("$lib/libsmartretry.a" -lpthread -ldl -lm)
 shared=(-L"$lib" -lsmartretry -Wl,-rpath,"$lib" -lpthread)
 
-single=(test_api test_handles test_boundary test_ratelimit test_worker)
+single=(test_api test_handles test_boundary test_ratelimit test_worker test_ops)
 echo "-- C tests (gcc ${strict[*]})"
 for t in "${single[@]}"; do
   gcc "${strict[@]}" "tests/c/$t.c" -o "$build/$t" "${shared[@]}"

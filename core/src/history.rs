@@ -81,6 +81,19 @@ pub fn calendar(unix_secs: f64) -> (u8, u8) {
 pub trait HistorySink: Send + Sync {
     /// Record one attempt. Must not fail or block for long: it runs on the deciding thread.
     fn write(&self, record: &AttemptRecord);
+
+    /// Push buffered records to their destination.
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl crate::engine::Engine {
+    /// Flush the attempt history sink, if one is set.
+    pub fn flush_history(&self) -> Result<()> {
+        let sink = self.inner.history.read().clone();
+        sink.map_or(Ok(()), |s| s.flush())
+    }
 }
 
 /// Read a JSON Lines history; a bad line is an error naming its line number.

@@ -20,18 +20,21 @@ fn records_carry_the_feature_fields() {
     let sink = Arc::new(JsonlHistory::open(&path, opts).unwrap());
     engine.set_history(Some(sink.clone()));
 
-    let mut ep = engine.begin("payments", Some("acme")).unwrap().with_meta(EpisodeMeta {
-        payload_size: Some(2048),
-        downstream_latency: Some(Duration::from_millis(250)),
-        ..Default::default()
-    });
+    let mut ep = engine
+        .begin("payments", Some("acme"))
+        .unwrap()
+        .with_meta(EpisodeMeta {
+            payload_size: Some(2048),
+            downstream_latency: Some(Duration::from_millis(250)),
+            ..Default::default()
+        });
     let rec = engine.on_failure(&mut ep, &Failure::http(503)).unwrap();
     clock.advance(rec.delay);
     let mut meta = ep.meta().clone();
     meta.downstream_latency = Some(Duration::from_millis(40));
     ep.set_meta(meta);
     engine.on_success(&mut ep).unwrap();
-    sink.flush().unwrap();
+    engine.flush_history().unwrap();
 
     let records = read_history(&path).unwrap();
     assert_eq!(records.len(), 2);

@@ -38,7 +38,7 @@ pub(crate) struct EpisodeHandle {
 impl_handle!(smartretry_episode, EpisodeHandle, "episode");
 
 impl EpisodeHandle {
-    fn lock(&self) -> MutexGuard<'_, Episode> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Episode> {
         lock(&self.episode)
     }
 }

@@ -17,12 +17,14 @@
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
 mod admin;
+mod admin_endpoint;
 mod clock;
 mod engine;
 mod failure;
 #[cfg(test)]
 mod fixtures_test;
 mod handle;
+mod history;
 mod names;
 mod observer;
 mod policy;
@@ -32,9 +34,11 @@ mod status;
 mod text;
 
 pub use admin::*;
+pub use admin_endpoint::*;
 pub use clock::*;
 pub use engine::*;
 pub use failure::*;
+pub use history::*;
 pub use handle::smartretry_live_handles;
 pub use names::*;
 pub use observer::*;

@@ -111,14 +111,6 @@ impl JsonlHistory {
         &self.path
     }
 
-    pub fn flush(&self) -> Result<()> {
-        self.out
-            .lock()
-            .file
-            .flush()
-            .map_err(|e| Error::io(&self.path, e))
-    }
-
     fn rotated(&self, n: u32) -> PathBuf {
         let mut p = self.path.clone().into_os_string();
         p.push(format!(".{n}"));
@@ -158,6 +150,14 @@ impl JsonlHistory {
 }
 
 impl HistorySink for JsonlHistory {
+    fn flush(&self) -> Result<()> {
+        self.out
+            .lock()
+            .file
+            .flush()
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
     fn write(&self, record: &AttemptRecord) {
         let mut line = match (&self.options.worker_version, &record.worker_version) {
             (Some(v), None) => {
