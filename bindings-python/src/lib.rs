@@ -9,6 +9,7 @@ mod errors;
 mod extract;
 mod failure;
 mod observer;
+mod ops;
 mod recommendation;
 
 use pyo3::prelude::*;
@@ -35,6 +36,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<recommendation::PyRecommendation>()?;
     m.add_class::<clock::PyManualClock>()?;
     m.add_class::<clock::PySystemClock>()?;
+    m.add_class::<ops::PyAdmin>()?;
     m.add_function(wrap_pyfunction!(failure::py_parse_retry_after, m)?)?;
     m.add_function(wrap_pyfunction!(failure::check_key, m)?)?;
     m.add_function(wrap_pyfunction!(extract::failure_from, m)?)?;

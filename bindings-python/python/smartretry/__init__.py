@@ -13,8 +13,10 @@ from ._batch import BatchResult, retry_batch, retry_batch_async
 from ._config import default_engine, is_testing, set_default_engine, testing
 from ._errors import RetryExhausted
 from ._logging import log_events
+from ._structured import json_log_events, structlog_events
 from ._native import (
     ERROR_CLASSES,
+    Admin,
     Engine,
     Episode,
     Failure,
@@ -49,6 +51,7 @@ from ._retry import TRANSIENT, Attempt, attempts, retry
 __all__ = [
     "ERROR_CLASSES",
     "TRANSIENT",
+    "Admin",
     "Attempt",
     "BatchResult",
     "Engine",
@@ -82,11 +85,13 @@ __all__ = [
     "from_exception",
     "from_response",
     "is_testing",
+    "json_log_events",
     "log_events",
     "parse_retry_after",
     "retry",
     "retry_batch",
     "retry_batch_async",
     "set_default_engine",
+    "structlog_events",
     "testing",
 ]

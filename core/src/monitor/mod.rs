@@ -5,6 +5,7 @@
 //! No networking here: `smartretry-admin` serves it.
 
 mod calibration;
+mod explain;
 mod histogram;
 mod models;
 mod prometheus;
@@ -13,6 +14,7 @@ mod recent;
 mod tests;
 
 pub use calibration::Calibration;
+pub use explain::{Explanation, TierProposal};
 pub use histogram::Histogram;
 pub use models::{model_view, model_views, ModelView, PlanStep};
 pub use recent::RecentDecision;

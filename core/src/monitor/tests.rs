@@ -163,3 +163,34 @@ fn model_views_show_curve_plan_and_evidence() {
     assert!(v.plan[0].delay.is_some() && !v.plan[0].reason.is_empty());
     assert!(model_view(&e, "nope", None, ErrorClass::Unavailable).is_none());
 }
+
+#[test]
+fn explain_shows_every_tier_and_the_clamps() {
+    let (e, clock) = engine();
+    for _ in 0..30 {
+        episode(&e, &clock, "payments", 8.0);
+    }
+    let x = e.explain("payments", None, &Failure::http(503), 2).unwrap();
+    let tiers: Vec<_> = x.proposals.iter().map(|p| p.tier).collect();
+    assert_eq!(tiers, ["learned", "heuristic"]);
+    assert_eq!(x.recommendation.attempt, 2);
+    assert_eq!(x.recommendation.tier.as_str(), "bayesian");
+
+    let patch = PolicyPatch {
+        fixed_delay: Some(Duration::from_secs(500)),
+        ..Default::default()
+    };
+    e.set_override(Scope::Queue("payments".into()), None, patch)
+        .unwrap();
+    let slow = Failure::http(503).with_retry_after(Duration::from_secs(30));
+    let x = e.explain("payments", None, &slow, 1).unwrap();
+    let tiers: Vec<_> = x.proposals.iter().map(|p| p.tier).collect();
+    assert_eq!(tiers, ["operator", "retry_after", "learned", "heuristic"]);
+    assert_eq!(x.proposals[0].delay, Some(500.0));
+    // The class's max_delay (120 s) clamps the operator's 500 s.
+    let clamp = &x.recommendation.clamps[0];
+    assert_eq!(clamp.guardrail.as_str(), "max_delay");
+    assert_eq!(x.recommendation.delay, Duration::from_secs(120));
+    assert_eq!(e.stats().episodes, 30);
+    assert!(e.explain("bad\nkey", None, &slow, 1).is_err());
+}

@@ -3,6 +3,7 @@
 //! schedule, and the heuristic class schedule underneath them all. Each returns its own
 //! estimates and alternatives; none applies a guardrail.
 
+mod explain;
 mod heuristic;
 mod learned;
 mod operator;

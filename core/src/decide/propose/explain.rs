@@ -1,0 +1,93 @@
+//! `Engine::explain`: one decision taken apart for an operator: what every tier would propose
+//! at that step (not only the one that decided), and the recommendation with every clamp the
+//! guardrails applied. A dry run: nothing is recorded.
+
+use super::{heuristic, operator, retry_after, Proposal};
+use crate::decide::{Context, Mode};
+use crate::engine::Engine;
+use crate::episode::Episode;
+use crate::error::Result;
+use crate::failure::Failure;
+use crate::monitor::{Explanation, TierProposal};
+
+fn shown(tier: &'static str, p: Proposal) -> TierProposal {
+    TierProposal {
+        tier,
+        delay: p.delay.map(|d| d.as_secs_f64()),
+        reason: p.reason.to_string(),
+        success_probability: p.success_probability,
+    }
+}
+
+impl Engine {
+    /// Explain the decision at failed attempt `attempt` (1-based) of the schedule `failure`
+    /// would get if every attempt failed, for (key, tenant). Changes nothing.
+    pub fn explain(
+        &self,
+        key: &str,
+        tenant: Option<&str>,
+        failure: &Failure,
+        attempt: u32,
+    ) -> Result<Explanation> {
+        let steps = self.preview(key, tenant, failure, attempt.max(1) as usize)?;
+        let mut ep = self.new_episode(key, tenant);
+        let mut now = self.now();
+        for rec in steps.iter().take(steps.len().saturating_sub(1)) {
+            let c = self.record_failure_at(&mut ep, failure, now, Mode::Dry);
+            let _ = self.decide(&mut ep, failure, &c, now, Mode::Dry);
+            now += rec.delay;
+            ep.last_delay = rec.delay;
+        }
+        let c = self.record_failure_at(&mut ep, failure, now, Mode::Dry);
+        let proposals = self.tier_proposals(&ep, failure, c.class, now);
+        let recommendation = self.decide(&mut ep, failure, &c, now, Mode::Dry);
+        Ok(Explanation {
+            proposals,
+            recommendation,
+        })
+    }
+
+    fn tier_proposals(
+        &self,
+        ep: &Episode,
+        failure: &Failure,
+        class: crate::class::ErrorClass,
+        now: std::time::Duration,
+    ) -> Vec<TierProposal> {
+        let policy = self.inner.policy.load();
+        let (mut cp, fixed) = self.with_class_policy(&policy, ep, class, |cp, f| (cp.clone(), f));
+        cp.max_attempts = ep.limits.max_attempts.unwrap_or(cp.max_attempts);
+        let cx = Context {
+            policy: &policy,
+            deadline: ep.limits.deadline.or(policy.deadline),
+            cp,
+            fixed,
+            class,
+            failure,
+            now,
+            elapsed: now.saturating_sub(ep.origin.unwrap_or(now)),
+            mode: Mode::Dry,
+        };
+        let mut out = Vec::new();
+        if let Some(p) = operator::propose(&cx) {
+            out.push(shown("operator", p));
+        }
+        if let Some(p) = retry_after::propose(&cx, &mut ep.clone()) {
+            out.push(shown("retry_after", p));
+        }
+        if cx.learning() && ep.models.is_some() {
+            out.push(shown("learned", self.propose_learned(&cx, &mut ep.clone())));
+            // The class schedule competes with the plan only in a portfolio, or while learning.
+            let learning = ep.models.as_ref().is_some_and(|m| {
+                m.primary.model.lock().episodes() < f64::from(policy.learning.min_episodes)
+            });
+            if policy.learning.portfolio || learning {
+                if let Some(p) = self.propose_portfolio(&cx, &mut ep.clone()) {
+                    out.push(shown("portfolio", p));
+                }
+            }
+        }
+        out.push(shown("heuristic", heuristic::propose(&cx, &mut ep.clone())));
+        out
+    }
+}
