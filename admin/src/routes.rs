@@ -66,6 +66,7 @@ pub struct OverrideEntry {
     pub patch: Option<PolicyPatch>,
 }
 
+/// The body of `/preview` (`steps`) and `/explain` (`attempt`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PreviewRequest {
@@ -75,6 +76,8 @@ struct PreviewRequest {
     failure: serde_json::Value,
     #[serde(default)]
     steps: Option<usize>,
+    #[serde(default)]
+    attempt: Option<u32>,
 }
 
 const ROUTES: &[&str] = &[
@@ -88,6 +91,7 @@ const ROUTES: &[&str] = &[
     "PUT /overrides (token)",
     "DELETE /overrides (token)",
     "POST /preview",
+    "POST /explain",
 ];
 
 /// Answer one request.
@@ -118,9 +122,10 @@ pub fn handle(engine: &Engine, monitor: &Monitor, token: Option<&str>, req: &Req
         ("DELETE", "/overrides") => {
             authorized(token, req).unwrap_or_else(|| clear_override(engine, &req.body))
         }
-        ("POST", "/preview") => preview(engine, &req.body),
+        ("POST", "/preview") => preview(engine, &req.body, false),
+        ("POST", "/explain") => preview(engine, &req.body, true),
         (_, "/" | "/stats" | "/models" | "/decisions" | "/metrics" | "/metrics.json")
-        | (_, "/policy" | "/overrides" | "/preview") => {
+        | (_, "/policy" | "/overrides" | "/preview" | "/explain") => {
             Reply::error(405, "METHOD_NOT_ALLOWED", "method not allowed here")
         }
         _ => Reply::error(404, "NOT_FOUND", format!("no route {}", req.path)),
@@ -234,7 +239,8 @@ fn clear_override(engine: &Engine, body: &str) -> Reply {
     }
 }
 
-fn preview(engine: &Engine, body: &str) -> Reply {
+/// The schedule a failure would get (`explain`: one step of it taken apart). Read-only.
+fn preview(engine: &Engine, body: &str, explain: bool) -> Reply {
     let req: PreviewRequest = match serde_json::from_str(body) {
         Ok(r) => r,
         Err(e) => return Reply::error(400, "INVALID_JSON", e.to_string()),
@@ -243,8 +249,16 @@ fn preview(engine: &Engine, body: &str) -> Reply {
         Ok(f) => f,
         Err(e) => return Reply::core(e),
     };
+    let tenant = req.tenant.as_deref();
+    if explain {
+        let attempt = req.attempt.unwrap_or(1).min(1000);
+        return match engine.explain(&req.key, tenant, &failure, attempt) {
+            Ok(x) => Reply::json(&x),
+            Err(e) => Reply::core(e),
+        };
+    }
     let steps = req.steps.unwrap_or(10).min(1000);
-    match engine.preview(&req.key, req.tenant.as_deref(), &failure, steps) {
+    match engine.preview(&req.key, tenant, &failure, steps) {
         Ok(recs) => Reply::json(&recs),
         Err(e) => Reply::core(e),
     }

@@ -1,10 +1,16 @@
-//! `smartretry`: the command-line tool. Today `simulate` (the suite that measures the engine
-//! against static backoff) and `replay` (evaluate policies on a recorded attempt history);
-//! `preview`, `inspect` and `tui` join the same subcommand enum later.
+//! `smartretry`: the command-line tool. `simulate` (the suite that measures the engine against
+//! static backoff), `replay` (evaluate policies on a recorded attempt history), and the
+//! operator's commands on a live engine's admin endpoint or a local policy and snapshot:
+//! `preview`, `explain`, `inspect`, `stats`, `override`, `export-config`.
 
+mod decisions;
 mod fleet;
+mod inspect;
+mod overrides;
 mod policy_ref;
 mod simulate;
+mod source;
+mod table;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -14,7 +20,7 @@ use std::process::ExitCode;
 #[command(
     name = "smartretry",
     version,
-    about = "A retry engine that learns: simulate, replay, and (soon) preview and inspect."
+    about = "A retry engine that learns: simulate and replay; preview, explain, inspect and steer a live engine."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,6 +43,19 @@ enum Command {
         #[arg(long, value_enum, default_value = "json")]
         format: policy_ref::Format,
     },
+    /// The whole schedule a failure would get if every attempt failed, with the reasons.
+    Preview(decisions::PreviewArgs),
+    /// One decision taken apart: every tier's proposal and every guardrail clamp.
+    Explain(decisions::ExplainArgs),
+    /// Learned models: evidence, survival curve and plan (from --endpoint or --snapshot).
+    Inspect(source::SourceArgs),
+    /// Counters and metrics of a live engine (--endpoint).
+    Stats(source::SourceArgs),
+    /// Read and change a live engine's overrides per queue or tenant.
+    #[command(subcommand)]
+    Override(overrides::OverrideCmd),
+    /// The policy in force and its overrides, as one JSON document.
+    ExportConfig(source::SourceArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,9 +83,15 @@ pub struct ReplayArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Simulate(args) => simulate::run(&args),
-        Command::Replay(args) => simulate::replay(&args),
-        Command::History(args) => simulate::export_history(&args),
+        Command::Simulate(args) => simulate::run(&args).map_err(|e| e.to_string()),
+        Command::Replay(args) => simulate::replay(&args).map_err(|e| e.to_string()),
+        Command::History(args) => simulate::export_history(&args).map_err(|e| e.to_string()),
+        Command::Preview(args) => decisions::preview(&args),
+        Command::Explain(args) => decisions::explain(&args),
+        Command::Inspect(args) => inspect::inspect(&args),
+        Command::Stats(args) => inspect::stats(&args),
+        Command::Override(cmd) => overrides::run(&cmd),
+        Command::ExportConfig(args) => overrides::export_config(&args),
         Command::PolicySchema { format } => {
             print!("{}", policy_ref::render(format));
             Ok(())
