@@ -9,6 +9,20 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A running admin endpoint; `stop()` stops it. */
+export declare class Admin {
+  /** `http://127.0.0.1:PORT`, or `unix:/path`. */
+  get url(): string
+  /** The metrics in the Prometheus text format (what /metrics serves). */
+  metrics(): string
+  /** The same figures as JSON text. */
+  metricsJson(): string
+  /** The last decisions, newest first, as JSON text. */
+  recentJson(limit: number): string
+  /** Stop serving (idempotent). */
+  stop(): void
+}
+
 /**
  * The retry engine: classifies failures, learns recovery times per (key, class[, tenant]) and
  * recommends the next delay within guardrails. Every method is a synchronous native call.
@@ -140,6 +154,21 @@ export declare class Engine {
    * null when no model exists.
    */
   recoveryCurve(key: string, tenant: string | undefined | null, errorClass: string): Array<Array<number>> | null
+  /**
+   * Log every attempt to a JSON Lines file (appended). `optionsJson`: {"max_bytes": N,
+   * "max_files": 3, "worker_version": "..."}; rotation at max_bytes.
+   */
+  writeHistory(path: string, optionsJson?: string | undefined | null): void
+  /** Write out buffered history records. */
+  flushHistory(): void
+  /** Stop logging attempts (the file is flushed and closed). */
+  stopHistory(): void
+  /**
+   * Serve stats, models, recent decisions, overrides and Prometheus /metrics on a loopback
+   * address or a Unix socket. `configJson`: {"listen": "127.0.0.1:0", "token": "...",
+   * "recent": 256}; writes (overrides) need the token.
+   */
+  serveAdmin(configJson?: string | undefined | null): Admin
 }
 
 /** A job's attempts from the first to success or give-up. Create it with `engine.begin()`. */
@@ -160,6 +189,8 @@ export declare class Episode {
   takeStopRecommendation(): Recommendation | null
   /** Engine-clock time of the first failure (Unix seconds), if any. */
   get firstFailureAt(): number | null
+  /** Replace the facts logged with this episode's later attempts. */
+  setMeta(meta: EpisodeMetaInput): void
 }
 
 /** A clock that moves only when advanced; pass it to `new Engine(policy, clock)`. */
@@ -239,6 +270,16 @@ export interface Classification {
 export interface EpisodeLimits {
   maxAttempts?: number
   deadline?: number
+}
+
+/** Facts about an episode's job, logged with each later attempt (absent: unknown). */
+export interface EpisodeMetaInput {
+  jobType?: string
+  /** Bytes. */
+  payloadSize?: number
+  workerVersion?: string
+  /** The latest downstream call's latency, seconds. */
+  downstreamLatency?: number
 }
 
 /** What the caller knows about a failed attempt; any subset of the signals. */

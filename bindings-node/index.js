@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Admin = nativeBinding.Admin
 module.exports.Engine = nativeBinding.Engine
 module.exports.Episode = nativeBinding.Episode
 module.exports.ManualClock = nativeBinding.ManualClock

@@ -7,6 +7,7 @@ const native = require('../index.js');
 const { translate, guard, invalidArgument, SmartRetryError } = require('./errors.cjs');
 const { Observers } = require('./observers.cjs');
 const { checkFailure } = require('./failure.cjs');
+const ops = require('./ops.cjs');
 
 /**
  * A policy as JSON text for the core. NaN and ±Infinity are sent as strings, because
@@ -183,6 +184,15 @@ class Engine {
   addObserver(listener) { return this.onEvent(listener); }
   clearObservers() { this.observers.clear(); }
   breakerState(dependency) { return guard(() => this.native.breakerState(dependency)); }
+
+  /** Log every attempt as JSON Lines to `path`; `{ maxBytes, maxFiles, workerVersion }`. */
+  writeHistory(path, options) { guard(() => this.native.writeHistory(path, ops.historyOptions(options))); }
+  flushHistory() { guard(() => this.native.flushHistory()); }
+  stopHistory() { guard(() => this.native.stopHistory()); }
+  /** Facts logged with the episode's later attempts: `{ jobType, payloadSize, workerVersion, downstreamLatency }`. */
+  setMeta(episode, meta) { guard(() => episode.setMeta(objectArg('meta', meta))); }
+  /** The admin endpoint (loopback or `unix:` only): `{ listen, token, recent }`. */
+  serveAdmin(options) { return ops.serveAdmin(this, options); }
   recordDependency(dependency, ok) { return guard(() => this.native.recordDependency(dependency, ok)); }
 }
 

@@ -7,6 +7,7 @@ const { retry, retryBatch, sleep } = require('./retry.cjs');
 const { failureFromError, isResponse } = require('./failure.cjs');
 const { EngineBackoff, EngineBreaker } = require('./cockatiel.cjs');
 const { pRetryOptions } = require('./p-retry.cjs');
+const { Admin, logEvents } = require('./ops.cjs');
 
 module.exports = {
   Engine,
@@ -26,4 +27,6 @@ module.exports = {
   EngineBackoff,
   EngineBreaker,
   pRetryOptions,
+  Admin,
+  logEvents,
 };

@@ -102,7 +102,31 @@ export declare class Engine {
   readonly observerErrors: number;
   breakerState(dependency: string): 'closed' | 'open' | 'half_open';
   recordDependency(dependency: string, ok: boolean): 'closed' | 'open' | 'half_open';
+  /** Log every attempt as JSON Lines (rotated at maxBytes, maxFiles older files kept). */
+  writeHistory(path: string, options?: { maxBytes?: number; maxFiles?: number; workerVersion?: string }): void;
+  flushHistory(): void;
+  stopHistory(): void;
+  /** Facts logged with the episode's later attempts (downstreamLatency in seconds). */
+  setMeta(episode: Episode, meta: { jobType?: string; payloadSize?: number; workerVersion?: string; downstreamLatency?: number }): void;
+  /** The admin endpoint on a loopback address or `unix:/path`; writes need `token`. */
+  serveAdmin(options?: { listen?: string; token?: string; recent?: number }): Admin;
 }
+
+/** A running admin endpoint: `/stats`, `/models`, `/decisions`, `/overrides`, `/metrics`. */
+export declare class Admin {
+  readonly url: string;
+  metrics(): string;
+  metricsObject(): Record<string, unknown>;
+  recent(limit?: number): Array<{ time: number; key: string; tenant: string | null; recommendation: Record<string, unknown> }>;
+  stop(): void;
+}
+
+/** Every engine event to a pino logger, or as pino-compatible JSON lines to a stream (default stdout). */
+export declare function logEvents(
+  engine: Engine,
+  target?: { write(line: string): unknown } | { info(obj: object, msg: string): unknown },
+  options?: { level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; now?: () => number },
+): () => void;
 /** The engine of `retry()` and the adapters when none is given: system clock, `request` preset. */
 export declare function getDefaultEngine(): Engine;
 

@@ -19,5 +19,7 @@ export const {
   EngineBackoff,
   EngineBreaker,
   pRetryOptions,
+  Admin,
+  logEvents,
 } = cjs;
 export default cjs;

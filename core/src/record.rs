@@ -300,7 +300,7 @@ impl Engine {
         let Some(sink) = self.inner.history.read().clone() else {
             return;
         };
-        sink.write(&AttemptRecord {
+        let record = AttemptRecord {
             time: now.as_secs_f64(),
             queue: ep.key.to_string(),
             tenant: ep.tenant.as_deref().map(str::to_string),
@@ -325,7 +325,7 @@ impl Engine {
             worker_version: ep.meta.worker_version.clone(),
             downstream_latency: ep.meta.downstream_latency.map(|d| d.as_secs_f64()),
             ..Default::default()
-        }
-        .with_calendar());
+        };
+        sink.write(&record.with_calendar());
     }
 }

@@ -93,15 +93,17 @@ pub unsafe extern "C" fn smartretry_episode_set_meta(
                 smartretry::names::check_name(what, v)?;
             }
         }
-        let latency = if downstream_latency.is_sign_negative() && downstream_latency.is_finite()
-        {
+        let latency = if downstream_latency.is_sign_negative() && downstream_latency.is_finite() {
             None
         } else if downstream_latency.is_nan() {
             return Err(FfiError::Argument(
                 "downstream_latency must be a number (negative: unknown)".into(),
             ));
         } else {
-            Some(smartretry::time::secs("downstream_latency", downstream_latency)?)
+            Some(smartretry::time::secs(
+                "downstream_latency",
+                downstream_latency,
+            )?)
         };
         let meta = EpisodeMeta {
             job_type: job_type.map(str::to_string),
