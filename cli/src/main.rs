@@ -1,7 +1,7 @@
 //! `smartretry`: the command-line tool. `simulate` (the suite that measures the engine against
 //! static backoff), `replay` (evaluate policies on a recorded attempt history), and the
 //! operator's commands on a live engine's admin endpoint or a local policy and snapshot:
-//! `preview`, `explain`, `inspect`, `stats`, `override`, `export-config`.
+//! `preview`, `explain`, `inspect`, `stats`, `override`, `export-config`, and the console `tui`.
 
 mod decisions;
 mod fleet;
@@ -11,6 +11,7 @@ mod policy_ref;
 mod simulate;
 mod source;
 mod table;
+mod tui;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -56,6 +57,9 @@ enum Command {
     Override(overrides::OverrideCmd),
     /// The policy in force and its overrides, as one JSON document.
     ExportConfig(source::SourceArgs),
+    /// The operator console: configuration and models, live recommendations, analytics and
+    /// alerts (three panels, or tabs 1-4 on a narrow terminal).
+    Tui(tui::TuiArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
             print!("{}", policy_ref::render(format));
             Ok(())
         }
+        Command::Tui(args) => tui::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
