@@ -44,6 +44,24 @@ pub unsafe extern "C" fn smartretry_admin_start(
     })
 }
 
+/// A string computed from the endpoint, for the caller (free with smartretry_string_free).
+///
+/// # Safety
+/// `admin` must be NULL or an admin handle; `out` NULL or writable.
+unsafe fn render(
+    admin: *const smartretry_admin,
+    out: *mut *mut c_char,
+    f: impl FnOnce(&AdminServer) -> String,
+) -> smartretry_status {
+    guard(|| {
+        let a = get(admin)?;
+        // SAFETY: forwarded contract.
+        let out = unsafe { out_ptr(out, "out") }?;
+        *out = owned_c_string(f(&a))?;
+        Ok(())
+    })
+}
+
 /// The endpoint's address: "http://127.0.0.1:PORT" or "unix:/path" (free with
 /// smartretry_string_free).
 ///
@@ -54,13 +72,8 @@ pub unsafe extern "C" fn smartretry_admin_url(
     admin: *const smartretry_admin,
     out: *mut *mut c_char,
 ) -> smartretry_status {
-    guard(|| {
-        let a = get(admin)?;
-        // SAFETY: forwarded contract.
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = owned_c_string(a.url().to_string())?;
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe { render(admin, out, |a| a.url().to_string()) }
 }
 
 /// The metrics in the Prometheus text format, as /metrics serves them (free with
@@ -73,13 +86,8 @@ pub unsafe extern "C" fn smartretry_admin_metrics(
     admin: *const smartretry_admin,
     out: *mut *mut c_char,
 ) -> smartretry_status {
-    guard(|| {
-        let a = get(admin)?;
-        // SAFETY: forwarded contract.
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = owned_c_string(a.monitor().prometheus())?;
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe { render(admin, out, |a| a.monitor().prometheus()) }
 }
 
 /// Stop the endpoint and free its handle. NULL is a no-op; a second free returns

@@ -47,6 +47,31 @@ pub(crate) struct Context<'a> {
 }
 
 impl Engine {
+    /// What every step of a decision on `ep` for a failure of `class` at `now` reads.
+    pub(crate) fn context<'a>(
+        &self,
+        policy: &'a Policy,
+        ep: &Episode,
+        class: ErrorClass,
+        failure: &'a Failure,
+        now: Duration,
+        mode: Mode,
+    ) -> Context<'a> {
+        let (mut cp, fixed) = self.with_class_policy(policy, ep, class, |cp, f| (cp.clone(), f));
+        cp.max_attempts = ep.limits.max_attempts.unwrap_or(cp.max_attempts);
+        Context {
+            policy,
+            deadline: ep.limits.deadline.or(policy.deadline),
+            cp,
+            fixed,
+            class,
+            failure,
+            now,
+            elapsed: now.saturating_sub(ep.origin.unwrap_or(now)),
+            mode,
+        }
+    }
+
     pub(crate) fn decide(
         &self,
         ep: &mut Episode,
@@ -57,19 +82,7 @@ impl Engine {
     ) -> Recommendation {
         let policy = self.inner.policy.load();
         let class = classification.class;
-        let (mut cp, fixed) = self.with_class_policy(&policy, ep, class, |cp, f| (cp.clone(), f));
-        cp.max_attempts = ep.limits.max_attempts.unwrap_or(cp.max_attempts);
-        let cx = Context {
-            policy: &policy,
-            deadline: ep.limits.deadline.or(policy.deadline),
-            cp,
-            fixed,
-            class,
-            failure,
-            now,
-            elapsed: now.saturating_sub(ep.origin.unwrap_or(now)),
-            mode,
-        };
+        let cx = self.context(&policy, ep, class, failure, now, mode);
         let mut rec = Recommendation {
             action: Action::Retry,
             delay: Duration::ZERO,

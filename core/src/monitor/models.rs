@@ -66,7 +66,7 @@ pub fn model_view(
         .unwrap_or_default()
         .into_iter()
         .map(|r| PlanStep {
-            delay: r.should_retry().then(|| r.delay.as_secs_f64()),
+            delay: r.should_retry().then_some(r.delay.as_secs_f64()),
             tier: r.tier.as_str(),
             reason: r.reason_text(),
         })

@@ -3,7 +3,7 @@
 //! guardrails applied. A dry run: nothing is recorded.
 
 use super::{heuristic, operator, retry_after, Proposal};
-use crate::decide::{Context, Mode};
+use crate::decide::Mode;
 use crate::engine::Engine;
 use crate::episode::Episode;
 use crate::error::Result;
@@ -55,19 +55,7 @@ impl Engine {
         now: std::time::Duration,
     ) -> Vec<TierProposal> {
         let policy = self.inner.policy.load();
-        let (mut cp, fixed) = self.with_class_policy(&policy, ep, class, |cp, f| (cp.clone(), f));
-        cp.max_attempts = ep.limits.max_attempts.unwrap_or(cp.max_attempts);
-        let cx = Context {
-            policy: &policy,
-            deadline: ep.limits.deadline.or(policy.deadline),
-            cp,
-            fixed,
-            class,
-            failure,
-            now,
-            elapsed: now.saturating_sub(ep.origin.unwrap_or(now)),
-            mode: Mode::Dry,
-        };
+        let cx = self.context(&policy, ep, class, failure, now, Mode::Dry);
         let mut out = Vec::new();
         if let Some(p) = operator::propose(&cx) {
             out.push(shown("operator", p));
