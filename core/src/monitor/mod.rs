@@ -50,8 +50,16 @@ const SUCCESS_BUCKETS: [f64; 11] = [
 ];
 
 thread_local! {
-    /// When this thread's engine call began recording a failure (the Attempt event).
-    static STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// When this thread began recording a failure (the Attempt event), with the key's hash and
+    /// the attempt number, so that only that failure's own decision takes it.
+    static STARTED: Cell<Option<(Instant, u64, u32)>> = const { Cell::new(None) };
+}
+
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 #[derive(Default)]
@@ -124,7 +132,8 @@ impl Monitor {
     fn on_decision(&self, key: &str, tenant: Option<&str>, rec: &crate::Recommendation) {
         let latency = STARTED
             .with(|s| s.take())
-            .map(|t| t.elapsed().as_secs_f64());
+            .filter(|(_, k, a)| *a == rec.attempt && *k == key_hash(key))
+            .map(|(t, _, _)| t.elapsed().as_secs_f64());
         let now = self.engine().map(|e| e.now().as_secs_f64()).unwrap_or(0.0);
         let mut s = self.state.lock();
         *s.by_tier.entry(rec.tier.as_str()).or_default() += 1;
@@ -240,7 +249,7 @@ impl Observer for Monitor {
                 attempt,
                 ..
             } => {
-                STARTED.with(|s| s.set(Some(Instant::now())));
+                STARTED.with(|s| s.set(Some((Instant::now(), key_hash(key), attempt))));
                 if attempt > 1 {
                     self.on_outcome(key, tenant, false, attempt, 0.0);
                 }

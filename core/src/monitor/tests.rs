@@ -194,3 +194,18 @@ fn explain_shows_every_tier_and_the_clamps() {
     assert_eq!(e.stats().episodes, 30);
     assert!(e.explain("bad\nkey", None, &slow, 1).is_err());
 }
+
+#[test]
+fn dry_runs_and_bare_records_add_no_decision_or_latency() {
+    let (e, _) = engine();
+    let m = Monitor::attach(&e, DEFAULT_RECENT);
+    // Recorded without a decision, then a dry run: neither is a decision.
+    let mut quiet = e.begin("quiet", None).unwrap();
+    e.record_failure(&mut quiet, &Failure::http(503)).unwrap();
+    let mut ep = e.begin("loud", None).unwrap();
+    let _ = e.recommend(&ep, &Failure::http(503)).unwrap();
+    e.on_failure(&mut ep, &Failure::http(503)).unwrap();
+    let json = m.metrics_json();
+    assert_eq!(json["recommendation_latency_seconds"]["count"], 1);
+    assert_eq!(json["decisions_by_tier"]["heuristic"], 1);
+}
