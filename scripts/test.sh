@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
+# The console's test drives `smartretry tui` through tmux.
+if ! command -v tmux >/dev/null 2>&1; then
+  apt-get update && apt-get install -y tmux
+fi
+
 echo "== rust: fmt, clippy, tests"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
