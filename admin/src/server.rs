@@ -5,15 +5,18 @@ use crate::routes::{handle, Request};
 use smartretry::monitor::Monitor;
 use smartretry::{Engine, Error, Result};
 use std::io::Read;
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// Largest request body read (overrides and previews are small).
 const MAX_BODY: u64 = 64 * 1024;
 
 /// A running admin endpoint. Stops (and detaches its monitor) on `stop` or drop.
 pub struct AdminServer {
-    server: Arc<tiny_http::Server>,
+    /// None once stopped.
+    server: Option<Arc<tiny_http::Server>>,
     thread: Option<JoinHandle<()>>,
     monitor: Arc<Monitor>,
     url: String,
@@ -56,7 +59,7 @@ impl AdminServer {
                 })?
         };
         Ok(AdminServer {
-            server,
+            server: Some(server),
             thread: Some(thread),
             monitor,
             url,
@@ -78,10 +81,32 @@ impl AdminServer {
 impl Drop for AdminServer {
     fn drop(&mut self) {
         self.monitor.detach();
-        self.server.unblock();
+        let Some(server) = self.server.take() else {
+            return;
+        };
+        server.unblock();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        let addr = server.server_addr().to_ip();
+        drop(server);
+        if let Some(addr) = addr {
+            wait_until_closed(addr);
+        }
+    }
+}
+
+/// tiny_http closes a TCP listener from its own accept thread, just after the server is
+/// dropped: wait (at most a second) until the port refuses connections, so that a stopped
+/// endpoint is closed when `stop` returns. Connections made meanwhile are reset at the close.
+fn wait_until_closed(addr: std::net::SocketAddr) {
+    let step = Duration::from_millis(5);
+    for _ in 0..200 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
+            Err(_) => return,
+            Ok(probe) => drop(probe),
+        }
+        std::thread::sleep(step);
     }
 }
 
