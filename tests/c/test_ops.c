@@ -24,7 +24,7 @@ static char *read_file(const char *path) {
 static void one_episode(smartretry_engine *e, smartretry_clock *clock, const char *key) {
     smartretry_episode *ep = NULL;
     smartretry_failure *f = NULL;
-    smartretry_recommendation rec;
+    smartretry_recommendation rec = {0};
     OK(smartretry_failure_new(&f));
     OK(smartretry_failure_set_http_status(f, 503));
     OK(smartretry_engine_begin(e, key, NULL, &ep));
