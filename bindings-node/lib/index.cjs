@@ -7,7 +7,7 @@ const { retry, retryBatch, sleep } = require('./retry.cjs');
 const { failureFromError, isResponse } = require('./failure.cjs');
 const { EngineBackoff, EngineBreaker } = require('./cockatiel.cjs');
 const { pRetryOptions } = require('./p-retry.cjs');
-const { Admin, logEvents } = require('./ops.cjs');
+const { Admin, logEvents, registerPromClient } = require('./ops.cjs');
 
 module.exports = {
   Engine,
@@ -29,4 +29,5 @@ module.exports = {
   pRetryOptions,
   Admin,
   logEvents,
+  registerPromClient,
 };

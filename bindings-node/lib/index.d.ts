@@ -121,6 +121,9 @@ export declare class Admin {
   stop(): void;
 }
 
+/** Register the endpoint's counters and gauges in a prom-client registry (default: the global one). */
+export declare function registerPromClient(admin: Admin, client: unknown, registry?: unknown): void;
+
 /** Every engine event to a pino logger, or as pino-compatible JSON lines to a stream (default stdout). */
 export declare function logEvents(
   engine: Engine,

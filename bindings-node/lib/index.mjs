@@ -21,5 +21,6 @@ export const {
   pRetryOptions,
   Admin,
   logEvents,
+  registerPromClient,
 } = cjs;
 export default cjs;

@@ -65,4 +65,46 @@ function logEvents(engine, target = process.stdout, { level = 'info', now = Date
   });
 }
 
-module.exports = { Admin, serveAdmin, historyOptions, logEvents };
+/**
+ * Register the admin endpoint's metrics in a prom-client registry (the `prom-client` module is
+ * the caller's, passed in: this package does not depend on it). Counters and gauges are read
+ * from the engine at each scrape; the two histograms stay on the endpoint's own /metrics.
+ */
+function registerPromClient(admin, client, registry = client.register) {
+  if (!(admin instanceof Admin)) throw invalidArgument('registerPromClient needs an Admin from engine.serveAdmin()');
+  if (!client || typeof client.Counter !== 'function' || typeof client.Gauge !== 'function') {
+    throw invalidArgument('registerPromClient needs the prom-client module');
+  }
+  const families = [
+    ['Counter', 'smartretry_decisions_total', 'Decisions by the tier that made them.', ['tier'],
+      (m) => Object.entries(m.decisions_by_tier).map(([tier, n]) => [{ tier }, n])],
+    ['Counter', 'smartretry_clamps_total', 'Guardrail overrides of a proposed delay, by guardrail.', ['guardrail'],
+      (m) => Object.entries(m.clamps).map(([guardrail, n]) => [{ guardrail }, n])],
+    ['Counter', 'smartretry_fallbacks_total', 'Decisions that fell back while a model was learning.', [],
+      (m) => [[{}, m.fallbacks]]],
+    ['Counter', 'smartretry_calls_avoided_total', 'Attempts the static schedule would have made beyond those made.', ['class'],
+      (m) => Object.entries(m.calls_avoided).map(([cls, v]) => [{ class: cls }, v.avoided])],
+    ['Gauge', 'smartretry_model_brier', 'Brier score of p(success) per model.', ['key', 'class'],
+      (m) => m.models.filter((x) => x.brier !== null).map((x) => [{ key: x.key, class: x.class }, x.brier])],
+    ['Gauge', 'smartretry_model_drift', '|recent mean of (outcome - p)| per model.', ['key', 'class'],
+      (m) => m.models.map((x) => [{ key: x.key, class: x.class }, x.drift])],
+  ];
+  for (const [kind, name, help, labelNames, values] of families) {
+    const metric = new client[kind]({
+      name,
+      help,
+      labelNames,
+      registers: [],
+      collect() {
+        this.reset();
+        for (const [labels, n] of values(admin.metricsObject())) {
+          if (kind === 'Counter') this.inc(labels, n);
+          else this.set(labels, n);
+        }
+      },
+    });
+    registry.registerMetric(metric);
+  }
+}
+
+module.exports = { Admin, serveAdmin, historyOptions, logEvents, registerPromClient };

@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Engine, ManualClock, SmartRetryError, logEvents } = require('../lib/index.cjs');
+const { Engine, ManualClock, SmartRetryError, logEvents, registerPromClient } = require('../lib/index.cjs');
 
 const TOKEN = 'node-test-token-0123456789';
 // 2023-11-14 13:00:00 UTC, a Tuesday.
@@ -158,4 +158,24 @@ test('events to a pino-style logger object', async () => {
   await whileAlive(done);
   assert.deepEqual(seen[0], ['smartretry.attempt', 'attempt']);
   assert.throws(() => logEvents(engine, {}, {}), (e) => e.code === 'INVALID_ARGUMENT');
+});
+
+test('prom-client: the endpoint\'s counters and gauges in its registry', async () => {
+  const client = require('prom-client');
+  const { engine, clock } = setup();
+  const admin = engine.serveAdmin();
+  try {
+    const registry = new client.Registry();
+    registerPromClient(admin, client, registry);
+    for (let i = 0; i < 2; i++) episode(engine, clock);
+    const text = await registry.metrics();
+    assert.match(text, /# TYPE smartretry_decisions_total counter/);
+    assert.match(text, /smartretry_decisions_total\{tier="heuristic"\} 2/);
+    assert.match(text, /smartretry_model_drift\{key="payments",class="unavailable"\}/);
+    episode(engine, clock);
+    assert.match(await registry.metrics(), /smartretry_decisions_total\{tier="heuristic"\} 3/);
+    assert.throws(() => registerPromClient(admin, {}), (e) => e.code === 'INVALID_ARGUMENT');
+  } finally {
+    admin.stop();
+  }
 });
