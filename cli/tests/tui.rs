@@ -50,13 +50,14 @@ impl Session {
         tmux(&args);
     }
 
-    /// The screen once it shows `text` (the TUI draws asynchronously; the bound only stops a
-    /// broken build from hanging the suite).
+    /// The screen once it shows `text` and is not being drawn (the TUI draws asynchronously;
+    /// the bound only stops a broken build from hanging the suite).
     fn wait_for(&self, text: &str) -> String {
         let start = Instant::now();
         loop {
             let screen = self.capture();
-            if screen.contains(text) {
+            // Shown, and the frame fully drawn: two captures in a row agree.
+            if screen.contains(text) && screen == self.capture() {
                 return screen;
             }
             assert!(
