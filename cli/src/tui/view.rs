@@ -167,7 +167,7 @@ fn live_lines(app: &App) -> Vec<Line<'static>> {
         .filter(|d| d["recommendation"]["action"] == "retry")
         .filter_map(|d| {
             let due = d["time"].as_f64()? + d["recommendation"]["delay"].as_f64()?;
-            (due > now).then(|| (s(&d["key"]).to_string(), due - now))
+            (due > now + 1e-3).then(|| (s(&d["key"]).to_string(), due - now))
         })
         .take(5)
         .collect();
