@@ -47,6 +47,7 @@ impl HistoryOptions {
         Ok(opts)
     }
 
+    /// Refuse a size bound too small for one record, too many files, or a bad version name.
     pub fn validate(&self) -> Result<()> {
         if self.max_bytes.is_some_and(|b| b < MIN_MAX_BYTES) {
             return Err(Error::InvalidConfig(format!(
@@ -107,6 +108,7 @@ impl JsonlHistory {
         })
     }
 
+    /// The live file's path (rotated files add `.1`, `.2`, ...).
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -7,6 +7,7 @@ use serde::Serialize;
 /// Weight of the newest outcome in the drift score (about the last 30 retries count).
 const DRIFT_WEIGHT: f64 = 1.0 / 32.0;
 
+/// One model's calibration so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Calibration {
     /// Retries scored.
@@ -18,6 +19,7 @@ pub struct Calibration {
 }
 
 impl Calibration {
+    /// Score one retry: its predicted p(success) and whether it succeeded.
     pub fn observe(&mut self, probability: f64, success: bool) {
         if !probability.is_finite() {
             return;

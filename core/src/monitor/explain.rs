@@ -11,7 +11,9 @@ pub struct TierProposal {
     pub tier: &'static str,
     /// Seconds; None: this tier would stop.
     pub delay: Option<f64>,
+    /// Why, in one sentence.
     pub reason: String,
+    /// The tier's estimate that the next attempt succeeds, when it has one.
     pub success_probability: Option<f64>,
 }
 

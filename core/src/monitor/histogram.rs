@@ -10,6 +10,7 @@ pub struct Histogram {
 }
 
 impl Histogram {
+    /// An empty histogram with these increasing upper bounds (+Inf is implied).
     pub fn new(bounds: &'static [f64]) -> Histogram {
         Histogram {
             bounds,
@@ -19,6 +20,7 @@ impl Histogram {
         }
     }
 
+    /// Count one value (NaN and infinities are ignored).
     pub fn observe(&mut self, value: f64) {
         if !value.is_finite() {
             return;
@@ -43,10 +45,12 @@ impl Histogram {
             .collect()
     }
 
+    /// Values observed.
     pub fn count(&self) -> u64 {
         self.count
     }
 
+    /// Their sum.
     pub fn sum(&self) -> f64 {
         self.sum
     }

@@ -16,9 +16,13 @@ const CURVE_POINTS: usize = 24;
 /// One model, as shown to an operator.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelView {
+    /// The queue or job type.
     pub key: String,
+    /// The tenant, for a per-tenant model.
     pub tenant: Option<String>,
+    /// The error class it learns.
     pub class: ErrorClass,
+    /// Episodes, pass rate, plan cost and the portfolio's evidence.
     pub report: ModelReport,
     /// (seconds since the first failure, P(recovered by then)).
     pub curve: Vec<(f64, f64)>,
@@ -27,10 +31,14 @@ pub struct ModelView {
     pub plan: Vec<PlanStep>,
 }
 
+/// One step of a model's plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanStep {
+    /// Seconds to wait; None: stop.
     pub delay: Option<f64>,
+    /// The tier that decided it.
     pub tier: &'static str,
+    /// Why, in one sentence.
     pub reason: String,
 }
 

@@ -7,9 +7,13 @@ use serde::Serialize;
 /// A decision with where and when it was made (engine-clock Unix seconds).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecentDecision {
+    /// Engine-clock Unix seconds.
     pub time: f64,
+    /// The queue or job type.
     pub key: String,
+    /// The tenant, when the episode has one.
     pub tenant: Option<String>,
+    /// The decision, with its tier, reason and clamps.
     pub recommendation: Recommendation,
 }
 
