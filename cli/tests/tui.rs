@@ -56,9 +56,13 @@ impl Session {
         let start = Instant::now();
         loop {
             let screen = self.capture();
-            // Shown, and the frame fully drawn: two captures in a row agree.
-            if screen.contains(text) && screen == self.capture() {
-                return screen;
+            // Shown, and the frame fully drawn: the screen holds still for a moment (a loaded
+            // machine can pause the TUI mid-frame).
+            if screen.contains(text) {
+                std::thread::sleep(Duration::from_millis(150));
+                if screen == self.capture() {
+                    return screen;
+                }
             }
             assert!(
                 start.elapsed() < Duration::from_secs(30),
@@ -144,7 +148,8 @@ fn console_wide_and_narrow_through_tmux() {
     let screen = s.wait_for("Preview mail (unavailable)");
     assert!(screen.contains("attempt 1"), "{screen}");
     s.keys(&["Escape"]);
-    s.wait_for("cancelled");
+    let screen = s.wait_for("cancelled");
+    assert!(!screen.contains("Preview mail"), "{screen}");
 
     // Ctrl+O overrides its delay: the next decision for mail obeys.
     s.keys(&["C-o"]);
