@@ -132,6 +132,11 @@ impl Keys {
     pub fn evidence_seq(&self) -> String {
         format!("{}evidence-seq", self.prefix)
     }
+
+    /// Hash of one fleet budget: tokens held (thousandths), refill carry, last refill time.
+    pub fn budget(&self, name: &str) -> String {
+        format!("{}budget:{name}", self.prefix)
+    }
 }
 
 #[cfg(test)]

@@ -8,10 +8,13 @@
 //! - [`FleetConfig`]: the Redis URL (`redis://`, `rediss://`, with auth), the namespace, the
 //!   sync interval.
 //! - [`FleetStore`]: the background sync, stopped when dropped.
+//! - [`FleetBudget`]: one retry budget for the whole fleet (a token bucket in Redis), falling back
+//!   to a local share when Redis is unreachable.
 //!
 //! Evidence is exchanged as each engine's cumulative own evidence (see `exchange`), so pushes
 //! retried, reordered or repeated after a flush never count anything twice.
 
+mod budget;
 mod config;
 mod error;
 pub mod evidence;
@@ -20,6 +23,7 @@ mod ledger;
 mod remote;
 mod store;
 
+pub use budget::{scaled, BudgetMode, FleetBudget};
 pub use config::{FleetConfig, MAX_NAMESPACE_LEN};
 pub use error::{FleetError, Result};
 pub use store::{FleetStats, FleetStore};
