@@ -106,6 +106,63 @@ fn eight_processes_spend_one_budget_atomically() {
 }
 
 #[test]
+fn a_fleet_of_eight_never_overspends_the_budget() {
+    // 20 tokens and 10 per second, 60 s of a retry storm from eight processes (threads, one
+    // fleet budget each), every process asking for 4 retries every 10 ms. The budget allows
+    // 20 + 10 t retries by time t; the fleet may not exceed it at any step by more than one
+    // refill step's worth (0.1 token, so not at all in whole retries).
+    let server = RedisServer::start();
+    let clock = ManualClock::shared(START);
+    let config = BudgetConfig::Ratio {
+        ratio: 0.0,
+        min_per_sec: 10.0,
+        capacity: 20.0,
+    };
+    let (steps, step) = (6000u32, Duration::from_millis(10));
+    let barrier = std::sync::Barrier::new(8);
+    let per_step: Vec<Vec<usize>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|p| {
+                let b = budget(&server, "storm", &config, &clock);
+                let (barrier, clock) = (&barrier, &clock);
+                s.spawn(move || {
+                    let mut allowed = Vec::with_capacity(steps as usize);
+                    for _ in 0..steps {
+                        barrier.wait();
+                        if p == 0 {
+                            clock.advance(step);
+                        }
+                        barrier.wait();
+                        let got = (0..4)
+                            .filter(|_| b.try_spend(ErrorClass::Unavailable).0.is_some())
+                            .count();
+                        allowed.push(got);
+                    }
+                    allowed
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut spent = 0usize;
+    let mut worst_excess = f64::MIN;
+    for i in 0..steps as usize {
+        spent += per_step.iter().map(|p| p[i]).sum::<usize>();
+        let t = step.as_secs_f64() * (i + 1) as f64;
+        let allowance = 20.0 + 10.0 * t;
+        worst_excess = worst_excess.max(spent as f64 - allowance);
+    }
+    let asked = 8 * 4 * steps as usize;
+    println!(
+        "fleet budget, 8 processes, 60 s storm: asked {asked}, allowed {spent} (budget {}), worst excess over the budget at any step {worst_excess:.2} tokens; 8 local buckets would allow {}",
+        20 + 600,
+        8 * (20 + 600)
+    );
+    assert!(worst_excess <= 0.1 + 1e-9, "{worst_excess}");
+    assert!(spent >= 620 - 1, "the budget is used, not starved: {spent}");
+}
+
+#[test]
 fn an_unreachable_redis_leaves_each_process_its_local_share() {
     let mut server = RedisServer::start();
     let clock = ManualClock::shared(START);
