@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 #[pyclass(module = "smartretry._native", name = "Engine", frozen)]
 pub struct PyEngine {
-    inner: Engine,
+    pub(crate) inner: Engine,
     clock: Py<PyAny>,
     manual: bool,
     /// Python observers, fed after each core call (see `observer.rs` for why not from inside).

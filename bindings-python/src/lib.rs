@@ -7,6 +7,7 @@ mod engine;
 mod episode;
 mod errors;
 mod failure;
+mod fleet;
 mod observer;
 mod recommendation;
 
@@ -34,6 +35,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<recommendation::PyRecommendation>()?;
     m.add_class::<clock::PyManualClock>()?;
     m.add_class::<clock::PySystemClock>()?;
+    m.add_class::<fleet::PyFleetStore>()?;
     m.add_function(wrap_pyfunction!(failure::py_parse_retry_after, m)?)?;
     m.add_function(wrap_pyfunction!(failure::check_key, m)?)?;
     errors::register(m)?;
