@@ -133,6 +133,11 @@ impl Keys {
         format!("{}evidence-seq", self.prefix)
     }
 
+    /// One structure of the durable retry schedule (`due`, `payload`, `deliveries`).
+    pub fn schedule(&self, part: &str) -> String {
+        format!("{}schedule:{part}", self.prefix)
+    }
+
     /// Hash of one fleet budget: tokens held (thousandths), refill carry, last refill time.
     pub fn budget(&self, name: &str) -> String {
         format!("{}budget:{name}", self.prefix)

@@ -10,6 +10,8 @@
 //! - [`FleetStore`]: the background sync, stopped when dropped.
 //! - [`FleetBudget`]: one retry budget for the whole fleet (a token bucket in Redis), falling back
 //!   to a local share when Redis is unreachable.
+//! - [`RedisSchedule`]: durable retry scheduling for many machines (`smartretry-schedule`'s
+//!   trait).
 //!
 //! Evidence is exchanged as each engine's cumulative own evidence (see `exchange`), so pushes
 //! retried, reordered or repeated after a flush never count anything twice.
@@ -21,9 +23,11 @@ pub mod evidence;
 mod exchange;
 mod ledger;
 mod remote;
+mod schedule;
 mod store;
 
 pub use budget::{scaled, BudgetMode, FleetBudget};
 pub use config::{FleetConfig, MAX_NAMESPACE_LEN};
 pub use error::{FleetError, Result};
+pub use schedule::RedisSchedule;
 pub use store::{FleetStats, FleetStore};
