@@ -71,6 +71,15 @@ fn every_preset_spends_exactly_like_the_local_bucket() {
     }
 }
 
+/// A ratio budget that earns nothing per request: `capacity` tokens refilled at `per_sec`.
+fn flat(per_sec: f64, capacity: f64) -> BudgetConfig {
+    BudgetConfig::Ratio {
+        ratio: 0.0,
+        min_per_sec: per_sec,
+        capacity,
+    }
+}
+
 /// `tokens()` refills without a request's credit; the local bucket's request adds it.
 fn local_request_credit(config: &BudgetConfig) -> f64 {
     match config {
@@ -84,11 +93,7 @@ fn eight_processes_spend_one_budget_atomically() {
     let server = RedisServer::start();
     let clock = ManualClock::shared(START);
     // 50 tokens, no refill while the clock stands still: exactly 50 retries for the fleet.
-    let config = BudgetConfig::Ratio {
-        ratio: 0.0,
-        min_per_sec: 1.0,
-        capacity: 50.0,
-    };
+    let config = flat(1.0, 50.0);
     let spent: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|_| {
@@ -113,11 +118,7 @@ fn a_fleet_of_eight_never_overspends_the_budget() {
     // refill step's worth (0.1 token, so not at all in whole retries).
     let server = RedisServer::start();
     let clock = ManualClock::shared(START);
-    let config = BudgetConfig::Ratio {
-        ratio: 0.0,
-        min_per_sec: 10.0,
-        capacity: 20.0,
-    };
+    let config = flat(10.0, 20.0);
     let (steps, step) = (6000u32, Duration::from_millis(10));
     let barrier = std::sync::Barrier::new(8);
     let per_step: Vec<Vec<usize>> = std::thread::scope(|s| {
@@ -166,11 +167,7 @@ fn a_fleet_of_eight_never_overspends_the_budget() {
 fn an_unreachable_redis_leaves_each_process_its_local_share() {
     let mut server = RedisServer::start();
     let clock = ManualClock::shared(START);
-    let config = BudgetConfig::Ratio {
-        ratio: 0.0,
-        min_per_sec: 0.0,
-        capacity: 80.0,
-    };
+    let config = flat(0.0, 80.0);
     let b = budget(&server, "down", &config, &clock).retry_after(Duration::from_secs(5));
     assert_eq!(b.try_spend(ErrorClass::Unavailable).1, BudgetMode::Fleet);
     server.kill();

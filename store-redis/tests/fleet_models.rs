@@ -81,6 +81,25 @@ fn engines_pool_evidence_and_repeated_syncs_count_nothing_twice() {
     assert_eq!(store.stats().peers, 3);
 }
 
+fn sync_all(stores: &[FleetStore]) -> usize {
+    stores.iter().filter(|s| s.sync_now().is_ok()).count()
+}
+
+/// Two rounds of syncs succeed and every engine then holds all `expected` episodes.
+fn pooled_after_two_rounds(engines: &[Engine], stores: &[FleetStore], expected: f64) {
+    for _ in 0..2 {
+        assert_eq!(sync_all(stores), stores.len());
+    }
+    for (e, s) in engines.iter().zip(stores) {
+        assert!(
+            close(episodes(e), expected),
+            "{} vs {expected}",
+            episodes(e)
+        );
+        assert_eq!(s.stats().last_error, None);
+    }
+}
+
 #[test]
 fn decisions_go_on_and_nothing_is_lost_through_kill_restart_flush_and_pause() {
     let mut server = RedisServer::start();
@@ -99,8 +118,6 @@ fn decisions_go_on_and_nothing_is_lost_through_kill_restart_flush_and_pause() {
         total += n * engines.len();
         total as f64
     };
-    let sync_all =
-        |stores: &[FleetStore]| -> usize { stores.iter().filter(|s| s.sync_now().is_ok()).count() };
 
     round(&engines, 5);
     assert_eq!(sync_all(&stores), 3);
@@ -111,28 +128,12 @@ fn decisions_go_on_and_nothing_is_lost_through_kill_restart_flush_and_pause() {
     assert_eq!(sync_all(&stores), 0);
     // Restarted empty: the next rounds put every engine's whole evidence back.
     server.restart();
-    assert_eq!(sync_all(&stores), 3);
-    assert_eq!(sync_all(&stores), 3);
-    for e in &engines {
-        assert!(
-            close(episodes(e), expected),
-            "{} vs {expected}",
-            episodes(e)
-        );
-    }
+    pooled_after_two_rounds(&engines, &stores, expected);
 
     // Flushed: same.
     let expected = round(&engines, 4);
     server.flush();
-    assert_eq!(sync_all(&stores), 3);
-    assert_eq!(sync_all(&stores), 3);
-    for e in &engines {
-        assert!(
-            close(episodes(e), expected),
-            "{} vs {expected}",
-            episodes(e)
-        );
-    }
+    pooled_after_two_rounds(&engines, &stores, expected);
 
     // Paused (a slow server): syncs time out, decisions go on; after it serves again, all is
     // pooled.
@@ -142,17 +143,10 @@ fn decisions_go_on_and_nothing_is_lost_through_kill_restart_flush_and_pause() {
     let expected_after = round(&engines, 2);
     assert!(expected_after > expected);
     server.unpause();
-    assert_eq!(sync_all(&stores), 3);
-    assert_eq!(sync_all(&stores), 3);
-    for (e, s) in engines.iter().zip(&stores) {
-        assert!(
-            close(episodes(e), expected_after),
-            "{} vs {expected_after}",
-            episodes(e)
-        );
+    pooled_after_two_rounds(&engines, &stores, expected_after);
+    for s in &stores {
         let stats = s.stats();
         assert!(stats.failures >= 2, "{stats:?}");
-        assert_eq!(stats.last_error, None);
     }
 }
 
