@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Engine = nativeBinding.Engine
 module.exports.Episode = nativeBinding.Episode
+module.exports.FleetStore = nativeBinding.FleetStore
 module.exports.ManualClock = nativeBinding.ManualClock
 module.exports.Recommendation = nativeBinding.Recommendation
 module.exports.maxCauses = nativeBinding.maxCauses

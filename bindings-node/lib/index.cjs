@@ -7,6 +7,7 @@ const { retry, retryBatch, sleep } = require('./retry.cjs');
 const { failureFromError, isResponse } = require('./failure.cjs');
 const { EngineBackoff, EngineBreaker } = require('./cockatiel.cjs');
 const { pRetryOptions } = require('./p-retry.cjs');
+const { FleetStore } = require('./fleet.cjs');
 
 module.exports = {
   Engine,
@@ -26,4 +27,5 @@ module.exports = {
   EngineBackoff,
   EngineBreaker,
   pRetryOptions,
+  FleetStore,
 };

@@ -19,5 +19,6 @@ export const {
   EngineBackoff,
   EngineBreaker,
   pRetryOptions,
+  FleetStore,
 } = cjs;
 export default cjs;

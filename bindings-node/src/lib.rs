@@ -8,6 +8,7 @@ mod episode;
 mod error;
 mod events;
 mod failure;
+mod fleet;
 mod recommendation;
 
 use napi_derive::napi;
