@@ -1,5 +1,5 @@
 # The two commands a newcomer needs. Everything else is reached from these.
-.PHONY: demo test bench install
+.PHONY: demo test bench install dist
 
 PREFIX ?= /usr/local
 
@@ -18,3 +18,8 @@ bench:
 # libsmartretry.so/.a, smartretry.h and smartretry.pc under PREFIX (C and cgo users).
 install:
 	@ffi-c/install.sh PREFIX=$(PREFIX)
+
+# Installable artefacts in dist/: the Python wheel and sdist, the npm package and its binary
+# package, the libsmartretry tarball and the CLI (scripts/dist.sh; installed by scripts/test-dist.sh).
+dist:
+	@scripts/dist.sh

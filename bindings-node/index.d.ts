@@ -92,6 +92,17 @@ export declare class Engine {
   begin(key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null): Episode
   /** An attempt failed: record it and recommend what to do next. */
   onFailure(episode: Episode, failure: FailureInput): Recommendation
+  /**
+   * `onFailure` answering only the delay, in milliseconds, or -1 when the engine says stop
+   * (give up or escalate: the episode is then finished, and `episode.takeStopRecommendation()`
+   * has the recommendation). The hot path of `retry()`: it builds no Recommendation object.
+   */
+  onFailureDelayMs(episode: Episode, failure: FailureInput): number
+  /**
+   * `onFailureDelayMs` for a failure of the common signals only, passed as arguments: no
+   * object to read property by property (what `retry()` records for most thrown errors).
+   */
+  onPlainFailureDelayMs(episode: Episode, status?: number | undefined | null, code?: string | undefined | null, exception?: string | undefined | null, message?: string | undefined | null, dependency?: string | undefined | null): number
   /** `onFailure` for a failure whose class the caller already knows ("timeout", ...). */
   onClassFailure(episode: Episode, errorClass: string): Recommendation
   /** What the engine would recommend for this failure now, recording and spending nothing. */
@@ -142,6 +153,11 @@ export declare class Episode {
   get class(): string | null
   /** Whether the episode ended (success, give-up, escalation or abandon). */
   get finished(): boolean
+  /**
+   * The recommendation that stopped the episode when `onFailureDelayMs` answered -1 (taken:
+   * a second call gives null). Null otherwise.
+   */
+  takeStopRecommendation(): Recommendation | null
   /** Engine-clock time of the first failure (Unix seconds), if any. */
   get firstFailureAt(): number | null
 }

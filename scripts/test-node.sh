@@ -10,14 +10,16 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 
 npm ci --no-audit --no-fund
-cp index.d.ts /tmp/smartretry-index.d.ts.committed
-cp index.js /tmp/smartretry-index.js.committed
+# A private copy: engineers sharing a machine run this script at the same time.
+committed="$(mktemp -d)"
+trap 'rm -rf "$committed"' EXIT
+cp index.d.ts index.js "$committed/"
 npm run build
-if ! diff -u /tmp/smartretry-index.d.ts.committed index.d.ts; then
+if ! diff -u "$committed/index.d.ts" index.d.ts; then
   echo "bindings-node/index.d.ts differs from the build: run 'npm run build' and commit it" >&2
   exit 1
 fi
-if ! diff -q /tmp/smartretry-index.js.committed index.js >/dev/null; then
+if ! diff -q "$committed/index.js" index.js >/dev/null; then
   echo "bindings-node/index.js differs from the build: run 'npm run build' and commit it" >&2
   exit 1
 fi

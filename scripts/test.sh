@@ -18,7 +18,7 @@ cargo run --release -q -p smartretry-cli -- simulate --out target/sim-check --ch
 echo "== fuzz smoke: every fuzz target for a few seconds (the long runs are in BENCHMARKS.md)"
 scripts/fuzz-smoke.sh
 
-for part in redis c go python node; do
+for part in redis c go python node dist readme demo; do
   if [ -x "scripts/test-$part.sh" ]; then
     echo "== $part"
     "scripts/test-$part.sh"

@@ -67,6 +67,17 @@ class Engine {
     return guard(() => this.native.begin(key, tenant, limits ?? undefined));
   }
   onFailure(episode, failure) { return guard(() => this.native.onFailure(episode, checkFailure(failure))); }
+  /**
+   * `onFailure` answering only the delay in milliseconds, or -1 when the engine says stop (then
+   * `episode.takeStopRecommendation()` has the recommendation): no object on the retry path.
+   */
+  onFailureDelayMs(episode, failure) {
+    if (isPlain(failure)) {
+      const f = failure;
+      return guard(() => this.native.onPlainFailureDelayMs(episode, f.status, f.code, f.exception, f.message, f.dependency));
+    }
+    return guard(() => this.native.onFailureDelayMs(episode, checkFailure(failure)));
+  }
 
   /**
    * `onFailure` for an HTTP status with the raw Retry-After header a server sent. A malformed
@@ -85,12 +96,24 @@ class Engine {
   onSuccess(episode, dependency) { guard(() => this.native.onSuccess(episode, dependency)); }
 
   /** A first-attempt success in one call (no episode object). */
-  succeed(key, tenant, dependency) { guard(() => this.native.succeed(key, tenant, dependency)); }
+  succeed(key, tenant, dependency) {
+    try {
+      this.native.succeed(key, tenant, dependency);
+    } catch (e) {
+      throw translate(e); // as guard() does, without a closure on the hot path
+    }
+  }
 
   /** The adaptive rate limiter's token for a call on `key`: seconds to wait (0 until throttled). */
   acquire(key, dependency) { return guard(() => this.native.acquire(key, dependency)); }
   /** `acquire` in milliseconds. */
-  acquireMs(key, dependency) { return guard(() => this.native.acquireMs(key, dependency)); }
+  acquireMs(key, dependency) {
+    try {
+      return this.native.acquireMs(key, dependency);
+    } catch (e) {
+      throw translate(e); // as guard() does, without a closure on the hot path
+    }
+  }
   /** `acquire` for a call that waits at most `maxWait` seconds: null (no token taken) beyond it. */
   acquireWithin(key, maxWait, dependency) {
     return guard(() => this.native.acquireWithin(key, maxWait, dependency));
@@ -174,13 +197,36 @@ function scopeOf(scope) {
  * failure recorded without it. (The one place for this leniency in Node; the core has no
  * lenient parse yet.)
  */
-function onServerFailure(engine, episode, failure) {
+const PLAIN_STRINGS = ['code', 'exception', 'message', 'dependency'];
+/**
+ * Whether a failure holds only the common signals, each of the type the native side takes
+ * (a number status, string names): then it is passed as arguments, not converted as an object.
+ */
+function isPlain(f) {
+  if (f === null || typeof f !== 'object' || Array.isArray(f)) return false;
+  let n = 0;
+  if (f.status !== undefined) {
+    if (typeof f.status !== 'number') return false;
+    n++;
+  }
+  for (const k of PLAIN_STRINGS) {
+    const v = f[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') return false;
+    n++;
+  }
+  for (const _k in f) n--;
+  return n === 0 && Object.getPrototypeOf(f) === Object.prototype;
+}
+
+function onServerFailure(engine, episode, failure, delayOnly = false) {
+  const record = delayOnly ? 'onFailureDelayMs' : 'onFailure';
   try {
-    return engine.onFailure(episode, failure);
+    return engine[record](episode, failure);
   } catch (e) {
     if (!(e instanceof SmartRetryError) || e.code !== 'INVALID_RETRY_AFTER' || failure.retryAfterHeader === undefined) throw e;
     const { retryAfterHeader: _dropped, ...rest } = failure;
-    return engine.onFailure(episode, rest);
+    return engine[record](episode, rest);
   }
 }
 

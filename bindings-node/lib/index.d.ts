@@ -5,6 +5,7 @@ import type {
 import { ManualClock as NativeManualClock } from '../index.js';
 
 export { Episode, Recommendation, FailureInput, Classification, FleetOptions, FleetStats };
+export type { Policy } from './policy'; // every policy field, generated from schema/policy.schema.json
 /** A clock that moves only when advanced (tests, simulations); errors carry codes. */
 export declare class ManualClock extends NativeManualClock {}
 export declare function version(): string;
@@ -54,6 +55,8 @@ export declare class Engine {
   /** `limits` replace the policy's attempt cap and deadline (seconds from the first failure) for this episode. */
   begin(key: string, tenant?: string | null, limits?: { maxAttempts?: number; deadline?: number } | null): Episode;
   onFailure(episode: Episode, failure: FailureInput): Recommendation;
+  /** `onFailure` answering only the delay in ms, or -1 to stop (then `episode.takeStopRecommendation()` has the recommendation). */
+  onFailureDelayMs(episode: Episode, failure: FailureInput): number;
   onHttpFailure(episode: Episode, status: number, retryAfter?: string | null, dependency?: string | null): Recommendation;
   onClassFailure(episode: Episode, errorClass: string): Recommendation;
   recommend(episode: Episode, failure: FailureInput): Recommendation;

@@ -45,19 +45,20 @@ function sleep(ms, signal) {
  * Record a thrown error. Signals read from the error that the core refuses are dropped rather
  * than failing the loop: a malformed Retry-After, then out-of-range numbers (a `status: 0`).
  * A caller's own `failure` option or `dependency` is not second-guessed: its errors are thrown.
+ * `delayOnly`: answer as `onFailureDelayMs` does (milliseconds, or -1 to stop).
  */
-function recordError(engine, episode, err, options) {
+function recordError(engine, episode, err, options, delayOnly = false) {
   const custom = options.failure !== undefined;
   const failure = custom ? options.failure(err) : failureFromError(err);
   if (options.dependency !== undefined && failure.dependency === undefined) {
     failure.dependency = options.dependency;
   }
-  if (custom) return engine.onFailure(episode, failure);
+  if (custom) return delayOnly ? engine.onFailureDelayMs(episode, failure) : engine.onFailure(episode, failure);
   try {
-    return onServerFailure(engine, episode, failure);
+    return onServerFailure(engine, episode, failure, delayOnly);
   } catch (e) {
     if (e?.code !== 'INVALID_FAILURE') throw e;
-    return onServerFailure(engine, episode, withoutNumbers(failure));
+    return onServerFailure(engine, episode, withoutNumbers(failure), delayOnly);
   }
 }
 
@@ -81,6 +82,7 @@ function recordResponse(engine, episode, response, dependency) {
  */
 function callLimits(options) {
   const { retries, maxRetryTime } = options;
+  if (retries === undefined && maxRetryTime === undefined) return undefined;
   const limits = {};
   if (retries !== undefined && retries !== Infinity) {
     if (!(Number.isInteger(retries) && retries >= 0 && retries < 2 ** 32 - 1)) {
@@ -178,24 +180,32 @@ async function retry(fn, options = {}) {
       engine.abandon(episode);
       throw signal.reason;
     }
-    let rec;
-    if (failed) {
-      rec = recordError(engine, episode, error, options);
-    } else if (isResponse(value)) {
-      rec = recordResponse(engine, episode, value, options.dependency);
+    // A thrown error nobody inspects takes the delay-only call: no Recommendation object
+    // unless the engine stops (then the episode holds the one that stopped it).
+    let rec = null;
+    let ms;
+    if (failed && !onFailedAttempt) {
+      ms = recordError(engine, episode, error, options, true);
+      if (ms < 0) rec = episode.takeStopRecommendation();
     } else {
-      rec = engine.onFailure(episode, { message: 'result rejected by isFailure', dependency: options.dependency });
+      if (failed) {
+        rec = recordError(engine, episode, error, options);
+      } else if (isResponse(value)) {
+        rec = recordResponse(engine, episode, value, options.dependency);
+      } else {
+        rec = engine.onFailure(episode, { message: 'result rejected by isFailure', dependency: options.dependency });
+      }
+      if (onFailedAttempt) {
+        await onFailedAttempt({ error, value, attempt, recommendation: rec, episode });
+      }
+      ms = rec.shouldRetry ? rec.delayMs : -1;
     }
-    if (onFailedAttempt) {
-      await onFailedAttempt({ error, value, attempt, recommendation: rec, episode });
-    }
-    if (!rec.shouldRetry) {
+    if (ms < 0) {
       if (failed) throw giveUpError(error, rec, key, options);
       if (isResponse(value)) return value;
       throw new GiveUpError(rec, value, key);
     }
     if (!failed && isResponse(value)) discard(value);
-    const ms = rec.delayMs;
     if (ms > 0) {
       try {
         await wait(ms, signal);

@@ -146,7 +146,10 @@ impl Engine {
                 })
                 .or_js()?;
         }
-        Ok(Episode { inner })
+        Ok(Episode {
+            inner,
+            stopped_by: None,
+        })
     }
 
     /// An attempt failed: record it and recommend what to do next.
@@ -156,12 +159,44 @@ impl Engine {
         episode: &mut Episode,
         failure: FailureInput,
     ) -> napi::Result<Recommendation> {
-        let failure = to_failure(failure, self.inner.now())?;
-        Ok(self
-            .inner
-            .on_failure(&mut episode.inner, &failure)
-            .or_js()?
-            .into())
+        Ok(self.fail(episode, failure)?.into())
+    }
+
+    /// `onFailure` answering only the delay, in milliseconds, or -1 when the engine says stop
+    /// (give up or escalate: the episode is then finished, and `episode.takeStopRecommendation()`
+    /// has the recommendation). The hot path of `retry()`: it builds no Recommendation object.
+    #[napi]
+    pub fn on_failure_delay_ms(
+        &self,
+        episode: &mut Episode,
+        failure: FailureInput,
+    ) -> napi::Result<f64> {
+        let rec = self.fail(episode, failure)?;
+        Ok(delay_or_stop(episode, rec))
+    }
+
+    /// `onFailureDelayMs` for a failure of the common signals only, passed as arguments: no
+    /// object to read property by property (what `retry()` records for most thrown errors).
+    #[napi]
+    pub fn on_plain_failure_delay_ms(
+        &self,
+        episode: &mut Episode,
+        status: Option<f64>,
+        code: Option<String>,
+        exception: Option<String>,
+        message: Option<String>,
+        dependency: Option<String>,
+    ) -> napi::Result<f64> {
+        let failure = FailureInput {
+            status,
+            code,
+            exception,
+            message,
+            dependency,
+            ..FailureInput::default()
+        };
+        let rec = self.fail(episode, failure)?;
+        Ok(delay_or_stop(episode, rec))
     }
 
     /// `onFailure` for a failure whose class the caller already knows ("timeout", ...).
@@ -322,4 +357,25 @@ pub(crate) fn check_dependency(dependency: Option<&str>) -> napi::Result<()> {
         Some(d) => smartretry::names::check_name("dependency", d).or_js(),
         None => Ok(()),
     }
+}
+
+impl Engine {
+    /// `on_failure` in the core, from the JS failure object.
+    fn fail(
+        &self,
+        episode: &mut Episode,
+        failure: FailureInput,
+    ) -> napi::Result<smartretry::Recommendation> {
+        let failure = to_failure(failure, self.inner.now())?;
+        self.inner.on_failure(&mut episode.inner, &failure).or_js()
+    }
+}
+
+/// The delay in milliseconds, or -1 with the stopping recommendation kept on the episode.
+fn delay_or_stop(episode: &mut Episode, rec: smartretry::Recommendation) -> f64 {
+    if rec.should_retry() {
+        return rec.delay.as_secs_f64() * 1000.0;
+    }
+    episode.stopped_by = Some(rec);
+    -1.0
 }

@@ -6,6 +6,9 @@ use napi_derive::napi;
 #[napi]
 pub struct Episode {
     pub(crate) inner: smartretry::Episode,
+    /// The recommendation that stopped the episode, kept by `onFailureDelayMs` (which answers
+    /// only -1) for a caller that must attach it to the error it rethrows.
+    pub(crate) stopped_by: Option<smartretry::Recommendation>,
 }
 
 #[napi]
@@ -41,6 +44,13 @@ impl Episode {
     #[napi(getter)]
     pub fn finished(&self) -> bool {
         self.inner.is_finished()
+    }
+
+    /// The recommendation that stopped the episode when `onFailureDelayMs` answered -1 (taken:
+    /// a second call gives null). Null otherwise.
+    #[napi]
+    pub fn take_stop_recommendation(&mut self) -> Option<crate::recommendation::Recommendation> {
+        self.stopped_by.take().map(Into::into)
     }
 
     /// Engine-clock time of the first failure (Unix seconds), if any.

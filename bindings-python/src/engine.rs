@@ -1,10 +1,12 @@
-//! `Engine`: the shareable retry engine. Decisions that may plan (record, recommend, preview) and
-//! snapshot I/O release the GIL; cheap bookkeeping keeps it.
+//! `Engine`: the shareable retry engine. Decisions that may plan (recommend, preview; record on a
+//! manual clock, whose plans are rebuilt inline) and snapshot I/O release the GIL; cheap
+//! bookkeeping, and record on the system clock (plans rebuilt by the worker), keep it.
 
 use crate::clock;
 use crate::convert::{class, from_json, json_text, merged_json, opt_class, secs};
 use crate::episode::PyEpisode;
 use crate::errors::to_py;
+use crate::extract::FailureArg;
 use crate::failure::PyFailure;
 use crate::observer::Observers;
 use crate::recommendation::PyRecommendation;
@@ -109,17 +111,27 @@ impl PyEngine {
         Ok(PyEpisode { inner })
     }
 
-    /// An attempt failed: record it and recommend what to do next.
+    /// An attempt failed: record it and recommend what to do next. `failure` is a Failure or
+    /// anything `failure_from` reads (an exception, a response, a status, a name): the
+    /// decorator hands the exception itself, so a failed attempt is one native call.
     fn record(
         &self,
         py: Python<'_>,
         mut episode: PyRefMut<'_, PyEpisode>,
-        failure: &PyFailure,
+        failure: &Bound<'_, PyAny>,
     ) -> PyResult<PyRecommendation> {
-        let failure = failure.resolved(self.inner.now())?;
+        let failure = FailureArg::new(failure)?;
+        let failure = failure.get().resolved(self.inner.now())?;
         let ep = &mut episode.inner;
         let engine = &self.inner;
-        let result = py.detach(|| engine.on_failure(ep, &failure));
+        // With the system clock plans are rebuilt on the engine's worker, so `on_failure` is
+        // short and releasing the GIL would cost more than it frees; a manual clock rebuilds
+        // inline (reproducible runs), which is worth letting other threads run.
+        let result = if self.manual {
+            py.detach(|| engine.on_failure(ep, &failure))
+        } else {
+            engine.on_failure(ep, &failure)
+        };
         self.observers.deliver(py);
         Ok(PyRecommendation {
             inner: result.map_err(to_py)?,
@@ -190,9 +202,10 @@ impl PyEngine {
         &self,
         py: Python<'_>,
         episode: PyRef<'_, PyEpisode>,
-        failure: &PyFailure,
+        failure: &Bound<'_, PyAny>,
     ) -> PyResult<PyRecommendation> {
-        let failure = failure.resolved(self.inner.now())?;
+        let failure = FailureArg::new(failure)?;
+        let failure = failure.get().resolved(self.inner.now())?;
         let ep = &episode.inner;
         let engine = &self.inner;
         let inner = py
@@ -225,15 +238,17 @@ impl PyEngine {
     /// What the policy does with this failure's class: "retry", "give_up" or "escalate". The
     /// decorator's `on=smartretry.TRANSIENT` asks this, so that what is worth retrying is the
     /// engine's rule, not a list of exception types kept in Python.
-    fn disposition(&self, failure: &PyFailure) -> PyResult<&'static str> {
-        let failure = failure.resolved(self.inner.now())?;
+    fn disposition(&self, failure: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+        let failure = FailureArg::new(failure)?;
+        let failure = failure.get().resolved(self.inner.now())?;
         let class = self.inner.classify(&failure).class;
         Ok(self.inner.policy().class(class).disposition.as_str())
     }
 
     /// (error class, deciding rule name) for a failure.
-    fn classify(&self, failure: &PyFailure) -> PyResult<(&'static str, String)> {
-        let failure = failure.resolved(self.inner.now())?;
+    fn classify(&self, failure: &Bound<'_, PyAny>) -> PyResult<(&'static str, String)> {
+        let failure = FailureArg::new(failure)?;
+        let failure = failure.get().resolved(self.inner.now())?;
         let c = self.inner.classify(&failure);
         Ok((c.class.as_str(), c.rule))
     }

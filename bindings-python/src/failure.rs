@@ -95,7 +95,7 @@ fn with_retry_after(f: Failure, ra: &Bound<'_, PyAny>) -> PyResult<(Failure, Opt
 impl PyFailure {
     /// A failure checked and trimmed by the core (`Failure::normalized`): every constructor ends
     /// here, so a bad name or chain is refused when the failure is made, not when it is recorded.
-    fn checked(inner: Failure, retry_after_header: Option<String>) -> PyResult<Self> {
+    pub(crate) fn checked(inner: Failure, retry_after_header: Option<String>) -> PyResult<Self> {
         Ok(PyFailure {
             inner: inner.normalized().map_err(to_py)?,
             retry_after_header,
@@ -111,7 +111,7 @@ impl PyFailure {
     #[new]
     #[pyo3(signature = (*, http_status=None, grpc_code=None, error_code=None, exception=None, message=None, retry_after=None, error_class=None, dependency=None, causes=None))]
     #[allow(clippy::too_many_arguments)]
-    fn new(
+    pub(crate) fn new(
         http_status: Option<&Bound<'_, PyAny>>,
         grpc_code: Option<&Bound<'_, PyAny>>,
         error_code: Option<String>,

@@ -6,6 +6,7 @@ mod convert;
 mod engine;
 mod episode;
 mod errors;
+mod extract;
 mod failure;
 mod fleet;
 mod observer;
@@ -38,6 +39,9 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<fleet::PyFleetStore>()?;
     m.add_function(wrap_pyfunction!(failure::py_parse_retry_after, m)?)?;
     m.add_function(wrap_pyfunction!(failure::check_key, m)?)?;
+    m.add_function(wrap_pyfunction!(extract::failure_from, m)?)?;
+    m.add_function(wrap_pyfunction!(extract::from_exception, m)?)?;
+    m.add_function(wrap_pyfunction!(extract::from_response, m)?)?;
     errors::register(m)?;
     Ok(())
 }

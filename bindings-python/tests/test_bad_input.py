@@ -218,7 +218,7 @@ def test_bad_input_is_refused(name: str, call: Callable[[], Any], expected: Type
 
 
 def test_accepted_garbage_is_zero() -> None:
-    """The summary figure for the issue's table: how many bad inputs got through."""
+    """The summary figure for the robustness table: how many bad inputs got through."""
     accepted = []
     wrong_type = []
     for name, call, expected in CASES:

@@ -3,6 +3,7 @@
 //! `preview`, `inspect` and `tui` join the same subcommand enum later.
 
 mod fleet;
+mod policy_ref;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,12 @@ enum Command {
     Replay(ReplayArgs),
     /// Export a simulated run as an attempt history (JSON Lines), e.g. to try `replay` on it.
     History(simulate::HistoryArgs),
+    /// Print the policy file's JSON Schema, or what is generated from it: the Markdown
+    /// reference (docs/policy.md), Python TypedDicts or TypeScript types.
+    PolicySchema {
+        #[arg(long, value_enum, default_value = "json")]
+        format: policy_ref::Format,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,6 +67,10 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Replay(args) => simulate::replay(&args),
         Command::History(args) => simulate::export_history(&args),
+        Command::PolicySchema { format } => {
+            print!("{}", policy_ref::render(format));
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -117,10 +117,15 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         results.len(),
         cfg.seeds
     );
+    say(&report::summary::render(&results));
     if judged > 0 {
-        sayln!("decision-quality figures met: {met} of {judged} (details in the report)");
+        sayln!(
+            "Decision-quality checks (targets on specific behaviours, listed in the report): \
+             {met} of {judged} met."
+        );
     }
-    sayln!("report: {}", report.display());
+    sayln!("\nreport: {}", report.display());
+    sayln!("in a browser: {}", args.out.join("report.html").display());
     sayln!("plots and results.json: {}", args.out.display());
     if let Some(path) = &args.check {
         check_floor(path, &figs)?;

@@ -38,9 +38,16 @@ fn simulate_prints_the_table_and_writes_the_report() {
     );
     assert!(stdout.contains("payment-outage") && stdout.contains("full-jitter"));
     assert!(stdout.contains("report: "));
+    assert!(stdout.contains("Summary: the engine against the best static schedule"));
+    assert!(stdout.contains("Over 2 scenarios the engine costs less per job"));
     let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
     assert!(md.contains("## 3. Rate limit"));
+    assert!(md.contains("## Summary"));
     assert!(out.join("01-time-to-success.svg").exists());
+    assert!(out.join("01-cost.svg").exists());
+    assert!(out.join("cost-vs-best-static.svg").exists());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("id=\"summary\"") && html.matches("<svg").count() >= 7);
     assert!(out.join("results.json").exists());
     let _ = std::fs::remove_dir_all(&out);
 }

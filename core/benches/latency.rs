@@ -1,14 +1,18 @@
-//! Tail latency, two-thread scaling and memory per model, which criterion does not report.
-//! `cargo bench -p smartretry --bench latency`
+//! Tail latency with learning on, two-thread scaling and memory per model, which criterion does
+//! not report. `cargo bench -p smartretry --bench latency`
+//!
+//! The engine runs on a clock that is not manual (plans are rebuilt the production way) and that
+//! the benchmark advances, so models learn and plans are rebuilt while calls are timed.
 
-use smartretry::Failure;
+use smartretry::{Engine, ErrorClass, Failure, Policy};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[path = "support.rs"]
 mod support;
+use support::{Histogram, Lcg};
 
 /// Counts live heap bytes, to measure what a model costs.
 struct Counting;
@@ -31,57 +35,86 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    sorted[((sorted.len() - 1) as f64 * p) as usize]
+/// `recommend` on the warm store of 10k models, one call at a time (timer included).
+fn recommend_latency() {
+    let (engine, _clock) = support::warm_engine();
+    let failure = Failure::http(503);
+    let episodes = support::open_episodes(&engine);
+    let mut h = Histogram::default();
+    let mut k = 0usize;
+    for round in 0..2 {
+        for _ in 0..400_000 {
+            k = (k + 7919) % support::MODELS;
+            let t = Instant::now();
+            black_box(engine.recommend(&episodes[k], &failure).unwrap());
+            if round == 1 {
+                h.record(t.elapsed().as_nanos() as u64);
+            }
+        }
+    }
+    println!("recommend (warm 10k models): {}", h.summary());
 }
 
-fn main() {
-    let before = LIVE.load(Ordering::Relaxed);
-    let (engine, _clock) = support::warm_engine();
-    let after = LIVE.load(Ordering::Relaxed);
-    println!(
-        "memory: {} bytes per learned model ({} models, plans built, store overhead included)",
-        (after - before) / support::MODELS,
-        support::MODELS
-    );
+/// `on_failure` over 200k episodes on 100 keys, the clock advanced by each recommended delay:
+/// outages log-uniform in 0.2-60 s, so models learn and plans are rebuilt during the run.
+fn on_failure_with_learning() {
+    let clock = support::SteppedClock::shared();
+    let engine = Engine::with_clock(Policy::default(), clock.clone()).expect("valid policy");
+    let keys: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
     let failure = Failure::http(503);
-    let episodes: Vec<_> = (0..support::MODELS)
-        .map(|i| {
-            let mut ep = engine.begin(&format!("q{i}"), None).expect("valid key");
-            engine.record_failure(&mut ep, &failure).unwrap();
-            ep
-        })
-        .collect();
-    // Per-call latency of recommend, timed one call at a time.
-    let n = 400_000;
-    let mut samples = Vec::with_capacity(n);
-    let mut k = 0usize;
-    for _ in 0..n {
-        k = (k + 7919) % support::MODELS;
-        let t = Instant::now();
-        black_box(engine.recommend(&episodes[k], &failure).unwrap());
-        samples.push(t.elapsed().as_nanos() as u64);
+    let mut rng = Lcg(7);
+    let (mut warm, mut steady) = (Histogram::default(), Histogram::default());
+    let episodes = 200_000;
+    for e in 0..episodes {
+        let h = if e < episodes / 4 {
+            &mut warm
+        } else {
+            &mut steady
+        };
+        let mut ep = engine.begin(&keys[e % keys.len()], None).unwrap();
+        let outage = Duration::from_secs_f64(rng.log_uniform(0.2, 60.0));
+        let mut down = Duration::ZERO;
+        loop {
+            let t = Instant::now();
+            let rec = engine.on_failure(&mut ep, &failure).unwrap();
+            h.record(t.elapsed().as_nanos() as u64);
+            if !rec.should_retry() {
+                break;
+            }
+            clock.advance(rec.delay);
+            down += rec.delay;
+            if down >= outage {
+                engine.on_success(&mut ep).unwrap();
+                break;
+            }
+        }
     }
-    samples.sort_unstable();
     println!(
-        "recommend latency: median {} ns, p99 {} ns, p99.9 {} ns ({} calls, timer included)",
-        percentile(&samples, 0.5),
-        percentile(&samples, 0.99),
-        percentile(&samples, 0.999),
-        n
+        "on_failure with learning, first 50k episodes (models warming up): {}",
+        warm.summary()
     );
-    // Throughput with one and two threads hammering the same store (record + decide).
+    println!(
+        "on_failure with learning, last 150k episodes (steady state): {}",
+        steady.summary()
+    );
+}
+
+/// Throughput with one and two threads hammering the same store (record + decide), the clock
+/// advancing 1 ms per call so models keep learning.
+fn throughput() {
+    let (engine, clock) = support::warm_engine();
+    let episodes = support::open_episodes(&engine);
     let run = |threads: usize| -> f64 {
         let per = 300_000;
         let start = Instant::now();
         std::thread::scope(|s| {
             for t in 0..threads {
-                let engine = engine.clone();
-                let episodes = &episodes;
+                let (engine, clock, episodes) = (&engine, &clock, &episodes);
                 s.spawn(move || {
                     let mut k = t * 4999;
                     for _ in 0..per {
                         k = (k + 7919) % support::MODELS;
+                        clock.advance(Duration::from_millis(1));
                         let mut ep = episodes[k].clone();
                         black_box(engine.on_failure(&mut ep, &Failure::http(503)).unwrap());
                     }
@@ -98,4 +131,71 @@ fn main() {
         two / 1e6,
         two / one
     );
+}
+
+/// Heap per model once models hold real evidence: 2,000 models taught 300 episodes each with
+/// outages log-uniform in 0.05-600 s and retries at varied times (so their interval lists reach
+/// the cap), then loaded from the teaching engine's snapshot into a fresh engine, whose heap
+/// growth is the models' alone (the teacher's per-key retry budgets are not counted).
+fn memory_per_model() {
+    let models = 2_000;
+    let clock = support::SteppedClock::shared();
+    let mut policy = Policy::default();
+    policy.learning.max_models = models * 2;
+    let teacher = Engine::with_clock(policy.clone(), clock.clone()).expect("valid policy");
+    let failure = Failure::http(503);
+    let mut rng = Lcg(11);
+    for _ in 0..300 {
+        for m in 0..models {
+            let mut ep = teacher.begin(&format!("m{m}"), None).unwrap();
+            teacher.record_failure(&mut ep, &failure).unwrap();
+            let outage = rng.log_uniform(0.05, 600.0);
+            let mut t = 0.0;
+            loop {
+                let wait = rng.log_uniform(0.02, 120.0);
+                clock.advance(Duration::from_secs_f64(wait));
+                t += wait;
+                if t >= outage {
+                    teacher.on_success(&mut ep).unwrap();
+                    break;
+                }
+                teacher.record_failure(&mut ep, &failure).unwrap();
+            }
+        }
+    }
+    let snapshot = teacher.snapshot();
+    drop(teacher);
+    let intervals: usize = snapshot.models.iter().map(|m| m.intervals.len()).sum();
+    let before = LIVE.load(Ordering::Relaxed);
+    let engine = Engine::with_clock(policy, clock.clone()).expect("valid policy");
+    engine.merge(&snapshot);
+    for m in 0..models {
+        let _ = engine.model_report(&format!("m{m}"), None, ErrorClass::Unavailable);
+    }
+    support::settle(&engine);
+    let after = LIVE.load(Ordering::Relaxed);
+    println!(
+        "memory: {} bytes per model with real evidence ({} models x 300 episodes, {:.1} intervals each, plans built, store overhead included)",
+        (after - before) / models,
+        models,
+        intervals as f64 / models as f64
+    );
+    drop(engine);
+}
+
+fn main() {
+    let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let run = |name: &str| only.as_deref().map_or(true, |o| o == name);
+    if run("memory") {
+        memory_per_model();
+    }
+    if run("recommend") {
+        recommend_latency();
+    }
+    if run("on_failure") {
+        on_failure_with_learning();
+    }
+    if run("throughput") {
+        throughput();
+    }
 }

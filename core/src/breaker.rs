@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// When to open and how to recover.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BreakerConfig {
@@ -17,11 +18,13 @@ pub struct BreakerConfig {
     pub failure_ratio: f64,
     /// ...over this sliding window...
     #[serde(with = "serde_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
     pub window: Duration,
     /// ...provided at least this many attempts were seen in it.
     pub min_throughput: u32,
     /// Stay open this long before probing.
     #[serde(with = "serde_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
     pub open_for: Duration,
     /// Attempts let through while half-open.
     pub half_open_probes: u32,
@@ -41,6 +44,8 @@ impl Default for BreakerConfig {
 }
 
 impl BreakerConfig {
+    /// Check every threshold is usable (counts at least 1, the ratio in (0, 1], positive
+    /// durations).
     pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::InvalidConfig(format!("breaker: {m}")));
         if self.consecutive_failures == 0 {
@@ -59,15 +64,21 @@ impl BreakerConfig {
     }
 }
 
+/// Where a dependency's circuit breaker stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BreakerState {
+    /// Attempts pass; failures are counted.
     Closed,
+    /// Attempts are held back until `open_for` has passed.
     Open,
+    /// A bounded number of probe attempts may run; a success closes the breaker, a failure reopens
+    /// it.
     HalfOpen,
 }
 
 impl BreakerState {
+    /// The snake_case name used in events and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             BreakerState::Closed => "closed",
@@ -80,7 +91,9 @@ impl BreakerState {
 /// A state change, reported to observers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
+    /// The state before.
     pub from: BreakerState,
+    /// The state after.
     pub to: BreakerState,
 }
 
@@ -108,6 +121,7 @@ pub struct Admission {
 }
 
 impl CircuitBreaker {
+    /// A closed breaker with this configuration.
     pub fn new(config: BreakerConfig) -> CircuitBreaker {
         CircuitBreaker {
             config,

@@ -7,22 +7,40 @@ use std::str::FromStr;
 
 /// What kind of failure happened. Classification maps raw signals (HTTP status, gRPC code, errno
 /// names, exception types, messages) onto one of these.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = with_name_enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum ErrorClass {
+    /// The operation took too long (HTTP 408/504, gRPC DEADLINE_EXCEEDED, socket timeouts).
+    /// Retried.
     Timeout = 0,
+    /// The connection failed or was reset (refused, reset, DNS). Retried.
     Connection = 1,
+    /// The server throttled the caller (HTTP 429, gRPC RESOURCE_EXHAUSTED). Retried with a long
+    /// backoff.
     RateLimited = 2,
+    /// The dependency is down or overloaded (HTTP 502/503, gRPC UNAVAILABLE). Retried.
     Unavailable = 3,
+    /// The server failed internally (other HTTP 5xx, gRPC INTERNAL). Retried.
     ServerError = 4,
+    /// The request was wrong in a way not covered below (other HTTP 4xx). Not retried.
     ClientError = 5,
+    /// Not authenticated or not allowed (HTTP 401/403). Not retried.
     Auth = 6,
+    /// The target does not exist (HTTP 404/410). Not retried.
     NotFound = 7,
+    /// The input was rejected (HTTP 400/422, gRPC INVALID_ARGUMENT). Not retried.
     Validation = 8,
+    /// A concurrent change collided (HTTP 409, gRPC ABORTED). Retried: a later attempt usually
+    /// passes.
     Conflict = 9,
+    /// Only a person can unblock the work (captcha, consent, manual review). Escalated.
     NeedsHuman = 10,
+    /// The caller cancelled the operation (HTTP 499, gRPC CANCELLED). Not retried.
     Cancelled = 11,
+    /// No rule matched (or gRPC UNKNOWN). Retried, with fewer attempts by default.
     Unknown = 12,
 }
 
@@ -112,7 +130,18 @@ impl FromStr for ErrorClass {
     }
 }
 
+/// Documented variants make the class's JSON Schema a `oneOf` of described names; a plain `enum`
+/// of the names beside it keeps a map keyed by class (the policy's `classes`) listing its keys
+/// instead of accepting any string.
+#[cfg(feature = "schema")]
+fn with_name_enum(schema: &mut schemars::Schema) {
+    let names: Vec<&str> = ErrorClass::ALL.iter().map(|c| c.as_str()).collect();
+    schema.insert("type".into(), "string".into());
+    schema.insert("enum".into(), names.into());
+}
+
 /// What to do with a class of failure.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {
@@ -125,6 +154,7 @@ pub enum Disposition {
 }
 
 impl Disposition {
+    /// The snake_case name used in policy files, JSON and every binding.
     pub fn as_str(self) -> &'static str {
         match self {
             Disposition::Retry => "retry",

@@ -13,6 +13,12 @@ pub trait Clock: Send + Sync + Debug {
     fn now(&self) -> Duration;
     /// Wait for `d`. A manual clock advances itself instead of blocking.
     fn sleep(&self, d: Duration);
+    /// Whether time moves only when told to (simulations, tests). An engine on such a clock
+    /// rebuilds its plans inline, at the same points of the same calls, so that a run is
+    /// reproducible; on any other clock it rebuilds them on a background thread.
+    fn is_manual(&self) -> bool {
+        false
+    }
 }
 
 /// Shared handle to a clock, as the engine and the retry loop hold it.
@@ -26,6 +32,7 @@ pub struct SystemClock {
 }
 
 impl SystemClock {
+    /// A clock reading the current Unix time, then advancing monotonically.
     pub fn new() -> Self {
         SystemClock {
             origin_unix: SystemTime::now()
@@ -35,6 +42,7 @@ impl SystemClock {
         }
     }
 
+    /// A new system clock as a shared handle.
     pub fn shared() -> SharedClock {
         Arc::new(SystemClock::new())
     }
@@ -72,6 +80,7 @@ impl ManualClock {
         }
     }
 
+    /// A manual clock reading `start`, as a shared handle.
     pub fn shared(start: Duration) -> Arc<ManualClock> {
         Arc::new(ManualClock::new(start))
     }
@@ -96,6 +105,10 @@ impl Clock for ManualClock {
 
     fn sleep(&self, d: Duration) {
         self.advance(d);
+    }
+
+    fn is_manual(&self) -> bool {
+        true
     }
 }
 

@@ -59,6 +59,11 @@ pub(crate) struct Inner {
     seed: u64,
     /// Unique per engine in the process: episodes remember which engine began them.
     id: u64,
+    /// Plans are rebuilt inline, under the model's lock (a manual clock: reproducible runs).
+    pub inline_plans: bool,
+    /// The background plan rebuilder, started on first use (None: it could not be started, and
+    /// plans are rebuilt inline).
+    pub plan_worker: std::sync::OnceLock<Option<crate::learn::worker::PlanWorker>>,
 }
 
 /// A seed from the operating system's entropy, so no two engines (or processes) share jitter.
@@ -111,6 +116,7 @@ impl Engine {
         policy.validate()?;
         let classifier = Classifier::new(policy.rules.clone())?;
         let priors = priors_for(&policy);
+        let inline_plans = clock.is_manual();
         let limiters = crate::ratelimit::Limiters::new(&policy);
         Ok(Engine {
             inner: Arc::new(Inner {
@@ -131,6 +137,8 @@ impl Engine {
                 seq: AtomicU64::new(0),
                 seed: os_seed(),
                 id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
+                inline_plans,
+                plan_worker: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -161,10 +169,12 @@ impl Engine {
         self.inner.id
     }
 
+    /// The clock every decision reads.
     pub fn clock(&self) -> &SharedClock {
         &self.inner.clock
     }
 
+    /// The clock's current time (since the Unix epoch).
     pub fn now(&self) -> Duration {
         self.inner.clock.now()
     }
@@ -226,6 +236,7 @@ impl Engine {
         self.inner.has_observers.store(true, Ordering::Release);
     }
 
+    /// Remove every observer.
     pub fn clear_observers(&self) {
         self.inner.observers.write().clear();
         self.inner.has_observers.store(false, Ordering::Release);
@@ -253,6 +264,7 @@ impl Engine {
         self.inner.counters.stats(self.inner.models.len())
     }
 
+    /// Zero every counter in `Engine::stats`.
     pub fn reset_stats(&self) {
         self.inner.counters.reset();
     }
@@ -373,6 +385,8 @@ impl Engine {
                 class,
                 model: Mutex::new(make()),
                 last_used: AtomicU64::new(now),
+                plan: Default::default(),
+                rebuild_pending: AtomicBool::new(false),
             },
         );
         slot.last_used.store(now, Ordering::Relaxed);
@@ -460,12 +474,9 @@ impl Engine {
     ) -> Option<crate::learn::model::ModelReport> {
         let slot = self.find_model(key, tenant, class)?;
         let policy = self.inner.policy.load();
-        let priors = self.inner.priors.load();
         let cost = policy.failure_cost(&policy.class(class));
-        let report = slot
-            .model
-            .lock()
-            .report(&priors[class as usize], cost, policy.horizon_secs());
+        let plan = self.fresh_plan(&slot, cost, policy.horizon_secs());
+        let report = slot.model.lock().report(&plan);
         Some(report)
     }
 
@@ -479,14 +490,8 @@ impl Engine {
     ) -> Option<Vec<(Duration, f64)>> {
         let slot = self.find_model(key, tenant, class)?;
         let policy = self.inner.policy.load();
-        let priors = self.inner.priors.load();
         let horizon = policy.horizon_secs();
-        let mut m = slot.model.lock();
-        let plan = m.plan(
-            &priors[class as usize],
-            policy.failure_cost(&policy.class(class)),
-            horizon,
-        );
+        let plan = self.fresh_plan(&slot, policy.failure_cost(&policy.class(class)), horizon);
         Some(
             plan.recovery_curve(horizon)
                 .into_iter()

@@ -4,20 +4,34 @@
 
 use crate::class::ErrorClass;
 use crate::learn::model::{ArmChoice, LearnedModel};
+use crate::learn::planner::Plan;
+use arc_swap::ArcSwapOption;
 use parking_lot::Mutex;
 use rand::rngs::SmallRng;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// A learned model in the store, with its identity and last use (for eviction).
 #[derive(Debug)]
+#[repr(C)] // Identity and the published plan first: a lookup and a read touch one cache line.
 pub struct ModelSlot {
+    /// The queue key.
     pub key: Arc<str>,
+    /// The tenant, for a per-tenant model.
     pub tenant: Option<Arc<str>>,
+    /// The class of failure the model learns.
     pub class: ErrorClass,
-    pub model: Mutex<LearnedModel>,
+    /// Engine-clock time of the last use, in nanoseconds (the least recently used slot is evicted
+    /// first).
     pub last_used: AtomicU64,
+    /// The model's last plan, published for lock-free readers (engines on a system clock; on a
+    /// manual clock plans are read and rebuilt under the model's lock instead).
+    pub plan: ArcSwapOption<Plan>,
+    /// A rebuild of this model is queued on the engine's worker.
+    pub rebuild_pending: AtomicBool,
+    /// The model itself; updates take this lock.
+    pub model: Mutex<LearnedModel>,
 }
 
 /// The models an episode teaches: its own (the tenant's, when per-tenant learning is on) and,
@@ -37,8 +51,11 @@ impl EpisodeModels {
 /// Optional facts about the job, written to the attempt history.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EpisodeMeta {
+    /// The kind of job (free text, e.g. "send_email").
     pub job_type: Option<String>,
+    /// The job's payload size, in bytes.
     pub payload_size: Option<u64>,
+    /// The version of the worker that ran the attempt.
     pub worker_version: Option<String>,
 }
 
@@ -46,7 +63,9 @@ pub struct EpisodeMeta {
 /// class's `max_attempts`, and the policy's `deadline` (measured, like it, from the first failure).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EpisodeLimits {
+    /// At most this many attempts in all (1 = no retries); replaces the class's `max_attempts`.
     pub max_attempts: Option<u32>,
+    /// Give up when the next attempt would fall later than this after the first failure.
     pub deadline: Option<Duration>,
 }
 
@@ -96,10 +115,12 @@ pub struct Episode {
 }
 
 impl Episode {
+    /// The queue key the episode was begun with.
     pub fn key(&self) -> &str {
         &self.key
     }
 
+    /// The tenant the episode was begun with, if any.
     pub fn tenant(&self) -> Option<&str> {
         self.tenant.as_deref()
     }
@@ -109,6 +130,7 @@ impl Episode {
         self.attempts
     }
 
+    /// Failed attempts so far.
     pub fn failures(&self) -> u32 {
         self.failures
     }
@@ -135,6 +157,7 @@ impl Episode {
         Ok(())
     }
 
+    /// The caps set with `Episode::set_limits` (all `None` unless set).
     pub fn limits(&self) -> EpisodeLimits {
         self.limits
     }
@@ -145,6 +168,7 @@ impl Episode {
         self
     }
 
+    /// The facts attached with `Episode::with_meta`.
     pub fn meta(&self) -> &EpisodeMeta {
         &self.meta
     }

@@ -11,8 +11,11 @@ pub enum Error {
         "invalid {what}: {value} (must be a finite, non-negative number of seconds up to {max} s)"
     )]
     InvalidDuration {
+        /// What was being set (e.g. "max_delay").
         what: &'static str,
+        /// The value given, in seconds.
         value: f64,
+        /// The largest value accepted, in seconds.
         max: f64,
     },
     /// A policy or configuration value that is out of range or inconsistent.
@@ -26,7 +29,12 @@ pub enum Error {
     InvalidKey(String),
     /// A classification rule that cannot be compiled (bad regex, empty range, ...).
     #[error("invalid classification rule {rule:?}: {reason}")]
-    InvalidRule { rule: String, reason: String },
+    InvalidRule {
+        /// The rule's name.
+        rule: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A Retry-After header value that is neither delta-seconds nor an HTTP-date.
     #[error("invalid Retry-After value {0:?} (expected delta-seconds or an HTTP-date)")]
     InvalidRetryAfter(String),
@@ -37,10 +45,20 @@ pub enum Error {
     #[error(
         "snapshot format version {found} is not supported (this build reads up to {supported})"
     )]
-    SnapshotVersion { found: u32, supported: u32 },
+    SnapshotVersion {
+        /// The version the snapshot declares.
+        found: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
     /// A file-system error while saving or loading, with the path.
     #[error("I/O error on {path}: {message}")]
-    Io { path: String, message: String },
+    Io {
+        /// The file involved.
+        path: String,
+        /// The operating system's error.
+        message: String,
+    },
     /// JSON that does not parse into the expected structure.
     #[error("invalid JSON: {0}")]
     InvalidJson(String),
@@ -54,7 +72,12 @@ pub enum Error {
     /// A policy field that cannot be read: an unknown field, a value of the wrong type or out of
     /// range. `path` names it the way it is written (`classes.unavailable.strategy.factr`).
     #[error("{path}: {message}")]
-    InvalidPolicy { path: String, message: String },
+    InvalidPolicy {
+        /// The field, as written in the policy (`classes.unavailable.strategy.factr`).
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl Error {

@@ -49,6 +49,7 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure with this HTTP status (checked when recorded; `Failure::try_http` checks at once).
     pub fn http(status: u16) -> Failure {
         Failure {
             http_status: Some(status),
@@ -56,6 +57,8 @@ impl Failure {
         }
     }
 
+    /// A failure with this gRPC status code (checked when recorded; `Failure::try_grpc` checks at
+    /// once).
     pub fn grpc(code: u32) -> Failure {
         Failure {
             grpc_code: Some(code),
@@ -75,6 +78,7 @@ impl Failure {
         Ok(Failure::grpc(check_grpc_code(code)?))
     }
 
+    /// A failure with this errno / error-code name (e.g. "ECONNRESET").
     pub fn error_code(name: impl Into<String>) -> Failure {
         Failure {
             error_code: Some(name.into()),
@@ -82,6 +86,7 @@ impl Failure {
         }
     }
 
+    /// A failure raised as this exception type (e.g. "requests.exceptions.ReadTimeout").
     pub fn exception(type_name: impl Into<String>) -> Failure {
         Failure {
             exception: Some(type_name.into()),
@@ -89,6 +94,7 @@ impl Failure {
         }
     }
 
+    /// A failure known only by its message (matched by the message rules).
     pub fn message(text: impl Into<String>) -> Failure {
         Failure {
             message: Some(text.into()),
@@ -104,11 +110,13 @@ impl Failure {
         }
     }
 
+    /// The same failure with its message set.
     pub fn with_message(mut self, text: impl Into<String>) -> Failure {
         self.message = Some(text.into());
         self
     }
 
+    /// The same failure with the server's Retry-After wait.
     pub fn with_retry_after(mut self, wait: Duration) -> Failure {
         self.retry_after = Some(wait);
         self
@@ -128,6 +136,7 @@ impl Failure {
         Ok(self)
     }
 
+    /// The same failure, attributed to `dependency` (keys its circuit breaker and rate limiter).
     pub fn on_dependency(mut self, dependency: impl Into<String>) -> Failure {
         self.dependency = Some(dependency.into());
         self

@@ -1,4 +1,4 @@
-//! Attempt history as JSON Lines, in the brief's schema. The simulator's replay and the learned
+//! Attempt history as JSON Lines, in the schema sim/HISTORY.md documents. The simulator's replay and the learned
 //! tier's training read the same records.
 
 use crate::error::{Error, Result};
@@ -13,13 +13,19 @@ use std::path::Path;
 pub struct AttemptRecord {
     /// Unix time of the attempt's outcome, seconds.
     pub time: f64,
+    /// The queue key.
     pub queue: String,
+    /// The tenant, or null.
     pub tenant: Option<String>,
+    /// The kind of job, when the caller gave it.
     pub job_type: Option<String>,
     /// 1-based attempt number within the job.
     pub attempt: u32,
+    /// The failure's class (snake_case name); null for a success.
     pub error_class: Option<String>,
+    /// The failure's error code (errno name, exception type...), when known.
     pub error_code: Option<String>,
+    /// The failure's HTTP status, when known.
     pub http_status: Option<u16>,
     /// Delay waited before this attempt, seconds.
     pub delay_before: f64,
@@ -27,7 +33,9 @@ pub struct AttemptRecord {
     pub since_episode_start: f64,
     /// "success" or "failure".
     pub outcome: String,
+    /// The job's payload size in bytes, when the caller gave it.
     pub payload_size: Option<u64>,
+    /// The version of the worker that ran the attempt, when the caller gave it.
     pub worker_version: Option<String>,
     /// Health signals when known (latency, queue depth, recent failure rate, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,6 +44,7 @@ pub struct AttemptRecord {
 
 /// Where attempt records go.
 pub trait HistorySink: Send + Sync {
+    /// Record one attempt. Must not fail or block for long: it runs on the deciding thread.
     fn write(&self, record: &AttemptRecord);
 }
 
@@ -45,6 +54,7 @@ pub struct JsonlHistory {
 }
 
 impl JsonlHistory {
+    /// Open `path` for appending (created if missing).
     pub fn append(path: &Path) -> Result<JsonlHistory> {
         let file = OpenOptions::new()
             .create(true)
@@ -56,6 +66,7 @@ impl JsonlHistory {
         })
     }
 
+    /// Write buffered records to the file.
     pub fn flush(&self) -> Result<()> {
         self.out
             .lock()

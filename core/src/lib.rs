@@ -19,6 +19,8 @@
 //! engine.on_success(&mut episode).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod breaker;
 mod breaker_api;
 pub mod budget;
@@ -36,6 +38,7 @@ pub mod names;
 pub mod observe;
 pub mod overrides;
 mod persist;
+mod plans;
 pub mod policy;
 pub mod policy_layers;
 pub mod preset;
@@ -71,3 +74,8 @@ pub use recommendation::{Action, Alternative, Clamp, Guardrail, Reason, Recommen
 pub use retrier::{Retrier, RetryError};
 pub use snapshot::Snapshot;
 pub use strategy::Strategy;
+
+/// The repository README, so that its Rust example is compiled with the doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

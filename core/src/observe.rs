@@ -20,43 +20,67 @@ use std::time::Duration;
 pub enum Event<'a> {
     /// An attempt failed and was recorded.
     Attempt {
+        /// The episode's key (the queue or operation being retried).
         key: &'a str,
+        /// The tenant, if the episode has one.
         tenant: Option<&'a str>,
+        /// The failure's class.
         class: ErrorClass,
+        /// Attempts made so far, this one included.
         attempt: u32,
+        /// Time since the episode's first failure.
         elapsed: Duration,
     },
     /// A retry (or stop) was decided.
     Decision {
+        /// The episode's key.
         key: &'a str,
+        /// The tenant, if the episode has one.
         tenant: Option<&'a str>,
+        /// What was decided.
         recommendation: &'a Recommendation,
     },
     /// An attempt succeeded.
     Success {
+        /// The episode's key.
         key: &'a str,
+        /// The tenant, if the episode has one.
         tenant: Option<&'a str>,
+        /// The number of the attempt that succeeded.
         attempts: u32,
+        /// Time since the episode's first failure.
         elapsed: Duration,
     },
     /// The episode ended without success (give up or escalate).
     Exhausted {
+        /// The episode's key.
         key: &'a str,
+        /// The tenant, if the episode has one.
         tenant: Option<&'a str>,
+        /// The final decision (give up or escalate).
         recommendation: &'a Recommendation,
     },
     /// A dependency's circuit breaker changed state.
     Breaker {
+        /// The dependency the breaker guards.
         dependency: &'a str,
+        /// The state before the change.
         from: BreakerState,
+        /// The state after it.
         to: BreakerState,
     },
     /// A guardrail changed a decision.
-    Clamp { key: &'a str, clamp: &'a Clamp },
+    Clamp {
+        /// The episode's key.
+        key: &'a str,
+        /// The guardrail and the delay before and after it.
+        clamp: &'a Clamp,
+    },
 }
 
 /// Receives engine events. Called synchronously on the deciding thread: keep it quick.
 pub trait Observer: Send + Sync {
+    /// Called once for every event, on the thread that caused it.
     fn on_event(&self, event: &Event<'_>);
 }
 
@@ -178,16 +202,23 @@ pub struct Stats {
     pub first_retry_successes: u64,
     /// Retries recommended.
     pub retries: u64,
+    /// Give-up decisions.
     pub give_ups: u64,
+    /// Escalate decisions.
     pub escalations: u64,
     /// Decisions a guardrail changed.
     pub guardrail_clamps: u64,
+    /// Retries stopped because a retry budget (queue or tenant) was spent.
     pub budget_denials: u64,
     /// Retries pushed later by an open circuit breaker.
     pub breaker_delays: u64,
+    /// Decisions made by the heuristic tier.
     pub decisions_heuristic: u64,
+    /// Decisions made by the learned (Bayesian) tier.
     pub decisions_bayesian: u64,
+    /// Decisions set by an operator override.
     pub decisions_operator: u64,
+    /// Decisions where a guardrail overruled every tier.
     pub decisions_guardrail: u64,
     /// Decisions that fell back to the heuristic while a model was still learning.
     pub fallbacks: u64,

@@ -13,7 +13,9 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "scope", content = "name", rename_all = "snake_case")]
 pub enum Scope {
+    /// Every episode of this queue key.
     Queue(String),
+    /// Every episode of this tenant.
     Tenant(String),
 }
 
@@ -30,6 +32,7 @@ pub struct Overrides {
 }
 
 impl Overrides {
+    /// True when no override is set.
     pub fn is_empty(&self) -> bool {
         self.scopes.is_empty()
     }

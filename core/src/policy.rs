@@ -1,4 +1,4 @@
-//! Policy: per-class defaults from the product brief, the learning settings, and the guardrail
+//! Policy: the per-class defaults, the learning settings, and the guardrail
 //! configuration. Policy files are JSON in which every class entry is a partial patch over the
 //! built-in defaults, so `{"classes":{"unavailable":{"max_attempts":6}}}` is a whole policy.
 
@@ -20,14 +20,18 @@ use std::time::Duration;
 /// hard bounds every tier must respect for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassPolicy {
+    /// Retry, give up, or escalate to a person.
     pub disposition: Disposition,
     /// Total attempts including the first one (1 = never retry).
     pub max_attempts: u32,
+    /// The backoff schedule the heuristic tier follows.
     pub strategy: Strategy,
-    /// Retry once at once before backing off (the brief's rule for timeouts).
+    /// Retry once at once before backing off (the default for timeouts).
     pub first_retry_immediate: bool,
+    /// No retry sooner than this, in seconds in JSON.
     #[serde(with = "serde_secs")]
     pub min_delay: Duration,
+    /// No retry later than this, in seconds in JSON; every strategy's delay is capped here.
     #[serde(with = "serde_secs")]
     pub max_delay: Duration,
     /// Treat a server's Retry-After as a floor (and as the best estimate of when to retry).
@@ -37,7 +41,7 @@ pub struct ClassPolicy {
 }
 
 impl ClassPolicy {
-    /// The brief's per-class defaults.
+    /// The per-class defaults (of the background preset).
     pub fn default_for(class: ErrorClass) -> ClassPolicy {
         let s = Duration::from_secs_f64;
         let (max_attempts, strategy, first_immediate, max_delay) = match class {
@@ -111,6 +115,8 @@ impl ClassPolicy {
         self.strategy.scale().min(self.max_delay.as_secs_f64())
     }
 
+    /// Check the class policy is usable (attempts at least 1, `min_delay <= max_delay`, a valid
+    /// strategy); errors name `class`.
     pub fn validate(&self, class: ErrorClass) -> Result<()> {
         self.strategy.validate()?;
         if self.max_attempts == 0 {
@@ -130,21 +136,34 @@ impl ClassPolicy {
 
 /// A partial class policy: a policy file's class entry, or a run-time override for a queue or a
 /// tenant. Unset fields inherit.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicyPatch {
+    /// Retry, give up, or escalate to a person.
     pub disposition: Option<Disposition>,
+    /// Total attempts including the first one (1 = never retry).
     pub max_attempts: Option<u32>,
+    /// The backoff schedule the heuristic tier follows (and the learned tiers fall back to).
     pub strategy: Option<Strategy>,
+    /// Retry once at once before backing off.
     pub first_retry_immediate: Option<bool>,
+    /// Shortest delay any tier may recommend, seconds.
     #[serde(with = "serde_opt_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::Seconds>"))]
     pub min_delay: Option<Duration>,
+    /// Longest delay any tier may recommend, seconds.
     #[serde(with = "serde_opt_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::Seconds>"))]
     pub max_delay: Option<Duration>,
+    /// Treat a server's Retry-After as a floor (and as the best estimate of when to retry).
     pub honor_retry_after: Option<bool>,
+    /// Let the learned tiers decide for this class.
     pub learn: Option<bool>,
-    /// Operator override: use exactly this delay (still clamped by min/max delay).
+    /// Operator override: use exactly this delay (still clamped by min/max delay). Run-time
+    /// overrides only: a policy file that sets it is refused.
     #[serde(with = "serde_opt_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::Seconds>"))]
     pub fixed_delay: Option<Duration>,
 }
 
@@ -200,14 +219,17 @@ impl PolicyPatch {
 }
 
 /// Settings of the learned (Bayesian + portfolio) tier.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LearningConfig {
+    /// Learn at all (off: the heuristic tier decides everything).
     pub enabled: bool,
     /// The price of one failed attempt, in seconds of waiting: the engine minimises expected
     /// time-to-success + failure_cost x failed attempts. Unset (the default): each class's own
     /// time scale (its schedule's base delay), so the price fits milliseconds and hours alike.
     #[serde(with = "serde_opt_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::Seconds>"))]
     pub failure_cost: Option<Duration>,
     /// Observations lose half their weight after this many newer episodes (follows drift).
     pub half_life_episodes: f64,
@@ -232,6 +254,7 @@ pub struct LearningConfig {
     /// minutes, and pricing a give-up at a day would make a plan with few attempts left wait far
     /// too long for each one).
     #[serde(with = "serde_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
     pub horizon: Duration,
 }
 
@@ -253,6 +276,7 @@ impl Default for LearningConfig {
 }
 
 impl LearningConfig {
+    /// Check every learning setting is finite and in range.
     pub fn validate(&self) -> Result<()> {
         let ok = |c: bool, msg: &str| {
             if c {
@@ -291,12 +315,14 @@ impl LearningConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "PolicySpec")]
 pub struct Policy {
+    /// The policy of every error class (all classes present).
     pub classes: BTreeMap<ErrorClass, ClassPolicy>,
     /// Total time an episode may take from its first failure; no retry is scheduled past it.
     #[serde(with = "serde_opt_secs")]
     pub deadline: Option<Duration>,
     /// Classification rules, in order.
     pub rules: Vec<Rule>,
+    /// How the learned tiers learn.
     pub learning: LearningConfig,
     /// Retry budget per queue key.
     pub budget: Option<BudgetConfig>,
@@ -355,6 +381,14 @@ impl Policy {
         Policy::try_from(spec)
     }
 
+    /// The JSON Schema of a policy file (what [`Policy::from_json`] reads), generated from the
+    /// types: the source of `schema/policy.schema.json` and `docs/policy.md`.
+    #[cfg(feature = "schema")]
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(PolicySpec)).unwrap_or_default()
+    }
+
+    /// The whole policy as pretty-printed JSON (every class filled in).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
@@ -410,21 +444,45 @@ fn deadline_field<'de, D: serde::Deserializer<'de>>(
 }
 
 /// The on-disk form: class entries are patches over the preset's (default: background) classes.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    schemars(
+        rename = "Policy",
+        description = "A policy file (JSON): every field is optional; what is absent keeps the preset's value."
+    )
+)]
 struct PolicySpec {
+    /// The starting point every other field patches (default: `background`).
     preset: Option<Preset>,
-    /// Keyed by name (checked in `try_from`), so that an error inside names its class.
+    /// Per error class, the fields that differ from the preset's class policy.
+    // Keyed by name (checked in `try_from`), so that an error inside names its class.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "BTreeMap<ErrorClass, PolicyPatch>")
+    )]
     classes: BTreeMap<String, PolicyPatch>,
-    /// Absent: the preset's deadline; `null`: none.
+    /// Total time an episode may take from its first failure, seconds. Absent: the preset's
+    /// deadline (30 s for `request`, none for `background`); `null`: none.
     #[serde(default, deserialize_with = "deadline_field")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::Seconds>"))]
     deadline: Option<Option<Duration>>,
+    /// Classification rules, tried in order; replaces the built-in list when given.
     rules: Option<Vec<Rule>>,
+    /// Settings of the learned tiers.
     learning: LearningConfig,
+    /// Retry budget per queue key (none by default).
     budget: Option<BudgetConfig>,
+    /// Retry budget per tenant, on top of the queue's (none by default).
     tenant_budget: Option<BudgetConfig>,
+    /// Circuit breaker per dependency (none by default).
     breaker: Option<BreakerConfig>,
+    /// Adaptive client-side rate limiting per key (none by default).
     rate_limit: Option<RateLimitConfig>,
+    /// Seed for jitter and exploration: the same seed gives the same decisions. Unset: drawn
+    /// from the operating system per engine.
     seed: Option<u64>,
 }
 
@@ -475,7 +533,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_follow_the_brief() {
+    fn defaults_are_the_documented_ones() {
         let p = Policy::default();
         assert_eq!(p.class(ErrorClass::Unavailable).max_attempts, 4);
         assert_eq!(

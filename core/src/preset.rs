@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The named starting points of a policy, the same in every language.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {
@@ -22,8 +23,10 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// Every preset.
     pub const ALL: [Preset; 2] = [Preset::Request, Preset::Background];
 
+    /// The snake_case name used in policy files and every binding.
     pub fn as_str(self) -> &'static str {
         match self {
             Preset::Request => "request",

@@ -8,15 +8,20 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 use std::time::Duration;
 
+/// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
+    /// Try again after `Recommendation::delay`.
     Retry,
+    /// Stop: a retry cannot help or a guardrail forbids it.
     GiveUp,
+    /// Stop retrying and hand the failure to a person (captcha, consent, manual review).
     Escalate,
 }
 
 impl Action {
+    /// The snake_case name used in JSON and in the C, Python and Node bindings.
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Retry => "retry",
@@ -44,6 +49,7 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// The snake_case name used in JSON and in the C, Python and Node bindings.
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Heuristic => "heuristic",
@@ -59,19 +65,29 @@ impl Tier {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Guardrail {
+    /// The class's minimum delay raised the proposed delay.
     MinDelay,
+    /// The class's maximum delay lowered the proposed delay.
     MaxDelay,
+    /// The server's Retry-After asked for a longer wait than proposed.
     RetryAfter,
+    /// The next attempt would fall after the episode's deadline: stop.
     Deadline,
+    /// The class's attempt limit is reached: stop.
     MaxAttempts,
+    /// The queue's shared retry budget is spent: stop, to avoid feeding a retry storm.
     Budget,
+    /// The tenant's own retry budget is spent: stop.
     TenantBudget,
+    /// The dependency's circuit breaker admits no attempt sooner (it is open, or its half-open
+    /// probes are taken).
     CircuitBreaker,
     /// The adaptive client rate limiter had no token for the retry sooner.
     RateLimit,
 }
 
 impl Guardrail {
+    /// The snake_case name used in JSON, clamps and reason sentences.
     pub fn as_str(self) -> &'static str {
         match self {
             Guardrail::MinDelay => "min_delay",
@@ -90,9 +106,12 @@ impl Guardrail {
 /// A guardrail that changed the proposed delay (or stopped the retry).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Clamp {
+    /// The guardrail that acted.
     pub guardrail: Guardrail,
+    /// The delay before the guardrail, in seconds in JSON.
     #[serde(with = "serde_secs")]
     pub from: Duration,
+    /// The delay after it, in seconds in JSON (zero when the guardrail stopped the retry).
     #[serde(with = "serde_secs")]
     pub to: Duration,
 }
@@ -100,54 +119,86 @@ pub struct Clamp {
 /// Another delay the engine weighed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Alternative {
+    /// Wait before that attempt, in seconds in JSON.
     #[serde(with = "serde_secs")]
     pub delay: Duration,
+    /// Estimated chance (0..1) that an attempt after this delay succeeds.
     pub success_probability: f64,
 }
 
 /// Why, in one sentence (rendered on demand so the hot path does not format strings).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reason {
+    /// The class never succeeds on retry (a classifier rule said so): give up.
     Permanent {
+        /// The failure's class.
         class: ErrorClass,
+        /// Name of the classifier rule that matched.
         rule: String,
     },
+    /// The failure needs a person: escalate.
     NeedsHuman {
+        /// Name of the classifier rule that matched.
         rule: String,
     },
+    /// The attempt limit is reached.
     MaxAttempts {
+        /// Attempts made so far.
         attempts: u32,
+        /// The class's limit on attempts.
         max: u32,
     },
+    /// The next attempt would fall after the deadline.
     Deadline {
+        /// The deadline, measured from the episode's first failure.
         deadline: Duration,
     },
+    /// A retry budget is spent.
     Budget {
+        /// True when it is the tenant's budget, false for the queue's shared one.
         tenant: bool,
     },
+    /// The server's Retry-After sets the wait.
     RetryAfter {
+        /// The wait the server asked for.
         wait: Duration,
     },
+    /// The class's first retry goes at once; later ones back off.
     FirstRetryImmediate {
+        /// The failure's class.
         class: ErrorClass,
     },
+    /// The class's static backoff schedule chose the delay.
     Heuristic {
+        /// The failure's class.
         class: ErrorClass,
+        /// The backoff strategy's name (e.g. "full jitter").
         strategy: &'static str,
+        /// The retry's number: the episode's failures so far.
         retry: u32,
     },
+    /// The static schedule decides while the model has too few episodes to be trusted.
     Learning {
+        /// The failure's class.
         class: ErrorClass,
+        /// The backoff strategy's name.
         strategy: &'static str,
+        /// Episodes seen so far (a decayed, hence fractional, count).
         episodes: f64,
+        /// Episodes the policy requires before the learned plan may decide.
         needed: u32,
     },
+    /// The portfolio kept the class's static schedule over the learned plan.
     Portfolio {
+        /// The failure's class.
         class: ErrorClass,
+        /// The backoff strategy's name.
         strategy: &'static str,
         /// Mean cost per episode of the class schedule and of the learned plan, same episodes.
         class_cost: f64,
+        /// Mean cost per episode of the learned plan, in seconds (NaN until an episode is scored).
         learned_cost: f64,
+        /// Episodes the comparison is based on (decayed count).
         episodes: f64,
         /// The learned plan looked cheaper but its realised cost was higher.
         vetoed: bool,
@@ -157,14 +208,21 @@ pub enum Reason {
     /// The learned plan's step; its chance of success is the recommendation's
     /// `success_probability` (said once, in `Recommendation`'s sentence).
     Learned {
+        /// When the next attempt is planned, measured from the episode's first failure.
         at: Duration,
+        /// Episodes the model learned from (decayed count).
         episodes: f64,
+        /// True when this attempt probes earlier than planned, to keep learning.
         exploring: bool,
     },
+    /// The learned plan stops: further attempts are expected to cost more than they save.
     PlanStops {
+        /// Episodes the model learned from (decayed count).
         episodes: f64,
     },
+    /// An operator's run-time override fixed the delay.
     Override {
+        /// The delay the override sets.
         delay: Duration,
     },
 }
@@ -293,18 +351,24 @@ impl Serialize for Reason {
 /// The engine's answer to "this attempt failed: what now?".
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
+    /// Retry, give up or escalate.
     pub action: Action,
     /// Wait this long before the next attempt (zero unless retrying).
     #[serde(with = "serde_secs")]
     pub delay: Duration,
+    /// The class the failure was classified as.
     pub class: ErrorClass,
+    /// Which tier made the decision.
     pub tier: Tier,
     /// Estimated chance that the next attempt succeeds, when a model exists.
     pub success_probability: Option<f64>,
     /// 0..1: how much evidence stands behind that estimate.
     pub confidence: Option<f64>,
+    /// Why, in one sentence; serialised to JSON as that sentence.
     pub reason: Reason,
+    /// The guardrails that changed the delay, in the order they acted.
     pub clamps: Vec<Clamp>,
+    /// Other delays the learned planner weighed, with their chances of success.
     pub alternatives: Vec<Alternative>,
     /// Attempts made so far in this episode (including the one that just failed).
     pub attempt: u32,
@@ -314,14 +378,18 @@ pub struct Recommendation {
 }
 
 impl Recommendation {
+    /// True when the action is `Action::Retry`.
     pub fn should_retry(&self) -> bool {
         self.action == Action::Retry
     }
 
+    /// The reason as a sentence (the same text as in JSON).
     pub fn reason_text(&self) -> String {
         self.reason.to_string()
     }
 
+    /// The recommendation as one line of JSON (durations in seconds); empty if it cannot be
+    /// serialised.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }

@@ -171,15 +171,17 @@ impl Engine {
             if mode == Mode::Live {
                 self.count(Counter::Episodes);
                 for slot in models.each() {
-                    slot.model.lock().begin_episode();
+                    let mut m = slot.model.lock();
+                    m.begin_episode();
+                    self.after_update(slot, &m);
                 }
             }
             ep.models = Some(models);
         } else if let (Some(models), Mode::Live) = (&ep.models, mode) {
             for slot in models.each() {
-                slot.model
-                    .lock()
-                    .observe_failure(ep.passed, previous.as_secs_f64(), t);
+                let mut m = slot.model.lock();
+                m.observe_failure(ep.passed, previous.as_secs_f64(), t);
+                self.after_update(slot, &m);
             }
         }
         ep.passed = ep.passed.max(buckets_passed(t));
@@ -213,9 +215,9 @@ impl Engine {
         if let Some(models) = &ep.models {
             let t = elapsed.as_secs_f64();
             for slot in models.each() {
-                slot.model
-                    .lock()
-                    .observe_success(ep.passed, ep.last_failure.as_secs_f64(), t);
+                let mut m = slot.model.lock();
+                m.observe_success(ep.passed, ep.last_failure.as_secs_f64(), t);
+                self.after_update(slot, &m);
             }
             self.score_finished(ep, Some(t));
         }
@@ -274,15 +276,14 @@ impl Engine {
             last_failure: ep.last_failure.as_secs_f64(),
             success,
         };
-        let priors = self.inner.priors.load();
         let failed = f64::from(ep.failures.saturating_sub(1));
-        models.primary.model.lock().score_episode(
-            &priors[class as usize],
-            (arm, obs, failed),
-            &cp,
-            pricing,
-            &mut ep.rng,
-        );
+        let slot = &models.primary;
+        // Without a plan yet (its first is being built) the episode goes unscored.
+        let _scored = self.with_plan(slot, pricing.failure_cost, pricing.horizon, |plan, _| {
+            slot.model
+                .lock()
+                .score_episode(plan, (arm, obs, failed), &cp, pricing, &mut ep.rng)
+        });
     }
 
     pub(crate) fn log_attempt(

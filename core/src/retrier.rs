@@ -13,7 +13,9 @@ use std::time::Duration;
 pub enum RetryError<E> {
     /// The engine said give up (or escalate); the last error and the reason are attached.
     Exhausted {
+        /// The operation's error from its final attempt.
         last_error: E,
+        /// The recommendation that ended the retries.
         recommendation: Box<Recommendation>,
     },
     /// The engine refused the call (an invalid key, tenant or failure).
@@ -49,6 +51,7 @@ pub struct Retrier {
 }
 
 impl Retrier {
+    /// A retry loop for queue key `key` on `engine` (no tenant).
     pub fn new(engine: &Engine, key: impl Into<String>) -> Retrier {
         Retrier {
             engine: engine.clone(),
@@ -57,6 +60,7 @@ impl Retrier {
         }
     }
 
+    /// The same loop, counting its episodes against `tenant`.
     pub fn tenant(mut self, tenant: impl Into<String>) -> Retrier {
         self.tenant = Some(tenant.into());
         self

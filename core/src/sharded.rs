@@ -144,7 +144,11 @@ impl<V> ShardedMap<V> {
         }
         let shard = self.shard(hash);
         let mut table = shard.table.write();
-        let chain = table.chains.entry(hash).or_default();
+        let chain = table
+            .chains
+            .entry(hash)
+            // Chains almost always hold one entry: no room reserved for more.
+            .or_insert_with(|| Vec::with_capacity(1));
         if let Some(e) = chain.iter().find(|e| matches(&e.value)) {
             self.touch(shard, e);
             return (e.value.clone(), false);

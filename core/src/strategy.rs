@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// A static delay schedule. `retry` numbers start at 1 (the first retry, after the first failure).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Strategy {
@@ -15,45 +16,64 @@ pub enum Strategy {
     Immediate,
     /// The same delay every time.
     Constant {
+        /// The delay, in seconds in JSON.
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         delay: Duration,
     },
     /// `base + step * (retry - 1)`.
     Linear {
+        /// The first retry's delay, in seconds in JSON.
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         base: Duration,
+        /// Added for each later retry, in seconds in JSON.
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         step: Duration,
     },
     /// `base * factor^(retry - 1)`, no jitter (the blind classic).
     Exponential {
+        /// The first retry's delay, in seconds in JSON.
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         base: Duration,
+        /// Growth per retry (JSON default 2; 1..=100).
         #[serde(default = "two")]
         factor: f64,
     },
     /// Uniform in `[0, min(cap, base * factor^(retry - 1))]` (AWS "full jitter").
     FullJitter {
+        /// The upper end of the first retry's range, in seconds in JSON.
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         base: Duration,
+        /// Growth per retry (JSON default 2; 1..=100).
         #[serde(default = "two")]
         factor: f64,
     },
     /// Half the exponential delay plus a uniform share of the other half (AWS "equal jitter").
     EqualJitter {
+        /// The first retry's full (unjittered) delay, in seconds in JSON.
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         base: Duration,
+        /// Growth per retry (JSON default 2; 1..=100).
         #[serde(default = "two")]
         factor: f64,
     },
     /// `min(cap, uniform(base, previous * 3))` (AWS "decorrelated jitter").
     DecorrelatedJitter {
+        /// The smallest delay, in seconds in JSON.
         #[serde(with = "serde_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
         base: Duration,
     },
     /// An explicit list (e.g. 10 s, 30 s, 90 s); the last entry repeats.
     Schedule {
+        /// The delays, in seconds in JSON; at least one.
         #[serde(with = "serde_vec_secs")]
+        #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::time::Seconds>"))]
         delays: Vec<Duration>,
     },
 }

@@ -26,10 +26,12 @@ pub mod serde_secs {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
 
+    /// Write the duration as seconds.
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(d.as_secs_f64())
     }
 
+    /// Read seconds; negative, NaN, infinite or absurdly large values are errors.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let v = f64::deserialize(d)?;
         super::secs("duration", v).map_err(serde::de::Error::custom)
@@ -41,6 +43,7 @@ pub mod serde_opt_secs {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
 
+    /// Write seconds, or null for `None`.
     pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => s.serialize_some(&d.as_secs_f64()),
@@ -48,6 +51,7 @@ pub mod serde_opt_secs {
         }
     }
 
+    /// Read seconds or null; bad numbers are errors.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         match Option::<f64>::deserialize(d)? {
             Some(v) => super::secs("duration", v)
@@ -63,16 +67,37 @@ pub mod serde_vec_secs {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use std::time::Duration;
 
+    /// Write a list of seconds.
     pub fn serialize<S: Serializer>(d: &[Duration], s: S) -> Result<S::Ok, S::Error> {
         let v: Vec<f64> = d.iter().map(Duration::as_secs_f64).collect();
         v.serialize(s)
     }
 
+    /// Read a list of seconds; any bad number is an error.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
         Vec::<f64>::deserialize(d)?
             .into_iter()
             .map(|v| super::secs("schedule delay", v).map_err(serde::de::Error::custom))
             .collect()
+    }
+}
+
+/// A duration as policy JSON writes it: a non-negative number of seconds (its JSON Schema).
+#[cfg(feature = "schema")]
+pub struct Seconds;
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Seconds {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Seconds".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "number", "minimum": 0.0, "format": "seconds" })
     }
 }
 

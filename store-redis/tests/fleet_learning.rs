@@ -1,6 +1,6 @@
 //! Four workers each seeing a quarter of the episodes, pooling through a real redis-server,
 //! reach the learned plan after about as many episodes in total as a lone worker that sees them
-//! all (the figure in BENCHMARKS.md, section 10; print it with `--nocapture`).
+//! all (the figure in BENCHMARKS.md, section 11; print it with `--nocapture`).
 
 mod common;
 

@@ -8,10 +8,10 @@
 Every decision (the delay, or stop) is the engine's, with its reason: ``str(recommendation)``.
 """
 
+from ._policy_types import Policy as Policy  # the policy dict's keys, for editors (generated)
 from ._batch import BatchResult, retry_batch, retry_batch_async
 from ._config import default_engine, is_testing, set_default_engine, testing
 from ._errors import RetryExhausted
-from ._failures import failure_from, from_exception, from_response
 from ._logging import log_events
 from ._native import (
     ERROR_CLASSES,
@@ -41,6 +41,9 @@ from ._native import (
     UnknownClassError,
     __version__,
     check_key,
+    failure_from,
+    from_exception,
+    from_response,
     parse_retry_after,
 )
 from ._retry import TRANSIENT, Attempt, attempts, retry

@@ -6,7 +6,6 @@ from typing import Optional
 
 from . import _config
 from ._errors import attach
-from ._failures import failure_from
 from ._native import Engine, Episode, Recommendation
 from ._retry import log_decision
 
@@ -31,7 +30,7 @@ class Tracker:
             return self.recommendation
         if self.episode is None:
             self.episode = self.engine.begin(self.key, self.tenant)
-        rec = self.engine.record(self.episode, failure_from(error))
+        rec = self.engine.record(self.episode, error)
         log_decision(self.key, rec, error)
         self.recommendation = rec
         self.attempt = attempt

@@ -18,7 +18,6 @@ from typing import (
 
 from . import _config
 from ._errors import RetryExhausted
-from ._failures import failure_from
 from ._native import Engine, Episode, Recommendation
 from ._native import check_key
 from ._retry import On, _Filter, log_decision
@@ -81,7 +80,7 @@ class _BatchState(Generic[T, R]):
                 raise out
             if ep is None:
                 ep = self.episodes[i] = eng.begin(self.key, self.tenant)
-            rec = eng.record(ep, failure_from(out))
+            rec = eng.record(ep, out)
             log_decision(f"{self.key}[{i}]", rec, out)
             self.result.recommendations.setdefault(i, []).append(rec)
             if rec.should_retry:

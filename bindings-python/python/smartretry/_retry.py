@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import types
 from types import TracebackType
 from typing import (
     Any,
@@ -25,7 +26,6 @@ from typing import (
 
 from . import _config
 from ._errors import RetryExhausted, attach
-from ._failures import failure_from
 from ._native import Engine, Episode, Failure, Recommendation, check_key
 
 log = logging.getLogger("smartretry")
@@ -87,10 +87,10 @@ class _Filter:
     def wants(self, exc: BaseException, engine: Engine) -> bool:
         """Whether to hand ``exc`` to the engine (it still decides to retry or stop)."""
         if self.transient:
-            return engine.disposition(failure_from(exc)) == "retry"
+            return engine.disposition(exc) == "retry"
         if isinstance(exc, self.types):
             return self.pred is None or bool(self.pred(exc))
-        return bool(self.classes) and engine.classify(failure_from(exc))[0] in self.classes
+        return bool(self.classes) and engine.classify(exc)[0] in self.classes
 
 
 def _check_callable(fn: Callable[..., Any]) -> bool:
@@ -105,10 +105,15 @@ def _check_callable(fn: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call)
 
 
+#: What a sync function may not return: its body would not have run (see ``_not_a_value``).
+_GENERATORS = (types.GeneratorType, types.AsyncGeneratorType)
+
+
 def _not_a_value(result: Any) -> None:
     """A sync function that returned a coroutine or a generator did not run its body: refuse
-    to count that as a success."""
-    if inspect.isawaitable(result) or inspect.isgenerator(result) or inspect.isasyncgen(result):
+    to count that as a success. Awaitables are told by their type's ``__await__`` (one lookup
+    instead of ``inspect``'s ABC check on every successful call)."""
+    if isinstance(result, _GENERATORS) or hasattr(type(result), "__await__"):
         close = getattr(result, "close", None)
         if callable(close):
             close()
@@ -192,7 +197,7 @@ class _Call:
     def failed(self, eng: Engine, ep: Episode, exc: BaseException) -> Recommendation:
         """Record an exception; on give-up, re-raise it with the recommendation attached (or
         raise ``RetryExhausted`` from it when ``reraise=False``)."""
-        rec = eng.record(ep, failure_from(exc))
+        rec = eng.record(ep, exc)
         log_decision(self.key, rec, exc)
         if not rec.should_retry:
             if self.reraise:
@@ -290,8 +295,11 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                     rec = call.failed(eng, ep, exc)
                 else:
                     rec = call.failed_value(eng, ep, value)
-                await _config.wait_async(eng, rec.delay)
-                await _config.wait_async(eng, eng.acquire(k))  # rate limiter token
+                if rec.delay > 0.0:  # a zero wait costs no coroutine
+                    await _config.wait_async(eng, rec.delay)
+                token = eng.acquire(k)  # rate limiter token
+                if token > 0.0:
+                    await _config.wait_async(eng, token)
                 try:
                     value = await afn(*args, **kwargs)
                 except catch as e:
@@ -312,7 +320,9 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
         @functools.wraps(fn)
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
             eng = engine or default_engine()
-            await _config.wait_async(eng, eng.acquire(k))  # rate limiter token
+            token = eng.acquire(k)  # rate limiter token; a zero wait costs no coroutine
+            if token > 0.0:
+                await _config.wait_async(eng, token)
             try:
                 result = await afn(*args, **kwargs)
             except catch as exc:
@@ -333,8 +343,11 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                 rec = call.failed(eng, ep, exc)
             else:
                 rec = call.failed_value(eng, ep, value)
-            _config.wait(eng, rec.delay)
-            _config.wait(eng, eng.acquire(k))  # rate limiter token
+            if rec.delay > 0.0:  # a zero wait costs no call
+                _config.wait(eng, rec.delay)
+            token = eng.acquire(k)  # rate limiter token
+            if token > 0.0:
+                _config.wait(eng, token)
             try:
                 value = fn(*args, **kwargs)
                 _not_a_value(value)
@@ -356,7 +369,9 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         eng = engine or default_engine()
-        _config.wait(eng, eng.acquire(k))  # rate limiter token
+        token = eng.acquire(k)  # rate limiter token; a zero wait costs no call
+        if token > 0.0:
+            _config.wait(eng, token)
         try:
             result = fn(*args, **kwargs)
         except catch as exc:

@@ -48,6 +48,7 @@ impl RetryBudget {
         }
     }
 
+    /// The configuration the bucket was built with.
     pub fn config(&self) -> &BudgetConfig {
         &self.config
     }

@@ -6,20 +6,29 @@ use serde::{Deserialize, Serialize};
 /// How a retry budget earns and spends tokens. Amounts are kept in thousandths of a token (as
 /// grpc-java and gRPC core do), so values are exact to three decimal places; further decimals
 /// are rounded.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BudgetConfig {
     /// Retries may be at most `ratio` of requests, plus a floor of `min_per_sec` retries per
     /// second; at most `capacity` tokens are banked (Finagle/Linkerd style).
     Ratio {
+        /// Retries allowed per request made (0..1000; 0.1 = at most one retry per ten requests).
         ratio: f64,
+        /// Retries allowed per second regardless of traffic, so quiet queues can still retry.
         min_per_sec: f64,
+        /// Most tokens banked, so a quiet spell cannot save up for a storm.
         capacity: f64,
     },
     /// gRPC retry throttling (gRFC A6): starts full at `max_tokens`; each failure with a
     /// retryable status costs 1 token, each success earns `token_ratio`; retries are allowed
     /// only while tokens > max_tokens / 2.
-    Grpc { max_tokens: f64, token_ratio: f64 },
+    Grpc {
+        /// Tokens the bucket holds, and starts with (0 < max_tokens <= 1000).
+        max_tokens: f64,
+        /// Tokens a success earns (> 0).
+        token_ratio: f64,
+    },
     /// AWS SDK standard retry quota. Every field has the SDKs' default, so
     /// `{"kind": "aws_standard"}` alone is the standard mode: 500 tokens, a retry costs 5, a
     /// retry after a timeout 10; a successful retry refunds what it cost, a success at the first
@@ -29,14 +38,19 @@ pub enum BudgetConfig {
     /// The SDKs' opt-in "new retries" behaviour (`AWS_NEW_RETRIES_2026`; botocore,
     /// smithy-kotlin) is `retry_cost` 14, `timeout_cost` 14, `throttling_cost` 5.
     AwsStandard {
+        /// Tokens the bucket holds, and starts with (default 500).
         #[serde(default = "aws::capacity")]
         capacity: f64,
+        /// What a retry costs (default 5).
         #[serde(default = "aws::retry_cost")]
         retry_cost: f64,
+        /// What a retry after a timeout costs (default 10).
         #[serde(default = "aws::timeout_cost")]
         timeout_cost: f64,
+        /// What a retry after a rate-limit error costs (default: `retry_cost`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         throttling_cost: Option<f64>,
+        /// What a success at the first attempt earns (default 1).
         #[serde(default = "aws::no_retry_increment")]
         no_retry_increment: f64,
     },
@@ -102,6 +116,7 @@ impl BudgetConfig {
         }
     }
 
+    /// Check every amount is finite and in range, with a clear error naming it.
     pub fn validate(&self) -> Result<()> {
         let check = |v: f64, what: &str, max: f64| {
             if v.is_finite() && (0.0..=max).contains(&v) {

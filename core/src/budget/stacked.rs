@@ -9,7 +9,9 @@ use std::time::Duration;
 /// Which budget refused a retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefusedBy {
+    /// The queue's budget.
     Queue,
+    /// The tenant's budget.
     Tenant,
 }
 

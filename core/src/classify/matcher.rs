@@ -8,37 +8,62 @@ use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
 /// What a rule looks at. Name lists compare case-insensitively.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Matcher {
     /// HTTP status in `from..=to`.
-    HttpStatus { from: u16, to: u16 },
+    HttpStatus {
+        /// Lowest status matched.
+        from: u16,
+        /// Highest status matched (inclusive).
+        to: u16,
+    },
     /// Any of these gRPC status codes.
-    GrpcCode { codes: Vec<u32> },
+    GrpcCode {
+        /// The gRPC status codes (0..=16).
+        codes: Vec<u32>,
+    },
     /// Any of these errno / error-code names.
-    ErrorCode { names: Vec<String> },
+    ErrorCode {
+        /// The names, e.g. "ECONNRESET", "ETIMEDOUT".
+        names: Vec<String>,
+    },
     /// The exception type name contains any of these fragments (so
     /// `requests.exceptions.ReadTimeout` matches `Timeout`). A heuristic: prefer `ExceptionName`.
-    Exception { contains: Vec<String> },
+    Exception {
+        /// Fragments of the exception type name.
+        contains: Vec<String>,
+    },
     /// The message matches this regular expression (case-insensitive).
-    Message { pattern: String },
+    Message {
+        /// The regular expression.
+        pattern: String,
+    },
     /// The exception type name is one of these, compared with the whole name and with its last
     /// dotted (or `::`) component: `ConnectError` matches `httpx.ConnectError`, while
     /// `httpx.ConnectError` matches only that full name.
-    ExceptionName { names: Vec<String> },
+    ExceptionName {
+        /// Exception type names, short or fully qualified.
+        names: Vec<String>,
+    },
 }
 
 /// One classification rule: when `matcher` matches, the failure is of `class`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     /// A short name for explanations ("http 429", "errno ECONNRESET", ...).
     pub name: String,
+    /// What the rule looks at (its fields sit beside `name` and `class` in JSON).
     #[serde(flatten)]
     pub matcher: Matcher,
+    /// The class a matching failure gets.
     pub class: ErrorClass,
 }
 
 impl Rule {
+    /// A rule named `name`: failures that `matcher` matches are of `class`.
     pub fn new(name: impl Into<String>, matcher: Matcher, class: ErrorClass) -> Rule {
         Rule {
             name: name.into(),

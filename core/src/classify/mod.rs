@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 /// The outcome of classification, with the rule that decided it (for the explanation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Classification {
+    /// The failure's class.
     pub class: ErrorClass,
     /// The deciding rule's name, "explicit" when the caller gave the class, "default" when no
     /// rule matched.

@@ -26,7 +26,9 @@ pub struct Observed {
 /// succeeds within `horizon` costs the horizon.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pricing {
+    /// What one failed retry costs, in seconds.
     pub failure_cost: f64,
+    /// How long an episode may last, in seconds; one never recovered within it costs this much.
     pub horizon: f64,
 }
 

@@ -21,14 +21,18 @@
 //! rescaled when they grow large, so nothing is touched per old observation.
 
 use super::grid::BUCKETS;
+use super::intervals::Intervals;
 use super::prior::Prior;
 use serde::{Deserialize, Serialize};
 
 /// Successes observed with recovery in buckets `from..=to`, and their (decayed) weight.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
+    /// First bucket recovery may lie in (grid index).
     pub from: u8,
+    /// Last bucket recovery may lie in (grid index, inclusive).
     pub to: u8,
+    /// Effective (decayed) number of successes with this interval.
     pub weight: f64,
 }
 
@@ -38,10 +42,11 @@ pub const MAX_INTERVALS: usize = 48;
 const COLD_ITERATIONS: usize = 40;
 const WARM_ITERATIONS: usize = 12;
 
+/// Decay-weighted survival evidence over the bucket grid (see the module docs): what a model's plan
+/// is fitted from.
 #[derive(Debug, Clone)]
+#[repr(C)] // The scalars a decision reads (episodes) first, the per-bucket counts last.
 pub struct Hazard {
-    survived: [f64; BUCKETS],
-    intervals: Vec<Interval>,
     /// Weight of an observation made now.
     weight: f64,
     /// Per-episode growth of `weight`: 2^(1/half_life).
@@ -52,6 +57,8 @@ pub struct Hazard {
     retry_failures: f64,
     /// Weighted sum, over retries, of their chance to fail were recovery all-or-nothing.
     expected_failures: f64,
+    intervals: Intervals,
+    survived: [f64; BUCKETS],
 }
 
 /// Pseudo-failures of the pass-rate prior (centred on 0): a few lucky successes do not make a
@@ -61,7 +68,9 @@ const PASS_PRIOR: f64 = 5.0;
 /// The fitted expected counts per bucket (effective units, data only; the prior is added at use).
 #[derive(Debug, Clone)]
 pub struct Fit {
+    /// Expected episodes at risk in each bucket (still down at its start), effective units.
     pub risk: [f32; BUCKETS],
+    /// Expected recoveries in each bucket, effective units.
     pub events: [f32; BUCKETS],
     /// Estimated chance that an attempt succeeds while the dependency is still down.
     pub pass_rate: f64,
@@ -92,8 +101,11 @@ impl Fit {
 /// The evidence in effective units, as snapshots store it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
+    /// Effective episodes known to have survived each bucket.
     pub survived: Vec<f64>,
+    /// Effective successes with recovery known to lie in an interval of buckets.
     pub intervals: Vec<Interval>,
+    /// Effective (decayed) episodes seen.
     pub episodes: f64,
     /// Failed retries, in effective units (evidence for the pass rate).
     pub retry_failures: f64,
@@ -102,10 +114,11 @@ pub struct Evidence {
 }
 
 impl Hazard {
+    /// No evidence yet; an episode's weight halves after `half_life_episodes` newer episodes.
     pub fn new(half_life_episodes: f64) -> Hazard {
         Hazard {
             survived: [0.0; BUCKETS],
-            intervals: Vec::new(),
+            intervals: Intervals::default(),
             weight: 1.0,
             growth: 2f64.powf(1.0 / half_life_episodes.max(1.0)),
             episodes: 0.0,
@@ -129,7 +142,7 @@ impl Hazard {
                 .iter()
                 .map(|i| Interval {
                     weight: i.weight / w,
-                    ..*i
+                    ..i
                 })
                 .collect(),
             episodes: self.episodes / w,
@@ -162,7 +175,7 @@ impl Hazard {
         if self.weight > 1e12 {
             let w = self.weight;
             self.survived.iter_mut().for_each(|v| *v /= w);
-            self.intervals.iter_mut().for_each(|i| i.weight /= w);
+            self.intervals.divide(w);
             self.episodes /= w;
             self.retry_failures /= w;
             self.expected_failures /= w;
@@ -207,35 +220,7 @@ impl Hazard {
     }
 
     fn add_interval(&mut self, from: usize, to: usize, weight: f64) {
-        let (f, t) = (from as u8, to as u8);
-        if let Some(i) = self.intervals.iter_mut().find(|i| i.from == f && i.to == t) {
-            i.weight += weight;
-            return;
-        }
-        if self.intervals.len() >= MAX_INTERVALS {
-            // Full: fold the lightest interval into its nearest neighbour (the union of the two),
-            // keeping its weight and losing only some precision about where recovery was.
-            let lightest = self
-                .intervals
-                .iter()
-                .enumerate()
-                .min_by(|a, b| a.1.weight.total_cmp(&b.1.weight))
-                .map(|(i, _)| i);
-            if let Some(idx) = lightest {
-                let gone = self.intervals.swap_remove(idx);
-                let distance = |i: &Interval| i.from.abs_diff(gone.from) + i.to.abs_diff(gone.to);
-                if let Some(near) = self.intervals.iter_mut().min_by_key(|i| distance(i)) {
-                    near.from = near.from.min(gone.from);
-                    near.to = near.to.max(gone.to);
-                    near.weight += gone.weight;
-                }
-            }
-        }
-        self.intervals.push(Interval {
-            from: f,
-            to: t,
-            weight,
-        });
+        self.intervals.add(from as u8, to as u8, weight);
     }
 
     /// Fit the hazard and the pass rate by EM, starting from `warm` (the previous fit) when given.
@@ -265,7 +250,7 @@ impl Hazard {
                 risk[b] = self.survived[b] / w;
                 events[b] = 0.0;
             }
-            for iv in &self.intervals {
+            for iv in self.intervals.iter() {
                 let (from, to) = (usize::from(iv.from), usize::from(iv.to));
                 let mut alive = 1.0;
                 let mut total = 0.0;

@@ -7,11 +7,13 @@
 pub mod counterfactual;
 pub mod grid;
 pub mod hazard;
+mod intervals;
 pub mod model;
 pub mod paths;
 pub mod planner;
 pub mod portfolio;
 pub mod prior;
+pub mod worker;
 
 pub use model::{ArmChoice, LearnedModel, ModelSnapshot};
 pub use prior::Prior;

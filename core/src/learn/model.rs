@@ -2,7 +2,7 @@
 //! (queue, error class[, tenant]).
 
 use super::counterfactual::{expected_cost, realised_cost, Observed, Pricing};
-use super::grid::{buckets_passed, last_possible_bucket, BUCKETS};
+use super::grid::{buckets_passed, last_possible_bucket};
 use super::hazard::{Evidence, Hazard, Interval};
 use super::paths::{class_path, plan_path};
 use super::planner::{self, Plan};
@@ -12,6 +12,7 @@ use crate::class::ErrorClass;
 use crate::policy::ClassPolicy;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub use super::portfolio::Arm as ArmChoice;
 
@@ -25,22 +26,39 @@ const SHORT_WAIT: f64 = 0.25;
 /// Below this many effective episodes, rebuild after every update.
 const EAGER_EPISODES: f64 = 64.0;
 
+/// What the engine has learned about how a dependency recovers from one class of failure: survival
+/// evidence, the portfolio's comparison of schedules, and the plan built from them.
 #[derive(Debug, Clone)]
+#[repr(C)] // What a decision reads (counters, portfolio, the hazard's scalars) in the first lines.
 pub struct LearnedModel {
-    hazard: Hazard,
-    portfolio: Portfolio,
-    plan: Option<Box<Plan>>,
+    /// The last plan built (shared with the model store's lock-free readers).
+    plan: Option<Arc<Plan>>,
     updates: u64,
+    /// `updates` when the evidence of the current plan was taken.
     planned_at: u64,
-    planned_for: (f64, f64),
     portfolio_decay: f64,
+    portfolio: Portfolio,
+    hazard: Hazard,
+}
+
+/// What a plan is rebuilt from, copied out of the model so that the fit runs without its lock.
+pub struct RebuildInput {
+    /// The survival evidence to fit.
+    pub hazard: Hazard,
+    /// The previous plan, whose fit warm-starts the new one.
+    pub previous: Option<Arc<Plan>>,
+    /// The model's update count when the copy was taken (passed back to `LearnedModel::install`).
+    pub updates: u64,
 }
 
 /// The serialisable state of a model (snapshots, merging, inspection).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSnapshot {
+    /// The queue key the model belongs to.
     pub key: String,
+    /// The tenant, for a per-tenant model; null for the queue's model.
     pub tenant: Option<String>,
+    /// The class of failure the model learned.
     pub class: ErrorClass,
     /// Effective (decayed) episodes seen.
     pub episodes: f64,
@@ -54,36 +72,38 @@ pub struct ModelSnapshot {
     /// Effective failed retries expected were recovery all-or-nothing.
     #[serde(default)]
     pub expected_failures: f64,
+    /// How the class schedule and the learned plan have compared on the same episodes.
     pub portfolio: Portfolio,
 }
 
 /// A model's state in numbers, for inspection and diagnostics.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelReport {
+    /// Effective (decayed) episodes the model learned from.
     pub episodes: f64,
     /// Estimated chance that an attempt succeeds while the dependency is still down.
     pub pass_rate: f64,
     /// The plan's expected cost per episode (seconds), by the model.
     pub plan_cost: f64,
+    /// How the class schedule and the learned plan have compared.
     pub portfolio: Portfolio,
     /// The schedule the portfolio prefers now.
     pub preferred: Arm,
 }
 
 impl LearnedModel {
-    /// The model's state in numbers.
-    pub fn report(&mut self, prior: &Prior, cost: f64, horizon: f64) -> ModelReport {
-        let plan = self.plan(prior, cost, horizon);
-        let (pass_rate, plan_cost) = (plan.pass_rate, plan.expected_cost);
+    /// The model's state in numbers, with `plan` its current plan.
+    pub fn report(&self, plan: &Plan) -> ModelReport {
         ModelReport {
             episodes: self.episodes(),
-            pass_rate,
-            plan_cost,
+            pass_rate: plan.pass_rate,
+            plan_cost: plan.expected_cost,
             portfolio: self.portfolio.clone(),
             preferred: self.portfolio.verdict().preferred,
         }
     }
 
+    /// An empty model; `half_life` is in episodes: evidence loses half its weight after that many.
     pub fn new(half_life: f64) -> LearnedModel {
         LearnedModel {
             hazard: Hazard::new(half_life),
@@ -91,7 +111,6 @@ impl LearnedModel {
             plan: None,
             updates: 0,
             planned_at: 0,
-            planned_for: (f64::NAN, f64::NAN),
             portfolio_decay: 2f64.powf(-1.0 / half_life.max(1.0)),
         }
     }
@@ -108,6 +127,7 @@ impl LearnedModel {
         m
     }
 
+    /// A model holding a snapshot's evidence (`half_life` in episodes, as in `LearnedModel::new`).
     pub fn from_snapshot(s: &ModelSnapshot, half_life: f64) -> LearnedModel {
         let mut m = LearnedModel::new(half_life);
         m.hazard.absorb(&Self::evidence_of(s), 1.0);
@@ -115,6 +135,7 @@ impl LearnedModel {
         m
     }
 
+    /// The model's state, labelled with its queue key, tenant and class.
     pub fn snapshot(&self, key: &str, tenant: Option<&str>, class: ErrorClass) -> ModelSnapshot {
         let e = self.hazard.evidence();
         ModelSnapshot {
@@ -140,16 +161,19 @@ impl LearnedModel {
         }
     }
 
+    /// Add a snapshot's evidence to this model (e.g. from another process); counts add up.
     pub fn merge(&mut self, s: &ModelSnapshot) {
         self.hazard.absorb(&Self::evidence_of(s), 1.0);
         self.portfolio.merge(&s.portfolio);
         self.updates += 1;
     }
 
+    /// Effective (decayed) episodes learned from.
     pub fn episodes(&self) -> f64 {
         self.hazard.episodes()
     }
 
+    /// The comparison of the class schedule against the learned plan.
     pub fn portfolio(&self) -> &Portfolio {
         &self.portfolio
     }
@@ -198,20 +222,16 @@ impl LearnedModel {
     }
 
     /// Score a finished episode for both schedules: the one that ran by its realised cost, the
-    /// other by what it would have cost on the same episode (see `counterfactual`). The episode
-    /// is (schedule that ran, what it showed, its failed retries).
+    /// other by what it would have cost on the same episode (see `counterfactual`), priced by
+    /// `plan`. The episode is (schedule that ran, what it showed, its failed retries).
     pub fn score_episode<R: Rng + ?Sized>(
         &mut self,
-        prior: &Prior,
+        plan: &Plan,
         (ran, obs, failed_retries): (Arm, Observed, f64),
         cp: &ClassPolicy,
         pricing: Pricing,
         rng: &mut R,
     ) {
-        self.plan(prior, pricing.failure_cost, pricing.horizon);
-        let Some(plan) = self.plan.as_deref() else {
-            return;
-        };
         let realised = realised_cost(obs, failed_retries, pricing);
         let h = pricing.horizon;
         let (class_cost, learned_cost) = match ran {
@@ -228,40 +248,54 @@ impl LearnedModel {
             .record(ran, class_cost, learned_cost, self.portfolio_decay);
     }
 
-    /// The current plan, rebuilt when evidence or settings changed enough.
-    pub fn plan(&mut self, prior: &Prior, cost: f64, horizon: f64) -> &mut Plan {
-        let since = self.updates - self.planned_at;
-        let stale = self.plan.is_none()
-            || self.planned_for != (cost, horizon)
-            || (since > 0
-                && (self.hazard.episodes() < EAGER_EPISODES
-                    || since >= REPLAN_EVERY.max((self.hazard.episodes() / 8.0) as u64)));
-        if stale {
+    /// The current plan, rebuilt here (on the caller's thread) when evidence or settings changed
+    /// enough: the deterministic path, for engines on a manual clock.
+    pub fn plan(&mut self, prior: &Prior, cost: f64, horizon: f64) -> &Arc<Plan> {
+        let settled = matches!(&self.plan, Some(p) if p.built_for == (cost, horizon));
+        if !settled || self.rebuild_due() {
             let previous = self.plan.as_ref().map(|p| &p.fit);
             let plan = planner::build(&self.hazard, prior, cost, horizon, previous);
-            self.plan = Some(Box::new(plan));
+            self.plan = Some(Arc::new(plan));
             self.planned_at = self.updates;
-            self.planned_for = (cost, horizon);
         }
-        match &mut self.plan {
+        match &self.plan {
             Some(p) => p,
             None => unreachable!("plan was just built"),
         }
     }
 
-    /// Confidence of the plan's step from `from` to edge `to`, computed once per plan.
-    pub fn confidence(&mut self, prior: &Prior, from: usize, to: usize) -> f64 {
-        let from = from.min(BUCKETS - 1);
-        match &mut self.plan {
-            Some(plan) => {
-                if plan.confidence[from] == 255 {
-                    let c = planner::confidence(&plan.fit, prior, from, to);
-                    plan.confidence[from] = (c * 254.0).round() as u8;
-                }
-                f64::from(plan.confidence[from]) / 254.0
-            }
-            None => 0.0,
+    /// The last plan built, if any, without rebuilding.
+    pub fn current_plan(&self) -> Option<&Arc<Plan>> {
+        self.plan.as_ref()
+    }
+
+    /// Enough evidence arrived since the current plan to rebuild it: after every update while
+    /// the model is young, then every `REPLAN_EVERY` updates or an eighth of its episodes.
+    pub fn rebuild_due(&self) -> bool {
+        let since = self.updates - self.planned_at;
+        since > 0
+            && (self.hazard.episodes() < EAGER_EPISODES
+                || since >= REPLAN_EVERY.max((self.hazard.episodes() / 8.0) as u64))
+    }
+
+    /// A copy of what a rebuild needs (about 1.5 KB), taken under the model's lock.
+    pub fn rebuild_input(&self) -> RebuildInput {
+        RebuildInput {
+            hazard: self.hazard.clone(),
+            previous: self.plan.clone(),
+            updates: self.updates,
         }
+    }
+
+    /// Install a plan built off the lock from the evidence as of `updates` (an older one than the
+    /// plan in place is dropped).
+    pub fn install(&mut self, plan: Arc<Plan>, updates: u64) -> bool {
+        if self.plan.is_some() && updates < self.planned_at {
+            return false;
+        }
+        self.plan = Some(plan);
+        self.planned_at = updates;
+        true
     }
 }
 

@@ -8,13 +8,16 @@
 //! the survival at the middle times `1 - q` (the pass rate of attempts made while still down).
 //!
 //! From "failed in bucket i with r retries left":
+//! ```text
 //!   V[i][r] = min( H - m_i,                                        (stop: wait out the deadline)
 //!                  min_k  (m_k - m_i) + (1-q) S(m_k)/S(m_i) * (c + V[k][r-1]) )
+//! ```
 //! where m_b is the middle of bucket b and S the survival curve (P(still down)).
 
 use super::grid::{edge, BUCKETS};
 use super::hazard::{Fit, Hazard};
 use super::prior::Prior;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Retries the plan distinguishes exactly; with more left, the plan is the one for unlimited
 /// retries (its own layer: every move goes to a later bucket, so one backward pass computes it).
@@ -24,25 +27,45 @@ pub const LAYERS: usize = RETRY_LAYERS + 1;
 /// `next` value meaning "stop".
 pub const STOP: u8 = 0;
 
-/// A cached plan for one model.
-#[derive(Debug, Clone)]
+/// A cached plan for one model. Immutable once built (its confidence cache fills in lock-free), so
+/// it is shared by `Arc` between the model, the lock-free readers and the rebuild worker.
+#[derive(Debug)]
+#[repr(C)] // Fields in this order: what a decision reads first shares its first cache lines.
 pub struct Plan {
-    /// `next[i][r-1]`: the bucket of the next attempt from bucket `i` with `r` retries left (the
-    /// last layer: more than `RETRY_LAYERS`), or `STOP`.
-    pub next: [[u8; LAYERS]; BUCKETS],
-    /// Survival at each edge (posterior mean).
-    pub survival: [f32; BUCKETS + 1],
-    /// Confidence (0..=254, 255 = not computed yet) of the plan's step from each bucket.
-    pub confidence: [u8; BUCKETS],
+    /// The failure cost and horizon (seconds) the plan was built for.
+    pub built_for: (f64, f64),
     /// Chance that an attempt succeeds while the dependency is still down.
     pub pass_rate: f64,
     /// Expected cost (seconds) of the plan from the first failure, with all retries left.
     pub expected_cost: f64,
+    /// Confidence (0..=254, 255 = not computed yet) of the plan's step from each bucket.
+    confidence: [AtomicU8; BUCKETS],
+    /// Survival at each edge (posterior mean).
+    pub survival: [f32; BUCKETS + 1],
+    /// `next[i][r-1]`: the bucket of the next attempt from bucket `i` with `r` retries left (the
+    /// last layer: more than `RETRY_LAYERS`), or `STOP`.
+    pub next: [[u8; LAYERS]; BUCKETS],
     /// The fitted counts the plan was built from.
     pub fit: Fit,
 }
 
+/// Confidence cache value meaning "not computed yet".
+const UNKNOWN: u8 = 255;
+
 impl Plan {
+    /// Confidence of the plan's step from bucket `from` to edge `to`, computed once per plan and
+    /// bucket (the first `to` asked for is the one kept).
+    pub fn confidence(&self, prior: &Prior, from: usize, to: usize) -> f64 {
+        let cell = &self.confidence[from.min(BUCKETS - 1)];
+        let mut v = cell.load(Ordering::Relaxed);
+        if v == UNKNOWN {
+            let c = confidence(&self.fit, prior, from.min(BUCKETS - 1), to);
+            v = (c * 254.0).round() as u8;
+            cell.store(v, Ordering::Relaxed);
+        }
+        f64::from(v) / 254.0
+    }
+
     /// P(an attempt at `to` succeeds | still failing at `from`), seconds since the episode
     /// began: recovered by then, or a lucky pass while still down.
     pub fn success_probability(&self, from: f64, to: f64) -> f64 {
@@ -172,10 +195,11 @@ pub fn build(
     Plan {
         next,
         survival,
-        confidence: [255; BUCKETS],
+        confidence: std::array::from_fn(|_| AtomicU8::new(UNKNOWN)),
         pass_rate: q,
         expected_cost: v[0][LAYERS],
         fit,
+        built_for: (cost, horizon),
     }
 }
 

@@ -27,6 +27,7 @@ pub enum Arm {
 }
 
 impl Arm {
+    /// Position of the arm in per-arm arrays (`Portfolio::cost`, `Portfolio::realised`).
     pub fn index(self) -> usize {
         self as usize
     }
@@ -51,8 +52,11 @@ const Z: f64 = 2.0;
 /// Decayed sums of one series: count, sum, sum of squares.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Series {
+    /// Decayed count of values.
     pub n: f64,
+    /// Decayed sum of values (seconds of cost).
     pub sum: f64,
+    /// Decayed sum of squared values.
     pub sum_sq: f64,
 }
 
@@ -69,6 +73,7 @@ impl Series {
         self.sum_sq *= f;
     }
 
+    /// The mean value; `None` before any value.
     pub fn mean(&self) -> Option<f64> {
         (self.n > 0.0).then(|| self.sum / self.n)
     }
@@ -110,12 +115,15 @@ pub struct Portfolio {
 /// Why the portfolio prefers what it prefers (for the recommendation's reason).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Verdict {
+    /// The schedule the next episode should run.
     pub preferred: Arm,
     /// Mean cost per episode of the class schedule and of the learned plan, same episodes.
     pub class_cost: Option<f64>,
+    /// Mean cost per episode of the learned plan, same episodes; `None` before any was scored.
     pub learned_cost: Option<f64>,
     /// The learned plan was better on paper but lost on realised cost.
     pub vetoed: bool,
+    /// Effective (decayed) episodes the comparison rests on.
     pub episodes: f64,
 }
 

@@ -7,7 +7,9 @@ use super::grid::{edge, BUCKETS};
 /// `events[b]` of them recovering within it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prior {
+    /// Pseudo-episodes still failing at the start of each bucket.
     pub risk: [f64; BUCKETS],
+    /// Pseudo-episodes recovering within each bucket.
     pub events: [f64; BUCKETS],
 }
 

@@ -15,8 +15,11 @@ use serde::{Deserialize, Serialize};
 pub enum EventRecord {
     /// An attempt failed and was recorded.
     Attempt {
+        /// The episode's key (the queue or operation being retried).
         key: String,
+        /// The tenant, or null.
         tenant: Option<String>,
+        /// The failure's class (its snake_case name).
         class: ErrorClass,
         /// Attempts made so far, this one included.
         attempt: u32,
@@ -25,45 +28,72 @@ pub enum EventRecord {
     },
     /// A retry (or stop) was decided.
     Decision {
+        /// The episode's key.
         key: String,
+        /// The tenant, or null.
         tenant: Option<String>,
+        /// The failure's class.
         class: ErrorClass,
+        /// Attempts made so far, the failed one included.
         attempt: u32,
+        /// Seconds since the episode's first failure.
         elapsed: f64,
+        /// The recommendation's own JSON object.
         recommendation: serde_json::Value,
     },
     /// An attempt succeeded; `attempt` is the number of the attempt that succeeded.
     Success {
+        /// The episode's key.
         key: String,
+        /// The tenant, or null.
         tenant: Option<String>,
+        /// The number of the attempt that succeeded.
         attempt: u32,
+        /// Seconds since the episode's first failure.
         elapsed: f64,
     },
     /// The episode ended without success (give up or escalate).
     Exhausted {
+        /// The episode's key.
         key: String,
+        /// The tenant, or null.
         tenant: Option<String>,
+        /// The failure's class.
         class: ErrorClass,
+        /// Attempts made in the episode.
         attempt: u32,
+        /// Seconds since the episode's first failure.
         elapsed: f64,
+        /// The final recommendation's JSON object (give up or escalate).
         recommendation: serde_json::Value,
     },
     /// A dependency's circuit breaker changed state ("closed", "open", "half_open").
     Breaker {
+        /// The dependency the breaker guards.
         dependency: String,
+        /// The state before the change.
         from: String,
+        /// The state after it.
         to: String,
     },
     /// A guardrail changed a decision.
-    Clamp { key: String, clamp: ClampRecord },
+    Clamp {
+        /// The episode's key.
+        key: String,
+        /// The guardrail and the delay before and after it.
+        clamp: ClampRecord,
+    },
 }
 
 /// A guardrail clamp: which guardrail, and the delay before and after, in seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClampRecord {
+    /// The guardrail's snake_case name (e.g. "max_delay").
     pub guardrail: String,
+    /// The delay before the guardrail, in seconds.
     pub from: f64,
+    /// The delay after it, in seconds (0 when the guardrail stopped the retry).
     pub to: f64,
 }
 

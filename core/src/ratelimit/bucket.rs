@@ -8,10 +8,12 @@
 
 use super::RateLimitConfig;
 
+/// The token bucket of the adaptive rate limiter: one token per call, filled at `fill_rate`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TokenBucket {
     /// Tokens per second.
     pub fill_rate: f64,
+    /// Most tokens held: one second's fill, at least the configured `min_capacity`.
     pub max_capacity: f64,
     /// Tokens available now (negative: reserved ahead of the fill).
     pub capacity: f64,

@@ -4,6 +4,7 @@
 
 use super::RateLimitConfig;
 
+/// The smoothed rate responses arrive at, counted in fixed buckets.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SendRate {
     /// The smoothed rate, requests per second (0 until a bucket has closed).

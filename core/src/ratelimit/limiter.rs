@@ -11,18 +11,23 @@ use super::RateLimitConfig;
 /// Tokens one call takes (first attempts and retries alike, as in botocore and aws-sdk-go-v2).
 const CALL_COST: f64 = 1.0;
 
+/// One key's adaptive client rate limiter (the AWS SDKs' adaptive retry mode).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClientRateLimiter {
     /// Set by the first throttle; before it the limiter only measures.
     pub enabled: bool,
+    /// The measured rate responses arrive at.
     pub send_rate: SendRate,
+    /// The CUBIC curve the allowed rate follows after throttles.
     pub cubic: Cubic,
+    /// The token bucket calls take tokens from.
     pub bucket: TokenBucket,
 }
 
 /// What a limiter looks like from outside, for reports and tests.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimitState {
+    /// Whether a throttle has switched the limiter on (before it, every call passes).
     pub enabled: bool,
     /// Tokens per second the bucket fills at: the calls per second allowed.
     pub fill_rate: f64,
@@ -95,6 +100,7 @@ impl ClientRateLimiter {
         self.bucket.wait_for(CALL_COST, now)
     }
 
+    /// The limiter's numbers at `now` (seconds on the engine's clock).
     pub fn state(&self, now: f64) -> RateLimitState {
         RateLimitState {
             enabled: self.enabled,

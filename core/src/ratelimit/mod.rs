@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The limiter's constants (policy JSON `rate_limit`). Every default is the AWS SDKs'.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
@@ -39,6 +40,7 @@ pub struct RateLimitConfig {
     pub smoothing: f64,
     /// Width of the buckets the send rate is counted in, seconds.
     #[serde(with = "serde_secs")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::Seconds"))]
     pub bucket: Duration,
     /// Lowest fill rate, calls per second: a throttled key still makes progress.
     pub min_fill_rate: f64,
@@ -63,6 +65,7 @@ impl Default for RateLimitConfig {
 }
 
 impl RateLimitConfig {
+    /// Check every constant is finite and in range.
     pub fn validate(&self) -> Result<()> {
         let ok = |c: bool, msg: &str| {
             if c {

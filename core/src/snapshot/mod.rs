@@ -30,6 +30,7 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Sort the models by (key, tenant, class), the order snapshots are written in.
     pub fn sort(&mut self) {
         self.models
             .sort_by(|a, b| (&a.key, &a.tenant, a.class).cmp(&(&b.key, &b.tenant, b.class)));

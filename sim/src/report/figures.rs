@@ -1,4 +1,4 @@
-//! The figures issue 3 sets for the engine, computed from a suite's results so the report (and
+//! The decision-quality figures set for the engine, computed from a suite's results so the report (and
 //! later the lead's `check`) state plainly which are met and by how much each is missed.
 
 use super::{num, pct};

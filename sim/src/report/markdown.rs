@@ -31,6 +31,19 @@ pub fn render(
          until the deadline; \"best static\" is the best of exponential, full, equal and \
          decorrelated jitter (base 1 s, cap 60 s; 1 h in scenario 10).\n"
     );
+    let summary = super::summary::lines(results);
+    if !summary.is_empty() {
+        let _ = writeln!(md, "## Summary\n");
+        for l in &summary {
+            let _ = writeln!(md, "- {}", l.sentence);
+        }
+        let _ = writeln!(
+            md,
+            "\n{}\n\n![{f}]({f})\n",
+            super::summary::tally(&summary),
+            f = super::overview::FILE
+        );
+    }
     let figs = figures(results);
     if !figs.is_empty() {
         let _ = writeln!(md, "## Decision-quality figures\n");

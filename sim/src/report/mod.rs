@@ -1,11 +1,14 @@
-//! Everything a person reads: the terminal table, the Markdown report, the SVG plots, and the
-//! decision-quality figures computed from the results.
+//! Everything a person reads: the terminal table, the plain summary, the Markdown and HTML
+//! reports, the SVG plots, and the decision-quality figures computed from the results.
 
 pub mod figures;
+pub mod html;
 pub mod markdown;
 pub mod output;
+pub mod overview;
 pub mod plots;
 pub mod replay_md;
+pub mod summary;
 pub mod table;
 
 /// A number of seconds (or any quantity) in a short human form; "-" for NaN.

@@ -1,5 +1,6 @@
-//! Writes a suite's results into the folder the command names: REPORT.md, results.json (the
-//! numbers, for the lead's check and for BENCHMARKS.md) and the SVG plots.
+//! Writes a suite's results into the folder the command names: REPORT.md, report.html (the
+//! same for a browser, plots inlined), results.json (the numbers, for checks and for
+//! BENCHMARKS.md) and the SVG plots.
 
 use crate::error::{Result, SimError};
 use crate::suite::ScenarioResult;
@@ -18,9 +19,16 @@ pub fn write_all(
     for r in results {
         plots.push((r.scenario.number, super::plots::write(r, dir)?));
     }
+    super::overview::write(
+        &super::summary::lines(results),
+        &dir.join(super::overview::FILE),
+    )?;
     let md = super::markdown::render(results, seeds, command, &plots);
     let report = dir.join("REPORT.md");
     std::fs::write(&report, md).map_err(|e| SimError::io(&report, e))?;
+    let html = super::html::render(results, dir, command, &plots, super::overview::FILE)?;
+    let html_path = dir.join("report.html");
+    std::fs::write(&html_path, html).map_err(|e| SimError::io(&html_path, e))?;
     let json_path = dir.join("results.json");
     let text = serde_json::to_string_pretty(&to_json(results, seeds))
         .map_err(|e| SimError::Invalid(e.to_string()))?;

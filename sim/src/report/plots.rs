@@ -1,6 +1,6 @@
-//! SVG plots (plotters, SVG backend only): per scenario, the distribution of time to success
-//! per policy, failed attempts per job per policy, and the engine's learned recovery curve
-//! against the true one.
+//! SVG plots (plotters, SVG backend only): per scenario, the cost per job J per policy, the
+//! distribution of time to success per policy, failed attempts per job per policy, and the
+//! engine's learned recovery curve against the true one.
 
 use crate::error::{Result, SimError};
 use crate::suite::ScenarioResult;
@@ -19,7 +19,18 @@ const COLORS: [RGBColor; 9] = [
     RGBColor(23, 190, 207),
 ];
 
-fn perr(path: &Path, e: impl std::fmt::Display) -> SimError {
+/// The name under bar `i` of a bar chart whose bars span `[i, i + 1)`: axis ticks fall at every
+/// half unit, and only the centre ones get a name.
+pub(super) fn bar_label(names: &[impl ToString], x: f64) -> String {
+    let i = x.floor() as usize;
+    if (x - x.floor() - 0.5).abs() < 1e-6 {
+        names.get(i).map_or(String::new(), ToString::to_string)
+    } else {
+        String::new()
+    }
+}
+
+pub(super) fn perr(path: &Path, e: impl std::fmt::Display) -> SimError {
     SimError::Plot {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -30,6 +41,9 @@ fn perr(path: &Path, e: impl std::fmt::Display) -> SimError {
 pub fn write(r: &ScenarioResult, dir: &Path) -> Result<Vec<String>> {
     let n = r.scenario.number;
     let mut files = Vec::new();
+    let f = format!("{n:02}-cost.svg");
+    cost(r, &dir.join(&f))?;
+    files.push(f);
     let f = format!("{n:02}-time-to-success.svg");
     tts_cdf(r, &dir.join(&f))?;
     files.push(f);
@@ -123,60 +137,106 @@ fn tts_cdf(r: &ScenarioResult, path: &Path) -> Result<()> {
     root.present().map_err(|e| perr(path, e))
 }
 
+/// J, the headline score, per policy.
+fn cost(r: &ScenarioResult, path: &Path) -> Result<()> {
+    let vals: Vec<f64> = r.policies.iter().map(|p| p.steady.j).collect();
+    bars(
+        r,
+        path,
+        &format!(
+            "{}: cost per job J, seconds (steady state; lower is better)",
+            r.scenario.name
+        ),
+        "J (s)",
+        &vals,
+        Some(clip_height(&vals)),
+    )
+}
+
+/// Four times the median J: a policy far above it (no retry at all, say) is drawn clipped and
+/// labelled with its value, so that it does not flatten the bars a reader compares.
+fn clip_height(vals: &[f64]) -> f64 {
+    let mut finite: Vec<f64> = vals.iter().copied().filter(|v| v.is_finite()).collect();
+    finite.sort_by(f64::total_cmp);
+    finite
+        .get(finite.len() / 2)
+        .map_or(1.0, |m| 4.0 * m.max(1e-9))
+}
+
 fn wasted(r: &ScenarioResult, path: &Path) -> Result<()> {
+    let vals: Vec<f64> = r.policies.iter().map(|p| p.steady.failed).collect();
+    bars(
+        r,
+        path,
+        &format!(
+            "{}: failed attempts per job (steady state)",
+            r.scenario.name
+        ),
+        "failed attempts per job",
+        &vals,
+        None,
+    )
+}
+
+/// One bar per policy (in the policies' order and colours); NaN draws as 0. Bars above `clip`
+/// stop at it and carry their value as text.
+pub(super) fn bars(
+    r: &ScenarioResult,
+    path: &Path,
+    caption: &str,
+    y_desc: &str,
+    values: &[f64],
+    clip: Option<f64>,
+) -> Result<()> {
     let root = SVGBackend::new(path, (900, 460)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| perr(path, e))?;
     let names: Vec<&str> = r.policies.iter().map(|p| p.kind.label()).collect();
-    let vals: Vec<f64> = r
-        .policies
+    let vals: Vec<f64> = values
         .iter()
-        .map(|p| {
-            if p.steady.failed.is_nan() {
-                0.0
-            } else {
-                p.steady.failed
-            }
-        })
+        .map(|v| if v.is_nan() { 0.0 } else { *v })
         .collect();
-    let ymax = vals.iter().copied().fold(1.0f64, f64::max) * 1.15;
+    let top = vals.iter().copied().fold(0.0f64, f64::max);
+    let clip = clip.filter(|c| *c < top).unwrap_or(f64::INFINITY);
+    let ymax = top.min(clip).max(1e-9) * 1.15;
     let n = names.len().max(1);
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!(
-                "{}: failed attempts per job (steady state)",
-                r.scenario.name
-            ),
-            ("sans-serif", 20),
-        )
+        .caption(caption, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
         .build_cartesian_2d(0f64..n as f64, 0f64..ymax)
         .map_err(|e| perr(path, e))?;
-    let label = |x: &f64| -> String {
-        let i = x.floor() as usize;
-        if (x - x.floor() - 0.5).abs() < 1e-6 {
-            names.get(i).map_or(String::new(), |s| s.to_string())
-        } else {
-            String::new()
-        }
-    };
+    let label = |x: &f64| bar_label(&names, *x);
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(2 * n + 1)
         .x_label_formatter(&label)
-        .y_desc("failed attempts per job")
+        .y_desc(y_desc)
         .draw()
         .map_err(|e| perr(path, e))?;
     chart
         .draw_series(vals.iter().enumerate().map(|(i, v)| {
             let color = COLORS[i % COLORS.len()];
             Rectangle::new(
-                [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, *v)],
+                [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, v.min(clip))],
                 color.filled(),
             )
         }))
+        .map_err(|e| perr(path, e))?;
+    chart
+        .draw_series(
+            vals.iter()
+                .enumerate()
+                .filter(|(_, v)| **v > clip)
+                .map(|(i, v)| {
+                    Text::new(
+                        format!("{} (clipped)", super::num(*v)),
+                        (i as f64 + 0.15, clip * 1.07),
+                        ("sans-serif", 13),
+                    )
+                }),
+        )
         .map_err(|e| perr(path, e))?;
     root.present().map_err(|e| perr(path, e))
 }

@@ -8,70 +8,83 @@ use crate::decide::{Context, Mode};
 use crate::engine::Engine;
 use crate::episode::Episode;
 use crate::learn::grid::{bucket_of, BUCKETS};
-use crate::learn::planner::{jittered, mid};
+use crate::learn::planner::{jittered, mid, Plan};
+use crate::learn::prior::Prior;
 use crate::recommendation::{Alternative, Reason, Tier};
 use rand::Rng;
 use std::time::Duration;
 
 impl Engine {
+    /// The plan's proposal, or the class schedule's while the model's first plan is being built.
     pub(super) fn propose_learned(&self, cx: &Context<'_>, ep: &mut Episode) -> Proposal {
-        let (Some(models), Some(class)) = (ep.models.clone(), ep.class) else {
+        let (Some(models), Some(_)) = (ep.models.clone(), ep.class) else {
             return super::heuristic::propose(cx, ep);
         };
-        let priors = self.inner.priors.load();
-        let prior = &priors[class as usize];
-        let mut m = models.primary.model.lock();
-        let episodes = m.episodes();
-        let plan = m.plan(prior, cx.failure_cost(), cx.policy.horizon_secs());
-        let t = cx.elapsed.as_secs_f64();
-        let from = bucket_of(t);
-        let retries_left = cx.cp.max_attempts.saturating_sub(ep.attempts).max(1);
-        let Some(mut k) = plan.next_bucket(t, retries_left) else {
-            return Proposal {
-                delay: None,
-                tier: Tier::Bayesian,
-                reason: Reason::PlanStops { episodes },
-                success_probability: None,
-                confidence: None,
-                alternatives: Vec::new(),
-                nominal: None,
-            };
-        };
-        let exploring = cx.mode == Mode::Live
-            && k > from + 1
-            && ep.rng.random::<f64>() < cx.policy.learning.exploration;
-        if exploring {
-            // One to four grid steps: up to half the planned wait.
-            k = k
-                .saturating_sub(ep.rng.random_range(1..=4usize))
-                .max(from + 1);
-        }
-        let at = jittered(k, unit(ep)).max(t);
-        // Quoted for the planned step (its bucket's middle, as the planner prices it), not for
-        // the jittered point, so retries of the same plan agree.
-        let step = mid(k).max(t);
-        let probability = plan.success_probability(t, step);
-        let alternatives = [k.saturating_sub(2), (k + 2).min(BUCKETS - 1)]
-            .into_iter()
-            .filter(|&alt| alt > from && alt != k)
-            .map(|alt| Alternative {
-                delay: Duration::from_secs_f64((mid(alt) - t).max(0.0)),
-                success_probability: plan.success_probability(t, mid(alt)),
-            })
-            .collect();
-        let confidence = m.confidence(prior, from, k + 1);
-        Proposal {
-            delay: Some(Duration::from_secs_f64((at - t).max(0.0))),
+        let episodes = models.primary.model.lock().episodes();
+        let (cost, horizon) = (cx.failure_cost(), cx.policy.horizon_secs());
+        self.with_plan(&models.primary, cost, horizon, |plan, prior| {
+            from_plan(cx, ep, plan, prior, episodes)
+        })
+        .unwrap_or_else(|| super::heuristic::propose(cx, ep))
+    }
+}
+
+/// Where the plan puts the next attempt, jittered inside its bucket (or earlier, exploring).
+fn from_plan(
+    cx: &Context<'_>,
+    ep: &mut Episode,
+    plan: &Plan,
+    prior: &Prior,
+    episodes: f64,
+) -> Proposal {
+    let t = cx.elapsed.as_secs_f64();
+    let from = bucket_of(t);
+    let retries_left = cx.cp.max_attempts.saturating_sub(ep.attempts).max(1);
+    let Some(mut k) = plan.next_bucket(t, retries_left) else {
+        return Proposal {
+            delay: None,
             tier: Tier::Bayesian,
-            reason: Reason::Learned {
-                at: Duration::from_secs_f64(at),
-                episodes,
-                exploring,
-            },
-            success_probability: Some(probability),
-            confidence: Some(confidence),
-            alternatives,
-            nominal: Some(Duration::from_secs_f64(step - t)),
-        }
+            reason: Reason::PlanStops { episodes },
+            success_probability: None,
+            confidence: None,
+            alternatives: Vec::new(),
+            nominal: None,
+        };
+    };
+    let exploring = cx.mode == Mode::Live
+        && k > from + 1
+        && ep.rng.random::<f64>() < cx.policy.learning.exploration;
+    if exploring {
+        // One to four grid steps: up to half the planned wait.
+        k = k
+            .saturating_sub(ep.rng.random_range(1..=4usize))
+            .max(from + 1);
+    }
+    let at = jittered(k, unit(ep)).max(t);
+    // Quoted for the planned step (its bucket's middle, as the planner prices it), not for
+    // the jittered point, so retries of the same plan agree.
+    let step = mid(k).max(t);
+    let probability = plan.success_probability(t, step);
+    let alternatives = [k.saturating_sub(2), (k + 2).min(BUCKETS - 1)]
+        .into_iter()
+        .filter(|&alt| alt > from && alt != k)
+        .map(|alt| Alternative {
+            delay: Duration::from_secs_f64((mid(alt) - t).max(0.0)),
+            success_probability: plan.success_probability(t, mid(alt)),
+        })
+        .collect();
+    let confidence = plan.confidence(prior, from, k + 1);
+    Proposal {
+        delay: Some(Duration::from_secs_f64((at - t).max(0.0))),
+        tier: Tier::Bayesian,
+        reason: Reason::Learned {
+            at: Duration::from_secs_f64(at),
+            episodes,
+            exploring,
+        },
+        success_probability: Some(probability),
+        confidence: Some(confidence),
+        alternatives,
+        nominal: Some(Duration::from_secs_f64(step - t)),
     }
 }

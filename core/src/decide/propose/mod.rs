@@ -99,8 +99,7 @@ impl Engine {
         if let Some(arm) = ep.arm {
             return Some(arm);
         }
-        let models = ep.models.clone()?;
-        let m = models.primary.model.lock();
+        let m = ep.models.as_ref()?.primary.model.lock();
         let arm = if m.episodes() < f64::from(cx.policy.learning.min_episodes) {
             Arm::Class
         } else if !cx.policy.learning.portfolio {
@@ -118,8 +117,7 @@ impl Engine {
     /// The class schedule, explained by why the learned plan is not running: still learning, or
     /// the portfolio's verdict.
     fn propose_portfolio(&self, cx: &Context<'_>, ep: &mut Episode) -> Option<Proposal> {
-        let models = ep.models.clone()?;
-        let m = models.primary.model.lock();
+        let m = ep.models.as_ref()?.primary.model.lock();
         let episodes = m.episodes();
         let needed = cx.policy.learning.min_episodes;
         if episodes < f64::from(needed) {
@@ -149,21 +147,26 @@ impl Engine {
         ep: &Episode,
         delay: Duration,
     ) -> (Option<f64>, Option<f64>) {
-        let (Some(models), Some(class)) = (&ep.models, ep.class) else {
+        let (Some(models), Some(_)) = (&ep.models, ep.class) else {
             return (None, None);
         };
         if !cx.policy.learning.enabled {
             return (None, None);
         }
-        let priors = self.inner.priors.load();
-        let prior = &priors[class as usize];
-        let mut m = models.primary.model.lock();
         let (t, at) = (cx.elapsed.as_secs_f64(), (cx.elapsed + delay).as_secs_f64());
-        let plan = m.plan(prior, cx.failure_cost(), cx.policy.horizon_secs());
-        let p = plan.success_probability(t, at);
-        let from = crate::learn::grid::bucket_of(t);
-        let c = m.confidence(prior, from, crate::learn::grid::bucket_of(at) + 1);
-        (Some(p), Some(c))
+        let cost = cx.failure_cost();
+        self.with_plan(
+            &models.primary,
+            cost,
+            cx.policy.horizon_secs(),
+            |plan, prior| {
+                let p = plan.success_probability(t, at);
+                let from = crate::learn::grid::bucket_of(t);
+                let c = plan.confidence(prior, from, crate::learn::grid::bucket_of(at) + 1);
+                (Some(p), Some(c))
+            },
+        )
+        .unwrap_or((None, None))
     }
 }
 

@@ -2,13 +2,13 @@
 // classifies failures, learns recovery times and recommends the next delay, and Engine.Do, a
 // retry loop that honours context cancellation.
 //
-// It links the static library built by `cargo build -p smartretry-ffi --release` at the root of
-// the repository (target/release/libsmartretry.a) and the header in include/.
+// It builds against an installed libsmartretry found through pkg-config (smartretry.pc, written
+// by `make install PREFIX=...` or unpacked from the release tarball): set PKG_CONFIG_PATH to
+// PREFIX/lib/pkgconfig.
 package smartretry
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: ${SRCDIR}/../../target/release/libsmartretry.a -lpthread -ldl -lm
+#cgo pkg-config: smartretry
 #include <stdlib.h>
 #include "smartretry.h"
 */

@@ -1,0 +1,3 @@
+module github.com/libsmartretry/smartretry/bindings-go
+
+go 1.22

@@ -1,0 +1,217 @@
+//! The plan rebuild worker: one background thread per engine that refits models and rebuilds
+//! their plans (an EM fit plus a dynamic programme, about 100 µs each), so that no caller's
+//! thread pays for learning and no model's lock is held while it runs.
+//!
+//! Work is bounded and coalesced: a model has at most one rebuild queued (its slot's pending
+//! flag), the queue holds at most `QUEUE_CAPACITY` jobs, and a request that finds it full is
+//! dropped (the model asks again at its next update). The thread is started on the first
+//! request (which waits, once per engine, for it to be running and named `THREAD_NAME`), holds
+//! no reference to the engine, and stops when the engine is dropped: `Drop`
+//! tells it to stop and joins it, waiting at most `JOIN_TIMEOUT` (one rebuild takes well under a
+//! millisecond; after the timeout the thread is left to finish on its own).
+
+use super::planner::{self, Plan};
+use super::prior::Prior;
+use crate::episode::ModelSlot;
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Rebuilds waiting at most (a job is a reference to its model and the settings to build for).
+pub const QUEUE_CAPACITY: usize = 4096;
+/// How long dropping the engine waits for the worker to stop.
+pub const JOIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// Share of one core the worker may keep busy: after a rebuild it rests in proportion, so that
+/// under sustained load learning takes at most this much CPU from the callers (requests that
+/// arrive meanwhile coalesce, or are dropped when the queue is full, and plans age a little).
+pub const MAX_BUSY_SHARE: f64 = 0.5;
+/// Longest single rest (the owed time is paid in slices, so a stop is never kept waiting).
+const MAX_REST: Duration = Duration::from_millis(5);
+/// The worker thread's name (at most 15 bytes, the Linux limit), as `ps -L` and /proc show it.
+pub const THREAD_NAME: &str = "smartretry-plan";
+
+/// One model's plan to rebuild, with the settings to build it for.
+pub(crate) struct Job {
+    pub slot: Arc<ModelSlot>,
+    pub priors: Arc<Vec<Prior>>,
+    pub cost: f64,
+    pub horizon: f64,
+}
+
+/// Refit `slot`'s model and install the new plan: the evidence is copied under the model's lock,
+/// the fit runs without it, and the plan is installed and published under it again.
+pub(crate) fn rebuild(slot: &ModelSlot, prior: &Prior, cost: f64, horizon: f64) -> Arc<Plan> {
+    let input = slot.model.lock().rebuild_input();
+    let previous = input.previous.as_ref().map(|p| &p.fit);
+    let plan = Arc::new(planner::build(
+        &input.hazard,
+        prior,
+        cost,
+        horizon,
+        previous,
+    ));
+    let mut model = slot.model.lock();
+    if model.install(plan.clone(), input.updates) {
+        slot.plan.store(Some(plan.clone()));
+    }
+    plan
+}
+
+/// Jobs queued or running, and the signal that there are none.
+#[derive(Default)]
+struct Outstanding {
+    count: Mutex<usize>,
+    idle: Condvar,
+}
+
+impl Outstanding {
+    fn add(&self) {
+        *self.count.lock() += 1;
+    }
+
+    fn done(&self) {
+        let mut n = self.count.lock();
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            self.idle.notify_all();
+        }
+    }
+}
+
+/// The engine's handle on its worker thread.
+pub(crate) struct PlanWorker {
+    /// The process that started the thread: a forked child inherits the engine but not the
+    /// thread, and rebuilds inline from its first request on (see `forked`).
+    pid: u32,
+    forked: AtomicBool,
+    queue: Option<SyncSender<Job>>,
+    stop: Arc<AtomicBool>,
+    outstanding: Arc<Outstanding>,
+    /// Disconnected when the thread has ended (its sender is dropped on the way out). In a mutex
+    /// only so that the engine stays `Sync`; `Drop` alone reads it.
+    ended: Mutex<Receiver<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl PlanWorker {
+    pub fn spawn() -> std::io::Result<PlanWorker> {
+        let (queue, jobs) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
+        let (ending, ended) = mpsc::channel::<()>();
+        let (up, ready) = mpsc::channel::<()>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let outstanding = Arc::new(Outstanding::default());
+        let thread = std::thread::Builder::new()
+            .name(THREAD_NAME.into())
+            .spawn({
+                let (stop, outstanding) = (stop.clone(), outstanding.clone());
+                move || {
+                    let _ending = ending;
+                    let _ = up.send(());
+                    let (mut owed, mut idle_since) = (Duration::ZERO, Instant::now());
+                    while let Ok(job) = jobs.recv() {
+                        if !stop.load(Ordering::Acquire) {
+                            let started = Instant::now();
+                            // Time spent idle pays the debt too: only a busy worker rests.
+                            owed = owed.saturating_sub(started - idle_since);
+                            let prior = &job.priors[job.slot.class as usize];
+                            rebuild(&job.slot, prior, job.cost, job.horizon);
+                            owed += started.elapsed().mul_f64(1.0 / MAX_BUSY_SHARE - 1.0);
+                        }
+                        job.slot.rebuild_pending.store(false, Ordering::Release);
+                        drop(job);
+                        outstanding.done();
+                        if owed >= MAX_REST && !stop.load(Ordering::Acquire) {
+                            std::thread::sleep(MAX_REST);
+                            owed -= MAX_REST;
+                        }
+                        idle_since = Instant::now();
+                    }
+                }
+            })?;
+        // Once per engine: the thread is running (and named) before the first request is queued,
+        // so that what it is doing is visible (ps, /proc) from then on.
+        let _ = ready.recv_timeout(JOIN_TIMEOUT);
+        Ok(PlanWorker {
+            pid: std::process::id(),
+            forked: AtomicBool::new(false),
+            queue: Some(queue),
+            stop,
+            outstanding,
+            ended: Mutex::new(ended),
+            thread: Some(thread),
+        })
+    }
+
+    /// Whether this process is a fork of the one the thread runs in (then nothing serves the
+    /// queue here, and the engine rebuilds inline).
+    #[inline]
+    pub fn forked(&self) -> bool {
+        self.forked.load(Ordering::Relaxed)
+    }
+
+    /// Queue a rebuild unless one is queued for the model already or the queue is full.
+    pub fn request(&self, job: Job) {
+        if std::process::id() != self.pid {
+            self.forked.store(true, Ordering::Relaxed);
+            return;
+        }
+        if job.slot.rebuild_pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Some(queue) = &self.queue else { return };
+        self.outstanding.add();
+        match queue.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
+                job.slot.rebuild_pending.store(false, Ordering::Release);
+                self.outstanding.done();
+            }
+        }
+    }
+
+    /// Wait until every queued rebuild is done, at most `timeout`; whether it was.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        if std::process::id() != self.pid {
+            return true;
+        }
+        let deadline = Instant::now() + timeout;
+        let mut n = self.outstanding.count.lock();
+        while *n > 0 {
+            if self
+                .outstanding
+                .idle
+                .wait_until(&mut n, deadline)
+                .timed_out()
+            {
+                return *n == 0;
+            }
+        }
+        true
+    }
+}
+
+impl Drop for PlanWorker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        // Closing the queue wakes the thread; queued jobs are dropped unbuilt.
+        drop(self.queue.take());
+        if std::process::id() != self.pid {
+            // A forked child: the thread is not in this process; nothing to wait for or join.
+            std::mem::forget(self.thread.take());
+            return;
+        }
+        let ended = self.ended.lock().recv_timeout(JOIN_TIMEOUT);
+        match ended {
+            Err(RecvTimeoutError::Disconnected) | Ok(()) => {
+                if let Some(t) = self.thread.take() {
+                    let _ = t.join();
+                }
+            }
+            // Still inside a rebuild after the timeout: leave it to finish on its own.
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+}

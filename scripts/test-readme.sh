@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The README's Python and Node sections, verbatim, on a fresh copy of the repository (the tracked
+# files only: no compiled addon, no venv, no node_modules): the first command of each section's
+# shell block installs the binding from the checkout, then the section's code blocks run (the
+# CommonJS one as is; the ES module one, which calls a real URL, is import- and syntax-checked).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+clone="$(mktemp -d)"
+trap 'rm -rf "$clone"' EXIT
+git ls-files -z | xargs -0 cp --parents -t "$clone" 2>/dev/null || true
+git ls-files -z | (cd "$clone" && xargs -0 ls >/dev/null)   # every tracked file was copied
+
+# blocks LANG SECTION: the fenced LANG blocks of the README section whose heading is SECTION,
+# each followed by a NUL.
+blocks() {
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+lang, section = sys.argv[1], sys.argv[2]
+text = open("README.md", encoding="utf-8").read()
+part = text.split("## " + section + "\n", 1)[1].split("\n## ", 1)[0]
+for block in re.findall(r"```" + re.escape(lang) + r"\n(.*?)```", part, re.S):
+    sys.stdout.write(block + "\0")
+PY
+}
+first_command() { blocks sh "$1" | head -z -n1 | tr -d '\0' | head -n1; }
+
+cd "$clone"
+echo "-- Python: $(first_command 'In Python')"
+python3 -m venv .venv-readme
+PATH="$clone/.venv-readme/bin:$PATH" bash -euc "$(first_command 'In Python')" >/dev/null
+blocks python 'In Python' | head -z -n1 | tr -d '\0' >readme_example.py
+.venv-readme/bin/python readme_example.py
+
+echo "-- Node: $(first_command 'In Node')"
+bash -euc "$(first_command 'In Node') --no-audit --no-fund --loglevel=error"
+blocks js 'In Node' | head -z -n1 | tr -d '\0' >charge.cjs
+blocks js 'In Node' | sed -z -n 2p | tr -d '\0' >pay.mjs
+grep -q "require('smartretry')" charge.cjs
+node charge.cjs | tail -1 | grep -q '^receipt-17 after 3 calls$'
+node --check pay.mjs
+node --input-type=module -e "import { retry, Engine } from 'smartretry'; if (typeof retry !== 'function' || typeof Engine !== 'function') process.exit(1);"
+echo "readme: Python and Node sections ran verbatim on a fresh copy"

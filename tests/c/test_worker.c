@@ -1,0 +1,52 @@
+/* The engine's background plan worker (a thread named "smartretry-plan", started when an engine
+ * on the system clock first learns) stops when the engine is freed. Counts this process's
+ * threads by name through /proc (Linux). */
+#include <dirent.h>
+#include <stdlib.h>
+
+#include "check.h"
+
+static int plan_threads(void) {
+    DIR *dir = opendir("/proc/self/task");
+    int n = 0;
+    if (!dir) return -1;
+    for (struct dirent *e; (e = readdir(dir));) {
+        char path[300], name[64] = {0};
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        if (fgets(name, sizeof name, f) && strcmp(name, "smartretry-plan\n") == 0) n++;
+        fclose(f);
+    }
+    closedir(dir);
+    return n;
+}
+
+int main(void) {
+    smartretry_clock *clock = NULL;
+    smartretry_engine *engine = NULL;
+    smartretry_failure *f = NULL;
+    OK(smartretry_clock_new_system(&clock));
+    OK(smartretry_engine_new(NULL, clock, &engine));
+    OK(smartretry_failure_new(&f));
+    OK(smartretry_failure_set_http_status(f, 503));
+    CHECK(plan_threads() == 0);
+    for (int i = 0; i < 300; i++) {
+        char key[16];
+        smartretry_episode *ep = NULL;
+        smartretry_recommendation rec = {0};
+        snprintf(key, sizeof key, "q%d", i % 5);
+        OK(smartretry_engine_begin(engine, key, NULL, &ep));
+        OK(smartretry_engine_on_failure(engine, ep, f, &rec));
+        smartretry_recommendation_free(&rec);
+        OK(smartretry_engine_on_success(engine, ep, NULL));
+        OK(smartretry_episode_free(ep));
+    }
+    CHECK(plan_threads() == 1);
+    OK(smartretry_engine_free(engine));
+    CHECK(plan_threads() == 0);
+    smartretry_failure_free(f);
+    smartretry_clock_free(clock);
+    return report("worker");
+}
