@@ -193,6 +193,19 @@ export declare class Episode {
   setMeta(meta: EpisodeMetaInput): void
 }
 
+/** An engine's membership in a fleet pooling what it learns through Redis. */
+export declare class FleetStore {
+  /** Join `engine` to the fleet at `url` (`redis://` or `rediss://`, with auth). */
+  constructor(engine: Engine, url: string, options?: FleetOptions | undefined | null)
+  /** Push this engine's evidence and merge the fleet's, now. */
+  syncNow(): void
+  /** This engine's id in the fleet. */
+  get engineId(): string
+  stats(): FleetStats
+  /** Stop syncing (the background thread is joined). Idempotent. */
+  close(): void
+}
+
 /** A clock that moves only when advanced; pass it to `new Engine(policy, clock)`. */
 export declare class ManualClock {
   /** A manual clock reading `startSeconds` (Unix time, default 1700000000). */
@@ -311,6 +324,27 @@ export interface FailureInput {
    * ECONNREFUSED is a connection failure.
    */
   causes?: Array<FailureInput>
+}
+
+/** How an engine joins a fleet (durations in seconds). */
+export interface FleetOptions {
+  namespace?: string
+  syncInterval?: number
+  syncAfterEpisodes?: number
+  ioTimeout?: number
+  engineId?: string
+  /** Sync on a background thread (default); false: call `syncNow()`. */
+  background?: boolean
+}
+
+/** What the store has done so far. */
+export interface FleetStats {
+  syncs: number
+  failures: number
+  pushes: number
+  peers: number
+  rejected: number
+  lastError?: string
 }
 
 /**

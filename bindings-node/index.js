@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.Admin = nativeBinding.Admin
 module.exports.Engine = nativeBinding.Engine
 module.exports.Episode = nativeBinding.Episode
+module.exports.FleetStore = nativeBinding.FleetStore
 module.exports.ManualClock = nativeBinding.ManualClock
 module.exports.Recommendation = nativeBinding.Recommendation
 module.exports.maxCauses = nativeBinding.maxCauses

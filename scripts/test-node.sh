@@ -3,6 +3,11 @@
 # check the generated index.d.ts/index.js against the committed ones, run the node --test suite.
 set -euo pipefail
 cd "$(dirname "$0")/../bindings-node"
+# The FleetStore tests start a real redis-server.
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt-get update
+  apt-get install -y redis-server
+fi
 
 npm ci --no-audit --no-fund
 # A private copy: engineers sharing a machine run this script at the same time.

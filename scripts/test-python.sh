@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+# The FleetStore tests start a real redis-server.
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt-get update
+  apt-get install -y redis-server
+fi
 VENV=bindings-python/.venv
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"

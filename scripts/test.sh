@@ -13,8 +13,9 @@ fi
 echo "== rust: fmt, clippy, tests"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-# The Python and Node crates are tested through their own suites (they link against the host runtime).
-cargo test --workspace --exclude smartretry-python --exclude smartretry-node
+# The Python and Node crates are tested through their own suites (they link against the host runtime);
+# the Redis crate through scripts/test-redis.sh (it installs redis-server).
+cargo test --workspace --exclude smartretry-python --exclude smartretry-node --exclude smartretry-redis
 
 echo "== decision quality: the simulation suite must keep every figure in sim/figures-floor.tsv"
 cargo run --release -q -p smartretry-cli -- simulate --out target/sim-check --check sim/figures-floor.tsv
@@ -22,7 +23,7 @@ cargo run --release -q -p smartretry-cli -- simulate --out target/sim-check --ch
 echo "== fuzz smoke: every fuzz target for a few seconds (the long runs are in BENCHMARKS.md)"
 scripts/fuzz-smoke.sh
 
-for part in c go python node ops dist readme demo; do
+for part in redis c go python node ops dist readme demo; do
   if [ -x "scripts/test-$part.sh" ]; then
     echo "== $part"
     "scripts/test-$part.sh"

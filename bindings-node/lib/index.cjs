@@ -8,6 +8,7 @@ const { failureFromError, isResponse } = require('./failure.cjs');
 const { EngineBackoff, EngineBreaker } = require('./cockatiel.cjs');
 const { pRetryOptions } = require('./p-retry.cjs');
 const { Admin, logEvents, registerPromClient } = require('./ops.cjs');
+const { FleetStore } = require('./fleet.cjs');
 
 module.exports = {
   Engine,
@@ -30,4 +31,5 @@ module.exports = {
   Admin,
   logEvents,
   registerPromClient,
+  FleetStore,
 };

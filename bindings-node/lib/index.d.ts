@@ -1,10 +1,10 @@
 // Types of the smartretry JS layer. The native classes' types are generated in ../index.d.ts.
 import type {
-  Episode, Recommendation, FailureInput, Classification,
+  Episode, Recommendation, FailureInput, Classification, FleetOptions, FleetStats,
 } from '../index.js';
 import { ManualClock as NativeManualClock } from '../index.js';
 
-export { Episode, Recommendation, FailureInput, Classification };
+export { Episode, Recommendation, FailureInput, Classification, FleetOptions, FleetStats };
 export type { Policy } from './policy'; // every policy field, generated from schema/policy.schema.json
 /** A clock that moves only when advanced (tests, simulations); errors carry codes. */
 export declare class ManualClock extends NativeManualClock {}
@@ -238,3 +238,13 @@ export declare function pRetryOptions(engine?: Engine, options?: PRetryAdapterOp
   onFailedAttempt(context: { error: Error; attemptNumber: number; retriesLeft: number }): Promise<void>;
   shouldRetry(context: unknown): boolean;
 };
+
+/** An engine's membership in a fleet pooling what it learns through Redis (`redis://`,
+ * `rediss://`). Errors carry codes: INVALID_CONFIG, FLEET_UNAVAILABLE, INVALID_STATE. */
+export declare class FleetStore {
+  constructor(engine: Engine, url: string, options?: FleetOptions);
+  syncNow(): void;
+  readonly engineId: string;
+  stats(): FleetStats;
+  close(): void;
+}

@@ -22,5 +22,6 @@ export const {
   Admin,
   logEvents,
   registerPromClient,
+  FleetStore,
 } = cjs;
 export default cjs;

@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod failure;
 mod ops;
+mod fleet;
 mod recommendation;
 
 use napi_derive::napi;

@@ -105,6 +105,12 @@ create_exception!(
     SmartRetryError,
     "A failure that cannot be true: HTTP status outside 100-599, gRPC code outside 0-16, a bad name."
 );
+create_exception!(
+    _native,
+    FleetUnavailableError,
+    SmartRetryError,
+    "Redis (or Valkey) could not be reached, timed out, or refused a fleet command."
+);
 
 /// Translate an engine error into its Python exception.
 pub fn to_py(err: Error) -> PyErr {
@@ -159,6 +165,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     add(m, py.get_type::<InvalidJsonError>(), "INVALID_JSON")?;
     add(m, py.get_type::<InvalidStateError>(), "INVALID_STATE")?;
     add(m, py.get_type::<InvalidFailureError>(), "INVALID_FAILURE")?;
+    add(
+        m,
+        py.get_type::<FleetUnavailableError>(),
+        "FLEET_UNAVAILABLE",
+    )?;
     let policy_error = py.get_type::<InvalidPolicyError>();
     policy_error.setattr("path", "")?; // each instance sets its own
     add(m, policy_error, "INVALID_POLICY")?;

@@ -8,6 +8,7 @@ mod episode;
 mod errors;
 mod extract;
 mod failure;
+mod fleet;
 mod observer;
 mod ops;
 mod recommendation;
@@ -37,6 +38,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<clock::PyManualClock>()?;
     m.add_class::<clock::PySystemClock>()?;
     m.add_class::<ops::PyAdmin>()?;
+    m.add_class::<fleet::PyFleetStore>()?;
     m.add_function(wrap_pyfunction!(failure::py_parse_retry_after, m)?)?;
     m.add_function(wrap_pyfunction!(failure::check_key, m)?)?;
     m.add_function(wrap_pyfunction!(extract::failure_from, m)?)?;

@@ -1,0 +1,91 @@
+'use strict';
+// FleetStore against a real redis-server on an ephemeral port (scripts/test-node.sh installs
+// it): two engines pool what they learned; a dead server is a coded error, never a crash.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { Engine, ManualClock, FleetStore, SmartRetryError } = require('../lib/index.cjs');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    sock.once('connect', () => { sock.destroy(); resolve(true); });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+async function startRedis(t) {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smartretry-redis-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir], { stdio: 'ignore' });
+  t.after(() => { proc.kill('SIGKILL'); fs.rmSync(dir, { recursive: true, force: true }); });
+  // Readiness: poll until the port accepts (a process starting, not a timer).
+  const deadline = Date.now() + 20000;
+  while (!(await accepts(port))) {
+    assert.ok(Date.now() < deadline, 'redis-server did not start');
+    await new Promise((r) => setImmediate(r));
+  }
+  return `redis://127.0.0.1:${port}`;
+}
+
+function episodes(engine) {
+  const bytes = engine.snapshot();
+  const body = bytes.subarray(bytes.indexOf(10) + 1).toString();
+  return JSON.parse(body).models.reduce((n, m) => n + m.episodes, 0);
+}
+
+function run(engine, clock, n) {
+  for (let i = 0; i < n; i++) {
+    const ep = engine.begin('q');
+    const rec = engine.onFailure(ep, { status: 503 });
+    clock.advance(rec.delay);
+    engine.onSuccess(ep);
+    clock.advance(60);
+  }
+}
+
+test('two engines pool what they learned', async (t) => {
+  const url = await startRedis(t);
+  const clock = new ManualClock();
+  const policy = { learning: { half_life_episodes: 1e9 } };
+  const a = new Engine(policy, { clock });
+  const b = new Engine(policy, { clock });
+  const sa = new FleetStore(a, url, { namespace: 'node', background: false });
+  const sb = new FleetStore(b, url, { namespace: 'node', background: false });
+  run(a, clock, 4);
+  run(b, clock, 6);
+  for (let i = 0; i < 2; i++) { sa.syncNow(); sb.syncNow(); }
+  assert.ok(Math.abs(episodes(a) - 10) < 1e-6, String(episodes(a)));
+  assert.ok(Math.abs(episodes(b) - 10) < 1e-6, String(episodes(b)));
+  assert.equal(sa.stats().peers, 1);
+  assert.notEqual(sa.engineId, sb.engineId);
+  sa.close();
+  sb.close();
+  assert.throws(() => sa.syncNow(), (e) => e instanceof SmartRetryError && e.code === 'INVALID_STATE');
+});
+
+test('an unreachable server is a coded error', async () => {
+  const engine = new Engine(undefined, { clock: new ManualClock() });
+  const store = new FleetStore(engine, `redis://127.0.0.1:${await freePort()}`, { background: false, ioTimeout: 0.2 });
+  assert.throws(() => store.syncNow(), (e) => e instanceof SmartRetryError && e.code === 'FLEET_UNAVAILABLE');
+  assert.equal(store.stats().failures, 1);
+  store.close();
+  assert.throws(() => new FleetStore(engine, 'http://nope'), (e) => e.code === 'INVALID_CONFIG');
+  assert.throws(() => new FleetStore(engine, 'redis://127.0.0.1:1', { namespace: 'a{b}' }), (e) => e.code === 'INVALID_CONFIG');
+});
