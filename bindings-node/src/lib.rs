@@ -8,8 +8,8 @@ mod episode;
 mod error;
 mod events;
 mod failure;
-mod ops;
 mod fleet;
+mod ops;
 mod recommendation;
 
 use napi_derive::napi;
