@@ -86,20 +86,11 @@ func (e *Engine) wait(ctx context.Context, d time.Duration) error {
 func (e *Engine) begin(key, tenant string) (*C.smartretry_episode, error) {
 	var ep *C.smartretry_episode
 	err := e.with(func() error {
-		k, freeK, err := cstr(key)
+		k, t, freeKT, err := keyTenant(key, tenant)
 		if err != nil {
 			return err
 		}
-		defer freeK()
-		var t *C.char
-		if tenant != "" {
-			tp, freeT, err := cstr(tenant)
-			if err != nil {
-				return err
-			}
-			defer freeT()
-			t = tp
-		}
+		defer freeKT()
 		return call(func() C.smartretry_status { return C.smartretry_engine_begin(e.e, k, t, &ep) })
 	})
 	return ep, err

@@ -159,20 +159,11 @@ func (e *Engine) Preview(key, tenant string, f Failure, steps int) ([]Recommenda
 			return err
 		}
 		defer C.smartretry_failure_free(h)
-		k, freeK, err := cstr(key)
+		k, t, freeKT, err := keyTenant(key, tenant)
 		if err != nil {
 			return err
 		}
-		defer freeK()
-		var t *C.char
-		if tenant != "" {
-			tp, freeT, err := cstr(tenant)
-			if err != nil {
-				return err
-			}
-			defer freeT()
-			t = tp
-		}
+		defer freeKT()
 		var s *C.smartretry_schedule
 		if err := call(func() C.smartretry_status {
 			return C.smartretry_engine_preview(e.e, k, t, h, C.size_t(steps), &s)

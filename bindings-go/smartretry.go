@@ -58,6 +58,24 @@ func cstr(s string) (*C.char, func(), error) {
 	return p, func() { C.free(unsafe.Pointer(p)) }, nil
 }
 
+// keyTenant converts a key and an optional tenant ("" = none, a NULL pointer) to C strings;
+// free releases both.
+func keyTenant(key, tenant string) (k, t *C.char, free func(), err error) {
+	k, freeK, err := cstr(key)
+	if err != nil {
+		return nil, nil, func() {}, err
+	}
+	if tenant == "" {
+		return k, nil, freeK, nil
+	}
+	t, freeT, err := cstr(tenant)
+	if err != nil {
+		freeK()
+		return nil, nil, func() {}, err
+	}
+	return k, t, func() { freeT(); freeK() }, nil
+}
+
 // takeString converts a library-owned string to Go and frees it.
 func takeString(p *C.char) string {
 	s := C.GoString(p)

@@ -6,6 +6,17 @@ const assert = require('node:assert/strict');
 const { Engine, ManualClock, sleep } = require('../lib/index.cjs');
 const { MAX_TIMER_MS } = require('../lib/retry.cjs');
 
+// Events reach JS through a weak queue that never keeps the process alive (an observer must not
+// hold a service open), so a test awaiting them holds the event loop open itself meanwhile.
+async function whileHeld(promise) {
+  const hold = setInterval(() => {}, 60_000);
+  try {
+    return await promise;
+  } finally {
+    clearInterval(hold);
+  }
+}
+
 test('a throwing onEvent listener is caught, counted and warned about once', async () => {
   const engine = new Engine({ seed: 1 }, { clock: new ManualClock() });
   const warnings = [];
@@ -26,7 +37,7 @@ test('a throwing onEvent listener is caught, counted and warned about once', asy
     engine.onFailure(ep, { status: 503 });
     engine.onSuccess(ep);
   }
-  await done;
+  await whileHeld(done);
   await new Promise((r) => setImmediate(r)); // let the warning event be emitted
   process.off('warning', onWarning);
   assert.equal(delivered, 6, 'the second listener still saw every event');
@@ -59,7 +70,7 @@ test('events are in the core schema; the queue is bounded and counts what it dro
   expected = emitted - dropped;
   // The native queue is weak (never keeps a process alive): hold the loop open while it drains.
   const keepAlive = setInterval(() => {}, 60_000);
-  await all;
+  await whileHeld(all);
   clearInterval(keepAlive);
   assert.equal(delivered, expected);
   assert.deepEqual(first, { type: 'attempt', key: 'flood', tenant: null, class: 'connection', attempt: 1, elapsed: 0 });
