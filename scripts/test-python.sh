@@ -16,7 +16,8 @@ fi
 PY="$PWD/$VENV/bin/python"
 "$PY" -m pip install -q --disable-pip-version-check --upgrade pip
 "$PY" -m pip install -q --disable-pip-version-check \
-  maturin pytest mypy tenacity backoff urllib3 requests httpx stamina prometheus_client structlog
+  maturin pytest mypy tenacity backoff urllib3 requests httpx stamina prometheus_client structlog \
+  "celery[redis]"
 echo "-- pip install ./bindings-python"
 "$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings-python
 # Check the installed package, not the source tree.

@@ -4,51 +4,12 @@ it): two engines pool what they learned; a dead server is a typed error, never a
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
-from pathlib import Path
-from typing import Iterator
-
 import pytest
 
 import smartretry as sr
+from redis_helpers import free_port
 
 START = 1_700_000_000.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    assert server, "redis-server missing: scripts/test-python.sh installs it"
-    port = free_port()
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        # Readiness: poll until the port accepts (a process starting, not a timer).
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.005)
-        yield f"redis://127.0.0.1:{port}"
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def episodes(engine: sr.Engine) -> float:

@@ -1,0 +1,105 @@
+"""smartretry.celery against a real Celery worker (solo pool) on a real Redis broker: the engine
+picks each retry's countdown and the give-up, and hears every outcome. The worker's engine runs on
+a ManualClock (countdowns of 0), so results are polled with a bounded timeout, never timed."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Dict, Iterator, Tuple
+
+import pytest
+
+from redis_helpers import redis_server
+
+HERE = Path(__file__).resolve().parent
+RESULT_TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        env = dict(os.environ, SMARTRETRY_TEST_BROKER=f"{url}/0")
+        os.environ["SMARTRETRY_TEST_BROKER"] = env["SMARTRETRY_TEST_BROKER"]
+        tasks = importlib.import_module("celery_tasks")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "celery_tasks", "worker", "--pool=solo",
+             "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
+            cwd=HERE,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            yield tasks
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def outcome(tasks: ModuleType, task: Any, *args: Any) -> Tuple[str, Any]:
+    res = task.delay(*args)
+    value = res.get(timeout=RESULT_TIMEOUT, propagate=False)
+    return res.state, value
+
+
+def report(tasks: ModuleType) -> Dict[str, Any]:
+    state, value = outcome(tasks, tasks.report)
+    assert state == "SUCCESS", value
+    out: Dict[str, Any] = value
+    return out
+
+
+def test_retries_until_success_with_the_engines_countdown(worker: ModuleType) -> None:
+    before = report(worker)
+    state, value = outcome(worker, worker.flaky, "a", 2)
+    assert state == "SUCCESS", value
+    # Two failures, two retries scheduled by the engine, one success: one episode, 3 attempts.
+    assert value == {"attempts": 3, "retries": 2}
+    after = report(worker)
+    assert after["open_episodes"] == 0
+    grew = {k: after["stats"][k] - before["stats"][k] for k in ("episodes", "retries", "successes")}
+    assert grew == {"episodes": 1, "retries": 2, "successes": 1}
+    # The countdowns were the engine's delays: its manual clock moved by them.
+    assert after["clock"] > before["clock"]
+
+
+def test_gives_up_when_the_engine_says_stop(worker: ModuleType) -> None:
+    before = report(worker)
+    state, value = outcome(worker, worker.doomed, "b")
+    assert state == "FAILURE"
+    assert isinstance(value, ConnectionError), value
+    after = report(worker)
+    # max_attempts=4 in the worker's policy: 4 attempts, 3 retries, then the error is re-raised.
+    assert after["attempts"]["b"] == 4
+    assert after["stats"]["give_ups"] - before["stats"]["give_ups"] == 1
+    assert after["stats"]["retries"] - before["stats"]["retries"] == 3
+    assert after["open_episodes"] == 0
+
+
+def test_an_error_outside_smartretry_on_fails_at_once(worker: ModuleType) -> None:
+    before = report(worker)
+    state, value = outcome(worker, worker.wrong, "c")
+    assert state == "FAILURE"
+    assert isinstance(value, KeyError), value
+    after = report(worker)
+    assert after["attempts"]["c"] == 1
+    assert after["stats"]["retries"] == before["stats"]["retries"]
+    assert after["open_episodes"] == 0
+
+
+def test_first_try_successes_are_recorded(worker: ModuleType) -> None:
+    before = report(worker)
+    state, value = outcome(worker, worker.flaky, "d", 0)
+    assert (state, value) == ("SUCCESS", {"attempts": 1, "retries": 0})
+    after = report(worker)
+    assert after["stats"]["successes"] - before["stats"]["successes"] == 1
+    assert after["stats"]["retries"] == before["stats"]["retries"]
