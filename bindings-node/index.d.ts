@@ -252,11 +252,45 @@ export declare class Recommendation {
   toJSON(): any
 }
 
+/** Durable retries on a SQLite file or Redis: schedule, claim with a lease, ack or nack. */
+export declare class RetrySchedule {
+  /**
+   * The schedule at `location`: a SQLite file path, or a `redis://` / `rediss://` URL (the
+   * schedule of `namespace`, default "default").
+   */
+  constructor(location: string, namespace?: string | undefined | null)
+  /** Store the retry of `jobId`, due at `due` (Unix seconds); replaces it if scheduled. */
+  schedule(jobId: string, payload: Buffer, due: number): void
+  /**
+   * Store the retry the engine recommended at `now`: due after its delay. False (nothing
+   * stored) when the recommendation is to stop.
+   */
+  scheduleRecommended(jobId: string, payload: Buffer, now: number, recommendation: Recommendation): boolean
+  /** Up to `limit` retries due at `now`, earliest first, each leased for `leaseSecs` seconds. */
+  claimDue(now: number, limit: number, leaseSecs: number): Array<Claim>
+  /** The retry is done: forget it (false if it was not there; acking twice is fine). */
+  ack(jobId: string): boolean
+  /** Run the retry again at `due` (Unix seconds); false if it is unknown. */
+  nack(jobId: string, due: number): boolean
+  /** Retries stored, due or not, claimed or not. */
+  count(): number
+}
+
 /** Another delay the engine weighed. */
 export interface Alternative {
   /** Seconds. */
   delay: number
   successProbability: number
+}
+
+/** A due retry handed to a worker: ack it when done, nack it to run again later. */
+export interface Claim {
+  jobId: string
+  payload: Buffer
+  /** Times handed out, this one included (above 1: redelivered after a lease ran out). */
+  deliveries: number
+  /** The lease ends then (Unix seconds, the caller's clock). */
+  leaseUntil: number
 }
 
 /** A guardrail that changed the proposed delay (or stopped the retry). */

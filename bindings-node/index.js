@@ -841,5 +841,6 @@ module.exports.Episode = nativeBinding.Episode
 module.exports.FleetStore = nativeBinding.FleetStore
 module.exports.ManualClock = nativeBinding.ManualClock
 module.exports.Recommendation = nativeBinding.Recommendation
+module.exports.RetrySchedule = nativeBinding.RetrySchedule
 module.exports.maxCauses = nativeBinding.maxCauses
 module.exports.version = nativeBinding.version

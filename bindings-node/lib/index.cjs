@@ -9,6 +9,8 @@ const { EngineBackoff, EngineBreaker } = require('./cockatiel.cjs');
 const { pRetryOptions } = require('./p-retry.cjs');
 const { Admin, logEvents, registerPromClient } = require('./ops.cjs');
 const { FleetStore } = require('./fleet.cjs');
+const { RetrySchedule } = require('./schedule.cjs');
+const { bullmqRetry } = require('./bullmq.cjs');
 
 module.exports = {
   Engine,
@@ -32,4 +34,6 @@ module.exports = {
   logEvents,
   registerPromClient,
   FleetStore,
+  RetrySchedule,
+  bullmqRetry,
 };

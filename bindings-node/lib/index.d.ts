@@ -248,3 +248,50 @@ export declare class FleetStore {
   stats(): FleetStats;
   close(): void;
 }
+
+/** A due retry handed to a worker: ack it when done, nack it to run again later. */
+export interface Claim {
+  jobId: string;
+  payload: Buffer;
+  /** Times handed out, this one included (above 1: redelivered after a lease ran out). */
+  deliveries: number;
+  /** The lease ends then (Unix seconds, the caller's clock). */
+  leaseUntil: number;
+}
+
+/** Durable retries on a SQLite file or Redis (`redis://`, `rediss://`): schedule, claim with a
+ * lease, ack or nack. Times are Unix seconds. Errors carry codes: INVALID_ARGUMENT,
+ * SCHEDULE_STORAGE. */
+export declare class RetrySchedule {
+  constructor(location: string, options?: { namespace?: string });
+  schedule(jobId: string, payload: Buffer | string, due: number): void;
+  scheduleRecommended(jobId: string, payload: Buffer | string, now: number, recommendation: Recommendation): boolean;
+  claimDue(now: number, limit: number, leaseSecs: number): Claim[];
+  ack(jobId: string): boolean;
+  nack(jobId: string, due: number): boolean;
+  count(): number;
+}
+
+/** The part of a BullMQ job the integration reads. */
+export interface BullmqJobLike { id?: string; queueName: string; attemptsMade: number; finishedOn?: number }
+
+export interface BullmqRetryOptions {
+  /** The engine's queue key (default: the job's queue name). */
+  key?: string | ((job: BullmqJobLike) => string);
+  tenant?: string | ((job: BullmqJobLike) => string | undefined);
+  dependency?: string;
+  failure?: (err: unknown) => FailureInput;
+}
+
+/** BullMQ retries decided by the engine: `settings` for the Worker, `jobOptions` for
+ * `queue.add`, `attach(worker)` to feed outcomes back. */
+export interface BullmqRetry {
+  settings: { backoffStrategy: (attemptsMade: number, type?: string, err?: Error, job?: BullmqJobLike) => number };
+  backoff: { type: string };
+  jobOptions: { attempts: number; backoff: { type: string } };
+  backoffStrategy: (attemptsMade: number, type?: string, err?: Error, job?: BullmqJobLike) => number;
+  attach(worker: { on(event: string, listener: (...args: any[]) => void): unknown; off(event: string, listener: (...args: any[]) => void): unknown }): () => void;
+  readonly openEpisodes: number;
+}
+
+export declare function bullmqRetry(engine?: Engine, options?: BullmqRetryOptions): BullmqRetry;

@@ -23,5 +23,7 @@ export const {
   logEvents,
   registerPromClient,
   FleetStore,
+  RetrySchedule,
+  bullmqRetry,
 } = cjs;
 export default cjs;

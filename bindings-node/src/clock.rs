@@ -54,7 +54,7 @@ impl ManualClock {
 }
 
 /// A point in time (Unix seconds): finite and non-negative.
-fn instant(secs: f64) -> napi::Result<Duration> {
+pub(crate) fn instant(secs: f64) -> napi::Result<Duration> {
     Duration::try_from_secs_f64(secs)
         .map_err(|_| invalid_argument(format!("invalid time {secs}: expected Unix seconds")))
 }

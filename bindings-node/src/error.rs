@@ -2,7 +2,7 @@
 //! code travels as a `[CODE] ` prefix of the message; the JS layer turns it into a
 //! `SmartRetryError` whose `code` is that code (INVALID_KEY, INVALID_STATE, ...).
 
-fn coded(code: &str, message: impl std::fmt::Display) -> napi::Error {
+pub(crate) fn coded(code: &str, message: impl std::fmt::Display) -> napi::Error {
     napi::Error::new(napi::Status::InvalidArg, format!("[{code}] {message}"))
 }
 

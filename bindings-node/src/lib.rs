@@ -11,6 +11,7 @@ mod failure;
 mod fleet;
 mod ops;
 mod recommendation;
+mod schedule;
 
 use napi_derive::napi;
 

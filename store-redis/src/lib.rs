@@ -29,5 +29,5 @@ mod store;
 pub use budget::{scaled, BudgetMode, FleetBudget};
 pub use config::{FleetConfig, MAX_NAMESPACE_LEN};
 pub use error::{FleetError, Result};
-pub use schedule::RedisSchedule;
+pub use schedule::{open_schedule, RedisSchedule};
 pub use store::{FleetStats, FleetStore};

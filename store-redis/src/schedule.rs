@@ -6,7 +6,9 @@
 use crate::config::{FleetConfig, Keys};
 use crate::remote::Remote;
 use parking_lot::Mutex;
-use smartretry_schedule::{check_job, micros, Claim, Result, RetrySchedule, ScheduleError};
+use smartretry_schedule::{
+    check_job, micros, Claim, Result, RetrySchedule, ScheduleError, SqliteSchedule,
+};
 use std::time::Duration;
 
 const SCHEDULE: &str = r"
@@ -130,4 +132,20 @@ impl RetrySchedule for RedisSchedule {
             .with(|c| redis::cmd("ZCARD").arg(&key).query::<usize>(c))
             .map_err(storage)
     }
+}
+
+/// The schedule at `location`: a `redis://` or `rediss://` URL (the namespace's schedule), or
+/// else the path of a SQLite file (created if missing). One way to name a schedule for the CLI
+/// and the bindings.
+pub fn open_schedule(location: &str, namespace: &str) -> Result<Box<dyn RetrySchedule>> {
+    if location.starts_with("redis://") || location.starts_with("rediss://") {
+        let config = FleetConfig::new(location).namespace(namespace);
+        return Ok(Box::new(RedisSchedule::open(&config)?));
+    }
+    if location.is_empty() {
+        return Err(ScheduleError::InvalidInput(
+            "schedule location must be a SQLite path or a redis:// URL, got an empty string".into(),
+        ));
+    }
+    Ok(Box::new(SqliteSchedule::open(std::path::Path::new(location))?))
 }

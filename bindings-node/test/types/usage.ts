@@ -42,3 +42,30 @@ const misspelt: Policy = { learnin: {} };
 // @ts-expect-error: presets are named, not free text
 const unknownPreset: Policy = { preset: 'fast' };
 void [misspelt, unknownPreset];
+
+// BullMQ: the strategy and listeners fit BullMQ's own types.
+import { Queue, Worker } from 'bullmq';
+import { bullmqRetry as bullmqFromSubpath } from 'smartretry/bullmq';
+import { bullmqRetry, RetrySchedule } from 'smartretry';
+
+async function bullmqUsage(engine: Engine): Promise<void> {
+  const connection = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
+  const sr = bullmqRetry(engine, { key: (job) => job.queueName });
+  const worker = new Worker('emails', async () => 'sent', { connection, settings: sr.settings });
+  const detach = sr.attach(worker);
+  await new Queue('emails', { connection }).add('send', {}, sr.jobOptions);
+  detach();
+  void bullmqFromSubpath;
+}
+void bullmqUsage;
+
+function scheduleUsage(engine: Engine): number {
+  const schedule = new RetrySchedule('/tmp/retries.db');
+  schedule.schedule('job-1', 'orders/1', engine.now() + 40);
+  for (const claim of schedule.claimDue(engine.now(), 16, 60)) {
+    if (claim.payload.length > 0) schedule.ack(claim.jobId);
+    else schedule.nack(claim.jobId, engine.now() + 60);
+  }
+  return schedule.count();
+}
+void scheduleUsage;
