@@ -112,6 +112,13 @@ create_exception!(
     "Redis (or Valkey) could not be reached, timed out, or refused a fleet command."
 );
 
+create_exception!(
+    _native,
+    ScheduleStorageError,
+    SmartRetryError,
+    "A retry schedule's store (SQLite file, Redis) failed or could not be reached."
+);
+
 /// Translate an engine error into its Python exception.
 pub fn to_py(err: Error) -> PyErr {
     let msg = err.to_string();
@@ -170,6 +177,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<FleetUnavailableError>(),
         "FLEET_UNAVAILABLE",
     )?;
+    add(m, py.get_type::<ScheduleStorageError>(), "SCHEDULE_STORAGE")?;
     let policy_error = py.get_type::<InvalidPolicyError>();
     policy_error.setattr("path", "")?; // each instance sets its own
     add(m, policy_error, "INVALID_POLICY")?;

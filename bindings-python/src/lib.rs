@@ -12,6 +12,7 @@ mod fleet;
 mod observer;
 mod ops;
 mod recommendation;
+mod schedule;
 
 use pyo3::prelude::*;
 
@@ -39,6 +40,8 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<clock::PySystemClock>()?;
     m.add_class::<ops::PyAdmin>()?;
     m.add_class::<fleet::PyFleetStore>()?;
+    m.add_class::<schedule::PyRetrySchedule>()?;
+    m.add_class::<schedule::PyClaim>()?;
     m.add_function(wrap_pyfunction!(failure::py_parse_retry_after, m)?)?;
     m.add_function(wrap_pyfunction!(failure::check_key, m)?)?;
     m.add_function(wrap_pyfunction!(extract::failure_from, m)?)?;
