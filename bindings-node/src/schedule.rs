@@ -74,7 +74,9 @@ impl RetrySchedule {
         let lease = Duration::try_from_secs_f64(lease_secs)
             .ok()
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| invalid_argument(format!("lease must be seconds > 0, got {lease_secs}")))?;
+            .ok_or_else(|| {
+                invalid_argument(format!("lease must be seconds > 0, got {lease_secs}"))
+            })?;
         let claims = self
             .inner
             .claim_due(instant(now)?, limit as usize, lease)
@@ -99,7 +101,9 @@ impl RetrySchedule {
     /// Run the retry again at `due` (Unix seconds); false if it is unknown.
     #[napi]
     pub fn nack(&self, job_id: String, due: f64) -> napi::Result<bool> {
-        self.inner.nack(&job_id, instant(due)?).map_err(schedule_error)
+        self.inner
+            .nack(&job_id, instant(due)?)
+            .map_err(schedule_error)
     }
 
     /// Retries stored, due or not, claimed or not.

@@ -1,7 +1,8 @@
 //! `smartretry`: the command-line tool. `simulate` (the suite that measures the engine against
 //! static backoff), `replay` (evaluate policies on a recorded attempt history), and the
 //! operator's commands on a live engine's admin endpoint or a local policy and snapshot:
-//! `preview`, `explain`, `inspect`, `stats`, `override`, `export-config`, and the console `tui`.
+//! `preview`, `explain`, `inspect`, `stats`, `override`, `export-config`, and the console `tui`;
+//! `worker` runs the due retries of a durable schedule.
 
 mod decisions;
 mod fleet;
@@ -12,6 +13,7 @@ mod simulate;
 mod source;
 mod table;
 mod tui;
+mod worker;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -60,6 +62,9 @@ enum Command {
     /// The operator console: configuration and models, live recommendations, analytics and
     /// alerts (three panels, or tabs 1-4 on a narrow terminal).
     Tui(tui::TuiArgs),
+    /// Run the due retries of a durable schedule (SQLite file or redis:// URL): claim each with
+    /// a lease, hand it to a command (or print it as a JSON line), ack or nack it.
+    Worker(worker::WorkerArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -101,6 +106,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Tui(args) => tui::run(&args),
+        Command::Worker(args) => worker::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,6 +14,7 @@
 //! `RedisSchedule` in `smartretry-redis` (many machines).
 
 pub mod conformance;
+pub mod kill_trial;
 mod sqlite;
 
 pub use sqlite::SqliteSchedule;

@@ -1,5 +1,6 @@
 //! The Redis backend of the retry schedule against a real redis-server: the same rules as the
-//! SQLite backend, and claims that survive a worker vanishing mid-claim.
+//! SQLite backend, claims that survive a worker vanishing mid-claim, and 100 kill -9 trials of a
+//! worker process holding its claim.
 
 mod common;
 
@@ -58,4 +59,24 @@ fn a_worker_that_vanishes_mid_claim_has_its_retries_redelivered_and_two_workers_
         assert!(q.ack(&c.job_id).unwrap());
     }
     assert!(q.is_empty().unwrap());
+}
+
+#[test]
+fn a_worker_killed_mid_claim_has_its_retries_redelivered_100_of_100() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let q = RedisSchedule::open(&FleetConfig::new(&url).namespace("default")).unwrap();
+    let report = smartretry_schedule::kill_trial::run(&q, 100, |now, lease| {
+        let mut worker =
+            std::process::Command::new(env!("CARGO_BIN_EXE_smartretry-redis-schedule"));
+        worker
+            .arg("claim")
+            .arg(&url)
+            .arg(now.as_micros().to_string())
+            .arg(lease.as_micros().to_string())
+            .arg("10")
+            .arg("--hold");
+        worker
+    });
+    assert_eq!((report.redelivered, report.lost), (100, 0));
 }
