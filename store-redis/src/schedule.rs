@@ -147,5 +147,7 @@ pub fn open_schedule(location: &str, namespace: &str) -> Result<Box<dyn RetrySch
             "schedule location must be a SQLite path or a redis:// URL, got an empty string".into(),
         ));
     }
-    Ok(Box::new(SqliteSchedule::open(std::path::Path::new(location))?))
+    Ok(Box::new(SqliteSchedule::open(std::path::Path::new(
+        location,
+    ))?))
 }
