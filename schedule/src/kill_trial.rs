@@ -4,7 +4,9 @@
 //! backend's small claim binary) and the trial loop (run by each backend's test).
 
 use crate::RetrySchedule;
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -69,13 +71,13 @@ pub struct TrialReport {
     pub duplicates: u64,
 }
 
-/// Run `trials` kill -9 trials on `q`. `worker(now, lease)` builds the worker command, which
-/// must run [`claim_and_hold`] on the same schedule with `hold` and a limit of at least 1.
-/// Panics with the broken rule.
+/// Run `trials` kill -9 trials on `q`, whose workers are `claim_binary` (a program running
+/// [`claim_command`]) opening the same schedule at `location`. Panics with the broken rule.
 pub fn run(
     q: &dyn RetrySchedule,
     trials: u64,
-    mut worker: impl FnMut(Duration, Duration) -> Command,
+    claim_binary: &Path,
+    location: &OsStr,
 ) -> TrialReport {
     let lease = Duration::from_secs(30);
     let mut now = Duration::from_secs(1_700_000_000);
@@ -84,7 +86,13 @@ pub fn run(
         let job = format!("job-{i}");
         q.schedule(&job, job.as_bytes(), now).expect("schedule");
         // A worker claims the due retry, then is killed -9 while working on it.
-        let mut child = worker(now, lease)
+        let mut child = Command::new(claim_binary)
+            .arg("claim")
+            .arg(location)
+            .arg(now.as_micros().to_string())
+            .arg(lease.as_micros().to_string())
+            .arg("10")
+            .arg("--hold")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()

@@ -2,7 +2,7 @@
 //! dies holding its claim.
 
 use smartretry_schedule::{conformance, kill_trial, SqliteSchedule};
-use std::process::Command;
+use std::path::Path;
 
 #[test]
 fn follows_the_rules() {
@@ -15,16 +15,7 @@ fn a_worker_killed_mid_claim_has_its_retries_redelivered_100_of_100() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("retries.db");
     let schedule = SqliteSchedule::open(&db).unwrap();
-    let report = kill_trial::run(&schedule, 100, |now, lease| {
-        let mut worker = Command::new(env!("CARGO_BIN_EXE_smartretry-schedule"));
-        worker
-            .arg("claim")
-            .arg(&db)
-            .arg(now.as_micros().to_string())
-            .arg(lease.as_micros().to_string())
-            .arg("10")
-            .arg("--hold");
-        worker
-    });
+    let bin = Path::new(env!("CARGO_BIN_EXE_smartretry-schedule"));
+    let report = kill_trial::run(&schedule, 100, bin, db.as_os_str());
     assert_eq!((report.redelivered, report.lost), (100, 0));
 }

@@ -66,17 +66,7 @@ fn a_worker_killed_mid_claim_has_its_retries_redelivered_100_of_100() {
     let server = RedisServer::start();
     let url = server.url();
     let q = RedisSchedule::open(&FleetConfig::new(&url).namespace("default")).unwrap();
-    let report = smartretry_schedule::kill_trial::run(&q, 100, |now, lease| {
-        let mut worker =
-            std::process::Command::new(env!("CARGO_BIN_EXE_smartretry-redis-schedule"));
-        worker
-            .arg("claim")
-            .arg(&url)
-            .arg(now.as_micros().to_string())
-            .arg(lease.as_micros().to_string())
-            .arg("10")
-            .arg("--hold");
-        worker
-    });
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_smartretry-redis-schedule"));
+    let report = smartretry_schedule::kill_trial::run(&q, 100, bin, url.as_ref());
     assert_eq!((report.redelivered, report.lost), (100, 0));
 }
