@@ -38,16 +38,28 @@ fi
 # Every binary links through zig against glibc 2.17 (manylinux2014's floor), so that it runs on
 # older distributions than the build machine's; cargo then writes to target/<triple>/<profile>.
 triple=x86_64-unknown-linux-gnu
-zigcc="$stage/zigcc"
-printf '#!/bin/sh\nexec "%s" cc -target x86_64-linux-gnu.2.17 "$@"\n' "$tools/bin/python-zig" >"$zigcc"
+# zig also compiles the C parts (SQLite, ring): the host's glibc headers would bind newer symbol
+# versions (fcntl64@GLIBC_2.28). The cc crate adds its own --target for clang-like compilers,
+# which would drop the glibc floor, so the wrapper removes it.
+zigcc="$tools/zigcc-glibc2.17" # a stable path: cargo rebuilds C parts when CC changes
+cat >"$zigcc" <<EOF_ZIGCC
+#!/bin/sh
+for arg do
+  shift
+  case "\$arg" in --target=*) ;; *) set -- "\$@" "\$arg" ;; esac
+done
+exec "$tools/bin/python-zig" cc -target x86_64-linux-gnu.2.17 "\$@"
+EOF_ZIGCC
 chmod +x "$zigcc"
-export CARGO_BUILD_TARGET="$triple" CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER="$zigcc"
+export CARGO_BUILD_TARGET="$triple" CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER="$zigcc" \
+  CC_x86_64_unknown_linux_gnu="$zigcc"
 built="$CARGO_TARGET_DIR/$triple/$profile"
 
 echo "-- python: abi3 wheel (manylinux2014 through zig) and sdist"
 # maturin finds zig through `python -m ziglang` with the venv's python first on PATH.
 # maturin sets up zig and the target itself.
-PATH="$tools/bin:$PATH" env -u CARGO_BUILD_TARGET -u CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER maturin build -q -m bindings-python/Cargo.toml --profile "$profile" \
+PATH="$tools/bin:$PATH" env -u CARGO_BUILD_TARGET -u CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER \
+  -u CC_x86_64_unknown_linux_gnu maturin build -q -m bindings-python/Cargo.toml --profile "$profile" \
   --zig --compatibility manylinux2014 --out "$out"
 PATH="$tools/bin:$PATH" maturin sdist -m bindings-python/Cargo.toml --out "$out" >/dev/null
 
