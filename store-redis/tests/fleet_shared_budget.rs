@@ -121,6 +121,7 @@ fn without_redis_each_engine_keeps_to_its_share_and_leases_again_after() {
 
     server.kill();
     let down = run(&engines, &stores, &clock, 20);
+    println!("Redis down 20 s: {down} retries (budget {})", allowed(20));
     // Alone, each engine has 1/8 of the budget: the fleet together stays within it.
     assert!(down as f64 <= allowed(20), "{down}");
     assert!(down as f64 >= 0.9 * PER_SEC * 20.0, "{down}");
