@@ -24,6 +24,7 @@ pub mod evidence;
 mod exchange;
 mod lease;
 mod ledger;
+mod options;
 mod remote;
 mod schedule;
 mod store;
