@@ -128,6 +128,11 @@ enum smartretry_status
      Any other bad argument (an index out of range, an operation the handle does not support).
      */
     SMARTRETRY_INVALID_ARGUMENT = 105,
+    /*
+     The fleet's Redis (or Valkey) could not be reached, timed out or refused a command; the
+     engine goes on deciding alone.
+     */
+    SMARTRETRY_FLEET_UNAVAILABLE = 106,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -162,6 +167,12 @@ typedef struct smartretry_episode smartretry_episode;
  What the caller knows about one failed attempt.
  */
 typedef struct smartretry_failure smartretry_failure;
+
+/*
+ An engine's membership in a fleet. Freeing it stops its background sync (and gives the
+ engine back budgets of its own if they were shared).
+ */
+typedef struct smartretry_fleet smartretry_fleet;
 
 /*
  A retry policy (per-class settings, learning, guardrails). Not thread-safe: do not change it
@@ -294,6 +305,40 @@ typedef struct smartretry_recommendation {
      */
     struct smartretry_recommendation_detail *detail;
 } smartretry_recommendation;
+
+/*
+ What a fleet store has done so far.
+ */
+typedef struct smartretry_fleet_counters {
+    /*
+     Syncs that reached Redis and finished.
+     */
+    uint64_t syncs;
+    /*
+     Syncs that failed (Redis unreachable, timed out, refused).
+     */
+    uint64_t failures;
+    /*
+     Pushes of this engine's evidence the server accepted.
+     */
+    uint64_t pushes;
+    /*
+     Other engines whose evidence is pooled.
+     */
+    uint64_t peers;
+    /*
+     Fleet entries skipped because they did not decode.
+     */
+    uint64_t rejected;
+    /*
+     Leasing rounds of shared budgets answered.
+     */
+    uint64_t budget_rounds;
+    /*
+     Breakers opened here because another engine opened them.
+     */
+    uint64_t breakers_opened;
+} smartretry_fleet_counters;
 
 /*
  A guardrail named in a clamp: SMARTRETRY_GUARDRAIL_*.
@@ -930,6 +975,51 @@ smartretry_status smartretry_failure_set_class(struct smartretry_failure *failur
  None: `failure` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_failure_free(struct smartretry_failure *failure);
+
+/*
+ Attach `engine` to the fleet at `url` (`redis://[user:password@]host:port[/db]` or
+ `rediss://`). `options_json` may be NULL or a JSON object with any of `namespace`,
+ `sync_interval` (seconds), `sync_after_episodes`, `io_timeout` (seconds), `engine_id`,
+ `share_budgets` (fleet size: share the policy's budgets), `share_breakers` (bool),
+ `background` (bool, default true: sync on a thread; false: call smartretry_fleet_sync_now).
+ Fails only on a bad configuration (SMARTRETRY_INVALID_CONFIG): an unreachable Redis is
+ retried, the engine deciding alone meanwhile.
+
+ # Safety
+ `engine` NULL or an engine handle; `url` and `options_json` NULL or NUL-terminated; `out`
+ NULL or writable.
+ */
+smartretry_status smartretry_fleet_attach(const struct smartretry_engine *engine,
+                                          const char *url,
+                                          const char *options_json,
+                                          struct smartretry_fleet **out);
+
+/*
+ Sync once, now, on the calling thread: SMARTRETRY_FLEET_UNAVAILABLE if Redis cannot be
+ reached (the message says why).
+
+ # Safety
+ `fleet` NULL or a fleet handle.
+ */
+smartretry_status smartretry_fleet_sync_now(const struct smartretry_fleet *fleet);
+
+/*
+ What the store has done so far.
+
+ # Safety
+ `fleet` NULL or a fleet handle; `out` NULL or writable.
+ */
+smartretry_status smartretry_fleet_stats(const struct smartretry_fleet *fleet,
+                                         struct smartretry_fleet_counters *out);
+
+/*
+ Stop syncing and free the store (the background thread is joined within a bounded wait).
+ NULL is a no-op.
+
+ # Safety
+ `fleet` NULL or a fleet handle.
+ */
+smartretry_status smartretry_fleet_free(struct smartretry_fleet *fleet);
 
 /*
  The number of live handles of every type (recommendation details included): a leak check for

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for tool in gcc valgrind pkg-config; do
+for tool in gcc valgrind pkg-config redis-server; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -32,12 +32,24 @@ if [ -z "$out_dir" ] || ! cmp -s "$out_dir/smartretry.h" include/smartretry.h; t
 fi
 
 build="$(mktemp -d)"
-trap 'rm -rf "$build"' EXIT
+redis_pid=""
+trap '[ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null; rm -rf "$build"' EXIT
+
+# test_fleet needs a real redis-server: our own, on a free port, in the temporary directory.
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$build" \
+  >"$build/redis.log" 2>&1 &
+redis_pid=$!
+for _ in $(seq 1 200); do
+  redis-cli -p "$port" ping >/dev/null 2>&1 && break
+  sleep 0.05
+done
+export SMARTRETRY_TEST_REDIS_URL="redis://127.0.0.1:$port"
 strict=(-std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Iinclude -Itests/c)
 static=("$lib/libsmartretry.a" -lpthread -ldl -lm)
 shared=(-L"$lib" -lsmartretry -Wl,-rpath,"$lib" -lpthread)
 
-single=(test_api test_handles test_boundary test_ratelimit test_worker test_ops)
+single=(test_api test_handles test_boundary test_ratelimit test_worker test_ops test_fleet)
 echo "-- C tests (gcc ${strict[*]})"
 for t in "${single[@]}"; do
   gcc "${strict[@]}" "tests/c/$t.c" -o "$build/$t" "${shared[@]}"

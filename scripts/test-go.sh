@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Go module (bindings-go, a cgo wrapper of the C ABI) as a user builds it: install libsmartretry
 # to a temporary prefix (`make install`'s script), point PKG_CONFIG_PATH at its smartretry.pc,
-# then go vet and go test in bindings-go and run the example in examples/go.
+# then go vet and go test in bindings-go (its fleet test starts its own redis-server) and run the
+# example in examples/go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v go >/dev/null 2>&1; then
@@ -9,7 +10,7 @@ if ! command -v go >/dev/null 2>&1; then
   apt-get install -y golang-go
 fi
 missing=()
-for tool in gcc pkg-config; do
+for tool in gcc pkg-config redis-server; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -11,7 +11,9 @@ class FleetStore {
    * @param {import('./engine.cjs').Engine} engine
    * @param {string} url
    * @param {{namespace?: string, syncInterval?: number, syncAfterEpisodes?: number,
-   *   ioTimeout?: number, engineId?: string, background?: boolean}} [options]
+   *   ioTimeout?: number, engineId?: string, background?: boolean, shareBudgets?: number,
+   *   shareBreakers?: boolean}} [options] `shareBudgets: n` shares the policy's retry budgets
+   *   with a fleet of about n processes; `shareBreakers` shares open circuit breakers.
    */
   constructor(engine, url, options) {
     this.native = guard(() => new native.FleetStore(engine.native, url, options));

@@ -27,6 +27,10 @@ pub struct FleetOptions {
     pub engine_id: Option<String>,
     /// Sync on a background thread (default); false: call `syncNow()`.
     pub background: Option<bool>,
+    /// Share the policy's retry budgets with a fleet of about this many processes.
+    pub share_budgets: Option<u32>,
+    /// Share open circuit breakers with the fleet.
+    pub share_breakers: Option<bool>,
 }
 
 /// What the store has done so far.
@@ -37,6 +41,10 @@ pub struct FleetStats {
     pub pushes: f64,
     pub peers: u32,
     pub rejected: f64,
+    /// Leasing rounds of shared budgets answered.
+    pub budget_rounds: f64,
+    /// Breakers opened here because another engine opened them.
+    pub breakers_opened: f64,
     pub last_error: Option<String>,
 }
 
@@ -69,6 +77,8 @@ impl FleetStore {
             io_timeout: None,
             engine_id: None,
             background: None,
+            share_budgets: None,
+            share_breakers: None,
         });
         let mut config = FleetConfig::new(&url);
         if let Some(ns) = o.namespace {
@@ -84,6 +94,8 @@ impl FleetStore {
             config.io_timeout = seconds("ioTimeout", s)?;
         }
         config.engine_id = o.engine_id;
+        config.share_budgets = o.share_budgets;
+        config.share_breakers = o.share_breakers.unwrap_or(false);
         let store = if o.background.unwrap_or(true) {
             smartretry_redis::FleetStore::attach(&engine.inner, config)
         } else {
@@ -116,6 +128,8 @@ impl FleetStore {
             pushes: s.pushes as f64,
             peers: u32::try_from(s.peers).unwrap_or(u32::MAX),
             rejected: s.rejected as f64,
+            budget_rounds: s.budget_rounds as f64,
+            breakers_opened: s.breakers_opened as f64,
             last_error: s.last_error,
         })
     }

@@ -52,3 +52,44 @@ test('an unreachable server is a coded error', async () => {
   assert.throws(() => new FleetStore(engine, 'http://nope'), (e) => e.code === 'INVALID_CONFIG');
   assert.throws(() => new FleetStore(engine, 'redis://127.0.0.1:1', { namespace: 'a{b}' }), (e) => e.code === 'INVALID_CONFIG');
 });
+
+const SHARED = {
+  budget: { kind: 'ratio', ratio: 0, min_per_sec: 2, capacity: 4 },
+  breaker: { consecutive_failures: 2, open_for: 30 },
+};
+
+function failOnce(engine, dependency) {
+  const ep = engine.begin('payments');
+  const rec = engine.onFailure(ep, dependency ? { status: 503, dependency } : { status: 503 });
+  engine.abandon(ep);
+  return rec.action === 'retry';
+}
+
+test('engines share one budget and open breakers', async (t) => {
+  const { url } = await startRedis(t);
+  const clock = new ManualClock();
+  const a = new Engine(SHARED, { clock });
+  const b = new Engine(SHARED, { clock });
+  const opts = { namespace: 'node-shared', background: false, shareBudgets: 2, shareBreakers: true };
+  const sa = new FleetStore(a, url, opts);
+  const sb = new FleetStore(b, url, opts);
+  // 20 s, a failing request on each engine every 100 ms, syncs every 500 ms: one budget of 4
+  // tokens refilled at 2 per second for both (44 retries).
+  let retries = 0;
+  for (let tick = 0; tick < 200; tick++) {
+    if (tick % 5 === 0) { sa.syncNow(); sb.syncNow(); }
+    retries += Number(failOnce(a)) + Number(failOnce(b));
+    clock.advance(0.1);
+  }
+  assert.ok(retries >= 35 && retries <= 45, String(retries));
+  assert.ok(sa.stats().budgetRounds > 0);
+  failOnce(a, 'db');
+  failOnce(a, 'db');
+  sa.syncNow();
+  sb.syncNow();
+  assert.equal(sb.stats().breakersOpened, 1);
+  assert.equal(sa.stats().breakersOpened, 0);
+  sa.close();
+  sb.close();
+  assert.throws(() => new FleetStore(a, url, { shareBudgets: 0 }), (e) => e.code === 'INVALID_CONFIG');
+});

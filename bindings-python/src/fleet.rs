@@ -51,9 +51,10 @@ impl PyFleetStore {
 impl PyFleetStore {
     /// Join `engine` to the fleet at `url` (`redis://` or `rediss://`, with auth). With
     /// `background` (the default) a thread syncs every `sync_interval` seconds; otherwise call
-    /// `sync_now()`.
+    /// `sync_now()`. `share_budgets=n` shares the policy's retry budgets with a fleet of about
+    /// `n` processes; `share_breakers=True` shares open circuit breakers.
     #[new]
-    #[pyo3(signature = (engine, url, *, namespace="default", sync_interval=1.0, sync_after_episodes=256, io_timeout=0.25, engine_id=None, background=true))]
+    #[pyo3(signature = (engine, url, *, namespace="default", sync_interval=1.0, sync_after_episodes=256, io_timeout=0.25, engine_id=None, background=true, share_budgets=None, share_breakers=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         engine: &PyEngine,
@@ -64,12 +65,16 @@ impl PyFleetStore {
         io_timeout: f64,
         engine_id: Option<&str>,
         background: bool,
+        share_budgets: Option<u32>,
+        share_breakers: bool,
     ) -> PyResult<Self> {
         let mut config = FleetConfig::new(url).namespace(namespace);
         config.sync_interval = duration("sync_interval", sync_interval)?;
         config.sync_after_episodes = sync_after_episodes;
         config.io_timeout = duration("io_timeout", io_timeout)?;
         config.engine_id = engine_id.map(str::to_string);
+        config.share_budgets = share_budgets;
+        config.share_breakers = share_breakers;
         let store = if background {
             FleetStore::attach(&engine.inner, config)
         } else {
@@ -93,7 +98,8 @@ impl PyFleetStore {
         self.with(FleetStore::engine_id)
     }
 
-    /// Syncs ok and failed, pushes, peers pooled, entries rejected, the last error.
+    /// Syncs ok and failed, pushes, peers pooled, entries rejected, budget leasing rounds,
+    /// breakers opened by the fleet, the last error.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.with(FleetStore::stats)?;
         let d = PyDict::new(py);
@@ -102,6 +108,8 @@ impl PyFleetStore {
         d.set_item("pushes", s.pushes)?;
         d.set_item("peers", s.peers)?;
         d.set_item("rejected", s.rejected)?;
+        d.set_item("budget_rounds", s.budget_rounds)?;
+        d.set_item("breakers_opened", s.breakers_opened)?;
         d.set_item("last_error", s.last_error)?;
         Ok(d)
     }

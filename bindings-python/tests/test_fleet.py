@@ -57,3 +57,43 @@ def test_an_unreachable_server_is_a_typed_error() -> None:
         sr.FleetStore(engine, "http://nope")
     with pytest.raises(sr.InvalidConfigError):
         sr.FleetStore(engine, "redis://127.0.0.1:1", namespace="a{b}")
+
+
+SHARED = {
+    "budget": {"kind": "ratio", "ratio": 0, "min_per_sec": 2, "capacity": 4},
+    "breaker": {"consecutive_failures": 2, "open_for": 30},
+}
+
+
+def fail_once(engine: sr.Engine, dependency: str | None = None) -> bool:
+    ep = engine.begin("payments")
+    failure = sr.Failure.http(503)
+    rec = engine.record(ep, failure.on_dependency(dependency) if dependency else failure)
+    engine.abandon(ep)
+    return rec.should_retry
+
+
+def test_engines_share_one_budget_and_open_breakers(redis_url: str) -> None:
+    clock = sr.ManualClock(START)
+    a, b = sr.Engine(SHARED, clock=clock), sr.Engine(SHARED, clock=clock)
+    opts = dict(namespace="py-shared", background=False, share_budgets=2, share_breakers=True)
+    with sr.FleetStore(a, redis_url, **opts) as sa, sr.FleetStore(b, redis_url, **opts) as sb:
+        retries = 0
+        # 20 s, a failing request on each engine every 100 ms, syncs every 500 ms: one budget
+        # of 4 tokens refilled at 2 per second for both (44 retries).
+        for tick in range(200):
+            if tick % 5 == 0:
+                sa.sync_now()
+                sb.sync_now()
+            retries += fail_once(a) + fail_once(b)
+            clock.advance(0.1)
+        assert 35 <= retries <= 45, retries
+        assert sa.stats()["budget_rounds"] > 0
+        fail_once(a, "db")
+        fail_once(a, "db")
+        sa.sync_now()
+        sb.sync_now()
+        assert sb.stats()["breakers_opened"] == 1
+        assert sa.stats()["breakers_opened"] == 0
+    with pytest.raises(sr.InvalidConfigError):
+        sr.FleetStore(a, redis_url, share_budgets=0)

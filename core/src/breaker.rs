@@ -215,6 +215,23 @@ impl CircuitBreaker {
         }
     }
 
+    /// While open: until when (before half-open probes).
+    pub fn open_until(&self) -> Option<Duration> {
+        (self.state == BreakerState::Open).then_some(self.reopen_at)
+    }
+
+    /// Open (or keep open) until `until`, as another engine of a fleet found it should be; a
+    /// breaker already open longer stays as it is. None if nothing changed.
+    pub fn open_until_at_least(&mut self, now: Duration, until: Duration) -> Option<Transition> {
+        self.tick(now);
+        if until <= now || self.open_until().is_some_and(|t| t >= until) {
+            return None;
+        }
+        let t = self.go(BreakerState::Open, now);
+        self.reopen_at = until;
+        Some(t)
+    }
+
     /// When may a retry proposed for `at` run? `reserve` grants a half-open probe slot (a real
     /// decision); a preview passes false and changes nothing.
     pub fn admit(&mut self, now: Duration, at: Duration, reserve: bool) -> Admission {

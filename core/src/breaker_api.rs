@@ -6,6 +6,7 @@ use crate::breaker::BreakerState;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::observe::Event;
+use std::time::Duration;
 
 impl Engine {
     /// The state of `dependency`'s circuit breaker now; None when the policy has no breakers.
@@ -44,9 +45,48 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The dependencies whose breakers are open now, with when each stops being open (engine
+    /// clock): what a fleet shares (see `smartretry-redis`).
+    pub fn open_breakers(&self) -> Vec<(String, Duration)> {
+        let now = self.now();
+        self.inner
+            .breakers
+            .values()
+            .into_iter()
+            .filter_map(|slot| {
+                let mut b = slot.breaker.lock();
+                b.state(now);
+                b.open_until()
+                    .map(|until| (slot.dependency.to_string(), until))
+            })
+            .collect()
+    }
+
+    /// Open `dependency`'s breaker until `until` (engine clock) unless it is already open as
+    /// long: another engine of the fleet found the dependency down. Returns whether it changed
+    /// (false too when the policy has no breakers).
+    pub fn open_breaker_until(&self, dependency: &str, until: Duration) -> Result<bool> {
+        crate::engine::check_name("dependency", dependency)?;
+        let policy = self.inner.policy.load();
+        let now = self.now();
+        let moved = self
+            .with_breaker(&policy, dependency, |b| b.open_until_at_least(now, until))
+            .flatten();
+        if let Some(t) = moved {
+            self.emit(Event::Breaker {
+                dependency,
+                from: t.from,
+                to: t.to,
+            });
+        }
+        Ok(moved.is_some())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::{BreakerState, Engine, ManualClock, Policy};
+    use crate::{BreakerState, Clock, Engine, ManualClock, Policy};
     use std::time::Duration;
 
     #[test]
@@ -63,5 +103,31 @@ mod tests {
         assert!(e.breaker_state("").is_err());
         let none = Engine::with_clock(Policy::default(), clock).expect("valid");
         assert_eq!(none.record_dependency("db", true).unwrap(), None);
+    }
+
+    #[test]
+    fn an_open_breaker_carries_over_to_another_engine_until_its_deadline() {
+        let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
+        let policy = Policy::from_json(r#"{"breaker":{"consecutive_failures":2,"open_for":10}}"#)
+            .expect("valid");
+        let a = Engine::with_clock(policy.clone(), clock.clone()).expect("valid");
+        let b = Engine::with_clock(policy, clock.clone()).expect("valid");
+        a.record_dependency("db", false).unwrap();
+        a.record_dependency("db", false).unwrap();
+        let open = a.open_breakers();
+        assert_eq!(open.len(), 1);
+        let (dep, until) = open[0].clone();
+        assert_eq!(until, clock.now() + Duration::from_secs(10));
+        assert!(b.open_breaker_until(&dep, until).unwrap());
+        assert!(
+            !b.open_breaker_until(&dep, until).unwrap(),
+            "already open as long"
+        );
+        assert_eq!(b.breaker_state("db").unwrap(), Some(BreakerState::Open));
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(b.breaker_state("db").unwrap(), Some(BreakerState::HalfOpen));
+        assert!(b.open_breakers().is_empty());
+        // A deadline already past changes nothing.
+        assert!(!b.open_breaker_until("db", clock.now()).unwrap());
     }
 }

@@ -46,6 +46,8 @@ pub(crate) struct Inner {
     pub overrides: ArcSwap<Overrides>,
     pub models: crate::sharded::ShardedMap<ModelSlot>,
     pub budgets: crate::sharded::ShardedMap<BudgetSlot>,
+    /// Where new budget buckets come from (None: local buckets; see `budget::backend`).
+    pub budget_backend: RwLock<Option<Arc<dyn crate::budget::BudgetBackend>>>,
     pub breakers: crate::sharded::ShardedMap<BreakerSlot>,
     /// Adaptive client rate limiters per (key, dependency) (`ratelimit`).
     pub limiters: crate::ratelimit::Limiters,
@@ -127,6 +129,7 @@ impl Engine {
                 overrides: ArcSwap::from_pointee(Overrides::default()),
                 models: Default::default(),
                 budgets: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
+                budget_backend: RwLock::new(None),
                 breakers: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
                 limiters,
                 counters: Counters::default(),
@@ -334,7 +337,7 @@ impl Engine {
                 || BudgetSlot {
                     tenant,
                     name: name.clone(),
-                    budget: Mutex::new(RetryBudget::new(config.clone(), self.now())),
+                    budget: Mutex::new(self.open_budget(tenant, name, config, self.now())),
                 },
             );
             f(&mut slot.budget.lock(), tenant);

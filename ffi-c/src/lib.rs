@@ -23,6 +23,7 @@ mod engine;
 mod failure;
 #[cfg(test)]
 mod fixtures_test;
+mod fleet;
 mod handle;
 mod history;
 mod names;
@@ -38,6 +39,7 @@ pub use admin_endpoint::*;
 pub use clock::*;
 pub use engine::*;
 pub use failure::*;
+pub use fleet::*;
 pub use handle::smartretry_live_handles;
 pub use history::*;
 pub use names::*;

@@ -54,6 +54,9 @@ pub enum smartretry_status {
     SMARTRETRY_PANIC = 104,
     /// Any other bad argument (an index out of range, an operation the handle does not support).
     SMARTRETRY_INVALID_ARGUMENT = 105,
+    /// The fleet's Redis (or Valkey) could not be reached, timed out or refused a command; the
+    /// engine goes on deciding alone.
+    SMARTRETRY_FLEET_UNAVAILABLE = 106,
 }
 
 use smartretry_status as S;
@@ -80,6 +83,7 @@ const NAMES: &[(S, &std::ffi::CStr)] = &[
     (S::SMARTRETRY_INVALID_HANDLE, c"INVALID_HANDLE"),
     (S::SMARTRETRY_PANIC, c"PANIC"),
     (S::SMARTRETRY_INVALID_ARGUMENT, c"INVALID_ARGUMENT"),
+    (S::SMARTRETRY_FLEET_UNAVAILABLE, c"FLEET_UNAVAILABLE"),
 ];
 
 /// Everything an entry point can fail with.
@@ -98,6 +102,8 @@ pub(crate) enum FfiError {
         got: &'static str,
     },
     Argument(String),
+    /// Redis unreachable (the fleet store).
+    FleetUnavailable(String),
 }
 
 impl From<Error> for FfiError {
@@ -130,6 +136,7 @@ impl FfiError {
             FfiError::Enum { .. } => S::SMARTRETRY_INVALID_ENUM,
             FfiError::Handle(_) | FfiError::WrongHandle { .. } => S::SMARTRETRY_INVALID_HANDLE,
             FfiError::Argument(_) => S::SMARTRETRY_INVALID_ARGUMENT,
+            FfiError::FleetUnavailable(_) => S::SMARTRETRY_FLEET_UNAVAILABLE,
         }
     }
 }
@@ -149,6 +156,7 @@ impl fmt::Display for FfiError {
                 write!(f, "expected a live {expected} handle, got a {got} handle")
             }
             FfiError::Argument(msg) => f.write_str(msg),
+            FfiError::FleetUnavailable(msg) => write!(f, "fleet unavailable: redis: {msg}"),
         }
     }
 }

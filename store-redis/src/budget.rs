@@ -42,20 +42,7 @@ pub struct FleetBudget {
 
 /// The configuration with its capacity and refill scaled by `share` (the local fallback).
 pub fn scaled(config: &BudgetConfig, share: f64) -> BudgetConfig {
-    let mut c = config.clone();
-    match &mut c {
-        BudgetConfig::Ratio {
-            min_per_sec,
-            capacity,
-            ..
-        } => {
-            *min_per_sec *= share;
-            *capacity = (*capacity * share).max(1.0);
-        }
-        BudgetConfig::Grpc { max_tokens, .. } => *max_tokens = (*max_tokens * share).max(0.001),
-        BudgetConfig::AwsStandard { capacity, .. } => *capacity *= share,
-    }
-    c
+    config.scaled(share)
 }
 
 fn milli(tokens: f64) -> i64 {

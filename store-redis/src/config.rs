@@ -23,6 +23,13 @@ pub struct FleetConfig {
     pub io_timeout: Duration,
     /// This engine's name in the fleet (default: random). Must be unique among live engines.
     pub engine_id: Option<String>,
+    /// Share the engine's own retry budgets (the policy's `budget` and `tenant_budget`) with
+    /// the fleet: `Some(n)` for a fleet of about `n` processes, each of which runs alone on
+    /// `1/n` of a budget while Redis is unreachable. None: each engine's budgets are its own.
+    pub share_budgets: Option<u32>,
+    /// Share open circuit breakers: one engine's open breaker opens the dependency's breaker
+    /// on every engine until the same deadline (needs `breaker` in the policy).
+    pub share_breakers: bool,
 }
 
 impl FleetConfig {
@@ -36,6 +43,8 @@ impl FleetConfig {
             sync_after_episodes: 256,
             io_timeout: Duration::from_millis(250),
             engine_id: None,
+            share_budgets: None,
+            share_breakers: false,
         }
     }
 
@@ -51,6 +60,20 @@ impl FleetConfig {
 
     pub fn engine_id(mut self, id: &str) -> FleetConfig {
         self.engine_id = Some(id.to_string());
+        self
+    }
+
+    /// Share the engine's retry budgets with a fleet of about `processes` engines: retries are
+    /// paid from tokens leased from one bucket per budget in Redis; each engine falls back to
+    /// `1/processes` of the budget while Redis is unreachable.
+    pub fn share_budgets(mut self, processes: u32) -> FleetConfig {
+        self.share_budgets = Some(processes);
+        self
+    }
+
+    /// Share open circuit breakers with the fleet (see the field).
+    pub fn share_breakers(mut self) -> FleetConfig {
+        self.share_breakers = true;
         self
     }
 
@@ -77,6 +100,11 @@ impl FleetConfig {
         }
         if self.io_timeout < Duration::from_millis(1) || self.io_timeout > Duration::from_secs(60) {
             return bad("io_timeout must be between 1 ms and 60 s".into());
+        }
+        if let Some(n) = self.share_budgets {
+            if !(1..=100_000).contains(&n) {
+                return bad(format!("share_budgets must be 1-100000 processes, got {n}"));
+            }
         }
         if self.sync_after_episodes == 0 {
             return bad("sync_after_episodes must be at least 1".into());
@@ -138,6 +166,18 @@ impl Keys {
         format!("{}schedule:{part}", self.prefix)
     }
 
+    /// Hash of an engine budget shared by the fleet (`FleetConfig::share_budgets`): a queue's
+    /// or a tenant's, by the engine's policy.
+    pub fn shared_budget(&self, tenant: bool, name: &str) -> String {
+        let scope = if tenant { "tenant" } else { "queue" };
+        format!("{}budget:{scope}:{name}", self.prefix)
+    }
+
+    /// Hash: dependency -> until when (microseconds) its breaker is open fleet-wide.
+    pub fn breakers(&self) -> String {
+        format!("{}breakers", self.prefix)
+    }
+
     /// Hash of one fleet budget: tokens held (thousandths), refill carry, last refill time.
     pub fn budget(&self, name: &str) -> String {
         format!("{}budget:{name}", self.prefix)
@@ -159,6 +199,7 @@ mod tests {
             FleetConfig::new("redis://x").namespace(""),
             FleetConfig::new("redis://x").sync_interval(Duration::ZERO),
             FleetConfig::new("redis://x").engine_id("a:b"),
+            FleetConfig::new("redis://x").share_budgets(0),
         ] {
             assert!(
                 matches!(bad.validate(), Err(FleetError::InvalidConfig(_))),

@@ -16,12 +16,15 @@
 //! Evidence is exchanged as each engine's cumulative own evidence (see `exchange`), so pushes
 //! retried, reordered or repeated after a flush never count anything twice.
 
+mod breakers;
 mod budget;
 mod config;
 mod error;
 pub mod evidence;
 mod exchange;
+mod lease;
 mod ledger;
+mod options;
 mod remote;
 mod schedule;
 mod store;

@@ -3,10 +3,12 @@
 //! fleet's, every `sync_interval` or as soon as `sync_after_episodes` episodes finished. Dropping
 //! the store stops the thread (joined within a bounded wait).
 
+use crate::breakers::SharedBreakers;
 use crate::config::{FleetConfig, Keys};
 use crate::error::Result;
 use crate::evidence;
 use crate::exchange::Exchange;
+use crate::lease::{LeaseRounds, SharedBudgets};
 use crate::ledger::Ledger;
 use crate::remote::Remote;
 use parking_lot::{Condvar, Mutex};
@@ -30,6 +32,10 @@ pub struct FleetStats {
     pub peers: usize,
     /// Fleet entries skipped because they did not decode.
     pub rejected: u64,
+    /// Breakers opened here because another engine of the fleet opened them.
+    pub breakers_opened: u64,
+    /// Leasing rounds of shared budgets answered (one per budget per sync).
+    pub budget_rounds: u64,
     /// The last failure's message, if the last sync failed.
     pub last_error: Option<String>,
 }
@@ -43,13 +49,13 @@ struct Trigger {
 }
 
 #[derive(Default)]
-struct Wake {
+pub(crate) struct Wake {
     pending: Mutex<bool>,
     cv: Condvar,
 }
 
 impl Wake {
-    fn notify(&self) {
+    pub(crate) fn notify(&self) {
         *self.pending.lock() = true;
         self.cv.notify_one();
     }
@@ -76,6 +82,10 @@ struct Syncer {
     ledger: Ledger,
     exchange: Exchange,
     last_pushed: Option<(u64, Vec<u8>)>,
+    /// Leasing rounds of the engine's shared budgets (None: budgets not shared).
+    leases: Option<LeaseRounds>,
+    /// Open breakers shared (None: not shared).
+    breakers: Option<SharedBreakers>,
     stats: FleetStats,
 }
 
@@ -83,6 +93,15 @@ impl Syncer {
     /// One round: read who published what, settle own and foreign parts, publish own evidence
     /// if it changed or the server lost it, merge what the fleet adds.
     fn sync(&mut self) -> Result<()> {
+        // Budgets first: cheap, and what keeps retries flowing.
+        if let Some(leases) = self.leases.as_mut() {
+            leases.run(&self.engine, &mut self.remote, &self.keys, &self.id)?;
+            self.stats.budget_rounds = leases.answered;
+        }
+        if let Some(breakers) = self.breakers.as_mut() {
+            breakers.sync(&self.engine, &mut self.remote, &self.keys)?;
+            self.stats.breakers_opened = breakers.opened;
+        }
         let seqs = Exchange::sequences(&mut self.remote, &self.keys)?;
         let others = self
             .exchange
@@ -139,6 +158,8 @@ pub struct FleetStore {
     stop: Arc<AtomicBool>,
     thread: Option<(JoinHandle<()>, mpsc::Receiver<()>)>,
     join_wait: Duration,
+    /// The engine whose budgets this store shares (given back their local buckets on drop).
+    shared_budgets_of: Option<Engine>,
 }
 
 impl std::fmt::Debug for FleetStore {
@@ -165,6 +186,13 @@ impl FleetStore {
         let remote = Remote::open(&config.url, config.io_timeout)?;
         let id = config.engine_id.clone().unwrap_or_else(random_id);
         let wake = Arc::new(Wake::default());
+        let leases = config.share_budgets.map(|n| {
+            engine.set_budget_backend(Arc::new(SharedBudgets {
+                share: 1.0 / f64::from(n),
+                wake: wake.clone(),
+            }));
+            LeaseRounds::new(start_seq())
+        });
         engine.add_observer(Arc::new(Trigger {
             finished: AtomicU64::new(0),
             threshold: config.sync_after_episodes,
@@ -180,6 +208,8 @@ impl FleetStore {
                 ledger: Ledger::default(),
                 exchange: Exchange::default(),
                 last_pushed: None,
+                leases,
+                breakers: config.share_breakers.then(SharedBreakers::new),
                 stats: FleetStats::default(),
             })),
             wake,
@@ -187,6 +217,7 @@ impl FleetStore {
             thread: None,
             // A sync in flight finishes within a few timeouts (sequences, pull, push).
             join_wait: config.io_timeout * 4 + Duration::from_millis(100),
+            shared_budgets_of: config.share_budgets.map(|_| engine.clone()),
         })
     }
 
@@ -228,6 +259,10 @@ impl FleetStore {
 
 impl Drop for FleetStore {
     fn drop(&mut self) {
+        // Shared buckets would wait forever for rounds: the engine's budgets become its own.
+        if let Some(engine) = self.shared_budgets_of.take() {
+            engine.set_budget_backend(Arc::new(smartretry::budget::LocalBudgets));
+        }
         self.stop.store(true, Ordering::Release);
         self.wake.notify();
         if let Some((handle, done)) = self.thread.take() {

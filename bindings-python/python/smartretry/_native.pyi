@@ -308,6 +308,8 @@ class FleetStore:
         io_timeout: float = 0.25,
         engine_id: Optional[str] = None,
         background: bool = True,
+        share_budgets: Optional[int] = None,
+        share_breakers: bool = False,
     ) -> "FleetStore": ...
     def sync_now(self) -> None: ...
     @property

@@ -5,6 +5,7 @@
 //! minus eight failures plus eight successes of 0.1 is 2.0000000000000004, not 2, and a retry the
 //! specification throttles at exactly the threshold slips through.
 
+use super::shared::Sharing;
 use super::BudgetConfig;
 use crate::class::ErrorClass;
 use std::time::Duration;
@@ -25,14 +26,16 @@ fn to_tokens(milli: i64) -> f64 {
 /// The live token bucket of one queue or tenant.
 #[derive(Debug, Clone)]
 pub struct RetryBudget {
-    config: BudgetConfig,
+    pub(super) config: BudgetConfig,
     /// Tokens held, in thousandths; always in `0..=capacity`.
-    milli: i64,
-    capacity: i64,
+    pub(super) milli: i64,
+    pub(super) capacity: i64,
     /// Ratio budgets: the part of a thousandth earned by the per-second floor but not yet
     /// credited (so frequent refills do not round the floor away).
-    carry: f64,
-    refilled_at: Duration,
+    pub(super) carry: f64,
+    pub(super) refilled_at: Duration,
+    /// Set when the bucket is this engine's part of a budget shared by a fleet (see `shared`).
+    pub(super) sharing: Option<Box<Sharing>>,
 }
 
 impl RetryBudget {
@@ -45,6 +48,7 @@ impl RetryBudget {
             capacity,
             carry: 0.0,
             refilled_at: now,
+            sharing: None,
         }
     }
 
@@ -63,17 +67,32 @@ impl RetryBudget {
         self.milli
     }
 
-    fn add(&mut self, milli: i64) {
+    pub(super) fn add(&mut self, milli: i64) {
         self.milli = self.milli.saturating_add(milli).clamp(0, self.capacity);
+    }
+
+    /// Tokens earned by a request or a success: into the bucket, or, while it leases from a
+    /// fleet, set aside for the fleet's bucket (see `shared`).
+    fn credit(&mut self, milli: i64) {
+        if !self.credit_to_fleet(milli) {
+            self.add(milli);
+        }
     }
 
     fn refill(&mut self, now: Duration) {
         if let BudgetConfig::Ratio { min_per_sec, .. } = self.config {
+            // A shared bucket refills at its local share while alone, not at all while the
+            // fleet's bucket refills for it.
+            let min_per_sec = min_per_sec * self.refill_share();
             let dt = now.saturating_sub(self.refilled_at).as_secs_f64();
             self.carry += min_per_sec * MILLI as f64 * dt;
             let whole = self.carry.floor();
             self.carry -= whole;
+            let before = self.milli;
             self.add(whole as i64);
+            if self.sharing.is_some() {
+                self.note_minted(self.milli - before);
+            }
             if self.milli == self.capacity {
                 self.carry = 0.0;
             }
@@ -85,7 +104,7 @@ impl RetryBudget {
     pub fn on_request(&mut self, now: Duration) {
         self.refill(now);
         if let BudgetConfig::Ratio { ratio, .. } = self.config {
-            self.add(to_milli(ratio));
+            self.credit(to_milli(ratio));
         }
     }
 
@@ -94,7 +113,7 @@ impl RetryBudget {
     /// nothing. The other kinds pay when a retry is taken, not when an attempt fails.
     pub fn on_failure(&mut self, retryable: bool) {
         if let (BudgetConfig::Grpc { .. }, true) = (&self.config, retryable) {
-            self.add(-MILLI);
+            self.credit(-MILLI);
         }
     }
 
@@ -103,10 +122,10 @@ impl RetryBudget {
     pub fn on_success(&mut self, retry_cost: Option<f64>) {
         match self.config {
             BudgetConfig::Ratio { .. } => {}
-            BudgetConfig::Grpc { token_ratio, .. } => self.add(to_milli(token_ratio)),
+            BudgetConfig::Grpc { token_ratio, .. } => self.credit(to_milli(token_ratio)),
             BudgetConfig::AwsStandard {
                 no_retry_increment, ..
-            } => self.add(to_milli(retry_cost.unwrap_or(no_retry_increment))),
+            } => self.credit(to_milli(retry_cost.unwrap_or(no_retry_increment))),
         }
     }
 
@@ -116,7 +135,7 @@ impl RetryBudget {
     }
 
     /// What a retry after a failure of `class` costs, in thousandths.
-    fn cost(&self, class: ErrorClass) -> i64 {
+    pub(super) fn cost(&self, class: ErrorClass) -> i64 {
         match self.config {
             BudgetConfig::Ratio { .. } => MILLI,
             BudgetConfig::Grpc { .. } => 0,

@@ -107,6 +107,26 @@ impl BudgetConfig {
         }
     }
 
+    /// This configuration with its capacity and refill rate scaled by `share` (0..=1): the part
+    /// of a fleet's budget one of its processes may use alone (ratio capacity at least 1 token;
+    /// gRPC `max_tokens` at least 0.001).
+    pub fn scaled(&self, share: f64) -> BudgetConfig {
+        let mut c = self.clone();
+        match &mut c {
+            BudgetConfig::Ratio {
+                min_per_sec,
+                capacity,
+                ..
+            } => {
+                *min_per_sec *= share;
+                *capacity = (*capacity * share).max(1.0);
+            }
+            BudgetConfig::Grpc { max_tokens, .. } => *max_tokens = (*max_tokens * share).max(0.001),
+            BudgetConfig::AwsStandard { capacity, .. } => *capacity *= share,
+        }
+        c
+    }
+
     /// The bucket's size in tokens.
     pub fn capacity(&self) -> f64 {
         match self {

@@ -1,7 +1,8 @@
 //! How the engine reaches its budgets: finding an episode's budget slots, paying for a retry
 //! through [`spend_stacked`], and deciding whether a failure costs gRPC tokens.
 
-use super::{spend_stacked, RefusedBy, RetryBudget, StackedCosts};
+use super::{spend_stacked, BudgetBackend, BudgetConfig, BudgetScope, RefusedBy, RetryBudget};
+use super::{LocalBudgets, StackedCosts};
 use crate::class::{Disposition, ErrorClass};
 use crate::engine::{BudgetSlot, Engine};
 use crate::episode::Episode;
@@ -35,6 +36,14 @@ impl<'a> Held<'a> {
     }
 }
 
+fn scope_of(tenant: bool) -> BudgetScope {
+    if tenant {
+        BudgetScope::Tenant
+    } else {
+        BudgetScope::Queue
+    }
+}
+
 impl Engine {
     /// The slot of the queue's (`tenant` false) or the tenant's budget, if that scope has a
     /// budget configured; created on first use when `create`.
@@ -57,13 +66,13 @@ impl Engine {
         if !create {
             return Some(
                 map.get(hash, matches)
-                    .ok_or_else(|| RetryBudget::new(config.clone(), now)),
+                    .ok_or_else(|| self.open_budget(tenant, name, config, now)),
             );
         }
         let (slot, _) = map.get_or_insert_with(hash, matches, || BudgetSlot {
             tenant,
             name: name.clone(),
-            budget: Mutex::new(RetryBudget::new(config.clone(), now)),
+            budget: Mutex::new(self.open_budget(tenant, name, config, now)),
         });
         Some(Ok(slot))
     }
@@ -83,7 +92,76 @@ impl Engine {
         let tenant = self.budget_slot(policy, ep, true, !dry_run);
         let mut q = Held::of(&queue);
         let mut t = Held::of(&tenant);
-        spend_stacked(q.budget(), t.budget(), class, now, dry_run)
+        let paid = spend_stacked(q.budget(), t.budget(), class, now, dry_run);
+        if !dry_run {
+            let low = |h: &mut Held| h.budget().is_some_and(|b| b.wants_lease());
+            let (q_low, t_low) = (low(&mut q), low(&mut t));
+            drop((q, t));
+            if q_low || t_low {
+                self.budgets_running_low(ep, q_low, t_low);
+            }
+        }
+        paid
+    }
+
+    /// Tell the budget backend which of the episode's shared buckets ran low.
+    #[cold]
+    fn budgets_running_low(&self, ep: &Episode, queue: bool, tenant: bool) {
+        let Some(backend) = self.inner.budget_backend.read().clone() else {
+            return;
+        };
+        if queue {
+            backend.running_low(BudgetScope::Queue, &ep.key);
+        }
+        if let (true, Some(name)) = (tenant, ep.tenant.as_ref()) {
+            backend.running_low(BudgetScope::Tenant, name);
+        }
+    }
+
+    /// A new bucket for a budget, from the backend (local by default).
+    pub(crate) fn open_budget(
+        &self,
+        tenant: bool,
+        name: &str,
+        config: &BudgetConfig,
+        now: Duration,
+    ) -> RetryBudget {
+        match &*self.inner.budget_backend.read() {
+            None => LocalBudgets.open(scope_of(tenant), name, config, now),
+            Some(backend) => backend.open(scope_of(tenant), name, config, now),
+        }
+    }
+
+    /// Where this engine's budgets come from from now on (e.g. a fleet's shared budgets). The
+    /// budgets it holds are forgotten, so every budget is opened by the new backend (a
+    /// forgotten budget starts again full, or with its share).
+    pub fn set_budget_backend(&self, backend: Arc<dyn BudgetBackend>) {
+        *self.inner.budget_backend.write() = Some(backend);
+        self.inner.budgets.clear();
+    }
+
+    /// Run `f` on every budget bucket the engine holds (a backend's leasing round). Each bucket
+    /// is locked only while `f` runs on it: do no I/O in `f`.
+    pub fn for_each_budget(&self, mut f: impl FnMut(BudgetScope, &str, &mut RetryBudget)) {
+        for slot in self.inner.budgets.values() {
+            f(scope_of(slot.tenant), &slot.name, &mut slot.budget.lock());
+        }
+    }
+
+    /// Run `f` on one budget bucket, if the engine holds it.
+    pub fn with_budget<T>(
+        &self,
+        scope: BudgetScope,
+        name: &str,
+        f: impl FnOnce(&mut RetryBudget) -> T,
+    ) -> Option<T> {
+        let tenant = scope == BudgetScope::Tenant;
+        let map = &self.inner.budgets;
+        let slot = map.get(map.hash_of(&(tenant, name)), |s| {
+            s.tenant == tenant && *s.name == *name
+        })?;
+        let mut bucket = slot.budget.lock();
+        Some(f(&mut bucket))
     }
 
     /// Whether a failure of `class` in this episode costs gRPC throttling tokens: gRFC A6

@@ -7,14 +7,20 @@
 //! - [`RetryBudget`]: the live bucket, in thousandths of a token.
 //! - [`spend_stacked`]: the one place where a retry is paid for, by the queue's and the tenant's
 //!   budgets together or by neither; live decisions and previews both go through it.
+//! - [`BudgetBackend`]: where the buckets come from (local by default; a fleet backend leases
+//!   from a budget shared by many processes, see `shared`).
 
+mod backend;
 mod bucket;
 mod config;
 mod engine_glue;
+mod shared;
 mod stacked;
 
+pub use backend::{BudgetBackend, BudgetScope, LocalBudgets};
 pub use bucket::{RetryBudget, MILLI};
 pub use config::BudgetConfig;
+pub use shared::{LeaseAnswer, LeaseRequest};
 pub use stacked::{spend_stacked, RefusedBy, StackedCosts};
 
 /// How many budgets (queue and tenant ones together) and, separately, how many circuit breakers
