@@ -4,7 +4,7 @@
 use super::{spend_stacked, RefusedBy, RetryBudget, StackedCosts};
 use crate::class::{Disposition, ErrorClass};
 use crate::engine::{BudgetSlot, Engine};
-use crate::episode::Episode;
+use crate::episode::Identity;
 use crate::policy::Policy;
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
@@ -41,7 +41,7 @@ impl Engine {
     fn budget_slot(
         &self,
         policy: &Policy,
-        ep: &Episode,
+        ep: &Identity,
         tenant: bool,
         create: bool,
     ) -> Option<Result<Arc<BudgetSlot>, RetryBudget>> {
@@ -74,7 +74,7 @@ impl Engine {
     pub(crate) fn spend_retry(
         &self,
         policy: &Policy,
-        ep: &Episode,
+        ep: &Identity,
         class: ErrorClass,
         now: Duration,
         dry_run: bool,
@@ -92,7 +92,7 @@ impl Engine {
     pub(crate) fn failure_is_retryable(
         &self,
         policy: &Policy,
-        ep: &Episode,
+        ep: &Identity,
         class: ErrorClass,
     ) -> bool {
         self.with_class_policy(policy, ep, class, |cp, _| {
