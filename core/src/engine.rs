@@ -6,7 +6,7 @@ use crate::budget::RetryBudget;
 use crate::class::ErrorClass;
 use crate::classify::{Classification, Classifier};
 use crate::clock::{SharedClock, SystemClock};
-use crate::episode::{Episode, EpisodeModels, ModelSlot};
+use crate::episode::{Episode, EpisodeModels, EpisodeState, Identity, ModelSlot};
 use crate::error::Result;
 use crate::failure::Failure;
 use crate::history::HistorySink;
@@ -157,7 +157,7 @@ impl Engine {
     pub(crate) fn with_class_policy<T>(
         &self,
         policy: &Policy,
-        ep: &Episode,
+        ep: &Identity,
         class: ErrorClass,
         f: impl FnOnce(&crate::policy::ClassPolicy, Option<Duration>) -> T,
     ) -> T {
@@ -283,23 +283,27 @@ impl Engine {
         let base = self.inner.policy.load().seed.unwrap_or(self.inner.seed);
         let seed = base ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Episode {
-            key: Arc::from(key),
-            tenant: tenant.map(Arc::from),
-            meta: Default::default(),
-            origin: None,
-            attempts: 0,
-            failures: 0,
-            class: None,
-            last_delay: Duration::ZERO,
-            last_failure: Duration::ZERO,
-            passed: 0,
-            arm: None,
-            models: None,
-            retry_cost: (None, None),
-            limits: Default::default(),
-            rng: rand::rngs::SmallRng::seed_from_u64(seed),
-            finished: false,
-            engine: self.inner.id,
+            id: Identity {
+                key: Arc::from(key),
+                tenant: tenant.map(Arc::from),
+                meta: Default::default(),
+                limits: Default::default(),
+                models: None,
+                engine: self.inner.id,
+            },
+            st: EpisodeState {
+                origin: None,
+                attempts: 0,
+                failures: 0,
+                class: None,
+                last_delay: Duration::ZERO,
+                last_failure: Duration::ZERO,
+                passed: 0,
+                arm: None,
+                retry_cost: (None, None),
+                rng: rand::rngs::SmallRng::seed_from_u64(seed),
+                finished: false,
+            },
         }
     }
 
@@ -311,7 +315,7 @@ impl Engine {
         }
         let ep = self.new_episode(key, tenant);
         let now = self.now();
-        self.with_budgets(&self.inner.policy.load(), &ep, |b, _| b.on_request(now));
+        self.with_budgets(&self.inner.policy.load(), &ep.id, |b, _| b.on_request(now));
         Ok(ep)
     }
 
@@ -319,7 +323,7 @@ impl Engine {
     pub(crate) fn with_budgets(
         &self,
         policy: &Policy,
-        ep: &Episode,
+        ep: &Identity,
         mut f: impl FnMut(&mut RetryBudget, bool),
     ) {
         let scopes = [
@@ -412,7 +416,7 @@ impl Engine {
     }
 
     /// Look up the models an episode of `class` teaches, creating them on first use.
-    pub(crate) fn episode_models(&self, ep: &Episode, class: ErrorClass) -> EpisodeModels {
+    pub(crate) fn episode_models(&self, ep: &Identity, class: ErrorClass) -> EpisodeModels {
         let policy = self.inner.policy.load();
         let half_life = policy.learning.half_life_episodes;
         let queue = self.model(&ep.key, None, class, || LearnedModel::new(half_life));
@@ -446,7 +450,11 @@ impl Engine {
     }
 
     /// The models an episode would teach, only if they already exist (previews create nothing).
-    pub(crate) fn existing_models(&self, ep: &Episode, class: ErrorClass) -> Option<EpisodeModels> {
+    pub(crate) fn existing_models(
+        &self,
+        ep: &Identity,
+        class: ErrorClass,
+    ) -> Option<EpisodeModels> {
         let per_tenant = self.inner.policy.load().learning.per_tenant;
         let queue = self.find_model(&ep.key, None, class)?;
         match (&ep.tenant, per_tenant) {

@@ -92,91 +92,155 @@ impl EpisodeLimits {
 /// `Engine::begin`, pass it to `on_failure` / `on_success`.
 #[derive(Debug, Clone)]
 pub struct Episode {
-    pub(crate) key: Arc<str>,
-    pub(crate) tenant: Option<Arc<str>>,
-    pub(crate) meta: EpisodeMeta,
-    pub(crate) origin: Option<Duration>,
-    pub(crate) attempts: u32,
-    pub(crate) failures: u32,
-    pub(crate) class: Option<ErrorClass>,
-    pub(crate) last_delay: Duration,
-    /// Time since the first failure at the latest failure.
-    pub(crate) last_failure: Duration,
-    /// Buckets already reported to the models as survived.
-    pub(crate) passed: usize,
-    pub(crate) arm: Option<ArmChoice>,
-    pub(crate) models: Option<EpisodeModels>,
-    /// What the last granted retry cost the queue and tenant budgets (refunded on success).
-    pub(crate) retry_cost: (Option<f64>, Option<f64>),
+    /// Who the episode is (key, tenant, models): read by a decision, never changed by it.
+    pub(crate) id: Identity,
+    /// Where the episode stands: what a decision reads and changes.
+    pub(crate) st: EpisodeState,
+}
+
+/// The part of an episode a decision only reads. A dry run borrows it instead of copying it
+/// (copying costs a reference count per key, tenant and model).
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub key: Arc<str>,
+    pub tenant: Option<Arc<str>>,
+    pub meta: EpisodeMeta,
     /// The caller's own caps for this episode (a call's `attempts=` / `timeout=`).
-    pub(crate) limits: EpisodeLimits,
-    pub(crate) rng: SmallRng,
-    pub(crate) finished: bool,
+    pub limits: EpisodeLimits,
+    /// The models the episode teaches, found at its first failure.
+    pub models: Option<EpisodeModels>,
     /// The engine that began the episode.
-    pub(crate) engine: u64,
+    pub engine: u64,
+}
+
+/// The part of an episode a decision changes: small, and free of reference counts, so that a dry
+/// run works on its own copy of it at the cost of a memory copy.
+#[derive(Debug, Clone)]
+pub(crate) struct EpisodeState {
+    pub origin: Option<Duration>,
+    pub attempts: u32,
+    pub failures: u32,
+    pub class: Option<ErrorClass>,
+    pub last_delay: Duration,
+    /// Time since the first failure at the latest failure.
+    pub last_failure: Duration,
+    /// Buckets already reported to the models as survived.
+    pub passed: usize,
+    pub arm: Option<ArmChoice>,
+    /// What the last granted retry cost the queue and tenant budgets (refunded on success).
+    pub retry_cost: (Option<f64>, Option<f64>),
+    pub rng: SmallRng,
+    pub finished: bool,
+}
+
+/// An episode as one decision sees it: its identity borrowed, its state borrowed mutably (the
+/// caller's own, live; a copy, in a dry run). Reads of the state go through `Deref`, so
+/// `ep.attempts` reads as on an `Episode`'s state.
+pub(crate) struct EpisodeView<'a> {
+    pub id: &'a Identity,
+    st: &'a mut EpisodeState,
+}
+
+impl<'a> EpisodeView<'a> {
+    pub fn new(id: &'a Identity, st: &'a mut EpisodeState) -> EpisodeView<'a> {
+        EpisodeView { id, st }
+    }
+
+    /// The same view, reborrowed (to hand it on and keep using it after).
+    pub fn reborrow(&mut self) -> EpisodeView<'_> {
+        EpisodeView {
+            id: self.id,
+            st: self.st,
+        }
+    }
+}
+
+impl std::ops::Deref for EpisodeView<'_> {
+    type Target = EpisodeState;
+    fn deref(&self) -> &EpisodeState {
+        self.st
+    }
+}
+
+impl std::ops::DerefMut for EpisodeView<'_> {
+    fn deref_mut(&mut self) -> &mut EpisodeState {
+        self.st
+    }
 }
 
 impl Episode {
     /// The queue key the episode was begun with.
     pub fn key(&self) -> &str {
-        &self.key
+        &self.id.key
     }
 
     /// The tenant the episode was begun with, if any.
     pub fn tenant(&self) -> Option<&str> {
-        self.tenant.as_deref()
+        self.id.tenant.as_deref()
     }
 
     /// Attempts made so far (failed ones, plus the successful one once recorded).
     pub fn attempts(&self) -> u32 {
-        self.attempts
+        self.st.attempts
     }
 
     /// Failed attempts so far.
     pub fn failures(&self) -> u32 {
-        self.failures
+        self.st.failures
     }
 
     /// The class of the episode's first failure (what its learning is keyed by).
     pub fn class(&self) -> Option<ErrorClass> {
-        self.class
+        self.st.class
     }
 
     /// Time of the first failure (engine clock), if any attempt has failed.
     pub fn first_failure_at(&self) -> Option<Duration> {
-        self.origin
+        self.st.origin
     }
 
     /// Whether the episode ended (success, give-up, escalation or abandon).
     pub fn is_finished(&self) -> bool {
-        self.finished
+        self.st.finished
     }
 
     /// Cap this episode's attempts and/or time (validated; replaces earlier limits).
     pub fn set_limits(&mut self, limits: EpisodeLimits) -> crate::error::Result<()> {
         limits.validate()?;
-        self.limits = limits;
+        self.id.limits = limits;
         Ok(())
     }
 
     /// The caps set with `Episode::set_limits` (all `None` unless set).
     pub fn limits(&self) -> EpisodeLimits {
-        self.limits
+        self.id.limits
     }
 
     /// Attach facts about the job for the attempt history.
     pub fn with_meta(mut self, meta: EpisodeMeta) -> Episode {
-        self.meta = meta;
+        self.id.meta = meta;
         self
     }
 
     /// The facts attached with `Episode::with_meta`.
     pub fn meta(&self) -> &EpisodeMeta {
-        &self.meta
+        &self.id.meta
     }
 
     /// Replace the facts logged with each later attempt (e.g. the latest downstream latency).
     pub fn set_meta(&mut self, meta: EpisodeMeta) {
-        self.meta = meta;
+        self.id.meta = meta;
+    }
+}
+
+impl Episode {
+    /// The view a live decision works on: this episode's own state.
+    pub(crate) fn view(&mut self) -> EpisodeView<'_> {
+        EpisodeView::new(&self.id, &mut self.st)
+    }
+
+    /// A view of this episode's identity with another state (a dry run's copy).
+    pub(crate) fn view_of<'a>(&'a self, st: &'a mut EpisodeState) -> EpisodeView<'a> {
+        EpisodeView::new(&self.id, st)
     }
 }

@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+mod alternatives;
 pub mod breaker;
 mod breaker_api;
 pub mod budget;
@@ -71,7 +72,9 @@ pub use overrides::Scope;
 pub use policy::{ClassPolicy, LearningConfig, Policy, PolicyPatch};
 pub use preset::Preset;
 pub use ratelimit::{RateLimitConfig, RateLimitState};
-pub use recommendation::{Action, Alternative, Clamp, Guardrail, Reason, Recommendation, Tier};
+pub use recommendation::{
+    Action, Alternative, Alternatives, Clamp, Guardrail, Reason, Recommendation, Tier,
+};
 pub use retrier::{Retrier, RetryError};
 pub use snapshot::Snapshot;
 pub use strategy::Strategy;

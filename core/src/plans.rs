@@ -21,7 +21,7 @@ impl Engine {
         slot: &Arc<ModelSlot>,
         cost: f64,
         horizon: f64,
-        f: impl FnOnce(&Plan, &Prior) -> T,
+        f: impl FnOnce(&Arc<Plan>, &Prior) -> T,
     ) -> Option<T> {
         let priors = self.inner.priors.load();
         let prior = &priors[slot.class as usize];

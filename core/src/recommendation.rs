@@ -2,6 +2,7 @@
 //! is to succeed and how sure the engine is, the reason in one sentence, the guardrail clamps
 //! applied, and the alternatives it considered. `Display` is the human sentence; serde gives JSON.
 
+pub use crate::alternatives::Alternatives;
 use crate::class::ErrorClass;
 use crate::time::serde_secs;
 use serde::{Serialize, Serializer};
@@ -368,8 +369,9 @@ pub struct Recommendation {
     pub reason: Reason,
     /// The guardrails that changed the delay, in the order they acted.
     pub clamps: Vec<Clamp>,
-    /// Other delays the learned planner weighed, with their chances of success.
-    pub alternatives: Vec<Alternative>,
+    /// Other delays the learned planner weighed, with their chances of success (priced when
+    /// read: `Alternatives::iter`, `get`, `to_vec`).
+    pub alternatives: Alternatives,
     /// Attempts made so far in this episode (including the one that just failed).
     pub attempt: u32,
     /// Time since the episode's first failure.
@@ -459,7 +461,7 @@ mod tests {
                 from: Duration::from_secs(9),
                 to: Duration::from_secs(8),
             }],
-            alternatives: vec![],
+            alternatives: Alternatives::none(),
             attempt: 1,
             elapsed: Duration::from_secs(2),
         };

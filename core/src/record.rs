@@ -5,7 +5,7 @@ use crate::class::ErrorClass;
 use crate::classify::{Classification, Matched};
 use crate::decide::Mode;
 use crate::engine::Engine;
-use crate::episode::Episode;
+use crate::episode::{Episode, EpisodeModels, EpisodeState, EpisodeView, Identity};
 use crate::error::{Error, Result};
 use crate::failure::Failure;
 use crate::history::AttemptRecord;
@@ -24,17 +24,35 @@ impl Engine {
     pub fn on_failure(&self, ep: &mut Episode, failure: &Failure) -> Result<Recommendation> {
         self.check_open(ep, Some(failure))?;
         let now = self.now();
-        let classification = self.record_failure_at(ep, failure, now, Mode::Live);
-        Ok(self.decide(ep, failure, &classification, now, Mode::Live))
+        let classification = self.fail_step(ep, failure, now, Mode::Live);
+        Ok(self.decide(&mut ep.view(), failure, &classification, now, Mode::Live))
     }
 
     /// What the engine would recommend if this failure happened now, without recording it or
     /// spending anything. Errors as `on_failure`.
+    ///
+    /// The episode is borrowed, not cloned: the decision works on a copy of its state (a few
+    /// numbers and the random generator) and reads its identity and models in place.
     pub fn recommend(&self, ep: &Episode, failure: &Failure) -> Result<Recommendation> {
         self.check_open(ep, Some(failure))?;
         let now = self.now();
-        let mut probe = ep.clone();
-        let classification = self.record_failure_at(&mut probe, failure, now, Mode::Dry);
+        let classification = self.inner.classifier.load().matched(failure);
+        let mut st = ep.st.clone();
+        // Only before the episode's first failure does the dry run need models the episode does
+        // not hold yet: then (only) its identity is copied to hold them.
+        let found;
+        let id = match self.first_models(&ep.id, &ep.st, classification.class, Mode::Dry) {
+            Some(models) => {
+                found = Identity {
+                    models: Some(models),
+                    ..ep.id.clone()
+                };
+                &found
+            }
+            None => &ep.id,
+        };
+        let mut probe = EpisodeView::new(id, &mut st);
+        self.record_failure_at(&mut probe, failure, classification, now, Mode::Dry);
         Ok(self.decide(&mut probe, failure, &classification, now, Mode::Dry))
     }
 
@@ -42,7 +60,7 @@ impl Engine {
     pub fn record_failure(&self, ep: &mut Episode, failure: &Failure) -> Result<Classification> {
         self.check_open(ep, Some(failure))?;
         let now = self.now();
-        let m = self.record_failure_at(ep, failure, now, Mode::Live);
+        let m = self.fail_step(ep, failure, now, Mode::Live);
         Ok(Classification {
             class: m.class,
             rule: self.inner.classifier.load().rule_name(m).to_string(),
@@ -54,12 +72,12 @@ impl Engine {
         if let Some(f) = failure {
             f.validate()?;
         }
-        if ep.engine != self.id() {
+        if ep.id.engine != self.id() {
             return Err(Error::InvalidState(
                 "the episode belongs to another engine".into(),
             ));
         }
-        if ep.finished {
+        if ep.st.finished {
             return Err(Error::InvalidState(
                 "the episode has already finished (success, give-up or abandon)".into(),
             ));
@@ -85,11 +103,11 @@ impl Engine {
         let mut now = self.now();
         let mut out = Vec::with_capacity(steps.min(64));
         for _ in 0..steps.min(10_000) {
-            let c = self.record_failure_at(&mut ep, failure, now, Mode::Dry);
-            let rec = self.decide(&mut ep, failure, &c, now, Mode::Dry);
+            let c = self.fail_step(&mut ep, failure, now, Mode::Dry);
+            let rec = self.decide(&mut ep.view(), failure, &c, now, Mode::Dry);
             let retry = rec.should_retry();
             now += rec.delay;
-            ep.last_delay = rec.delay;
+            ep.st.last_delay = rec.delay;
             out.push(rec);
             if !retry {
                 break;
@@ -98,7 +116,9 @@ impl Engine {
         Ok(out)
     }
 
-    pub(crate) fn record_failure_at(
+    /// Classify a failure of an episode the caller owns, give the episode its models at its
+    /// first failure, and record the failure.
+    pub(crate) fn fail_step(
         &self,
         ep: &mut Episode,
         failure: &Failure,
@@ -106,6 +126,46 @@ impl Engine {
         mode: Mode,
     ) -> Matched {
         let classification = self.inner.classifier.load().matched(failure);
+        if let Some(models) = self.first_models(&ep.id, &ep.st, classification.class, mode) {
+            ep.id.models = Some(models);
+        }
+        self.record_failure_at(&mut ep.view(), failure, classification, now, mode);
+        classification
+    }
+
+    /// At an episode's first failure, the models it will teach when its class learns: created
+    /// on first use (live), or only those that exist already (a dry run creates nothing).
+    /// None at every later failure, and when the class does not learn.
+    pub(crate) fn first_models(
+        &self,
+        id: &Identity,
+        st: &EpisodeState,
+        class: ErrorClass,
+        mode: Mode,
+    ) -> Option<EpisodeModels> {
+        if st.origin.is_some() {
+            return None;
+        }
+        // The episode's class is the first failure's (this one's).
+        let class = st.class.unwrap_or(class);
+        let policy = self.inner.policy.load();
+        if !learns(&policy, class) {
+            return None;
+        }
+        match mode {
+            Mode::Live => Some(self.episode_models(id, class)),
+            Mode::Dry => self.existing_models(id, class),
+        }
+    }
+
+    pub(crate) fn record_failure_at(
+        &self,
+        ep: &mut EpisodeView<'_>,
+        failure: &Failure,
+        classification: Matched,
+        now: Duration,
+        mode: Mode,
+    ) {
         let class = classification.class;
         let live = mode == Mode::Live;
         let first = ep.origin.is_none();
@@ -116,11 +176,12 @@ impl Engine {
         let previous = std::mem::replace(&mut ep.last_failure, elapsed);
         let ep_class = *ep.class.get_or_insert(class);
         let policy = self.inner.policy.load();
+        let id = ep.id;
         if live {
             self.count(Counter::Failures);
-            let retryable = self.failure_is_retryable(&policy, ep, class);
-            self.with_budgets(&policy, ep, |b, _| b.on_failure(retryable));
-            let dependency = failure.dependency.as_deref().unwrap_or(&ep.key);
+            let retryable = self.failure_is_retryable(&policy, id, class);
+            self.with_budgets(&policy, id, |b, _| b.on_failure(retryable));
+            let dependency = failure.dependency.as_deref().unwrap_or(&id.key);
             if let Some(Some(t)) = self.with_breaker(&policy, dependency, |b| b.on_failure(now)) {
                 self.emit(Event::Breaker {
                     dependency,
@@ -130,43 +191,39 @@ impl Engine {
             }
             let throttled = class == ErrorClass::RateLimited;
             let dependency = failure.dependency.as_deref();
-            self.rate_limit_response(&policy, &ep.key, dependency, throttled, now);
+            self.rate_limit_response(&policy, &id.key, dependency, throttled, now);
         }
         self.learn_failure(&policy, ep, ep_class, first, previous, mode);
         if live {
             self.emit(Event::Attempt {
-                key: &ep.key,
-                tenant: ep.tenant.as_deref(),
+                key: &id.key,
+                tenant: id.tenant.as_deref(),
                 class,
                 attempt: ep.attempts,
                 elapsed,
             });
             self.log_attempt(ep, Some(failure), Some(class), elapsed, now);
         }
-        classification
     }
 
     fn learn_failure(
         &self,
         policy: &Policy,
-        ep: &mut Episode,
+        ep: &mut EpisodeView<'_>,
         class: ErrorClass,
         first: bool,
         previous: Duration,
         mode: Mode,
     ) {
         let elapsed = ep.last_failure;
-        if !policy.learning.enabled || !policy.class(class).learn || !class.is_retryable() {
+        if !learns(policy, class) {
             return;
         }
         let t = elapsed.as_secs_f64();
         if first {
-            let models = match mode {
-                Mode::Live => self.episode_models(ep, class),
-                Mode::Dry => match self.existing_models(ep, class) {
-                    Some(m) => m,
-                    None => return,
-                },
+            // Found by `first_models` (a dry run finds none before the class's first episode).
+            let Some(models) = &ep.id.models else {
+                return;
             };
             if mode == Mode::Live {
                 self.count(Counter::Episodes);
@@ -176,8 +233,7 @@ impl Engine {
                     self.after_update(slot, &m);
                 }
             }
-            ep.models = Some(models);
-        } else if let (Some(models), Mode::Live) = (&ep.models, mode) {
+        } else if let (Some(models), Mode::Live) = (&ep.id.models, mode) {
             for slot in models.each() {
                 let mut m = slot.model.lock();
                 m.observe_failure(ep.passed, previous.as_secs_f64(), t);
@@ -202,6 +258,9 @@ impl Engine {
             crate::engine::check_name("dependency", d)?;
         }
         let now = self.now();
+        let mut view = ep.view();
+        let ep = &mut view;
+        let id = ep.id;
         ep.attempts = ep.attempts.saturating_add(1);
         ep.finished = true;
         self.count(Counter::Successes);
@@ -212,7 +271,7 @@ impl Engine {
                 self.count(Counter::FirstRetrySuccesses);
             }
         }
-        if let Some(models) = &ep.models {
+        if let Some(models) = &id.models {
             let t = elapsed.as_secs_f64();
             for slot in models.each() {
                 let mut m = slot.model.lock();
@@ -224,12 +283,12 @@ impl Engine {
         let policy = self.inner.policy.load();
         let (queue_cost, tenant_cost) = ep.retry_cost;
         let retried = ep.failures > 0;
-        self.with_budgets(&policy, ep, |b, tenant| {
+        self.with_budgets(&policy, id, |b, tenant| {
             let spent = if tenant { tenant_cost } else { queue_cost };
             b.on_success(if retried { spent.or(Some(0.0)) } else { None })
         });
-        self.rate_limit_response(&policy, &ep.key, dependency, false, now);
-        let dependency = dependency.unwrap_or(&ep.key);
+        self.rate_limit_response(&policy, &id.key, dependency, false, now);
+        let dependency = dependency.unwrap_or(&id.key);
         if let Some(Some(t)) = self.with_breaker(&policy, dependency, |b| b.on_success(now)) {
             self.emit(Event::Breaker {
                 dependency,
@@ -238,8 +297,8 @@ impl Engine {
             });
         }
         self.emit(Event::Success {
-            key: &ep.key,
-            tenant: ep.tenant.as_deref(),
+            key: &id.key,
+            tenant: id.tenant.as_deref(),
             attempts: ep.attempts,
             elapsed,
         });
@@ -257,17 +316,18 @@ impl Engine {
     /// The caller stopped the episode itself (cancelled, shut down): it ends without teaching
     /// the portfolio anything about its schedule.
     pub fn abandon(&self, ep: &mut Episode) {
-        ep.finished = true;
+        ep.st.finished = true;
     }
 
     /// Score a finished episode for the portfolio: both schedules' costs on it (`success`: when an
     /// attempt succeeded, seconds since the first failure; None: the guardrails ended it).
-    pub(crate) fn score_finished(&self, ep: &mut Episode, success: Option<f64>) {
-        let (Some(models), Some(arm), Some(class)) = (ep.models.clone(), ep.arm, ep.class) else {
+    pub(crate) fn score_finished(&self, ep: &mut EpisodeView<'_>, success: Option<f64>) {
+        let id = ep.id;
+        let (Some(models), Some(arm), Some(class)) = (&id.models, ep.arm, ep.class) else {
             return;
         };
         let policy = self.inner.policy.load();
-        let cp = self.with_class_policy(&policy, ep, class, |cp, _| cp.clone());
+        let cp = self.with_class_policy(&policy, id, class, |cp, _| cp.clone());
         let pricing = Pricing {
             failure_cost: policy.failure_cost(&cp),
             horizon: policy.horizon_secs(),
@@ -288,7 +348,7 @@ impl Engine {
 
     pub(crate) fn log_attempt(
         &self,
-        ep: &Episode,
+        ep: &EpisodeView<'_>,
         failure: Option<&Failure>,
         class: Option<ErrorClass>,
         elapsed: Duration,
@@ -302,9 +362,9 @@ impl Engine {
         };
         let record = AttemptRecord {
             time: now.as_secs_f64(),
-            queue: ep.key.to_string(),
-            tenant: ep.tenant.as_deref().map(str::to_string),
-            job_type: ep.meta.job_type.clone(),
+            queue: ep.id.key.to_string(),
+            tenant: ep.id.tenant.as_deref().map(str::to_string),
+            job_type: ep.id.meta.job_type.clone(),
             attempt: ep.attempts,
             error_class: class.map(|c| c.as_str().to_string()),
             error_code: failure.and_then(|f| f.error_code.clone()),
@@ -321,11 +381,16 @@ impl Engine {
                 "success"
             }
             .into(),
-            payload_size: ep.meta.payload_size,
-            worker_version: ep.meta.worker_version.clone(),
-            downstream_latency: ep.meta.downstream_latency.map(|d| d.as_secs_f64()),
+            payload_size: ep.id.meta.payload_size,
+            worker_version: ep.id.meta.worker_version.clone(),
+            downstream_latency: ep.id.meta.downstream_latency.map(|d| d.as_secs_f64()),
             ..Default::default()
         };
         sink.write(&record.with_calendar());
     }
+}
+
+/// Whether failures of `class` teach the models.
+fn learns(policy: &Policy, class: ErrorClass) -> bool {
+    policy.learning.enabled && policy.class(class).learn && class.is_retryable()
 }

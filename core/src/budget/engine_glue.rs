@@ -5,7 +5,7 @@ use super::{spend_stacked, BudgetBackend, BudgetConfig, BudgetScope, RefusedBy, 
 use super::{LocalBudgets, StackedCosts};
 use crate::class::{Disposition, ErrorClass};
 use crate::engine::{BudgetSlot, Engine};
-use crate::episode::Episode;
+use crate::episode::Identity;
 use crate::policy::Policy;
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
@@ -50,7 +50,7 @@ impl Engine {
     fn budget_slot(
         &self,
         policy: &Policy,
-        ep: &Episode,
+        ep: &Identity,
         tenant: bool,
         create: bool,
     ) -> Option<Result<Arc<BudgetSlot>, RetryBudget>> {
@@ -83,7 +83,7 @@ impl Engine {
     pub(crate) fn spend_retry(
         &self,
         policy: &Policy,
-        ep: &Episode,
+        ep: &Identity,
         class: ErrorClass,
         now: Duration,
         dry_run: bool,
@@ -170,7 +170,7 @@ impl Engine {
     pub(crate) fn failure_is_retryable(
         &self,
         policy: &Policy,
-        ep: &Episode,
+        ep: &Identity,
         class: ErrorClass,
     ) -> bool {
         self.with_class_policy(policy, ep, class, |cp, _| {

@@ -3,7 +3,7 @@
 
 use super::Mode;
 use crate::engine::Engine;
-use crate::episode::Episode;
+use crate::episode::EpisodeView;
 use crate::observe::{Counter, Event};
 use crate::recommendation::{Action, Recommendation, Tier};
 use std::time::Duration;
@@ -14,7 +14,7 @@ impl Engine {
     /// schedule is scored as having wasted the rest of the horizon).
     pub(super) fn finish(
         &self,
-        ep: &mut Episode,
+        ep: &mut EpisodeView<'_>,
         mut rec: Recommendation,
         action: Action,
         mode: Mode,
@@ -43,14 +43,14 @@ impl Engine {
             self.count(Counter::Clamps);
             for c in &rec.clamps {
                 self.emit(Event::Clamp {
-                    key: &ep.key,
+                    key: &ep.id.key,
                     clamp: c,
                 });
             }
         }
         self.emit(Event::Decision {
-            key: &ep.key,
-            tenant: ep.tenant.as_deref(),
+            key: &ep.id.key,
+            tenant: ep.id.tenant.as_deref(),
             recommendation: &rec,
         });
         if action != Action::Retry {
@@ -59,8 +59,8 @@ impl Engine {
                 self.score_finished(ep, None);
             }
             self.emit(Event::Exhausted {
-                key: &ep.key,
-                tenant: ep.tenant.as_deref(),
+                key: &ep.id.key,
+                tenant: ep.id.tenant.as_deref(),
                 recommendation: &rec,
             });
         }

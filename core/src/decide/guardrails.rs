@@ -9,7 +9,7 @@
 
 use super::{Context, Mode};
 use crate::engine::Engine;
-use crate::episode::Episode;
+use crate::episode::EpisodeView;
 use crate::observe::Counter;
 use crate::recommendation::{Clamp, Guardrail, Reason, Recommendation, Tier};
 use std::time::Duration;
@@ -24,7 +24,7 @@ enum Step {
 struct Gate<'g, 'a> {
     engine: &'g Engine,
     cx: &'g Context<'a>,
-    ep: &'g mut Episode,
+    ep: EpisodeView<'g>,
     rec: &'g mut Recommendation,
 }
 
@@ -45,14 +45,14 @@ impl Engine {
     pub(super) fn apply_guardrails(
         &self,
         cx: &Context<'_>,
-        ep: &mut Episode,
+        ep: &mut EpisodeView<'_>,
         proposed: Duration,
         rec: &mut Recommendation,
     ) -> Option<Duration> {
         let mut gate = Gate {
             engine: self,
             cx,
-            ep,
+            ep: ep.reborrow(),
             rec,
         };
         let mut delay = proposed;
@@ -114,7 +114,7 @@ fn rate_limit(g: &mut Gate<'_, '_>, d: Duration) -> Step {
     let dependency = cx.failure.dependency.as_deref();
     let wait = g
         .engine
-        .rate_limit_wait(cx.policy, &g.ep.key, dependency, cx.now);
+        .rate_limit_wait(cx.policy, &g.ep.id.key, dependency, cx.now);
     Step::Pass(if wait > d {
         g.clamp(Guardrail::RateLimit, d, wait)
     } else {
@@ -124,7 +124,7 @@ fn rate_limit(g: &mut Gate<'_, '_>, d: Duration) -> Step {
 
 fn circuit_breaker(g: &mut Gate<'_, '_>, d: Duration) -> Step {
     let cx = g.cx;
-    let dependency = cx.failure.dependency.as_deref().unwrap_or(&g.ep.key);
+    let dependency = cx.failure.dependency.as_deref().unwrap_or(&g.ep.id.key);
     let live = cx.mode == Mode::Live;
     let admitted = g
         .engine
@@ -154,7 +154,7 @@ fn budget(g: &mut Gate<'_, '_>, d: Duration) -> Step {
     let cx = g.cx;
     match g
         .engine
-        .spend_budget(cx.policy, g.ep, cx.class, cx.now, cx.mode)
+        .spend_budget(cx.policy, &mut g.ep, cx.class, cx.now, cx.mode)
     {
         Some(tenant) => {
             if cx.mode == Mode::Live {
@@ -177,12 +177,12 @@ impl Engine {
     fn spend_budget(
         &self,
         policy: &crate::policy::Policy,
-        ep: &mut Episode,
+        ep: &mut EpisodeView<'_>,
         class: crate::ErrorClass,
         now: Duration,
         mode: Mode,
     ) -> Option<bool> {
-        match self.spend_retry(policy, ep, class, now, mode == Mode::Dry) {
+        match self.spend_retry(policy, ep.id, class, now, mode == Mode::Dry) {
             Ok(costs) => {
                 if mode == Mode::Live {
                     ep.retry_cost = costs;

@@ -16,7 +16,7 @@ mod propose;
 use crate::class::{Disposition, ErrorClass};
 use crate::classify::Matched;
 use crate::engine::Engine;
-use crate::episode::Episode;
+use crate::episode::EpisodeView;
 use crate::failure::Failure;
 use crate::policy::{ClassPolicy, Policy};
 use crate::recommendation::{Action, Guardrail, Reason, Recommendation, Tier};
@@ -51,17 +51,17 @@ impl Engine {
     pub(crate) fn context<'a>(
         &self,
         policy: &'a Policy,
-        ep: &Episode,
+        ep: &EpisodeView<'_>,
         class: ErrorClass,
         failure: &'a Failure,
         now: Duration,
         mode: Mode,
     ) -> Context<'a> {
-        let (mut cp, fixed) = self.with_class_policy(policy, ep, class, |cp, f| (cp.clone(), f));
-        cp.max_attempts = ep.limits.max_attempts.unwrap_or(cp.max_attempts);
+        let (mut cp, fixed) = self.with_class_policy(policy, ep.id, class, |cp, f| (cp.clone(), f));
+        cp.max_attempts = ep.id.limits.max_attempts.unwrap_or(cp.max_attempts);
         Context {
             policy,
-            deadline: ep.limits.deadline.or(policy.deadline),
+            deadline: ep.id.limits.deadline.or(policy.deadline),
             cp,
             fixed,
             class,
@@ -74,7 +74,7 @@ impl Engine {
 
     pub(crate) fn decide(
         &self,
-        ep: &mut Episode,
+        ep: &mut EpisodeView<'_>,
         failure: &Failure,
         classification: &Matched,
         now: Duration,
@@ -96,7 +96,7 @@ impl Engine {
                 retry: ep.failures,
             },
             clamps: Vec::new(),
-            alternatives: Vec::new(),
+            alternatives: crate::alternatives::Alternatives::none(),
             attempt: ep.attempts,
             elapsed: cx.elapsed,
         };

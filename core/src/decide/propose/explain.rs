@@ -33,14 +33,14 @@ impl Engine {
         let mut ep = self.new_episode(key, tenant);
         let mut now = self.now();
         for rec in steps.iter().take(steps.len().saturating_sub(1)) {
-            let c = self.record_failure_at(&mut ep, failure, now, Mode::Dry);
-            let _ = self.decide(&mut ep, failure, &c, now, Mode::Dry);
+            let c = self.fail_step(&mut ep, failure, now, Mode::Dry);
+            let _ = self.decide(&mut ep.view(), failure, &c, now, Mode::Dry);
             now += rec.delay;
-            ep.last_delay = rec.delay;
+            ep.st.last_delay = rec.delay;
         }
-        let c = self.record_failure_at(&mut ep, failure, now, Mode::Dry);
+        let c = self.fail_step(&mut ep, failure, now, Mode::Dry);
         let proposals = self.tier_proposals(&ep, failure, c.class, now);
-        let recommendation = self.decide(&mut ep, failure, &c, now, Mode::Dry);
+        let recommendation = self.decide(&mut ep.view(), failure, &c, now, Mode::Dry);
         Ok(Explanation {
             proposals,
             recommendation,
@@ -55,27 +55,42 @@ impl Engine {
         now: std::time::Duration,
     ) -> Vec<TierProposal> {
         let policy = self.inner.policy.load();
-        let cx = self.context(&policy, ep, class, failure, now, Mode::Dry);
+        // Each tier proposes from the same state: its own copy of it.
+        let mut st = ep.st.clone();
+        let cx = self.context(
+            &policy,
+            &ep.view_of(&mut st),
+            class,
+            failure,
+            now,
+            Mode::Dry,
+        );
         let mut out = Vec::new();
         if let Some(p) = operator::propose(&cx) {
             out.push(shown("operator", p));
         }
-        if let Some(p) = retry_after::propose(&cx, &mut ep.clone()) {
+        if let Some(p) = retry_after::propose(&cx, &mut ep.view_of(&mut ep.st.clone())) {
             out.push(shown("retry_after", p));
         }
-        if cx.learning() && ep.models.is_some() {
-            out.push(shown("learned", self.propose_learned(&cx, &mut ep.clone())));
+        if cx.learning() && ep.id.models.is_some() {
+            out.push(shown(
+                "learned",
+                self.propose_learned(&cx, &mut ep.view_of(&mut ep.st.clone())),
+            ));
             // The class schedule competes with the plan only in a portfolio, or while learning.
-            let learning = ep.models.as_ref().is_some_and(|m| {
+            let learning = ep.id.models.as_ref().is_some_and(|m| {
                 m.primary.model.lock().episodes() < f64::from(policy.learning.min_episodes)
             });
             if policy.learning.portfolio || learning {
-                if let Some(p) = self.propose_portfolio(&cx, &mut ep.clone()) {
+                if let Some(p) = self.propose_portfolio(&cx, &mut ep.view_of(&mut ep.st.clone())) {
                     out.push(shown("portfolio", p));
                 }
             }
         }
-        out.push(shown("heuristic", heuristic::propose(&cx, &mut ep.clone())));
+        out.push(shown(
+            "heuristic",
+            heuristic::propose(&cx, &mut ep.view_of(&mut ep.st.clone())),
+        ));
         out
     }
 }

@@ -3,10 +3,10 @@
 
 use super::Proposal;
 use crate::decide::Context;
-use crate::episode::Episode;
+use crate::episode::EpisodeView;
 use crate::recommendation::{Reason, Tier};
 
-pub(super) fn propose(cx: &Context<'_>, ep: &mut Episode) -> Proposal {
+pub(super) fn propose(cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
     let delay = cx.cp.retry_delay(ep.failures, ep.last_delay, &mut ep.rng);
     let reason = if cx.cp.first_retry_immediate && ep.failures <= 1 {
         Reason::FirstRetryImmediate { class: cx.class }

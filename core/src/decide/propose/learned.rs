@@ -4,20 +4,22 @@
 //! sooner than it believes (a success only says "recovered by then").
 
 use super::{unit, Proposal};
+use crate::alternatives::Alternatives;
 use crate::decide::{Context, Mode};
 use crate::engine::Engine;
-use crate::episode::Episode;
-use crate::learn::grid::{bucket_of, BUCKETS};
+use crate::episode::EpisodeView;
+use crate::learn::grid::bucket_of;
 use crate::learn::planner::{jittered, mid, Plan};
 use crate::learn::prior::Prior;
-use crate::recommendation::{Alternative, Reason, Tier};
+use crate::recommendation::{Reason, Tier};
 use rand::Rng;
+use std::sync::Arc;
 use std::time::Duration;
 
 impl Engine {
     /// The plan's proposal, or the class schedule's while the model's first plan is being built.
-    pub(super) fn propose_learned(&self, cx: &Context<'_>, ep: &mut Episode) -> Proposal {
-        let (Some(models), Some(_)) = (ep.models.clone(), ep.class) else {
+    pub(super) fn propose_learned(&self, cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
+        let (Some(models), Some(_)) = (ep.id.models.as_ref(), ep.class) else {
             return super::heuristic::propose(cx, ep);
         };
         let episodes = models.primary.model.lock().episodes();
@@ -32,8 +34,8 @@ impl Engine {
 /// Where the plan puts the next attempt, jittered inside its bucket (or earlier, exploring).
 fn from_plan(
     cx: &Context<'_>,
-    ep: &mut Episode,
-    plan: &Plan,
+    ep: &mut EpisodeView<'_>,
+    plan: &Arc<Plan>,
     prior: &Prior,
     episodes: f64,
 ) -> Proposal {
@@ -47,7 +49,7 @@ fn from_plan(
             reason: Reason::PlanStops { episodes },
             success_probability: None,
             confidence: None,
-            alternatives: Vec::new(),
+            alternatives: Alternatives::none(),
             nominal: None,
         };
     };
@@ -65,14 +67,7 @@ fn from_plan(
     // the jittered point, so retries of the same plan agree.
     let step = mid(k).max(t);
     let probability = plan.success_probability(t, step);
-    let alternatives = [k.saturating_sub(2), (k + 2).min(BUCKETS - 1)]
-        .into_iter()
-        .filter(|&alt| alt > from && alt != k)
-        .map(|alt| Alternative {
-            delay: Duration::from_secs_f64((mid(alt) - t).max(0.0)),
-            success_probability: plan.success_probability(t, mid(alt)),
-        })
-        .collect();
+    let alternatives = Alternatives::around(plan, t, from, k);
     let confidence = plan.confidence(prior, from, k + 1);
     Proposal {
         delay: Some(Duration::from_secs_f64((at - t).max(0.0))),

@@ -11,11 +11,12 @@ mod portfolio;
 mod retry_after;
 
 use super::Context;
+use crate::alternatives::Alternatives;
 use crate::engine::Engine;
-use crate::episode::Episode;
+use crate::episode::EpisodeView;
 use crate::learn::portfolio::Arm;
 use crate::observe::Counter;
-use crate::recommendation::{Alternative, Reason, Tier};
+use crate::recommendation::{Reason, Tier};
 use rand::Rng;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ pub(crate) struct Proposal {
     pub reason: Reason,
     pub success_probability: Option<f64>,
     pub confidence: Option<f64>,
-    pub alternatives: Vec<Alternative>,
+    pub alternatives: Alternatives,
     /// The delay the step stands for, where its estimates are quoted (a jittered delay's middle,
     /// so they do not swing with each draw); None when the wait is the server's, not an estimate.
     pub nominal: Option<Duration>,
@@ -40,7 +41,7 @@ impl Proposal {
             reason,
             success_probability: None,
             confidence: None,
-            alternatives: Vec::new(),
+            alternatives: Alternatives::none(),
             nominal: Some(delay),
         }
     }
@@ -65,7 +66,7 @@ impl Context<'_> {
 }
 
 impl Engine {
-    pub(super) fn propose(&self, cx: &Context<'_>, ep: &mut Episode) -> Proposal {
+    pub(super) fn propose(&self, cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
         let mut p = self.first_proposal(cx, ep);
         // A static delay (class schedule, operator) still gets the model's view, at its step's
         // nominal delay; a server's Retry-After gets none.
@@ -76,7 +77,7 @@ impl Engine {
     }
 
     /// The highest tier that may decide, decides.
-    fn first_proposal(&self, cx: &Context<'_>, ep: &mut Episode) -> Proposal {
+    fn first_proposal(&self, cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
         if let Some(p) = operator::propose(cx) {
             return p;
         }
@@ -93,14 +94,14 @@ impl Engine {
 
     /// The schedule this episode runs, chosen at its first decision (live) and kept for the
     /// whole episode; a dry run takes the preferred one. None when the class does not learn.
-    fn choose_arm(&self, cx: &Context<'_>, ep: &mut Episode) -> Option<Arm> {
+    fn choose_arm(&self, cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Option<Arm> {
         if !cx.learning() {
             return None;
         }
         if let Some(arm) = ep.arm {
             return Some(arm);
         }
-        let m = ep.models.as_ref()?.primary.model.lock();
+        let m = ep.id.models.as_ref()?.primary.model.lock();
         let arm = if m.episodes() < f64::from(cx.policy.learning.min_episodes) {
             Arm::Class
         } else if !cx.policy.learning.portfolio {
@@ -117,8 +118,8 @@ impl Engine {
 
     /// The class schedule, explained by why the learned plan is not running: still learning, or
     /// the portfolio's verdict.
-    fn propose_portfolio(&self, cx: &Context<'_>, ep: &mut Episode) -> Option<Proposal> {
-        let m = ep.models.as_ref()?.primary.model.lock();
+    fn propose_portfolio(&self, cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Option<Proposal> {
+        let m = ep.id.models.as_ref()?.primary.model.lock();
         let episodes = m.episodes();
         let needed = cx.policy.learning.min_episodes;
         if episodes < f64::from(needed) {
@@ -145,10 +146,10 @@ impl Engine {
     pub(super) fn estimate(
         &self,
         cx: &Context<'_>,
-        ep: &Episode,
+        ep: &EpisodeView<'_>,
         delay: Duration,
     ) -> (Option<f64>, Option<f64>) {
-        let (Some(models), Some(_)) = (&ep.models, ep.class) else {
+        let (Some(models), Some(_)) = (&ep.id.models, ep.class) else {
             return (None, None);
         };
         if !cx.policy.learning.enabled {
@@ -172,6 +173,6 @@ impl Engine {
 }
 
 /// A uniform draw in [0, 1) from the episode's generator.
-fn unit(ep: &mut Episode) -> f64 {
+fn unit(ep: &mut EpisodeView<'_>) -> f64 {
     ep.rng.random::<f64>()
 }

@@ -3,11 +3,11 @@
 
 use super::{heuristic, Proposal};
 use crate::decide::Context;
-use crate::episode::Episode;
+use crate::episode::EpisodeView;
 use crate::learn::portfolio::{Arm, Verdict};
 use crate::recommendation::{Reason, Tier};
 
-pub(super) fn propose(cx: &Context<'_>, ep: &mut Episode, verdict: Verdict) -> Proposal {
+pub(super) fn propose(cx: &Context<'_>, ep: &mut EpisodeView<'_>, verdict: Verdict) -> Proposal {
     let mut p = heuristic::propose(cx, ep);
     p.tier = Tier::Portfolio;
     p.reason = Reason::Portfolio {

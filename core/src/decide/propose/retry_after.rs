@@ -4,13 +4,13 @@
 
 use super::{unit, Proposal};
 use crate::decide::Context;
-use crate::episode::Episode;
+use crate::episode::EpisodeView;
 use crate::recommendation::{Reason, Tier};
 
 /// Share of the Retry-After wait added at most, as jitter.
 pub const SPREAD: f64 = 0.1;
 
-pub(super) fn propose(cx: &Context<'_>, ep: &mut Episode) -> Option<Proposal> {
+pub(super) fn propose(cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Option<Proposal> {
     let wait = cx.retry_after()?;
     let delay = wait.mul_f64(1.0 + SPREAD * unit(ep));
     let mut p = Proposal::new(delay, Tier::Heuristic, Reason::RetryAfter { wait });
