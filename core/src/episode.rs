@@ -114,6 +114,10 @@ pub struct Episode {
     pub(crate) finished: bool,
     /// The engine that began the episode.
     pub(crate) engine: u64,
+    /// The caller's context for the learned tier and the history (`Engine::begin_with_context`).
+    pub(crate) context: Option<Box<crate::learned::AttemptContext>>,
+    /// The schedule the learned tier's rollout gave this episode, once decided.
+    pub(crate) learned_arm: Option<crate::learned::EpisodeArm>,
 }
 
 impl Episode {
@@ -178,5 +182,20 @@ impl Episode {
     /// Replace the facts logged with each later attempt (e.g. the latest downstream latency).
     pub fn set_meta(&mut self, meta: EpisodeMeta) {
         self.meta = meta;
+    }
+
+    /// Replace the attempt context (e.g. the queue depth before the next attempt); validated.
+    pub fn set_context(
+        &mut self,
+        context: crate::learned::AttemptContext,
+    ) -> crate::error::Result<()> {
+        context.validate()?;
+        self.context = Some(Box::new(context));
+        Ok(())
+    }
+
+    /// The context given with `Engine::begin_with_context` or `Episode::set_context`.
+    pub fn context(&self) -> Option<&crate::learned::AttemptContext> {
+        self.context.as_deref()
     }
 }
