@@ -105,6 +105,11 @@ enum smartretry_status
      */
     SMARTRETRY_INVALID_POLICY = 13,
     /*
+     A learned-tier model file that is truncated, corrupt, of another version, or whose
+     features are not the ones this build computes.
+     */
+    SMARTRETRY_INVALID_MODEL = 14,
+    /*
      A required pointer argument was NULL.
      */
     SMARTRETRY_NULL_ARGUMENT = 100,
@@ -453,6 +458,11 @@ typedef struct smartretry_alternative {
  */
 #define SMARTRETRY_TIER_PORTFOLIO 4
 
+/*
+ The learned (ML) tier's model decided.
+ */
+#define SMARTRETRY_TIER_LEARNED 5
+
 #define SMARTRETRY_GUARDRAIL_MIN_DELAY 0
 
 #define SMARTRETRY_GUARDRAIL_MAX_DELAY 1
@@ -513,6 +523,12 @@ typedef struct smartretry_alternative {
  A guardrail changed a decision (key, guardrail, clamp_from, clamp_to).
  */
 #define SMARTRETRY_EVENT_CLAMP 5
+
+/*
+ The learned tier changed on a queue (key): a rollout mode set, promoted, rolled back, or a
+ decision that fell back because the model failed (`smartretry_engine_stats_json` counts them).
+ */
+#define SMARTRETRY_EVENT_LEARNED 6
 
 #ifdef __cplusplus
 extern "C" {

@@ -107,6 +107,12 @@ create_exception!(
 );
 create_exception!(
     _native,
+    InvalidModelError,
+    SmartRetryError,
+    "A learned-tier model file that is truncated, corrupt, of another version, or foreign."
+);
+create_exception!(
+    _native,
     FleetUnavailableError,
     SmartRetryError,
     "Redis (or Valkey) could not be reached, timed out, or refused a fleet command."
@@ -135,6 +141,7 @@ pub fn to_py(err: Error) -> PyErr {
         Error::InvalidJson(_) => InvalidJsonError::new_err(msg),
         Error::InvalidState(_) => InvalidStateError::new_err(msg),
         Error::InvalidFailure(_) => InvalidFailureError::new_err(msg),
+        Error::InvalidModel(_) => InvalidModelError::new_err(msg),
         Error::InvalidPolicy { path, .. } => Python::attach(|py| {
             let err = InvalidPolicyError::new_err(msg);
             // The path as an attribute too, for code that reacts to a field (best effort).
@@ -172,6 +179,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     add(m, py.get_type::<InvalidJsonError>(), "INVALID_JSON")?;
     add(m, py.get_type::<InvalidStateError>(), "INVALID_STATE")?;
     add(m, py.get_type::<InvalidFailureError>(), "INVALID_FAILURE")?;
+    add(m, py.get_type::<InvalidModelError>(), "INVALID_MODEL")?;
     add(
         m,
         py.get_type::<FleetUnavailableError>(),

@@ -66,6 +66,8 @@ pub(crate) struct Inner {
     /// The background plan rebuilder, started on first use (None: it could not be started, and
     /// plans are rebuilt inline).
     pub plan_worker: std::sync::OnceLock<Option<crate::learn::worker::PlanWorker>>,
+    /// The learned (ML) tier's per-queue models and rollouts (`learned`).
+    pub learned: crate::learned::LearnedTier,
 }
 
 /// A seed from the operating system's entropy, so no two engines (or processes) share jitter.
@@ -142,6 +144,7 @@ impl Engine {
                 id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
                 inline_plans,
                 plan_worker: std::sync::OnceLock::new(),
+                learned: Default::default(),
             }),
         })
     }
@@ -290,6 +293,7 @@ impl Engine {
                 limits: Default::default(),
                 models: None,
                 engine: self.inner.id,
+                context: None,
             },
             st: EpisodeState {
                 origin: None,
@@ -303,6 +307,7 @@ impl Engine {
                 retry_cost: (None, None),
                 rng: rand::rngs::SmallRng::seed_from_u64(seed),
                 finished: false,
+                learned_arm: None,
             },
         }
     }

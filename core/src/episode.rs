@@ -111,6 +111,8 @@ pub(crate) struct Identity {
     pub models: Option<EpisodeModels>,
     /// The engine that began the episode.
     pub engine: u64,
+    /// The caller's context for the learned tier and the history (`Engine::begin_with_context`).
+    pub context: Option<Box<crate::learned::AttemptContext>>,
 }
 
 /// The part of an episode a decision changes: small, and free of reference counts, so that a dry
@@ -131,6 +133,8 @@ pub(crate) struct EpisodeState {
     pub retry_cost: (Option<f64>, Option<f64>),
     pub rng: SmallRng,
     pub finished: bool,
+    /// The schedule the learned tier's rollout gave this episode, once decided.
+    pub learned_arm: Option<crate::learned::EpisodeArm>,
 }
 
 /// An episode as one decision sees it: its identity borrowed, its state borrowed mutably (the
@@ -242,5 +246,20 @@ impl Episode {
     /// A view of this episode's identity with another state (a dry run's copy).
     pub(crate) fn view_of<'a>(&'a self, st: &'a mut EpisodeState) -> EpisodeView<'a> {
         EpisodeView::new(&self.id, st)
+    }
+
+    /// Replace the attempt context (e.g. the queue depth before the next attempt); validated.
+    pub fn set_context(
+        &mut self,
+        context: crate::learned::AttemptContext,
+    ) -> crate::error::Result<()> {
+        context.validate()?;
+        self.id.context = Some(Box::new(context));
+        Ok(())
+    }
+
+    /// The context given with `Engine::begin_with_context` or `Episode::set_context`.
+    pub fn context(&self) -> Option<&crate::learned::AttemptContext> {
+        self.id.context.as_deref()
     }
 }

@@ -78,6 +78,10 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A learned-tier model file that is truncated, corrupt, of an unknown version, or whose
+    /// features are not the ones this build computes.
+    #[error("invalid model: {0}")]
+    InvalidModel(String),
 }
 
 impl Error {
@@ -97,6 +101,7 @@ impl Error {
             Error::InvalidState(_) => "INVALID_STATE",
             Error::InvalidFailure(_) => "INVALID_FAILURE",
             Error::InvalidPolicy { .. } => "INVALID_POLICY",
+            Error::InvalidModel(_) => "INVALID_MODEL",
         }
     }
 

@@ -48,6 +48,9 @@ pub struct AttemptRecord {
     /// The downstream call's latency for this attempt, seconds, when the caller measured it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub downstream_latency: Option<f64>,
+    /// Jobs waiting in the queue at the attempt, when the caller gave it (`AttemptContext`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_depth: Option<u64>,
     /// Health signals when known (latency, queue depth, recent failure rate, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<serde_json::Value>,
@@ -59,6 +62,35 @@ impl AttemptRecord {
         let (hour, day) = calendar(self.time);
         self.hour_of_day = Some(hour);
         self.day_of_week = Some(day);
+        self
+    }
+}
+
+impl AttemptRecord {
+    /// Overlay the caller's attempt context: its values replace the episode's facts and, where
+    /// given, the clock's calendar.
+    pub fn with_context(mut self, c: &crate::learned::AttemptContext) -> AttemptRecord {
+        if let Some(h) = c.hour_of_day {
+            self.hour_of_day = Some(h.floor() as u8);
+        }
+        if c.day_of_week.is_some() {
+            self.day_of_week = c.day_of_week;
+        }
+        if c.payload_size.is_some() {
+            self.payload_size = c.payload_size;
+        }
+        if c.queue_depth.is_some() {
+            self.queue_depth = c.queue_depth;
+        }
+        if let Some(d) = c.downstream_latency {
+            self.downstream_latency = Some(d.as_secs_f64());
+        }
+        if c.worker_version.is_some() {
+            self.worker_version = c.worker_version.clone();
+        }
+        if self.tenant.is_none() {
+            self.tenant = c.tenant.clone();
+        }
         self
     }
 }

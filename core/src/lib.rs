@@ -35,6 +35,7 @@ pub mod error;
 pub mod failure;
 pub mod history;
 pub mod learn;
+pub mod learned;
 pub mod monitor;
 pub mod names;
 pub mod observe;
@@ -67,6 +68,7 @@ pub use failure::{
     MAX_RETRY_AFTER,
 };
 pub use history::{AttemptRecord, HistorySink, JsonlHistory};
+pub use learned::{AttemptContext, ModelFile, RolloutConfig, RolloutMode};
 pub use observe::{ClampRecord, Event, EventRecord, Observer, Stats};
 pub use overrides::Scope;
 pub use policy::{ClassPolicy, LearningConfig, Policy, PolicyPatch};

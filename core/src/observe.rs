@@ -76,6 +76,18 @@ pub enum Event<'a> {
         /// The guardrail and the delay before and after it.
         clamp: &'a Clamp,
     },
+    /// The learned tier changed on a queue: a rollout mode set, promoted or rolled back, or a
+    /// decision that fell back because the model failed.
+    Learned {
+        /// The queue.
+        key: &'a str,
+        /// "mode", "promotion", "rollback" or "fallback".
+        change: &'static str,
+        /// The mode before (for a fallback: "learned").
+        from: &'a str,
+        /// The mode after (for a fallback: why the model failed).
+        to: &'a str,
+    },
 }
 
 /// Receives engine events. Called synchronously on the deciding thread: keep it quick.

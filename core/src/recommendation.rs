@@ -47,6 +47,9 @@ pub enum Tier {
     Operator,
     /// A guardrail overruled every tier (max attempts, deadline, budget).
     Guardrail,
+    /// The learned (ML) tier: a trained model of P(success | context, wait), rolled out on the
+    /// queue (`learned`).
+    Learned,
 }
 
 impl Tier {
@@ -58,6 +61,7 @@ impl Tier {
             Tier::Portfolio => "portfolio",
             Tier::Operator => "operator",
             Tier::Guardrail => "guardrail",
+            Tier::Learned => "learned",
         }
     }
 }
@@ -226,6 +230,13 @@ pub enum Reason {
         /// The delay the override sets.
         delay: Duration,
     },
+    /// The learned tier's model chose the wait with the lowest expected cost.
+    Model {
+        /// The model's P(success) of the attempt after the wait.
+        p: f64,
+        /// The features that moved the decision most (largest first).
+        top: Vec<crate::learned::FeatureEffect>,
+    },
 }
 
 fn secs(d: Duration) -> String {
@@ -338,6 +349,14 @@ impl fmt::Display for Reason {
             ),
             Reason::Override { delay } => {
                 write!(f, "operator override: fixed delay of {}", secs(*delay))
+            }
+            Reason::Model { p, top } => {
+                write!(f, "learned model: P(success) {p:.2} after this wait")?;
+                for (i, e) in top.iter().enumerate() {
+                    let sep = if i == 0 { "; moved most by " } else { ", " };
+                    write!(f, "{sep}{} ({:+.2})", e.name, e.effect)?;
+                }
+                Ok(())
             }
         }
     }

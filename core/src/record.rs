@@ -203,6 +203,7 @@ impl Engine {
                 elapsed,
             });
             self.log_attempt(ep, Some(failure), Some(class), elapsed, now);
+            self.learned_observe_attempt(ep, true);
         }
     }
 
@@ -280,6 +281,8 @@ impl Engine {
             }
             self.score_finished(ep, Some(t));
         }
+        self.learned_observe_attempt(ep, false);
+        self.learned_episode_end(ep, Some(elapsed.as_secs_f64()));
         let policy = self.inner.policy.load();
         let (queue_cost, tenant_cost) = ep.retry_cost;
         let retried = ep.failures > 0;
@@ -385,8 +388,12 @@ impl Engine {
             worker_version: ep.id.meta.worker_version.clone(),
             downstream_latency: ep.id.meta.downstream_latency.map(|d| d.as_secs_f64()),
             ..Default::default()
-        };
-        sink.write(&record.with_calendar());
+        }
+        .with_calendar();
+        sink.write(&match ep.id.context.as_deref() {
+            Some(c) => record.with_context(c),
+            None => record,
+        });
     }
 }
 

@@ -41,6 +41,8 @@ pub const SMARTRETRY_TIER_OPERATOR: smartretry_tier = 2;
 pub const SMARTRETRY_TIER_GUARDRAIL: smartretry_tier = 3;
 /// The portfolio kept the class's own schedule over the learned plan.
 pub const SMARTRETRY_TIER_PORTFOLIO: smartretry_tier = 4;
+/// The learned (ML) tier's model decided.
+pub const SMARTRETRY_TIER_LEARNED: smartretry_tier = 5;
 
 /// A guardrail named in a clamp: SMARTRETRY_GUARDRAIL_*.
 #[allow(non_camel_case_types)]
@@ -70,12 +72,13 @@ pub const SMARTRETRY_BREAKER_OPEN: smartretry_breaker_state = 1;
 pub const SMARTRETRY_BREAKER_HALF_OPEN: smartretry_breaker_state = 2;
 
 const ACTIONS: [Action; 3] = [Action::Retry, Action::GiveUp, Action::Escalate];
-const TIERS: [Tier; 5] = [
+const TIERS: [Tier; 6] = [
     Tier::Heuristic,
     Tier::Bayesian,
     Tier::Operator,
     Tier::Guardrail,
     Tier::Portfolio,
+    Tier::Learned,
 ];
 const GUARDRAILS: [Guardrail; 9] = [
     Guardrail::MinDelay,

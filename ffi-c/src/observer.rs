@@ -27,6 +27,9 @@ pub const SMARTRETRY_EVENT_EXHAUSTED: smartretry_event_kind = 3;
 pub const SMARTRETRY_EVENT_BREAKER: smartretry_event_kind = 4;
 /// A guardrail changed a decision (key, guardrail, clamp_from, clamp_to).
 pub const SMARTRETRY_EVENT_CLAMP: smartretry_event_kind = 5;
+/// The learned tier changed on a queue (key): a rollout mode set, promoted, rolled back, or a
+/// decision that fell back because the model failed (`smartretry_engine_stats_json` counts them).
+pub const SMARTRETRY_EVENT_LEARNED: smartretry_event_kind = 6;
 
 /// An engine event. Strings are NOT NUL-terminated (use the lengths) and, like the struct, are
 /// valid only during the callback. Fields that do not apply to the kind are zero.
@@ -154,6 +157,7 @@ fn translate(event: &Event<'_>) -> smartretry_event {
             clamp_to: clamp.to.as_secs_f64(),
             ..blank(SMARTRETRY_EVENT_CLAMP, key, None)
         },
+        Event::Learned { key, .. } => blank(SMARTRETRY_EVENT_LEARNED, key, None),
     }
 }
 

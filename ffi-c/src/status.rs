@@ -42,6 +42,9 @@ pub enum smartretry_status {
     /// A policy field that cannot be read (unknown, wrong type, out of range); the message
     /// starts with its path, e.g. `classes.unavailable.strategy.factr`.
     SMARTRETRY_INVALID_POLICY = 13,
+    /// A learned-tier model file that is truncated, corrupt, of another version, or whose
+    /// features are not the ones this build computes.
+    SMARTRETRY_INVALID_MODEL = 14,
     /// A required pointer argument was NULL.
     SMARTRETRY_NULL_ARGUMENT = 100,
     /// A string argument was not valid UTF-8.
@@ -77,6 +80,7 @@ const NAMES: &[(S, &std::ffi::CStr)] = &[
     (S::SMARTRETRY_INVALID_STATE, c"INVALID_STATE"),
     (S::SMARTRETRY_INVALID_FAILURE, c"INVALID_FAILURE"),
     (S::SMARTRETRY_INVALID_POLICY, c"INVALID_POLICY"),
+    (S::SMARTRETRY_INVALID_MODEL, c"INVALID_MODEL"),
     (S::SMARTRETRY_NULL_ARGUMENT, c"NULL_ARGUMENT"),
     (S::SMARTRETRY_INVALID_UTF8, c"INVALID_UTF8"),
     (S::SMARTRETRY_INVALID_ENUM, c"INVALID_ENUM"),
@@ -130,6 +134,7 @@ impl FfiError {
                 Error::InvalidState(_) => S::SMARTRETRY_INVALID_STATE,
                 Error::InvalidFailure(_) => S::SMARTRETRY_INVALID_FAILURE,
                 Error::InvalidPolicy { .. } => S::SMARTRETRY_INVALID_POLICY,
+                Error::InvalidModel(_) => S::SMARTRETRY_INVALID_MODEL,
             },
             FfiError::Null(_) => S::SMARTRETRY_NULL_ARGUMENT,
             FfiError::Utf8(_) => S::SMARTRETRY_INVALID_UTF8,

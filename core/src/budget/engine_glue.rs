@@ -106,7 +106,7 @@ impl Engine {
 
     /// Tell the budget backend which of the episode's shared buckets ran low.
     #[cold]
-    fn budgets_running_low(&self, ep: &Episode, queue: bool, tenant: bool) {
+    fn budgets_running_low(&self, ep: &Identity, queue: bool, tenant: bool) {
         let Some(backend) = self.inner.budget_backend.read().clone() else {
             return;
         };

@@ -27,13 +27,17 @@ impl Engine {
         if mode == Mode::Dry {
             return rec;
         }
-        self.count(match rec.tier {
-            Tier::Heuristic => Counter::Heuristic,
-            Tier::Bayesian => Counter::Bayesian,
-            Tier::Portfolio => Counter::Portfolio,
-            Tier::Operator => Counter::Operator,
-            Tier::Guardrail => Counter::Guardrail,
-        });
+        // The learned tier counts its own decisions (`Engine::learned_stats`).
+        if let Some(c) = match rec.tier {
+            Tier::Heuristic => Some(Counter::Heuristic),
+            Tier::Bayesian => Some(Counter::Bayesian),
+            Tier::Portfolio => Some(Counter::Portfolio),
+            Tier::Operator => Some(Counter::Operator),
+            Tier::Guardrail => Some(Counter::Guardrail),
+            Tier::Learned => None,
+        } {
+            self.count(c);
+        }
         self.count(match action {
             Action::Retry => Counter::Retries,
             Action::GiveUp => Counter::GiveUps,
@@ -58,6 +62,7 @@ impl Engine {
             if guardrail_stop {
                 self.score_finished(ep, None);
             }
+            self.learned_episode_end(ep, None);
             self.emit(Event::Exhausted {
                 key: &ep.id.key,
                 tenant: ep.id.tenant.as_deref(),

@@ -83,6 +83,17 @@ pub enum EventRecord {
         /// The guardrail and the delay before and after it.
         clamp: ClampRecord,
     },
+    /// The learned tier changed on a queue (mode, promotion, rollback) or fell back.
+    Learned {
+        /// The queue.
+        key: String,
+        /// "mode", "promotion", "rollback" or "fallback".
+        change: String,
+        /// The mode before (for a fallback: "learned").
+        from: String,
+        /// The mode after (for a fallback: why the model failed).
+        to: String,
+    },
 }
 
 /// A guardrail clamp: which guardrail, and the delay before and after, in seconds.
@@ -107,6 +118,7 @@ impl EventRecord {
             EventRecord::Exhausted { .. } => "exhausted",
             EventRecord::Breaker { .. } => "breaker",
             EventRecord::Clamp { .. } => "clamp",
+            EventRecord::Learned { .. } => "learned",
         }
     }
 
@@ -135,6 +147,7 @@ impl Event<'_> {
             Event::Exhausted { .. } => "exhausted",
             Event::Breaker { .. } => "breaker",
             Event::Clamp { .. } => "clamp",
+            Event::Learned { .. } => "learned",
         }
     }
 
@@ -206,6 +219,17 @@ impl Event<'_> {
                     from: clamp.from.as_secs_f64(),
                     to: clamp.to.as_secs_f64(),
                 },
+            },
+            Event::Learned {
+                key,
+                change,
+                from,
+                to,
+            } => EventRecord::Learned {
+                key: key.to_string(),
+                change: change.to_string(),
+                from: from.to_string(),
+                to: to.to_string(),
             },
         }
     }

@@ -6,6 +6,7 @@
 mod explain;
 mod heuristic;
 mod learned;
+mod ml;
 mod operator;
 mod portfolio;
 mod retry_after;
@@ -82,6 +83,9 @@ impl Engine {
             return p;
         }
         if let Some(p) = retry_after::propose(cx, ep) {
+            return p;
+        }
+        if let Some(p) = self.propose_ml(cx, ep) {
             return p;
         }
         match self.choose_arm(cx, ep) {

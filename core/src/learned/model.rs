@@ -1,0 +1,217 @@
+//! The learned tier's predictor: logistic regression of P(the next attempt succeeds | what is
+//! known, the wait d). A decision computes the part of the logit that does not depend on d once,
+//! then prices each candidate wait with a handful of additions and one exponential.
+
+use super::features::{Encoded, FeatureInput, FeatureSchema, DENSE, DOW0, TENANT0, TOD0};
+use crate::error::{Error, Result};
+use std::sync::Arc;
+
+/// A trained logistic regression over a feature schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticModel {
+    /// The features the weights belong to.
+    pub schema: FeatureSchema,
+    /// One weight per feature (the "bias" feature carries the intercept).
+    pub weights: Vec<f64>,
+    /// Each feature's mean over the training rows: explanations measure a feature's effect as
+    /// its weight times its distance from this.
+    pub means: Vec<f64>,
+    /// Each one-hot group's mean weight (for explanations).
+    group_mean: [f64; 4],
+}
+
+/// One feature's push on a decision's logit (positive: towards success).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureEffect {
+    /// The feature's name (`log_queue_depth`, `time_of_day=02:15`, ...).
+    pub name: Arc<str>,
+    /// Its contribution to the logit, relative to the training mean.
+    pub effect: f64,
+}
+
+/// Logistic function, guarded against overflow.
+#[inline]
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+impl LogisticModel {
+    /// A model from its parts, checked: one weight and one mean per feature, all finite.
+    pub fn new(schema: FeatureSchema, weights: Vec<f64>, means: Vec<f64>) -> Result<Self> {
+        if weights.len() != schema.len() || means.len() != schema.len() {
+            return Err(Error::InvalidModel(format!(
+                "{} features but {} weights and {} means",
+                schema.len(),
+                weights.len(),
+                means.len()
+            )));
+        }
+        if let Some(i) = weights
+            .iter()
+            .chain(&means)
+            .position(|w| !w.is_finite() || w.abs() > 1e6)
+        {
+            return Err(Error::InvalidModel(format!(
+                "value {i} is not a finite number of sensible size"
+            )));
+        }
+        let group_mean = group_means(&schema, &weights, &means);
+        Ok(LogisticModel {
+            schema,
+            weights,
+            means,
+            group_mean,
+        })
+    }
+
+    /// The logit of an encoded attempt.
+    #[inline]
+    pub fn logit(&self, e: &Encoded) -> f64 {
+        let w = &self.weights;
+        let mut z = 0.0;
+        for (i, x) in e.dense.iter().enumerate() {
+            z += w[i] * x;
+        }
+        for &h in &e.hot {
+            if let Some(wh) = w.get(h) {
+                z += wh;
+            }
+        }
+        z
+    }
+
+    /// P(success) of an attempt.
+    pub fn predict(&self, x: &FeatureInput<'_>) -> f64 {
+        sigmoid(self.logit(&self.schema.encode(x)))
+    }
+
+    /// The part of the logit that does not depend on the wait (features 3.. of the dense ones
+    /// and the tenant and worker one-hots), for `Scorer`.
+    pub(crate) fn scorer(&self, x: &FeatureInput<'_>) -> Scorer<'_> {
+        let e = self.schema.encode(x);
+        let w = &self.weights;
+        let mut fixed = w[0];
+        fixed += w[3..DENSE.len()]
+            .iter()
+            .zip(&e.dense[3..])
+            .map(|(w, x)| w * x)
+            .sum::<f64>();
+        for &h in &e.hot[2..] {
+            if let Some(wh) = w.get(h) {
+                fixed += wh;
+            }
+        }
+        Scorer {
+            model: self,
+            fixed,
+            w_elapsed: w[1],
+            w_delay: w[2],
+        }
+    }
+
+    /// The features that moved an attempt's logit most, largest first (at most `n`). A dense
+    /// feature's effect is its weight times its distance from the training mean; a one-hot
+    /// group's (time of day, day of week, tenant, worker) is the active value's weight minus the
+    /// group's mean weight, so an explanation costs a dozen terms, not one per feature.
+    pub fn top_effects(&self, x: &FeatureInput<'_>, n: usize) -> Vec<FeatureEffect> {
+        let e = self.schema.encode(x);
+        let w = &self.weights;
+        let mut effects: Vec<(usize, f64)> = (1..DENSE.len())
+            .map(|i| (i, w[i] * (e.dense[i] - self.means[i])))
+            .collect();
+        for (g, &h) in e.hot.iter().enumerate() {
+            if let Some(wh) = w.get(h) {
+                effects.push((h, wh - self.group_mean[g]));
+            }
+        }
+        effects.retain(|(_, eff)| eff.abs() > 1e-9);
+        effects.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+        effects
+            .into_iter()
+            .take(n)
+            .map(|(i, effect)| FeatureEffect {
+                name: self.schema.names[i].clone(),
+                effect,
+            })
+            .collect()
+    }
+}
+
+/// Each one-hot group's mean weight under the training means (time of day, day of week,
+/// tenant, worker version).
+fn group_means(schema: &FeatureSchema, weights: &[f64], means: &[f64]) -> [f64; 4] {
+    let t1 = TENANT0 + schema.tenants.len();
+    let ranges = [TOD0..DOW0, DOW0..TENANT0, TENANT0..t1, t1..schema.len()];
+    ranges.map(|r| r.map(|i| weights[i] * means[i]).sum())
+}
+
+/// A decision's view of the model: the wait-independent logit, precomputed.
+pub(crate) struct Scorer<'a> {
+    model: &'a LogisticModel,
+    fixed: f64,
+    w_elapsed: f64,
+    w_delay: f64,
+}
+
+impl Scorer<'_> {
+    /// P(success) of an attempt `delay` seconds from now, at `elapsed` since the first failure,
+    /// landing in time-of-day bin index `tod` and day-of-week index `dow` (feature indices).
+    #[inline]
+    pub fn p(&self, elapsed: f64, delay: f64, tod: usize, dow: usize) -> f64 {
+        let w = &self.model.weights;
+        let z = self.fixed
+            + self.w_elapsed * elapsed.max(0.0).ln_1p()
+            + self.w_delay * delay.max(0.0).ln_1p()
+            + w[tod]
+            + w[dow];
+        sigmoid(z)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learned::features::tod_bin;
+
+    #[test]
+    fn scorer_agrees_with_the_full_model() {
+        let schema = FeatureSchema::new(vec!["a".into()], vec![]);
+        let n = schema.len();
+        let weights: Vec<f64> = (0..n)
+            .map(|i| ((i * 37) % 11) as f64 / 10.0 - 0.5)
+            .collect();
+        let m = LogisticModel::new(schema, weights, vec![0.0; n]).unwrap();
+        let x = FeatureInput {
+            elapsed: 42.0,
+            delay: 7.0,
+            attempt: 3,
+            second_of_day: 7300.0,
+            day_of_week: 2,
+            queue_depth: Some(120),
+            tenant: Some("a"),
+            ..Default::default()
+        };
+        let s = m.scorer(&x);
+        let p = s.p(42.0, 7.0, TOD0 + tod_bin(7300.0), DOW0 + 2);
+        assert!((p - m.predict(&x)).abs() < 1e-12);
+        assert_eq!(m.top_effects(&x, 3).len(), 3);
+    }
+
+    #[test]
+    fn bad_weights_are_an_invalid_model() {
+        let schema = FeatureSchema::new(vec![], vec![]);
+        let n = schema.len();
+        let mut w = vec![0.0; n];
+        w[3] = f64::NAN;
+        assert!(matches!(
+            LogisticModel::new(schema.clone(), w, vec![0.0; n]),
+            Err(Error::InvalidModel(_))
+        ));
+        assert!(LogisticModel::new(schema, vec![0.0; 3], vec![0.0; n]).is_err());
+    }
+}

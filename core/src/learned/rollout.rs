@@ -1,0 +1,266 @@
+//! Rollout of a learned model on one queue: `off`, `shadow` (the model's schedule is priced on
+//! the live episodes, counterfactually, and changes nothing), `canary` (a share of episodes run
+//! it), `full`. Promotion needs evidence and rollback is automatic: both compare mean J per
+//! episode, with a one-sided confidence bound (`z` standard errors).
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// How far the learned tier decides on a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum RolloutMode {
+    /// The model is not consulted.
+    Off,
+    /// The model's schedule is priced beside the live one; the live one decides.
+    Shadow,
+    /// This share (0..1] of episodes run the model's schedule.
+    Canary {
+        /// Share of episodes that run the learned tier.
+        weight: f64,
+    },
+    /// Every episode runs the model's schedule.
+    Full,
+}
+
+impl RolloutMode {
+    /// Parse `off`, `shadow`, `canary:0.1` (or `canary` for 10%), `full`.
+    pub fn parse(s: &str) -> Result<RolloutMode> {
+        let s = s.trim();
+        let mode = match s.split_once(':') {
+            None if s == "off" => RolloutMode::Off,
+            None if s == "shadow" => RolloutMode::Shadow,
+            None if s == "full" => RolloutMode::Full,
+            None if s == "canary" => RolloutMode::Canary { weight: 0.1 },
+            Some(("canary", w)) => RolloutMode::Canary {
+                weight: w.trim().parse().map_err(|_| {
+                    Error::InvalidConfig(format!("canary weight {w:?} is not a number"))
+                })?,
+            },
+            _ => {
+                return Err(Error::InvalidConfig(format!(
+                    "rollout mode {s:?} (expected off, shadow, canary:WEIGHT or full)"
+                )))
+            }
+        };
+        mode.validate()?;
+        Ok(mode)
+    }
+
+    /// A canary weight must be in (0, 1].
+    pub fn validate(&self) -> Result<()> {
+        if let RolloutMode::Canary { weight } = self {
+            if !(weight.is_finite() && *weight > 0.0 && *weight <= 1.0) {
+                return Err(Error::InvalidConfig(format!(
+                    "canary weight must be in (0, 1], got {weight}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The name as `parse` reads it.
+    pub fn name(&self) -> String {
+        match self {
+            RolloutMode::Off => "off".into(),
+            RolloutMode::Shadow => "shadow".into(),
+            RolloutMode::Canary { weight } => format!("canary:{weight}"),
+            RolloutMode::Full => "full".into(),
+        }
+    }
+}
+
+/// When evidence is enough, and how much regression triggers a rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RolloutConfig {
+    /// Episodes on each side before any promotion or rollback is considered.
+    pub min_episodes: u32,
+    /// Standard errors of the one-sided confidence bound (1.64: 95%).
+    pub z: f64,
+    /// Roll back when the learned tier's mean J exceeds the live one's by more than this share,
+    /// with confidence (0.1 = 10% worse).
+    pub rollback_regression: f64,
+    /// Step up on evidence by itself: shadow → canary (at `canary_weight`) → full.
+    pub auto_promote: bool,
+    /// The canary weight an automatic promotion from shadow starts with.
+    pub canary_weight: f64,
+}
+
+impl Default for RolloutConfig {
+    fn default() -> Self {
+        RolloutConfig {
+            min_episodes: 30,
+            z: 1.64,
+            rollback_regression: 0.1,
+            auto_promote: false,
+            canary_weight: 0.2,
+        }
+    }
+}
+
+impl RolloutConfig {
+    /// Reject bounds that cannot work.
+    pub fn validate(&self) -> Result<()> {
+        let ok = self.min_episodes >= 2
+            && self.z.is_finite()
+            && self.z >= 0.0
+            && self.rollback_regression.is_finite()
+            && self.rollback_regression >= 0.0;
+        if !ok {
+            return Err(Error::InvalidConfig(
+                "rollout: min_episodes >= 2, z >= 0 and rollback_regression >= 0".into(),
+            ));
+        }
+        RolloutMode::Canary {
+            weight: self.canary_weight,
+        }
+        .validate()
+    }
+}
+
+/// Running mean and variance (Welford), of J per episode or of paired differences.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Tally {
+    /// Episodes counted.
+    pub n: u64,
+    /// Mean.
+    pub mean: f64,
+    m2: f64,
+}
+
+impl Tally {
+    /// Count one value (non-finite values are skipped).
+    pub fn add(&mut self, x: f64) {
+        if !x.is_finite() {
+            return;
+        }
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// Variance of the mean (0 with fewer than two values).
+    pub fn var_of_mean(&self) -> f64 {
+        if self.n < 2 {
+            return 0.0;
+        }
+        self.m2 / (self.n - 1) as f64 / self.n as f64
+    }
+}
+
+/// The evidence gathered on one queue since the mode last changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Evidence {
+    /// J of episodes decided by the live tiers.
+    pub live: Tally,
+    /// J of episodes decided by the learned tier (canary, full).
+    pub learned: Tally,
+    /// Shadow: the learned schedule's counterfactual J minus the live J, same episode.
+    pub shadow_diff: Tally,
+    /// The live mean J when the canary was promoted to full (what full is held to).
+    pub baseline: Option<f64>,
+}
+
+/// What the evidence says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not enough episodes, or not conclusive.
+    Wait,
+    /// Not worse, with confidence: may step up.
+    Promote,
+    /// Worse past the bound, with confidence: roll back.
+    Rollback,
+}
+
+impl Evidence {
+    /// Judge the evidence for a queue in `mode`.
+    pub fn verdict(&self, mode: RolloutMode, cfg: &RolloutConfig) -> Verdict {
+        let min = u64::from(cfg.min_episodes);
+        match mode {
+            RolloutMode::Off => Verdict::Wait,
+            RolloutMode::Shadow => {
+                let d = &self.shadow_diff;
+                if d.n < min {
+                    return Verdict::Wait;
+                }
+                let se = d.var_of_mean().sqrt();
+                if d.mean + cfg.z * se <= 0.0 {
+                    Verdict::Promote
+                } else {
+                    Verdict::Wait
+                }
+            }
+            RolloutMode::Canary { .. } => {
+                let (a, b) = (&self.learned, &self.live);
+                if a.n < min || b.n < min {
+                    return Verdict::Wait;
+                }
+                let diff = a.mean - b.mean;
+                let se = (a.var_of_mean() + b.var_of_mean()).sqrt();
+                if diff - cfg.z * se > cfg.rollback_regression * b.mean.abs() {
+                    Verdict::Rollback
+                } else if diff + cfg.z * se <= 0.0 {
+                    Verdict::Promote
+                } else {
+                    Verdict::Wait
+                }
+            }
+            RolloutMode::Full => {
+                let (a, Some(base)) = (&self.learned, self.baseline) else {
+                    return Verdict::Wait;
+                };
+                if a.n < min {
+                    return Verdict::Wait;
+                }
+                let se = a.var_of_mean().sqrt();
+                if a.mean - base - cfg.z * se > cfg.rollback_regression * base.abs() {
+                    Verdict::Rollback
+                } else {
+                    Verdict::Wait
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse() {
+        assert_eq!(RolloutMode::parse("off").unwrap(), RolloutMode::Off);
+        assert_eq!(
+            RolloutMode::parse("canary:0.25").unwrap(),
+            RolloutMode::Canary { weight: 0.25 }
+        );
+        for bad in ["canary:0", "canary:1.5", "canary:x", "half"] {
+            assert!(RolloutMode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_canary_clearly_worse_is_rolled_back_and_a_better_one_promoted() {
+        let cfg = RolloutConfig::default();
+        let canary = RolloutMode::Canary { weight: 0.5 };
+        let mut e = Evidence::default();
+        for i in 0..40 {
+            e.live.add(100.0 + f64::from(i % 5));
+            e.learned.add(150.0 + f64::from(i % 7));
+        }
+        assert_eq!(e.verdict(canary, &cfg), Verdict::Rollback);
+        let mut e = Evidence::default();
+        for i in 0..40 {
+            e.live.add(100.0 + f64::from(i % 5));
+            e.learned.add(80.0 + f64::from(i % 7));
+        }
+        assert_eq!(e.verdict(canary, &cfg), Verdict::Promote);
+        // Too few episodes: no verdict.
+        let mut e = Evidence::default();
+        e.live.add(1.0);
+        e.learned.add(1000.0);
+        assert_eq!(e.verdict(canary, &cfg), Verdict::Wait);
+    }
+}
