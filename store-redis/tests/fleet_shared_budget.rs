@@ -149,3 +149,41 @@ fn without_redis_each_engine_keeps_to_its_share_and_leases_again_after() {
         assert!(leasing);
     }
 }
+
+/// Poll (a readiness check on the store's own thread, not a timer) until `done`.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn the_background_thread_leases_early_when_a_bucket_is_new_or_runs_low() {
+    let server = RedisServer::start();
+    let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
+    let e = engine(&clock);
+    // Regular syncs an hour apart: every round below is an early one.
+    let store = FleetStore::attach(
+        &e,
+        config(&server, "early").sync_interval(Duration::from_secs(3600)),
+    )
+    .unwrap();
+    eventually("the first sync", || store.stats().syncs == 1);
+    // A new bucket asks for its first round.
+    assert_eq!(tick(&[e.clone()]), 1);
+    let leasing = |e: &Engine| {
+        let mut on = false;
+        e.for_each_budget(|_, _, b| on = b.is_leasing());
+        on
+    };
+    eventually("the first lease", || leasing(&e));
+    let rounds = store.stats().budget_rounds;
+    // Spending the lease down asks for another.
+    for _ in 0..5 {
+        tick(&[e.clone()]);
+    }
+    eventually("an early round", || store.stats().budget_rounds > rounds);
+    assert_eq!(store.stats().syncs, 1, "no whole sync for a lease");
+}
