@@ -172,7 +172,7 @@ fn the_background_thread_leases_early_when_a_bucket_is_new_or_runs_low() {
     .unwrap();
     eventually("the first sync", || store.stats().syncs == 1);
     // A new bucket asks for its first round.
-    assert_eq!(tick(&[e.clone()]), 1);
+    assert_eq!(tick(std::slice::from_ref(&e)), 1);
     let leasing = |e: &Engine| {
         let mut on = false;
         e.for_each_budget(|_, _, b| on = b.is_leasing());
@@ -182,7 +182,7 @@ fn the_background_thread_leases_early_when_a_bucket_is_new_or_runs_low() {
     let rounds = store.stats().budget_rounds;
     // Spending the lease down asks for another.
     for _ in 0..5 {
-        tick(&[e.clone()]);
+        tick(std::slice::from_ref(&e));
     }
     eventually("an early round", || store.stats().budget_rounds > rounds);
     assert_eq!(store.stats().syncs, 1, "no whole sync for a lease");
