@@ -187,3 +187,59 @@ fn the_background_thread_leases_early_when_a_bucket_is_new_or_runs_low() {
     eventually("an early round", || store.stats().budget_rounds > rounds);
     assert_eq!(store.stats().syncs, 1, "no whole sync for a lease");
 }
+
+#[test]
+fn aws_refunds_reach_the_fleet_bucket() {
+    let server = RedisServer::start();
+    let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
+    let aws = Policy {
+        budget: Some(BudgetConfig::AwsStandard {
+            capacity: 40.0,
+            retry_cost: 5.0,
+            timeout_cost: 10.0,
+            throttling_cost: None,
+            no_retry_increment: 0.0,
+        }),
+        ..Policy::default()
+    };
+    let engines: Vec<Engine> = (0..4)
+        .map(|_| Engine::with_clock(aws.clone(), clock.clone()).unwrap())
+        .collect();
+    let stores: Vec<FleetStore> = engines
+        .iter()
+        .map(|e| {
+            let c = config(&server, "aws").share_budgets(4);
+            FleetStore::attach_manual(e, c).unwrap()
+        })
+        .collect();
+    // Every retry succeeds and is refunded its cost: the budget never runs dry, provided the
+    // refunds, earned on each engine, reach the fleet's bucket (the engines' leases alone hold
+    // 40 tokens: eight retries).
+    let (mut asked, mut allowed) = (0, 0);
+    for round in 0..50 {
+        for s in &stores {
+            s.sync_now().unwrap();
+        }
+        for e in &engines {
+            let mut ep = e.begin("payments", None).unwrap();
+            let rec = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
+            if round > 0 {
+                asked += 1;
+                allowed += usize::from(rec.should_retry());
+            }
+            if rec.should_retry() {
+                clock.advance(rec.delay);
+                e.on_success(&mut ep).unwrap();
+            } else {
+                e.abandon(&mut ep);
+            }
+        }
+    }
+    assert_eq!(allowed, asked, "refunds did not come back");
+    let held: Option<i64> = server.query(
+        redis::cmd("HGET")
+            .arg("smartretry:{aws}:budget:queue:payments")
+            .arg("milli"),
+    );
+    assert!(held.is_some_and(|m| (0..=40_000).contains(&m)), "{held:?}");
+}
