@@ -243,3 +243,45 @@ fn aws_refunds_reach_the_fleet_bucket() {
     );
     assert!(held.is_some_and(|m| (0..=40_000).contains(&m)), "{held:?}");
 }
+
+#[test]
+fn grpc_throttling_follows_the_fleets_failures() {
+    let server = RedisServer::start();
+    let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
+    let grpc = Policy {
+        budget: Some(BudgetConfig::grpc(10.0, 0.1)),
+        ..Policy::default()
+    };
+    let (a, b) = (
+        Engine::with_clock(grpc.clone(), clock.clone()).unwrap(),
+        Engine::with_clock(grpc, clock.clone()).unwrap(),
+    );
+    let sa = FleetStore::attach_manual(&a, config(&server, "grpc").share_budgets(2)).unwrap();
+    let sb = FleetStore::attach_manual(&b, config(&server, "grpc").share_budgets(2)).unwrap();
+    // Open the buckets, then one round each: both mirror the fleet's full level (10).
+    tick(&[a.clone(), b.clone()]);
+    for s in [&sa, &sb] {
+        s.sync_now().unwrap();
+    }
+    let level = |e: &Engine| {
+        let mut t = 0.0;
+        e.for_each_budget(|_, _, bucket| t = bucket.tokens());
+        t
+    };
+    assert_eq!((level(&a), level(&b)), (10.0, 10.0));
+    // Engine a sees five failures (a retry is throttled at or below 5 tokens).
+    let retried = (0..5)
+        .filter(|_| tick(std::slice::from_ref(&a)) == 1)
+        .count();
+    assert_eq!(retried, 4);
+    assert_eq!(tick(std::slice::from_ref(&b)), 1, "b has not heard yet");
+    sa.sync_now().unwrap();
+    sb.sync_now().unwrap();
+    // The fleet's level counts both: 10 - 5 (a) - 1 (b) = 4, below the threshold.
+    assert_eq!(level(&b), 4.0);
+    assert_eq!(
+        tick(std::slice::from_ref(&b)),
+        0,
+        "b is throttled by a's failures"
+    );
+}
