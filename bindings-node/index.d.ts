@@ -369,6 +369,10 @@ export interface FleetOptions {
   engineId?: string
   /** Sync on a background thread (default); false: call `syncNow()`. */
   background?: boolean
+  /** Share the policy's retry budgets with a fleet of about this many processes. */
+  shareBudgets?: number
+  /** Share open circuit breakers with the fleet. */
+  shareBreakers?: boolean
 }
 
 /** What the store has done so far. */
@@ -378,6 +382,10 @@ export interface FleetStats {
   pushes: number
   peers: number
   rejected: number
+  /** Leasing rounds of shared budgets answered. */
+  budgetRounds: number
+  /** Breakers opened here because another engine opened them. */
+  breakersOpened: number
   lastError?: string
 }
 

@@ -143,3 +143,79 @@ fn a_million_keys_keep_budgets_and_breakers_at_their_bound() {
         "{budgets} {breakers}"
     );
 }
+
+/// A budget backend that hands out shared buckets and records what the engine asked.
+#[derive(Default)]
+struct Recording {
+    opened: parking_lot::Mutex<Vec<(budget::BudgetScope, String)>>,
+    low: parking_lot::Mutex<Vec<String>>,
+}
+
+impl budget::BudgetBackend for Recording {
+    fn open(
+        &self,
+        scope: budget::BudgetScope,
+        name: &str,
+        config: &BudgetConfig,
+        now: Duration,
+    ) -> budget::RetryBudget {
+        self.opened.lock().push((scope, name.to_string()));
+        budget::RetryBudget::shared(config.clone(), 0.5, now)
+    }
+
+    fn running_low(&self, _: budget::BudgetScope, name: &str) {
+        self.low.lock().push(name.to_string());
+    }
+}
+
+#[test]
+fn a_budget_backend_opens_the_buckets_and_hears_when_they_run_low() {
+    let (e, _) = engine(
+        r#"{"budget":{"kind":"ratio","ratio":0,"min_per_sec":0,"capacity":8},
+            "tenant_budget":{"kind":"ratio","ratio":0,"min_per_sec":0,"capacity":8}}"#,
+    );
+    let backend = Arc::new(Recording::default());
+    e.set_budget_backend(backend.clone());
+    let fail = |e: &Engine| {
+        let mut ep = e.begin("q", Some("acme")).unwrap();
+        let r = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
+        e.abandon(&mut ep);
+        r.should_retry()
+    };
+    // Half of 8 tokens each, alone: four retries, then the budget says no.
+    let allowed = (0..6).filter(|_| fail(&e)).count();
+    assert_eq!(allowed, 4);
+    assert_eq!(
+        *backend.opened.lock(),
+        vec![
+            (budget::BudgetScope::Queue, "q".to_string()),
+            (budget::BudgetScope::Tenant, "acme".to_string())
+        ]
+    );
+    // Each new bucket asked for its first round once (no round ran, so never again).
+    assert_eq!(
+        *backend.low.lock(),
+        vec!["q".to_string(), "acme".to_string()]
+    );
+    let mut shared = 0;
+    e.for_each_budget(|_, _, b| shared += usize::from(b.is_shared() && !b.is_leasing()));
+    assert_eq!(shared, 2);
+    // A round answered: the bucket leases, and pays from what it was granted.
+    let request = e
+        .with_budget(budget::BudgetScope::Queue, "q", |b| b.begin_lease())
+        .flatten()
+        .unwrap();
+    assert_eq!(request.credit, -4000, "what it made alone is owed");
+    e.with_budget(budget::BudgetScope::Queue, "q", |b| {
+        b.finish_lease(budget::LeaseAnswer {
+            granted: 3000,
+            level: 0,
+        })
+    });
+    assert!(e
+        .with_budget(budget::BudgetScope::Queue, "q", |b| b.is_leasing())
+        .unwrap());
+    // Back to local budgets: forgotten, and full again.
+    e.set_budget_backend(Arc::new(budget::LocalBudgets));
+    assert_eq!((0..10).filter(|_| fail(&e)).count(), 8);
+}

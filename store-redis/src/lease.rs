@@ -37,7 +37,7 @@ impl BudgetBackend for SharedBudgets {
     }
 
     fn running_low(&self, _: BudgetScope, _: &str) {
-        self.wake.notify();
+        self.wake.notify_lease();
     }
 }
 

@@ -50,13 +50,28 @@ struct Trigger {
 
 #[derive(Default)]
 pub(crate) struct Wake {
-    pending: Mutex<bool>,
+    pending: Mutex<Due>,
     cv: Condvar,
+}
+
+/// What the sync thread was woken for.
+#[derive(Default, Clone, Copy)]
+struct Due {
+    /// A whole sync (enough episodes finished, or the store is stopping).
+    sync: bool,
+    /// Only a leasing round (a shared budget ran low).
+    lease: bool,
 }
 
 impl Wake {
     pub(crate) fn notify(&self) {
-        *self.pending.lock() = true;
+        self.pending.lock().sync = true;
+        self.cv.notify_one();
+    }
+
+    /// Ask for an early leasing round only (cheap: one pipeline, no model exchange).
+    pub(crate) fn notify_lease(&self) {
+        self.pending.lock().lease = true;
         self.cv.notify_one();
     }
 }
@@ -133,6 +148,16 @@ impl Syncer {
         self.stats.peers = peers;
         self.stats.rejected = self.exchange.rejected;
         Ok(())
+    }
+
+    /// A leasing round only (a shared budget ran low between syncs).
+    fn lease_now(&mut self) -> Result<()> {
+        let Some(leases) = self.leases.as_mut() else {
+            return Ok(());
+        };
+        let out = leases.run(&self.engine, &mut self.remote, &self.keys, &self.id);
+        self.stats.budget_rounds = leases.answered;
+        out
     }
 
     fn sync_counted(&mut self) -> Result<()> {
@@ -227,13 +252,28 @@ impl FleetStore {
         let spawned = std::thread::Builder::new()
             .name("smartretry-fleet".into())
             .spawn(move || {
+                // Early leasing rounds at most this often, so an empty fleet bucket cannot
+                // turn budgets running low into a busy loop.
+                let lease_gap = (every / 8).min(Duration::from_millis(100));
+                let mut due = Due {
+                    sync: true,
+                    lease: false,
+                };
                 while !stop.load(Ordering::Acquire) {
-                    let _ = syncer.lock().sync_counted();
-                    let mut pending = wake.pending.lock();
-                    if !*pending && !stop.load(Ordering::Acquire) {
-                        wake.cv.wait_for(&mut pending, every);
+                    if due.sync {
+                        let _ = syncer.lock().sync_counted();
+                    } else if due.lease {
+                        let _ = syncer.lock().lease_now();
+                        std::thread::sleep(lease_gap);
                     }
-                    *pending = false;
+                    let mut pending = wake.pending.lock();
+                    if !(pending.sync || pending.lease || stop.load(Ordering::Acquire)) {
+                        // Timed out: the regular sync.
+                        if wake.cv.wait_for(&mut pending, every).timed_out() {
+                            pending.sync = true;
+                        }
+                    }
+                    due = std::mem::take(&mut *pending);
                 }
                 let _ = done_tx.send(());
             });

@@ -149,3 +149,139 @@ fn without_redis_each_engine_keeps_to_its_share_and_leases_again_after() {
         assert!(leasing);
     }
 }
+
+/// Poll (a readiness check on the store's own thread, not a timer) until `done`.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn the_background_thread_leases_early_when_a_bucket_is_new_or_runs_low() {
+    let server = RedisServer::start();
+    let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
+    let e = engine(&clock);
+    // Regular syncs an hour apart: every round below is an early one.
+    let store = FleetStore::attach(
+        &e,
+        config(&server, "early").sync_interval(Duration::from_secs(3600)),
+    )
+    .unwrap();
+    eventually("the first sync", || store.stats().syncs == 1);
+    // A new bucket asks for its first round.
+    assert_eq!(tick(std::slice::from_ref(&e)), 1);
+    let leasing = |e: &Engine| {
+        let mut on = false;
+        e.for_each_budget(|_, _, b| on = b.is_leasing());
+        on
+    };
+    eventually("the first lease", || leasing(&e));
+    let rounds = store.stats().budget_rounds;
+    // Spending the lease down asks for another.
+    for _ in 0..5 {
+        tick(std::slice::from_ref(&e));
+    }
+    eventually("an early round", || store.stats().budget_rounds > rounds);
+    assert_eq!(store.stats().syncs, 1, "no whole sync for a lease");
+}
+
+#[test]
+fn aws_refunds_reach_the_fleet_bucket() {
+    let server = RedisServer::start();
+    let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
+    let aws = Policy {
+        budget: Some(BudgetConfig::AwsStandard {
+            capacity: 40.0,
+            retry_cost: 5.0,
+            timeout_cost: 10.0,
+            throttling_cost: None,
+            no_retry_increment: 0.0,
+        }),
+        ..Policy::default()
+    };
+    let engines: Vec<Engine> = (0..4)
+        .map(|_| Engine::with_clock(aws.clone(), clock.clone()).unwrap())
+        .collect();
+    let stores: Vec<FleetStore> = engines
+        .iter()
+        .map(|e| {
+            let c = config(&server, "aws").share_budgets(4);
+            FleetStore::attach_manual(e, c).unwrap()
+        })
+        .collect();
+    // Every retry succeeds and is refunded its cost: the budget never runs dry, provided the
+    // refunds, earned on each engine, reach the fleet's bucket (the engines' leases alone hold
+    // 40 tokens: eight retries).
+    let (mut asked, mut allowed) = (0, 0);
+    for round in 0..50 {
+        for s in &stores {
+            s.sync_now().unwrap();
+        }
+        for e in &engines {
+            let mut ep = e.begin("payments", None).unwrap();
+            let rec = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
+            if round > 0 {
+                asked += 1;
+                allowed += usize::from(rec.should_retry());
+            }
+            if rec.should_retry() {
+                clock.advance(rec.delay);
+                e.on_success(&mut ep).unwrap();
+            } else {
+                e.abandon(&mut ep);
+            }
+        }
+    }
+    assert_eq!(allowed, asked, "refunds did not come back");
+    let held: Option<i64> = server.query(
+        redis::cmd("HGET")
+            .arg("smartretry:{aws}:budget:queue:payments")
+            .arg("milli"),
+    );
+    assert!(held.is_some_and(|m| (0..=40_000).contains(&m)), "{held:?}");
+}
+
+#[test]
+fn grpc_throttling_follows_the_fleets_failures() {
+    let server = RedisServer::start();
+    let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
+    let grpc = Policy {
+        budget: Some(BudgetConfig::grpc(10.0, 0.1)),
+        ..Policy::default()
+    };
+    let (a, b) = (
+        Engine::with_clock(grpc.clone(), clock.clone()).unwrap(),
+        Engine::with_clock(grpc, clock.clone()).unwrap(),
+    );
+    let sa = FleetStore::attach_manual(&a, config(&server, "grpc").share_budgets(2)).unwrap();
+    let sb = FleetStore::attach_manual(&b, config(&server, "grpc").share_budgets(2)).unwrap();
+    // Open the buckets, then one round each: both mirror the fleet's full level (10).
+    tick(&[a.clone(), b.clone()]);
+    for s in [&sa, &sb] {
+        s.sync_now().unwrap();
+    }
+    let level = |e: &Engine| {
+        let mut t = 0.0;
+        e.for_each_budget(|_, _, bucket| t = bucket.tokens());
+        t
+    };
+    assert_eq!((level(&a), level(&b)), (10.0, 10.0));
+    // Engine a sees five failures (a retry is throttled at or below 5 tokens).
+    let retried = (0..5)
+        .filter(|_| tick(std::slice::from_ref(&a)) == 1)
+        .count();
+    assert_eq!(retried, 4);
+    assert_eq!(tick(std::slice::from_ref(&b)), 1, "b has not heard yet");
+    sa.sync_now().unwrap();
+    sb.sync_now().unwrap();
+    // The fleet's level counts both: 10 - 5 (a) - 1 (b) = 4, below the threshold.
+    assert_eq!(level(&b), 4.0);
+    assert_eq!(
+        tick(std::slice::from_ref(&b)),
+        0,
+        "b is throttled by a's failures"
+    );
+}

@@ -39,6 +39,8 @@ pub(crate) struct Sharing {
     low_water: i64,
     /// An early round was asked for since the last round began.
     asked: bool,
+    /// A round succeeded once (a new bucket asks for its first round at once).
+    ever_online: bool,
 }
 
 /// What one round sends to the fleet's bucket. Keep it to resend it unchanged if the round's
@@ -88,6 +90,7 @@ impl RetryBudget {
             target: local,
             low_water: local / 2,
             asked: false,
+            ever_online: false,
         }));
         b
     }
@@ -135,13 +138,14 @@ impl RetryBudget {
         }
     }
 
-    /// Whether the leased tokens ran low and no early round was asked for yet; asking marks it.
-    /// The engine then tells its backend, once per round.
+    /// Whether the bucket needs an early round and has not asked for one since the last round
+    /// began (asking marks it): its leased tokens ran low, or it never had a round (a new
+    /// bucket). The engine then tells its backend, once per round.
     pub fn wants_lease(&mut self) -> bool {
         let low = self.milli < self.sharing.as_ref().map_or(0, |s| s.low_water);
         let grpc = self.is_grpc();
         match self.sharing.as_mut() {
-            Some(s) if s.online && !grpc && low && !s.asked => {
+            Some(s) if !s.asked && (!s.ever_online || (s.online && !grpc && low)) => {
                 s.asked = true;
                 true
             }
@@ -177,6 +181,7 @@ impl RetryBudget {
             return;
         };
         s.online = true;
+        s.ever_online = true;
         let pending = s.pending;
         self.capacity = full;
         if grpc {
@@ -249,6 +254,7 @@ mod tests {
         };
         let mut b = RetryBudget::shared(config, 0.25, Duration::ZERO);
         b.try_spend(ErrorClass::Unavailable, Duration::ZERO);
+        assert!(b.wants_lease(), "a new bucket asks for its first round");
         // Alone it made its 4 tokens: the first round owes them and tops up to 4.
         let r = b.begin_lease().unwrap();
         assert_eq!((r.credit, r.want), (-4000, 1000));
