@@ -6,8 +6,10 @@ use std::time::Duration;
 
 fn trained() -> (Engine, std::sync::Arc<ManualClock>) {
     let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));
-    let mut p = Policy::default();
-    p.seed = Some(7);
+    let mut p = Policy {
+        seed: Some(7),
+        ..Policy::default()
+    };
     p.learning.portfolio = false;
     let engine = Engine::with_clock(p, clock.clone()).unwrap();
     for _ in 0..200 {
