@@ -131,9 +131,16 @@ export declare class Engine {
   /**
    * A first-attempt success in one call, with no episode object: counts the request for the
    * budgets and the success (what `begin` then `onSuccess` would record). The core has no
-   * single call for it yet, so this is the one place in Node that spells it out.
+   * single call for it yet, so this is the one place in Node that spells it out. Answers
+   * whether rate limiting is on (`rateLimitOn`), so callers need no second call to know.
    */
-  succeed(key: string, tenant?: string | undefined | null, dependency?: string | undefined | null): void
+  succeed(key: string, tenant?: string | undefined | null, dependency?: string | undefined | null): boolean
+  /**
+   * Whether the policy in force has adaptive rate limiting: while it has not, `acquireMs`
+   * answers 0 and changes nothing. `succeed` answers the same flag, so `retry()` learns of a
+   * policy change (`setPolicy` here, or the admin endpoint) at the latest at its next success.
+   */
+  rateLimitOn(): boolean
   /** The caller stopped the episode itself (cancelled, shut down); it teaches nothing. */
   abandon(episode: Episode): void
   /**

@@ -60,7 +60,7 @@ class EngineBackoff {
   rateLimited(fn) {
     const wait = this.options.sleep ?? sleep;
     return async (context) => {
-      const ms = this.engine.acquireMs(this.key, this.options.dependency);
+      const ms = this.engine.tokenMs(this.key, this.options.dependency);
       if (ms > 0) {
         const cell = this.episodes.getStore();
         await waitForToken(this.engine, ms, wait, context?.signal, cell && !cell.done ? cell.episode : null);

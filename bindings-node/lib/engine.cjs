@@ -8,6 +8,8 @@ const { translate, guard, invalidArgument, SmartRetryError } = require('./errors
 const { Observers } = require('./observers.cjs');
 const { checkFailure } = require('./failure.cjs');
 const ops = require('./ops.cjs');
+/** Keys `tokenMs` remembers as accepted before it starts over (a bound on its memory). */
+const MAX_ACCEPTED_KEYS = 4096;
 
 /**
  * A policy as JSON text for the core. NaN and ±Infinity are sent as strings, because
@@ -56,6 +58,14 @@ class Engine {
       : new native.Engine(json(policy), clock)));
     this.clock = clock;
     this.observers = new Observers(this.native);
+    /**
+     * Whether the policy has adaptive rate limiting, as last told by the native side (at
+     * construction, `setPolicy`, and every `succeed`): while it has not, `tokenMs` skips the
+     * native token call, which would answer 0 and change nothing.
+     */
+    this.limiting = this.native.rateLimitOn();
+    /** Keys (without a dependency) the native side has accepted: `tokenMs` still refuses a bad key before the first attempt. */
+    this.acceptedKeys = new Set();
   }
 
   now() { return this.native.now(); }
@@ -99,7 +109,7 @@ class Engine {
   /** A first-attempt success in one call (no episode object). */
   succeed(key, tenant, dependency) {
     try {
-      this.native.succeed(key, tenant, dependency);
+      this.limiting = this.native.succeed(key, tenant, dependency);
     } catch (e) {
       throw translate(e); // as guard() does, without a closure on the hot path
     }
@@ -114,6 +124,20 @@ class Engine {
     } catch (e) {
       throw translate(e); // as guard() does, without a closure on the hot path
     }
+  }
+  /**
+   * `acquireMs` before an attempt, skipped while the policy has no rate limiting (it would
+   * answer 0 and change nothing). A key is still checked by the native side the first time it
+   * is seen, so a bad key fails before the attempt as it did with the call.
+   */
+  tokenMs(key, dependency) {
+    if (!this.limiting && dependency === undefined && this.acceptedKeys.has(key)) return 0;
+    const ms = this.acquireMs(key, dependency);
+    if (!this.limiting && dependency === undefined) {
+      if (this.acceptedKeys.size >= MAX_ACCEPTED_KEYS) this.acceptedKeys.clear();
+      this.acceptedKeys.add(key);
+    }
+    return ms;
   }
   /** `acquire` for a call that waits at most `maxWait` seconds: null (no token taken) beyond it. */
   acquireWithin(key, maxWait, dependency) {
@@ -140,7 +164,10 @@ class Engine {
 
   /** The policy in force (durations in seconds). */
   policy() { return JSON.parse(this.native.policyJson()); }
-  setPolicy(policy) { guard(() => this.native.setPolicy(json(policy) ?? '')); }
+  setPolicy(policy) {
+    guard(() => this.native.setPolicy(json(policy) ?? ''));
+    this.limiting = this.native.rateLimitOn();
+  }
 
   /** Override part of the policy for `{queue}` or `{tenant}`, for one class or all. */
   setOverride(scope, patch, errorClass) {

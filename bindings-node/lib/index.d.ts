@@ -74,6 +74,13 @@ export declare class Engine {
   acquire(key: string, dependency?: string | null): number;
   /** `acquire` in milliseconds. */
   acquireMs(key: string, dependency?: string | null): number;
+  /**
+   * `acquireMs` before an attempt, skipped (0) while the policy has no rate limiting, as
+   * `retry()` and the adapters take it; a key is checked by the native side the first time.
+   */
+  tokenMs(key: string, dependency?: string | null): number;
+  /** Whether the policy has adaptive rate limiting, as last told by the native side. */
+  readonly limiting: boolean;
   /** `acquire` for a call that waits at most `maxWait` seconds: null, taking no token, beyond it. */
   acquireWithin(key: string, maxWait: number, dependency?: string | null): number | null;
   classify(failure: FailureInput): Classification;

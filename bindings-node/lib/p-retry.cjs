@@ -35,7 +35,7 @@ function pRetryOptions(engine, options = {}) {
     succeeded,
     wrap: (fn) => async (attemptNumber) => {
       // The adaptive rate limiter's token before every attempt (0 until the key is throttled).
-      const tokenMs = engine.acquireMs(key, options.dependency);
+      const tokenMs = engine.tokenMs(key, options.dependency);
       if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, episode);
       const value = await fn(attemptNumber);
       succeeded();

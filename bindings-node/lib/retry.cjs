@@ -155,7 +155,7 @@ async function retry(fn, options = {}) {
   let episode = null;
   for (let attempt = 1; ; attempt++) {
     // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
-    const tokenMs = engine.acquireMs(key, options.dependency);
+    const tokenMs = engine.tokenMs(key, options.dependency);
     if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, episode);
     let value;
     let error;

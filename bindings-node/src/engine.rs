@@ -260,19 +260,29 @@ impl Engine {
 
     /// A first-attempt success in one call, with no episode object: counts the request for the
     /// budgets and the success (what `begin` then `onSuccess` would record). The core has no
-    /// single call for it yet, so this is the one place in Node that spells it out.
+    /// single call for it yet, so this is the one place in Node that spells it out. Answers
+    /// whether rate limiting is on (`rateLimitOn`), so callers need no second call to know.
     #[napi]
     pub fn succeed(
         &self,
         key: String,
         tenant: Option<String>,
         dependency: Option<String>,
-    ) -> napi::Result<()> {
+    ) -> napi::Result<bool> {
         check_dependency(dependency.as_deref())?;
         let mut ep = self.inner.begin(&key, tenant.as_deref()).or_js()?;
         self.inner
             .on_success_from(&mut ep, dependency.as_deref())
-            .or_js()
+            .or_js()?;
+        Ok(self.inner.rate_limit_on())
+    }
+
+    /// Whether the policy in force has adaptive rate limiting: while it has not, `acquireMs`
+    /// answers 0 and changes nothing. `succeed` answers the same flag, so `retry()` learns of a
+    /// policy change (`setPolicy` here, or the admin endpoint) at the latest at its next success.
+    #[napi]
+    pub fn rate_limit_on(&self) -> bool {
+        self.inner.rate_limit_on()
     }
 
     /// The caller stopped the episode itself (cancelled, shut down); it teaches nothing.

@@ -84,3 +84,33 @@ test('cockatiel: rateLimited takes the token before every attempt', async () => 
   }
   assert.ok(clock.now() - start > 1, `${clock.now() - start}`);
 });
+
+test('no token call while the policy has no rate limiting; a bad key still fails first', async () => {
+  const { engine } = manualEngine();
+  let calls = 0;
+  const acquireMs = engine.native.acquireMs.bind(engine.native);
+  engine.native.acquireMs = (...args) => {
+    calls++;
+    return acquireMs(...args);
+  };
+  assert.equal(engine.limiting, false);
+  for (let i = 0; i < 5; i++) assert.equal(await retry(() => i, { engine, key: KEY }), i);
+  assert.equal(calls, 1, 'the key is checked once, then no token call while off');
+  let ran = false;
+  await assert.rejects(
+    retry(() => { ran = true; }, { engine, key: '' }),
+    (e) => e.code === 'INVALID_KEY',
+  );
+  assert.equal(ran, false, 'a bad key ran the attempt');
+
+  // Turned on: every attempt takes its token again; the flag follows succeed() too.
+  engine.setPolicy({ ...FAST_POLICY, rate_limit: {} });
+  assert.equal(engine.limiting, true);
+  calls = 0;
+  for (let i = 0; i < 3; i++) await retry(() => i, { engine, key: KEY });
+  assert.equal(calls, 3);
+  engine.native.setPolicy(JSON.stringify(FAST_POLICY)); // as the admin endpoint would
+  assert.equal(engine.limiting, true, 'not seen before the next success');
+  await retry(() => 1, { engine, key: KEY });
+  assert.equal(engine.limiting, false, 'succeed() did not bring the flag');
+});

@@ -165,6 +165,13 @@ impl PyEngine {
         result.map_err(to_py)
     }
 
+    /// Whether the policy in force has adaptive rate limiting (`rate_limit`): while it has
+    /// not, `acquire` answers 0.0 and changes nothing, so the decorators skip that call.
+    #[getter]
+    fn rate_limit_on(&self) -> bool {
+        self.inner.rate_limit_on()
+    }
+
     /// The adaptive rate limiter's token for a call on `key` (policy `rate_limit`): seconds to
     /// wait before making it, 0.0 until the key has been throttled. Call it before every
     /// attempt, first ones included; the token is taken either way.

@@ -120,3 +120,16 @@ def test_tenacity_before_acquire() -> None:
     for _ in range(30):
         r(lambda: None)
     assert clock.now() - mid > 1.0
+
+
+def test_the_on_flag_follows_the_policy() -> None:
+    """The decorators skip the token call while `rate_limit_on` is False (acquire would answer
+    0.0 and change nothing); the flag turns with the policy."""
+    clock = sr.ManualClock(START)
+    engine = sr.Engine(clock=clock, seed=7)
+    assert engine.rate_limit_on is False
+    assert engine.acquire(KEY) == 0.0
+    on = sr.Engine(clock=clock, seed=7, rate_limit={})
+    assert on.rate_limit_on is True
+    on.set_policy({"seed": 7})
+    assert on.rate_limit_on is False

@@ -38,6 +38,22 @@ fn off_without_a_rate_limit_section() {
     throttle(&engine);
     assert_eq!(engine.acquire(KEY).unwrap(), Duration::ZERO);
     assert!(engine.rate_limit_state(KEY, None).is_none());
+    assert!(!engine.rate_limit_on());
+}
+
+#[test]
+fn the_on_flag_follows_the_policy() {
+    let (engine, _clock) = engine(None);
+    assert!(!engine.rate_limit_on());
+    let mut p = Policy::clone(&engine.policy());
+    p.rate_limit = Some(RateLimitConfig::default());
+    engine.set_policy(p.clone()).unwrap();
+    assert!(engine.rate_limit_on());
+    p.rate_limit = None;
+    engine.set_policy(p).unwrap();
+    assert!(!engine.rate_limit_on());
+    let (on, _) = self::engine(Some(RateLimitConfig::default()));
+    assert!(on.rate_limit_on());
 }
 
 #[test]

@@ -316,8 +316,8 @@ pub unsafe extern "C" fn smartretry_engine_recommend(
         let (e, ep, f) = args(engine, episode, failure)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let failure = lock(&f.failure).clone();
-        let rec = e.engine.recommend(&*unfinished(&ep)?, &failure)?;
+        // Read in place (no copy of the failure per call).
+        let rec = e.engine.recommend(&*unfinished(&ep)?, &lock(&f.failure))?;
         fill(out, rec)
     })
 }

@@ -26,7 +26,14 @@ compile_error!("smartretry-ffi packs 64-bit handle ids into pointers: 64-bit tar
 pub(crate) trait Handle: Sized {
     type Inner: Send + Sync + 'static;
     const NAME: &'static str;
+    /// Keep a released value's allocation for the next handle of this type (a handle created and
+    /// released on every call, such as a recommendation's detail: no allocation per call).
+    const RECYCLE: bool = false;
 }
+
+/// Released allocations kept for reuse, at most this many (they hold their last value until
+/// reused, so the bound is on memory too).
+const MAX_SPARES: usize = 64;
 
 /// The generation after which a slot is retired (small in unit tests, to exercise retirement);
 /// generations take 31 bits of the id.
@@ -46,6 +53,8 @@ pub(crate) struct Table {
     slots: Vec<Slot>,
     /// Indices of empty, unretired slots.
     free: Vec<u32>,
+    /// Released allocations of recycling handle types (each the only reference to its value).
+    spares: Vec<Arc<dyn Any + Send + Sync>>,
 }
 
 static TABLE: LazyLock<RwLock<Table>> = LazyLock::new(RwLock::default);
@@ -72,8 +81,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Register `value` and return its id.
 pub(crate) fn new_handle<H: Handle>(value: H::Inner) -> FfiResult<*mut H> {
-    let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
     let mut t = TABLE.write().unwrap_or_else(|p| p.into_inner());
+    let value = reuse::<H>(&mut t, value);
     let index = match t.free.pop() {
         Some(i) => i,
         None => {
@@ -95,6 +104,21 @@ pub(crate) fn new_handle<H: Handle>(value: H::Inner) -> FfiResult<*mut H> {
 }
 
 /// Write a new handle to `out` (already checked non-NULL by the caller's `out_ptr`).
+/// `value` in an allocation a released handle of this type left (replacing, and so dropping,
+/// the value it held), or in a new one.
+fn reuse<H: Handle>(t: &mut Table, value: H::Inner) -> Arc<dyn Any + Send + Sync> {
+    if H::RECYCLE {
+        while let Some(mut spare) = t.spares.pop() {
+            if let Some(held) = Arc::get_mut(&mut spare).and_then(|v| v.downcast_mut::<H::Inner>())
+            {
+                *held = value;
+                return spare;
+            }
+        }
+    }
+    Arc::new(value)
+}
+
 pub(crate) fn put_handle<H: Handle>(out: &mut *mut H, value: H::Inner) -> FfiResult {
     *out = new_handle(value)?;
     Ok(())
@@ -164,7 +188,16 @@ pub(crate) fn free_handle<H: Handle>(ptr: *mut H) -> FfiResult {
         if slot.generation < LAST_GENERATION {
             t.free.push(index as u32);
         }
-        value
+        match value {
+            // The only reference (no reader holds it): kept whole for the next handle.
+            Some((v, _))
+                if H::RECYCLE && t.spares.len() < MAX_SPARES && Arc::strong_count(&v) == 1 =>
+            {
+                t.spares.push(v);
+                None
+            }
+            other => other,
+        }
     };
     // Dropped outside the lock: an engine's teardown may be long.
     drop(value);
@@ -195,6 +228,13 @@ macro_rules! impl_handle {
             const NAME: &'static str = $name;
         }
     };
+    ($ty:ident, $inner:ty, $name:expr, recycle) => {
+        impl $crate::handle::Handle for $ty {
+            type Inner = $inner;
+            const NAME: &'static str = $name;
+            const RECYCLE: bool = true;
+        }
+    };
 }
 pub(crate) use impl_handle;
 
@@ -204,8 +244,48 @@ mod tests {
 
     struct A;
     struct B;
+    struct R;
     impl_handle!(A, u32, "a");
     impl_handle!(B, String, "b");
+    impl_handle!(R, Vec<u64>, "recycled", recycle);
+
+    #[test]
+    fn a_recycling_type_reuses_released_allocations_only_when_unshared() {
+        let h = new_handle::<R>(vec![1]).expect("handle");
+        let first = Arc::as_ptr(&get(h).expect("live"));
+        free_handle(h).expect("free");
+        // Other tests may run in parallel: look for the reuse among a few handles.
+        let hs: Vec<_> = (0..8u64)
+            .map(|i| new_handle::<R>(vec![i, 2]).expect("handle"))
+            .collect();
+        let ptrs: Vec<_> = hs
+            .iter()
+            .map(|&h| Arc::as_ptr(&get(h).expect("live")))
+            .collect();
+        assert!(
+            ptrs.contains(&first),
+            "the released allocation was not reused"
+        );
+        for (i, &h) in hs.iter().enumerate() {
+            assert_eq!(
+                *get(h).expect("live"),
+                vec![i as u64, 2],
+                "a reused value leaked"
+            );
+        }
+        // A value a reader still holds is not kept for reuse: the reader's copy stays intact.
+        let held = get(hs[0]).expect("live");
+        for &h in &hs {
+            free_handle(h).expect("free");
+        }
+        let again: Vec<_> = (0..8u64)
+            .map(|i| new_handle::<R>(vec![9, i]).expect("handle"))
+            .collect();
+        assert_eq!(*held, vec![0, 2], "a held value was overwritten");
+        for h in again {
+            free_handle(h).expect("free");
+        }
+    }
 
     #[test]
     fn stale_ids_never_match_and_slots_retire() {

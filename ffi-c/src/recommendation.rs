@@ -26,7 +26,8 @@ pub struct smartretry_recommendation_detail {
 impl_handle!(
     smartretry_recommendation_detail,
     Recommendation,
-    "recommendation detail"
+    "recommendation detail",
+    recycle
 );
 
 /// The engine's answer to "this attempt failed: what now?".

@@ -297,7 +297,8 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                     rec = call.failed_value(eng, ep, value)
                 if rec.delay > 0.0:  # a zero wait costs no coroutine
                     await _config.wait_async(eng, rec.delay)
-                token = eng.acquire(k)  # rate limiter token
+                # rate limiter token: no call while the policy has no rate limiting
+                token = eng.acquire(k) if eng.rate_limit_on else 0.0
                 if token > 0.0:
                     await _config.wait_async(eng, token)
                 try:
@@ -320,7 +321,8 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
         @functools.wraps(fn)
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
             eng = engine or default_engine()
-            token = eng.acquire(k)  # rate limiter token; a zero wait costs no coroutine
+            # rate limiter token: no call while the policy has no rate limiting
+            token = eng.acquire(k) if eng.rate_limit_on else 0.0
             if token > 0.0:
                 await _config.wait_async(eng, token)
             try:
@@ -345,7 +347,8 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                 rec = call.failed_value(eng, ep, value)
             if rec.delay > 0.0:  # a zero wait costs no call
                 _config.wait(eng, rec.delay)
-            token = eng.acquire(k)  # rate limiter token
+            # rate limiter token: no call while the policy has no rate limiting
+            token = eng.acquire(k) if eng.rate_limit_on else 0.0
             if token > 0.0:
                 _config.wait(eng, token)
             try:
@@ -369,7 +372,8 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         eng = engine or default_engine()
-        token = eng.acquire(k)  # rate limiter token; a zero wait costs no call
+        # rate limiter token: no call while the policy has no rate limiting
+        token = eng.acquire(k) if eng.rate_limit_on else 0.0
         if token > 0.0:
             _config.wait(eng, token)
         try:

@@ -59,6 +59,13 @@ fn wait(secs: f64) -> Duration {
 }
 
 impl Engine {
+    /// Whether the policy in force has adaptive rate limiting (`rate_limit`). While it has
+    /// not, `acquire` answers zero and changes nothing, so a binding that knows this may skip
+    /// the call (one atomic load; it turns on and off with `set_policy`).
+    pub fn rate_limit_on(&self) -> bool {
+        self.inner.limiters.on.load(Ordering::Acquire)
+    }
+
     /// Take a token for a call on `key` now: how long to wait before making it. Zero while the
     /// key has not been throttled (or the policy has no `rate_limit`). The token is taken either
     /// way, so wait, then call; never call `acquire` again for the same call. Call it before
