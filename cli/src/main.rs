@@ -10,6 +10,7 @@ mod inspect;
 mod learned;
 mod overrides;
 mod policy_ref;
+mod rollout;
 mod simulate;
 mod source;
 mod table;
@@ -69,6 +70,10 @@ enum Command {
     Train(learned::TrainArgs),
     /// What a learned-tier model file says: training, metrics, strongest weights.
     Model(learned::ModelArgs),
+    /// A live engine's learned-tier rollout per queue: list, set (model, mode), promote on
+    /// evidence, roll back.
+    #[command(subcommand)]
+    Rollout(rollout::RolloutCmd),
     /// Run the due retries of a durable schedule (SQLite file or redis:// URL): claim each with
     /// a lease, hand it to a command (or print it as a JSON line), ack or nack it.
     Worker(worker::WorkerArgs),
@@ -116,6 +121,7 @@ fn main() -> ExitCode {
         Command::Worker(args) => worker::run(&args),
         Command::Train(args) => learned::train(&args),
         Command::Model(args) => learned::model(&args),
+        Command::Rollout(cmd) => rollout::run(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
