@@ -54,8 +54,14 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
     let ratio = (hi / lo).powf(1.0 / (GRID - 1) as f64);
     let mut best = at(lo);
     let mut d = lo;
+    // A wait's cost is at least the wait itself (p ≤ 1), and both candidate lists increase:
+    // once a wait exceeds the best cost so far, no later one can win. Exact, and most
+    // decisions stop after a few candidates.
     for _ in 1..GRID {
         d *= ratio;
+        if d.min(hi) > best.cost {
+            break;
+        }
         let ch = at(d.min(hi));
         if ch.cost < best.cost {
             best = ch;
@@ -67,7 +73,7 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
         edge += TOD_BIN_SECS;
     }
     for _ in 0..EDGES {
-        if edge > hi {
+        if edge > hi || edge > best.cost {
             break;
         }
         let ch = at(edge);
