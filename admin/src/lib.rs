@@ -14,6 +14,7 @@
 //! ```
 
 mod config;
+mod rollouts;
 mod routes;
 mod server;
 

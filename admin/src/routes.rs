@@ -29,7 +29,7 @@ const JSON: &str = "application/json";
 const PROMETHEUS: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 impl Reply {
-    fn json(value: &impl Serialize) -> Reply {
+    pub(crate) fn json(value: &impl Serialize) -> Reply {
         Reply {
             status: 200,
             content_type: JSON,
@@ -37,7 +37,7 @@ impl Reply {
         }
     }
 
-    fn error(status: u16, code: &str, message: impl Into<String>) -> Reply {
+    pub(crate) fn error(status: u16, code: &str, message: impl Into<String>) -> Reply {
         let body = serde_json::json!({"error": message.into(), "code": code});
         Reply {
             status,
@@ -46,7 +46,7 @@ impl Reply {
         }
     }
 
-    fn core(e: Error) -> Reply {
+    pub(crate) fn core(e: Error) -> Reply {
         let status = if e.code() == "IO" { 500 } else { 400 };
         Reply::error(status, e.code(), e.to_string())
     }
@@ -92,6 +92,8 @@ const ROUTES: &[&str] = &[
     "DELETE /overrides (token)",
     "POST /preview",
     "POST /explain",
+    "GET /rollouts",
+    "PUT /rollouts (token)",
 ];
 
 /// Answer one request.
@@ -122,10 +124,14 @@ pub fn handle(engine: &Engine, monitor: &Monitor, token: Option<&str>, req: &Req
         ("DELETE", "/overrides") => {
             authorized(token, req).unwrap_or_else(|| clear_override(engine, &req.body))
         }
+        ("GET", "/rollouts") => crate::rollouts::list(engine),
+        ("PUT" | "POST", "/rollouts") => {
+            authorized(token, req).unwrap_or_else(|| crate::rollouts::change(engine, &req.body))
+        }
         ("POST", "/preview") => preview(engine, &req.body, false),
         ("POST", "/explain") => preview(engine, &req.body, true),
         (_, "/" | "/stats" | "/models" | "/decisions" | "/metrics" | "/metrics.json")
-        | (_, "/policy" | "/overrides" | "/preview" | "/explain") => {
+        | (_, "/policy" | "/overrides" | "/preview" | "/explain" | "/rollouts") => {
             Reply::error(405, "METHOD_NOT_ALLOWED", "method not allowed here")
         }
         _ => Reply::error(404, "NOT_FOUND", format!("no route {}", req.path)),

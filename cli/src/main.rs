@@ -7,8 +7,10 @@
 mod decisions;
 mod fleet;
 mod inspect;
+mod learned;
 mod overrides;
 mod policy_ref;
+mod rollout;
 mod simulate;
 mod source;
 mod table;
@@ -62,6 +64,16 @@ enum Command {
     /// The operator console: configuration and models, live recommendations, analytics and
     /// alerts (three panels, or tabs 1-4 on a narrow terminal).
     Tui(tui::TuiArgs),
+    /// Train the learned tier's model on an attempt history: k-fold cross-validation, a
+    /// time-ordered holdout, counterfactual J against the schedule that ran; refuses a model
+    /// that loses.
+    Train(learned::TrainArgs),
+    /// What a learned-tier model file says: training, metrics, strongest weights.
+    Model(learned::ModelArgs),
+    /// A live engine's learned-tier rollout per queue: list, set (model, mode), promote on
+    /// evidence, roll back.
+    #[command(subcommand)]
+    Rollout(rollout::RolloutCmd),
     /// Run the due retries of a durable schedule (SQLite file or redis:// URL): claim each with
     /// a lease, hand it to a command (or print it as a JSON line), ack or nack it.
     Worker(worker::WorkerArgs),
@@ -107,6 +119,9 @@ fn main() -> ExitCode {
         }
         Command::Tui(args) => tui::run(&args),
         Command::Worker(args) => worker::run(&args),
+        Command::Train(args) => learned::train(&args),
+        Command::Model(args) => learned::model(&args),
+        Command::Rollout(cmd) => rollout::run(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

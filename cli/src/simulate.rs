@@ -42,6 +42,10 @@ pub struct SimulateArgs {
     /// from instead of the defaults; learning on/off, c, deadline and seed are still set per run.
     #[arg(long)]
     engine_policy: Option<PathBuf>,
+    /// Compare the learned (ML) tier with the Bayesian tier instead: train on another seed's
+    /// history, roll out shadow -> canary -> full on evidence, report J per scenario.
+    #[arg(long)]
+    ml: bool,
     /// Fail (exit 1) if any figure listed in this file (one `scenario<TAB>figure` per line, as the
     /// report names them) is missed: the decision-quality floor every change must keep.
     #[arg(long)]
@@ -49,6 +53,14 @@ pub struct SimulateArgs {
 }
 
 pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
+    if args.ml {
+        let seeds = if args.quick && args.seeds == 5 {
+            2
+        } else {
+            args.seeds
+        };
+        return crate::learned::simulate(&args.scenario, seeds, args.jobs, &args.out);
+    }
     let fleet = crate::fleet::selected(&args.scenario)?;
     if fleet.is_some() && args.scenario.trim() != "all" {
         return crate::fleet::run_alone(fleet, args.seeds, &args.out, args.check.as_deref());

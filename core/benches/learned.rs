@@ -74,6 +74,14 @@ fn learned(c: &mut Criterion) {
     c.bench_function("learned: choose the wait (one decision's inference)", |b| {
         b.iter(|| black_box(choose(&m, black_box(&x), 10.0, 3600.0)))
     });
+    // Outside the window, where a short wait is best and the search stops early.
+    let day = FeatureInput {
+        second_of_day: 14.0 * 3600.0,
+        ..x
+    };
+    c.bench_function("learned: choose the wait, outside the window", |b| {
+        b.iter(|| black_box(choose(&m, black_box(&day), 10.0, 3600.0)))
+    });
     for (name, on) in [
         (
             "recommend, learned tier full (pipeline + explanation)",
@@ -104,7 +112,21 @@ fn percentiles(m: &LogisticModel, x: &FeatureInput<'_>) {
             }
         }
     }
-    println!("choose the wait, per call: {}", h.summary());
+    println!("choose the wait (in the window), per call: {}", h.summary());
+    let day = FeatureInput {
+        second_of_day: 14.0 * 3600.0,
+        ..*x
+    };
+    let mut h = Histogram::default();
+    for _ in 0..200_000 {
+        let t = Instant::now();
+        black_box(choose(m, black_box(&day), 10.0, 3600.0));
+        h.record(t.elapsed().as_nanos() as u64);
+    }
+    println!(
+        "choose the wait (outside the window), per call: {}",
+        h.summary()
+    );
     for (name, on) in [("learned full", true), ("learned off (anchor)", false)] {
         let e = engine(on);
         let mut ep = e.begin("db", Some("t7")).unwrap();

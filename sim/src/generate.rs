@@ -28,6 +28,7 @@ struct Draft {
     failure: FailureSpec,
     truth: Truth,
     group: u8,
+    queue_depth: Option<u64>,
 }
 
 fn recovers(t0: f64, r: f64, brownout: f64, failure: &FailureSpec, group: u8) -> Draft {
@@ -42,6 +43,7 @@ fn recovers(t0: f64, r: f64, brownout: f64, failure: &FailureSpec, group: u8) ->
         failure: failure.clone(),
         truth: Truth::At(t0 + r),
         group,
+        queue_depth: None,
     }
 }
 
@@ -111,6 +113,7 @@ pub fn generate(s: &Scenario, seed: u64, jobs: Option<usize>) -> Result<Generate
                     failure: failure.clone(),
                     truth: Truth::At((k + 1.0) * period),
                     group: 0,
+                    queue_depth: None,
                 });
             }
         }
@@ -127,6 +130,27 @@ pub fn generate(s: &Scenario, seed: u64, jobs: Option<usize>) -> Result<Generate
                     slow.sample(&mut rng)
                 };
                 drafts.push(recovers(t0, r, 0.0, failure, 0));
+            }
+        }
+        Model::Load {
+            recovery,
+            depth,
+            depth_exponent,
+            weekday_factor,
+            days,
+            failure,
+        } => {
+            let span = f64::from(*days) * 86_400.0;
+            for _ in 0..n {
+                let t0 = rng.random::<f64>() * span;
+                let d = depth.sample(&mut rng).round().max(1.0);
+                let (_, dow) = smartretry::learned::context::seconds_of_day(world.epoch + t0);
+                let r = recovery.sample(&mut rng)
+                    * (d / depth.median).powf(*depth_exponent)
+                    * weekday_factor[usize::from(dow)];
+                let mut draft = recovers(t0, r, 0.0, failure, 0);
+                draft.queue_depth = Some(d as u64);
+                drafts.push(draft);
             }
         }
         Model::Maintenance {
@@ -179,6 +203,7 @@ pub fn generate(s: &Scenario, seed: u64, jobs: Option<usize>) -> Result<Generate
                         failure: failure.clone(),
                         truth: Truth::Never,
                         group: 1,
+                        queue_depth: None,
                     });
                 } else {
                     let mut d = recovers(t0, r, 0.0, failure, 0);
@@ -204,6 +229,7 @@ pub fn generate(s: &Scenario, seed: u64, jobs: Option<usize>) -> Result<Generate
                     failure: failure.clone(),
                     truth: Truth::Unknown,
                     group: 0,
+                    queue_depth: None,
                 });
             }
         }
@@ -233,6 +259,7 @@ pub fn generate(s: &Scenario, seed: u64, jobs: Option<usize>) -> Result<Generate
                         failure: p.failure.clone(),
                         truth: Truth::Never,
                         group: 1,
+                        queue_depth: None,
                     }),
                     None => drafts.push(recovers(t0, r, 0.0, failure, 0)),
                 }
@@ -268,6 +295,7 @@ pub fn generate(s: &Scenario, seed: u64, jobs: Option<usize>) -> Result<Generate
                     failure: failure.clone(),
                     truth: Truth::At(b.end),
                     group: 0,
+                    queue_depth: None,
                 });
             }
             world.timeline = Some(Arc::new(tl));
@@ -289,6 +317,7 @@ pub fn generate(s: &Scenario, seed: u64, jobs: Option<usize>) -> Result<Generate
             truth: d.truth,
             warmup: i < warm,
             group: d.group,
+            queue_depth: d.queue_depth,
         })
         .collect();
     Ok(Generated { jobs, world })

@@ -14,6 +14,7 @@ pub mod history;
 pub mod incidents;
 pub mod job;
 pub mod metrics;
+pub mod ml;
 pub mod policy;
 pub mod replay;
 pub mod report;

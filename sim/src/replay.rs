@@ -130,6 +130,7 @@ pub fn replay(records: &[AttemptRecord], cfg: &ReplayConfig) -> Result<ReplayRes
                         truth,
                         warmup: i < train,
                         group: 0,
+                        queue_depth: None,
                     }
                 })
                 .collect();

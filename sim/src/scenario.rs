@@ -80,6 +80,13 @@ pub const FILES: [(&str, &str); 18] = [
     ),
 ];
 
+/// Scenarios run only with the learned tier (`smartretry simulate --ml`), so that the default
+/// suite (`make demo`) and its floor are exactly as before the learned tier existed.
+pub const ML_FILES: [(&str, &str); 1] = [(
+    "19-load-dependent.toml",
+    include_str!("../scenarios/19-load-dependent.toml"),
+)];
+
 /// One scenario: shared parameters plus its generative model.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -180,6 +187,18 @@ pub enum Model {
         background: LogNormal,
         failure: FailureSpec,
     },
+    /// Recovery that depends on load and on the day: each job sees a queue depth D drawn from
+    /// `depth`, and recovers after `recovery` × (D / median depth)^`depth_exponent` × the
+    /// factor of its day of week (`weekday_factor`, Monday first). The depth is the caller's
+    /// context (`AttemptContext::queue_depth`); arrivals spread evenly over `days` days.
+    Load {
+        recovery: LogNormal,
+        depth: LogNormal,
+        depth_exponent: f64,
+        weekday_factor: Vec<f64>,
+        days: u32,
+        failure: FailureSpec,
+    },
     /// Several tenants with log-normal recovery, plus one whose failures never recover.
     NoisyTenant {
         tenants: Vec<String>,
@@ -248,9 +267,27 @@ impl Scenario {
             .collect()
     }
 
+    /// The scenarios that run only with the learned tier.
+    pub fn ml_only() -> Result<Vec<Scenario>> {
+        ML_FILES
+            .iter()
+            .map(|(file, text)| Scenario::from_toml(file, text))
+            .collect()
+    }
+
+    /// `select`, over the default suite and the learned tier's own scenarios (`all`: both).
+    pub fn select_ml(which: &str) -> Result<Vec<Scenario>> {
+        let mut all = Scenario::all()?;
+        all.extend(Scenario::ml_only()?);
+        Scenario::select_from(all, which)
+    }
+
     /// Scenarios selected by a number, a name (or a unique prefix of one), or `all`.
     pub fn select(which: &str) -> Result<Vec<Scenario>> {
-        let all = Scenario::all()?;
+        Scenario::select_from(Scenario::all()?, which)
+    }
+
+    fn select_from(all: Vec<Scenario>, which: &str) -> Result<Vec<Scenario>> {
         let w = which.trim().to_ascii_lowercase();
         if w == "all" {
             return Ok(all);
@@ -376,6 +413,30 @@ impl Scenario {
                 }
                 Ok(())
             }
+            Model::Load {
+                recovery,
+                depth,
+                depth_exponent,
+                weekday_factor,
+                days,
+                ..
+            } => {
+                recovery.validate("recovery")?;
+                depth.validate("depth")?;
+                if !(depth_exponent.is_finite() && depth_exponent.abs() <= 4.0) {
+                    return Err("depth_exponent must be between -4 and 4".into());
+                }
+                if weekday_factor.len() != 7 {
+                    return Err("weekday_factor needs 7 factors, Monday first".into());
+                }
+                for f in weekday_factor {
+                    pos(*f, "weekday_factor")?;
+                }
+                if *days == 0 {
+                    return Err("days must be at least 1".into());
+                }
+                Ok(())
+            }
             Model::NoisyTenant {
                 tenants,
                 noisy_share,
@@ -448,6 +509,11 @@ mod tests {
         for (i, s) in all.iter().enumerate() {
             assert_eq!(s.number as usize, i + 1, "{}", s.name);
         }
+        let ml = Scenario::ml_only().unwrap();
+        assert_eq!(ml[0].number as usize, FILES.len() + 1);
+        // The learned tier's scenarios are not in the default suite, but --ml finds them.
+        assert!(Scenario::select("load-dependent").is_err());
+        assert_eq!(Scenario::select_ml("load-dependent").unwrap().len(), 1);
     }
 
     #[test]

@@ -11,7 +11,9 @@ const GRID: usize = 32;
 /// Time-of-day bin edges considered beyond the grid.
 const EDGES: usize = 24;
 /// Shortest wait considered, seconds.
-const MIN_WAIT: f64 = 0.01;
+pub const MIN_WAIT: f64 = 0.01;
+/// The shortest wait, as a share of the time since the first failure.
+const ELAPSED_FLOOR: f64 = 0.1;
 /// Land this long after a bin edge, so the attempt is inside the new bin.
 const EDGE_SLACK: f64 = 0.001;
 
@@ -31,7 +33,11 @@ pub struct Choice {
 /// `second_of_day` and `day_of_week` in `x` are those of now.
 pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64) -> Choice {
     let s = model.scorer(x);
-    let hi = max_wait.clamp(MIN_WAIT, 86_400.0);
+    // The model's P(success) is marginal, not conditional on the failures this episode just
+    // had: a floor of a tenth of the time elapsed keeps a run of optimistic estimates from
+    // hammering (at most logarithmically many attempts in an outage).
+    let lo = model.min_wait.max(MIN_WAIT).max(ELAPSED_FLOOR * x.elapsed);
+    let hi = max_wait.clamp(lo, 86_400.0);
     let at = |d: f64| -> Choice {
         let sod = x.second_of_day + d;
         let days = (sod / 86_400.0).floor();
@@ -45,11 +51,17 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
             cost: (d + c * (1.0 - p)) / p_eff,
         }
     };
-    let ratio = (hi / MIN_WAIT).powf(1.0 / (GRID - 1) as f64);
-    let mut best = at(MIN_WAIT);
-    let mut d = MIN_WAIT;
+    let ratio = (hi / lo).powf(1.0 / (GRID - 1) as f64);
+    let mut best = at(lo);
+    let mut d = lo;
+    // A wait's cost is at least the wait itself (p ≤ 1), and both candidate lists increase:
+    // once a wait exceeds the best cost so far, no later one can win. Exact, and most
+    // decisions stop after a few candidates.
     for _ in 1..GRID {
         d *= ratio;
+        if d.min(hi) > best.cost {
+            break;
+        }
         let ch = at(d.min(hi));
         if ch.cost < best.cost {
             best = ch;
@@ -57,8 +69,11 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
     }
     let into_bin = x.second_of_day.rem_euclid(TOD_BIN_SECS);
     let mut edge = TOD_BIN_SECS - into_bin + EDGE_SLACK;
+    while edge < lo {
+        edge += TOD_BIN_SECS;
+    }
     for _ in 0..EDGES {
-        if edge > hi {
+        if edge > hi || edge > best.cost {
             break;
         }
         let ch = at(edge);

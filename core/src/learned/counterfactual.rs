@@ -1,9 +1,14 @@
 //! Shadow pricing: what the learned schedule would have cost on an episode that ran under the
 //! live one. The episode pins the recovery time T to (last failure, success]; an attempt of the
 //! learned schedule before the last failure fails, one at or after the success succeeds, and one
-//! in between succeeds with the share of that interval it has passed (T uniform there). An
+//! in between succeeds with the model's own probability (the direct method: the data says
+//! nothing there, and the model's calibration is checked on held-out rows before it ships).
+//! This makes shadow evidence optimistic where the model is wrong inside that interval, which
+//! is why shadow only opens the canary: the canary is judged on realised J, and rolled back
+//! automatically when it regresses. An
 //! episode that never succeeded gives the learned schedule no success either: it pays the
-//! horizon plus its own attempts, so shadow evidence can only be earned on recoveries.
+//! horizon plus its own attempts up to the last failure seen (beyond it nothing is known), so
+//! shadow evidence can only be earned on recoveries.
 
 use super::choose::choose;
 use super::features::FeatureInput;
@@ -29,11 +34,14 @@ pub fn learned_cost<'a>(
     let mut mass = 1.0;
     let mut cost = 0.0;
     let mut failed = 0.0;
+    let mut exhausted = true;
     for retry in 1..=MAX_STEPS as u32 {
         let x = at(t, retry + 1);
-        let step = choose(model, &x, c, (horizon - t).max(0.0)).delay;
+        let choice = choose(model, &x, c, (horizon - t).max(0.0));
+        let step = choice.delay;
         let mut next = t + step;
         if next >= horizon {
+            exhausted = false;
             break;
         }
         if next <= lo && step > 0.0 {
@@ -46,17 +54,27 @@ pub fn learned_cost<'a>(
         match obs.success {
             Some(s) if next >= s => return cost + mass * (next + c * failed),
             Some(s) if next > lo && s > lo => {
-                let ps = ((next - lo) / (s - lo)).clamp(0.0, 1.0);
+                let ps = choice.p.clamp(0.0, 1.0);
                 cost += mass * ps * (next + c * failed);
                 mass *= 1.0 - ps;
                 lo = next;
             }
+            // Never succeeded: beyond the last failure nothing is known, and the live schedule
+            // is charged the horizon for that stretch; so is this one, without counting
+            // attempts of its own there as failures.
+            None if next > lo => break,
             _ => {}
         }
         failed += 1.0;
         t = next;
     }
-    cost + mass * (horizon + c * failed)
+    match obs.success {
+        // Out of steps before the success: the rest is charged as if it came at the success
+        // (or now, if later), with the failures so far; not the horizon, which would punish a
+        // schedule of short waits for the length of this loop.
+        Some(s) if exhausted => cost + mass * (s.max(t) + c * failed),
+        _ => cost + mass * (horizon + c * failed),
+    }
 }
 
 #[cfg(test)]
@@ -106,5 +124,7 @@ mod tests {
             p,
         );
         assert!(never >= 1000.0, "{never}");
+        // Attempts after the last failure are not known: only those before it count.
+        assert!(never < 1000.0 + 5.0 / 0.01 + 10.0, "{never}");
     }
 }

@@ -84,8 +84,14 @@ struct Body {
     workers: Vec<String>,
     weights: Vec<f64>,
     means: Vec<f64>,
+    #[serde(default = "default_min_wait")]
+    min_wait: f64,
     training: TrainingInfo,
     metrics: Metrics,
+}
+
+fn default_min_wait() -> f64 {
+    super::choose::MIN_WAIT
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -110,6 +116,7 @@ impl ModelFile {
             workers: m.schema.workers.clone(),
             weights: m.weights.clone(),
             means: m.means.clone(),
+            min_wait: m.min_wait,
             training: self.training.clone(),
             metrics: self.metrics.clone(),
         };
@@ -174,7 +181,7 @@ impl ModelFile {
             ));
         }
         Ok(ModelFile {
-            model: LogisticModel::new(schema, b.weights, b.means)?,
+            model: LogisticModel::new(schema, b.weights, b.means)?.with_min_wait(b.min_wait)?,
             training: b.training,
             metrics: b.metrics,
         })

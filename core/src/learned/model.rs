@@ -18,6 +18,10 @@ pub struct LogisticModel {
     pub means: Vec<f64>,
     /// Each one-hot group's mean weight (for explanations).
     group_mean: [f64; 4],
+    /// The shortest wait the model may propose, seconds: the trainer sets it to the short end
+    /// of the waits in its data, so the model never extrapolates to waits it has no evidence
+    /// about (a model asked about a 10 ms wait it never saw may well call it as good as any).
+    pub min_wait: f64,
 }
 
 /// One feature's push on a decision's logit (positive: towards success).
@@ -66,7 +70,20 @@ impl LogisticModel {
             weights,
             means,
             group_mean,
+            min_wait: super::choose::MIN_WAIT,
         })
+    }
+
+    /// This model with a shortest wait (at least `choose::MIN_WAIT`; a non-finite value is
+    /// refused).
+    pub fn with_min_wait(mut self, min_wait: f64) -> Result<Self> {
+        if !(min_wait.is_finite() && (0.0..=86_400.0).contains(&min_wait)) {
+            return Err(Error::InvalidModel(format!(
+                "min_wait {min_wait} is out of range"
+            )));
+        }
+        self.min_wait = min_wait.max(super::choose::MIN_WAIT);
+        Ok(self)
     }
 
     /// The logit of an encoded attempt.

@@ -94,6 +94,17 @@ impl EnginePolicy {
         })
     }
 
+    /// The engine under test (the learned-tier runs load a model and set its rollout on it).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Rename the policy (in tables).
+    pub fn renamed(mut self, name: &str) -> EnginePolicy {
+        self.name = name.to_string();
+        self
+    }
+
     fn at(&self, now: f64) {
         self.clock
             .set(Duration::from_secs_f64(self.epoch + now.max(0.0)));
@@ -109,7 +120,19 @@ impl SimPolicy for EnginePolicy {
         self.at(now);
         // Keys and tenants come from our own scenario files and are valid; an invalid one would
         // leave the job without an episode and it would give up at its first failure.
-        if let Ok(ep) = self.engine.begin(&job.queue, job.tenant.as_deref()) {
+        let begun = match job.queue_depth {
+            // The caller's context, where the scenario gives one (scenario 19).
+            Some(depth) => {
+                let ctx = smartretry::AttemptContext {
+                    queue_depth: Some(depth),
+                    ..Default::default()
+                };
+                self.engine
+                    .begin_with_context(&job.queue, job.tenant.as_deref(), ctx)
+            }
+            None => self.engine.begin(&job.queue, job.tenant.as_deref()),
+        };
+        if let Ok(ep) = begun {
             self.episodes.insert(job.id, ep);
         }
     }
