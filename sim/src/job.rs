@@ -74,7 +74,7 @@ pub struct Job {
     pub warmup: bool,
     /// Scenario-specific group: 1 = after the drift shift, or the noisy tenant; 0 otherwise.
     pub group: u8,
-    /// The queue depth the caller sees (scenario 19), passed to the engine as context.
+    /// The queue depth the caller sees (scenario 20), passed to the engine as context.
     pub queue_depth: Option<u64>,
 }
 
