@@ -18,7 +18,8 @@ static void test_version_and_names(void) {
     CHECK(smartretry_action_name(3) == NULL);
     CHECK(strcmp(smartretry_tier_name(SMARTRETRY_TIER_BAYESIAN), "bayesian") == 0);
     CHECK(strcmp(smartretry_tier_name(SMARTRETRY_TIER_PORTFOLIO), "portfolio") == 0);
-    CHECK(smartretry_tier_name(5) == NULL);
+    CHECK(strcmp(smartretry_tier_name(SMARTRETRY_TIER_LEARNED), "learned") == 0);
+    CHECK(smartretry_tier_name(6) == NULL);
     CHECK(strcmp(smartretry_guardrail_name(SMARTRETRY_GUARDRAIL_MAX_DELAY), "max_delay") == 0);
     CHECK(strcmp(smartretry_guardrail_name(SMARTRETRY_GUARDRAIL_RATE_LIMIT), "rate_limit") == 0);
     CHECK(smartretry_guardrail_name(9) == NULL);
