@@ -3,7 +3,9 @@
  * scripts/test-c.sh starts one on a free port). Schedule, claim with a lease, idempotent acks,
  * nack, redelivery once a lease runs out (explicit `now` values, no sleeping), a recommendation's
  * delay; bad arguments, a bad URL, an unreachable Redis and a corrupt SQLite file are status
- * codes. Runs under valgrind and the sanitizers. */
+ * codes; workers on threads, each with its own handle, never claim a job twice. Runs under
+ * valgrind and the sanitizers. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -140,7 +142,8 @@ static void recommended(smartretry_retry_schedule *s, smartretry_engine *e, uint
         smartretry_claims *c = claim(s, T + rec.delay - 0.01, 30, &n);
         CHECK(n == 0);
         OK(smartretry_claims_free(c));
-        c = claim(s, T + rec.delay, 30, &n);
+        /* (1 ms later: T + delay summed in a double may round below the stored microsecond.) */
+        c = claim(s, T + rec.delay + 0.001, 30, &n);
         CHECK(n == 1);
         OK(smartretry_claims_free(c));
         expect_ack(s, "rec-job", true);
@@ -158,6 +161,82 @@ static void recommended(smartretry_retry_schedule *s, smartretry_engine *e, uint
     }
     OK(smartretry_failure_free(f));
     OK(smartretry_episode_free(ep));
+}
+
+enum { JOBS = 120, WORKERS = 4 };
+
+struct worker {
+    const char *location, *ns;
+    int claimed[JOBS];
+    int ok;
+};
+
+/* A worker with its own handle claims until nothing is due, counting each job it gets. */
+static void *work(void *arg) {
+    struct worker *w = arg;
+    smartretry_retry_schedule *s = NULL;
+    if (smartretry_retry_schedule_open(w->location, w->ns, &s) != SMARTRETRY_OK) {
+        return NULL;
+    }
+    w->ok = 1;
+    for (;;) {
+        smartretry_claims *c = NULL;
+        size_t n = 0;
+        if (smartretry_retry_schedule_claim_due(s, T + 1, 7, 1000, &c) != SMARTRETRY_OK ||
+            smartretry_claims_len(c, &n) != SMARTRETRY_OK) {
+            w->ok = 0;
+            smartretry_claims_free(c);
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            smartretry_claim claim;
+            int job = -1;
+            if (smartretry_claims_get(c, i, &claim) != SMARTRETRY_OK ||
+                sscanf(claim.job_id, "t-%d", &job) != 1 || job < 0 || job >= JOBS) {
+                w->ok = 0;
+                continue;
+            }
+            w->claimed[job]++;
+        }
+        smartretry_claims_free(c);
+        if (n == 0) {
+            break;
+        }
+    }
+    smartretry_retry_schedule_free(s);
+    return NULL;
+}
+
+/* JOBS due retries, WORKERS threads claiming at once: every job handed out exactly once. */
+static void concurrent_claims(smartretry_retry_schedule *s, const char *location, const char *ns) {
+    char id[32];
+    for (int j = 0; j < JOBS; j++) {
+        snprintf(id, sizeof id, "t-%d", j);
+        OK(smartretry_retry_schedule_add(s, id, (const uint8_t *)id, strlen(id), T));
+    }
+    static struct worker workers[WORKERS];
+    pthread_t threads[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        memset(&workers[i], 0, sizeof workers[i]);
+        workers[i].location = location;
+        workers[i].ns = ns;
+        CHECK(pthread_create(&threads[i], NULL, work, &workers[i]) == 0);
+    }
+    for (int i = 0; i < WORKERS; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(workers[i].ok);
+    }
+    int once = 0;
+    for (int j = 0; j < JOBS; j++) {
+        int total = 0;
+        for (int i = 0; i < WORKERS; i++) {
+            total += workers[i].claimed[j];
+        }
+        once += total == 1;
+        snprintf(id, sizeof id, "t-%d", j);
+        expect_ack(s, id, true);
+    }
+    CHECK(once == JOBS);
 }
 
 static void bad_arguments(smartretry_retry_schedule *s, const smartretry_engine *e) {
@@ -232,6 +311,7 @@ static void sqlite_backend(const char *dir, smartretry_engine *e) {
     scenario(s);
     recommended(s, e, 503, true);
     recommended(s, e, 404, false);
+    concurrent_claims(s, path, NULL);
 
     /* Durable: a second handle on the same file (another worker) sees what the first stored. */
     OK(smartretry_retry_schedule_add(s, "kept", (const uint8_t *)"k", 1, T));
@@ -273,6 +353,7 @@ static void redis_backend(const char *url, smartretry_engine *e) {
     OK(smartretry_retry_schedule_open(url, ns, &s));
     scenario(s);
     recommended(s, e, 503, true);
+    concurrent_claims(s, url, ns);
     OK(smartretry_retry_schedule_free(s));
 
     /* Unreachable: opening is lazy, every call that needs Redis is a storage error. */
