@@ -138,6 +138,11 @@ enum smartretry_status
      engine goes on deciding alone.
      */
     SMARTRETRY_FLEET_UNAVAILABLE = 106,
+    /*
+     The durable retry schedule's store failed: a SQLite file that cannot be opened or is not
+     a database, a disk error, or a Redis that cannot be reached or refused a command.
+     */
+    SMARTRETRY_SCHEDULE_STORAGE = 107,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -151,6 +156,12 @@ typedef uint32_t smartretry_status;
  A running admin endpoint.
  */
 typedef struct smartretry_admin smartretry_admin;
+
+/*
+ The retries one `smartretry_retry_schedule_claim_due` handed out, read with
+ smartretry_claims_len and smartretry_claims_get, released with smartretry_claims_free.
+ */
+typedef struct smartretry_claims smartretry_claims;
 
 /*
  A clock an engine reads time from. Free it with smartretry_clock_free (engines keep their own
@@ -190,6 +201,12 @@ typedef struct smartretry_policy smartretry_policy;
  generation-checked handle id like every other handle, never an address.
  */
 typedef struct smartretry_recommendation_detail smartretry_recommendation_detail;
+
+/*
+ A durable retry schedule: a SQLite file (one machine) or a Redis namespace (many machines).
+ Safe to use from many threads at once.
+ */
+typedef struct smartretry_retry_schedule smartretry_retry_schedule;
 
 /*
  The schedule a preview produced: one recommendation per failed attempt.
@@ -407,6 +424,31 @@ typedef struct smartretry_alternative {
     double delay;
     double success_probability;
 } smartretry_alternative;
+
+/*
+ A due retry handed to a worker: ack it when done, nack it to run again later. The pointers
+ are borrowed from the claims list and valid until smartretry_claims_free.
+ */
+typedef struct smartretry_claim {
+    /*
+     The job id (NUL-terminated UTF-8); pass it to ack or nack.
+     */
+    const char *job_id;
+    /*
+     The payload stored with the retry (`payload_len` bytes; not NUL-terminated).
+     */
+    const uint8_t *payload;
+    size_t payload_len;
+    /*
+     Times handed out, this one included (above 1: redelivered after a lease ran out).
+     */
+    uint32_t deliveries;
+    /*
+     The lease ends then (Unix seconds, the caller's clock); past it the retry may go to
+     another worker.
+     */
+    double lease_until;
+} smartretry_claim;
 
 #define SMARTRETRY_CLASS_TIMEOUT 0
 
@@ -1363,6 +1405,136 @@ smartretry_status smartretry_schedule_get(const struct smartretry_schedule *sche
  None: `schedule` is a checked id (any value is safe), and other threads may still be using it.
  */
 smartretry_status smartretry_schedule_free(struct smartretry_schedule *schedule);
+
+/*
+ Open the schedule at `location`: a `redis://` or `rediss://` URL (the schedule of
+ `namespace`; NULL is "default"), or else the path of a SQLite file, created if missing.
+ SMARTRETRY_SCHEDULE_STORAGE if the file cannot be opened or is not a database;
+ SMARTRETRY_INVALID_ARGUMENT for an empty location, a bad URL or namespace. A Redis is first
+ reached on the first call that needs it.
+
+ # Safety
+ `location` and `namespace_` NULL or NUL-terminated; `out` NULL or writable.
+ */
+smartretry_status smartretry_retry_schedule_open(const char *location,
+                                                 const char *namespace_,
+                                                 struct smartretry_retry_schedule **out);
+
+/*
+ Store the retry of `job_id` (1-256 bytes) with `payload_len` bytes of payload (at most 1 MiB;
+ `payload` may be NULL when 0), due at `due` (Unix seconds). Scheduling a job again replaces it:
+ its payload, due time and any claim on it.
+
+ # Safety
+ `schedule` any value; `job_id` NULL or NUL-terminated; `payload` NULL or readable for
+ `payload_len` bytes.
+ */
+smartretry_status smartretry_retry_schedule_add(const struct smartretry_retry_schedule *schedule,
+                                                const char *job_id,
+                                                const uint8_t *payload,
+                                                size_t payload_len,
+                                                double due);
+
+/*
+ Store the retry the engine recommended at `now` (Unix seconds): due after its delay.
+ `*scheduled` (if not NULL) is false, and nothing is stored, when the recommendation is to
+ stop. `recommendation` must still own its detail (filled, not yet freed).
+
+ # Safety
+ As for smartretry_retry_schedule_add; `recommendation` NULL or a readable recommendation
+ struct; `scheduled` NULL or writable.
+ */
+smartretry_status smartretry_retry_schedule_add_recommended(const struct smartretry_retry_schedule *schedule,
+                                                            const char *job_id,
+                                                            const uint8_t *payload,
+                                                            size_t payload_len,
+                                                            double now,
+                                                            const struct smartretry_recommendation *recommendation,
+                                                            bool *scheduled);
+
+/*
+ Claim up to `limit` retries due at `now` (Unix seconds), earliest first, each leased for
+ `lease` seconds (> 0): until then no other worker gets them; a retry neither acked nor nacked
+ by then is handed out again (at least once). `*out` is a claims list (possibly empty) to free
+ with smartretry_claims_free.
+
+ # Safety
+ `schedule` any value; `out` NULL or writable.
+ */
+smartretry_status smartretry_retry_schedule_claim_due(const struct smartretry_retry_schedule *schedule,
+                                                      double now,
+                                                      size_t limit,
+                                                      double lease,
+                                                      struct smartretry_claims **out);
+
+/*
+ The retry is done: forget it. `*acked` (if not NULL) is false when it was not there (acked
+ already, or never scheduled), which is not an error: acks are idempotent.
+
+ # Safety
+ `schedule` any value; `job_id` NULL or NUL-terminated; `acked` NULL or writable.
+ */
+smartretry_status smartretry_retry_schedule_ack(const struct smartretry_retry_schedule *schedule,
+                                                const char *job_id,
+                                                bool *acked);
+
+/*
+ The retry failed again: run it at `due` (Unix seconds) instead, releasing its claim.
+ `*found` (if not NULL) is false when the job is unknown (then nothing changes).
+
+ # Safety
+ `schedule` any value; `job_id` NULL or NUL-terminated; `found` NULL or writable.
+ */
+smartretry_status smartretry_retry_schedule_nack(const struct smartretry_retry_schedule *schedule,
+                                                 const char *job_id,
+                                                 double due,
+                                                 bool *found);
+
+/*
+ Retries stored: due or not, claimed or not.
+
+ # Safety
+ `schedule` any value; `out` NULL or writable.
+ */
+smartretry_status smartretry_retry_schedule_len(const struct smartretry_retry_schedule *schedule,
+                                                size_t *out);
+
+/*
+ Close the schedule (its file or connection). NULL is a no-op; a second free returns
+ SMARTRETRY_INVALID_HANDLE. Claims lists stay valid.
+
+ # Safety
+ None: `schedule` is a checked id.
+ */
+smartretry_status smartretry_retry_schedule_free(struct smartretry_retry_schedule *schedule);
+
+/*
+ Number of claims in a list.
+
+ # Safety
+ `claims` any value; `out` NULL or writable.
+ */
+smartretry_status smartretry_claims_len(const struct smartretry_claims *claims, size_t *out);
+
+/*
+ Claim number `index` of a list (SMARTRETRY_INVALID_ARGUMENT past the end). Its pointers are
+ borrowed from the list: valid until smartretry_claims_free; copy what you keep.
+
+ # Safety
+ `claims` any value; `out` NULL or writable.
+ */
+smartretry_status smartretry_claims_get(const struct smartretry_claims *claims,
+                                        size_t index,
+                                        struct smartretry_claim *out);
+
+/*
+ Free a claims list (the claims themselves stay claimed: ack or nack them by job id). NULL is a
+ no-op; a second free returns SMARTRETRY_INVALID_HANDLE.
+
+ # Safety
+ None: `claims` is a checked id.
+ */
+smartretry_status smartretry_claims_free(struct smartretry_claims *claims);
 
 /*
  The message of the last failed call on this thread ("" if none). Never NULL. Valid until the

@@ -31,6 +31,7 @@ mod observer;
 mod policy;
 mod ratelimit;
 mod recommendation;
+mod schedule;
 mod status;
 mod text;
 
@@ -47,6 +48,7 @@ pub use observer::*;
 pub use policy::*;
 pub use ratelimit::*;
 pub use recommendation::*;
+pub use schedule::*;
 pub use status::{
     smartretry_last_error, smartretry_last_status, smartretry_status, smartretry_status_name,
 };

@@ -108,7 +108,9 @@ pub(crate) fn fill(out: &mut smartretry_recommendation, rec: Recommendation) -> 
 ///
 /// # Safety
 /// `rec` must be NULL or readable as a recommendation struct.
-unsafe fn detail(rec: *const smartretry_recommendation) -> FfiResult<Arc<Recommendation>> {
+pub(crate) unsafe fn detail(
+    rec: *const smartretry_recommendation,
+) -> FfiResult<Arc<Recommendation>> {
     // SAFETY: the caller guarantees a non-NULL `rec` is readable.
     let rec = unsafe { rec.as_ref() }.ok_or(FfiError::Null("recommendation"))?;
     if rec.detail.is_null() {

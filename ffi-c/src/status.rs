@@ -60,6 +60,9 @@ pub enum smartretry_status {
     /// The fleet's Redis (or Valkey) could not be reached, timed out or refused a command; the
     /// engine goes on deciding alone.
     SMARTRETRY_FLEET_UNAVAILABLE = 106,
+    /// The durable retry schedule's store failed: a SQLite file that cannot be opened or is not
+    /// a database, a disk error, or a Redis that cannot be reached or refused a command.
+    SMARTRETRY_SCHEDULE_STORAGE = 107,
 }
 
 use smartretry_status as S;
@@ -88,6 +91,7 @@ const NAMES: &[(S, &std::ffi::CStr)] = &[
     (S::SMARTRETRY_PANIC, c"PANIC"),
     (S::SMARTRETRY_INVALID_ARGUMENT, c"INVALID_ARGUMENT"),
     (S::SMARTRETRY_FLEET_UNAVAILABLE, c"FLEET_UNAVAILABLE"),
+    (S::SMARTRETRY_SCHEDULE_STORAGE, c"SCHEDULE_STORAGE"),
 ];
 
 /// Everything an entry point can fail with.
@@ -108,6 +112,8 @@ pub(crate) enum FfiError {
     Argument(String),
     /// Redis unreachable (the fleet store).
     FleetUnavailable(String),
+    /// The retry schedule's store failed (the message is the store's).
+    ScheduleStorage(String),
 }
 
 impl From<Error> for FfiError {
@@ -142,6 +148,7 @@ impl FfiError {
             FfiError::Handle(_) | FfiError::WrongHandle { .. } => S::SMARTRETRY_INVALID_HANDLE,
             FfiError::Argument(_) => S::SMARTRETRY_INVALID_ARGUMENT,
             FfiError::FleetUnavailable(_) => S::SMARTRETRY_FLEET_UNAVAILABLE,
+            FfiError::ScheduleStorage(_) => S::SMARTRETRY_SCHEDULE_STORAGE,
         }
     }
 }
@@ -162,6 +169,7 @@ impl fmt::Display for FfiError {
             }
             FfiError::Argument(msg) => f.write_str(msg),
             FfiError::FleetUnavailable(msg) => write!(f, "fleet unavailable: redis: {msg}"),
+            FfiError::ScheduleStorage(msg) => f.write_str(msg),
         }
     }
 }
