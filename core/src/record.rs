@@ -322,6 +322,31 @@ impl Engine {
         ep.st.finished = true;
     }
 
+    /// What pricing a finished episode takes, for the portfolio's scores and the learned tier's
+    /// evidence alike: its class's failure cost and horizon, what was observed (`success`: seconds
+    /// since the first failure when an attempt succeeded) and the retries that failed.
+    pub(crate) fn finished_terms(
+        &self,
+        ep: &EpisodeView<'_>,
+        class: ErrorClass,
+        success: Option<f64>,
+    ) -> FinishedTerms {
+        let policy = self.inner.policy.load();
+        let class_policy = self.with_class_policy(&policy, ep.id, class, |cp, _| cp.clone());
+        FinishedTerms {
+            pricing: Pricing {
+                failure_cost: policy.failure_cost(&class_policy),
+                horizon: policy.horizon_secs(),
+            },
+            observed: Observed {
+                last_failure: ep.last_failure.as_secs_f64(),
+                success,
+            },
+            failed: f64::from(ep.failures.saturating_sub(1)),
+            class_policy,
+        }
+    }
+
     /// Score a finished episode for the portfolio: both schedules' costs on it (`success`: when an
     /// attempt succeeded, seconds since the first failure; None: the guardrails ended it).
     pub(crate) fn score_finished(&self, ep: &mut EpisodeView<'_>, success: Option<f64>) {
@@ -329,17 +354,12 @@ impl Engine {
         let (Some(models), Some(arm), Some(class)) = (&id.models, ep.arm, ep.class) else {
             return;
         };
-        let policy = self.inner.policy.load();
-        let cp = self.with_class_policy(&policy, id, class, |cp, _| cp.clone());
-        let pricing = Pricing {
-            failure_cost: policy.failure_cost(&cp),
-            horizon: policy.horizon_secs(),
-        };
-        let obs = Observed {
-            last_failure: ep.last_failure.as_secs_f64(),
-            success,
-        };
-        let failed = f64::from(ep.failures.saturating_sub(1));
+        let FinishedTerms {
+            class_policy: cp,
+            pricing,
+            observed: obs,
+            failed,
+        } = self.finished_terms(ep, class, success);
         let slot = &models.primary;
         // Without a plan yet (its first is being built) the episode goes unscored.
         let _scored = self.with_plan(slot, pricing.failure_cost, pricing.horizon, |plan, _| {
@@ -400,4 +420,12 @@ impl Engine {
 /// Whether failures of `class` teach the models.
 fn learns(policy: &Policy, class: ErrorClass) -> bool {
     policy.learning.enabled && policy.class(class).learn && class.is_retryable()
+}
+
+/// A finished episode's pricing terms (`Engine::finished_terms`).
+pub(crate) struct FinishedTerms {
+    pub class_policy: crate::policy::ClassPolicy,
+    pub pricing: Pricing,
+    pub observed: Observed,
+    pub failed: f64,
 }

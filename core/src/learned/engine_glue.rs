@@ -10,7 +10,6 @@ use super::tier::{EpisodeArm, LearnedStats, QueueState, RolloutStatus};
 use crate::engine::Engine;
 use crate::episode::{Episode, EpisodeState, EpisodeView, Identity};
 use crate::error::{Error, Result};
-use crate::learn::counterfactual::{Observed, Pricing};
 use crate::observe::Event;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -242,18 +241,13 @@ impl Engine {
         let (Some(arm), Some(q)) = (ep.learned_arm, self.inner.learned.queue(&ep.id.key)) else {
             return;
         };
-        let policy = self.inner.policy.load();
         let Some(class) = ep.class else { return };
-        let cp = self.with_class_policy(&policy, ep.id, class, |cp, _| cp.clone());
-        let pricing = Pricing {
-            failure_cost: policy.failure_cost(&cp),
-            horizon: policy.horizon_secs(),
-        };
-        let obs = Observed {
-            last_failure: ep.last_failure.as_secs_f64(),
-            success,
-        };
-        let failed = f64::from(ep.failures.saturating_sub(1));
+        let crate::record::FinishedTerms {
+            pricing,
+            observed: obs,
+            failed,
+            ..
+        } = self.finished_terms(ep, class, success);
         let realised = crate::learn::counterfactual::realised_cost(obs, failed, pricing);
         let mut s = q.lock();
         s.observe_episode(success.is_some());
