@@ -5,6 +5,9 @@
 # CommonJS one as is; the ES module one, which calls a real URL, is import- and syntax-checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The copy builds into the suite's own target directory: the binding crates are compiled again
+# from the copy's sources, the dependencies already built by the earlier parts are reused.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 clone="$(mktemp -d)"
 trap 'rm -rf "$clone"' EXIT
 git ls-files -z | xargs -0 cp --parents -t "$clone" 2>/dev/null || true
