@@ -4,6 +4,7 @@
 //! Every field is optional: a missing one is a neutral feature, never an error.
 
 use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Optional per-attempt context, passed once with `Engine::begin_with_context` and updated with
@@ -80,6 +81,69 @@ impl AttemptContext {
     }
 }
 
+/// The context's JSON form, as the C ABI (and Go through it) pass it and as the attempt history
+/// names its fields: `{"queue_depth": 120, "downstream_latency": 0.25, ...}` (latency in seconds).
+/// Unknown fields are refused, so that a typo is an error rather than a silently neutral feature.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ContextJson {
+    hour_of_day: Option<f64>,
+    day_of_week: Option<u8>,
+    payload_size: Option<u64>,
+    queue_depth: Option<u64>,
+    downstream_latency: Option<f64>,
+    worker_version: Option<String>,
+    tenant: Option<String>,
+}
+
+impl AttemptContext {
+    /// Parse and validate the JSON form (see `ContextJson`); an empty string or `{}` is the empty
+    /// context. A negative, NaN or over-a-day latency is `InvalidDuration`; anything else wrong
+    /// is `InvalidConfig` naming the field.
+    pub fn from_json(text: &str) -> Result<AttemptContext> {
+        if text.trim().is_empty() {
+            return Ok(AttemptContext::default());
+        }
+        let bad = |e: serde_json::Error| Error::InvalidConfig(format!("attempt context: {e}"));
+        let value: serde_json::Value = serde_json::from_str(text).map_err(bad)?;
+        if !value.is_object() {
+            return Err(Error::InvalidConfig(
+                "attempt context must be a JSON object".into(),
+            ));
+        }
+        let j: ContextJson = serde_json::from_value(value).map_err(bad)?;
+        let downstream_latency = j
+            .downstream_latency
+            .map(|s| crate::time::secs("downstream_latency", s))
+            .transpose()?;
+        let c = AttemptContext {
+            hour_of_day: j.hour_of_day,
+            day_of_week: j.day_of_week,
+            payload_size: j.payload_size,
+            queue_depth: j.queue_depth,
+            downstream_latency,
+            worker_version: j.worker_version,
+            tenant: j.tenant,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// The JSON form `from_json` reads.
+    pub fn to_json(&self) -> String {
+        let j = ContextJson {
+            hour_of_day: self.hour_of_day,
+            day_of_week: self.day_of_week,
+            payload_size: self.payload_size,
+            queue_depth: self.queue_depth,
+            downstream_latency: self.downstream_latency.map(|d| d.as_secs_f64()),
+            worker_version: self.worker_version.clone(),
+            tenant: self.tenant.clone(),
+        };
+        serde_json::to_string(&j).unwrap_or_else(|_| "{}".into())
+    }
+}
+
 /// Seconds since midnight UTC and day of week (0 = Monday) of a Unix time.
 pub fn seconds_of_day(unix: f64) -> (f64, u8) {
     let t = if unix.is_finite() { unix.max(0.0) } else { 0.0 };
@@ -113,6 +177,32 @@ mod tests {
             assert!(c.validate().is_err(), "{c:?}");
         }
         assert!(AttemptContext::default().validate().is_ok());
+    }
+
+    #[test]
+    fn json_form_round_trips_and_refuses_typos_and_bad_values() {
+        let c = AttemptContext::from_json(
+            r#"{"queue_depth": 120, "downstream_latency": 0.25, "worker_version": "v2", "day_of_week": 4}"#,
+        )
+        .expect("valid");
+        assert_eq!(c.queue_depth, Some(120));
+        assert_eq!(c.downstream_latency, Some(Duration::from_millis(250)));
+        assert_eq!(AttemptContext::from_json(&c.to_json()).expect("again"), c);
+        assert_eq!(
+            AttemptContext::from_json(" ").expect("empty"),
+            AttemptContext::default()
+        );
+        for bad in [
+            r#"{"queue_dept": 1}"#,
+            r#"{"downstream_latency": -1}"#,
+            r#"{"hour_of_day": 25}"#,
+            r#"{"queue_depth": -3}"#,
+            r#"{"worker_version": ""}"#,
+            "[1, 2]",
+            "{",
+        ] {
+            assert!(AttemptContext::from_json(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -117,6 +117,15 @@ impl RolloutConfig {
         }
         .validate()
     }
+
+    /// Parse and validate the JSON form the bindings pass (`{"min_episodes": 50, "z": 2.0}`);
+    /// missing fields take their defaults, unknown ones are refused.
+    pub fn from_json(text: &str) -> Result<RolloutConfig> {
+        let cfg: RolloutConfig = serde_json::from_str(text)
+            .map_err(|e| Error::InvalidConfig(format!("rollout config: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
 }
 
 /// Running mean and variance (Welford), of J per episode or of paired differences.
@@ -228,6 +237,23 @@ impl Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_json_takes_defaults_and_refuses_nonsense() {
+        let c = RolloutConfig::from_json(r#"{"min_episodes": 50, "auto_promote": true}"#)
+            .expect("valid");
+        assert_eq!(c.min_episodes, 50);
+        assert!(c.auto_promote);
+        assert_eq!(c.z, RolloutConfig::default().z);
+        for bad in [
+            r#"{"min_episode": 50}"#,
+            r#"{"z": -1}"#,
+            r#"{"canary_weight": 0}"#,
+            "7",
+        ] {
+            assert!(RolloutConfig::from_json(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn modes_parse() {
