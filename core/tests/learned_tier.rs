@@ -243,3 +243,37 @@ fn shadow_gathers_evidence_without_changing_decisions_and_promotion_needs_it() {
     engine.rollback_rollout("q").unwrap();
     assert_eq!(engine.rollout_status("q").unwrap().mode, RolloutMode::Off);
 }
+
+/// The model files the bindings' tests load (`tests/fixtures/learned/`): the window model, the
+/// deliberately bad one, and a damaged copy. Regenerate with `SMARTRETRY_WRITE_FIXTURES=1`;
+/// otherwise this test fails when they no longer match the code that makes them.
+#[test]
+fn binding_fixtures_match_the_models_they_stand_for() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/learned");
+    let mut damaged = window_model().to_bytes();
+    let n = damaged.len();
+    damaged[n - 3] ^= 1;
+    let files = [
+        ("window.srm", window_model().to_bytes()),
+        ("bad.srm", bad_model().to_bytes()),
+        ("damaged.srm", damaged),
+    ];
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        if std::env::var_os("SMARTRETRY_WRITE_FIXTURES").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let on_disk = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            on_disk == bytes,
+            "{} is stale: run SMARTRETRY_WRITE_FIXTURES=1 cargo test -p smartretry --test learned_tier",
+            path.display()
+        );
+    }
+    assert!(ModelFile::load(&dir.join("window.srm")).is_ok());
+    assert_eq!(
+        ModelFile::load(&dir.join("damaged.srm")).unwrap_err().code(),
+        "INVALID_MODEL"
+    );
+}
