@@ -273,7 +273,9 @@ fn binding_fixtures_match_the_models_they_stand_for() {
     }
     assert!(ModelFile::load(&dir.join("window.srm")).is_ok());
     assert_eq!(
-        ModelFile::load(&dir.join("damaged.srm")).unwrap_err().code(),
+        ModelFile::load(&dir.join("damaged.srm"))
+            .unwrap_err()
+            .code(),
         "INVALID_MODEL"
     );
 }

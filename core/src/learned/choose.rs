@@ -38,35 +38,51 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
     // hammering (at most logarithmically many attempts in an outage).
     let lo = model.min_wait.max(MIN_WAIT).max(ELAPSED_FLOOR * x.elapsed);
     let hi = max_wait.clamp(lo, 86_400.0);
-    let at = |d: f64| -> Choice {
-        let sod = x.second_of_day + d;
-        let days = (sod / 86_400.0).floor();
-        let tod = TOD0 + ((sod - days * 86_400.0) / TOD_BIN_SECS) as usize % TOD_BINS;
-        let dow = DOW0 + (usize::from(x.day_of_week) + days as usize) % 7;
+    // Where an attempt `d` from now lands: its five-minute bin counted from today's midnight,
+    // and that bin's time-of-day and day-of-week feature indices.
+    let place = |d: f64| -> (f64, usize, usize) {
+        let bin = ((x.second_of_day + d) / TOD_BIN_SECS).floor().max(0.0);
+        let b = bin as usize;
+        let dow = DOW0 + (usize::from(x.day_of_week) + b / TOD_BINS) % 7;
+        (bin, TOD0 + b % TOD_BINS, dow)
+    };
+    let cost = |d: f64, p: f64| (d + c * (1.0 - p)) / p.max(1e-9);
+    // A wait is priced exactly only if a bound on its probability leaves it a chance to beat
+    // the best so far. The bound holds for the whole bin the wait lands in: the bin's own
+    // weights, and the wait terms at their largest over the waits that land in it (each term is
+    // monotone in the wait). Inside a window the model knows fails, most waits are skipped for
+    // one logistic per bin. Exact: a skipped wait costs at least the best already found.
+    let mut bound: (f64, f64) = (f64::NAN, 1.0);
+    let mut price = |d: f64, best: &Choice| -> Option<Choice> {
+        let (bin, tod, dow) = place(d);
+        if bin != bound.0 {
+            let start = (bin * TOD_BIN_SECS - x.second_of_day).max(lo);
+            let end = ((bin + 1.0) * TOD_BIN_SECS - x.second_of_day).min(hi);
+            let wait_max = s.wait_terms_max(x.elapsed, start.min(d), end.max(d));
+            bound = (bin, s.p_bound(wait_max, tod, dow));
+        }
+        if cost(d, bound.1) >= best.cost {
+            return None;
+        }
         let p = s.p(x.elapsed + d, d, tod, dow);
-        let p_eff = p.max(1e-9);
+        Some(Choice {
+            delay: d,
+            p,
+            cost: cost(d, p),
+        })
+    };
+    let first = |d: f64| {
+        let (_, tod, dow) = place(d);
+        let p = s.p(x.elapsed + d, d, tod, dow);
         Choice {
             delay: d,
             p,
-            cost: (d + c * (1.0 - p)) / p_eff,
+            cost: cost(d, p),
         }
     };
-    let ratio = (hi / lo).powf(1.0 / (GRID - 1) as f64);
-    let mut best = at(lo);
-    let mut d = lo;
-    // A wait's cost is at least the wait itself (p ≤ 1), and both candidate lists increase:
-    // once a wait exceeds the best cost so far, no later one can win. Exact, and most
-    // decisions stop after a few candidates.
-    for _ in 1..GRID {
-        d *= ratio;
-        if d.min(hi) > best.cost {
-            break;
-        }
-        let ch = at(d.min(hi));
-        if ch.cost < best.cost {
-            best = ch;
-        }
-    }
+    let mut best = first(lo);
+    // The clock's edges first: when a window ends on one, its cost bounds every wait inside
+    // the window, which the per-bin bound then skips.
     let into_bin = x.second_of_day.rem_euclid(TOD_BIN_SECS);
     let mut edge = TOD_BIN_SECS - into_bin + EDGE_SLACK;
     while edge < lo {
@@ -76,11 +92,28 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
         if edge > hi || edge > best.cost {
             break;
         }
-        let ch = at(edge);
-        if ch.cost < best.cost {
-            best = ch;
+        if let Some(ch) = price(edge, &best) {
+            if ch.cost < best.cost {
+                best = ch;
+            }
         }
         edge += TOD_BIN_SECS;
+    }
+    let ratio = (hi / lo).powf(1.0 / (GRID - 1) as f64);
+    let mut d = lo;
+    // A wait's cost is at least the wait itself (p ≤ 1), and both candidate lists increase:
+    // once a wait exceeds the best cost so far, no later one can win. Exact, and most
+    // decisions stop after a few candidates.
+    for _ in 1..GRID {
+        d *= ratio;
+        if d.min(hi) > best.cost {
+            break;
+        }
+        if let Some(ch) = price(d.min(hi), &best) {
+            if ch.cost < best.cost {
+                best = ch;
+            }
+        }
     }
     best
 }
@@ -120,5 +153,87 @@ mod tests {
             ..x
         };
         assert!(choose(&m, &x, 10.0, 3600.0).delay < 0.02);
+    }
+
+    /// Every candidate priced, no pruning: what `choose` must agree with.
+    fn brute_force(m: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64) -> Choice {
+        let s = m.scorer(x);
+        let lo = m.min_wait.max(MIN_WAIT).max(ELAPSED_FLOOR * x.elapsed);
+        let hi = max_wait.clamp(lo, 86_400.0);
+        let at = |d: f64| {
+            let b = ((x.second_of_day + d) / TOD_BIN_SECS).floor().max(0.0) as usize;
+            let tod = TOD0 + b % TOD_BINS;
+            let dow = DOW0 + (usize::from(x.day_of_week) + b / TOD_BINS) % 7;
+            let p = s.p(x.elapsed + d, d, tod, dow);
+            Choice {
+                delay: d,
+                p,
+                cost: (d + c * (1.0 - p)) / p.max(1e-9),
+            }
+        };
+        let ratio = (hi / lo).powf(1.0 / (GRID - 1) as f64);
+        let mut best = at(lo);
+        let mut d = lo;
+        let consider = |ch: Choice, best: &mut Choice| {
+            if ch.cost < best.cost {
+                *best = ch;
+            }
+        };
+        for _ in 1..GRID {
+            d *= ratio;
+            consider(at(d.min(hi)), &mut best);
+        }
+        let mut edge = TOD_BIN_SECS - x.second_of_day.rem_euclid(TOD_BIN_SECS) + EDGE_SLACK;
+        while edge < lo {
+            edge += TOD_BIN_SECS;
+        }
+        for _ in 0..EDGES {
+            if edge <= hi {
+                consider(at(edge), &mut best);
+            }
+            edge += TOD_BIN_SECS;
+        }
+        best
+    }
+
+    proptest::proptest! {
+        /// Pruning (the cost floor and the per-bin probability bound) never changes the choice.
+        #[test]
+        fn pruning_is_exact(
+            bias in -6.0f64..6.0,
+            w_elapsed in -2.0f64..2.0,
+            w_delay in -2.0f64..2.0,
+            window_start in 0usize..TOD_BINS,
+            window_len in 0usize..12,
+            depth in -12.0f64..0.0,
+            dow_w in -3.0f64..3.0,
+            sod in 0.0f64..86_400.0,
+            day in 0u8..7,
+            elapsed in 0.0f64..5_000.0,
+            c in 0.1f64..100.0,
+            max_wait in 0.5f64..7_200.0,
+        ) {
+            let schema = FeatureSchema::new(vec![], vec![]);
+            let n = schema.len();
+            let mut w = vec![0.0; n];
+            w[0] = bias;
+            w[1] = w_elapsed;
+            w[2] = w_delay;
+            for b in window_start..window_start + window_len {
+                w[TOD0 + b % TOD_BINS] = depth;
+            }
+            w[DOW0 + 5] = dow_w;
+            let m = LogisticModel::new(schema, w, vec![0.0; n]).unwrap();
+            let x = FeatureInput {
+                elapsed,
+                second_of_day: sod,
+                day_of_week: day,
+                attempt: 2,
+                ..Default::default()
+            };
+            let fast = choose(&m, &x, c, max_wait);
+            let slow = brute_force(&m, &x, c, max_wait);
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 }

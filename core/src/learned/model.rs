@@ -188,6 +188,22 @@ impl Scorer<'_> {
             + w[dow];
         sigmoid(z)
     }
+
+    /// The largest value the wait-dependent part of the logit takes for waits in [lo, hi], at
+    /// `elapsed` since the first failure: each term is monotone in the wait, so an end wins.
+    pub fn wait_terms_max(&self, elapsed: f64, lo: f64, hi: f64) -> f64 {
+        let term = |w: f64, a: f64, b: f64| w * if w >= 0.0 { b } else { a }.max(0.0).ln_1p();
+        term(self.w_elapsed, elapsed + lo, elapsed + hi) + term(self.w_delay, lo, hi)
+    }
+
+    /// An upper bound on `p` for any wait in [lo, hi] landing in bins `tod` and `dow`, given
+    /// `wait_terms_max` for that range: a wait whose bound already prices it above the best
+    /// cost found need not be priced exactly. The margin absorbs rounding in the sum's order.
+    #[inline]
+    pub fn p_bound(&self, wait_terms_max: f64, tod: usize, dow: usize) -> f64 {
+        let w = &self.model.weights;
+        sigmoid(self.fixed + wait_terms_max + w[tod] + w[dow] + 1e-9)
+    }
 }
 
 #[cfg(test)]
