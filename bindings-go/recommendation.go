@@ -12,7 +12,7 @@ type Recommendation struct {
 	Action             string // "retry", "give_up" or "escalate"
 	Delay              time.Duration
 	Class              string
-	Tier               string // "heuristic", "bayesian", "operator" or "guardrail"
+	Tier               string // "heuristic", "bayesian", "operator", "guardrail", "portfolio" or "learned"
 	Attempt            int
 	Elapsed            time.Duration
 	SuccessProbability float64 // valid when HasProbability

@@ -363,6 +363,32 @@ typedef struct smartretry_fleet_counters {
 } smartretry_fleet_counters;
 
 /*
+ The learned tier's counters, engine-wide and cumulative (see smartretry::learned::LearnedStats).
+ */
+typedef struct smartretry_learned_stats {
+    /*
+     Decisions the learned tier made.
+     */
+    uint64_t decisions;
+    /*
+     Episodes priced in shadow.
+     */
+    uint64_t shadow_episodes;
+    /*
+     Decisions where the model failed and the chain fell back (Bayesian, heuristic, static).
+     */
+    uint64_t fallbacks;
+    /*
+     Automatic rollbacks.
+     */
+    uint64_t rollbacks;
+    /*
+     Automatic promotions.
+     */
+    uint64_t promotions;
+} smartretry_learned_stats;
+
+/*
  A guardrail named in a clamp: SMARTRETRY_GUARDRAIL_*.
  */
 typedef uint32_t smartretry_guardrail;
@@ -777,6 +803,46 @@ smartretry_status smartretry_clock_now(const struct smartretry_clock *clock, dou
 smartretry_status smartretry_clock_free(struct smartretry_clock *clock);
 
 /*
+ smartretry_engine_begin with the attempt's context for the learned tier and the history.
+ `context_json` is NULL (no context, as smartretry_engine_begin) or a JSON object with any of
+ `hour_of_day` (UTC, 0 to < 24; default: the engine clock), `day_of_week` (0 = Monday),
+ `payload_size` (bytes), `queue_depth`, `downstream_latency` (seconds), `worker_version`,
+ `tenant`. An unknown field or a value that cannot be true is refused
+ (SMARTRETRY_INVALID_CONFIG; a negative or over-a-day latency SMARTRETRY_INVALID_DURATION) and
+ no episode is begun.
+
+ # Safety
+ `engine` must be NULL or an engine handle; strings NULL or NUL-terminated; `out` NULL or
+ writable.
+ */
+smartretry_status smartretry_engine_begin_with_context(const struct smartretry_engine *engine,
+                                                       const char *key,
+                                                       const char *tenant,
+                                                       const char *context_json,
+                                                       struct smartretry_episode **out);
+
+/*
+ Replace the episode's context before its next attempt (e.g. the latest queue depth); the
+ JSON form as for smartretry_engine_begin_with_context. NULL clears it. A bad context is
+ refused and the episode keeps the context it had.
+
+ # Safety
+ `episode` must be NULL or an episode handle; `context_json` NULL or NUL-terminated.
+ */
+smartretry_status smartretry_episode_set_context(const struct smartretry_episode *episode,
+                                                 const char *context_json);
+
+/*
+ The episode's context in its JSON form, every field present (null: not given; caller frees
+ with smartretry_string_free).
+
+ # Safety
+ `episode` must be NULL or an episode handle; `out` NULL or writable.
+ */
+smartretry_status smartretry_episode_context_json(const struct smartretry_episode *episode,
+                                                  char **out);
+
+/*
  A new engine. `policy` NULL means the defaults (the policy is copied); `clock` NULL means the
  system clock (the engine keeps its own reference to the clock).
 
@@ -1131,6 +1197,111 @@ smartretry_status smartretry_episode_set_meta(const struct smartretry_episode *e
                                               int64_t payload_size,
                                               const char *worker_version,
                                               double downstream_latency);
+
+/*
+ Load the model file at `path` (written by `smartretry train`) for `queue`. Its rollout mode is
+ unchanged (a new queue starts `off`). A file that is truncated, corrupt, of another version or
+ with other features is SMARTRETRY_INVALID_MODEL, one that cannot be read SMARTRETRY_IO; either
+ way the queue keeps the model it had.
+
+ # Safety
+ `engine` must be NULL or an engine handle; `queue` and `path` NULL or NUL-terminated (`path`
+ any bytes on Unix).
+ */
+smartretry_status smartretry_engine_load_model(const struct smartretry_engine *engine,
+                                               const char *queue,
+                                               const char *path);
+
+/*
+ Remove `queue`'s model. Its mode stays: decisions the mode gives the learned tier fall back
+ (Bayesian, heuristic, static), each counted and announced, until a model is loaded again or
+ the queue is rolled back. A queue without a model is a no-op.
+
+ # Safety
+ `engine` must be NULL or an engine handle; `queue` NULL or NUL-terminated.
+ */
+smartretry_status smartretry_engine_unload_model(const struct smartretry_engine *engine,
+                                                 const char *queue);
+
+/*
+ Set `queue`'s rollout mode by hand: "off", "shadow", "canary:WEIGHT" (WEIGHT in (0, 1];
+ "canary" is 0.1) or "full". The evidence starts over. A mode other than "off" without a model
+ loaded is SMARTRETRY_INVALID_STATE; a mode that does not parse SMARTRETRY_INVALID_CONFIG.
+
+ # Safety
+ `engine` must be NULL or an engine handle; `queue` and `mode` NULL or NUL-terminated.
+ */
+smartretry_status smartretry_engine_set_rollout(const struct smartretry_engine *engine,
+                                                const char *queue,
+                                                const char *mode);
+
+/*
+ Step `queue` up one mode (shadow → canary → full) if the evidence supports it, else
+ SMARTRETRY_INVALID_STATE with what the evidence says. `out_mode` (may be NULL) receives the
+ new mode's name, e.g. "canary:0.2" (caller frees with smartretry_string_free).
+
+ # Safety
+ `engine` must be NULL or an engine handle; `queue` NULL or NUL-terminated; `out_mode` NULL or
+ writable.
+ */
+smartretry_status smartretry_engine_promote_rollout(const struct smartretry_engine *engine,
+                                                    const char *queue,
+                                                    char **out_mode);
+
+/*
+ Roll `queue` back to "off" at once (the manual rollback).
+
+ # Safety
+ `engine` must be NULL or an engine handle; `queue` NULL or NUL-terminated.
+ */
+smartretry_status smartretry_engine_rollback_rollout(const struct smartretry_engine *engine,
+                                                     const char *queue);
+
+/*
+ Set `queue`'s promotion and rollback bounds from a JSON object: `min_episodes` (>= 2, default
+ 30), `z` (default 1.64), `rollback_regression` (default 0.1), `auto_promote` (default false),
+ `canary_weight` (default 0.2). Missing fields take their defaults; an unknown field or a bound
+ that cannot work is SMARTRETRY_INVALID_CONFIG.
+
+ # Safety
+ `engine` must be NULL or an engine handle; strings NULL or NUL-terminated.
+ */
+smartretry_status smartretry_engine_set_rollout_config(const struct smartretry_engine *engine,
+                                                       const char *queue,
+                                                       const char *config_json);
+
+/*
+ `queue`'s rollout as JSON (caller frees): {"queue", "mode": {"mode": "canary", "weight":
+ 0.5}, "model_loaded", "evidence": {"live", "learned", "shadow_diff": {"n", "mean", ...},
+ "baseline"}, "verdict": "wait"|"promote"|"rollback", "last_change": "operator"|"automatic
+ rollback"|...}; the JSON `null` when the queue has no learned-tier state.
+
+ # Safety
+ `engine` must be NULL or an engine handle; `queue` NULL or NUL-terminated; `out` NULL or
+ writable.
+ */
+smartretry_status smartretry_engine_rollout_status_json(const struct smartretry_engine *engine,
+                                                        const char *queue,
+                                                        char **out);
+
+/*
+ Every queue's rollout, as a JSON array of what smartretry_engine_rollout_status_json gives
+ (caller frees).
+
+ # Safety
+ `engine` must be NULL or an engine handle; `out` NULL or writable.
+ */
+smartretry_status smartretry_engine_rollouts_json(const struct smartretry_engine *engine,
+                                                  char **out);
+
+/*
+ The learned tier's counters.
+
+ # Safety
+ `engine` must be NULL or an engine handle; `out` NULL or writable.
+ */
+smartretry_status smartretry_engine_learned_stats(const struct smartretry_engine *engine,
+                                                  struct smartretry_learned_stats *out);
 
 /*
  The snake_case name of a class ("rate_limited"), or NULL if out of range. Static string.

@@ -35,6 +35,7 @@ build="$(mktemp -d)"
 redis_pid=""
 trap '[ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null; rm -rf "$build"' EXIT
 
+# (test_learned reads tests/fixtures/learned/ relative to the repository root, the working directory here.)
 # test_fleet and test_schedule need a real redis-server: our own, on a free port, in the temporary directory.
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$build" \
@@ -49,7 +50,7 @@ strict=(-std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Iinclude -Itests/c)
 static=("$lib/libsmartretry.a" -lpthread -ldl -lm)
 shared=(-L"$lib" -lsmartretry -Wl,-rpath,"$lib" -lpthread)
 
-single=(test_api test_handles test_boundary test_ratelimit test_worker test_ops test_fleet test_schedule)
+single=(test_api test_handles test_boundary test_ratelimit test_worker test_ops test_fleet test_schedule test_learned)
 echo "-- C tests (gcc ${strict[*]})"
 for t in "${single[@]}"; do
   gcc "${strict[@]}" "tests/c/$t.c" -o "$build/$t" "${shared[@]}"
@@ -79,4 +80,4 @@ export PKG_CONFIG_PATH="$build/prefix/lib/pkgconfig"
 gcc -std=c11 -Wall -Wextra -Werror examples/c/retry_flaky.c -o "$build/retry_flaky" \
   $(pkg-config --cflags --libs smartretry) -Wl,-rpath,"$build/prefix/lib"
 "$build/retry_flaky"
-echo "c: 19 passed, 0 failed"
+echo "c: 20 passed, 0 failed"

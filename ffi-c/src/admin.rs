@@ -155,7 +155,7 @@ pub unsafe extern "C" fn smartretry_engine_overrides_json(
 ///
 /// # Safety
 /// `path` must be NULL or NUL-terminated.
-unsafe fn path_arg(path: *const c_char) -> FfiResult<PathBuf> {
+pub(crate) unsafe fn path_arg(path: *const c_char) -> FfiResult<PathBuf> {
     if path.is_null() {
         return Err(FfiError::Null("path"));
     }

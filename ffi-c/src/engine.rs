@@ -38,6 +38,14 @@ pub(crate) struct EpisodeHandle {
 impl_handle!(smartretry_episode, EpisodeHandle, "episode");
 
 impl EpisodeHandle {
+    /// A new episode's handle value, begun on the engine whose handle id is `engine`.
+    pub(crate) fn new(episode: Episode, engine: usize) -> Self {
+        EpisodeHandle {
+            episode: Mutex::new(episode),
+            engine,
+        }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Episode> {
         lock(&self.episode)
     }
@@ -186,14 +194,7 @@ pub unsafe extern "C" fn smartretry_engine_begin(
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
         let episode = e.engine.begin(key, tenant)?;
-        put_handle(
-            out,
-            EpisodeHandle {
-                episode: Mutex::new(episode),
-                engine: id(engine),
-            },
-        )?;
-        Ok(())
+        put_handle(out, EpisodeHandle::new(episode, id(engine)))
     })
 }
 

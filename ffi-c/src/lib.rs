@@ -19,6 +19,7 @@
 mod admin;
 mod admin_endpoint;
 mod clock;
+mod context;
 mod engine;
 mod failure;
 #[cfg(test)]
@@ -26,6 +27,9 @@ mod fixtures_test;
 mod fleet;
 mod handle;
 mod history;
+mod learned;
+#[cfg(test)]
+mod learned_test;
 mod names;
 mod observer;
 mod policy;
@@ -38,11 +42,13 @@ mod text;
 pub use admin::*;
 pub use admin_endpoint::*;
 pub use clock::*;
+pub use context::*;
 pub use engine::*;
 pub use failure::*;
 pub use fleet::*;
 pub use handle::smartretry_live_handles;
 pub use history::*;
+pub use learned::*;
 pub use names::*;
 pub use observer::*;
 pub use policy::*;

@@ -120,6 +120,25 @@ fn text(u: &mut Unstructured) -> Result<Vec<u8>> {
     Ok(v)
 }
 
+/// An attempt context's JSON (or rollout mode or config): valid forms, typos, bad values and
+/// arbitrary bytes, NUL-terminated.
+fn context_text(u: &mut Unstructured) -> Result<Vec<u8>> {
+    let pick: u8 = u.arbitrary()?;
+    let mut v = match pick % 8 {
+        0 => {
+            br#"{"queue_depth": 120, "downstream_latency": 0.25, "worker_version": "w-2"}"#.to_vec()
+        }
+        1 => br#"{"queue_dept": 1}"#.to_vec(),
+        2 => br#"{"downstream_latency": -1, "hour_of_day": 1e999}"#.to_vec(),
+        3 => br#"{"hour_of_day": 23.99, "day_of_week": 6, "tenant": "acme"}"#.to_vec(),
+        4 => b"canary:0.5".to_vec(),
+        5 => br#"{"min_episodes": 2, "z": 0}"#.to_vec(),
+        _ => return text(u),
+    };
+    v.push(0);
+    Ok(v)
+}
+
 /// A key, tenant or dependency: one of a few valid names, or an invalid one.
 fn name(u: &mut Unstructured) -> Result<Vec<u8>> {
     let pick: u8 = u.arbitrary()?;
@@ -190,12 +209,29 @@ fn step(w: &mut World, u: &mut Unstructured) -> Result<()> {
                 let key = name(u)?;
                 let mut ep = null_mut();
                 let engine = w.engines[e].unwrap_or(null_mut());
-                let st = check(smartretry_engine_begin(
-                    engine,
-                    key.as_ptr().cast(),
-                    null(),
-                    &mut ep,
-                ));
+                let st = if u.arbitrary::<bool>()? {
+                    check(smartretry_engine_begin(
+                        engine,
+                        key.as_ptr().cast(),
+                        null(),
+                        &mut ep,
+                    ))
+                } else {
+                    // With an attempt context (the learned tier's), NULL or fuzzed JSON.
+                    let ctx = context_text(u)?;
+                    let ctx = if u.arbitrary::<bool>()? {
+                        ctx.as_ptr().cast()
+                    } else {
+                        null()
+                    };
+                    check(smartretry_engine_begin_with_context(
+                        engine,
+                        key.as_ptr().cast(),
+                        null(),
+                        ctx,
+                        &mut ep,
+                    ))
+                };
                 if st == smartretry_status::SMARTRETRY_OK {
                     w.episodes[s] = Some((ep, e));
                 }
@@ -390,6 +426,34 @@ fn step(w: &mut World, u: &mut Unstructured) -> Result<()> {
                 let mut info = std::mem::zeroed();
                 let ep = w.episodes[s].map_or(null_mut(), |x| x.0);
                 live(smartretry_episode_get_info(ep, &mut info));
+                // The learned tier: context updates, rollout control on keys of the small set
+                // (no model is loaded, so only "off" is accepted), counters.
+                let ctx = context_text(u)?;
+                if let Some((ep, _)) = w.episodes[s] {
+                    check(smartretry_episode_set_context(ep, ctx.as_ptr().cast()));
+                }
+                let key = name(u)?;
+                check(smartretry_engine_set_rollout(
+                    e,
+                    key.as_ptr().cast(),
+                    ctx.as_ptr().cast(),
+                ));
+                check(smartretry_engine_set_rollout_config(
+                    e,
+                    key.as_ptr().cast(),
+                    ctx.as_ptr().cast(),
+                ));
+                let mut json = null_mut();
+                if check(smartretry_engine_rollout_status_json(
+                    e,
+                    key.as_ptr().cast(),
+                    &mut json,
+                )) == smartretry_status::SMARTRETRY_OK
+                {
+                    live(smartretry_string_free(json));
+                }
+                let mut ls = std::mem::zeroed();
+                check(smartretry_engine_learned_stats(e, &mut ls));
             }
             _ => {
                 let mut p = null_mut();
