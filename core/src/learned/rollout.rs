@@ -85,6 +85,10 @@ pub struct RolloutConfig {
     pub auto_promote: bool,
     /// The canary weight an automatic promotion from shadow starts with.
     pub canary_weight: f64,
+    /// Roll a canary back once its learned arm has run this many episodes without showing,
+    /// with confidence, that it is not worse (0: never). A model that cannot show it helps does
+    /// not keep a share of the traffic, and what an inconclusive canary costs stays bounded.
+    pub canary_max_episodes: u32,
 }
 
 impl Default for RolloutConfig {
@@ -95,6 +99,7 @@ impl Default for RolloutConfig {
             rollback_regression: 0.1,
             auto_promote: false,
             canary_weight: 0.2,
+            canary_max_episodes: 300,
         }
     }
 }
@@ -184,6 +189,18 @@ pub enum Verdict {
 }
 
 impl Evidence {
+    /// A canary's learned arm is worse than the live one by more than the bound, with
+    /// confidence (the other reason a canary is rolled back is that it ran out of episodes).
+    pub fn canary_regressed(&self, cfg: &RolloutConfig) -> bool {
+        let (a, b) = (&self.learned, &self.live);
+        let min = u64::from(cfg.min_episodes);
+        if a.n < min || b.n < min {
+            return false;
+        }
+        let se = (a.var_of_mean() + b.var_of_mean()).sqrt();
+        a.mean - b.mean - cfg.z * se > cfg.rollback_regression * b.mean.abs()
+    }
+
     /// Judge the evidence for a queue in `mode`.
     pub fn verdict(&self, mode: RolloutMode, cfg: &RolloutConfig) -> Verdict {
         let min = u64::from(cfg.min_episodes);
@@ -208,10 +225,12 @@ impl Evidence {
                 }
                 let diff = a.mean - b.mean;
                 let se = (a.var_of_mean() + b.var_of_mean()).sqrt();
-                if diff - cfg.z * se > cfg.rollback_regression * b.mean.abs() {
+                if self.canary_regressed(cfg) {
                     Verdict::Rollback
                 } else if diff + cfg.z * se <= 0.0 {
                     Verdict::Promote
+                } else if cfg.canary_max_episodes > 0 && a.n >= u64::from(cfg.canary_max_episodes) {
+                    Verdict::Rollback
                 } else {
                     Verdict::Wait
                 }
@@ -288,5 +307,30 @@ mod tests {
         e.live.add(1.0);
         e.learned.add(1000.0);
         assert_eq!(e.verdict(canary, &cfg), Verdict::Wait);
+    }
+
+    #[test]
+    fn an_inconclusive_canary_ends_after_its_episodes() {
+        let cfg = RolloutConfig {
+            canary_max_episodes: 100,
+            ..RolloutConfig::default()
+        };
+        let canary = RolloutMode::Canary { weight: 0.5 };
+        // Slightly worse, and noisy: neither bound is crossed.
+        let mut e = Evidence::default();
+        for i in 0..99 {
+            e.live.add(100.0 + f64::from(i % 9) * 10.0);
+            e.learned.add(113.0 + f64::from(i % 7) * 10.0);
+        }
+        assert!(!e.canary_regressed(&cfg));
+        assert_eq!(e.verdict(canary, &cfg), Verdict::Wait);
+        e.learned.add(143.0);
+        assert_eq!(e.verdict(canary, &cfg), Verdict::Rollback);
+        // 0: a canary may run for ever.
+        let forever = RolloutConfig {
+            canary_max_episodes: 0,
+            ..cfg
+        };
+        assert_eq!(e.verdict(canary, &forever), Verdict::Wait);
     }
 }

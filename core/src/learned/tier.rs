@@ -226,7 +226,14 @@ impl QueueState {
     pub fn act_on_evidence(&mut self) -> Option<Verdict> {
         match self.evidence.verdict(self.mode, &self.config) {
             Verdict::Rollback => {
-                self.set_mode(RolloutMode::Off, "automatic rollback");
+                let inconclusive = matches!(self.mode, RolloutMode::Canary { .. })
+                    && !self.evidence.canary_regressed(&self.config);
+                let why = if inconclusive {
+                    "canary inconclusive"
+                } else {
+                    "automatic rollback"
+                };
+                self.set_mode(RolloutMode::Off, why);
                 Some(Verdict::Rollback)
             }
             Verdict::Promote if self.config.auto_promote => {
