@@ -170,13 +170,15 @@ func (e *Engine) RollbackRollout(queue string) error {
 
 // RolloutConfig holds a queue's promotion and rollback bounds; nil fields take the library's
 // defaults (min_episodes 30, z 1.64, rollback_regression 0.1, auto_promote false, canary_weight
-// 0.2).
+// 0.2, canary_max_episodes 300; a canary that cannot show it is not worse within that many
+// learned episodes is rolled back, 0 lets it run for ever).
 type RolloutConfig struct {
 	MinEpisodes        *uint32  `json:"min_episodes,omitempty"`
 	Z                  *float64 `json:"z,omitempty"`
 	RollbackRegression *float64 `json:"rollback_regression,omitempty"`
 	AutoPromote        *bool    `json:"auto_promote,omitempty"`
 	CanaryWeight       *float64 `json:"canary_weight,omitempty"`
+	CanaryMaxEpisodes  *uint32  `json:"canary_max_episodes,omitempty"`
 }
 
 // SetRolloutConfig sets queue's promotion and rollback bounds (validated by the core).
