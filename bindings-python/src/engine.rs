@@ -89,16 +89,25 @@ impl PyEngine {
 
     /// Start a job's episode at its first attempt. `max_attempts` and `deadline` (seconds from
     /// the first failure) replace the policy's for this episode only (a call's `attempts=` and
-    /// `timeout=`).
-    #[pyo3(signature = (key, tenant=None, *, max_attempts=None, deadline=None))]
+    /// `timeout=`). `context` is the attempt's context for the learned tier and the attempt
+    /// history (a dict: `queue_depth`, `downstream_latency`, ...; see `learned.rs`).
+    #[pyo3(signature = (key, tenant=None, *, max_attempts=None, deadline=None, context=None))]
     fn begin(
         &self,
         key: &str,
         tenant: Option<&str>,
         max_attempts: Option<u32>,
         deadline: Option<f64>,
+        context: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyEpisode> {
-        let mut inner = self.inner.begin(key, tenant).map_err(to_py)?;
+        let mut inner = match context.filter(|c| !c.is_none()) {
+            Some(c) => {
+                let ctx = crate::learned::context(c)?;
+                self.inner.begin_with_context(key, tenant, ctx)
+            }
+            None => self.inner.begin(key, tenant),
+        }
+        .map_err(to_py)?;
         if max_attempts.is_some() || deadline.is_some() {
             let deadline = deadline.map(|d| secs("deadline", d)).transpose()?;
             inner

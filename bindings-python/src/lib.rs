@@ -9,6 +9,7 @@ mod errors;
 mod extract;
 mod failure;
 mod fleet;
+mod learned;
 mod observer;
 mod ops;
 mod recommendation;
