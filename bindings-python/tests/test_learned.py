@@ -266,3 +266,34 @@ def test_adapters_pass_the_context_per_attempt(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     # One context per decision, then the success carries the last one in force.
     assert [r["queue_depth"] for r in rows] == [10, 20, 20]
+
+
+def test_the_backoff_adapter_takes_a_fixed_context(tmp_path: Path) -> None:
+    pytest.importorskip("backoff")
+    import smartretry.backoff as sb
+
+    clock = sr.ManualClock(at_hour(13.0))
+    engine = sr.Engine(clock=clock)
+    path = tmp_path / "h.jsonl"
+    engine.write_history(path)
+    calls = 0
+
+    @sb.on_exception(engine, ConnectionError, key="reports", context={"payload_size": 512})
+    def work() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 2:
+            raise ConnectionError("refused")
+        return "ok"
+
+    assert work() == "ok"
+    engine.flush_history()
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["payload_size"] for r in rows] == [512, 512]
+    # A bad context fails the call loudly, before any attempt is recorded as retried.
+    @sb.on_exception(engine, ConnectionError, key="reports", context={"payload": 1})
+    def typo() -> None:
+        raise ConnectionError("refused")
+
+    with pytest.raises(sr.InvalidConfigError):
+        typo()
