@@ -34,6 +34,47 @@ fn scope(queue: Option<String>, tenant: Option<String>) -> PyResult<Scope> {
     }
 }
 
+/// A call's own caps (`attempts=`, `timeout=`) on its episode.
+pub(crate) fn limit(
+    ep: &mut smartretry::Episode,
+    max_attempts: Option<u32>,
+    deadline: Option<f64>,
+) -> PyResult<()> {
+    if max_attempts.is_some() || deadline.is_some() {
+        let deadline = deadline.map(|d| secs("deadline", d)).transpose()?;
+        ep.set_limits(EpisodeLimits {
+            max_attempts,
+            deadline,
+        })
+        .map_err(to_py)?;
+    }
+    Ok(())
+}
+
+impl PyEngine {
+    /// Record a failed attempt (anything `failure_from` reads) and decide; observers fed.
+    pub(crate) fn on_failure(
+        &self,
+        py: Python<'_>,
+        ep: &mut smartretry::Episode,
+        failure: &Bound<'_, PyAny>,
+    ) -> PyResult<smartretry::Recommendation> {
+        let failure = FailureArg::new(failure)?;
+        let failure = failure.get().resolved(self.inner.now())?;
+        let engine = &self.inner;
+        // With the system clock plans are rebuilt on the engine's worker, so `on_failure` is
+        // short and releasing the GIL would cost more than it frees; a manual clock rebuilds
+        // inline (reproducible runs), which is worth letting other threads run.
+        let result = if self.manual {
+            py.detach(|| engine.on_failure(ep, &failure))
+        } else {
+            engine.on_failure(ep, &failure)
+        };
+        self.observers.deliver(py);
+        result.map_err(to_py)
+    }
+}
+
 #[pymethods]
 impl PyEngine {
     /// An engine from a policy (a dict or JSON text, partial over the defaults) and/or keyword
@@ -108,16 +149,8 @@ impl PyEngine {
             None => self.inner.begin(key, tenant),
         }
         .map_err(to_py)?;
-        if max_attempts.is_some() || deadline.is_some() {
-            let deadline = deadline.map(|d| secs("deadline", d)).transpose()?;
-            inner
-                .set_limits(EpisodeLimits {
-                    max_attempts,
-                    deadline,
-                })
-                .map_err(to_py)?;
-        }
-        Ok(PyEpisode { inner })
+        limit(&mut inner, max_attempts, deadline)?;
+        Ok(PyEpisode::new(inner))
     }
 
     /// An attempt failed: record it and recommend what to do next. `failure` is a Failure or
@@ -129,22 +162,8 @@ impl PyEngine {
         mut episode: PyRefMut<'_, PyEpisode>,
         failure: &Bound<'_, PyAny>,
     ) -> PyResult<PyRecommendation> {
-        let failure = FailureArg::new(failure)?;
-        let failure = failure.get().resolved(self.inner.now())?;
-        let ep = &mut episode.inner;
-        let engine = &self.inner;
-        // With the system clock plans are rebuilt on the engine's worker, so `on_failure` is
-        // short and releasing the GIL would cost more than it frees; a manual clock rebuilds
-        // inline (reproducible runs), which is worth letting other threads run.
-        let result = if self.manual {
-            py.detach(|| engine.on_failure(ep, &failure))
-        } else {
-            engine.on_failure(ep, &failure)
-        };
-        self.observers.deliver(py);
-        Ok(PyRecommendation {
-            inner: result.map_err(to_py)?,
-        })
+        let inner = self.on_failure(py, &mut episode.inner, failure)?;
+        Ok(PyRecommendation { inner })
     }
 
     /// An attempt succeeded: finishes the episode (optionally naming the dependency).
