@@ -34,6 +34,47 @@ fn scope(queue: Option<String>, tenant: Option<String>) -> PyResult<Scope> {
     }
 }
 
+/// A call's own caps (`attempts=`, `timeout=`) on its episode.
+pub(crate) fn limit(
+    ep: &mut smartretry::Episode,
+    max_attempts: Option<u32>,
+    deadline: Option<f64>,
+) -> PyResult<()> {
+    if max_attempts.is_some() || deadline.is_some() {
+        let deadline = deadline.map(|d| secs("deadline", d)).transpose()?;
+        ep.set_limits(EpisodeLimits {
+            max_attempts,
+            deadline,
+        })
+        .map_err(to_py)?;
+    }
+    Ok(())
+}
+
+impl PyEngine {
+    /// Record a failed attempt (anything `failure_from` reads) and decide; observers fed.
+    pub(crate) fn on_failure(
+        &self,
+        py: Python<'_>,
+        ep: &mut smartretry::Episode,
+        failure: &Bound<'_, PyAny>,
+    ) -> PyResult<smartretry::Recommendation> {
+        let failure = FailureArg::new(failure)?;
+        let failure = failure.get().resolved(self.inner.now())?;
+        let engine = &self.inner;
+        // With the system clock plans are rebuilt on the engine's worker, so `on_failure` is
+        // short and releasing the GIL would cost more than it frees; a manual clock rebuilds
+        // inline (reproducible runs), which is worth letting other threads run.
+        let result = if self.manual {
+            py.detach(|| engine.on_failure(ep, &failure))
+        } else {
+            engine.on_failure(ep, &failure)
+        };
+        self.observers.deliver(py);
+        result.map_err(to_py)
+    }
+}
+
 #[pymethods]
 impl PyEngine {
     /// An engine from a policy (a dict or JSON text, partial over the defaults) and/or keyword
@@ -89,26 +130,27 @@ impl PyEngine {
 
     /// Start a job's episode at its first attempt. `max_attempts` and `deadline` (seconds from
     /// the first failure) replace the policy's for this episode only (a call's `attempts=` and
-    /// `timeout=`).
-    #[pyo3(signature = (key, tenant=None, *, max_attempts=None, deadline=None))]
+    /// `timeout=`). `context` is the attempt's context for the learned tier and the attempt
+    /// history (a dict: `queue_depth`, `downstream_latency`, ...; see `learned.rs`).
+    #[pyo3(signature = (key, tenant=None, *, max_attempts=None, deadline=None, context=None))]
     fn begin(
         &self,
         key: &str,
         tenant: Option<&str>,
         max_attempts: Option<u32>,
         deadline: Option<f64>,
+        context: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyEpisode> {
-        let mut inner = self.inner.begin(key, tenant).map_err(to_py)?;
-        if max_attempts.is_some() || deadline.is_some() {
-            let deadline = deadline.map(|d| secs("deadline", d)).transpose()?;
-            inner
-                .set_limits(EpisodeLimits {
-                    max_attempts,
-                    deadline,
-                })
-                .map_err(to_py)?;
+        let mut inner = match context.filter(|c| !c.is_none()) {
+            Some(c) => {
+                let ctx = crate::learned::context(c)?;
+                self.inner.begin_with_context(key, tenant, ctx)
+            }
+            None => self.inner.begin(key, tenant),
         }
-        Ok(PyEpisode { inner })
+        .map_err(to_py)?;
+        limit(&mut inner, max_attempts, deadline)?;
+        Ok(PyEpisode::new(inner))
     }
 
     /// An attempt failed: record it and recommend what to do next. `failure` is a Failure or
@@ -120,22 +162,8 @@ impl PyEngine {
         mut episode: PyRefMut<'_, PyEpisode>,
         failure: &Bound<'_, PyAny>,
     ) -> PyResult<PyRecommendation> {
-        let failure = FailureArg::new(failure)?;
-        let failure = failure.get().resolved(self.inner.now())?;
-        let ep = &mut episode.inner;
-        let engine = &self.inner;
-        // With the system clock plans are rebuilt on the engine's worker, so `on_failure` is
-        // short and releasing the GIL would cost more than it frees; a manual clock rebuilds
-        // inline (reproducible runs), which is worth letting other threads run.
-        let result = if self.manual {
-            py.detach(|| engine.on_failure(ep, &failure))
-        } else {
-            engine.on_failure(ep, &failure)
-        };
-        self.observers.deliver(py);
-        Ok(PyRecommendation {
-            inner: result.map_err(to_py)?,
-        })
+        let inner = self.on_failure(py, &mut episode.inner, failure)?;
+        Ok(PyRecommendation { inner })
     }
 
     /// An attempt succeeded: finishes the episode (optionally naming the dependency).

@@ -1,16 +1,34 @@
 //! `Episode`: one job's attempts, from the first to success or give-up. Owned by the caller.
 
 use crate::convert::opt_secs;
+use crate::recommendation::PyRecommendation;
 use pyo3::prelude::*;
-use smartretry::Episode;
+use smartretry::{Episode, Recommendation};
 
 #[pyclass(module = "smartretry._native", name = "Episode")]
 pub struct PyEpisode {
     pub inner: Episode,
+    /// The decision of the latest `Engine.fail` / `begin_fail` (kept here so that the hot path
+    /// returns a float and builds a `Recommendation` object only when one is read).
+    pub last: Option<Recommendation>,
+}
+
+impl PyEpisode {
+    pub fn new(inner: Episode) -> Self {
+        PyEpisode { inner, last: None }
+    }
 }
 
 #[pymethods]
 impl PyEpisode {
+    /// The decision of the latest `Engine.fail` / `Engine.begin_fail` on this episode (None
+    /// before one; `Engine.record` returns its decision instead).
+    #[getter]
+    fn recommendation(&self) -> Option<PyRecommendation> {
+        self.last
+            .as_ref()
+            .map(|r| PyRecommendation { inner: r.clone() })
+    }
     #[getter]
     fn key(&self) -> &str {
         self.inner.key()

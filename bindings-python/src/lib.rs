@@ -1,6 +1,7 @@
 //! Python binding of the smartretry engine (`smartretry._native`): translation of types only, no
 //! engine logic. The Pythonic layer (decorators, adapters) lives in `python/smartretry/`.
 
+mod attempt;
 mod clock;
 mod convert;
 mod engine;
@@ -9,6 +10,7 @@ mod errors;
 mod extract;
 mod failure;
 mod fleet;
+mod learned;
 mod observer;
 mod ops;
 mod recommendation;

@@ -182,3 +182,30 @@ def test_clocks(clock: sr.ManualClock) -> None:
     assert not e.manual_clock and isinstance(e.clock, sr.SystemClock)
     with pytest.raises(TypeError):
         sr.Engine(clock=object())  # type: ignore[arg-type]
+
+
+def test_fail_is_record_answering_the_wait() -> None:
+    """The decorators' hot path: `begin_fail` / `fail` decide as `begin` / `record` do (same
+    seed, same clock), answer the wait (-1.0: stop) and keep the decision on the episode."""
+    twin_clock, clock = sr.ManualClock(1_700_000_000.0), sr.ManualClock(1_700_000_000.0)
+    twin = sr.Engine(clock=twin_clock, seed=5, max_attempts=3)
+    engine = sr.Engine(clock=clock, seed=5, max_attempts=3)
+    ep, wait = engine.begin_fail("k", 503)
+    ref = twin.begin("k")
+    for _ in range(2):
+        rec = twin.record(ref, 503)
+        assert rec.should_retry and wait == rec.delay
+        assert ep.recommendation is not None and ep.recommendation.delay == rec.delay
+        assert str(ep.recommendation) == str(rec)
+        clock.advance(wait)
+        twin_clock.advance(rec.delay)
+        wait = engine.fail(ep, 503)
+    assert not twin.record(ref, 503).should_retry
+    assert wait == -1.0 and ep.recommendation is not None and not ep.recommendation.should_retry
+    # The call's own caps, as for `begin`.
+    ep, wait = engine.begin_fail("k", ConnectionError("refused"), None, 1)
+    assert wait == -1.0 and ep.attempts == 1
+    fresh = engine.begin("k")
+    assert fresh.recommendation is None
+    with pytest.raises(sr.InvalidFailureError):
+        engine.fail(fresh, 700)

@@ -10,6 +10,7 @@ Every decision (the delay, or stop) is the engine's, with its reason: ``str(reco
 
 from ._policy_types import Policy as Policy  # the policy dict's keys, for editors (generated)
 from ._batch import BatchResult, retry_batch, retry_batch_async
+from ._context import AttemptContext
 from ._config import default_engine, is_testing, set_default_engine, testing
 from ._errors import RetryExhausted
 from ._logging import log_events
@@ -58,6 +59,7 @@ __all__ = [
     "ERROR_CLASSES",
     "TRANSIENT",
     "Admin",
+    "AttemptContext",
     "Claim",
     "Attempt",
     "BatchResult",

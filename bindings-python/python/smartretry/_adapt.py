@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from . import _config
+from ._context import AttemptContext, ContextArg
 from ._errors import attach
 from ._native import Engine, Episode, Recommendation
 from ._retry import log_decision
@@ -13,12 +14,16 @@ from ._retry import log_decision
 class Tracker:
     """The engine's view of one retry loop run by another library."""
 
-    __slots__ = ("engine", "key", "tenant", "episode", "recommendation", "attempt", "finished")
+    __slots__ = ("engine", "key", "tenant", "context", "episode", "recommendation", "attempt", "finished")
 
-    def __init__(self, engine: Optional[Engine], key: str, tenant: Optional[str]) -> None:
+    def __init__(
+        self, engine: Optional[Engine], key: str, tenant: Optional[str], context: ContextArg = None
+    ) -> None:
         self.engine = engine or _config.default_engine()
         self.key = key
         self.tenant = tenant
+        # A dict is the episode's context; a callable is asked again before every decision.
+        self.context = context
         self.episode: Optional[Episode] = None
         self.recommendation: Optional[Recommendation] = None
         self.attempt = 0
@@ -28,8 +33,17 @@ class Tracker:
         """Record attempt number ``attempt``'s failure once; the decision for it."""
         if self.recommendation is not None and self.attempt == attempt:
             return self.recommendation
+        ctx = self.context
         if self.episode is None:
-            self.episode = self.engine.begin(self.key, self.tenant)
+            if ctx is None:
+                self.episode = self.engine.begin(self.key, self.tenant)
+            else:
+                now: Optional[AttemptContext] = ctx() if callable(ctx) else ctx
+                self.episode = self.engine.begin(self.key, self.tenant, context=now)
+        elif callable(ctx):
+            latest = ctx()
+            if latest is not None:
+                self.episode.set_context(latest)
         rec = self.engine.record(self.episode, error)
         log_decision(self.key, rec, error)
         self.recommendation = rec

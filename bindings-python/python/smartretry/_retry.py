@@ -29,6 +29,7 @@ from ._errors import RetryExhausted, attach
 from ._native import Engine, Episode, Failure, Recommendation, check_key
 
 log = logging.getLogger("smartretry")
+_INFO = logging.INFO
 
 F = TypeVar("F", bound=Callable[..., Any])
 ExcTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
@@ -58,7 +59,7 @@ _CLASS_OF_BUILTIN: Dict[Type[BaseException], str] = {
 class _Filter:
     """Which exceptions a retry loop catches (``on=``): types, a predicate, or TRANSIENT."""
 
-    __slots__ = ("catch", "types", "pred", "classes", "transient")
+    __slots__ = ("catch", "types", "pred", "classes", "transient", "asks")
 
     def __init__(self, on: "On") -> None:
         self.pred: Optional[Callable[[BaseException], bool]] = None
@@ -83,6 +84,8 @@ class _Filter:
         self.classes = frozenset(c for t, c in _CLASS_OF_BUILTIN.items() if t in types)
         widened = self.transient or bool(self.classes)
         self.catch: Tuple[Type[BaseException], ...] = (Exception,) + types if widened else types
+        #: Whether a caught exception still needs `wants` (otherwise catching it said yes).
+        self.asks = widened or self.pred is not None
 
     def wants(self, exc: BaseException, engine: Engine) -> bool:
         """Whether to hand ``exc`` to the engine (it still decides to retry or stop)."""
@@ -153,6 +156,7 @@ def log_decision(key: str, rec: Recommendation, outcome: object) -> None:
 
 #: What a value rejected by ``retry_if_result`` is recorded as (the engine classifies it).
 _REJECTED = "result rejected by retry_if_result"
+_REJECTED_FAILURE = Failure(message=_REJECTED)
 
 
 class _Call:
@@ -191,9 +195,6 @@ class _Call:
             return eng.begin(self.key, self.tenant)
         return eng.begin(self.key, self.tenant, max_attempts=self.max_attempts, deadline=self.timeout)
 
-    def rejected(self, value: Any) -> bool:
-        return self.rejects is not None and bool(self.rejects(value))
-
     def failed(self, eng: Engine, ep: Episode, exc: BaseException) -> Recommendation:
         """Record an exception; on give-up, re-raise it with the recommendation attached (or
         raise ``RetryExhausted`` from it when ``reraise=False``)."""
@@ -206,13 +207,20 @@ class _Call:
             raise RetryExhausted(self.key, rec, ep.attempts) from exc
         return rec
 
-    def failed_value(self, eng: Engine, ep: Episode, value: Any) -> Recommendation:
-        """Record a value ``retry_if_result`` rejected; on give-up, ``RetryExhausted`` with it."""
-        rec = eng.record(ep, Failure(message=_REJECTED))
-        log_decision(self.key, rec, value)
-        if not rec.should_retry:
+    def settle(self, ep: Episode, wait: float, exc: Optional[BaseException], value: Any) -> None:
+        """After a decision taken with ``Engine.fail``: log it; on stop (``wait`` < 0) re-raise
+        ``exc`` with the recommendation attached (or ``RetryExhausted`` from it when
+        ``reraise=False``), or raise ``RetryExhausted`` with a rejected ``value``."""
+        rec = cast(Recommendation, ep.recommendation)
+        log_decision(self.key, rec, value if exc is None else exc)
+        if wait >= 0.0:
+            return
+        if exc is None:
             raise RetryExhausted(self.key, rec, ep.attempts, result=value)
-        return rec
+        if self.reraise:
+            attach(exc, self.key, rec, ep.attempts)
+            raise exc
+        raise RetryExhausted(self.key, rec, ep.attempts) from exc
 
 
 @overload
@@ -282,21 +290,24 @@ def _default_key(fn: Callable[..., Any]) -> str:
 
 def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
     flt = call.filter
-    catch = flt.catch
+    catch, asks = flt.catch, flt.asks
     k, tenant, rejects = call.key, call.tenant, call.rejects
+    # The call's caps, replacing the policy's for its episode.
+    cap_n, cap_t = call.max_attempts, call.timeout
     default_engine = _config.default_engine
+    info_on = log.isEnabledFor  # a retry is logged at INFO: its Recommendation only then
     if _check_callable(fn):
         afn = cast(Callable[..., Awaitable[Any]], fn)
 
         async def _aslow(eng: Engine, exc: Optional[BaseException], value: Any, args: Any, kwargs: Any) -> Any:
-            ep = call.begin(eng)
+            # One native call per failed attempt: it records the failure and answers the wait
+            # (-1.0: stop); the Recommendation object is built only to be logged or attached.
+            ep, wait = eng.begin_fail(k, _REJECTED_FAILURE if exc is None else exc, tenant, cap_n, cap_t)
             while True:
-                if exc is not None:
-                    rec = call.failed(eng, ep, exc)
-                else:
-                    rec = call.failed_value(eng, ep, value)
-                if rec.delay > 0.0:  # a zero wait costs no coroutine
-                    await _config.wait_async(eng, rec.delay)
+                if wait < 0.0 or info_on(_INFO):
+                    call.settle(ep, wait, exc, value)
+                if wait > 0.0:  # a zero wait costs no coroutine
+                    await _config.wait_async(eng, wait)
                 # rate limiter token: no call while the policy has no rate limiting
                 token = eng.acquire(k) if eng.rate_limit_on else 0.0
                 if token > 0.0:
@@ -304,19 +315,19 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                 try:
                     value = await afn(*args, **kwargs)
                 except catch as e:
-                    if not flt.wants(e, eng):
+                    if asks and not flt.wants(e, eng):
                         eng.abandon(ep)
                         raise
                     exc = e
-                    continue
                 except BaseException:
                     eng.abandon(ep)
                     raise
-                exc = None
-                if call.rejected(value):
-                    continue
-                eng.record_success(ep)
-                return value
+                else:
+                    exc = None
+                    if rejects is None or not rejects(value):
+                        eng.record_success(ep)
+                        return value
+                wait = eng.fail(ep, _REJECTED_FAILURE if exc is None else exc)
 
         @functools.wraps(fn)
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
@@ -328,7 +339,7 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
             try:
                 result = await afn(*args, **kwargs)
             except catch as exc:
-                if not flt.wants(exc, eng):
+                if asks and not flt.wants(exc, eng):
                     raise
                 return await _aslow(eng, exc, None, args, kwargs)
             if rejects is not None and rejects(result):
@@ -339,35 +350,36 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
         return cast(F, awrapper)
 
     def _slow(eng: Engine, exc: Optional[BaseException], value: Any, args: Any, kwargs: Any) -> Any:
-        ep = call.begin(eng)
+        # One native call per failed attempt: it records the failure and answers the wait
+        # (-1.0: stop); the Recommendation object is built only to be logged or attached.
+        ep, wait = eng.begin_fail(k, _REJECTED_FAILURE if exc is None else exc, tenant, cap_n, cap_t)
         while True:
-            if exc is not None:
-                rec = call.failed(eng, ep, exc)
-            else:
-                rec = call.failed_value(eng, ep, value)
-            if rec.delay > 0.0:  # a zero wait costs no call
-                _config.wait(eng, rec.delay)
+            if wait < 0.0 or info_on(_INFO):
+                call.settle(ep, wait, exc, value)
+            if wait > 0.0:  # a zero wait costs no call
+                _config.wait(eng, wait)
             # rate limiter token: no call while the policy has no rate limiting
             token = eng.acquire(k) if eng.rate_limit_on else 0.0
             if token > 0.0:
                 _config.wait(eng, token)
             try:
                 value = fn(*args, **kwargs)
-                _not_a_value(value)
+                if isinstance(value, _GENERATORS) or hasattr(type(value), "__await__"):
+                    _not_a_value(value)
             except catch as e:
-                if not flt.wants(e, eng):
+                if asks and not flt.wants(e, eng):
                     eng.abandon(ep)
                     raise
                 exc = e
-                continue
             except BaseException:
                 eng.abandon(ep)
                 raise
-            exc = None
-            if call.rejected(value):
-                continue
-            eng.record_success(ep)
-            return value
+            else:
+                exc = None
+                if rejects is None or not rejects(value):
+                    eng.record_success(ep)
+                    return value
+            wait = eng.fail(ep, _REJECTED_FAILURE if exc is None else exc)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -379,10 +391,11 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
         try:
             result = fn(*args, **kwargs)
         except catch as exc:
-            if not flt.wants(exc, eng):
+            if asks and not flt.wants(exc, eng):
                 raise
             return _slow(eng, exc, None, args, kwargs)
-        _not_a_value(result)
+        if isinstance(result, _GENERATORS) or hasattr(type(result), "__await__"):
+            _not_a_value(result)
         if rejects is not None and rejects(result):
             return _slow(eng, None, result, args, kwargs)
         eng.record_first_success(k, tenant)

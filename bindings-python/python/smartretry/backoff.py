@@ -21,6 +21,7 @@ import backoff
 
 from . import _config
 from ._adapt import Tracker
+from ._context import ContextArg
 from ._native import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,11 +33,15 @@ _current: "contextvars.ContextVar[Optional[Tracker]]" = contextvars.ContextVar(
 
 
 def wait_adaptive(
-    engine: Optional[Engine] = None, key: str = "backoff", tenant: Optional[str] = None
+    engine: Optional[Engine] = None,
+    key: str = "backoff",
+    tenant: Optional[str] = None,
+    context: ContextArg = None,
 ) -> Generator[float, Any, None]:
     """backoff wait generator: receives each failure (exception or value) and yields the engine's
-    delay; returns (so backoff gives up) when the engine says stop."""
-    tr = Tracker(engine, key, tenant)
+    delay; returns (so backoff gives up) when the engine says stop. ``context``: the attempt
+    context, a dict or a callable giving it before each decision."""
+    tr = Tracker(engine, key, tenant, context)
     token = _current.set(tr)
     try:
         error = yield 0.0  # backoff primes the generator with send(None)
@@ -69,9 +74,11 @@ def on_exception(
     *,
     key: str,
     tenant: Optional[str] = None,
+    context: ContextArg = None,
     **kwargs: Any,
 ) -> Callable[[F], F]:
-    """``backoff.on_exception`` wired to the engine (wait, give-up, successes, no extra jitter)."""
+    """``backoff.on_exception`` wired to the engine (wait, give-up, successes, no extra jitter);
+    ``context`` as for ``wait_adaptive``."""
     handlers = kwargs.pop("on_success", None)
     success: Any = [on_success] + (list(handlers) if isinstance(handlers, (list, tuple)) else [handlers] if handlers else [])
     kwargs.setdefault("jitter", None)
@@ -82,6 +89,7 @@ def on_exception(
         engine=engine,
         key=key,
         tenant=tenant,
+        context=context,
         **kwargs,
     )
     return deco

@@ -27,18 +27,23 @@ from tenacity.wait import wait_base
 
 from . import _config
 from ._adapt import Tracker
+from ._context import ContextArg
 from ._native import Engine, Recommendation
 
 ExcTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
 
 
-def _tracker(engine: Optional[Engine], key: str, tenant: Optional[str], rs: RetryCallState) -> Tracker:
+def _tracker(
+    engine: Optional[Engine], key: str, tenant: Optional[str], rs: RetryCallState, context: ContextArg = None
+) -> Tracker:
     eng = engine or _config.default_engine()
     slot = (id(eng), key, tenant)
     trackers: Dict[Any, Tracker] = rs.__dict__.setdefault("_smartretry", {})
     tr = trackers.get(slot)
     if tr is None:
-        tr = trackers[slot] = Tracker(eng, key, tenant)
+        tr = trackers[slot] = Tracker(eng, key, tenant, context)
+    elif tr.context is None and context is not None:
+        tr.context = context
     return tr
 
 
@@ -51,16 +56,25 @@ def recommendation(rs: RetryCallState) -> Optional[Recommendation]:
 
 
 class _Base:
-    def __init__(self, engine: Optional[Engine] = None, *, key: str, tenant: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        engine: Optional[Engine] = None,
+        *,
+        key: str,
+        tenant: Optional[str] = None,
+        context: ContextArg = None,
+    ) -> None:
         self.engine = engine
         self.key = key
         self.tenant = tenant
+        # The attempt context (a dict, or a callable asked before each decision).
+        self.context = context
 
     def _decide(self, rs: RetryCallState) -> Optional[Recommendation]:
         outcome = rs.outcome
         if outcome is None or not outcome.failed:
             return None
-        tr = _tracker(self.engine, self.key, self.tenant, rs)
+        tr = _tracker(self.engine, self.key, self.tenant, rs, self.context)
         return tr.failed(rs.attempt_number, outcome.exception())
 
 
@@ -85,15 +99,16 @@ class retry_adaptive(_Base, retry_base):
         key: str,
         tenant: Optional[str] = None,
         on: ExcTypes = Exception,
+        context: ContextArg = None,
     ) -> None:
-        super().__init__(engine, key=key, tenant=tenant)
+        super().__init__(engine, key=key, tenant=tenant, context=context)
         self.on = on
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         outcome = retry_state.outcome
         if outcome is None:
             return False
-        tr = _tracker(self.engine, self.key, self.tenant, retry_state)
+        tr = _tracker(self.engine, self.key, self.tenant, retry_state, self.context)
         if not outcome.failed:
             tr.succeeded()
             return False
@@ -142,16 +157,19 @@ def adaptive(
     tenant: Optional[str] = None,
     on: ExcTypes = Exception,
     asynchronous: bool = False,
+    context: ContextArg = None,
 ) -> Dict[str, Any]:
     """``retry``, ``stop``, ``wait`` and ``before`` (the rate limiter's token) for
     ``tenacity.retry(**adaptive(...))``; raises the last error itself when the engine gives up
     (``reraise=True``). ``asynchronous=True`` for ``async def`` functions (the token is waited
-    for with ``asyncio.sleep``)."""
+    for with ``asyncio.sleep``). ``context``: the attempt context for the learned tier and the
+    history, a dict or a callable giving it before each decision (e.g. the current queue
+    depth)."""
     before = before_acquire_async if asynchronous else before_acquire
     return {
-        "retry": retry_adaptive(engine, key=key, tenant=tenant, on=on),
-        "stop": stop_adaptive(engine, key=key, tenant=tenant),
-        "wait": wait_adaptive(engine, key=key, tenant=tenant),
+        "retry": retry_adaptive(engine, key=key, tenant=tenant, on=on, context=context),
+        "stop": stop_adaptive(engine, key=key, tenant=tenant, context=context),
+        "wait": wait_adaptive(engine, key=key, tenant=tenant, context=context),
         "before": before(engine, key=key),
         "reraise": True,
     }
