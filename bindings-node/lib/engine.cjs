@@ -8,6 +8,9 @@ const { translate, guard, invalidArgument, SmartRetryError } = require('./errors
 const { Observers } = require('./observers.cjs');
 const { checkFailure } = require('./failure.cjs');
 const ops = require('./ops.cjs');
+const { checkContext, snakeKeys } = require('./learned.cjs');
+/** The options of `begin(key, { ... })`. */
+const BEGIN_KEYS = new Set(['tenant', 'maxAttempts', 'deadline', 'context']);
 /** Keys `tokenMs` remembers as accepted before it starts over (a bound on its memory). */
 const MAX_ACCEPTED_KEYS = 4096;
 
@@ -70,13 +73,32 @@ class Engine {
 
   now() { return this.native.now(); }
   /**
-   * Start an episode. `limits` (`{ maxAttempts, deadline }`, deadline in seconds from the first
-   * failure) replace the policy's attempt cap and deadline for this episode only.
+   * Start an episode: `begin(key, tenant, limits, context)` or `begin(key, { tenant,
+   * maxAttempts, deadline, context })`. `limits` (`{ maxAttempts, deadline }`, deadline in
+   * seconds from the first failure) replace the policy's attempt cap and deadline for this
+   * episode only; `context` (`{ queueDepth, downstreamLatency, ... }`) is the attempt context
+   * for the learned tier and the history.
    */
-  begin(key, tenant, limits) {
-    if (limits !== undefined && limits !== null) objectArg('limits', limits);
-    return guard(() => this.native.begin(key, tenant, limits ?? undefined));
+  begin(key, tenant, limits, context) {
+    if (tenant !== null && typeof tenant === 'object') {
+      const o = tenant;
+      for (const k in o) {
+        if (!BEGIN_KEYS.has(k)) throw invalidArgument(`unknown begin option ${JSON.stringify(k)} (known: ${[...BEGIN_KEYS].join(', ')})`);
+      }
+      tenant = o.tenant;
+      context = o.context;
+      limits = o.maxAttempts === undefined && o.deadline === undefined ? undefined : { maxAttempts: o.maxAttempts, deadline: o.deadline };
+    } else if (limits !== undefined && limits !== null) {
+      objectArg('limits', limits);
+    }
+    if (context === undefined || context === null) {
+      return guard(() => this.native.begin(key, tenant, limits ?? undefined));
+    }
+    return guard(() => this.native.begin(key, tenant, limits ?? undefined, checkContext(context)));
   }
+
+  /** Replace an episode's attempt context (as `episode.setContext`). */
+  setContext(episode, context) { episode.setContext(context); }
   onFailure(episode, failure) { return guard(() => this.native.onFailure(episode, checkFailure(failure))); }
   /**
    * `onFailure` answering only the delay in milliseconds, or -1 when the engine says stop (then
@@ -218,6 +240,26 @@ class Engine {
   stopHistory() { guard(() => this.native.stopHistory()); }
   /** Facts logged with the episode's later attempts: `{ jobType, payloadSize, workerVersion, downstreamLatency }`. */
   setMeta(episode, meta) { guard(() => episode.setMeta(objectArg('meta', meta))); }
+  /**
+   * Load a learned model file (`.srm`) for `queue`: its metadata (`features`, `training`,
+   * `metrics`, ...). INVALID_MODEL (or IO) leaves the queue's model as it was.
+   */
+  loadModel(queue, path) { return guard(() => this.native.loadModel(queue, path)); }
+  unloadModel(queue) { guard(() => this.native.unloadModel(queue)); }
+  /** `queue`'s rollout: 'off', 'shadow', 'canary:0.2' or 'full' (not off: a model is needed). */
+  setRollout(queue, mode) { guard(() => this.native.setRollout(queue, mode)); }
+  /** One step up (shadow → canary → full) on evidence; the new mode, or INVALID_STATE. */
+  promoteRollout(queue) { return guard(() => this.native.promoteRollout(queue)); }
+  rollbackRollout(queue) { guard(() => this.native.rollbackRollout(queue)); }
+  /** `{ minEpisodes, z, rollbackRegression, autoPromote, canaryWeight }`: missing ones take the defaults. */
+  setRolloutConfig(queue, config) {
+    guard(() => this.native.setRolloutConfig(queue, json(snakeKeys(config))));
+  }
+  /** The core's rollout status (snake_case keys), or null when the queue has none. */
+  rolloutStatus(queue) { return guard(() => this.native.rolloutStatus(queue)); }
+  rollouts() { return this.native.rollouts(); }
+  learnedStats() { return this.native.learnedStats(); }
+
   /** The admin endpoint (loopback or `unix:` only): `{ listen, token, recent }`. */
   serveAdmin(options) { return ops.serveAdmin(this, options); }
   recordDependency(dependency, ok) { return guard(() => this.native.recordDependency(dependency, ok)); }

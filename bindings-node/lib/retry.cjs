@@ -5,6 +5,7 @@
 const { getDefaultEngine, onServerFailure } = require('./engine.cjs');
 const { AbortError, GiveUpError, attach, invalidArgument } = require('./errors.cjs');
 const { failureFromError, isResponse, header, withoutNumbers } = require('./failure.cjs');
+const { contextAt } = require('./learned.cjs');
 
 /** The longest setTimeout Node honours: a longer delay fires after 1 ms instead. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -142,7 +143,9 @@ async function waitForToken(engine, ms, wait, signal, episode) {
  * `recommendation` attached, or wrapped in a GiveUpError with `wrapError: true`), with a
  * GiveUpError holding a value `isFailure` rejected, with the signal's reason when it aborts (at
  * once, also during a wait), or with an AbortError's original error. `retries` and
- * `maxRetryTime` (p-retry's names) cap this call's attempts and time.
+ * `maxRetryTime` (p-retry's names) cap this call's attempts and time. `context` is the learned
+ * tier's attempt context: an object for the whole call, or `(attempt) => context` called as each
+ * attempt starts (e.g. the queue depth then).
  */
 async function retry(fn, options = {}) {
   const engine = options.engine ?? getDefaultEngine();
@@ -151,12 +154,19 @@ async function retry(fn, options = {}) {
   signal?.throwIfAborted();
   const key = options.key ?? 'default';
   const limits = callLimits(options);
+  // The learned tier's attempt context: an object, or a function of the attempt number.
+  const contextOption = options.context;
   // Begun at the first failure: a first-attempt success is one native call, no episode object.
   let episode = null;
   for (let attempt = 1; ; attempt++) {
     // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
     const tokenMs = engine.tokenMs(key, options.dependency);
     if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, episode);
+    // This attempt's context, taken as it starts; recorded with its outcome.
+    const context = contextOption === undefined ? undefined : contextAt(contextOption, attempt);
+    if (episode !== null && context !== undefined && typeof contextOption === 'function') {
+      episode.setContext(context);
+    }
     let value;
     let error;
     let failed = false;
@@ -167,11 +177,12 @@ async function retry(fn, options = {}) {
       failed = true;
     }
     if (!failed && !failedValue(value, options)) {
-      if (episode === null) engine.succeed(key, options.tenant, options.dependency);
-      else engine.onSuccess(episode, options.dependency);
+      if (episode !== null) engine.onSuccess(episode, options.dependency);
+      else if (context === undefined) engine.succeed(key, options.tenant, options.dependency);
+      else engine.onSuccess(engine.begin(key, options.tenant, limits, context), options.dependency);
       return value;
     }
-    episode ??= engine.begin(key, options.tenant, limits);
+    episode ??= engine.begin(key, options.tenant, limits, context);
     if (error instanceof AbortError) {
       engine.abandon(episode);
       throw error.originalError;

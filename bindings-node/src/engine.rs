@@ -125,15 +125,23 @@ impl Engine {
     }
 
     /// Start a job's episode at its first attempt (counts a request for the retry budgets).
-    /// `limits` replace the policy's attempt cap and deadline for this episode only.
+    /// `limits` replace the policy's attempt cap and deadline for this episode only; `context`
+    /// is the attempt context for the learned tier and the history (`Engine::begin_with_context`).
     #[napi]
     pub fn begin(
         &self,
         key: String,
         tenant: Option<String>,
         limits: Option<EpisodeLimits>,
+        context: Option<crate::learned::AttemptContext>,
     ) -> napi::Result<Episode> {
-        let mut inner = self.inner.begin(&key, tenant.as_deref()).or_js()?;
+        let mut inner = match context {
+            None => self.inner.begin(&key, tenant.as_deref()),
+            Some(c) => self
+                .inner
+                .begin_with_context(&key, tenant.as_deref(), c.into_core()?),
+        }
+        .or_js()?;
         if let Some(l) = limits {
             let deadline = l
                 .deadline

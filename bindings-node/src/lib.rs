@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod failure;
 mod fleet;
+mod learned;
 mod ops;
 mod recommendation;
 mod schedule;
