@@ -162,6 +162,28 @@ export declare class Engine {
    * null when no model exists.
    */
   recoveryCurve(key: string, tenant: string | undefined | null, errorClass: string): Array<Array<number>> | null
+  /** `begin`, answering a handle instead of an `Episode` object (see `takeEpisode`). */
+  beginHandle(key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null, context?: AttemptContext | undefined | null): number
+  /**
+   * `onPlainFailureDelayMs` on a handle: milliseconds, or -1 when the engine says stop (then
+   * `takeEpisode(handle).takeStopRecommendation()` has the recommendation).
+   */
+  onPlainFailureDelayMsHandle(handle: number, status?: number | undefined | null, code?: string | undefined | null, exception?: string | undefined | null, message?: string | undefined | null, dependency?: string | undefined | null): number
+  /** `onFailureDelayMs` on a handle. */
+  onFailureDelayMsHandle(handle: number, failure: FailureInput): number
+  /** `onSuccess` on a handle, which it closes. */
+  onSuccessHandle(handle: number, dependency?: string | undefined | null): void
+  /** `abandon` on a handle, which it closes; false (and nothing done) if it was not open. */
+  abandonHandle(handle: number): boolean
+  /** `episode.setContext` on a handle. */
+  setContextHandle(handle: number, context: AttemptContext): void
+  /**
+   * The handle's episode as an `Episode` object; the handle is closed (use the object from
+   * now on).
+   */
+  takeEpisode(handle: number): Episode
+  /** Handles open now (tests: `retry()` leaves none behind). */
+  openHandles(): number
   /**
    * Load a model file (`.srm`, from `smartretry train`) for `queue`, answering what it says.
    * A file that cannot be read (`IO`) or checked (`INVALID_MODEL`) leaves the queue's model

@@ -105,12 +105,44 @@ class Engine {
    * `episode.takeStopRecommendation()` has the recommendation): no object on the retry path.
    */
   onFailureDelayMs(episode, failure) {
-    if (isPlain(failure)) {
-      const f = failure;
-      return guard(() => this.native.onPlainFailureDelayMs(episode, f.status, f.code, f.exception, f.message, f.dependency));
+    const byHandle = typeof episode === 'number';
+    try {
+      if (isPlain(failure)) {
+        const f = failure;
+        return byHandle
+          ? this.native.onPlainFailureDelayMsHandle(episode, f.status, f.code, f.exception, f.message, f.dependency)
+          : this.native.onPlainFailureDelayMs(episode, f.status, f.code, f.exception, f.message, f.dependency);
+      }
+      return byHandle
+        ? this.native.onFailureDelayMsHandle(episode, checkFailure(failure))
+        : this.native.onFailureDelayMs(episode, checkFailure(failure));
+    } catch (e) {
+      throw translate(e); // as guard() does, without a closure on the hot path
     }
-    return guard(() => this.native.onFailureDelayMs(episode, checkFailure(failure)));
   }
+
+  // Episodes as handles (numbers, no object): `retry()`'s hot path. `onFailureDelayMs` takes a
+  // handle where it takes an episode; `takeEpisode` turns one into the Episode object.
+  beginHandle(key, tenant, limits, context) {
+    try {
+      return this.native.beginHandle(key, tenant, limits, context === undefined ? undefined : checkContext(context));
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  onSuccessHandle(handle, dependency) {
+    try {
+      this.native.onSuccessHandle(handle, dependency);
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  /** Close a handle without teaching anything; false if it was not open. */
+  abandonHandle(handle) { return this.native.abandonHandle(handle); }
+  setContextHandle(handle, context) { guard(() => this.native.setContextHandle(handle, checkContext(context))); }
+  takeEpisode(handle) { return guard(() => this.native.takeEpisode(handle)); }
+  /** Handles open now (`retry()` leaves none behind). */
+  get openHandles() { return this.native.openHandles(); }
 
   /**
    * `onFailure` for an HTTP status with the raw Retry-After header a server sent. A malformed

@@ -114,7 +114,19 @@ export declare class Engine {
   setContext(episode: Episode, context: AttemptContext): void;
   onFailure(episode: Episode, failure: FailureInput): Recommendation;
   /** `onFailure` answering only the delay in ms, or -1 to stop (then `episode.takeStopRecommendation()` has the recommendation). */
-  onFailureDelayMs(episode: Episode, failure: FailureInput): number;
+  onFailureDelayMs(episode: Episode | number, failure: FailureInput): number;
+  /**
+   * Episodes as handles (numbers: no object to create), `retry()`'s hot path: `beginHandle`,
+   * then `onFailureDelayMs(handle, ...)`, closed by `onSuccessHandle`, `abandonHandle` or
+   * `takeEpisode` (which answers the Episode object). A closed handle is INVALID_STATE.
+   */
+  beginHandle(key: string, tenant?: string | null, limits?: { maxAttempts?: number; deadline?: number } | null, context?: AttemptContext | null): number;
+  onSuccessHandle(handle: number, dependency?: string | null): void;
+  abandonHandle(handle: number): boolean;
+  setContextHandle(handle: number, context: AttemptContext): void;
+  takeEpisode(handle: number): Episode;
+  /** Handles open now. */
+  readonly openHandles: number;
   onHttpFailure(episode: Episode, status: number, retryAfter?: string | null, dependency?: string | null): Recommendation;
   onClassFailure(episode: Episode, errorClass: string): Recommendation;
   recommend(episode: Episode, failure: FailureInput): Recommendation;

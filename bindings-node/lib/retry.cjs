@@ -43,7 +43,7 @@ function sleep(ms, signal) {
 }
 
 /**
- * Record a thrown error. Signals read from the error that the core refuses are dropped rather
+ * Record a thrown error (`episode`: an Episode, or a handle with `delayOnly`). Signals read from the error that the core refuses are dropped rather
  * than failing the loop: a malformed Retry-After, then out-of-range numbers (a `status: 0`).
  * A caller's own `failure` option or `dependency` is not second-guessed: its errors are thrown.
  * `delayOnly`: answer as `onFailureDelayMs` does (milliseconds, or -1 to stop).
@@ -157,78 +157,115 @@ async function retry(fn, options = {}) {
   // The learned tier's attempt context: an object, or a function of the attempt number.
   const contextOption = options.context;
   // Begun at the first failure: a first-attempt success is one native call, no episode object.
+  // While nobody reads the episode it is a native handle (a number: no object to create, wrap
+  // and finalize); `current()` turns it into the Episode object when someone asks for it.
   let episode = null;
-  for (let attempt = 1; ; attempt++) {
-    // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
-    const tokenMs = engine.tokenMs(key, options.dependency);
-    if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, episode);
-    // This attempt's context, taken as it starts; recorded with its outcome.
-    const context = contextOption === undefined ? undefined : contextAt(contextOption, attempt);
-    if (episode !== null && context !== undefined && typeof contextOption === 'function') {
-      episode.setContext(context);
+  let handle = -1;
+  const current = () => {
+    if (handle >= 0) {
+      episode = engine.takeEpisode(handle);
+      handle = -1;
     }
-    let value;
-    let error;
-    let failed = false;
-    try {
-      value = await fn(attempt, { signal, episode });
-    } catch (e) {
-      error = e;
-      failed = true;
-    }
-    if (!failed && !failedValue(value, options)) {
-      if (episode !== null) engine.onSuccess(episode, options.dependency);
-      else if (context === undefined) engine.succeed(key, options.tenant, options.dependency);
-      else engine.onSuccess(engine.begin(key, options.tenant, limits, context), options.dependency);
-      return value;
-    }
-    episode ??= engine.begin(key, options.tenant, limits, context);
-    if (error instanceof AbortError) {
+    return episode;
+  };
+  const abandon = () => {
+    if (handle >= 0) {
+      engine.abandonHandle(handle);
+      handle = -1;
+    } else if (episode !== null) {
       engine.abandon(episode);
-      throw error.originalError;
     }
-    if (signal?.aborted) {
-      engine.abandon(episode);
-      throw signal.reason;
-    }
-    // A thrown error nobody inspects takes the delay-only call: no Recommendation object
-    // unless the engine stops (then the episode holds the one that stopped it).
-    let rec = null;
-    let ms;
-    if (failed && !onFailedAttempt) {
-      ms = recordError(engine, episode, error, options, true);
-      if (ms < 0) rec = episode.takeStopRecommendation();
-    } else {
-      if (failed) {
-        rec = recordError(engine, episode, error, options);
-      } else if (isResponse(value)) {
-        rec = recordResponse(engine, episode, value, options.dependency);
-      } else {
-        rec = engine.onFailure(episode, { message: 'result rejected by isFailure', dependency: options.dependency });
+  };
+  try {
+    for (let attempt = 1; ; attempt++) {
+      // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
+      const tokenMs = engine.tokenMs(key, options.dependency);
+      if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, current());
+      // This attempt's context, taken as it starts; recorded with its outcome.
+      const context = contextOption === undefined ? undefined : contextAt(contextOption, attempt);
+      if (context !== undefined && typeof contextOption === 'function') {
+        if (handle >= 0) engine.setContextHandle(handle, context);
+        else if (episode !== null) episode.setContext(context);
       }
-      if (onFailedAttempt) {
-        await onFailedAttempt({ error, value, attempt, recommendation: rec, episode });
-      }
-      ms = rec.shouldRetry ? rec.delayMs : -1;
-    }
-    if (ms < 0) {
-      if (failed) throw giveUpError(error, rec, key, options);
-      if (isResponse(value)) return value;
-      throw new GiveUpError(rec, value, key);
-    }
-    if (!failed && isResponse(value)) discard(value);
-    if (ms > 0) {
+      let value;
+      let error;
+      let failed = false;
       try {
-        await wait(ms, signal);
+        value = await fn(attempt, handle < 0 ? { signal, episode } : { signal, get episode() { return current(); } });
       } catch (e) {
-        engine.abandon(episode);
-        throw e;
+        error = e;
+        failed = true;
+      }
+      if (!failed && !failedValue(value, options)) {
+        if (handle >= 0) {
+          const h = handle;
+          handle = -1;
+          engine.onSuccessHandle(h, options.dependency);
+        } else if (episode !== null) {
+          engine.onSuccess(episode, options.dependency);
+        } else if (context === undefined) {
+          engine.succeed(key, options.tenant, options.dependency);
+        } else {
+          engine.onSuccess(engine.begin(key, options.tenant, limits, context), options.dependency);
+        }
+        return value;
+      }
+      // A thrown error nobody inspects takes the delay-only call on a handle: no object at all
+      // unless the engine stops (then the episode holds the recommendation that stopped it).
+      const quiet = failed && !onFailedAttempt;
+      if (episode === null && handle < 0) {
+        if (quiet) handle = engine.beginHandle(key, options.tenant, limits, context);
+        else episode = engine.begin(key, options.tenant, limits, context);
+      }
+      if (error instanceof AbortError) {
+        abandon();
+        throw error.originalError;
+      }
+      if (signal?.aborted) {
+        abandon();
+        throw signal.reason;
+      }
+      let rec = null;
+      let ms;
+      if (quiet) {
+        ms = recordError(engine, handle >= 0 ? handle : episode, error, options, true);
+        if (ms < 0) rec = current().takeStopRecommendation();
+      } else {
+        const ep = current();
+        if (failed) {
+          rec = recordError(engine, ep, error, options);
+        } else if (isResponse(value)) {
+          rec = recordResponse(engine, ep, value, options.dependency);
+        } else {
+          rec = engine.onFailure(ep, { message: 'result rejected by isFailure', dependency: options.dependency });
+        }
+        if (onFailedAttempt) {
+          await onFailedAttempt({ error, value, attempt, recommendation: rec, episode: ep });
+        }
+        ms = rec.shouldRetry ? rec.delayMs : -1;
+      }
+      if (ms < 0) {
+        if (failed) throw giveUpError(error, rec, key, options);
+        if (isResponse(value)) return value;
+        throw new GiveUpError(rec, value, key);
+      }
+      if (!failed && isResponse(value)) discard(value);
+      if (ms > 0) {
+        try {
+          await wait(ms, signal);
+        } catch (e) {
+          abandon();
+          throw e;
+        }
+      }
+      if (signal?.aborted) {
+        abandon();
+        throw signal.reason;
       }
     }
-    if (signal?.aborted) {
-      engine.abandon(episode);
-      throw signal.reason;
-    }
+  } finally {
+    // Whatever ended the call (an error from a callback included), no handle stays open.
+    if (handle >= 0) engine.abandonHandle(handle);
   }
 }
 
