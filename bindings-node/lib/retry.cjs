@@ -156,53 +156,29 @@ async function retry(fn, options = {}) {
   const limits = callLimits(options);
   // The learned tier's attempt context: an object, or a function of the attempt number.
   const contextOption = options.context;
-  // Begun at the first failure: a first-attempt success is one native call, no episode object.
-  // While nobody reads the episode it is a native handle (a number: no object to create, wrap
-  // and finalize); `current()` turns it into the Episode object when someone asks for it.
-  let episode = null;
-  let handle = -1;
-  const current = () => {
-    if (handle >= 0) {
-      episode = engine.takeEpisode(handle);
-      handle = -1;
-    }
-    return episode;
-  };
-  const abandon = () => {
-    if (handle >= 0) {
-      engine.abandonHandle(handle);
-      handle = -1;
-    } else if (episode !== null) {
-      engine.abandon(episode);
-    }
-  };
+  // Begun at the first failure: a first-attempt success is one native call, no episode object
+  // (and nothing allocated here: no closure, no state object).
+  let ep = null;
   try {
     for (let attempt = 1; ; attempt++) {
       // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
       const tokenMs = engine.tokenMs(key, options.dependency);
-      if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, current());
+      if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, ep === null ? null : ep.episode);
       // This attempt's context, taken as it starts; recorded with its outcome.
       const context = contextOption === undefined ? undefined : contextAt(contextOption, attempt);
-      if (context !== undefined && typeof contextOption === 'function') {
-        if (handle >= 0) engine.setContextHandle(handle, context);
-        else if (episode !== null) episode.setContext(context);
-      }
+      if (ep !== null && context !== undefined && typeof contextOption === 'function') ep.setContext(context);
       let value;
       let error;
       let failed = false;
       try {
-        value = await fn(attempt, handle < 0 ? { signal, episode } : { signal, get episode() { return current(); } });
+        value = await fn(attempt, ep === null ? { signal, episode: null } : ep.attemptInfo(signal));
       } catch (e) {
         error = e;
         failed = true;
       }
       if (!failed && !failedValue(value, options)) {
-        if (handle >= 0) {
-          const h = handle;
-          handle = -1;
-          engine.onSuccessHandle(h, options.dependency);
-        } else if (episode !== null) {
-          engine.onSuccess(episode, options.dependency);
+        if (ep !== null) {
+          ep.succeeded(options.dependency);
         } else if (context === undefined) {
           engine.succeed(key, options.tenant, options.dependency);
         } else {
@@ -213,34 +189,31 @@ async function retry(fn, options = {}) {
       // A thrown error nobody inspects takes the delay-only call on a handle: no object at all
       // unless the engine stops (then the episode holds the recommendation that stopped it).
       const quiet = failed && !onFailedAttempt;
-      if (episode === null && handle < 0) {
-        if (quiet) handle = engine.beginHandle(key, options.tenant, limits, context);
-        else episode = engine.begin(key, options.tenant, limits, context);
-      }
+      ep ??= new CallEpisode(engine, key, options.tenant, limits, context, quiet);
       if (error instanceof AbortError) {
-        abandon();
+        ep.abandon();
         throw error.originalError;
       }
       if (signal?.aborted) {
-        abandon();
+        ep.abandon();
         throw signal.reason;
       }
       let rec = null;
       let ms;
       if (quiet) {
-        ms = recordError(engine, handle >= 0 ? handle : episode, error, options, true);
-        if (ms < 0) rec = current().takeStopRecommendation();
+        ms = recordError(engine, ep.target(), error, options, true);
+        if (ms < 0) rec = ep.episode.takeStopRecommendation();
       } else {
-        const ep = current();
+        const episode = ep.episode;
         if (failed) {
-          rec = recordError(engine, ep, error, options);
+          rec = recordError(engine, episode, error, options);
         } else if (isResponse(value)) {
-          rec = recordResponse(engine, ep, value, options.dependency);
+          rec = recordResponse(engine, episode, value, options.dependency);
         } else {
-          rec = engine.onFailure(ep, { message: 'result rejected by isFailure', dependency: options.dependency });
+          rec = engine.onFailure(episode, { message: 'result rejected by isFailure', dependency: options.dependency });
         }
         if (onFailedAttempt) {
-          await onFailedAttempt({ error, value, attempt, recommendation: rec, episode: ep });
+          await onFailedAttempt({ error, value, attempt, recommendation: rec, episode });
         }
         ms = rec.shouldRetry ? rec.delayMs : -1;
       }
@@ -254,18 +227,82 @@ async function retry(fn, options = {}) {
         try {
           await wait(ms, signal);
         } catch (e) {
-          abandon();
+          ep.abandon();
           throw e;
         }
       }
       if (signal?.aborted) {
-        abandon();
+        ep.abandon();
         throw signal.reason;
       }
     }
   } finally {
     // Whatever ended the call (an error from a callback included), no handle stays open.
-    if (handle >= 0) engine.abandonHandle(handle);
+    if (ep !== null) ep.close();
+  }
+}
+
+/**
+ * The episode of one `retry()` call, from its first failure. While nobody reads it, it is a
+ * native handle (a number: no object to create, wrap and finalize); `episode` turns it into
+ * the Episode object when someone asks (a callback, the give-up path).
+ */
+class CallEpisode {
+  constructor(engine, key, tenant, limits, context, quiet) {
+    this.engine = engine;
+    this.handle = quiet ? engine.beginHandle(key, tenant, limits, context) : -1;
+    this.object = quiet ? null : engine.begin(key, tenant, limits, context);
+  }
+
+  /** The Episode object (the handle, if any, is taken into it). */
+  get episode() {
+    if (this.handle >= 0) {
+      this.object = this.engine.takeEpisode(this.handle);
+      this.handle = -1;
+    }
+    return this.object;
+  }
+
+  /** What the engine's delay-only call takes: the handle, or the object once there is one. */
+  target() { return this.handle >= 0 ? this.handle : this.object; }
+
+  /** `fn`'s second argument: the episode is read (and materialized) only if `fn` asks. */
+  attemptInfo(signal) {
+    if (this.handle < 0) return { signal, episode: this.object };
+    const call = this;
+    return { signal, get episode() { return call.episode; } };
+  }
+
+  setContext(context) {
+    if (this.handle >= 0) this.engine.setContextHandle(this.handle, context);
+    else this.object.setContext(context);
+  }
+
+  succeeded(dependency) {
+    if (this.handle < 0) {
+      this.engine.onSuccess(this.object, dependency);
+      return;
+    }
+    const h = this.handle;
+    this.handle = -1;
+    this.engine.onSuccessHandle(h, dependency);
+  }
+
+  abandon() {
+    if (this.handle >= 0) {
+      this.engine.abandonHandle(this.handle);
+      this.handle = -1;
+    } else {
+      this.engine.abandon(this.object);
+    }
+  }
+
+  /** Close a handle left open by an error (an Episode object is left to the GC, as before). */
+  close() {
+    if (this.handle >= 0) {
+      this.engine.abandonHandle(this.handle);
+      this.handle = -1;
+    }
   }
 }
 
