@@ -101,9 +101,10 @@ export declare class Engine {
   acquireWithin(key: string, maxWait: number, dependency?: string | undefined | null): number | null
   /**
    * Start a job's episode at its first attempt (counts a request for the retry budgets).
-   * `limits` replace the policy's attempt cap and deadline for this episode only.
+   * `limits` replace the policy's attempt cap and deadline for this episode only; `context`
+   * is the attempt context for the learned tier and the history (`Engine::begin_with_context`).
    */
-  begin(key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null): Episode
+  begin(key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null, context?: AttemptContext | undefined | null): Episode
   /** An attempt failed: record it and recommend what to do next. */
   onFailure(episode: Episode, failure: FailureInput): Recommendation
   /**
@@ -161,6 +162,69 @@ export declare class Engine {
    * null when no model exists.
    */
   recoveryCurve(key: string, tenant: string | undefined | null, errorClass: string): Array<Array<number>> | null
+  /** `begin`, answering a handle instead of an `Episode` object (see `takeEpisode`). */
+  beginHandle(key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null, context?: AttemptContext | undefined | null): number
+  /**
+   * `onPlainFailureDelayMs` on a handle: milliseconds, or -1 when the engine says stop (then
+   * `takeEpisode(handle).takeStopRecommendation()` has the recommendation).
+   */
+  onPlainFailureDelayMsHandle(handle: number, status?: number | undefined | null, code?: string | undefined | null, exception?: string | undefined | null, message?: string | undefined | null, dependency?: string | undefined | null): number
+  /** `onFailureDelayMs` on a handle. */
+  onFailureDelayMsHandle(handle: number, failure: FailureInput): number
+  /** `onSuccess` on a handle, which it closes. */
+  onSuccessHandle(handle: number, dependency?: string | undefined | null): void
+  /** `abandon` on a handle, which it closes; false (and nothing done) if it was not open. */
+  abandonHandle(handle: number): boolean
+  /** `episode.setContext` on a handle. */
+  setContextHandle(handle: number, context: AttemptContext): void
+  /**
+   * The handle's episode as an `Episode` object; the handle is closed (use the object from
+   * now on).
+   */
+  takeEpisode(handle: number): Episode
+  /** Handles open now (tests: `retry()` leaves none behind). */
+  openHandles(): number
+  /**
+   * Load a model file (`.srm`, from `smartretry train`) for `queue`, answering what it says.
+   * A file that cannot be read (`IO`) or checked (`INVALID_MODEL`) leaves the queue's model
+   * as it was. The queue's rollout mode is unchanged (a new queue starts `off`).
+   */
+  loadModel(queue: string, path: string): any
+  /**
+   * Remove `queue`'s model. Its mode stays: decisions the mode gives the learned tier fall
+   * back (Bayesian, heuristic, static), each counted and announced.
+   */
+  unloadModel(queue: string): void
+  /**
+   * Set `queue`'s rollout by hand: "off", "shadow", "canary:0.2" (or "canary" for 10%),
+   * "full". A mode other than off needs a model loaded (`INVALID_STATE`).
+   */
+  setRollout(queue: string, mode: string): void
+  /**
+   * Step `queue` up one mode (shadow → canary → full) when the evidence supports it, answering
+   * the new mode; `INVALID_STATE` with what the evidence says otherwise.
+   */
+  promoteRollout(queue: string): string
+  /** Roll `queue` back to off at once (the manual rollback). */
+  rollbackRollout(queue: string): void
+  /**
+   * Set `queue`'s promotion and rollback bounds from the core's JSON form (`{"min_episodes":
+   * 20, "z": 1.64, "rollback_regression": 0.1, "auto_promote": false, "canary_weight":
+   * 0.2}`; missing fields take their defaults, unknown ones are refused).
+   */
+  setRolloutConfig(queue: string, configJson: string): void
+  /**
+   * `queue`'s rollout (mode, model loaded, evidence, verdict, why it last changed) as the
+   * core's JSON, or null when the queue has no learned state.
+   */
+  rolloutStatus(queue: string): any | null
+  /** Every queue's rollout, by name. */
+  rollouts(): any
+  /**
+   * The learned tier's counters: decisions, shadow episodes, fallbacks, rollbacks,
+   * promotions.
+   */
+  learnedStats(): any
   /**
    * Log every attempt to a JSON Lines file (appended). `optionsJson`: {"max_bytes": N,
    * "max_files": 3, "worker_version": "..."}; rotation at max_bytes.
@@ -196,6 +260,14 @@ export declare class Episode {
   takeStopRecommendation(): Recommendation | null
   /** Engine-clock time of the first failure (Unix seconds), if any. */
   get firstFailureAt(): number | null
+  /**
+   * Replace the attempt context (e.g. the queue depth before the next attempt): later
+   * attempts are recorded, and decided, with it. Validated by the core; nothing changes on
+   * error.
+   */
+  setContext(context: AttemptContext): void
+  /** The context given to `begin` or `setContext`, or null. */
+  get context(): AttemptContext | null
   /** Replace the facts logged with this episode's later attempts. */
   setMeta(meta: EpisodeMetaInput): void
 }
@@ -241,7 +313,7 @@ export declare class Recommendation {
   get delayMs(): number
   /** The error class ("unavailable", "rate_limited", ...). */
   get class(): string
-  /** "heuristic", "bayesian", "operator" or "guardrail". */
+  /** "heuristic", "bayesian", "learned", "operator" or "guardrail". */
   get tier(): string
   get successProbability(): number | null
   get confidence(): number | null
@@ -288,6 +360,33 @@ export interface Alternative {
   /** Seconds. */
   delay: number
   successProbability: number
+}
+
+/**
+ * What the caller knows about an attempt that the engine cannot see, read by the learned tier
+ * as features and recorded with each attempt in the history. Every field is optional; a
+ * missing one is a neutral feature. Numbers are JS numbers, checked by the core (a negative,
+ * fractional or NaN count is `INVALID_CONFIG`, a bad latency `INVALID_DURATION`), never
+ * wrapped or truncated by the conversion.
+ */
+export interface AttemptContext {
+  /** Hour of day, UTC, 0 to < 24 (fractions allowed). Absent: the engine's clock. */
+  hourOfDay?: number
+  /** Day of week, UTC, 0 = Monday ... 6 = Sunday. Absent: the engine's clock. */
+  dayOfWeek?: number
+  /** The job's payload, bytes. */
+  payloadSize?: number
+  /** Jobs waiting in the queue when the attempt ran. */
+  queueDepth?: number
+  /**
+   * The dependency's latest observed latency, in seconds (as every duration of this binding
+   * except the `...Ms` calls).
+   */
+  downstreamLatency?: number
+  /** The version of the worker that runs the attempt. */
+  workerVersion?: string
+  /** The tenant the job runs for (when not given to `begin`). */
+  tenant?: string
 }
 
 /** A due retry handed to a worker: ack it when done, nack it to run again later. */

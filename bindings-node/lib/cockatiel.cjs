@@ -8,12 +8,15 @@ const { getDefaultEngine } = require('./engine.cjs');
 const { GiveUpError, attach } = require('./errors.cjs');
 const { recordError, recordResponse, sleep, waitForToken } = require('./retry.cjs');
 const { isResponse } = require('./failure.cjs');
+const { contextAt, refreshContext } = require('./learned.cjs');
 
 /**
  * `retry(handleAll, { maxAttempts, backoff: new EngineBackoff(engine, { key }) })`, then
  * `backoff.attach(policy)` so that successes and give-ups reach the engine. Each execution's
  * failures form one engine episode; when the engine says stop, the execution rejects with the
- * last error at once (no further attempt, no wait).
+ * last error at once (no further attempt, no wait). `options.context`: the learned tier's
+ * attempt context, an object or `(attempt) => context` (called when the engine records attempt
+ * `attempt`, 1-based: its failure, or the success that follows the last failure).
  */
 class EngineBackoff {
   constructor(engine, options = {}) {
@@ -26,13 +29,22 @@ class EngineBackoff {
 
   /** IBackoffFactory: the first failure of an execution. */
   next(context) {
-    const cell = { episode: this.engine.begin(this.key, this.tenant), done: false };
+    const attempt = context.attempt ?? 1;
+    const cell = {
+      episode: this.engine.begin(this.key, this.tenant, undefined, contextAt(this.options.context, attempt)),
+      done: false,
+      attempt,
+    };
     this.episodes.enterWith(cell);
     return this.step(cell, context);
   }
 
   step(cell, context) {
     const result = context.result ?? {};
+    if (context.attempt !== undefined && context.attempt !== cell.attempt) {
+      cell.attempt = context.attempt;
+      refreshContext(cell.episode, this.options.context, cell.attempt);
+    }
     let rec;
     if ('error' in result) {
       rec = recordError(this.engine, cell.episode, result.error, this.options);
@@ -76,10 +88,13 @@ class EngineBackoff {
         const cell = this.episodes.getStore();
         if (cell && !cell.done) {
           cell.done = true;
+          refreshContext(cell.episode, this.options.context, cell.attempt + 1);
           this.engine.onSuccess(cell.episode, this.options.dependency);
         } else {
           // First-attempt success: still a request for the budgets and the success counters.
-          this.engine.succeed(this.key, this.tenant, this.options.dependency);
+          const ctx = contextAt(this.options.context, 1);
+          if (ctx === undefined) this.engine.succeed(this.key, this.tenant, this.options.dependency);
+          else this.engine.onSuccess(this.engine.begin(this.key, this.tenant, undefined, ctx), this.options.dependency);
         }
       }),
       policy.onGiveUp(() => {

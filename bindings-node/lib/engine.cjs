@@ -8,6 +8,9 @@ const { translate, guard, invalidArgument, SmartRetryError } = require('./errors
 const { Observers } = require('./observers.cjs');
 const { checkFailure } = require('./failure.cjs');
 const ops = require('./ops.cjs');
+const { checkContext, snakeKeys } = require('./learned.cjs');
+/** The options of `begin(key, { ... })`. */
+const BEGIN_KEYS = new Set(['tenant', 'maxAttempts', 'deadline', 'context']);
 /** Keys `tokenMs` remembers as accepted before it starts over (a bound on its memory). */
 const MAX_ACCEPTED_KEYS = 4096;
 
@@ -70,25 +73,76 @@ class Engine {
 
   now() { return this.native.now(); }
   /**
-   * Start an episode. `limits` (`{ maxAttempts, deadline }`, deadline in seconds from the first
-   * failure) replace the policy's attempt cap and deadline for this episode only.
+   * Start an episode: `begin(key, tenant, limits, context)` or `begin(key, { tenant,
+   * maxAttempts, deadline, context })`. `limits` (`{ maxAttempts, deadline }`, deadline in
+   * seconds from the first failure) replace the policy's attempt cap and deadline for this
+   * episode only; `context` (`{ queueDepth, downstreamLatency, ... }`) is the attempt context
+   * for the learned tier and the history.
    */
-  begin(key, tenant, limits) {
-    if (limits !== undefined && limits !== null) objectArg('limits', limits);
-    return guard(() => this.native.begin(key, tenant, limits ?? undefined));
+  begin(key, tenant, limits, context) {
+    if (tenant !== null && typeof tenant === 'object') {
+      const o = tenant;
+      for (const k in o) {
+        if (!BEGIN_KEYS.has(k)) throw invalidArgument(`unknown begin option ${JSON.stringify(k)} (known: ${[...BEGIN_KEYS].join(', ')})`);
+      }
+      tenant = o.tenant;
+      context = o.context;
+      limits = o.maxAttempts === undefined && o.deadline === undefined ? undefined : { maxAttempts: o.maxAttempts, deadline: o.deadline };
+    } else if (limits !== undefined && limits !== null) {
+      objectArg('limits', limits);
+    }
+    if (context === undefined || context === null) {
+      return guard(() => this.native.begin(key, tenant, limits ?? undefined));
+    }
+    return guard(() => this.native.begin(key, tenant, limits ?? undefined, checkContext(context)));
   }
+
+  /** Replace an episode's attempt context (as `episode.setContext`). */
+  setContext(episode, context) { episode.setContext(context); }
   onFailure(episode, failure) { return guard(() => this.native.onFailure(episode, checkFailure(failure))); }
   /**
    * `onFailure` answering only the delay in milliseconds, or -1 when the engine says stop (then
    * `episode.takeStopRecommendation()` has the recommendation): no object on the retry path.
    */
   onFailureDelayMs(episode, failure) {
-    if (isPlain(failure)) {
-      const f = failure;
-      return guard(() => this.native.onPlainFailureDelayMs(episode, f.status, f.code, f.exception, f.message, f.dependency));
+    const byHandle = typeof episode === 'number';
+    try {
+      if (isPlain(failure)) {
+        const f = failure;
+        return byHandle
+          ? this.native.onPlainFailureDelayMsHandle(episode, f.status, f.code, f.exception, f.message, f.dependency)
+          : this.native.onPlainFailureDelayMs(episode, f.status, f.code, f.exception, f.message, f.dependency);
+      }
+      return byHandle
+        ? this.native.onFailureDelayMsHandle(episode, checkFailure(failure))
+        : this.native.onFailureDelayMs(episode, checkFailure(failure));
+    } catch (e) {
+      throw translate(e); // as guard() does, without a closure on the hot path
     }
-    return guard(() => this.native.onFailureDelayMs(episode, checkFailure(failure)));
   }
+
+  // Episodes as handles (numbers, no object): `retry()`'s hot path. `onFailureDelayMs` takes a
+  // handle where it takes an episode; `takeEpisode` turns one into the Episode object.
+  beginHandle(key, tenant, limits, context) {
+    try {
+      return this.native.beginHandle(key, tenant, limits, context === undefined ? undefined : checkContext(context));
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  onSuccessHandle(handle, dependency) {
+    try {
+      this.native.onSuccessHandle(handle, dependency);
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  /** Close a handle without teaching anything; false if it was not open. */
+  abandonHandle(handle) { return this.native.abandonHandle(handle); }
+  setContextHandle(handle, context) { guard(() => this.native.setContextHandle(handle, checkContext(context))); }
+  takeEpisode(handle) { return guard(() => this.native.takeEpisode(handle)); }
+  /** Handles open now (`retry()` leaves none behind). */
+  get openHandles() { return this.native.openHandles(); }
 
   /**
    * `onFailure` for an HTTP status with the raw Retry-After header a server sent. A malformed
@@ -218,6 +272,26 @@ class Engine {
   stopHistory() { guard(() => this.native.stopHistory()); }
   /** Facts logged with the episode's later attempts: `{ jobType, payloadSize, workerVersion, downstreamLatency }`. */
   setMeta(episode, meta) { guard(() => episode.setMeta(objectArg('meta', meta))); }
+  /**
+   * Load a learned model file (`.srm`) for `queue`: its metadata (`features`, `training`,
+   * `metrics`, ...). INVALID_MODEL (or IO) leaves the queue's model as it was.
+   */
+  loadModel(queue, path) { return guard(() => this.native.loadModel(queue, path)); }
+  unloadModel(queue) { guard(() => this.native.unloadModel(queue)); }
+  /** `queue`'s rollout: 'off', 'shadow', 'canary:0.2' or 'full' (not off: a model is needed). */
+  setRollout(queue, mode) { guard(() => this.native.setRollout(queue, mode)); }
+  /** One step up (shadow → canary → full) on evidence; the new mode, or INVALID_STATE. */
+  promoteRollout(queue) { return guard(() => this.native.promoteRollout(queue)); }
+  rollbackRollout(queue) { guard(() => this.native.rollbackRollout(queue)); }
+  /** `{ minEpisodes, z, rollbackRegression, autoPromote, canaryWeight }`: missing ones take the defaults. */
+  setRolloutConfig(queue, config) {
+    guard(() => this.native.setRolloutConfig(queue, json(snakeKeys(config))));
+  }
+  /** The core's rollout status (snake_case keys), or null when the queue has none. */
+  rolloutStatus(queue) { return guard(() => this.native.rolloutStatus(queue)); }
+  rollouts() { return this.native.rollouts(); }
+  learnedStats() { return this.native.learnedStats(); }
+
   /** The admin endpoint (loopback or `unix:` only): `{ listen, token, recent }`. */
   serveAdmin(options) { return ops.serveAdmin(this, options); }
   recordDependency(dependency, ok) { return guard(() => this.native.recordDependency(dependency, ok)); }

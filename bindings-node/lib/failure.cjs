@@ -49,11 +49,15 @@ function directCauses(err) {
   return out;
 }
 
+const NO_CAUSES = Object.freeze([]);
+
 /**
  * The causes of `err`, depth first and outermost first, as one flat list (the core reads a
  * flat list as the chain); cycles are cut and at most the core's MAX_CAUSES are kept.
  */
 function causesOf(err) {
+  // Most errors have no cause: no set, no arrays.
+  if ((err.cause === undefined || err.cause === null) && !Array.isArray(err.errors)) return NO_CAUSES;
   const seen = new Set([err]);
   const out = [];
   const stack = directCauses(err).reverse();

@@ -1,10 +1,10 @@
 // Types of the smartretry JS layer. The native classes' types are generated in ../index.d.ts.
 import type {
-  Episode, Recommendation, FailureInput, Classification, FleetOptions, FleetStats,
+  Episode, Recommendation, FailureInput, Classification, FleetOptions, FleetStats, AttemptContext,
 } from '../index.js';
 import { ManualClock as NativeManualClock } from '../index.js';
 
-export { Episode, Recommendation, FailureInput, Classification, FleetOptions, FleetStats };
+export { Episode, Recommendation, FailureInput, Classification, FleetOptions, FleetStats, AttemptContext };
 export type { Policy } from './policy'; // every policy field, generated from schema/policy.schema.json
 /** A clock that moves only when advanced (tests, simulations); errors carry codes. */
 export declare class ManualClock extends NativeManualClock {}
@@ -51,16 +51,82 @@ export type EngineEvent =
   | { type: 'clamp'; key: string; clamp: { guardrail: string; from: number; to: number } };
 export type Scope = { queue: string } | { tenant: string };
 
+/** The learned tier's context of an attempt: an object, or a function of the attempt number (1-based). */
+export type ContextOption = AttemptContext | ((attempt: number) => AttemptContext | null | undefined);
+/** `off`, `shadow`, `canary:WEIGHT` (`canary`: 10%) or `full`. */
+export type RolloutModeName = 'off' | 'shadow' | 'full' | 'canary' | `canary:${number}`;
+/** When evidence is enough and how much regression rolls back (missing fields: the defaults). */
+export interface RolloutConfig {
+  /** Episodes on each side before a promotion or rollback (default 30, at least 2). */
+  minEpisodes?: number;
+  /** Standard errors of the one-sided bound (default 1.64). */
+  z?: number;
+  /** Roll back when the learned mean J exceeds the live one by more than this share (default 0.1). */
+  rollbackRegression?: number;
+  /** Step up on evidence by itself (default false). */
+  autoPromote?: boolean;
+  /** The weight an automatic promotion from shadow starts the canary with (default 0.2). */
+  canaryWeight?: number;
+}
+/** Running mean and variance of J per episode (or of paired differences). */
+export interface Tally { n: number; mean: number; m2: number }
+/** A queue's rollout, in the core's JSON (snake_case keys; as the admin endpoint's `/rollouts`). */
+export interface RolloutStatus {
+  queue: string;
+  mode: { mode: 'off' | 'shadow' | 'full' } | { mode: 'canary'; weight: number };
+  model_loaded: boolean;
+  evidence: { live: Tally; learned: Tally; shadow_diff: Tally; baseline: number | null };
+  verdict: 'wait' | 'promote' | 'rollback';
+  /** Why the mode last changed: 'operator', 'operator promotion', 'automatic promotion', 'automatic rollback', ... */
+  last_change: string;
+}
+/** The learned tier's counters (engine-wide, cumulative). */
+export interface LearnedStats { decisions: number; shadow_episodes: number; fallbacks: number; rollbacks: number; promotions: number }
+/** What a model file says (the core's field names). */
+export interface ModelInfo {
+  /** Number of features (weights). */
+  features: number;
+  feature_names: string[];
+  tenants: string[];
+  workers: string[];
+  /** The shortest wait the model proposes, seconds. */
+  min_wait: number;
+  training: { trained_at: number; history: string; rows: number; queues: string[]; l2: number; trainer: string };
+  metrics: {
+    folds: number; cv_brier: number; cv_log_loss: number; cv_auc: number;
+    holdout_brier: number; holdout_log_loss: number; holdout_auc: number;
+    holdout_j_learned: number; holdout_j_baseline: number; holdout_episodes: number;
+  };
+}
+
 export declare class Engine {
   /** An array of policies is layers merged deeply, the later winning. */
   constructor(policy?: PolicyInput | PolicyInput[], options?: { clock?: ManualClock });
   readonly native: unknown;
   now(): number;
-  /** `limits` replace the policy's attempt cap and deadline (seconds from the first failure) for this episode. */
-  begin(key: string, tenant?: string | null, limits?: { maxAttempts?: number; deadline?: number } | null): Episode;
+  /**
+   * `limits` replace the policy's attempt cap and deadline (seconds from the first failure) for
+   * this episode; `context` is the learned tier's attempt context (also in the history).
+   */
+  begin(key: string, tenant?: string | null, limits?: { maxAttempts?: number; deadline?: number } | null, context?: AttemptContext | null): Episode;
+  begin(key: string, options: { tenant?: string | null; maxAttempts?: number; deadline?: number; context?: AttemptContext | null }): Episode;
+  /** Replace the episode's attempt context (as `episode.setContext`). */
+  setContext(episode: Episode, context: AttemptContext): void;
   onFailure(episode: Episode, failure: FailureInput): Recommendation;
   /** `onFailure` answering only the delay in ms, or -1 to stop (then `episode.takeStopRecommendation()` has the recommendation). */
-  onFailureDelayMs(episode: Episode, failure: FailureInput): number;
+  onFailureDelayMs(episode: Episode | number, failure: FailureInput): number;
+  /**
+   * Episodes as handles (numbers: no object to create), `retry()`'s hot path: `beginHandle`,
+   * then `onFailureDelayMs(handle, ...)`, closed by `onSuccessHandle`, `abandonHandle` or
+   * `takeEpisode` (which answers the Episode object). A closed handle is INVALID_STATE.
+   */
+  beginHandle(key: string, tenant?: string | null, limits?: { maxAttempts?: number; deadline?: number } | null, context?: AttemptContext | null): number;
+  onSuccessHandle(handle: number, dependency?: string | null): void;
+  abandonHandle(handle: number): boolean;
+  setContextHandle(handle: number, context: AttemptContext): void;
+  takeEpisode(handle: number): Episode;
+  /** Handles open now. */
+  readonly openHandles: number;
   onHttpFailure(episode: Episode, status: number, retryAfter?: string | null, dependency?: string | null): Recommendation;
   onClassFailure(episode: Episode, errorClass: string): Recommendation;
   recommend(episode: Episode, failure: FailureInput): Recommendation;
@@ -115,6 +181,18 @@ export declare class Engine {
   stopHistory(): void;
   /** Facts logged with the episode's later attempts (downstreamLatency in seconds). */
   setMeta(episode: Episode, meta: { jobType?: string; payloadSize?: number; workerVersion?: string; downstreamLatency?: number }): void;
+  /** Load a learned model (`.srm`) for `queue`; INVALID_MODEL or IO leave its model as it was. */
+  loadModel(queue: string, path: string): ModelInfo;
+  unloadModel(queue: string): void;
+  /** A mode other than 'off' needs a model loaded (INVALID_STATE); a bad mode is INVALID_CONFIG. */
+  setRollout(queue: string, mode: RolloutModeName): void;
+  /** One step up on evidence (shadow → canary → full): the new mode, or INVALID_STATE. */
+  promoteRollout(queue: string): string;
+  rollbackRollout(queue: string): void;
+  setRolloutConfig(queue: string, config: RolloutConfig): void;
+  rolloutStatus(queue: string): RolloutStatus | null;
+  rollouts(): RolloutStatus[];
+  learnedStats(): LearnedStats;
   /** The admin endpoint on a loopback address or `unix:/path`; writes need `token`. */
   serveAdmin(options?: { listen?: string; token?: string; recent?: number }): Admin;
 }
@@ -185,6 +263,8 @@ export interface RetryOptions<T> {
   wrapError?: boolean;
   /** Replace the wait (tests with a ManualClock). */
   sleep?(ms: number, signal?: AbortSignal): void | Promise<void>;
+  /** The learned tier's attempt context: an object, or a function called as each attempt starts. */
+  context?: ContextOption;
 }
 export declare function retry<T>(
   fn: (attempt: number, context: { signal?: AbortSignal; episode: Episode | null }) => T | PromiseLike<T>,
@@ -204,6 +284,8 @@ export interface AdapterOptions {
   tenant?: string;
   dependency?: string;
   failure?(error: unknown): FailureInput;
+  /** The learned tier's attempt context: an object, or a function of the attempt number. */
+  context?: ContextOption;
   /** How to wait for a rate limiter token (default: an abortable setTimeout). */
   sleep?(ms: number, signal?: AbortSignal): void | Promise<void>;
 }

@@ -6,19 +6,21 @@
 const { getDefaultEngine } = require('./engine.cjs');
 const { recordError, sleep, waitForToken } = require('./retry.cjs');
 const { attach } = require('./errors.cjs');
+const { contextAt, refreshContext } = require('./learned.cjs');
 
 /**
  * `const o = pRetryOptions(engine, { key, signal }); await pRetry(o.wrap(fn), o)`. One options
  * object per call (it holds the call's episode). `wrap` reports success to the engine and waits
  * for the adaptive rate limiter's token before every attempt; without it call `o.succeeded()`
- * after p-retry resolves.
+ * after p-retry resolves. `context`: the learned tier's attempt context, an object or
+ * `(attemptNumber) => context` (called by `wrap` as each attempt starts).
  */
 function pRetryOptions(engine, options = {}) {
   engine ??= getDefaultEngine();
   const { signal } = options;
   const wait = options.sleep ?? sleep;
   const key = options.key ?? 'default';
-  const episode = engine.begin(key, options.tenant);
+  const episode = engine.begin(key, options.tenant, undefined, contextAt(options.context, 1));
   let last;
   const succeeded = () => {
     if (!episode.finished) engine.onSuccess(episode, options.dependency);
@@ -34,6 +36,8 @@ function pRetryOptions(engine, options = {}) {
     episode,
     succeeded,
     wrap: (fn) => async (attemptNumber) => {
+      // A per-attempt context (a function) as this attempt starts; the first went to begin.
+      if (attemptNumber > 1) refreshContext(episode, options.context, attemptNumber);
       // The adaptive rate limiter's token before every attempt (0 until the key is throttled).
       const tokenMs = engine.tokenMs(key, options.dependency);
       if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, episode);

@@ -5,6 +5,7 @@
 const { getDefaultEngine, onServerFailure } = require('./engine.cjs');
 const { AbortError, GiveUpError, attach, invalidArgument } = require('./errors.cjs');
 const { failureFromError, isResponse, header, withoutNumbers } = require('./failure.cjs');
+const { contextAt } = require('./learned.cjs');
 
 /** The longest setTimeout Node honours: a longer delay fires after 1 ms instead. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -42,7 +43,7 @@ function sleep(ms, signal) {
 }
 
 /**
- * Record a thrown error. Signals read from the error that the core refuses are dropped rather
+ * Record a thrown error (`episode`: an Episode, or a handle with `delayOnly`). Signals read from the error that the core refuses are dropped rather
  * than failing the loop: a malformed Retry-After, then out-of-range numbers (a `status: 0`).
  * A caller's own `failure` option or `dependency` is not second-guessed: its errors are thrown.
  * `delayOnly`: answer as `onFailureDelayMs` does (milliseconds, or -1 to stop).
@@ -142,7 +143,9 @@ async function waitForToken(engine, ms, wait, signal, episode) {
  * `recommendation` attached, or wrapped in a GiveUpError with `wrapError: true`), with a
  * GiveUpError holding a value `isFailure` rejected, with the signal's reason when it aborts (at
  * once, also during a wait), or with an AbortError's original error. `retries` and
- * `maxRetryTime` (p-retry's names) cap this call's attempts and time.
+ * `maxRetryTime` (p-retry's names) cap this call's attempts and time. `context` is the learned
+ * tier's attempt context: an object for the whole call, or `(attempt) => context` called as each
+ * attempt starts (e.g. the queue depth then).
  */
 async function retry(fn, options = {}) {
   const engine = options.engine ?? getDefaultEngine();
@@ -151,72 +154,154 @@ async function retry(fn, options = {}) {
   signal?.throwIfAborted();
   const key = options.key ?? 'default';
   const limits = callLimits(options);
-  // Begun at the first failure: a first-attempt success is one native call, no episode object.
-  let episode = null;
-  for (let attempt = 1; ; attempt++) {
-    // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
-    const tokenMs = engine.tokenMs(key, options.dependency);
-    if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, episode);
-    let value;
-    let error;
-    let failed = false;
-    try {
-      value = await fn(attempt, { signal, episode });
-    } catch (e) {
-      error = e;
-      failed = true;
-    }
-    if (!failed && !failedValue(value, options)) {
-      if (episode === null) engine.succeed(key, options.tenant, options.dependency);
-      else engine.onSuccess(episode, options.dependency);
-      return value;
-    }
-    episode ??= engine.begin(key, options.tenant, limits);
-    if (error instanceof AbortError) {
-      engine.abandon(episode);
-      throw error.originalError;
-    }
-    if (signal?.aborted) {
-      engine.abandon(episode);
-      throw signal.reason;
-    }
-    // A thrown error nobody inspects takes the delay-only call: no Recommendation object
-    // unless the engine stops (then the episode holds the one that stopped it).
-    let rec = null;
-    let ms;
-    if (failed && !onFailedAttempt) {
-      ms = recordError(engine, episode, error, options, true);
-      if (ms < 0) rec = episode.takeStopRecommendation();
-    } else {
-      if (failed) {
-        rec = recordError(engine, episode, error, options);
-      } else if (isResponse(value)) {
-        rec = recordResponse(engine, episode, value, options.dependency);
-      } else {
-        rec = engine.onFailure(episode, { message: 'result rejected by isFailure', dependency: options.dependency });
-      }
-      if (onFailedAttempt) {
-        await onFailedAttempt({ error, value, attempt, recommendation: rec, episode });
-      }
-      ms = rec.shouldRetry ? rec.delayMs : -1;
-    }
-    if (ms < 0) {
-      if (failed) throw giveUpError(error, rec, key, options);
-      if (isResponse(value)) return value;
-      throw new GiveUpError(rec, value, key);
-    }
-    if (!failed && isResponse(value)) discard(value);
-    if (ms > 0) {
+  // The learned tier's attempt context: an object, or a function of the attempt number.
+  const contextOption = options.context;
+  // Begun at the first failure: a first-attempt success is one native call, no episode object
+  // (and nothing allocated here: no closure, no state object).
+  let ep = null;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
+      const tokenMs = engine.tokenMs(key, options.dependency);
+      if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, ep === null ? null : ep.episode);
+      // This attempt's context, taken as it starts; recorded with its outcome.
+      const context = contextOption === undefined ? undefined : contextAt(contextOption, attempt);
+      if (ep !== null && context !== undefined && typeof contextOption === 'function') ep.setContext(context);
+      let value;
+      let error;
+      let failed = false;
       try {
-        await wait(ms, signal);
+        value = await fn(attempt, ep === null ? { signal, episode: null } : ep.attemptInfo(signal));
       } catch (e) {
-        engine.abandon(episode);
-        throw e;
+        error = e;
+        failed = true;
+      }
+      if (!failed && !failedValue(value, options)) {
+        if (ep !== null) {
+          ep.succeeded(options.dependency);
+        } else if (context === undefined) {
+          engine.succeed(key, options.tenant, options.dependency);
+        } else {
+          engine.onSuccess(engine.begin(key, options.tenant, limits, context), options.dependency);
+        }
+        return value;
+      }
+      // A thrown error nobody inspects takes the delay-only call on a handle: no object at all
+      // unless the engine stops (then the episode holds the recommendation that stopped it).
+      const quiet = failed && !onFailedAttempt;
+      ep ??= new CallEpisode(engine, key, options.tenant, limits, context, quiet);
+      if (error instanceof AbortError) {
+        ep.abandon();
+        throw error.originalError;
+      }
+      if (signal?.aborted) {
+        ep.abandon();
+        throw signal.reason;
+      }
+      let rec = null;
+      let ms;
+      if (quiet) {
+        ms = recordError(engine, ep.target(), error, options, true);
+        if (ms < 0) rec = ep.episode.takeStopRecommendation();
+      } else {
+        const episode = ep.episode;
+        if (failed) {
+          rec = recordError(engine, episode, error, options);
+        } else if (isResponse(value)) {
+          rec = recordResponse(engine, episode, value, options.dependency);
+        } else {
+          rec = engine.onFailure(episode, { message: 'result rejected by isFailure', dependency: options.dependency });
+        }
+        if (onFailedAttempt) {
+          await onFailedAttempt({ error, value, attempt, recommendation: rec, episode });
+        }
+        ms = rec.shouldRetry ? rec.delayMs : -1;
+      }
+      if (ms < 0) {
+        if (failed) throw giveUpError(error, rec, key, options);
+        if (isResponse(value)) return value;
+        throw new GiveUpError(rec, value, key);
+      }
+      if (!failed && isResponse(value)) discard(value);
+      if (ms > 0) {
+        try {
+          await wait(ms, signal);
+        } catch (e) {
+          ep.abandon();
+          throw e;
+        }
+      }
+      if (signal?.aborted) {
+        ep.abandon();
+        throw signal.reason;
       }
     }
-    if (signal?.aborted) {
-      engine.abandon(episode);
-      throw signal.reason;
+  } finally {
+    // Whatever ended the call (an error from a callback included), no handle stays open.
+    if (ep !== null) ep.close();
+  }
+}
+
+/**
+ * The episode of one `retry()` call, from its first failure. While nobody reads it, it is a
+ * native handle (a number: no object to create, wrap and finalize); `episode` turns it into
+ * the Episode object when someone asks (a callback, the give-up path).
+ */
+class CallEpisode {
+  constructor(engine, key, tenant, limits, context, quiet) {
+    this.engine = engine;
+    this.handle = quiet ? engine.beginHandle(key, tenant, limits, context) : -1;
+    this.object = quiet ? null : engine.begin(key, tenant, limits, context);
+  }
+
+  /** The Episode object (the handle, if any, is taken into it). */
+  get episode() {
+    if (this.handle >= 0) {
+      this.object = this.engine.takeEpisode(this.handle);
+      this.handle = -1;
+    }
+    return this.object;
+  }
+
+  /** What the engine's delay-only call takes: the handle, or the object once there is one. */
+  target() { return this.handle >= 0 ? this.handle : this.object; }
+
+  /** `fn`'s second argument: the episode is read (and materialized) only if `fn` asks. */
+  attemptInfo(signal) {
+    if (this.handle < 0) return { signal, episode: this.object };
+    const call = this;
+    return { signal, get episode() { return call.episode; } };
+  }
+
+  setContext(context) {
+    if (this.handle >= 0) this.engine.setContextHandle(this.handle, context);
+    else this.object.setContext(context);
+  }
+
+  succeeded(dependency) {
+    if (this.handle < 0) {
+      this.engine.onSuccess(this.object, dependency);
+      return;
+    }
+    const h = this.handle;
+    this.handle = -1;
+    this.engine.onSuccessHandle(h, dependency);
+  }
+
+  abandon() {
+    if (this.handle >= 0) {
+      this.engine.abandonHandle(this.handle);
+      this.handle = -1;
+    } else {
+      this.engine.abandon(this.object);
+    }
+  }
+
+  /** Close a handle left open by an error (an Episode object is left to the GC, as before). */
+  close() {
+    if (this.handle >= 0) {
+      this.engine.abandonHandle(this.handle);
+      this.handle = -1;
     }
   }
 }

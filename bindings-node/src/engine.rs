@@ -19,6 +19,8 @@ pub struct Engine {
     /// Breaker states tracked from events, installed on first use of the breaker calls.
     /// Events lost because the JS queue was full (see `events::EVENT_QUEUE_BOUND`).
     pub(crate) dropped_events: Arc<AtomicU64>,
+    /// Episodes named by a number (`beginHandle`), for `retry()`'s hot path.
+    pub(crate) handles: parking_lot::Mutex<crate::handles::Handles>,
 }
 
 /// A caller's caps for one episode (a call's `retries` / `maxRetryTime`): the total attempts,
@@ -58,6 +60,7 @@ impl Engine {
         Ok(Engine {
             inner: smartretry::Engine::with_clock(policy, clock).or_js()?,
             dropped_events: Arc::new(AtomicU64::new(0)),
+            handles: parking_lot::Mutex::default(),
         })
     }
 }
@@ -125,31 +128,17 @@ impl Engine {
     }
 
     /// Start a job's episode at its first attempt (counts a request for the retry budgets).
-    /// `limits` replace the policy's attempt cap and deadline for this episode only.
+    /// `limits` replace the policy's attempt cap and deadline for this episode only; `context`
+    /// is the attempt context for the learned tier and the history (`Engine::begin_with_context`).
     #[napi]
     pub fn begin(
         &self,
         key: String,
         tenant: Option<String>,
         limits: Option<EpisodeLimits>,
+        context: Option<crate::learned::AttemptContext>,
     ) -> napi::Result<Episode> {
-        let mut inner = self.inner.begin(&key, tenant.as_deref()).or_js()?;
-        if let Some(l) = limits {
-            let deadline = l
-                .deadline
-                .map(|d| crate::error::seconds("deadline", d))
-                .transpose()?;
-            inner
-                .set_limits(smartretry::EpisodeLimits {
-                    max_attempts: l.max_attempts,
-                    deadline,
-                })
-                .or_js()?;
-        }
-        Ok(Episode {
-            inner,
-            stopped_by: None,
-        })
+        self.start(&key, tenant.as_deref(), limits, context)
     }
 
     /// An attempt failed: record it and recommend what to do next.
@@ -171,8 +160,7 @@ impl Engine {
         episode: &mut Episode,
         failure: FailureInput,
     ) -> napi::Result<f64> {
-        let rec = self.fail(episode, failure)?;
-        Ok(delay_or_stop(episode, rec))
+        self.fail_delay_ms(episode, failure)
     }
 
     /// `onFailureDelayMs` for a failure of the common signals only, passed as arguments: no
@@ -195,8 +183,7 @@ impl Engine {
             dependency,
             ..FailureInput::default()
         };
-        let rec = self.fail(episode, failure)?;
-        Ok(delay_or_stop(episode, rec))
+        self.fail_delay_ms(episode, failure)
     }
 
     /// `onFailure` for a failure whose class the caller already knows ("timeout", ...).
@@ -370,6 +357,48 @@ pub(crate) fn check_dependency(dependency: Option<&str>) -> napi::Result<()> {
 }
 
 impl Engine {
+    /// A new episode, with the caller's limits and attempt context.
+    pub(crate) fn start(
+        &self,
+        key: &str,
+        tenant: Option<&str>,
+        limits: Option<EpisodeLimits>,
+        context: Option<crate::learned::AttemptContext>,
+    ) -> napi::Result<Episode> {
+        let mut inner = match context {
+            None => self.inner.begin(key, tenant),
+            Some(c) => self.inner.begin_with_context(key, tenant, c.into_core()?),
+        }
+        .or_js()?;
+        if let Some(l) = limits {
+            let deadline = l
+                .deadline
+                .map(|d| crate::error::seconds("deadline", d))
+                .transpose()?;
+            inner
+                .set_limits(smartretry::EpisodeLimits {
+                    max_attempts: l.max_attempts,
+                    deadline,
+                })
+                .or_js()?;
+        }
+        Ok(Episode {
+            inner,
+            stopped_by: None,
+        })
+    }
+
+    /// `on_failure` answering the delay in milliseconds, or -1 with the stopping recommendation
+    /// kept on the episode.
+    pub(crate) fn fail_delay_ms(
+        &self,
+        episode: &mut Episode,
+        failure: FailureInput,
+    ) -> napi::Result<f64> {
+        let rec = self.fail(episode, failure)?;
+        Ok(delay_or_stop(episode, rec))
+    }
+
     /// `on_failure` in the core, from the JS failure object.
     fn fail(
         &self,

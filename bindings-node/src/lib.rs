@@ -9,6 +9,8 @@ mod error;
 mod events;
 mod failure;
 mod fleet;
+mod handles;
+mod learned;
 mod ops;
 mod recommendation;
 mod schedule;

@@ -67,7 +67,7 @@ impl Recommendation {
         self.inner.class.as_str()
     }
 
-    /// "heuristic", "bayesian", "operator" or "guardrail".
+    /// "heuristic", "bayesian", "learned", "operator" or "guardrail".
     #[napi(getter)]
     pub fn tier(&self) -> &'static str {
         self.inner.tier.as_str()

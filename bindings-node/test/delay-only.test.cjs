@@ -44,3 +44,72 @@ test('retry() attaches the stopping recommendation to the rethrown error on the 
     (e) => e === err && e.recommendation.shouldRetry === false && e.recommendation.class === 'not_found',
   );
 });
+
+test('episode handles: the same decisions as an Episode object, closed once, stale handles refused', () => {
+  const a = manualEngine();
+  const b = manualEngine();
+  const ep = a.engine.begin('q');
+  const h = b.engine.beginHandle('q');
+  assert.equal(typeof h, 'number');
+  assert.equal(b.engine.openHandles, 1);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(b.engine.onFailureDelayMs(h, { status: 503 }), a.engine.onFailureDelayMs(ep, { status: 503 }));
+  }
+  // A failure that is not plain (Retry-After header) takes the object path on a handle too.
+  assert.equal(
+    b.engine.onFailureDelayMs(h, { status: 429, retryAfterHeader: '2' }),
+    a.engine.onFailureDelayMs(ep, { status: 429, retryAfterHeader: '2' }),
+  );
+  b.engine.onSuccessHandle(h);
+  a.engine.onSuccess(ep);
+  assert.deepEqual(b.engine.stats(), a.engine.stats());
+  assert.equal(b.engine.openHandles, 0);
+  // Closed: every use is INVALID_STATE (a handle reused for a new episode has a new generation).
+  const again = b.engine.beginHandle('q');
+  for (const stale of [h, -1, 1.5, NaN, 2 ** 60]) {
+    assert.throws(() => b.engine.onFailureDelayMs(stale, { status: 503 }), (e) => e.code === 'INVALID_STATE', String(stale));
+    assert.throws(() => b.engine.onSuccessHandle(stale), (e) => e.code === 'INVALID_STATE');
+    assert.equal(b.engine.abandonHandle(stale), false);
+  }
+  assert.notEqual(again, h);
+  // Taken as an object: the handle is closed, the episode goes on as the object.
+  b.engine.onFailureDelayMs(again, { status: 503 });
+  const obj = b.engine.takeEpisode(again);
+  assert.equal(obj.failures, 1);
+  assert.equal(b.engine.openHandles, 0);
+  assert.throws(() => b.engine.takeEpisode(again), (e) => e.code === 'INVALID_STATE');
+  b.engine.onSuccess(obj);
+  // Bad arguments are coded errors, and open no handle.
+  assert.throws(() => b.engine.beginHandle(''), (e) => e.code === 'INVALID_KEY');
+  assert.throws(() => b.engine.beginHandle('q', undefined, undefined, { queueDepth: -1 }), (e) => e.code === 'INVALID_CONFIG');
+  assert.equal(b.engine.openHandles, 0);
+});
+
+test('retry() leaves no handle open, whatever ends the call', async () => {
+  const { engine, sleep } = manualEngine();
+  const { retry } = require('../lib/index.cjs');
+  const boom = () => Object.assign(new Error('busy'), { status: 503 });
+  // Success after failures, and the episode read mid-way (the handle becomes the object).
+  let n = 0;
+  let seen = null;
+  assert.equal(await retry((attempt, ctx) => {
+    if (attempt === 3) seen = [ctx.episode, ctx.episode.failures];
+    if (++n < 4) throw boom();
+    return 'ok';
+  }, { engine, key: 'q', sleep }), 'ok');
+  assert.equal(seen[1], 2);
+  assert.equal(seen[0].attempts, 4); // the object the handle became saw the episode to its end
+  assert.equal(seen[0].finished, true);
+  // Give-up, with the stopping recommendation attached.
+  await assert.rejects(retry(() => { throw boom(); }, { engine, key: 'q', sleep }), (e) => e.recommendation.shouldRetry === false);
+  // A wait that throws (abort), a callback that throws, a failure the caller's translator refuses.
+  const ac = new AbortController();
+  await assert.rejects(retry(() => { throw boom(); }, { engine, key: 'q', signal: ac.signal, sleep: () => { ac.abort(new Error('stop')); throw ac.signal.reason; } }), /stop/);
+  await assert.rejects(retry(() => { throw boom(); }, { engine, key: 'q', sleep, failure: () => ({ status: 700 }) }), (e) => e.code === 'INVALID_FAILURE');
+  let m = 0;
+  await assert.rejects(retry(() => {
+    if (++m === 1) throw boom();
+    return 'x';
+  }, { engine, key: 'q', sleep, dependency: 'db', isFailure: () => { throw new Error('caller bug'); } }), /caller bug/);
+  assert.equal(engine.openHandles, 0);
+});

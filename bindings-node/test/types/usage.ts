@@ -69,3 +69,20 @@ function scheduleUsage(engine: Engine): number {
   return schedule.count();
 }
 void scheduleUsage;
+
+// The learned tier: a context on begin (both forms) and per attempt, models and rollouts.
+const withContext = engine.begin('reports', { tenant: 'acme', context: { queueDepth: 420, downstreamLatency: 0.85 } });
+withContext.setContext({ queueDepth: 380, workerVersion: 'worker-2.3' });
+engine.begin('reports', null, null, { payloadSize: 65536 });
+const features: number = engine.loadModel('reports', 'reports.srm').features;
+engine.setRollout('reports', 'canary:0.2');
+engine.setRolloutConfig('reports', { minEpisodes: 50, autoPromote: true });
+const next: string = engine.promoteRollout('reports');
+const verdict: 'wait' | 'promote' | 'rollback' | undefined = engine.rolloutStatus('reports')?.verdict;
+const rollbacks: number = engine.learnedStats().rollbacks;
+void retry(async () => 'ok', { engine, context: (attempt) => ({ queueDepth: attempt }) });
+void [features, next, verdict, rollbacks];
+// @ts-expect-error: not a rollout mode
+engine.setRollout('reports', 'half');
+// @ts-expect-error: a context field that does not exist
+engine.begin('reports', { context: { queueDepht: 3 } });
