@@ -67,6 +67,8 @@ export interface RolloutConfig {
   autoPromote?: boolean;
   /** The weight an automatic promotion from shadow starts the canary with (default 0.2). */
   canaryWeight?: number;
+  /** Roll a canary back once its learned arm ran this many episodes without showing it is not worse (default 300; 0: never). */
+  canaryMaxEpisodes?: number;
 }
 /** Running mean and variance of J per episode (or of paired differences). */
 export interface Tally { n: number; mean: number; m2: number }
