@@ -1,10 +1,14 @@
 // The native calls of a fail-once retry, without retry()'s JS: begin, one plain failure (the
 // delay-only call) and success, with the episode as an `Episode` object and as a handle, and a
-// first-attempt success (`succeed`). Each iteration is timed on its own (hrtime's own cost, about
+// first-attempt success (`succeed`); as methods of the native Engine, and as the free functions
+// taking the engine's number that retry() uses. Each iteration is timed on its own (hrtime's own cost, about
 // 0.05 µs, is included); learning on (the default engine) and off.
 // Usage: node bench/native-calls.mjs [--quick]
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import { Engine } from '../lib/index.mjs';
+
+const native = createRequire(import.meta.url)('../index.js');
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 2 : 5;
@@ -13,17 +17,24 @@ const ZERO_WAIT = { classes: { timeout: { max_delay: 0 } } };
 
 function cases(engine) {
   const nat = engine.native;
+  const id = engine.id;
   return {
-    'succeed (first-attempt success)': () => nat.succeed('bench', undefined, undefined),
+    'succeed (first-attempt success), method': () => nat.succeed('bench', undefined, undefined),
+    'succeed, by the engine\'s number': () => native.engineSucceed(id, 'bench', undefined, undefined),
     'fail once, Episode object': () => {
       const ep = nat.begin('bench', undefined, undefined);
       nat.onPlainFailureDelayMs(ep, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined);
       nat.onSuccess(ep, undefined);
     },
-    'fail once, handle': () => {
+    'fail once, handle, methods': () => {
       const h = nat.beginHandle('bench', undefined, undefined);
       nat.onPlainFailureDelayMsHandle(h, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined);
       nat.onSuccessHandle(h, undefined);
+    },
+    'fail once, handle, by the engine\'s number (retry()\'s calls)': () => {
+      const h = native.engineBeginHandle(id, 'bench', undefined, undefined, undefined);
+      native.enginePlainFailureDelayMsHandle(id, h, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined);
+      native.engineOnSuccessHandle(id, h, undefined);
     },
   };
 }
