@@ -84,6 +84,8 @@ export declare class Engine {
    * key, anything else replaces; the later layer wins (the core's `policy_layers`).
    */
   static fromLayers(layers: Array<string>, clock?: ManualClock | undefined | null): Engine
+  /** This engine's number, for the hot path's free functions (`engineSucceed`, ...). */
+  registryId(): number
   /** The engine clock's reading, Unix seconds. */
   now(): number
   /**
@@ -415,6 +417,21 @@ export interface Classification {
   disposition: string
   rule: string
 }
+
+/** `engine.beginHandle` by the engine's number. */
+export declare function engineBeginHandle(engine: number, key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null, context?: AttemptContext | undefined | null): number
+
+/** `engine.onSuccessHandle` by the engine's number. */
+export declare function engineOnSuccessHandle(engine: number, handle: number, dependency?: string | undefined | null): void
+
+/** `engine.onPlainFailureDelayMsHandle` by the engine's number. */
+export declare function enginePlainFailureDelayMsHandle(engine: number, handle: number, status?: number | undefined | null, code?: string | undefined | null, exception?: string | undefined | null, message?: string | undefined | null, dependency?: string | undefined | null): number
+
+/**
+ * `engine.succeed` by the engine's number: a first-attempt success in one call; answers
+ * whether rate limiting is on.
+ */
+export declare function engineSucceed(engine: number, key: string, tenant?: string | undefined | null, dependency?: string | undefined | null): boolean
 
 /**
  * A caller's caps for one episode (a call's `retries` / `maxRetryTime`): the total attempts,

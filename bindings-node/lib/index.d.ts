@@ -105,6 +105,8 @@ export declare class Engine {
   /** An array of policies is layers merged deeply, the later winning. */
   constructor(policy?: PolicyInput | PolicyInput[], options?: { clock?: ManualClock });
   readonly native: unknown;
+  /** The engine's number for the native hot-path functions (`engineSucceed`, ...). */
+  readonly id: number;
   now(): number;
   /**
    * `limits` replace the policy's attempt cap and deadline (seconds from the first failure) for

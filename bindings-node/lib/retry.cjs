@@ -243,6 +243,21 @@ async function retry(fn, options = {}) {
 }
 
 /**
+ * `fn`'s `{ signal, episode }` while the episode is a handle: `episode` is a getter (on the
+ * prototype: an object literal with an accessor costs a new closure and a slow literal on every
+ * attempt).
+ */
+class AttemptInfo {
+  #call;
+  constructor(signal, call) {
+    this.signal = signal;
+    this.#call = call;
+  }
+
+  get episode() { return this.#call.episode; }
+}
+
+/**
  * The episode of one `retry()` call, from its first failure. While nobody reads it, it is a
  * native handle (a number: no object to create, wrap and finalize); `episode` turns it into
  * the Episode object when someone asks (a callback, the give-up path).
@@ -268,9 +283,7 @@ class CallEpisode {
 
   /** `fn`'s second argument: the episode is read (and materialized) only if `fn` asks. */
   attemptInfo(signal) {
-    if (this.handle < 0) return { signal, episode: this.object };
-    const call = this;
-    return { signal, get episode() { return call.episode; } };
+    return this.handle < 0 ? { signal, episode: this.object } : new AttemptInfo(signal, this);
   }
 
   setContext(context) {

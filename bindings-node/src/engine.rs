@@ -20,7 +20,15 @@ pub struct Engine {
     /// Events lost because the JS queue was full (see `events::EVENT_QUEUE_BOUND`).
     pub(crate) dropped_events: Arc<AtomicU64>,
     /// Episodes named by a number (`beginHandle`), for `retry()`'s hot path.
-    pub(crate) handles: parking_lot::Mutex<crate::handles::Handles>,
+    pub(crate) handles: Arc<parking_lot::Mutex<crate::handles::Handles>>,
+    /// This engine's number in `registry` (the hot path's free functions).
+    pub(crate) id: u64,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        crate::registry::unregister(self.id);
+    }
 }
 
 /// A caller's caps for one episode (a call's `retries` / `maxRetryTime`): the total attempts,
@@ -57,10 +65,14 @@ impl Engine {
             Some(c) => c.inner.clone(),
             None => SystemClock::shared(),
         };
+        let inner = smartretry::Engine::with_clock(policy, clock).or_js()?;
+        let handles = Arc::new(parking_lot::Mutex::default());
+        let id = crate::registry::register(&inner, Arc::clone(&handles));
         Ok(Engine {
-            inner: smartretry::Engine::with_clock(policy, clock).or_js()?,
+            inner,
             dropped_events: Arc::new(AtomicU64::new(0)),
-            handles: parking_lot::Mutex::default(),
+            handles,
+            id,
         })
     }
 }
@@ -84,6 +96,12 @@ impl Engine {
     pub fn from_layers(layers: Vec<String>, clock: Option<&ManualClock>) -> napi::Result<Self> {
         let layers: Vec<&str> = layers.iter().map(String::as_str).collect();
         Engine::build(Policy::from_layers(&layers).or_js()?, clock)
+    }
+
+    /// This engine's number, for the hot path's free functions (`engineSucceed`, ...).
+    #[napi]
+    pub fn registry_id(&self) -> f64 {
+        self.id as f64
     }
 
     /// The engine clock's reading, Unix seconds.
@@ -138,7 +156,7 @@ impl Engine {
         limits: Option<EpisodeLimits>,
         context: Option<crate::learned::AttemptContext>,
     ) -> napi::Result<Episode> {
-        self.start(&key, tenant.as_deref(), limits, context)
+        start(&self.inner, &key, tenant.as_deref(), limits, context)
     }
 
     /// An attempt failed: record it and recommend what to do next.
@@ -160,7 +178,7 @@ impl Engine {
         episode: &mut Episode,
         failure: FailureInput,
     ) -> napi::Result<f64> {
-        self.fail_delay_ms(episode, failure)
+        fail_delay_ms(&self.inner, episode, failure)
     }
 
     /// `onFailureDelayMs` for a failure of the common signals only, passed as arguments: no
@@ -183,7 +201,7 @@ impl Engine {
             dependency,
             ..FailureInput::default()
         };
-        self.fail_delay_ms(episode, failure)
+        fail_delay_ms(&self.inner, episode, failure)
     }
 
     /// `onFailure` for a failure whose class the caller already knows ("timeout", ...).
@@ -357,48 +375,6 @@ pub(crate) fn check_dependency(dependency: Option<&str>) -> napi::Result<()> {
 }
 
 impl Engine {
-    /// A new episode, with the caller's limits and attempt context.
-    pub(crate) fn start(
-        &self,
-        key: &str,
-        tenant: Option<&str>,
-        limits: Option<EpisodeLimits>,
-        context: Option<crate::learned::AttemptContext>,
-    ) -> napi::Result<Episode> {
-        let mut inner = match context {
-            None => self.inner.begin(key, tenant),
-            Some(c) => self.inner.begin_with_context(key, tenant, c.into_core()?),
-        }
-        .or_js()?;
-        if let Some(l) = limits {
-            let deadline = l
-                .deadline
-                .map(|d| crate::error::seconds("deadline", d))
-                .transpose()?;
-            inner
-                .set_limits(smartretry::EpisodeLimits {
-                    max_attempts: l.max_attempts,
-                    deadline,
-                })
-                .or_js()?;
-        }
-        Ok(Episode {
-            inner,
-            stopped_by: None,
-        })
-    }
-
-    /// `on_failure` answering the delay in milliseconds, or -1 with the stopping recommendation
-    /// kept on the episode.
-    pub(crate) fn fail_delay_ms(
-        &self,
-        episode: &mut Episode,
-        failure: FailureInput,
-    ) -> napi::Result<f64> {
-        let rec = self.fail(episode, failure)?;
-        Ok(delay_or_stop(episode, rec))
-    }
-
     /// `on_failure` in the core, from the JS failure object.
     fn fail(
         &self,
@@ -417,4 +393,47 @@ fn delay_or_stop(episode: &mut Episode, rec: smartretry::Recommendation) -> f64 
     }
     episode.stopped_by = Some(rec);
     -1.0
+}
+
+/// A new episode, with the caller's limits and attempt context.
+pub(crate) fn start(
+    engine: &smartretry::Engine,
+    key: &str,
+    tenant: Option<&str>,
+    limits: Option<EpisodeLimits>,
+    context: Option<crate::learned::AttemptContext>,
+) -> napi::Result<Episode> {
+    let mut inner = match context {
+        None => engine.begin(key, tenant),
+        Some(c) => engine.begin_with_context(key, tenant, c.into_core()?),
+    }
+    .or_js()?;
+    if let Some(l) = limits {
+        let deadline = l
+            .deadline
+            .map(|d| crate::error::seconds("deadline", d))
+            .transpose()?;
+        inner
+            .set_limits(smartretry::EpisodeLimits {
+                max_attempts: l.max_attempts,
+                deadline,
+            })
+            .or_js()?;
+    }
+    Ok(Episode {
+        inner,
+        stopped_by: None,
+    })
+}
+
+/// `on_failure` answering the delay in milliseconds, or -1 with the stopping recommendation
+/// kept on the episode.
+pub(crate) fn fail_delay_ms(
+    engine: &smartretry::Engine,
+    episode: &mut Episode,
+    failure: FailureInput,
+) -> napi::Result<f64> {
+    let failure = to_failure(failure, engine.now())?;
+    let rec = engine.on_failure(&mut episode.inner, &failure).or_js()?;
+    Ok(delay_or_stop(episode, rec))
 }

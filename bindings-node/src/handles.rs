@@ -42,7 +42,7 @@ fn stale(handle: f64) -> napi::Error {
 }
 
 impl Handles {
-    fn insert(&mut self, episode: Episode) -> napi::Result<f64> {
+    pub(crate) fn insert(&mut self, episode: Episode) -> napi::Result<f64> {
         let index = match self.free.pop() {
             Some(i) => i,
             None if self.slots.len() < MAX_OPEN => {
@@ -77,12 +77,12 @@ impl Handles {
         Ok(index as usize)
     }
 
-    fn get(&mut self, handle: f64) -> napi::Result<&mut Episode> {
+    pub(crate) fn get(&mut self, handle: f64) -> napi::Result<&mut Episode> {
         let i = self.index(handle)?;
         self.slots[i].episode.as_mut().ok_or_else(|| stale(handle))
     }
 
-    fn remove(&mut self, handle: f64) -> napi::Result<Episode> {
+    pub(crate) fn remove(&mut self, handle: f64) -> napi::Result<Episode> {
         let i = self.index(handle)?;
         let slot = &mut self.slots[i];
         let episode = slot.episode.take().ok_or_else(|| stale(handle))?;
@@ -103,7 +103,7 @@ impl Engine {
         limits: Option<EpisodeLimits>,
         context: Option<AttemptContext>,
     ) -> napi::Result<f64> {
-        let episode = self.start(&key, tenant.as_deref(), limits, context)?;
+        let episode = crate::engine::start(&self.inner, &key, tenant.as_deref(), limits, context)?;
         self.handles.lock().insert(episode)
     }
 
@@ -138,7 +138,7 @@ impl Engine {
         failure: FailureInput,
     ) -> napi::Result<f64> {
         let mut handles = self.handles.lock();
-        self.fail_delay_ms(handles.get(handle)?, failure)
+        crate::engine::fail_delay_ms(&self.inner, handles.get(handle)?, failure)
     }
 
     /// `onSuccess` on a handle, which it closes.

@@ -13,6 +13,7 @@ mod handles;
 mod learned;
 mod ops;
 mod recommendation;
+pub mod registry;
 mod schedule;
 
 use napi_derive::napi;

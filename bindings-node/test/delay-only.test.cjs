@@ -113,3 +113,22 @@ test('retry() leaves no handle open, whatever ends the call', async () => {
   }, { engine, key: 'q', sleep, dependency: 'db', isFailure: () => { throw new Error('caller bug'); } }), /caller bug/);
   assert.equal(engine.openHandles, 0);
 });
+
+test('the hot path by the engine\'s number: the same engine, a number that names none refused', () => {
+  const native = require('../index.js');
+  const a = manualEngine();
+  const b = manualEngine();
+  assert.notEqual(a.engine.id, b.engine.id);
+  native.engineSucceed(a.engine.id, 'q', undefined, undefined);
+  assert.equal(a.engine.stats().successes, 1);
+  assert.equal(b.engine.stats().successes, 0);
+  const h = native.engineBeginHandle(b.engine.id, 'q', undefined, undefined, undefined);
+  // A handle belongs to its engine's table: another engine does not know it.
+  assert.throws(() => native.engineOnSuccessHandle(a.engine.id, h, undefined), /INVALID_STATE/);
+  native.engineOnSuccessHandle(b.engine.id, h, undefined);
+  assert.equal(b.engine.stats().successes, 1);
+  for (const bad of [0, -1, 1.5, 2 ** 52, NaN]) {
+    assert.throws(() => native.engineSucceed(bad, 'q', undefined, undefined), /INVALID_STATE/, String(bad));
+  }
+  assert.throws(() => native.engineSucceed(a.engine.id, '', undefined, undefined), /INVALID_KEY/);
+});

@@ -1,0 +1,129 @@
+//! Engines by number, for the calls on `retry()`'s hot path. A napi-rs v3 method pays for its
+//! receiver on every call: the class identity check, the borrow's registration and the scope's
+//! close (about 0.2 µs per call here, against 0.12 µs for a free function taking a number). The
+//! hot-path calls are therefore also free functions taking the engine's number; everything else
+//! stays a method.
+//!
+//! An engine is registered when its JS object is made and removed when that object is
+//! finalized, so a number stays valid exactly as long as the engine it names; numbers are never
+//! reused, so a stale one is `INVALID_STATE`, never another engine.
+
+use crate::engine::EpisodeLimits;
+use crate::error::{coded, OrJs};
+use crate::failure::FailureInput;
+use crate::handles::Handles;
+use crate::learned::AttemptContext;
+use napi_derive::napi;
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
+
+/// What the free functions need of an engine: the core engine (a clone shares everything) and
+/// its open episode handles.
+struct Entry {
+    engine: smartretry::Engine,
+    handles: Arc<Mutex<Handles>>,
+}
+
+static ENGINES: LazyLock<RwLock<HashMap<u64, Entry>>> = LazyLock::new(Default::default);
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+/// Register an engine; its number (below 2^53, an exact JS number).
+pub(crate) fn register(engine: &smartretry::Engine, handles: Arc<Mutex<Handles>>) -> u64 {
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    let entry = Entry {
+        engine: engine.clone(),
+        handles,
+    };
+    ENGINES.write().insert(id, entry);
+    id
+}
+
+/// Forget an engine (its JS object was finalized).
+pub(crate) fn unregister(id: u64) {
+    ENGINES.write().remove(&id);
+}
+
+fn with<T>(id: f64, f: impl FnOnce(&Entry) -> napi::Result<T>) -> napi::Result<T> {
+    let engines = ENGINES.read();
+    match engines.get(&(id as u64)) {
+        Some(entry) if id.fract() == 0.0 && id >= 1.0 => f(entry),
+        _ => Err(coded("INVALID_STATE", format!("no engine has number {id}"))),
+    }
+}
+
+/// `engine.succeed` by the engine's number: a first-attempt success in one call; answers
+/// whether rate limiting is on.
+#[napi]
+pub fn engine_succeed(
+    engine: f64,
+    key: String,
+    tenant: Option<String>,
+    dependency: Option<String>,
+) -> napi::Result<bool> {
+    with(engine, |e| {
+        crate::engine::check_dependency(dependency.as_deref())?;
+        let mut ep = e.engine.begin(&key, tenant.as_deref()).or_js()?;
+        e.engine
+            .on_success_from(&mut ep, dependency.as_deref())
+            .or_js()?;
+        Ok(e.engine.rate_limit_on())
+    })
+}
+
+/// `engine.beginHandle` by the engine's number.
+#[napi]
+pub fn engine_begin_handle(
+    engine: f64,
+    key: String,
+    tenant: Option<String>,
+    limits: Option<EpisodeLimits>,
+    context: Option<AttemptContext>,
+) -> napi::Result<f64> {
+    with(engine, |e| {
+        let episode = crate::engine::start(&e.engine, &key, tenant.as_deref(), limits, context)?;
+        e.handles.lock().insert(episode)
+    })
+}
+
+/// `engine.onPlainFailureDelayMsHandle` by the engine's number.
+#[napi]
+pub fn engine_plain_failure_delay_ms_handle(
+    engine: f64,
+    handle: f64,
+    status: Option<f64>,
+    code: Option<String>,
+    exception: Option<String>,
+    message: Option<String>,
+    dependency: Option<String>,
+) -> napi::Result<f64> {
+    let failure = FailureInput {
+        status,
+        code,
+        exception,
+        message,
+        dependency,
+        ..FailureInput::default()
+    };
+    with(engine, |e| {
+        let mut handles = e.handles.lock();
+        crate::engine::fail_delay_ms(&e.engine, handles.get(handle)?, failure)
+    })
+}
+
+/// `engine.onSuccessHandle` by the engine's number.
+#[napi]
+pub fn engine_on_success_handle(
+    engine: f64,
+    handle: f64,
+    dependency: Option<String>,
+) -> napi::Result<()> {
+    with(engine, |e| {
+        crate::engine::check_dependency(dependency.as_deref())?;
+        let mut episode = e.handles.lock().remove(handle)?;
+        e.engine
+            .on_success_from(&mut episode.inner, dependency.as_deref())
+            .or_js()
+    })
+}
