@@ -193,14 +193,7 @@ impl Engine {
         message: Option<String>,
         dependency: Option<String>,
     ) -> napi::Result<f64> {
-        let failure = FailureInput {
-            status,
-            code,
-            exception,
-            message,
-            dependency,
-            ..FailureInput::default()
-        };
+        let failure = FailureInput::plain(status, code, exception, message, dependency);
         fail_delay_ms(&self.inner, episode, failure)
     }
 

@@ -36,6 +36,26 @@ pub struct FailureInput {
     pub causes: Option<Vec<FailureInput>>,
 }
 
+impl FailureInput {
+    /// A failure of the common signals only, as the "plain" hot-path calls pass them.
+    pub(crate) fn plain(
+        status: Option<f64>,
+        code: Option<String>,
+        exception: Option<String>,
+        message: Option<String>,
+        dependency: Option<String>,
+    ) -> FailureInput {
+        FailureInput {
+            status,
+            code,
+            exception,
+            message,
+            dependency,
+            ..FailureInput::default()
+        }
+    }
+}
+
 pub(crate) fn parse_class(name: &str) -> napi::Result<ErrorClass> {
     name.parse::<ErrorClass>().or_js()
 }

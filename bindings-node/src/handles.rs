@@ -119,14 +119,7 @@ impl Engine {
         message: Option<String>,
         dependency: Option<String>,
     ) -> napi::Result<f64> {
-        let failure = FailureInput {
-            status,
-            code,
-            exception,
-            message,
-            dependency,
-            ..FailureInput::default()
-        };
+        let failure = FailureInput::plain(status, code, exception, message, dependency);
         self.on_failure_delay_ms_handle(handle, failure)
     }
 

@@ -5,7 +5,7 @@ use crate::engine::smartretry_engine;
 use crate::handle::get;
 use crate::names::{class_or_all_in, scope_in, smartretry_class, smartretry_scope};
 use crate::status::{guard, smartretry_status, FfiError, FfiResult};
-use crate::text::{out_ptr, owned_c_string, str_arg};
+use crate::text::{json_c_string, out_ptr, str_arg};
 use smartretry::{PolicyPatch, Stats};
 use std::ffi::{c_char, CStr};
 use std::path::PathBuf;
@@ -145,8 +145,7 @@ pub unsafe extern "C" fn smartretry_engine_overrides_json(
         let e = get(engine)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let json = serde_json::to_string(&e.engine.overrides()).map_err(smartretry::Error::from)?;
-        *out = owned_c_string(json)?;
+        *out = json_c_string(&e.engine.overrides())?;
         Ok(())
     })
 }
@@ -261,8 +260,7 @@ pub unsafe extern "C" fn smartretry_engine_stats_json(
         let e = get(engine)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let json = serde_json::to_string(&e.engine.stats()).map_err(smartretry::Error::from)?;
-        *out = owned_c_string(json)?;
+        *out = json_c_string(&e.engine.stats())?;
         Ok(())
     })
 }

@@ -185,17 +185,16 @@ pub unsafe extern "C" fn smartretry_engine_begin(
     tenant: *const c_char,
     out: *mut *mut smartretry_episode,
 ) -> smartretry_status {
-    guard(|| {
-        let e = get(engine)?;
-        // SAFETY: forwarded contract.
-        let key = unsafe { str_arg(key, "key") }?;
-        // SAFETY: forwarded contract.
-        let tenant = unsafe { opt_str_arg(tenant, "tenant") }?;
-        // SAFETY: forwarded contract.
-        let out = unsafe { out_ptr(out, "out") }?;
-        let episode = e.engine.begin(key, tenant)?;
-        put_handle(out, EpisodeHandle::new(episode, id(engine)))
-    })
+    // SAFETY: forwarded contract; a NULL context is a plain begin.
+    unsafe {
+        crate::context::smartretry_engine_begin_with_context(
+            engine,
+            key,
+            tenant,
+            std::ptr::null(),
+            out,
+        )
+    }
 }
 
 /// An episode's progress.

@@ -7,7 +7,7 @@ use crate::admin::path_arg;
 use crate::engine::{smartretry_engine, EngineHandle};
 use crate::handle::get;
 use crate::status::{guard, smartretry_status, FfiResult};
-use crate::text::{out_ptr, owned_c_string, str_arg};
+use crate::text::{json_c_string, out_ptr, owned_c_string, str_arg};
 use smartretry::learned::LearnedStats;
 use smartretry::{RolloutConfig, RolloutMode};
 use std::ffi::c_char;
@@ -204,9 +204,7 @@ pub unsafe extern "C" fn smartretry_engine_rollout_status_json(
         let (e, queue) = unsafe { engine_queue(engine, queue) }?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let json = serde_json::to_string(&e.engine.rollout_status(queue))
-            .map_err(smartretry::Error::from)?;
-        *out = owned_c_string(json)?;
+        *out = json_c_string(&e.engine.rollout_status(queue))?;
         Ok(())
     })
 }
@@ -225,8 +223,7 @@ pub unsafe extern "C" fn smartretry_engine_rollouts_json(
         let e = get(engine)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let json = serde_json::to_string(&e.engine.rollouts()).map_err(smartretry::Error::from)?;
-        *out = owned_c_string(json)?;
+        *out = json_c_string(&e.engine.rollouts())?;
         Ok(())
     })
 }

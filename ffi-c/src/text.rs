@@ -51,6 +51,12 @@ pub(crate) fn owned_c_string(s: String) -> FfiResult<*mut c_char> {
         .map_err(|_| FfiError::Argument("the result contains a NUL byte".into()))
 }
 
+/// A value as an owned JSON string for the caller (the `*_json` getters).
+pub(crate) fn json_c_string<T: serde::Serialize + ?Sized>(value: &T) -> FfiResult<*mut c_char> {
+    let json = serde_json::to_string(value).map_err(smartretry::Error::from)?;
+    owned_c_string(json)
+}
+
 /// Free a string returned by this library. NULL is a no-op.
 ///
 /// # Safety
