@@ -4,10 +4,10 @@
 //! (`AttemptContext::from_json`: latency in seconds, unknown fields refused), so that C and Go
 //! parse and validate it exactly as the core does.
 
-use crate::engine::{smartretry_engine, smartretry_episode, EpisodeHandle};
-use crate::handle::{get, id, put_handle};
+use crate::engine::{smartretry_engine, smartretry_episode};
+use crate::handle::get;
 use crate::status::{guard, smartretry_status, FfiResult};
-use crate::text::{opt_str_arg, out_ptr, owned_c_string, str_arg};
+use crate::text::{opt_str_arg, out_ptr, owned_c_string};
 use smartretry::AttemptContext;
 use std::ffi::c_char;
 
@@ -41,20 +41,10 @@ pub unsafe extern "C" fn smartretry_engine_begin_with_context(
     out: *mut *mut smartretry_episode,
 ) -> smartretry_status {
     guard(|| {
-        let e = get(engine)?;
-        // SAFETY: forwarded contract.
-        let key = unsafe { str_arg(key, "key") }?;
-        // SAFETY: forwarded contract.
-        let tenant = unsafe { opt_str_arg(tenant, "tenant") }?;
         // SAFETY: forwarded contract.
         let context = unsafe { context_arg(context_json) }?;
         // SAFETY: forwarded contract.
-        let out = unsafe { out_ptr(out, "out") }?;
-        let episode = match context {
-            Some(c) => e.engine.begin_with_context(key, tenant, c)?,
-            None => e.engine.begin(key, tenant)?,
-        };
-        put_handle(out, EpisodeHandle::new(episode, id(engine)))
+        unsafe { crate::engine::begin_episode(engine, key, tenant, context, out) }
     })
 }
 

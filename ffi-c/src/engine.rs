@@ -185,16 +185,34 @@ pub unsafe extern "C" fn smartretry_engine_begin(
     tenant: *const c_char,
     out: *mut *mut smartretry_episode,
 ) -> smartretry_status {
-    // SAFETY: forwarded contract; a NULL context is a plain begin.
-    unsafe {
-        crate::context::smartretry_engine_begin_with_context(
-            engine,
-            key,
-            tenant,
-            std::ptr::null(),
-            out,
-        )
-    }
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { begin_episode(engine, key, tenant, None, out) })
+}
+
+/// Begin an episode, with or without a context (smartretry_engine_begin and
+/// smartretry_engine_begin_with_context).
+///
+/// # Safety
+/// As smartretry_engine_begin.
+pub(crate) unsafe fn begin_episode(
+    engine: *const smartretry_engine,
+    key: *const c_char,
+    tenant: *const c_char,
+    context: Option<smartretry::AttemptContext>,
+    out: *mut *mut smartretry_episode,
+) -> FfiResult<()> {
+    let e = get(engine)?;
+    // SAFETY: forwarded contract.
+    let key = unsafe { str_arg(key, "key") }?;
+    // SAFETY: forwarded contract.
+    let tenant = unsafe { opt_str_arg(tenant, "tenant") }?;
+    // SAFETY: forwarded contract.
+    let out = unsafe { out_ptr(out, "out") }?;
+    let episode = match context {
+        Some(c) => e.engine.begin_with_context(key, tenant, c)?,
+        None => e.engine.begin(key, tenant)?,
+    };
+    put_handle(out, EpisodeHandle::new(episode, id(engine)))
 }
 
 /// An episode's progress.
