@@ -16,6 +16,7 @@ from typing import (
     Dict,
     Iterator,
     Optional,
+    Set,
     Tuple,
     Type,
     TypeVar,
@@ -111,11 +112,18 @@ def _check_callable(fn: Callable[..., Any]) -> bool:
 #: What a sync function may not return: its body would not have run (see ``_not_a_value``).
 _GENERATORS = (types.GeneratorType, types.AsyncGeneratorType)
 
+#: Return types already seen to be plain values (neither awaitable nor a generator): the check
+#: is then one set lookup, where ``hasattr(type, "__await__")`` builds and drops an
+#: ``AttributeError`` (about 0.4 µs) on every call. Bounded: cleared when full.
+_PLAIN_TYPES: Set[type] = set()
+_PLAIN_TYPES_MAX = 512
+
 
 def _not_a_value(result: Any) -> None:
     """A sync function that returned a coroutine or a generator did not run its body: refuse
     to count that as a success. Awaitables are told by their type's ``__await__`` (one lookup
-    instead of ``inspect``'s ABC check on every successful call)."""
+    instead of ``inspect``'s ABC check); a plain value's type is remembered, so callers check
+    ``type(result) in _PLAIN_TYPES`` first and call this only for a type not yet seen."""
     if isinstance(result, _GENERATORS) or hasattr(type(result), "__await__"):
         close = getattr(result, "close", None)
         if callable(close):
@@ -124,6 +132,9 @@ def _not_a_value(result: Any) -> None:
             f"the retried function returned {type(result).__name__}, not a value: decorate "
             "the async function itself (async def) so that its awaited body is retried"
         )
+    if len(_PLAIN_TYPES) >= _PLAIN_TYPES_MAX:
+        _PLAIN_TYPES.clear()
+    _PLAIN_TYPES.add(type(result))
 
 
 def describe(outcome: object) -> str:
@@ -296,6 +307,7 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
     cap_n, cap_t = call.max_attempts, call.timeout
     default_engine = _config.default_engine
     info_on = log.isEnabledFor  # a retry is logged at INFO: its Recommendation only then
+    plain = _PLAIN_TYPES
     if _check_callable(fn):
         afn = cast(Callable[..., Awaitable[Any]], fn)
 
@@ -364,7 +376,7 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                 _config.wait(eng, token)
             try:
                 value = fn(*args, **kwargs)
-                if isinstance(value, _GENERATORS) or hasattr(type(value), "__await__"):
+                if type(value) not in plain:
                     _not_a_value(value)
             except catch as e:
                 if asks and not flt.wants(e, eng):
@@ -394,7 +406,7 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
             if asks and not flt.wants(exc, eng):
                 raise
             return _slow(eng, exc, None, args, kwargs)
-        if isinstance(result, _GENERATORS) or hasattr(type(result), "__await__"):
+        if type(result) not in plain:
             _not_a_value(result)
         if rejects is not None and rejects(result):
             return _slow(eng, None, result, args, kwargs)
