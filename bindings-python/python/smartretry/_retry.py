@@ -200,24 +200,6 @@ class _Call:
         self.rejects = retry_if_result
         self.reraise = reraise
 
-    def begin(self, eng: Engine) -> Episode:
-        """The episode, with this call's caps replacing the policy's."""
-        if self.max_attempts is None and self.timeout is None:
-            return eng.begin(self.key, self.tenant)
-        return eng.begin(self.key, self.tenant, max_attempts=self.max_attempts, deadline=self.timeout)
-
-    def failed(self, eng: Engine, ep: Episode, exc: BaseException) -> Recommendation:
-        """Record an exception; on give-up, re-raise it with the recommendation attached (or
-        raise ``RetryExhausted`` from it when ``reraise=False``)."""
-        rec = eng.record(ep, exc)
-        log_decision(self.key, rec, exc)
-        if not rec.should_retry:
-            if self.reraise:
-                attach(exc, self.key, rec, ep.attempts)
-                raise exc
-            raise RetryExhausted(self.key, rec, ep.attempts) from exc
-        return rec
-
     def settle(self, ep: Episode, wait: float, exc: Optional[BaseException], value: Any) -> None:
         """After a decision taken with ``Engine.fail``: log it; on stop (``wait`` < 0) re-raise
         ``exc`` with the recommendation attached (or ``RetryExhausted`` from it when
@@ -468,17 +450,22 @@ class _Run:
             if ep is not None:
                 eng.abandon(ep)
             return False
-        if ep is None:
-            ep = self.episode = call.begin(eng)
         self.done = True  # until the engine says retry
         try:
-            rec = call.failed(eng, ep, exc)
+            # One native call per failed attempt, as in `retry`.
+            if ep is None:
+                ep, wait = eng.begin_fail(call.key, exc, call.tenant, call.max_attempts, call.timeout)
+                self.episode = ep
+            else:
+                wait = eng.fail(ep, exc)
+            if wait < 0.0 or log.isEnabledFor(_INFO):
+                call.settle(ep, wait, exc, None)
         except BaseException as stop:
             if stop is exc:
                 return False  # the block's own exception goes on, recommendation attached
             raise
         self.done = False
-        self.delay = rec.delay
+        self.delay = wait
         return True
 
 
@@ -511,8 +498,10 @@ class attempts:
     def __iter__(self) -> Iterator[Attempt]:
         run = self._run()
         number = 1
+        eng = run.engine
         while True:
-            _config.wait(run.engine, run.engine.acquire(self.key))  # rate limiter token
+            if eng.rate_limit_on:  # rate limiter token: no call while there is no rate limiting
+                _config.wait(eng, eng.acquire(self.key))
             yield Attempt(run, number)
             if run.done or run.delay is None:
                 return
@@ -523,8 +512,10 @@ class attempts:
     async def __aiter__(self) -> AsyncIterator[Attempt]:
         run = self._run()
         number = 1
+        eng = run.engine
         while True:
-            await _config.wait_async(run.engine, run.engine.acquire(self.key))
+            if eng.rate_limit_on:  # rate limiter token: no call while there is no rate limiting
+                await _config.wait_async(eng, eng.acquire(self.key))
             yield Attempt(run, number)
             if run.done or run.delay is None:
                 return
