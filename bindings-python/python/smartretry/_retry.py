@@ -26,6 +26,7 @@ from typing import (
 )
 
 from . import _config
+from ._context import AttemptContext, ContextArg
 from ._errors import RetryExhausted, attach
 from ._native import Engine, Episode, Failure, Recommendation, check_key
 
@@ -173,7 +174,7 @@ _REJECTED_FAILURE = Failure(message=_REJECTED)
 class _Call:
     """One retry loop's settings (from ``retry`` or ``attempts``), and how it ends."""
 
-    __slots__ = ("key", "tenant", "filter", "max_attempts", "timeout", "rejects", "reraise")
+    __slots__ = ("key", "tenant", "filter", "max_attempts", "timeout", "rejects", "reraise", "context")
 
     def __init__(
         self,
@@ -184,6 +185,7 @@ class _Call:
         timeout: Optional[float],
         retry_if_result: Optional[Callable[[Any], bool]],
         reraise: bool,
+        context: ContextArg = None,
     ) -> None:
         check_key(key, tenant)  # a bad key fails here, not after the body ran
         if attempts is not None and (isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1):
@@ -199,6 +201,8 @@ class _Call:
         self.timeout = None if timeout is None else float(timeout)
         self.rejects = retry_if_result
         self.reraise = reraise
+        # The attempt context: a dict for the episode, or a callable asked before each decision.
+        self.context = context
 
     def settle(self, ep: Episode, wait: float, exc: Optional[BaseException], value: Any) -> None:
         """After a decision taken with ``Engine.fail``: log it; on stop (``wait`` < 0) re-raise
@@ -232,6 +236,7 @@ def retry(
     timeout: Optional[float] = None,
     retry_if_result: Optional[Callable[[Any], bool]] = None,
     reraise: bool = True,
+    context: ContextArg = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -246,6 +251,7 @@ def retry(
     timeout: Optional[float] = None,
     retry_if_result: Optional[Callable[[Any], bool]] = None,
     reraise: bool = True,
+    context: ContextArg = None,
 ) -> Union[F, Callable[[F], F]]:
     """Retry a function (sync or ``async``) on the exceptions in ``on`` (a type, a tuple, a
     predicate ``exc -> bool``, or ``smartretry.TRANSIENT``: whatever the engine classifies as
@@ -265,15 +271,31 @@ def retry(
     engine gives up on one, ``RetryExhausted`` is raised with it as ``result``.
 
     ``key`` names the queue / job type the engine learns for (default: the function's qualified
-    name); ``engine`` defaults to ``smartretry.default_engine()``.
+    name); ``engine`` defaults to ``smartretry.default_engine()``. ``context`` is the attempt
+    context for the learned tier and the attempt history (``smartretry.AttemptContext``): a dict,
+    or a callable giving it before each decision (e.g. ``lambda: {"queue_depth": q.qsize()}``).
     """
 
     def deco(f: F) -> F:
         k = _default_key(f) if key is None else key
-        call = _Call(k, tenant, on, attempts, timeout, retry_if_result, reraise)
+        call = _Call(k, tenant, on, attempts, timeout, retry_if_result, reraise, context)
         return _decorate(f, call, engine)
 
     return deco(fn) if fn is not None else deco
+
+
+def _first_context(ctx: ContextArg) -> Optional[AttemptContext]:
+    """The context an episode begins with: the dict, or what the callable gives now."""
+    if ctx is None or not callable(ctx):
+        return ctx
+    return ctx()
+
+
+def _update_context(ep: Episode, ctx_fn: Callable[[], Optional[AttemptContext]]) -> None:
+    """Before a later decision: the callable's context now (None keeps the one in force)."""
+    latest = ctx_fn()
+    if latest is not None:
+        ep.set_context(latest)
 
 
 def _default_key(fn: Callable[..., Any]) -> str:
@@ -287,6 +309,10 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
     k, tenant, rejects = call.key, call.tenant, call.rejects
     # The call's caps, replacing the policy's for its episode.
     cap_n, cap_t = call.max_attempts, call.timeout
+    # The attempt context: a dict for the episode, or a callable asked before each decision.
+    ctx = call.context
+    ctx_fn: Optional[Callable[[], Optional[AttemptContext]]] = ctx if callable(ctx) else None
+    ctx_dict: Optional[AttemptContext] = None if callable(ctx) else ctx
     default_engine = _config.default_engine
     info_on = log.isEnabledFor  # a retry is logged at INFO: its Recommendation only then
     plain = _PLAIN_TYPES
@@ -296,7 +322,8 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
         async def _aslow(eng: Engine, exc: Optional[BaseException], value: Any, args: Any, kwargs: Any) -> Any:
             # One native call per failed attempt: it records the failure and answers the wait
             # (-1.0: stop); the Recommendation object is built only to be logged or attached.
-            ep, wait = eng.begin_fail(k, _REJECTED_FAILURE if exc is None else exc, tenant, cap_n, cap_t)
+            first = ctx_dict if ctx_fn is None else ctx_fn()
+            ep, wait = eng.begin_fail(k, _REJECTED_FAILURE if exc is None else exc, tenant, cap_n, cap_t, first)
             while True:
                 if wait < 0.0 or info_on(_INFO):
                     call.settle(ep, wait, exc, value)
@@ -321,6 +348,8 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                     if rejects is None or not rejects(value):
                         eng.record_success(ep)
                         return value
+                if ctx_fn is not None:
+                    _update_context(ep, ctx_fn)
                 wait = eng.fail(ep, _REJECTED_FAILURE if exc is None else exc)
 
         @functools.wraps(fn)
@@ -346,7 +375,8 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
     def _slow(eng: Engine, exc: Optional[BaseException], value: Any, args: Any, kwargs: Any) -> Any:
         # One native call per failed attempt: it records the failure and answers the wait
         # (-1.0: stop); the Recommendation object is built only to be logged or attached.
-        ep, wait = eng.begin_fail(k, _REJECTED_FAILURE if exc is None else exc, tenant, cap_n, cap_t)
+        first = ctx_dict if ctx_fn is None else ctx_fn()
+        ep, wait = eng.begin_fail(k, _REJECTED_FAILURE if exc is None else exc, tenant, cap_n, cap_t, first)
         while True:
             if wait < 0.0 or info_on(_INFO):
                 call.settle(ep, wait, exc, value)
@@ -373,6 +403,8 @@ def _decorate(fn: F, call: _Call, engine: Optional[Engine]) -> F:
                 if rejects is None or not rejects(value):
                     eng.record_success(ep)
                     return value
+            if ctx_fn is not None:
+                _update_context(ep, ctx_fn)
             wait = eng.fail(ep, _REJECTED_FAILURE if exc is None else exc)
 
     @functools.wraps(fn)
@@ -453,10 +485,15 @@ class _Run:
         self.done = True  # until the engine says retry
         try:
             # One native call per failed attempt, as in `retry`.
+            ctx = call.context
             if ep is None:
-                ep, wait = eng.begin_fail(call.key, exc, call.tenant, call.max_attempts, call.timeout)
+                ep, wait = eng.begin_fail(
+                    call.key, exc, call.tenant, call.max_attempts, call.timeout, _first_context(ctx)
+                )
                 self.episode = ep
             else:
+                if callable(ctx):
+                    _update_context(ep, ctx)
                 wait = eng.fail(ep, exc)
             if wait < 0.0 or log.isEnabledFor(_INFO):
                 call.settle(ep, wait, exc, None)
@@ -486,9 +523,10 @@ class attempts:
         attempts: Optional[int] = None,
         timeout: Optional[float] = None,
         reraise: bool = True,
+        context: ContextArg = None,
     ) -> None:
         # A bad key, on=, attempts= or timeout= fails here, before the block runs.
-        self.call = _Call(key, tenant, on, attempts, timeout, None, reraise)
+        self.call = _Call(key, tenant, on, attempts, timeout, None, reraise, context)
         self.key = key
         self.engine = engine
 
