@@ -5,7 +5,6 @@
 
 use crate::engine::{limit, PyEngine};
 use crate::episode::PyEpisode;
-use crate::errors::to_py;
 use pyo3::prelude::*;
 use smartretry::Recommendation;
 
@@ -36,8 +35,10 @@ impl PyEngine {
     }
 
     /// `begin` and `fail` in one call, for a call whose first attempt failed: the episode (its
-    /// caps `max_attempts` / `deadline` as for `begin`) and the wait, or -1.0 for stop.
-    #[pyo3(signature = (key, failure, tenant=None, max_attempts=None, deadline=None))]
+    /// caps `max_attempts` / `deadline` and its attempt `context` as for `begin`) and the wait,
+    /// or -1.0 for stop.
+    #[pyo3(signature = (key, failure, tenant=None, max_attempts=None, deadline=None, context=None))]
+    #[allow(clippy::too_many_arguments)]
     fn begin_fail(
         &self,
         py: Python<'_>,
@@ -46,8 +47,9 @@ impl PyEngine {
         tenant: Option<&str>,
         max_attempts: Option<u32>,
         deadline: Option<f64>,
+        context: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<(PyEpisode, f64)> {
-        let mut inner = self.inner.begin(key, tenant).map_err(to_py)?;
+        let mut inner = crate::learned::begin(&self.inner, key, tenant, context)?;
         limit(&mut inner, max_attempts, deadline)?;
         let rec = self.on_failure(py, &mut inner, failure)?;
         let wait = wait_or_stop(&rec);

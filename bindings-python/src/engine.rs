@@ -141,14 +141,7 @@ impl PyEngine {
         deadline: Option<f64>,
         context: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyEpisode> {
-        let mut inner = match context.filter(|c| !c.is_none()) {
-            Some(c) => {
-                let ctx = crate::learned::context(c)?;
-                self.inner.begin_with_context(key, tenant, ctx)
-            }
-            None => self.inner.begin(key, tenant),
-        }
-        .map_err(to_py)?;
+        let mut inner = crate::learned::begin(&self.inner, key, tenant, context)?;
         limit(&mut inner, max_attempts, deadline)?;
         Ok(PyEpisode::new(inner))
     }

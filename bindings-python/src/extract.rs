@@ -4,7 +4,9 @@
 
 use crate::errors::to_py;
 use crate::failure::PyFailure;
-use pyo3::exceptions::{PyBaseException, PyOSError, PyOverflowError, PyTypeError};
+use pyo3::exceptions::{
+    PyAttributeError, PyBaseException, PyOSError, PyOverflowError, PyTypeError,
+};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -33,6 +35,21 @@ fn attr<'py>(
     })?;
     let value = getattr.bind(py).call1((obj, name, py.None()))?;
     Ok(if value.is_none() { None } else { Some(value) })
+}
+
+/// `exc.name` for an attribute every exception has (`__cause__`, `__context__`,
+/// `__suppress_context__`): looked up directly, which costs no call of `getattr` (an odd class
+/// that deletes one reads as `None`, as through `attr`).
+fn dunder<'py>(
+    exc: &Bound<'py, PyAny>,
+    name: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    match exc.getattr(name) {
+        Ok(v) if v.is_none() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_instance_of::<PyAttributeError>(exc.py()) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The `Failure` a value stands for: a Failure (as is), an exception, an HTTP response, an HTTP
@@ -149,16 +166,16 @@ fn chain<'py>(exc: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
     let mut out: Vec<Bound<'py, PyAny>> = Vec::new();
     let mut cur = exc.clone();
     while out.len() < MAX_CAUSES {
-        let mut next = attr(&cur, intern!(py, "__cause__"))?;
-        if next.as_ref().is_none_or(|n| n.is_none()) {
-            let suppressed = match attr(&cur, intern!(py, "__suppress_context__"))? {
+        let mut next = dunder(&cur, intern!(py, "__cause__"))?;
+        if next.is_none() {
+            let suppressed = match dunder(&cur, intern!(py, "__suppress_context__"))? {
                 Some(s) => s.is_truthy()?,
                 None => false,
             };
             next = if suppressed {
                 None
             } else {
-                attr(&cur, intern!(py, "__context__"))?
+                dunder(&cur, intern!(py, "__context__"))?
             };
         }
         let Some(n) = next.filter(|n| !n.is_none()) else {

@@ -56,7 +56,7 @@ fn value(key: &str, v: &Bound<'_, PyAny>) -> PyResult<Value> {
 
 /// A context argument: a mapping with the JSON form's keys (`queue_depth`, `downstream_latency`
 /// in seconds, ...). Unknown keys, impossible values: the core's typed errors.
-pub fn context(obj: &Bound<'_, PyAny>) -> PyResult<AttemptContext> {
+pub fn context_of(obj: &Bound<'_, PyAny>) -> PyResult<AttemptContext> {
     let Ok(mapping) = obj.cast::<PyMapping>() else {
         return Err(bad(format!(
             "must be a dict, not {}",
@@ -74,6 +74,20 @@ pub fn context(obj: &Bound<'_, PyAny>) -> PyResult<AttemptContext> {
     }
     let text = serde_json::to_string(&Value::Object(map)).map_err(|e| bad(e.to_string()))?;
     AttemptContext::from_json(&text).map_err(to_py)
+}
+
+/// An episode, with the attempt context when one is given (None: none).
+pub fn begin(
+    engine: &smartretry::Engine,
+    key: &str,
+    tenant: Option<&str>,
+    context: Option<&Bound<'_, PyAny>>,
+) -> PyResult<smartretry::Episode> {
+    match context.filter(|c| !c.is_none()) {
+        Some(c) => engine.begin_with_context(key, tenant, context_of(c)?),
+        None => engine.begin(key, tenant),
+    }
+    .map_err(to_py)
 }
 
 /// A rollout status as a dict, its mode in the form `set_rollout` reads (`"canary:0.2"`).
@@ -199,7 +213,7 @@ impl PyEpisode {
     /// Replace the attempt context (e.g. the latest queue depth before the next attempt), in
     /// the form `Engine.begin(context=...)` takes.
     fn set_context(&mut self, context: &Bound<'_, PyAny>) -> PyResult<()> {
-        let ctx = crate::learned::context(context)?;
+        let ctx = context_of(context)?;
         self.inner.set_context(ctx).map_err(to_py)
     }
 

@@ -232,3 +232,19 @@ def test_accepted_garbage_is_zero() -> None:
         accepted.append(name)
     assert wrong_type == []
     assert sorted(accepted) == sorted(CORE_GAPS)  # 0 accepted by the binding itself
+
+
+def test_a_coroutine_is_refused_after_plain_values_were_seen(engine: sr.Engine) -> None:
+    """The decorator remembers plain return types; an awaitable is still refused after them."""
+    results: List[Any] = [1, "x", None]
+
+    async def body() -> int:
+        return 1
+
+    @sr.retry(key="mixed", engine=engine)
+    def f() -> Any:
+        return results.pop(0) if results else body()
+
+    assert [f(), f(), f()] == [1, "x", None]
+    with pytest.raises(TypeError, match="not a value"):
+        f()

@@ -297,3 +297,42 @@ def test_the_backoff_adapter_takes_a_fixed_context(tmp_path: Path) -> None:
 
     with pytest.raises(sr.InvalidConfigError):
         typo()
+
+
+def test_the_decorator_and_attempts_take_the_context(tmp_path: Path) -> None:
+    clock = sr.ManualClock(at_hour(13.0))
+    engine = sr.Engine(clock=clock)
+    path = tmp_path / "h.jsonl"
+    engine.write_history(path)
+    depth = iter([7, 8, 9])
+    calls = 0
+
+    @sr.retry(key="jobs", engine=engine, on=ConnectionError, context=lambda: {"queue_depth": next(depth)})
+    def work() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise ConnectionError("refused")
+        return "ok"
+
+    assert work() == "ok"
+    for attempt in sr.attempts("blocks", engine=engine, context={"payload_size": 64}):
+        with attempt:
+            if attempt.number < 2:
+                raise ConnectionError("refused")
+    engine.flush_history()
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    by_key: Dict[str, List[Dict[str, Any]]] = {}
+    for r in rows:
+        by_key.setdefault(r["queue"], []).append(r)
+    # The callable is asked before each decision; the success carries the last context.
+    assert [r["queue_depth"] for r in by_key["jobs"]] == [7, 8, 8]
+    assert [r["payload_size"] for r in by_key["blocks"]] == [64, 64]
+
+    # A typo in the context is the core's typed error, at the first failure.
+    @sr.retry(key="jobs", engine=engine, context={"queue_dept": 1})  # type: ignore[call-overload]  # mypy sees the typo too
+    def typo() -> None:
+        raise ConnectionError("refused")
+
+    with pytest.raises(sr.InvalidConfigError):
+        typo()
