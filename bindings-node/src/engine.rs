@@ -267,12 +267,7 @@ impl Engine {
         tenant: Option<String>,
         dependency: Option<String>,
     ) -> napi::Result<bool> {
-        check_dependency(dependency.as_deref())?;
-        let mut ep = self.inner.begin(&key, tenant.as_deref()).or_js()?;
-        self.inner
-            .on_success_from(&mut ep, dependency.as_deref())
-            .or_js()?;
-        Ok(self.inner.rate_limit_on())
+        succeed_first(&self.inner, &key, tenant.as_deref(), dependency.as_deref())
     }
 
     /// Whether the policy in force has adaptive rate limiting: while it has not, `acquireMs`
@@ -360,6 +355,20 @@ impl Engine {
 
 /// A dependency named outside a failure, checked by the core's name rule (`INVALID_KEY`): the
 /// core's `on_success_from` takes any string today (reported in issue 10).
+/// A first-attempt success with no episode object (`succeed`, by method or by the engine's
+/// number); answers whether rate limiting is on.
+pub(crate) fn succeed_first(
+    engine: &smartretry::Engine,
+    key: &str,
+    tenant: Option<&str>,
+    dependency: Option<&str>,
+) -> napi::Result<bool> {
+    check_dependency(dependency)?;
+    let mut ep = engine.begin(key, tenant).or_js()?;
+    engine.on_success_from(&mut ep, dependency).or_js()?;
+    Ok(engine.rate_limit_on())
+}
+
 pub(crate) fn check_dependency(dependency: Option<&str>) -> napi::Result<()> {
     match dependency {
         Some(d) => smartretry::names::check_name("dependency", d).or_js(),

@@ -130,18 +130,13 @@ impl Engine {
         handle: f64,
         failure: FailureInput,
     ) -> napi::Result<f64> {
-        let mut handles = self.handles.lock();
-        crate::engine::fail_delay_ms(&self.inner, handles.get(handle)?, failure)
+        fail_handle(&self.inner, &self.handles, handle, failure)
     }
 
     /// `onSuccess` on a handle, which it closes.
     #[napi]
     pub fn on_success_handle(&self, handle: f64, dependency: Option<String>) -> napi::Result<()> {
-        crate::engine::check_dependency(dependency.as_deref())?;
-        let mut episode = self.handles.lock().remove(handle)?;
-        self.inner
-            .on_success_from(&mut episode.inner, dependency.as_deref())
-            .or_js()
+        succeed_handle(&self.inner, &self.handles, handle, dependency.as_deref())
     }
 
     /// `abandon` on a handle, which it closes; false (and nothing done) if it was not open.
@@ -177,4 +172,30 @@ impl Engine {
         let h = self.handles.lock();
         (h.slots.len() - h.free.len()) as u32
     }
+}
+
+/// A failure on an open handle: the wait in milliseconds, or -1 to stop (by method or by the
+/// engine's number).
+pub(crate) fn fail_handle(
+    engine: &smartretry::Engine,
+    handles: &parking_lot::Mutex<Handles>,
+    handle: f64,
+    failure: FailureInput,
+) -> napi::Result<f64> {
+    let mut handles = handles.lock();
+    crate::engine::fail_delay_ms(engine, handles.get(handle)?, failure)
+}
+
+/// A success on an open handle, which it closes.
+pub(crate) fn succeed_handle(
+    engine: &smartretry::Engine,
+    handles: &parking_lot::Mutex<Handles>,
+    handle: f64,
+    dependency: Option<&str>,
+) -> napi::Result<()> {
+    crate::engine::check_dependency(dependency)?;
+    let mut episode = handles.lock().remove(handle)?;
+    engine
+        .on_success_from(&mut episode.inner, dependency)
+        .or_js()
 }

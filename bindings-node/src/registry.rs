@@ -9,7 +9,7 @@
 //! reused, so a stale one is `INVALID_STATE`, never another engine.
 
 use crate::engine::EpisodeLimits;
-use crate::error::{coded, OrJs};
+use crate::error::coded;
 use crate::failure::FailureInput;
 use crate::handles::Handles;
 use crate::learned::AttemptContext;
@@ -63,12 +63,7 @@ pub fn engine_succeed(
     dependency: Option<String>,
 ) -> napi::Result<bool> {
     with(engine, |e| {
-        crate::engine::check_dependency(dependency.as_deref())?;
-        let mut ep = e.engine.begin(&key, tenant.as_deref()).or_js()?;
-        e.engine
-            .on_success_from(&mut ep, dependency.as_deref())
-            .or_js()?;
-        Ok(e.engine.rate_limit_on())
+        crate::engine::succeed_first(&e.engine, &key, tenant.as_deref(), dependency.as_deref())
     })
 }
 
@@ -98,17 +93,9 @@ pub fn engine_plain_failure_delay_ms_handle(
     message: Option<String>,
     dependency: Option<String>,
 ) -> napi::Result<f64> {
-    let failure = FailureInput {
-        status,
-        code,
-        exception,
-        message,
-        dependency,
-        ..FailureInput::default()
-    };
+    let failure = FailureInput::plain(status, code, exception, message, dependency);
     with(engine, |e| {
-        let mut handles = e.handles.lock();
-        crate::engine::fail_delay_ms(&e.engine, handles.get(handle)?, failure)
+        crate::handles::fail_handle(&e.engine, &e.handles, handle, failure)
     })
 }
 
@@ -120,10 +107,6 @@ pub fn engine_on_success_handle(
     dependency: Option<String>,
 ) -> napi::Result<()> {
     with(engine, |e| {
-        crate::engine::check_dependency(dependency.as_deref())?;
-        let mut episode = e.handles.lock().remove(handle)?;
-        e.engine
-            .on_success_from(&mut episode.inner, dependency.as_deref())
-            .or_js()
+        crate::handles::succeed_handle(&e.engine, &e.handles, handle, dependency.as_deref())
     })
 }
