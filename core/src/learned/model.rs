@@ -138,20 +138,30 @@ impl LogisticModel {
     pub fn top_effects(&self, x: &FeatureInput<'_>, n: usize) -> Vec<FeatureEffect> {
         let e = self.schema.encode(x);
         let w = &self.weights;
-        let mut effects: Vec<(usize, f64)> = (1..DENSE.len())
+        // At most a dozen candidates (the dense features and four one-hot groups): kept on the
+        // stack and sorted in place, so an explanation allocates only its answer.
+        let mut effects = [(0usize, 0.0f64); DENSE.len() - 1 + 4];
+        let mut len = 0;
+        let candidates = (1..DENSE.len())
             .map(|i| (i, w[i] * (e.dense[i] - self.means[i])))
-            .collect();
-        for (g, &h) in e.hot.iter().enumerate() {
-            if let Some(wh) = w.get(h) {
-                effects.push((h, wh - self.group_mean[g]));
+            .chain(
+                e.hot
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(g, &h)| w.get(h).map(|wh| (h, wh - self.group_mean[g]))),
+            );
+        for (i, eff) in candidates {
+            if eff.abs() > 1e-9 {
+                effects[len] = (i, eff);
+                len += 1;
             }
         }
-        effects.retain(|(_, eff)| eff.abs() > 1e-9);
-        effects.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+        let effects = &mut effects[..len];
+        effects.sort_unstable_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
         effects
-            .into_iter()
+            .iter()
             .take(n)
-            .map(|(i, effect)| FeatureEffect {
+            .map(|&(i, effect)| FeatureEffect {
                 name: self.schema.names[i].clone(),
                 effect,
             })
