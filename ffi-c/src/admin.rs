@@ -141,13 +141,8 @@ pub unsafe extern "C" fn smartretry_engine_overrides_json(
     engine: *const smartretry_engine,
     out: *mut *mut c_char,
 ) -> smartretry_status {
-    guard(|| {
-        let e = get(engine)?;
-        // SAFETY: forwarded contract.
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = json_c_string(&e.engine.overrides())?;
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { write_engine_json(engine, out, |e| e.overrides()) })
 }
 
 /// A file path argument (NUL-terminated; any bytes on Unix).
@@ -256,13 +251,8 @@ pub unsafe extern "C" fn smartretry_engine_stats_json(
     engine: *const smartretry_engine,
     out: *mut *mut c_char,
 ) -> smartretry_status {
-    guard(|| {
-        let e = get(engine)?;
-        // SAFETY: forwarded contract.
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = json_c_string(&e.engine.stats())?;
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { write_engine_json(engine, out, |e| e.stats()) })
 }
 
 /// Zero the engine's counters.
@@ -277,4 +267,20 @@ pub unsafe extern "C" fn smartretry_engine_reset_stats(
         get(engine)?.engine.reset_stats();
         Ok(())
     })
+}
+
+/// The body of an engine's `*_json` getter: a value of the engine, as JSON the caller frees.
+///
+/// # Safety
+/// `engine` must be NULL or an engine handle; `out` NULL or writable.
+pub(crate) unsafe fn write_engine_json<T: serde::Serialize>(
+    engine: *const smartretry_engine,
+    out: *mut *mut c_char,
+    value: impl FnOnce(&smartretry::Engine) -> T,
+) -> FfiResult<()> {
+    let e = get(engine)?;
+    // SAFETY: forwarded contract.
+    let out = unsafe { out_ptr(out, "out") }?;
+    *out = json_c_string(&value(&e.engine))?;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! every parse is the core's (`RolloutMode::parse`, `RolloutConfig::from_json`, the model file's
 //! checks); this module only translates. See docs/learned-tier.md.
 
-use crate::admin::path_arg;
+use crate::admin::{path_arg, write_engine_json};
 use crate::engine::{smartretry_engine, EngineHandle};
 use crate::handle::get;
 use crate::status::{guard, smartretry_status, FfiResult};
@@ -219,13 +219,8 @@ pub unsafe extern "C" fn smartretry_engine_rollouts_json(
     engine: *const smartretry_engine,
     out: *mut *mut c_char,
 ) -> smartretry_status {
-    guard(|| {
-        let e = get(engine)?;
-        // SAFETY: forwarded contract.
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = json_c_string(&e.engine.rollouts())?;
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { write_engine_json(engine, out, |e| e.rollouts()) })
 }
 
 /// The learned tier's counters.
