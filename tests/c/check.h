@@ -32,6 +32,18 @@ static int checks_failed;
         CHECK(strlen(smartretry_last_error()) > 0);                                  \
     } while (0)
 
+/* The first 64 KiB of a file as a string (a static buffer, overwritten by the next call), or
+ * NULL when it cannot be opened: for checking what a test made the library write. */
+static inline char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
 static int report(const char *suite) {
     printf("%s: %d passed, %d failed\n", suite, checks_passed, checks_failed);
     return checks_failed == 0 ? 0 : 1;

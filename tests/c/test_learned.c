@@ -180,16 +180,6 @@ static void test_automatic_rollback(void) {
     OK(smartretry_clock_free(clock));
 }
 
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 /* The context as JSON: bad ones are typed statuses (no episode begun, the old context kept),
  * good ones are recorded with each attempt in the history. */
 static void test_context(void) {

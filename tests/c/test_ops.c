@@ -11,16 +11,6 @@
 /* 2023-11-14 13:00:00 UTC, a Tuesday. */
 static const double T0 = 1699966800.0;
 
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 static void one_episode(smartretry_engine *e, smartretry_clock *clock, const char *key) {
     smartretry_episode *ep = NULL;
     smartretry_failure *f = NULL;
