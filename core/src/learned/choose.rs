@@ -47,6 +47,14 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
         (bin, TOD0 + b % TOD_BINS, dow)
     };
     let cost = |d: f64, p: f64| (d + c * (1.0 - p)) / p.max(1e-9);
+    let exact = |d: f64, tod: usize, dow: usize| {
+        let p = s.p(x.elapsed + d, d, tod, dow);
+        Choice {
+            delay: d,
+            p,
+            cost: cost(d, p),
+        }
+    };
     // A wait is priced exactly only if a bound on its probability leaves it a chance to beat
     // the best so far. The bound holds for the whole bin the wait lands in: the bin's own
     // weights, and the wait terms at their largest over the waits that land in it (each term is
@@ -61,26 +69,12 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
             let wait_max = s.wait_terms_max(x.elapsed, start.min(d), end.max(d));
             bound = (bin, s.p_bound(wait_max, tod, dow));
         }
-        if cost(d, bound.1) >= best.cost {
-            return None;
-        }
-        let p = s.p(x.elapsed + d, d, tod, dow);
-        Some(Choice {
-            delay: d,
-            p,
-            cost: cost(d, p),
-        })
+        (cost(d, bound.1) < best.cost).then(|| exact(d, tod, dow))
     };
-    let first = |d: f64| {
-        let (_, tod, dow) = place(d);
-        let p = s.p(x.elapsed + d, d, tod, dow);
-        Choice {
-            delay: d,
-            p,
-            cost: cost(d, p),
-        }
+    let mut best = {
+        let (_, tod, dow) = place(lo);
+        exact(lo, tod, dow)
     };
-    let mut best = first(lo);
     // The clock's edges first: when a window ends on one, its cost bounds every wait inside
     // the window, which the per-bin bound then skips.
     let into_bin = x.second_of_day.rem_euclid(TOD_BIN_SECS);
