@@ -289,7 +289,7 @@ impl Engine {
             id: Identity {
                 key: Arc::from(key),
                 tenant: tenant.map(Arc::from),
-                meta: Default::default(),
+                meta: None,
                 limits: Default::default(),
                 models: None,
                 engine: self.inner.id,

@@ -61,6 +61,14 @@ pub struct EpisodeMeta {
     pub downstream_latency: Option<Duration>,
 }
 
+/// No facts: what an episode without `with_meta` reports.
+const NO_META: EpisodeMeta = EpisodeMeta {
+    job_type: None,
+    payload_size: None,
+    worker_version: None,
+    downstream_latency: None,
+};
+
 /// A caller's caps for one episode. Each replaces the policy's value for this episode only: the
 /// class's `max_attempts`, and the policy's `deadline` (measured, like it, from the first failure).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -104,7 +112,8 @@ pub struct Episode {
 pub(crate) struct Identity {
     pub key: Arc<str>,
     pub tenant: Option<Arc<str>>,
-    pub meta: EpisodeMeta,
+    /// The job's facts (boxed: most episodes have none, and a decision reads the rest).
+    pub meta: Option<Box<EpisodeMeta>>,
     /// The caller's own caps for this episode (a call's `attempts=` / `timeout=`).
     pub limits: EpisodeLimits,
     /// The models the episode teaches, found at its first failure.
@@ -113,6 +122,13 @@ pub(crate) struct Identity {
     pub engine: u64,
     /// The caller's context for the learned tier and the history (`Engine::begin_with_context`).
     pub context: Option<Box<crate::learned::AttemptContext>>,
+}
+
+impl Identity {
+    /// The job's facts (none set: all `None`).
+    pub fn meta(&self) -> &EpisodeMeta {
+        self.meta.as_deref().unwrap_or(&NO_META)
+    }
 }
 
 /// The part of an episode a decision changes: small, and free of reference counts, so that a dry
@@ -222,18 +238,18 @@ impl Episode {
 
     /// Attach facts about the job for the attempt history.
     pub fn with_meta(mut self, meta: EpisodeMeta) -> Episode {
-        self.id.meta = meta;
+        self.set_meta(meta);
         self
     }
 
     /// The facts attached with `Episode::with_meta`.
     pub fn meta(&self) -> &EpisodeMeta {
-        &self.id.meta
+        self.id.meta()
     }
 
     /// Replace the facts logged with each later attempt (e.g. the latest downstream latency).
     pub fn set_meta(&mut self, meta: EpisodeMeta) {
-        self.id.meta = meta;
+        self.id.meta = (meta != NO_META).then(|| Box::new(meta));
     }
 }
 

@@ -21,13 +21,13 @@ impl Engine {
         slot: &Arc<ModelSlot>,
         cost: f64,
         horizon: f64,
-        f: impl FnOnce(&Arc<Plan>, &Prior) -> T,
+        f: impl FnOnce(&Arc<Plan>, &PlanPrior<'_>) -> T,
     ) -> Option<T> {
-        let priors = self.inner.priors.load();
-        let prior = &priors[slot.class as usize];
         if self.inline_plans() {
+            let priors = self.inner.priors.load();
+            let prior = &priors[slot.class as usize];
             let plan = slot.model.lock().plan(prior, cost, horizon).clone();
-            return Some(f(&plan, prior));
+            return Some(f(&plan, &PlanPrior::Loaded(prior)));
         }
         let published = slot.plan.load();
         match &*published {
@@ -35,7 +35,7 @@ impl Engine {
                 if plan.built_for != (cost, horizon) {
                     self.request_rebuild(slot, cost, horizon);
                 }
-                Some(f(plan, prior))
+                Some(f(plan, &PlanPrior::Lazy(self, slot.class as usize)))
             }
             None => {
                 self.request_rebuild(slot, cost, horizon);
@@ -119,5 +119,27 @@ impl Engine {
             Some(Some(w)) => w.flush(timeout),
             _ => true,
         }
+    }
+}
+
+/// The prior of a plan's class, for its confidence: a plan caches its confidence per bucket, so
+/// the engine's priors are read only on the first ask (one atomic load fewer per decision).
+pub(crate) enum PlanPrior<'a> {
+    /// Already loaded (plans rebuilt inline need it anyway).
+    Loaded(&'a Prior),
+    /// Read from the engine when needed: the engine and the class's index.
+    Lazy(&'a Engine, usize),
+}
+
+impl PlanPrior<'_> {
+    /// `plan.confidence` of the step from bucket `from` to edge `to`.
+    pub fn confidence(&self, plan: &Plan, from: usize, to: usize) -> f64 {
+        plan.confidence_with(from, |fit| match self {
+            PlanPrior::Loaded(prior) => crate::learn::planner::confidence(fit, prior, from, to),
+            PlanPrior::Lazy(engine, class) => {
+                let priors = engine.inner.priors.load();
+                crate::learn::planner::confidence(fit, &priors[*class], from, to)
+            }
+        })
     }
 }

@@ -92,6 +92,21 @@ impl ClassPolicy {
         }
     }
 
+    /// `retry_delay` and `nominal_retry_delay` of the same retry, drawn once.
+    pub fn retry_delays<R: rand::Rng + ?Sized>(
+        &self,
+        retry: u32,
+        previous: Duration,
+        rng: &mut R,
+    ) -> (Duration, Duration) {
+        match self.schedule_step(retry) {
+            Some(n) => self
+                .strategy
+                .delay_and_nominal(n, previous, self.max_delay, rng),
+            None => (Duration::ZERO, Duration::ZERO),
+        }
+    }
+
     /// `retry_delay` without its jitter (the middle of the range it is drawn from): the delay
     /// that estimates for this step are quoted at.
     pub fn nominal_retry_delay(&self, retry: u32, previous: Duration) -> Duration {

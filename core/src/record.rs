@@ -24,8 +24,16 @@ impl Engine {
     pub fn on_failure(&self, ep: &mut Episode, failure: &Failure) -> Result<Recommendation> {
         self.check_open(ep, Some(failure))?;
         let now = self.now();
-        let classification = self.fail_step(ep, failure, now, Mode::Live);
-        Ok(self.decide(&mut ep.view(), failure, &classification, now, Mode::Live))
+        let policy = self.inner.policy.load();
+        let classification = self.fail_step(&policy, ep, failure, now, Mode::Live);
+        Ok(self.decide(
+            &policy,
+            &mut ep.view(),
+            failure,
+            &classification,
+            now,
+            Mode::Live,
+        ))
     }
 
     /// What the engine would recommend if this failure happened now, without recording it or
@@ -36,12 +44,13 @@ impl Engine {
     pub fn recommend(&self, ep: &Episode, failure: &Failure) -> Result<Recommendation> {
         self.check_open(ep, Some(failure))?;
         let now = self.now();
+        let policy = self.inner.policy.load();
         let classification = self.inner.classifier.load().matched(failure);
         let mut st = ep.st.clone();
         // Only before the episode's first failure does the dry run need models the episode does
         // not hold yet: then (only) its identity is copied to hold them.
         let found;
-        let id = match self.first_models(&ep.id, &ep.st, classification.class, Mode::Dry) {
+        let id = match self.first_models(&policy, &ep.id, &ep.st, classification.class, Mode::Dry) {
             Some(models) => {
                 found = Identity {
                     models: Some(models),
@@ -52,15 +61,22 @@ impl Engine {
             None => &ep.id,
         };
         let mut probe = EpisodeView::new(id, &mut st);
-        self.record_failure_at(&mut probe, failure, classification, now, Mode::Dry);
-        Ok(self.decide(&mut probe, failure, &classification, now, Mode::Dry))
+        self.record_failure_at(&policy, &mut probe, failure, classification, now, Mode::Dry);
+        Ok(self.decide(
+            &policy,
+            &mut probe,
+            failure,
+            &classification,
+            now,
+            Mode::Dry,
+        ))
     }
 
     /// Record a failed attempt (models, budgets, breaker, history) without deciding.
     pub fn record_failure(&self, ep: &mut Episode, failure: &Failure) -> Result<Classification> {
         self.check_open(ep, Some(failure))?;
         let now = self.now();
-        let m = self.fail_step(ep, failure, now, Mode::Live);
+        let m = self.fail_step(&self.inner.policy.load(), ep, failure, now, Mode::Live);
         Ok(Classification {
             class: m.class,
             rule: self.inner.classifier.load().rule_name(m).to_string(),
@@ -102,9 +118,10 @@ impl Engine {
         let mut ep = self.new_episode(key, tenant);
         let mut now = self.now();
         let mut out = Vec::with_capacity(steps.min(64));
+        let policy = self.inner.policy.load();
         for _ in 0..steps.min(10_000) {
-            let c = self.fail_step(&mut ep, failure, now, Mode::Dry);
-            let rec = self.decide(&mut ep.view(), failure, &c, now, Mode::Dry);
+            let c = self.fail_step(&policy, &mut ep, failure, now, Mode::Dry);
+            let rec = self.decide(&policy, &mut ep.view(), failure, &c, now, Mode::Dry);
             let retry = rec.should_retry();
             now += rec.delay;
             ep.st.last_delay = rec.delay;
@@ -120,16 +137,18 @@ impl Engine {
     /// first failure, and record the failure.
     pub(crate) fn fail_step(
         &self,
+        policy: &Policy,
         ep: &mut Episode,
         failure: &Failure,
         now: Duration,
         mode: Mode,
     ) -> Matched {
         let classification = self.inner.classifier.load().matched(failure);
-        if let Some(models) = self.first_models(&ep.id, &ep.st, classification.class, mode) {
+        if let Some(models) = self.first_models(policy, &ep.id, &ep.st, classification.class, mode)
+        {
             ep.id.models = Some(models);
         }
-        self.record_failure_at(&mut ep.view(), failure, classification, now, mode);
+        self.record_failure_at(policy, &mut ep.view(), failure, classification, now, mode);
         classification
     }
 
@@ -138,6 +157,7 @@ impl Engine {
     /// None at every later failure, and when the class does not learn.
     pub(crate) fn first_models(
         &self,
+        policy: &Policy,
         id: &Identity,
         st: &EpisodeState,
         class: ErrorClass,
@@ -148,8 +168,7 @@ impl Engine {
         }
         // The episode's class is the first failure's (this one's).
         let class = st.class.unwrap_or(class);
-        let policy = self.inner.policy.load();
-        if !learns(&policy, class) {
+        if !learns(policy, class) {
             return None;
         }
         match mode {
@@ -160,6 +179,7 @@ impl Engine {
 
     pub(crate) fn record_failure_at(
         &self,
+        policy: &Policy,
         ep: &mut EpisodeView<'_>,
         failure: &Failure,
         classification: Matched,
@@ -175,14 +195,13 @@ impl Engine {
         ep.failures = ep.failures.saturating_add(1);
         let previous = std::mem::replace(&mut ep.last_failure, elapsed);
         let ep_class = *ep.class.get_or_insert(class);
-        let policy = self.inner.policy.load();
         let id = ep.id;
         if live {
             self.count(Counter::Failures);
-            let retryable = self.failure_is_retryable(&policy, id, class);
-            self.with_budgets(&policy, id, |b, _| b.on_failure(retryable));
+            let retryable = self.failure_is_retryable(policy, id, class);
+            self.with_budgets(policy, id, |b, _| b.on_failure(retryable));
             let dependency = failure.dependency.as_deref().unwrap_or(&id.key);
-            if let Some(Some(t)) = self.with_breaker(&policy, dependency, |b| b.on_failure(now)) {
+            if let Some(Some(t)) = self.with_breaker(policy, dependency, |b| b.on_failure(now)) {
                 self.emit(Event::Breaker {
                     dependency,
                     from: t.from,
@@ -191,9 +210,9 @@ impl Engine {
             }
             let throttled = class == ErrorClass::RateLimited;
             let dependency = failure.dependency.as_deref();
-            self.rate_limit_response(&policy, &id.key, dependency, throttled, now);
+            self.rate_limit_response(policy, &id.key, dependency, throttled, now);
         }
-        self.learn_failure(&policy, ep, ep_class, first, previous, mode);
+        self.learn_failure(policy, ep, ep_class, first, previous, mode);
         if live {
             self.emit(Event::Attempt {
                 key: &id.key,
@@ -387,7 +406,7 @@ impl Engine {
             time: now.as_secs_f64(),
             queue: ep.id.key.to_string(),
             tenant: ep.id.tenant.as_deref().map(str::to_string),
-            job_type: ep.id.meta.job_type.clone(),
+            job_type: ep.id.meta().job_type.clone(),
             attempt: ep.attempts,
             error_class: class.map(|c| c.as_str().to_string()),
             error_code: failure.and_then(|f| f.error_code.clone()),
@@ -404,9 +423,9 @@ impl Engine {
                 "success"
             }
             .into(),
-            payload_size: ep.id.meta.payload_size,
-            worker_version: ep.id.meta.worker_version.clone(),
-            downstream_latency: ep.id.meta.downstream_latency.map(|d| d.as_secs_f64()),
+            payload_size: ep.id.meta().payload_size,
+            worker_version: ep.id.meta().worker_version.clone(),
+            downstream_latency: ep.id.meta().downstream_latency.map(|d| d.as_secs_f64()),
             ..Default::default()
         }
         .with_calendar();

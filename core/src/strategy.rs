@@ -226,15 +226,27 @@ impl Strategy {
         cap: Duration,
         rng: &mut R,
     ) -> Duration {
+        self.delay_and_nominal(retry, previous, cap, rng).0
+    }
+
+    /// `delay` and `nominal_delay` of the same step, its range worked out once.
+    pub fn delay_and_nominal<R: Rng + ?Sized>(
+        &self,
+        retry: u32,
+        previous: Duration,
+        cap: Duration,
+        rng: &mut R,
+    ) -> (Duration, Duration) {
         let cap_s = cap.as_secs_f64();
         let (lo, hi) = self.range(retry.max(1), previous, cap_s);
         // Same draws as always: one uniform number for each jittered strategy, none otherwise.
-        let secs = if self.jittered() {
-            lo + rng.random::<f64>() * (hi - lo)
+        let (secs, nominal) = if self.jittered() {
+            (lo + rng.random::<f64>() * (hi - lo), (lo + hi) / 2.0)
         } else {
-            lo
+            (lo, lo)
         };
-        Duration::from_secs_f64(secs.clamp(0.0, cap_s))
+        let clamped = |x: f64| Duration::from_secs_f64(x.clamp(0.0, cap_s));
+        (clamped(secs), clamped(nominal))
     }
 }
 

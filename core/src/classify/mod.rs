@@ -97,7 +97,16 @@ impl Classifier {
                 explicit: true,
             };
         }
-        let chain: Vec<Signals<'_>> = failure.chain().map(Signals::of).collect();
+        // Most failures have no cause: their one set of signals stays on the stack.
+        let single: [Signals<'_>; 1];
+        let many: Vec<Signals<'_>>;
+        let chain: &[Signals<'_>] = if failure.causes.is_empty() {
+            single = [Signals::of(failure)];
+            &single
+        } else {
+            many = failure.chain().map(Signals::of).collect();
+            &many
+        };
         let hit = self.by_kind.iter().find_map(|rules| {
             rules
                 .iter()

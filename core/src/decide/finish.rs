@@ -15,17 +15,17 @@ impl Engine {
     pub(super) fn finish(
         &self,
         ep: &mut EpisodeView<'_>,
-        mut rec: Recommendation,
+        rec: &mut Recommendation,
         action: Action,
         mode: Mode,
         guardrail_stop: bool,
-    ) -> Recommendation {
+    ) {
         rec.action = action;
         if action != Action::Retry {
             rec.delay = Duration::ZERO;
         }
         if mode == Mode::Dry {
-            return rec;
+            return;
         }
         // The learned tier counts its own decisions (`Engine::learned_stats`).
         if let Some(c) = match rec.tier {
@@ -55,7 +55,7 @@ impl Engine {
         self.emit(Event::Decision {
             key: &ep.id.key,
             tenant: ep.id.tenant.as_deref(),
-            recommendation: &rec,
+            recommendation: rec,
         });
         if action != Action::Retry {
             ep.finished = true;
@@ -66,9 +66,8 @@ impl Engine {
             self.emit(Event::Exhausted {
                 key: &ep.id.key,
                 tenant: ep.id.tenant.as_deref(),
-                recommendation: &rec,
+                recommendation: rec,
             });
         }
-        rec
     }
 }

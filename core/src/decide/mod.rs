@@ -74,15 +74,15 @@ impl Engine {
 
     pub(crate) fn decide(
         &self,
+        policy: &Policy,
         ep: &mut EpisodeView<'_>,
         failure: &Failure,
         classification: &Matched,
         now: Duration,
         mode: Mode,
     ) -> Recommendation {
-        let policy = self.inner.policy.load();
         let class = classification.class;
-        let cx = self.context(&policy, ep, class, failure, now, mode);
+        let cx = self.context(policy, ep, class, failure, now, mode);
         let mut rec = Recommendation {
             action: Action::Retry,
             delay: Duration::ZERO,
@@ -100,6 +100,21 @@ impl Engine {
             attempt: ep.attempts,
             elapsed: cx.elapsed,
         };
+        let (action, guardrail_stop) = self.settle(&cx, ep, classification, &mut rec);
+        self.finish(ep, &mut rec, action, mode, guardrail_stop);
+        rec
+    }
+
+    /// Fill in `rec` for the decision: the action, and whether a guardrail or the plan stopped
+    /// an episode that might have recovered.
+    fn settle(
+        &self,
+        cx: &Context<'_>,
+        ep: &mut EpisodeView<'_>,
+        classification: &Matched,
+        rec: &mut Recommendation,
+    ) -> (Action, bool) {
+        let class = cx.class;
         if cx.cp.disposition != Disposition::Retry {
             let rule = self
                 .inner
@@ -112,7 +127,7 @@ impl Engine {
                 _ => (Action::GiveUp, Reason::Permanent { class, rule }),
             };
             rec.reason = reason;
-            return self.finish(ep, rec, action, mode, false);
+            return (action, false);
         }
         if ep.attempts >= cx.cp.max_attempts {
             rec.tier = Tier::Guardrail;
@@ -120,18 +135,18 @@ impl Engine {
                 attempts: ep.attempts,
                 max: cx.cp.max_attempts,
             };
-            return self.finish(ep, rec, Action::GiveUp, mode, true);
+            return (Action::GiveUp, true);
         }
-        let proposal = self.propose(&cx, ep);
+        let proposal = self.propose(cx, ep);
         rec.tier = proposal.tier;
         rec.reason = proposal.reason;
         rec.success_probability = proposal.success_probability;
         rec.confidence = proposal.confidence;
         rec.alternatives = proposal.alternatives;
         let Some(proposed) = proposal.delay else {
-            return self.finish(ep, rec, Action::GiveUp, mode, true);
+            return (Action::GiveUp, true);
         };
-        match self.apply_guardrails(&cx, ep, proposed, &mut rec) {
+        match self.apply_guardrails(cx, ep, proposed, rec) {
             Some(delay) => {
                 rec.delay = delay;
                 // Estimates are made for the proposed delay; a guardrail that moved it needs new
@@ -143,14 +158,14 @@ impl Engine {
                 {
                     (rec.success_probability, rec.confidence) = (None, None);
                 } else if rec.clamps.iter().any(|c| c.to != c.from) {
-                    (rec.success_probability, rec.confidence) = self.estimate(&cx, ep, delay);
+                    (rec.success_probability, rec.confidence) = self.estimate(cx, ep, delay);
                 }
-                if mode == Mode::Live {
+                if cx.mode == Mode::Live {
                     ep.last_delay = delay;
                 }
-                self.finish(ep, rec, Action::Retry, mode, false)
+                (Action::Retry, false)
             }
-            None => self.finish(ep, rec, Action::GiveUp, mode, true),
+            None => (Action::GiveUp, true),
         }
     }
 }

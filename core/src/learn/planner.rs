@@ -56,11 +56,16 @@ impl Plan {
     /// Confidence of the plan's step from bucket `from` to edge `to`, computed once per plan and
     /// bucket (the first `to` asked for is the one kept).
     pub fn confidence(&self, prior: &Prior, from: usize, to: usize) -> f64 {
+        self.confidence_with(from, |fit| confidence(fit, prior, from, to))
+    }
+
+    /// The cached confidence of the step from bucket `from`, or `compute`'s answer (from the
+    /// plan's fit), cached.
+    pub fn confidence_with(&self, from: usize, compute: impl FnOnce(&Fit) -> f64) -> f64 {
         let cell = &self.confidence[from.min(BUCKETS - 1)];
         let mut v = cell.load(Ordering::Relaxed);
         if v == UNKNOWN {
-            let c = confidence(&self.fit, prior, from.min(BUCKETS - 1), to);
-            v = (c * 254.0).round() as u8;
+            v = (compute(&self.fit) * 254.0).round() as u8;
             cell.store(v, Ordering::Relaxed);
         }
         f64::from(v) / 254.0
@@ -69,11 +74,27 @@ impl Plan {
     /// P(an attempt at `to` succeeds | still failing at `from`), seconds since the episode
     /// began: recovered by then, or a lucky pass while still down.
     pub fn success_probability(&self, from: f64, to: f64) -> f64 {
-        let s_from = self.survival_at(from);
+        self.success_in(
+            from,
+            super::grid::bucket_of(from),
+            to,
+            super::grid::bucket_of(to),
+        )
+    }
+
+    /// `success_probability` and the buckets of `from` and `to` (what the step's confidence
+    /// is looked up by), each bucket found once.
+    pub fn success_and_buckets(&self, from: f64, to: f64) -> (f64, usize, usize) {
+        let (b_from, b_to) = (super::grid::bucket_of(from), super::grid::bucket_of(to));
+        (self.success_in(from, b_from, to, b_to), b_from, b_to)
+    }
+
+    fn success_in(&self, from: f64, b_from: usize, to: f64, b_to: usize) -> f64 {
+        let s_from = self.survival_in(from, b_from);
         if s_from <= 0.0 {
             return 1.0;
         }
-        let down = (self.survival_at(to) / s_from).clamp(0.0, 1.0);
+        let down = (self.survival_in(to, b_to) / s_from).clamp(0.0, 1.0);
         (1.0 - down * (1.0 - self.pass_rate)).clamp(0.0, 1.0)
     }
 
@@ -93,7 +114,12 @@ impl Plan {
 
     /// Survival at `t` seconds, log-linear between edges.
     pub fn survival_at(&self, t: f64) -> f64 {
-        let b = super::grid::bucket_of(t);
+        self.survival_in(t, super::grid::bucket_of(t))
+    }
+
+    /// `survival_at(t)`, given `b = bucket_of(t)`.
+    #[inline]
+    fn survival_in(&self, t: f64, b: usize) -> f64 {
         let (t0, t1) = (edge(b), edge(b + 1));
         let (s0, s1) = (f64::from(self.survival[b]), f64::from(self.survival[b + 1]));
         if t >= t1 {
@@ -104,6 +130,11 @@ impl Plan {
         } else {
             0.0
         };
+        // Exactly what the formulas below give, without a power: at the bucket's start, or on
+        // a flat stretch of the curve.
+        if f == 0.0 || s0 == s1 {
+            return s0;
+        }
         if s0 > 0.0 && s1 > 0.0 {
             s0 * (s1 / s0).powf(f)
         } else {

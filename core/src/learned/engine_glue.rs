@@ -168,14 +168,14 @@ impl Engine {
         };
         let latency = ctx
             .and_then(|c| c.downstream_latency)
-            .or(id.meta.downstream_latency);
+            .or(id.meta().downstream_latency);
         FeatureInput {
             elapsed,
             delay: 0.0,
             attempt: st.attempts.saturating_add(1),
             second_of_day: sod,
             day_of_week: dow,
-            payload_size: ctx.and_then(|c| c.payload_size).or(id.meta.payload_size),
+            payload_size: ctx.and_then(|c| c.payload_size).or(id.meta().payload_size),
             queue_depth: ctx.and_then(|c| c.queue_depth),
             latency_ms: latency.map(|d| d.as_secs_f64() * 1000.0),
             tenant: ctx
@@ -183,7 +183,7 @@ impl Engine {
                 .or(id.tenant.as_deref()),
             worker_version: ctx
                 .and_then(|c| c.worker_version.as_deref())
-                .or(id.meta.worker_version.as_deref()),
+                .or(id.meta().worker_version.as_deref()),
             recent_failure_rate: q.recent_failure_rate,
             similar_success_rate: q.similar_success_rate,
         }

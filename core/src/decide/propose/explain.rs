@@ -32,15 +32,16 @@ impl Engine {
         let steps = self.preview(key, tenant, failure, attempt.max(1) as usize)?;
         let mut ep = self.new_episode(key, tenant);
         let mut now = self.now();
+        let policy = self.inner.policy.load();
         for rec in steps.iter().take(steps.len().saturating_sub(1)) {
-            let c = self.fail_step(&mut ep, failure, now, Mode::Dry);
-            let _ = self.decide(&mut ep.view(), failure, &c, now, Mode::Dry);
+            let c = self.fail_step(&policy, &mut ep, failure, now, Mode::Dry);
+            let _ = self.decide(&policy, &mut ep.view(), failure, &c, now, Mode::Dry);
             now += rec.delay;
             ep.st.last_delay = rec.delay;
         }
-        let c = self.fail_step(&mut ep, failure, now, Mode::Dry);
+        let c = self.fail_step(&policy, &mut ep, failure, now, Mode::Dry);
         let proposals = self.tier_proposals(&ep, failure, c.class, now);
-        let recommendation = self.decide(&mut ep.view(), failure, &c, now, Mode::Dry);
+        let recommendation = self.decide(&policy, &mut ep.view(), failure, &c, now, Mode::Dry);
         Ok(Explanation {
             proposals,
             recommendation,
@@ -82,7 +83,9 @@ impl Engine {
                 m.primary.model.lock().episodes() < f64::from(policy.learning.min_episodes)
             });
             if policy.learning.portfolio || learning {
-                if let Some(p) = self.propose_portfolio(&cx, &mut ep.view_of(&mut ep.st.clone())) {
+                if let Some(p) =
+                    self.propose_portfolio(&cx, &mut ep.view_of(&mut ep.st.clone()), None)
+                {
                     out.push(shown("portfolio", p));
                 }
             }

@@ -7,7 +7,7 @@ use crate::episode::EpisodeView;
 use crate::recommendation::{Reason, Tier};
 
 pub(super) fn propose(cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
-    let delay = cx.cp.retry_delay(ep.failures, ep.last_delay, &mut ep.rng);
+    let (delay, nominal) = cx.cp.retry_delays(ep.failures, ep.last_delay, &mut ep.rng);
     let reason = if cx.cp.first_retry_immediate && ep.failures <= 1 {
         Reason::FirstRetryImmediate { class: cx.class }
     } else {
@@ -18,6 +18,6 @@ pub(super) fn propose(cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
         }
     };
     let mut p = Proposal::new(delay, Tier::Heuristic, reason);
-    p.nominal = Some(cx.cp.nominal_retry_delay(ep.failures, ep.last_delay));
+    p.nominal = Some(nominal);
     p
 }

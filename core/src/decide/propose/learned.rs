@@ -10,7 +10,7 @@ use crate::engine::Engine;
 use crate::episode::EpisodeView;
 use crate::learn::grid::bucket_of;
 use crate::learn::planner::{jittered, mid, Plan};
-use crate::learn::prior::Prior;
+use crate::plans::PlanPrior;
 use crate::recommendation::{Reason, Tier};
 use rand::Rng;
 use std::sync::Arc;
@@ -36,7 +36,7 @@ fn from_plan(
     cx: &Context<'_>,
     ep: &mut EpisodeView<'_>,
     plan: &Arc<Plan>,
-    prior: &Prior,
+    prior: &PlanPrior<'_>,
     episodes: f64,
 ) -> Proposal {
     let t = cx.elapsed.as_secs_f64();
@@ -68,7 +68,7 @@ fn from_plan(
     let step = mid(k).max(t);
     let probability = plan.success_probability(t, step);
     let alternatives = Alternatives::around(plan, t, from, k);
-    let confidence = plan.confidence(prior, from, k + 1);
+    let confidence = prior.confidence(plan, from, k + 1);
     Proposal {
         delay: Some(Duration::from_secs_f64((at - t).max(0.0))),
         tier: Tier::Bayesian,

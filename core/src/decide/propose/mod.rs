@@ -15,7 +15,7 @@ use super::Context;
 use crate::alternatives::Alternatives;
 use crate::engine::Engine;
 use crate::episode::EpisodeView;
-use crate::learn::portfolio::Arm;
+use crate::learn::portfolio::{Arm, Verdict};
 use crate::observe::Counter;
 use crate::recommendation::{Reason, Tier};
 use rand::Rng;
@@ -89,8 +89,8 @@ impl Engine {
             return p;
         }
         match self.choose_arm(cx, ep) {
-            Some(Arm::Learned) => return self.propose_learned(cx, ep),
-            Some(Arm::Class) => self.propose_portfolio(cx, ep),
+            Some((Arm::Learned, _)) => return self.propose_learned(cx, ep),
+            Some((Arm::Class, read)) => self.propose_portfolio(cx, ep, read),
             None => None,
         }
         .unwrap_or_else(|| heuristic::propose(cx, ep))
@@ -98,36 +98,56 @@ impl Engine {
 
     /// The schedule this episode runs, chosen at its first decision (live) and kept for the
     /// whole episode; a dry run takes the preferred one. None when the class does not learn.
-    fn choose_arm(&self, cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Option<Arm> {
+    /// When it had to look at the model, also what it read there (so the class schedule's
+    /// explanation does not take the model's lock again).
+    fn choose_arm(
+        &self,
+        cx: &Context<'_>,
+        ep: &mut EpisodeView<'_>,
+    ) -> Option<(Arm, Option<PortfolioRead>)> {
         if !cx.learning() {
             return None;
         }
         if let Some(arm) = ep.arm {
-            return Some(arm);
+            return Some((arm, None));
         }
         let m = ep.id.models.as_ref()?.primary.model.lock();
-        let arm = if m.episodes() < f64::from(cx.policy.learning.min_episodes) {
-            Arm::Class
+        let episodes = m.episodes();
+        let (arm, verdict) = if episodes < f64::from(cx.policy.learning.min_episodes) {
+            (Arm::Class, None)
         } else if !cx.policy.learning.portfolio {
-            Arm::Learned
+            (Arm::Learned, None)
         } else if cx.mode == super::Mode::Live {
-            m.portfolio().choose(&mut ep.rng).0
+            let (arm, verdict) = m.portfolio().choose(&mut ep.rng);
+            (arm, Some(verdict))
         } else {
-            m.portfolio().verdict().preferred
+            let verdict = m.portfolio().verdict();
+            (verdict.preferred, Some(verdict))
         };
         drop(m);
         ep.arm = Some(arm);
-        Some(arm)
+        Some((arm, Some(PortfolioRead { episodes, verdict })))
     }
 
     /// The class schedule, explained by why the learned plan is not running: still learning, or
-    /// the portfolio's verdict.
-    fn propose_portfolio(&self, cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Option<Proposal> {
-        let m = ep.id.models.as_ref()?.primary.model.lock();
-        let episodes = m.episodes();
+    /// the portfolio's verdict (`read`: the model as `choose_arm` just read it, if it did).
+    fn propose_portfolio(
+        &self,
+        cx: &Context<'_>,
+        ep: &mut EpisodeView<'_>,
+        read: Option<PortfolioRead>,
+    ) -> Option<Proposal> {
         let needed = cx.policy.learning.min_episodes;
-        if episodes < f64::from(needed) {
-            drop(m);
+        let read = match read {
+            Some(r) => r,
+            None => {
+                let m = ep.id.models.as_ref()?.primary.model.lock();
+                let episodes = m.episodes();
+                let verdict = (episodes >= f64::from(needed)).then(|| m.portfolio().verdict());
+                PortfolioRead { episodes, verdict }
+            }
+        };
+        let Some(verdict) = read.verdict.filter(|_| read.episodes >= f64::from(needed)) else {
             if cx.mode == super::Mode::Live {
                 self.count(Counter::Fallbacks);
             }
@@ -135,13 +155,11 @@ impl Engine {
             p.reason = Reason::Learning {
                 class: cx.class,
                 strategy: cx.cp.strategy.name(),
-                episodes,
+                episodes: read.episodes,
                 needed,
             };
             return Some(p);
-        }
-        let verdict = m.portfolio().verdict();
-        drop(m);
+        };
         Some(portfolio::propose(cx, ep, verdict))
     }
 
@@ -166,14 +184,19 @@ impl Engine {
             cost,
             cx.policy.horizon_secs(),
             |plan, prior| {
-                let p = plan.success_probability(t, at);
-                let from = crate::learn::grid::bucket_of(t);
-                let c = plan.confidence(prior, from, crate::learn::grid::bucket_of(at) + 1);
-                (Some(p), Some(c))
+                let (p, from, to) = plan.success_and_buckets(t, at);
+                (Some(p), Some(prior.confidence(plan, from, to + 1)))
             },
         )
         .unwrap_or((None, None))
     }
+}
+
+/// What choosing the schedule read from the model: its episodes, and the portfolio's verdict once
+/// the model is past its warm-up.
+pub(super) struct PortfolioRead {
+    episodes: f64,
+    verdict: Option<Verdict>,
 }
 
 /// A uniform draw in [0, 1) from the episode's generator.
