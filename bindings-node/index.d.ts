@@ -133,9 +133,9 @@ export declare class Engine {
   onSuccess(episode: Episode, dependency?: string | undefined | null): void
   /**
    * A first-attempt success in one call, with no episode object: counts the request for the
-   * budgets and the success (what `begin` then `onSuccess` would record). The core has no
-   * single call for it yet, so this is the one place in Node that spells it out. Answers
-   * whether rate limiting is on (`rateLimitOn`), so callers need no second call to know.
+   * budgets and the success (what `begin` then `onSuccess` would record, in one core call).
+   * Answers whether rate limiting is on (`rateLimitOn`), so callers need no second call to
+   * know.
    */
   succeed(key: string, tenant?: string | undefined | null, dependency?: string | undefined | null): boolean
   /**
@@ -421,6 +421,12 @@ export interface Classification {
 /** `engine.beginHandle` by the engine's number. */
 export declare function engineBeginHandle(engine: number, key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null, context?: AttemptContext | undefined | null): number
 
+/**
+ * The number of a queue key for `engineSucceedKey`, checked like any key (`INVALID_KEY`), or
+ * -1 when the engine has numbered as many keys as it will (use the key itself then).
+ */
+export declare function engineKeyNumber(engine: number, key: string): number
+
 /** `engine.onSuccessHandle` by the engine's number. */
 export declare function engineOnSuccessHandle(engine: number, handle: number, dependency?: string | undefined | null): void
 
@@ -432,6 +438,12 @@ export declare function enginePlainFailureDelayMsHandle(engine: number, handle: 
  * whether rate limiting is on.
  */
 export declare function engineSucceed(engine: number, key: string, tenant?: string | undefined | null, dependency?: string | undefined | null): boolean
+
+/**
+ * `engine.succeed(key)` (no tenant, no dependency) by the engine's number and the key's
+ * (`engineKeyNumber`); answers whether rate limiting is on.
+ */
+export declare function engineSucceedKey(engine: number, key: number): boolean
 
 /**
  * A caller's caps for one episode (a call's `retries` / `maxRetryTime`): the total attempts,

@@ -18,9 +18,11 @@ const ZERO_WAIT = { classes: { timeout: { max_delay: 0 } } };
 function cases(engine) {
   const nat = engine.native;
   const id = engine.id;
+  const keyNumber = native.engineKeyNumber(id, 'bench');
   return {
     'succeed (first-attempt success), method': () => nat.succeed('bench', undefined, undefined),
     'succeed, by the engine\'s number': () => native.engineSucceed(id, 'bench', undefined, undefined),
+    'succeed, by the engine\'s and the key\'s numbers (retry()\'s call)': () => native.engineSucceedKey(id, keyNumber),
     'fail once, Episode object': () => {
       const ep = nat.begin('bench', undefined, undefined);
       nat.onPlainFailureDelayMs(ep, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined);

@@ -69,8 +69,12 @@ class Engine {
      * native token call, which would answer 0 and change nothing.
      */
     this.limiting = this.native.rateLimitOn();
-    /** Keys (without a dependency) the native side has accepted: `tokenMs` still refuses a bad key before the first attempt. */
-    this.acceptedKeys = new Set();
+    /**
+     * Keys the native side has accepted, with their native numbers (-1: the engine numbers no
+     * more keys). `tokenMs` skips its native call for them, and `succeed` passes the number
+     * instead of converting the string again. Bounded: cleared when full.
+     */
+    this.keyNumbers = new Map();
   }
 
   now() { return this.native.now(); }
@@ -165,6 +169,13 @@ class Engine {
   /** A first-attempt success in one call (no episode object). */
   succeed(key, tenant, dependency) {
     try {
+      if (tenant === undefined && dependency === undefined) {
+        const n = this.keyNumbers.get(key) ?? this.numberKey(key);
+        if (n >= 0) {
+          this.limiting = native.engineSucceedKey(this.id, n);
+          return;
+        }
+      }
       this.limiting = native.engineSucceed(this.id, key, tenant, dependency);
     } catch (e) {
       throw translate(e); // as guard() does, without a closure on the hot path
@@ -187,13 +198,18 @@ class Engine {
    * is seen, so a bad key fails before the attempt as it did with the call.
    */
   tokenMs(key, dependency) {
-    if (!this.limiting && dependency === undefined && this.acceptedKeys.has(key)) return 0;
+    if (!this.limiting && dependency === undefined && this.keyNumbers.has(key)) return 0;
     const ms = this.acquireMs(key, dependency);
-    if (!this.limiting && dependency === undefined) {
-      if (this.acceptedKeys.size >= MAX_ACCEPTED_KEYS) this.acceptedKeys.clear();
-      this.acceptedKeys.add(key);
-    }
+    if (!this.limiting && dependency === undefined && !this.keyNumbers.has(key)) this.numberKey(key);
     return ms;
+  }
+
+  /** A key's native number, asked once per key (it also checks the key: `INVALID_KEY`). */
+  numberKey(key) {
+    const n = native.engineKeyNumber(this.id, key);
+    if (this.keyNumbers.size >= MAX_ACCEPTED_KEYS) this.keyNumbers.clear();
+    this.keyNumbers.set(key, n);
+    return n;
   }
   /** `acquire` for a call that waits at most `maxWait` seconds: null (no token taken) beyond it. */
   acquireWithin(key, maxWait, dependency) {

@@ -250,16 +250,15 @@ impl Engine {
         episode: &mut Episode,
         dependency: Option<String>,
     ) -> napi::Result<()> {
-        check_dependency(dependency.as_deref())?;
         self.inner
             .on_success_from(&mut episode.inner, dependency.as_deref())
             .or_js()
     }
 
     /// A first-attempt success in one call, with no episode object: counts the request for the
-    /// budgets and the success (what `begin` then `onSuccess` would record). The core has no
-    /// single call for it yet, so this is the one place in Node that spells it out. Answers
-    /// whether rate limiting is on (`rateLimitOn`), so callers need no second call to know.
+    /// budgets and the success (what `begin` then `onSuccess` would record, in one core call).
+    /// Answers whether rate limiting is on (`rateLimitOn`), so callers need no second call to
+    /// know.
     #[napi]
     pub fn succeed(
         &self,
@@ -353,22 +352,22 @@ impl Engine {
     }
 }
 
-/// A dependency named outside a failure, checked by the core's name rule (`INVALID_KEY`): the
-/// core's `on_success_from` takes any string today (reported in issue 10).
 /// A first-attempt success with no episode object (`succeed`, by method or by the engine's
-/// number); answers whether rate limiting is on.
+/// number): the core's one call for it; answers whether rate limiting is on.
 pub(crate) fn succeed_first(
     engine: &smartretry::Engine,
     key: &str,
     tenant: Option<&str>,
     dependency: Option<&str>,
 ) -> napi::Result<bool> {
-    check_dependency(dependency)?;
-    let mut ep = engine.begin(key, tenant).or_js()?;
-    engine.on_success_from(&mut ep, dependency).or_js()?;
+    engine
+        .record_first_success_from(key, tenant, dependency)
+        .or_js()?;
     Ok(engine.rate_limit_on())
 }
 
+/// A dependency named outside a failure, checked by the core's name rule (`INVALID_KEY`)
+/// before a handle is taken out of its table (the core checks it too, but only after).
 pub(crate) fn check_dependency(dependency: Option<&str>) -> napi::Result<()> {
     match dependency {
         Some(d) => smartretry::names::check_name("dependency", d).or_js(),

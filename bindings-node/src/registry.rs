@@ -9,7 +9,7 @@
 //! reused, so a stale one is `INVALID_STATE`, never another engine.
 
 use crate::engine::EpisodeLimits;
-use crate::error::coded;
+use crate::error::{coded, OrJs};
 use crate::failure::FailureInput;
 use crate::handles::Handles;
 use crate::learned::AttemptContext;
@@ -24,7 +24,21 @@ use std::sync::{Arc, LazyLock};
 struct Entry {
     engine: smartretry::Engine,
     handles: Arc<Mutex<Handles>>,
+    keys: RwLock<KeyNumbers>,
 }
+
+/// Keys by number, so that a first-attempt success on a key seen before crosses with two
+/// numbers instead of a string (converting a JS string costs two napi calls and an allocation:
+/// about as much as the core's whole success). Bounded: past `MAX_KEYS` a key has no number
+/// and its calls pass the string as before.
+#[derive(Default)]
+struct KeyNumbers {
+    numbers: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+/// Keys numbered per engine at most.
+const MAX_KEYS: usize = 1024;
 
 static ENGINES: LazyLock<RwLock<HashMap<u64, Entry>>> = LazyLock::new(Default::default);
 static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -35,6 +49,7 @@ pub(crate) fn register(engine: &smartretry::Engine, handles: Arc<Mutex<Handles>>
     let entry = Entry {
         engine: engine.clone(),
         handles,
+        keys: RwLock::default(),
     };
     ENGINES.write().insert(id, entry);
     id
@@ -64,6 +79,42 @@ pub fn engine_succeed(
 ) -> napi::Result<bool> {
     with(engine, |e| {
         crate::engine::succeed_first(&e.engine, &key, tenant.as_deref(), dependency.as_deref())
+    })
+}
+
+/// The number of a queue key for `engineSucceedKey`, checked like any key (`INVALID_KEY`), or
+/// -1 when the engine has numbered as many keys as it will (use the key itself then).
+#[napi]
+pub fn engine_key_number(engine: f64, key: String) -> napi::Result<i32> {
+    with(engine, |e| {
+        smartretry::names::check_name("key", &key).or_js()?;
+        if let Some(&n) = e.keys.read().numbers.get(&key) {
+            return Ok(n as i32);
+        }
+        let mut keys = e.keys.write();
+        let next = keys.names.len();
+        if let Some(&n) = keys.numbers.get(&key) {
+            return Ok(n as i32);
+        }
+        if next >= MAX_KEYS {
+            return Ok(-1);
+        }
+        keys.names.push(key.clone());
+        keys.numbers.insert(key, next as u32);
+        Ok(next as i32)
+    })
+}
+
+/// `engine.succeed(key)` (no tenant, no dependency) by the engine's number and the key's
+/// (`engineKeyNumber`); answers whether rate limiting is on.
+#[napi]
+pub fn engine_succeed_key(engine: f64, key: u32) -> napi::Result<bool> {
+    with(engine, |e| {
+        let keys = e.keys.read();
+        let Some(name) = keys.names.get(key as usize) else {
+            return Err(coded("INVALID_STATE", format!("no key has number {key}")));
+        };
+        crate::engine::succeed_first(&e.engine, name, None, None)
     })
 }
 

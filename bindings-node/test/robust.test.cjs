@@ -84,6 +84,24 @@ test('stats are the core schema: snake_case keys', () => {
   assert.ok('successes_after_retry' in s && 'give_ups' in s && !('giveUps' in s));
 });
 
+test('a first-attempt success by key number counts as the string call does, past 1,024 keys too', () => {
+  const clock = new ManualClock();
+  const policy = { budget: { kind: 'aws_standard', capacity: 6 } };
+  const [numbered, plain] = [new Engine(policy, { clock }), new Engine(policy, { clock })];
+  for (let i = 0; i < 1_100; i++) {
+    const key = `k${i % 1_050}`;
+    numbered.succeed(key); // numbered after the first call on each key (1,024 at most)
+    const ep = plain.begin(key);
+    plain.onSuccess(ep);
+  }
+  assert.deepEqual(numbered.stats(), plain.stats());
+  assert.equal(numbered.stats().successes, 1_100);
+  assert.equal(numbered.keyNumbers.get('k0'), 0);
+  assert.equal(numbered.keyNumbers.get('k1049'), -1, 'past the native table: the string path');
+  assert.throws(() => numbered.succeed(''), (e) => e.code === 'INVALID_KEY');
+  assert.ok(!numbered.keyNumbers.has(''), 'a refused key gets no number');
+});
+
 test('a wait longer than 2^31-1 ms is a chain of timers, not a 1 ms timer; abort still works', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   let done = false;

@@ -180,8 +180,7 @@ impl PyEngine {
         key: &str,
         tenant: Option<&str>,
     ) -> PyResult<()> {
-        let mut ep = self.inner.begin(key, tenant).map_err(to_py)?;
-        let result = self.inner.on_success(&mut ep);
+        let result = self.inner.record_first_success(key, tenant);
         self.observers.deliver(py);
         result.map_err(to_py)
     }

@@ -55,6 +55,26 @@ fn recommend_latency() {
     println!("recommend (warm 10k models): {}", h.summary());
 }
 
+/// A first-attempt success (`record_first_success`: what a binding's "the call worked" costs)
+/// on the warm store's keys, one call at a time (timer included).
+fn first_success_latency() {
+    let (engine, _clock) = support::warm_engine();
+    let keys: Vec<String> = (0..support::MODELS).map(|i| format!("q{i}")).collect();
+    let mut h = Histogram::default();
+    let mut k = 0usize;
+    for round in 0..2 {
+        for _ in 0..400_000 {
+            k = (k + 7919) % support::MODELS;
+            let t = Instant::now();
+            engine.record_first_success(&keys[k], None).unwrap();
+            if round == 1 {
+                h.record(t.elapsed().as_nanos() as u64);
+            }
+        }
+    }
+    println!("first-attempt success (warm 10k keys): {}", h.summary());
+}
+
 /// `on_failure` over 200k episodes on 100 keys, the clock advanced by each recommended delay:
 /// outages log-uniform in 0.2-60 s, so models learn and plans are rebuilt during the run.
 fn on_failure_with_learning() {
@@ -191,6 +211,9 @@ fn main() {
     }
     if run("recommend") {
         recommend_latency();
+    }
+    if run("succeed") {
+        first_success_latency();
     }
     if run("on_failure") {
         on_failure_with_learning();

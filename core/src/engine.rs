@@ -280,9 +280,14 @@ impl Engine {
         self.inner.counters.add(c);
     }
 
+    /// The next episode's number (its generator's seed derives from it).
+    pub(crate) fn next_episode_seq(&self) -> u64 {
+        self.inner.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// A fresh episode, without counting it as a request (previews use it directly).
     pub(crate) fn new_episode(&self, key: &str, tenant: Option<&str>) -> Episode {
-        let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed);
+        let seq = self.next_episode_seq();
         let base = self.inner.policy.load().seed.unwrap_or(self.inner.seed);
         let seed = base ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Episode {
@@ -320,7 +325,10 @@ impl Engine {
         }
         let ep = self.new_episode(key, tenant);
         let now = self.now();
-        self.with_budgets(&self.inner.policy.load(), &ep.id, |b, _| b.on_request(now));
+        let (key, tenant) = (&*ep.id.key, ep.id.tenant.as_deref());
+        self.with_budgets(&self.inner.policy.load(), key, tenant, |b, _| {
+            b.on_request(now)
+        });
         Ok(ep)
     }
 
@@ -328,24 +336,25 @@ impl Engine {
     pub(crate) fn with_budgets(
         &self,
         policy: &Policy,
-        ep: &Identity,
+        key: &str,
+        tenant: Option<&str>,
         mut f: impl FnMut(&mut RetryBudget, bool),
     ) {
         let scopes = [
-            (false, Some(&ep.key), &policy.budget),
-            (true, ep.tenant.as_ref(), &policy.tenant_budget),
+            (false, Some(key), &policy.budget),
+            (true, tenant, &policy.tenant_budget),
         ];
         for (tenant, name, config) in scopes {
             let (Some(name), Some(config)) = (name, config) else {
                 continue;
             };
-            let hash = self.inner.budgets.hash_of(&(tenant, &**name));
+            let hash = self.inner.budgets.hash_of(&(tenant, name));
             let (slot, _) = self.inner.budgets.get_or_insert_with(
                 hash,
-                |s| s.tenant == tenant && *s.name == **name,
+                |s| s.tenant == tenant && *s.name == *name,
                 || BudgetSlot {
                     tenant,
-                    name: name.clone(),
+                    name: Arc::from(name),
                     budget: Mutex::new(self.open_budget(tenant, name, config, self.now())),
                 },
             );

@@ -142,7 +142,7 @@ impl Engine {
     pub(crate) fn rate_limit_response(
         &self,
         policy: &Policy,
-        key: &Arc<str>,
+        key: &str,
         dependency: Option<&str>,
         throttled: bool,
         now: Duration,
@@ -154,9 +154,9 @@ impl Engine {
         let hash = self.inner.limiters.hash(key, dependency);
         let (slot, _) = self.inner.limiters.map.get_or_insert_with(
             hash,
-            |s| *s.key == **key && s.dependency.as_deref() == dependency,
+            |s| *s.key == *key && s.dependency.as_deref() == dependency,
             || LimiterSlot {
-                key: key.clone(),
+                key: Arc::from(key),
                 dependency: dependency.map(Arc::from),
                 limiter: Mutex::new(ClientRateLimiter::new(now, cfg)),
             },
