@@ -192,13 +192,24 @@ impl Evidence {
     /// A canary's learned arm is worse than the live one by more than the bound, with
     /// confidence (the other reason a canary is rolled back is that it ran out of episodes).
     pub fn canary_regressed(&self, cfg: &RolloutConfig) -> bool {
+        self.canary_gap(cfg)
+            .is_some_and(|(diff, se)| self.regressed_by(cfg, diff, se))
+    }
+
+    /// Whether a canary gap `diff` (standard error `se`) is a regression past the bound.
+    fn regressed_by(&self, cfg: &RolloutConfig, diff: f64, se: f64) -> bool {
+        diff - cfg.z * se > cfg.rollback_regression * self.live.mean.abs()
+    }
+
+    /// The canary's mean J minus the live arm's and the standard error of that difference;
+    /// None while either arm has fewer than `min_episodes`.
+    fn canary_gap(&self, cfg: &RolloutConfig) -> Option<(f64, f64)> {
         let (a, b) = (&self.learned, &self.live);
         let min = u64::from(cfg.min_episodes);
         if a.n < min || b.n < min {
-            return false;
+            return None;
         }
-        let se = (a.var_of_mean() + b.var_of_mean()).sqrt();
-        a.mean - b.mean - cfg.z * se > cfg.rollback_regression * b.mean.abs()
+        Some((a.mean - b.mean, (a.var_of_mean() + b.var_of_mean()).sqrt()))
     }
 
     /// Judge the evidence for a queue in `mode`.
@@ -219,17 +230,15 @@ impl Evidence {
                 }
             }
             RolloutMode::Canary { .. } => {
-                let (a, b) = (&self.learned, &self.live);
-                if a.n < min || b.n < min {
+                let Some((diff, se)) = self.canary_gap(cfg) else {
                     return Verdict::Wait;
-                }
-                let diff = a.mean - b.mean;
-                let se = (a.var_of_mean() + b.var_of_mean()).sqrt();
-                if self.canary_regressed(cfg) {
+                };
+                let ran_out = self.learned.n >= u64::from(cfg.canary_max_episodes);
+                if self.regressed_by(cfg, diff, se) {
                     Verdict::Rollback
                 } else if diff + cfg.z * se <= 0.0 {
                     Verdict::Promote
-                } else if cfg.canary_max_episodes > 0 && a.n >= u64::from(cfg.canary_max_episodes) {
+                } else if cfg.canary_max_episodes > 0 && ran_out {
                     Verdict::Rollback
                 } else {
                     Verdict::Wait
