@@ -44,6 +44,9 @@ pub(crate) struct Inner {
     /// Heuristic prior per error class (indexed by class code).
     pub priors: ArcSwap<Vec<Prior>>,
     pub overrides: ArcSwap<Overrides>,
+    /// Set at the first override and never cleared: until then a decision skips loading the
+    /// (empty) overrides. Sticky, so that no clear racing a set can hide an override.
+    ever_overridden: AtomicBool,
     pub models: crate::sharded::ShardedMap<ModelSlot>,
     pub budgets: crate::sharded::ShardedMap<BudgetSlot>,
     /// Where new budget buckets come from (None: local buckets; see `budget::backend`).
@@ -129,6 +132,7 @@ impl Engine {
                 priors: ArcSwap::from_pointee(priors),
                 policy: ArcSwap::from_pointee(policy),
                 overrides: ArcSwap::from_pointee(Overrides::default()),
+                ever_overridden: AtomicBool::new(false),
                 models: Default::default(),
                 budgets: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
                 budget_backend: RwLock::new(None),
@@ -165,6 +169,9 @@ impl Engine {
         f: impl FnOnce(&crate::policy::ClassPolicy, Option<Duration>) -> T,
     ) -> T {
         let base = policy.class(class);
+        if !self.inner.ever_overridden.load(Ordering::Acquire) {
+            return f(&base, None);
+        }
         let overrides = self.inner.overrides.load();
         let (cp, fixed) = overrides.resolve(&base, &ep.key, ep.tenant.as_deref(), class);
         f(&cp, fixed)
@@ -218,6 +225,7 @@ impl Engine {
             Scope::Tenant(n) => check_name("tenant", n)?,
         }
         patch.validate()?;
+        self.inner.ever_overridden.store(true, Ordering::Release);
         self.inner
             .overrides
             .rcu(|o| Arc::new(o.with(scope.clone(), class, patch.clone())));
