@@ -1,0 +1,208 @@
+//! The tree part of a boosted model: an ensemble of small oblivious regression trees over the
+//! decision-time features (`features::DECISION`), whose sum is added to the logistic model's
+//! margin. The trees read nothing that depends on the wait, so a decision evaluates them once
+//! and every candidate wait is still priced by the logistic model's few additions and one
+//! exponential; `choose`'s pruning bound stays exact (the trees only shift its constant).
+//!
+//! Oblivious (every node of a level splits on the same feature and threshold, as CatBoost's
+//! trees): a tree of depth k is k comparisons that build the leaf's index, with no dependent
+//! loads, so a hundred trees cost a few hundred nanoseconds at most; and a level's split is
+//! chosen for all its nodes at once, which keeps the small trees from fitting noise.
+//! Training is in `smartretry-train`; this module only evaluates and checks.
+
+use super::features::{DecisionFeatures, DECISION};
+use crate::error::{Error, Result};
+
+/// Most trees in a model (the trainer stops far earlier).
+pub const MAX_TREES: usize = 256;
+/// Deepest tree.
+pub const MAX_DEPTH: usize = 6;
+/// Largest leaf value, in logits: a leaf beyond it is not a model of ours.
+pub const MAX_LEAF: f64 = 20.0;
+
+/// One oblivious tree: level `i` sends a row right when `x[features[i]] > thresholds[i]`; the
+/// leaf's index is the levels' right-turns read as a binary number, first level first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tree {
+    /// Feature index (into `DECISION`) per level.
+    pub features: Vec<usize>,
+    /// Threshold per level.
+    pub thresholds: Vec<f64>,
+    /// `2^depth` leaf values, in logits (shrinkage included).
+    pub leaves: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Span {
+    depth: usize,
+    split: usize,
+    leaf: usize,
+}
+
+/// A checked ensemble, stored flat for evaluation. Empty: a plain logistic model.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trees {
+    spans: Vec<Span>,
+    features: Vec<usize>,
+    thresholds: Vec<f64>,
+    leaves: Vec<f64>,
+    /// The ensemble's mean output over the training rows: explanations report the trees' push
+    /// on a decision relative to it.
+    pub mean: f64,
+}
+
+fn invalid(msg: String) -> Error {
+    Error::InvalidModel(msg)
+}
+
+impl Trees {
+    /// An ensemble from its trees, checked: at most `MAX_TREES`, each at most `MAX_DEPTH` deep
+    /// with one feature and threshold per level and `2^depth` leaves, feature indices in range,
+    /// every number finite, leaves within `MAX_LEAF`.
+    pub fn new(trees: &[Tree], mean: f64) -> Result<Trees> {
+        if trees.len() > MAX_TREES {
+            return Err(invalid(format!(
+                "{} trees (at most {MAX_TREES})",
+                trees.len()
+            )));
+        }
+        if !(mean.is_finite() && mean.abs() <= MAX_LEAF * MAX_TREES as f64) {
+            return Err(invalid(format!("tree mean {mean} is out of range")));
+        }
+        let mut out = Trees {
+            mean,
+            ..Trees::default()
+        };
+        for (i, t) in trees.iter().enumerate() {
+            let depth = t.features.len();
+            if depth > MAX_DEPTH || t.thresholds.len() != depth || t.leaves.len() != 1 << depth {
+                return Err(invalid(format!(
+                    "tree {i}: {depth} levels, {} thresholds, {} leaves (at most {MAX_DEPTH} levels, one threshold each, 2^levels leaves)",
+                    t.thresholds.len(),
+                    t.leaves.len()
+                )));
+            }
+            if let Some(f) = t.features.iter().find(|&&f| f >= DECISION.len()) {
+                return Err(invalid(format!(
+                    "tree {i}: feature index {f} is out of range (0..{})",
+                    DECISION.len()
+                )));
+            }
+            if t.thresholds.iter().any(|v| !v.is_finite())
+                || t.leaves
+                    .iter()
+                    .any(|v| !(v.is_finite() && v.abs() <= MAX_LEAF))
+            {
+                return Err(invalid(format!(
+                    "tree {i}: a threshold or leaf is not a finite number of sensible size"
+                )));
+            }
+            out.spans.push(Span {
+                depth,
+                split: out.features.len(),
+                leaf: out.leaves.len(),
+            });
+            out.features.extend_from_slice(&t.features);
+            out.thresholds.extend_from_slice(&t.thresholds);
+            out.leaves.extend_from_slice(&t.leaves);
+        }
+        Ok(out)
+    }
+
+    /// The trees, as `new` takes them (for the model file).
+    pub fn trees(&self) -> Vec<Tree> {
+        self.spans
+            .iter()
+            .map(|s| Tree {
+                features: self.features[s.split..s.split + s.depth].to_vec(),
+                thresholds: self.thresholds[s.split..s.split + s.depth].to_vec(),
+                leaves: self.leaves[s.leaf..s.leaf + (1 << s.depth)].to_vec(),
+            })
+            .collect()
+    }
+
+    /// Number of trees.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there are none (a plain logistic model).
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The ensemble's output (logits) for decision-time features.
+    #[inline]
+    pub fn eval(&self, x: &DecisionFeatures) -> f64 {
+        let mut sum = 0.0;
+        for s in &self.spans {
+            let mut leaf = 0usize;
+            let levels = self.features[s.split..s.split + s.depth]
+                .iter()
+                .zip(&self.thresholds[s.split..s.split + s.depth]);
+            for (&f, &thr) in levels {
+                // `new` checked every index against DECISION's length.
+                leaf = 2 * leaf + usize::from(x[f] > thr);
+            }
+            sum += self.leaves[s.leaf + leaf];
+        }
+        sum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stump(f: usize, thr: f64, lo: f64, hi: f64) -> Tree {
+        Tree {
+            features: vec![f],
+            thresholds: vec![thr],
+            leaves: vec![lo, hi],
+        }
+    }
+
+    #[test]
+    fn evaluates_levels_as_a_binary_index() {
+        let two = Tree {
+            features: vec![3, 8],
+            thresholds: vec![4.0, 4.5],
+            leaves: vec![0.1, 0.2, 0.3, 0.4],
+        };
+        let t = Trees::new(&[two, stump(0, 1.0, -1.0, 1.0)], 0.0).unwrap();
+        let mut x = [0.0; DECISION.len()];
+        assert!((t.eval(&x) - (0.1 - 1.0)).abs() < 1e-12);
+        x[3] = 5.0;
+        x[0] = 2.0;
+        assert!((t.eval(&x) - (0.3 + 1.0)).abs() < 1e-12);
+        x[8] = 5.0;
+        assert!((t.eval(&x) - (0.4 + 1.0)).abs() < 1e-12);
+        assert_eq!(Trees::new(&t.trees(), 0.0).unwrap(), t);
+    }
+
+    #[test]
+    fn malformed_trees_are_an_invalid_model() {
+        let bad = [
+            stump(DECISION.len(), 1.0, 0.0, 0.0),
+            stump(0, f64::NAN, 0.0, 0.0),
+            stump(0, 1.0, 0.0, MAX_LEAF * 2.0),
+            Tree {
+                features: vec![0, 1],
+                thresholds: vec![0.0, 0.0],
+                leaves: vec![0.0; 3],
+            },
+            Tree {
+                features: vec![0; MAX_DEPTH + 1],
+                thresholds: vec![0.0; MAX_DEPTH + 1],
+                leaves: vec![0.0; 1 << (MAX_DEPTH + 1)],
+            },
+        ];
+        for t in bad {
+            let err = Trees::new(std::slice::from_ref(&t), 0.0).unwrap_err();
+            assert_eq!(err.code(), "INVALID_MODEL", "{t:?}");
+        }
+        let many = vec![stump(0, 0.0, 0.0, 0.0); MAX_TREES + 1];
+        assert!(Trees::new(&many, 0.0).is_err());
+        assert!(Trees::new(&[], f64::INFINITY).is_err());
+    }
+}
