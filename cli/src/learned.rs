@@ -31,6 +31,10 @@ pub struct TrainArgs {
     /// L2 penalty of the logistic regression.
     #[arg(long, default_value_t = 0.01)]
     l2: f64,
+    /// The model: `logistic`, `boosted` (the logistic model plus small trees over what is known
+    /// at the decision), or `auto` (both, keeping the one with the lower holdout J).
+    #[arg(long, default_value = "auto")]
+    algo: smartretry_train::Algo,
 }
 
 fn print_metrics(m: &smartretry::learned::Metrics) {
@@ -57,18 +61,31 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         failure_cost: args.cost,
         horizon: args.horizon,
         history: args.history.display().to_string(),
+        algo: args.algo,
         ..Default::default()
     };
-    match smartretry_train::train(records, &opts) {
+    let report = smartretry_train::train_report(records, &opts);
+    for c in &report.candidates {
+        let trees = c.model.trees.len();
+        println!(
+            "== {}{}",
+            c.algo.name(),
+            if c.algo == smartretry_train::Algo::Boosted {
+                format!(" ({trees} trees)")
+            } else {
+                String::new()
+            }
+        );
+        print_metrics(&c.metrics);
+    }
+    if let (Some(algo), true) = (report.chosen, report.candidates.len() > 1) {
+        println!("kept: {} (the lower holdout J)", algo.name());
+    }
+    match report.result {
         Ok(file) => {
-            print_metrics(&file.metrics);
             file.save(&args.out).map_err(|e| e.to_string())?;
             println!("model written: {}", args.out.display());
             Ok(())
-        }
-        Err(smartretry_train::TrainError::Refused(m)) => {
-            print_metrics(&m);
-            Err(smartretry_train::TrainError::Refused(m).to_string())
         }
         Err(e) => Err(e.to_string()),
     }
@@ -94,6 +111,13 @@ pub fn model(args: &ModelArgs) -> Result<(), String> {
     );
     print_metrics(&f.metrics);
     let m = &f.model;
+    if m.is_boosted() {
+        println!(
+            "boosted: {} trees over the decision-time features (mean output {:+.3})",
+            m.trees.len(),
+            m.trees.mean
+        );
+    }
     let mut w: Vec<(usize, f64)> = m.weights.iter().copied().enumerate().collect();
     w.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
     println!("strongest weights:");

@@ -1,0 +1,373 @@
+//! Gradient boosting on the log-loss from a per-row base margin (the logistic model's logit):
+//! oblivious trees over the decision-time features (`smartretry::learned::features::DECISION`),
+//! grown on histograms of quantile bins, Newton leaf values, shrinkage, early stopping on a
+//! validation share. Only training lives here; the core evaluates the trees
+//! (`smartretry::learned::trees`).
+//!
+//! Written here rather than taken from a crate: the booster must start from a per-row base
+//! margin (the logistic model's logit, which carries the wait) and its trees must be exported
+//! into the core's checked format. Of the pure-Rust crates, `gbdt` (unmaintained since 2020)
+//! keeps its trees private, and `perpetual` and `forust-ml` take one scalar base score, not a
+//! per-row margin; `lightgbm` needs a C++ build. The algorithm is the textbook one (XGBoost's
+//! second-order gain, CatBoost's oblivious trees), about two hundred lines.
+
+use smartretry::learned::features::{DecisionFeatures, DECISION};
+use smartretry::learned::model::sigmoid;
+use smartretry::learned::trees::{Tree, Trees, MAX_LEAF};
+
+/// The booster's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct BoostOptions {
+    /// Most trees.
+    pub rounds: usize,
+    /// Levels per tree (oblivious: `2^depth` leaves).
+    pub depth: usize,
+    /// Shrinkage (learning rate) applied to each tree's leaves.
+    pub shrinkage: f64,
+    /// L2 penalty on leaf values (the λ of the Newton step).
+    pub lambda: f64,
+    /// Histogram bins per feature.
+    pub bins: usize,
+    /// Stop after this many trees without a better validation log-loss.
+    pub patience: usize,
+    /// Least hessian on each side of a split (about that many rows at p = 0.5, times 4).
+    pub min_hessian: f64,
+}
+
+impl Default for BoostOptions {
+    fn default() -> Self {
+        BoostOptions {
+            rounds: 100,
+            depth: 4,
+            shrinkage: 0.1,
+            lambda: 1.0,
+            bins: 32,
+            patience: 10,
+            min_hessian: 5.0,
+        }
+    }
+}
+
+/// One training or validation row: decision-time features, base margin, label.
+#[derive(Debug, Clone, Copy)]
+pub struct BoostRow<'a> {
+    /// Decision-time features.
+    pub d: &'a DecisionFeatures,
+    /// The base model's logit for the row.
+    pub margin: f64,
+    /// The attempt succeeded.
+    pub y: bool,
+}
+
+/// Split points per feature: a row is in bin `b` when `b` cut points lie below its value, so
+/// "bin > j" is exactly "value > cuts[j]", the core's test.
+fn cuts_of(rows: &[BoostRow<'_>], f: usize, bins: usize) -> Vec<f64> {
+    let mut v: Vec<f64> = rows.iter().map(|r| r.d[f]).collect();
+    v.sort_by(f64::total_cmp);
+    let mut uniq = v.clone();
+    uniq.dedup();
+    let mut cuts: Vec<f64> = if uniq.len() <= bins {
+        uniq.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect()
+    } else {
+        (1..bins).map(|k| v[k * v.len() / bins]).collect()
+    };
+    cuts.dedup();
+    // A cut at the largest value separates nothing.
+    if let Some(&max) = uniq.last() {
+        cuts.retain(|&c| c < max);
+    }
+    cuts
+}
+
+fn bin_of(cuts: &[f64], x: f64) -> u8 {
+    cuts.partition_point(|&c| x > c) as u8
+}
+
+fn log_loss(margins: impl Iterator<Item = (f64, bool)>) -> f64 {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for (z, y) in margins {
+        let p = sigmoid(z).clamp(1e-12, 1.0 - 1e-12);
+        sum -= if y { p.ln() } else { (1.0 - p).ln() };
+        n += 1;
+    }
+    sum / n.max(1) as f64
+}
+
+/// Grow one oblivious tree on gradients `g` and hessians `h`; None when no split gains.
+fn grow(
+    bins: &[Vec<u8>],
+    cuts: &[Vec<f64>],
+    g: &[f64],
+    h: &[f64],
+    o: &BoostOptions,
+) -> Option<(Tree, Vec<usize>)> {
+    let n = g.len();
+    let mut leaf = vec![0usize; n];
+    let (mut features, mut thresholds) = (Vec::new(), Vec::new());
+    let score = |g: f64, h: f64| g * g / (h + o.lambda);
+    for level in 0..o.depth {
+        let leaves = 1 << level;
+        let mut best: Option<(f64, usize, usize)> = None;
+        for (f, fc) in cuts.iter().enumerate() {
+            let nb = fc.len() + 1;
+            if nb < 2 {
+                continue;
+            }
+            let mut hist = vec![(0.0f64, 0.0f64); leaves * nb];
+            for i in 0..n {
+                let cell = &mut hist[leaf[i] * nb + usize::from(bins[f][i])];
+                cell.0 += g[i];
+                cell.1 += h[i];
+            }
+            let totals: Vec<(f64, f64)> = (0..leaves)
+                .map(|l| {
+                    hist[l * nb..(l + 1) * nb]
+                        .iter()
+                        .fold((0.0, 0.0), |a, c| (a.0 + c.0, a.1 + c.1))
+                })
+                .collect();
+            let parent: f64 = totals.iter().map(|&(g, h)| score(g, h)).sum();
+            let mut left = vec![(0.0f64, 0.0f64); leaves];
+            for j in 0..nb - 1 {
+                let (mut gain, mut hl, mut hr) = (-parent, 0.0, 0.0);
+                for l in 0..leaves {
+                    let c = hist[l * nb + j];
+                    left[l].0 += c.0;
+                    left[l].1 += c.1;
+                    let right = (totals[l].0 - left[l].0, totals[l].1 - left[l].1);
+                    gain += score(left[l].0, left[l].1) + score(right.0, right.1);
+                    hl += left[l].1;
+                    hr += right.1;
+                }
+                if hl >= o.min_hessian && hr >= o.min_hessian && best.map_or(true, |b| gain > b.0) {
+                    best = Some((gain, f, j));
+                }
+            }
+        }
+        let Some((gain, f, j)) = best else { break };
+        if gain <= 1e-6 {
+            break;
+        }
+        for i in 0..n {
+            leaf[i] = 2 * leaf[i] + usize::from(usize::from(bins[f][i]) > j);
+        }
+        features.push(f);
+        thresholds.push(cuts[f][j]);
+    }
+    if features.is_empty() {
+        return None;
+    }
+    let mut sums = vec![(0.0f64, 0.0f64); 1 << features.len()];
+    for i in 0..n {
+        sums[leaf[i]].0 += g[i];
+        sums[leaf[i]].1 += h[i];
+    }
+    let leaves = sums
+        .iter()
+        .map(|&(g, h)| (-g / (h + o.lambda) * o.shrinkage).clamp(-MAX_LEAF / 2.0, MAX_LEAF / 2.0))
+        .collect();
+    Some((
+        Tree {
+            features,
+            thresholds,
+            leaves,
+        },
+        leaf,
+    ))
+}
+
+fn eval(t: &Tree, d: &DecisionFeatures) -> f64 {
+    let mut leaf = 0;
+    for (&f, &thr) in t.features.iter().zip(&t.thresholds) {
+        leaf = 2 * leaf + usize::from(d[f] > thr);
+    }
+    t.leaves[leaf]
+}
+
+/// Boost from the rows' base margins; trees are added while the validation log-loss improves
+/// (stopping `patience` trees after the best, and keeping the trees up to the best). Empty when
+/// no tree helps on the validation rows.
+pub fn boost(train: &[BoostRow<'_>], valid: &[BoostRow<'_>], o: &BoostOptions) -> Trees {
+    if train.is_empty() {
+        return Trees::default();
+    }
+    let cuts: Vec<Vec<f64>> = (0..DECISION.len())
+        .map(|f| cuts_of(train, f, o.bins.clamp(2, 255)))
+        .collect();
+    let bins: Vec<Vec<u8>> = cuts
+        .iter()
+        .enumerate()
+        .map(|(f, c)| train.iter().map(|r| bin_of(c, r.d[f])).collect())
+        .collect();
+    let mut z: Vec<f64> = train.iter().map(|r| r.margin).collect();
+    let mut zv: Vec<f64> = valid.iter().map(|r| r.margin).collect();
+    let valid_loss = |zv: &[f64]| log_loss(zv.iter().zip(valid).map(|(&z, r)| (z, r.y)));
+    let mut best = (valid_loss(&zv), 0usize);
+    let mut trees: Vec<Tree> = Vec::new();
+    let (mut g, mut h) = (vec![0.0; z.len()], vec![0.0; z.len()]);
+    for round in 0..o.rounds.min(smartretry::learned::trees::MAX_TREES) {
+        for (i, r) in train.iter().enumerate() {
+            let p = sigmoid(z[i]);
+            g[i] = p - f64::from(u8::from(r.y));
+            h[i] = (p * (1.0 - p)).max(1e-6);
+        }
+        let Some((tree, leaf)) = grow(&bins, &cuts, &g, &h, o) else {
+            break;
+        };
+        for (zi, &l) in z.iter_mut().zip(&leaf) {
+            *zi += tree.leaves[l];
+        }
+        for (zi, r) in zv.iter_mut().zip(valid) {
+            *zi += eval(&tree, r.d);
+        }
+        trees.push(tree);
+        let loss = valid_loss(&zv);
+        if loss < best.0 - 1e-9 {
+            best = (loss, round + 1);
+        } else if round + 1 - best.1 >= o.patience {
+            break;
+        }
+    }
+    trees.truncate(best.1);
+    let mean = train
+        .iter()
+        .map(|r| trees.iter().map(|t| eval(t, r.d)).sum::<f64>())
+        .sum::<f64>()
+        / train.len() as f64;
+    // Leaves are clamped within MAX_LEAF and features come from DECISION: `new` accepts them.
+    Trees::new(&trees, mean).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny deterministic generator (no test depends on a crate's stream).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// Success is likely when the load is high XOR it is a weekend: no weighting of load and
+    /// day alone can express it, two levels of a tree can.
+    fn xor_rows(n: usize, seed: u64) -> Vec<(DecisionFeatures, bool)> {
+        let mut rng = Lcg(seed);
+        (0..n)
+            .map(|_| {
+                let mut d = [0.0; DECISION.len()];
+                d[3] = rng.next() * 8.0; // log queue depth
+                d[8] = (rng.next() * 7.0).floor(); // day of week
+                let high = d[3] > 4.0;
+                let weekend = d[8] >= 5.0;
+                let p = if high != weekend { 0.85 } else { 0.15 };
+                (d, rng.next() < p)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn boosting_fits_an_interaction_a_linear_model_cannot() {
+        let train = xor_rows(4000, 1);
+        let valid = xor_rows(1000, 2);
+        let test = xor_rows(2000, 3);
+        // The base margin: the best constant (a linear model does hardly better on XOR).
+        let rate = train.iter().filter(|r| r.1).count() as f64 / train.len() as f64;
+        let base = (rate / (1.0 - rate)).ln();
+        let trees = boost(
+            &with_margin(&train, base),
+            &with_margin(&valid, base),
+            &BoostOptions::default(),
+        );
+        assert!(!trees.is_empty());
+        let loss_const = log_loss(test.iter().map(|(_, y)| (base, *y)));
+        let loss_trees = log_loss(test.iter().map(|(d, y)| (base + trees.eval(d), *y)));
+        // The truth's own log-loss is H(0.15) = 0.423; the constant's is ln 2 = 0.693.
+        assert!(
+            loss_trees < 0.47,
+            "trees {loss_trees} constant {loss_const}"
+        );
+        // The best linear model in load and day (fitted by Newton's method on the same rows)
+        // stays near the constant's loss.
+        let linear = fit_linear(&train);
+        let loss_linear = log_loss(test.iter().map(|(d, y)| (linear(d), *y)));
+        assert!(loss_linear > 0.6, "linear {loss_linear}");
+        assert!(loss_trees < loss_linear - 0.1);
+    }
+
+    fn with_margin(v: &[(DecisionFeatures, bool)], margin: f64) -> Vec<BoostRow<'_>> {
+        v.iter()
+            .map(|(d, y)| BoostRow { d, margin, y: *y })
+            .collect()
+    }
+
+    /// Logistic regression on (1, load, day) by Newton's method.
+    #[allow(clippy::needless_range_loop)]
+    fn fit_linear(rows: &[(DecisionFeatures, bool)]) -> impl Fn(&DecisionFeatures) -> f64 {
+        let x = |d: &DecisionFeatures| [1.0, d[3], d[8]];
+        let mut w = [0.0f64; 3];
+        for _ in 0..25 {
+            let mut grad = [0.0; 3];
+            let mut hess = [[1e-6; 3]; 3];
+            for (d, y) in rows {
+                let v = x(d);
+                let p = sigmoid(w.iter().zip(&v).map(|(a, b)| a * b).sum());
+                for a in 0..3 {
+                    grad[a] += (p - f64::from(u8::from(*y))) * v[a];
+                    for b in 0..3 {
+                        hess[a][b] += p * (1.0 - p) * v[a] * v[b];
+                    }
+                }
+            }
+            let step = solve3(hess, grad);
+            for a in 0..3 {
+                w[a] -= step[a];
+            }
+        }
+        move |d: &DecisionFeatures| w.iter().zip(&x(d)).map(|(a, b)| a * b).sum()
+    }
+
+    #[allow(clippy::needless_range_loop)] // Gauss-Jordan reads best with indices.
+    fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> [f64; 3] {
+        for i in 0..3 {
+            let p = a[i][i];
+            for j in 0..3 {
+                a[i][j] /= p;
+            }
+            b[i] /= p;
+            for k in 0..3 {
+                if k != i {
+                    let f = a[k][i];
+                    for j in 0..3 {
+                        a[k][j] -= f * a[i][j];
+                    }
+                    b[k] -= f * b[i];
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn nothing_to_learn_gives_no_trees() {
+        // Labels independent of every feature: early stopping keeps (almost) nothing.
+        let mut rng = Lcg(9);
+        let data: Vec<(DecisionFeatures, bool)> = (0..3000)
+            .map(|_| {
+                let mut d = [0.0; DECISION.len()];
+                d[3] = rng.next();
+                (d, rng.next() < 0.3)
+            })
+            .collect();
+        let base = (0.3f64 / 0.7).ln();
+        let rows = with_margin(&data, base);
+        let (tr, va) = rows.split_at(2000);
+        let trees = boost(tr, va, &BoostOptions::default());
+        assert!(trees.len() <= 3, "{} trees", trees.len());
+    }
+}
