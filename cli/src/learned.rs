@@ -4,7 +4,7 @@
 
 use smartretry::history::read_history;
 use smartretry::learned::ModelFile;
-use smartretry_sim::ml::{run_ml, MlResult};
+use smartretry_sim::ml::{run_ml_with, MlResult};
 use smartretry_sim::{Scenario, SimError};
 use std::path::PathBuf;
 
@@ -130,12 +130,12 @@ pub fn model(args: &ModelArgs) -> Result<(), String> {
 /// The `--ml` comparison table, as Markdown.
 pub fn render(results: &[MlResult], seeds: u32) -> String {
     let mut s = format!(
-        "| # | scenario | J Bayesian | J learned | learned / Bayesian | J oracle | gap closed | refused | final modes ({seeds} seeds) | learned decisions | rollbacks |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| # | scenario | J Bayesian | J learned | learned / Bayesian | J oracle | gap closed | refused | boosted | final modes ({seeds} seeds) | learned decisions | rollbacks |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     );
     for r in results {
         let ratio = r.j_learned / r.j_bayesian;
         s += &format!(
-            "| {} | {} | {:.1} | {:.1} | {:.2}x | {} | {} | {}/{} | {} | {} | {} |\n",
+            "| {} | {} | {:.1} | {:.1} | {:.2}x | {} | {} | {}/{} | {}/{} | {} | {} | {} |\n",
             r.scenario.number,
             r.scenario.name,
             r.j_bayesian,
@@ -145,6 +145,8 @@ pub fn render(results: &[MlResult], seeds: u32) -> String {
             r.gap_closed()
                 .map_or("-".into(), |g| format!("{:.0}%", 100.0 * g)),
             r.refused,
+            r.seeds,
+            r.boosted,
             r.seeds,
             r.final_modes.join(" "),
             r.stats.decisions,
@@ -159,6 +161,7 @@ pub fn simulate(
     which: &str,
     seeds: u32,
     jobs: Option<usize>,
+    algo: smartretry_train::Algo,
     out: &std::path::Path,
 ) -> Result<(), SimError> {
     let scenarios = Scenario::select_ml(which)?;
@@ -167,7 +170,7 @@ pub fn simulate(
     for s in &scenarios {
         // Incident replays and contention have no learned-tier story; they still run (the
         // shadow gate must keep them no worse).
-        results.push(run_ml(s, seeds, jobs)?);
+        results.push(run_ml_with(s, seeds, jobs, algo)?);
         eprintln!("{}: done", s.name);
     }
     let table = render(&results, seeds);
@@ -180,7 +183,8 @@ pub fn simulate(
     std::fs::create_dir_all(out).map_err(|e| SimError::Invalid(e.to_string()))?;
     let path = out.join("ml.md");
     let doc = format!(
-        "# The learned tier against the Bayesian tier\n\n`smartretry simulate --ml --scenario {which} --seeds {seeds}`\n\n{table}"
+        "# The learned tier against the Bayesian tier\n\n`smartretry simulate --ml --algo {} --scenario {which} --seeds {seeds}`\n\n{table}",
+        algo.name()
     );
     std::fs::write(&path, doc).map_err(|e| SimError::Invalid(e.to_string()))?;
     println!("report: {}", path.display());

@@ -1,7 +1,9 @@
 //! Gradient boosting on the log-loss from a per-row base margin (the logistic model's logit):
 //! oblivious trees over the decision-time features (`smartretry::learned::features::DECISION`),
 //! grown on histograms of quantile bins, Newton leaf values, shrinkage, early stopping on a
-//! validation share. Only training lives here; the core evaluates the trees
+//! validation share. A leaf is a small linear model in the row's two wait terms (intercept,
+//! `log_elapsed` and `log_delay` weights: see `smartretry::learned::trees`), fitted by one
+//! Newton step of three parameters; splits are scored by the same step's gain. Only training lives here; the core evaluates the trees
 //! (`smartretry::learned::trees`).
 //!
 //! Written here rather than taken from a crate: the booster must start from a per-row base
@@ -13,7 +15,7 @@
 
 use smartretry::learned::features::{DecisionFeatures, DECISION};
 use smartretry::learned::model::sigmoid;
-use smartretry::learned::trees::{Tree, Trees, MAX_LEAF};
+use smartretry::learned::trees::{Leaf, Tree, Trees, MAX_LEAF, MAX_SLOPE};
 
 /// The booster's settings.
 #[derive(Debug, Clone, Copy)]
@@ -24,8 +26,12 @@ pub struct BoostOptions {
     pub depth: usize,
     /// Shrinkage (learning rate) applied to each tree's leaves.
     pub shrinkage: f64,
-    /// L2 penalty on leaf values (the λ of the Newton step).
+    /// L2 penalty on a leaf's intercept (the λ of the Newton step).
     pub lambda: f64,
+    /// L2 penalty on a leaf's wait-term weights.
+    pub lambda_slope: f64,
+    /// Whether leaves change the wait terms' weights (else they only shift the intercept).
+    pub slopes: bool,
     /// Histogram bins per feature.
     pub bins: usize,
     /// Stop after this many trees without a better validation log-loss.
@@ -41,6 +47,8 @@ impl Default for BoostOptions {
             depth: 4,
             shrinkage: 0.1,
             lambda: 1.0,
+            lambda_slope: 10.0,
+            slopes: true,
             bins: 32,
             patience: 10,
             min_hessian: 5.0,
@@ -55,6 +63,8 @@ pub struct BoostRow<'a> {
     pub d: &'a DecisionFeatures,
     /// The base model's logit for the row.
     pub margin: f64,
+    /// The row's wait terms: `log_elapsed` and `log_delay` at the attempt.
+    pub waits: [f64; 2],
     /// The attempt succeeded.
     pub y: bool,
 }
@@ -93,18 +103,86 @@ fn log_loss(margins: impl Iterator<Item = (f64, bool)>) -> f64 {
     sum / n.max(1) as f64
 }
 
-/// Grow one oblivious tree on gradients `g` and hessians `h`; None when no split gains.
+/// A leaf's sufficient statistics: the gradient along (1, u, v) and the hessian's upper
+/// triangle (11, 1u, 1v, uu, uv, vv).
+type Stats = [f64; 9];
+
+fn add(a: &mut Stats, b: &Stats) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+fn sub(a: &Stats, b: &Stats) -> Stats {
+    let mut c = *a;
+    for (x, y) in c.iter_mut().zip(b) {
+        *x -= y;
+    }
+    c
+}
+
+fn stats(g: f64, h: f64, w: [f64; 2]) -> Stats {
+    let [u, v] = w;
+    [
+        g,
+        g * u,
+        g * v,
+        h,
+        h * u,
+        h * v,
+        h * u * u,
+        h * u * v,
+        h * v * v,
+    ]
+}
+
+/// The Newton step of a leaf (θ = −(H + Λ)⁻¹ G) and its gain (Gᵀ (H + Λ)⁻¹ G).
+fn newton(s: &Stats, o: &BoostOptions) -> (Leaf, f64) {
+    let l0 = o.lambda;
+    if !o.slopes {
+        let t = -s[0] / (s[3] + l0);
+        return ([t, 0.0, 0.0], s[0] * s[0] / (s[3] + l0));
+    }
+    let ls = o.lambda_slope;
+    let a = [
+        [s[3] + l0, s[4], s[5]],
+        [s[4], s[6] + ls, s[7]],
+        [s[5], s[7], s[8] + ls],
+    ];
+    let g = [s[0], s[1], s[2]];
+    let det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
+        - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+        + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+    if !(det.is_finite() && det > 1e-12) {
+        return ([0.0; 3], 0.0);
+    }
+    // Cramer's rule: x = A⁻¹ g.
+    let col = |k: usize| {
+        let mut m = a;
+        for r in 0..3 {
+            m[r][k] = g[r];
+        }
+        (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
+            / det
+    };
+    let x = [col(0), col(1), col(2)];
+    let gain = g[0] * x[0] + g[1] * x[1] + g[2] * x[2];
+    ([-x[0], -x[1], -x[2]], gain.max(0.0))
+}
+
+/// Grow one oblivious tree on per-row statistics; None when no split gains.
 fn grow(
     bins: &[Vec<u8>],
     cuts: &[Vec<f64>],
-    g: &[f64],
-    h: &[f64],
+    rows: &[Stats],
     o: &BoostOptions,
 ) -> Option<(Tree, Vec<usize>)> {
-    let n = g.len();
+    let n = rows.len();
     let mut leaf = vec![0usize; n];
     let (mut features, mut thresholds) = (Vec::new(), Vec::new());
-    let score = |g: f64, h: f64| g * g / (h + o.lambda);
+    let score = |s: &Stats| newton(s, o).1;
     for level in 0..o.depth {
         let leaves = 1 << level;
         let mut best: Option<(f64, usize, usize)> = None;
@@ -113,31 +191,29 @@ fn grow(
             if nb < 2 {
                 continue;
             }
-            let mut hist = vec![(0.0f64, 0.0f64); leaves * nb];
+            let mut hist = vec![[0.0f64; 9]; leaves * nb];
             for i in 0..n {
-                let cell = &mut hist[leaf[i] * nb + usize::from(bins[f][i])];
-                cell.0 += g[i];
-                cell.1 += h[i];
+                add(&mut hist[leaf[i] * nb + usize::from(bins[f][i])], &rows[i]);
             }
-            let totals: Vec<(f64, f64)> = (0..leaves)
+            let totals: Vec<Stats> = (0..leaves)
                 .map(|l| {
-                    hist[l * nb..(l + 1) * nb]
-                        .iter()
-                        .fold((0.0, 0.0), |a, c| (a.0 + c.0, a.1 + c.1))
+                    let mut t = [0.0; 9];
+                    for c in &hist[l * nb..(l + 1) * nb] {
+                        add(&mut t, c);
+                    }
+                    t
                 })
                 .collect();
-            let parent: f64 = totals.iter().map(|&(g, h)| score(g, h)).sum();
-            let mut left = vec![(0.0f64, 0.0f64); leaves];
+            let parent: f64 = totals.iter().map(score).sum();
+            let mut left = vec![[0.0f64; 9]; leaves];
             for j in 0..nb - 1 {
                 let (mut gain, mut hl, mut hr) = (-parent, 0.0, 0.0);
                 for l in 0..leaves {
-                    let c = hist[l * nb + j];
-                    left[l].0 += c.0;
-                    left[l].1 += c.1;
-                    let right = (totals[l].0 - left[l].0, totals[l].1 - left[l].1);
-                    gain += score(left[l].0, left[l].1) + score(right.0, right.1);
-                    hl += left[l].1;
-                    hr += right.1;
+                    add(&mut left[l], &hist[l * nb + j]);
+                    let right = sub(&totals[l], &left[l]);
+                    gain += score(&left[l]) + score(&right);
+                    hl += left[l][3];
+                    hr += right[3];
                 }
                 if hl >= o.min_hessian && hr >= o.min_hessian && best.map_or(true, |b| gain > b.0) {
                     best = Some((gain, f, j));
@@ -157,14 +233,20 @@ fn grow(
     if features.is_empty() {
         return None;
     }
-    let mut sums = vec![(0.0f64, 0.0f64); 1 << features.len()];
+    let mut sums = vec![[0.0f64; 9]; 1 << features.len()];
     for i in 0..n {
-        sums[leaf[i]].0 += g[i];
-        sums[leaf[i]].1 += h[i];
+        add(&mut sums[leaf[i]], &rows[i]);
     }
     let leaves = sums
         .iter()
-        .map(|&(g, h)| (-g / (h + o.lambda) * o.shrinkage).clamp(-MAX_LEAF / 2.0, MAX_LEAF / 2.0))
+        .map(|s| {
+            let t = newton(s, o).0;
+            [
+                (t[0] * o.shrinkage).clamp(-MAX_LEAF / 2.0, MAX_LEAF / 2.0),
+                (t[1] * o.shrinkage).clamp(-MAX_SLOPE / 2.0, MAX_SLOPE / 2.0),
+                (t[2] * o.shrinkage).clamp(-MAX_SLOPE / 2.0, MAX_SLOPE / 2.0),
+            ]
+        })
         .collect();
     Some((
         Tree {
@@ -176,12 +258,13 @@ fn grow(
     ))
 }
 
-fn eval(t: &Tree, d: &DecisionFeatures) -> f64 {
+fn eval(t: &Tree, r: &BoostRow<'_>) -> f64 {
     let mut leaf = 0;
     for (&f, &thr) in t.features.iter().zip(&t.thresholds) {
-        leaf = 2 * leaf + usize::from(d[f] > thr);
+        leaf = 2 * leaf + usize::from(r.d[f] > thr);
     }
-    t.leaves[leaf]
+    let l = t.leaves[leaf];
+    l[0] + l[1] * r.waits[0] + l[2] * r.waits[1]
 }
 
 /// Boost from the rows' base margins; trees are added while the validation log-loss improves
@@ -204,21 +287,21 @@ pub fn boost(train: &[BoostRow<'_>], valid: &[BoostRow<'_>], o: &BoostOptions) -
     let valid_loss = |zv: &[f64]| log_loss(zv.iter().zip(valid).map(|(&z, r)| (z, r.y)));
     let mut best = (valid_loss(&zv), 0usize);
     let mut trees: Vec<Tree> = Vec::new();
-    let (mut g, mut h) = (vec![0.0; z.len()], vec![0.0; z.len()]);
+    let mut rows = vec![[0.0; 9]; z.len()];
     for round in 0..o.rounds.min(smartretry::learned::trees::MAX_TREES) {
         for (i, r) in train.iter().enumerate() {
             let p = sigmoid(z[i]);
-            g[i] = p - f64::from(u8::from(r.y));
-            h[i] = (p * (1.0 - p)).max(1e-6);
+            let g = p - f64::from(u8::from(r.y));
+            rows[i] = stats(g, (p * (1.0 - p)).max(1e-6), r.waits);
         }
-        let Some((tree, leaf)) = grow(&bins, &cuts, &g, &h, o) else {
+        let Some((tree, _)) = grow(&bins, &cuts, &rows, o) else {
             break;
         };
-        for (zi, &l) in z.iter_mut().zip(&leaf) {
-            *zi += tree.leaves[l];
+        for (zi, r) in z.iter_mut().zip(train) {
+            *zi += eval(&tree, r);
         }
         for (zi, r) in zv.iter_mut().zip(valid) {
-            *zi += eval(&tree, r.d);
+            *zi += eval(&tree, r);
         }
         trees.push(tree);
         let loss = valid_loss(&zv);
@@ -231,7 +314,7 @@ pub fn boost(train: &[BoostRow<'_>], valid: &[BoostRow<'_>], o: &BoostOptions) -
     trees.truncate(best.1);
     let mean = train
         .iter()
-        .map(|r| trees.iter().map(|t| eval(t, r.d)).sum::<f64>())
+        .map(|r| trees.iter().map(|t| eval(t, r)).sum::<f64>())
         .sum::<f64>()
         / train.len() as f64;
     // Leaves are clamped within MAX_LEAF and features come from DECISION: `new` accepts them.
@@ -286,7 +369,10 @@ mod tests {
         );
         assert!(!trees.is_empty());
         let loss_const = log_loss(test.iter().map(|(_, y)| (base, *y)));
-        let loss_trees = log_loss(test.iter().map(|(d, y)| (base + trees.eval(d), *y)));
+        let loss_trees = log_loss(
+            test.iter()
+                .map(|(d, y)| (base + trees.logit(d, 0.0, 0.0), *y)),
+        );
         // The truth's own log-loss is H(0.15) = 0.423; the constant's is ln 2 = 0.693.
         assert!(
             loss_trees < 0.47,
@@ -302,7 +388,12 @@ mod tests {
 
     fn with_margin(v: &[(DecisionFeatures, bool)], margin: f64) -> Vec<BoostRow<'_>> {
         v.iter()
-            .map(|(d, y)| BoostRow { d, margin, y: *y })
+            .map(|(d, y)| BoostRow {
+                d,
+                margin,
+                waits: [0.0; 2],
+                y: *y,
+            })
             .collect()
     }
 

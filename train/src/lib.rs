@@ -140,26 +140,48 @@ fn fit_rows(
     if algo == Algo::Logistic {
         return Ok(base);
     }
-    // The trees start from the logistic model's logit and stop early on a share of the
-    // episodes they are not grown on (by a hash of the episode, unlike the CV folds').
+    // The trees start from the logistic model's logit, taken out of fold (cross-fitting): the
+    // logistic model overfits its own rows (hundreds of one-hot features), so on them its
+    // residuals are too small and the trees would learn nothing that holds on new rows. Each
+    // half of the episodes gets the margin of a logistic model fitted on the other half; the
+    // trees then stop early on a share of the episodes they are not grown on.
+    let half = |e: usize| ((e as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 40) % 2 == 0;
+    let mut margins = vec![0.0; rows.len()];
+    for side in [true, false] {
+        let other: Vec<&Row> = rows
+            .iter()
+            .copied()
+            .filter(|r| half(r.episode) != side)
+            .collect();
+        let pos = other.iter().filter(|r| r.y).count();
+        let m = if pos == 0 || pos == other.len() {
+            base.clone()
+        } else {
+            fit::fit(&d.schema, &other, o.l2).map_err(|e| TrainError::Fit(e.0))?
+        };
+        for (z, r) in margins.iter_mut().zip(rows) {
+            if half(r.episode) == side {
+                *z = m.logit(&r.x);
+            }
+        }
+    }
     let valid_episode = |e: usize| ((e as u64).wrapping_mul(0xD1B5_4A32_D192_ED03) >> 40) % 5 == 0;
-    let (valid, grow): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| valid_episode(r.episode));
-    let trees = boost::boost(
-        &boost_rows(&base, &grow),
-        &boost_rows(&base, &valid),
-        &o.boost,
-    );
-    Ok(base.with_trees(trees))
-}
-
-fn boost_rows<'a>(base: &LogisticModel, rows: &[&'a Row]) -> Vec<boost::BoostRow<'a>> {
-    rows.iter()
-        .map(|r| boost::BoostRow {
+    let (mut grow, mut valid) = (Vec::new(), Vec::new());
+    for (r, &margin) in rows.iter().zip(&margins) {
+        let b = boost::BoostRow {
             d: &r.d,
-            margin: base.logit(&r.x),
+            margin,
+            waits: [r.x.dense[1], r.x.dense[2]],
             y: r.y,
-        })
-        .collect()
+        };
+        if valid_episode(r.episode) {
+            valid.push(b);
+        } else {
+            grow.push(b);
+        }
+    }
+    let trees = boost::boost(&grow, &valid, &o.boost);
+    Ok(base.with_trees(trees))
 }
 
 fn scores(m: &LogisticModel, rows: &[&Row]) -> (f64, f64, f64) {

@@ -210,7 +210,11 @@ mod tests {
             c in 0.1f64..100.0,
             max_wait in 0.5f64..7_200.0,
             trees in proptest::collection::vec(
-                (0usize..DECISION.len(), -1.0f64..24.0, -3.0f64..3.0, -3.0f64..3.0),
+                (
+                    (0usize..DECISION.len(), -1.0f64..24.0),
+                    (-3.0f64..3.0, -3.0f64..3.0),
+                    (-2.0f64..2.0, -2.0f64..2.0),
+                ),
                 0..4,
             ),
         ) {
@@ -226,10 +230,10 @@ mod tests {
             w[DOW0 + 5] = dow_w;
             let trees: Vec<Tree> = trees
                 .into_iter()
-                .map(|(f, thr, lo, hi)| Tree {
+                .map(|((f, thr), (lo, hi), (slope_e, slope_d))| Tree {
                     features: vec![f],
                     thresholds: vec![thr],
-                    leaves: vec![lo, hi],
+                    leaves: vec![[lo, slope_e, 0.0], [hi, 0.0, slope_d]],
                 })
                 .collect();
             let m = LogisticModel::new(schema, w, vec![0.0; n])

@@ -7,7 +7,8 @@
 //!
 //! Version 2 adds the `boosted` kind: the body also carries `trees` (the decision-time feature
 //! names, the ensemble's training mean, and per tree its levels' feature indices and thresholds
-//! and its leaf values), checked on load like the weights. A logistic model is still written as
+//! and its leaves: intercept, `log_elapsed` and `log_delay` weight changes), checked on load
+//! like the weights. A logistic model is still written as
 //! version 1, so builds that predate boosting keep reading it.
 
 use super::features::DECISION;
@@ -117,7 +118,7 @@ struct TreesBody {
 struct TreeBody {
     features: Vec<usize>,
     thresholds: Vec<f64>,
-    leaves: Vec<f64>,
+    leaves: Vec<[f64; 3]>,
 }
 
 fn default_min_wait() -> f64 {
@@ -321,7 +322,12 @@ mod tests {
         let trees = [Tree {
             features: vec![3, 8],
             thresholds: vec![4.5, 0.5],
-            leaves: vec![0.1, -0.2, 0.3, -0.4],
+            leaves: vec![
+                [0.1, 0.0, 0.0],
+                [-0.2, 0.0, 0.0],
+                [0.3, 0.0, 0.0],
+                [-0.4, 0.5, 0.0],
+            ],
         }];
         f.model = f.model.with_trees(Trees::new(&trees, 0.05).unwrap());
         f
@@ -356,13 +362,17 @@ mod tests {
     #[test]
     fn corrupt_trees_are_refused_with_invalid_model() {
         let b = boosted();
-        let edits: [(&str, &str); 5] = [
+        let edits: [(&str, &str); 7] = [
             // A feature index out of range.
             ("\"features\":[3,8]", "\"features\":[3,11]"),
             // A leaf too large.
-            ("-0.4]", "-400.0]"),
+            ("[-0.4,", "[-400.0,"),
+            // A slope too large.
+            ("0.5,0.0]", "50.0,0.0]"),
+            // A leaf of two numbers.
+            ("[-0.4,0.5,0.0]", "[-0.4,0.5]"),
             // Leaves that do not fill the tree.
-            ("-0.4]", "-0.4,0.5]"),
+            ("[-0.4,0.5,0.0]]", "[-0.4,0.5,0.0],[0.0,0.0,0.0]]"),
             // A foreign decision feature.
             ("\"day_of_week_now\"", "\"day_now\""),
             // Trees under a logistic kind.

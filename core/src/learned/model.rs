@@ -1,9 +1,9 @@
 //! The learned tier's predictor: logistic regression of P(the next attempt succeeds | what is
 //! known, the wait d), optionally boosted: an ensemble of small trees over the decision-time
-//! features (`trees`) added to its margin, for interactions a linear model cannot express (load
-//! by day of week, say). A decision computes the part of the logit that does not depend on d
-//! once (the trees included), then prices each candidate wait with a handful of additions and
-//! one exponential.
+//! features (`trees`) that adjusts, per decision, its intercept and its wait terms' weights,
+//! for interactions a linear model cannot express (load by day of week, say). A decision
+//! computes the part of the logit that does not depend on d once (the trees included), then
+//! prices each candidate wait with a handful of additions and one exponential.
 
 use super::features::{
     DecisionFeatures, Encoded, FeatureInput, FeatureSchema, DENSE, DOW0, TENANT0, TOD0,
@@ -111,15 +111,16 @@ impl LogisticModel {
     /// features (`FeatureSchema::decision`).
     #[inline]
     pub fn margin(&self, e: &Encoded, d: &DecisionFeatures) -> f64 {
-        self.logit(e) + self.tree_sum(d)
+        self.logit(e) + self.tree_logit(e, d)
     }
 
+    /// The trees' part of an encoded attempt's logit.
     #[inline]
-    fn tree_sum(&self, d: &DecisionFeatures) -> f64 {
+    fn tree_logit(&self, e: &Encoded, d: &DecisionFeatures) -> f64 {
         if self.trees.is_empty() {
             0.0
         } else {
-            self.trees.eval(d)
+            self.trees.logit(d, e.dense[1], e.dense[2])
         }
     }
 
@@ -142,12 +143,9 @@ impl LogisticModel {
 
     /// P(success) of an attempt.
     pub fn predict(&self, x: &FeatureInput<'_>) -> f64 {
-        let tree = if self.trees.is_empty() {
-            0.0
-        } else {
-            self.trees.eval(&self.schema.decision(x))
-        };
-        sigmoid(self.logit(&self.schema.encode(x)) + tree)
+        let e = self.schema.encode(x);
+        let tree = self.tree_logit(&e, &self.schema.decision(x));
+        sigmoid(self.logit(&e) + tree)
     }
 
     /// The part of the logit that does not depend on the wait (features 3.. of the dense ones,
@@ -167,14 +165,16 @@ impl LogisticModel {
                 fixed += wh;
             }
         }
+        let mut tree = [0.0; 3];
         if !self.trees.is_empty() {
-            fixed += self.trees.eval(&self.schema.decision(x));
+            tree = self.trees.eval(&self.schema.decision(x));
+            fixed += tree[0];
         }
         Scorer {
             model: self,
             fixed,
-            w_elapsed: w[1],
-            w_delay: w[2],
+            w_elapsed: w[1] + tree[1],
+            w_delay: w[2] + tree[2],
         }
     }
 
@@ -199,10 +199,8 @@ impl LogisticModel {
                     .filter_map(|(g, &h)| w.get(h).map(|wh| (h, wh - self.group_mean[g]))),
             );
         let trees = (!self.trees.is_empty()).then(|| {
-            (
-                TREES,
-                self.trees.eval(&self.schema.decision(x)) - self.trees.mean,
-            )
+            let t = self.tree_logit(&e, &self.schema.decision(x));
+            (TREES, t - self.trees.mean)
         });
         for (i, eff) in candidates.chain(trees) {
             if eff.abs() > 1e-9 {
@@ -318,7 +316,7 @@ mod tests {
         let tree = Tree {
             features: vec![3, 8],
             thresholds: vec![4.0, 0.5],
-            leaves: vec![0.0, 0.0, -2.5, 0.0],
+            leaves: vec![[0.0; 3], [0.0; 3], [-2.5, 0.0, 0.0], [0.0; 3]],
         };
         let m = LogisticModel::new(schema, w, vec![0.0; n])
             .unwrap()

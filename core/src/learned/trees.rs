@@ -1,8 +1,12 @@
 //! The tree part of a boosted model: an ensemble of small oblivious regression trees over the
-//! decision-time features (`features::DECISION`), whose sum is added to the logistic model's
-//! margin. The trees read nothing that depends on the wait, so a decision evaluates them once
-//! and every candidate wait is still priced by the logistic model's few additions and one
-//! exponential; `choose`'s pruning bound stays exact (the trees only shift its constant).
+//! decision-time features (`features::DECISION`). Each leaf holds three numbers added to the
+//! logistic model: to its intercept, and to the weights of its two wait terms (`log_elapsed`
+//! and `log_delay` at the attempt). So the trees shift the logit *and* how steeply it moves
+//! with the wait, per decision: how fast recovery comes can depend on load and day, which a
+//! shift alone cannot say (a varying-coefficient model). The trees read nothing that depends
+//! on the wait, so a decision evaluates them once, and every candidate wait is still priced by
+//! the logistic model's few additions and one exponential; `choose`'s pruning bound stays exact
+//! (each wait term is still one weight times a monotone function of the wait).
 //!
 //! Oblivious (every node of a level splits on the same feature and threshold, as CatBoost's
 //! trees): a tree of depth k is k comparisons that build the leaf's index, with no dependent
@@ -19,6 +23,12 @@ pub const MAX_TREES: usize = 256;
 pub const MAX_DEPTH: usize = 6;
 /// Largest leaf value, in logits: a leaf beyond it is not a model of ours.
 pub const MAX_LEAF: f64 = 20.0;
+/// Largest change a leaf makes to a wait term's weight.
+pub const MAX_SLOPE: f64 = 10.0;
+
+/// What a leaf (or a whole ensemble) adds: to the intercept, to the `log_elapsed` weight, to the
+/// `log_delay` weight.
+pub type Leaf = [f64; 3];
 
 /// One oblivious tree: level `i` sends a row right when `x[features[i]] > thresholds[i]`; the
 /// leaf's index is the levels' right-turns read as a binary number, first level first.
@@ -28,8 +38,9 @@ pub struct Tree {
     pub features: Vec<usize>,
     /// Threshold per level.
     pub thresholds: Vec<f64>,
-    /// `2^depth` leaf values, in logits (shrinkage included).
-    pub leaves: Vec<f64>,
+    /// `2^depth` leaves: intercept, `log_elapsed` and `log_delay` weight changes (shrinkage
+    /// included).
+    pub leaves: Vec<Leaf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,8 +56,8 @@ pub struct Trees {
     spans: Vec<Span>,
     features: Vec<usize>,
     thresholds: Vec<f64>,
-    leaves: Vec<f64>,
-    /// The ensemble's mean output over the training rows: explanations report the trees' push
+    leaves: Vec<Leaf>,
+    /// The ensemble's mean contribution to the logit over the training rows: explanations report the trees' push
     /// on a decision relative to it.
     pub mean: f64,
 }
@@ -88,11 +99,13 @@ impl Trees {
                     DECISION.len()
                 )));
             }
-            if t.thresholds.iter().any(|v| !v.is_finite())
-                || t.leaves
-                    .iter()
-                    .any(|v| !(v.is_finite() && v.abs() <= MAX_LEAF))
-            {
+            let leaf_ok = |l: &Leaf| {
+                l.iter().all(|v| v.is_finite())
+                    && l[0].abs() <= MAX_LEAF
+                    && l[1].abs() <= MAX_SLOPE
+                    && l[2].abs() <= MAX_SLOPE
+            };
+            if t.thresholds.iter().any(|v| !v.is_finite()) || !t.leaves.iter().all(leaf_ok) {
                 return Err(invalid(format!(
                     "tree {i}: a threshold or leaf is not a finite number of sensible size"
                 )));
@@ -131,10 +144,11 @@ impl Trees {
         self.spans.is_empty()
     }
 
-    /// The ensemble's output (logits) for decision-time features.
+    /// The ensemble's output for decision-time features: what it adds to the intercept and to
+    /// the two wait terms' weights.
     #[inline]
-    pub fn eval(&self, x: &DecisionFeatures) -> f64 {
-        let mut sum = 0.0;
+    pub fn eval(&self, x: &DecisionFeatures) -> Leaf {
+        let mut sum = [0.0; 3];
         for s in &self.spans {
             let mut leaf = 0usize;
             let levels = self.features[s.split..s.split + s.depth]
@@ -144,9 +158,20 @@ impl Trees {
                 // `new` checked every index against DECISION's length.
                 leaf = 2 * leaf + usize::from(x[f] > thr);
             }
-            sum += self.leaves[s.leaf + leaf];
+            let l = &self.leaves[s.leaf + leaf];
+            sum[0] += l[0];
+            sum[1] += l[1];
+            sum[2] += l[2];
         }
         sum
+    }
+
+    /// The ensemble's contribution to an attempt's logit, given its wait terms' values
+    /// (`log_elapsed`, `log_delay`).
+    #[inline]
+    pub fn logit(&self, x: &DecisionFeatures, log_elapsed: f64, log_delay: f64) -> f64 {
+        let t = self.eval(x);
+        t[0] + t[1] * log_elapsed + t[2] * log_delay
     }
 }
 
@@ -158,7 +183,7 @@ mod tests {
         Tree {
             features: vec![f],
             thresholds: vec![thr],
-            leaves: vec![lo, hi],
+            leaves: vec![[lo, 0.0, 0.0], [hi, 0.0, 0.0]],
         }
     }
 
@@ -167,16 +192,22 @@ mod tests {
         let two = Tree {
             features: vec![3, 8],
             thresholds: vec![4.0, 4.5],
-            leaves: vec![0.1, 0.2, 0.3, 0.4],
+            leaves: vec![
+                [0.1, 0.0, 0.0],
+                [0.2, 0.0, 0.0],
+                [0.3, 0.5, -0.25],
+                [0.4, 0.0, 0.0],
+            ],
         };
         let t = Trees::new(&[two, stump(0, 1.0, -1.0, 1.0)], 0.0).unwrap();
         let mut x = [0.0; DECISION.len()];
-        assert!((t.eval(&x) - (0.1 - 1.0)).abs() < 1e-12);
+        assert!((t.eval(&x)[0] - (0.1 - 1.0)).abs() < 1e-12);
         x[3] = 5.0;
         x[0] = 2.0;
-        assert!((t.eval(&x) - (0.3 + 1.0)).abs() < 1e-12);
+        assert!((t.eval(&x)[0] - (0.3 + 1.0)).abs() < 1e-12);
+        assert!((t.logit(&x, 2.0, 4.0) - (1.3 + 1.0 - 1.0)).abs() < 1e-12);
         x[8] = 5.0;
-        assert!((t.eval(&x) - (0.4 + 1.0)).abs() < 1e-12);
+        assert!((t.eval(&x)[0] - (0.4 + 1.0)).abs() < 1e-12);
         assert_eq!(Trees::new(&t.trees(), 0.0).unwrap(), t);
     }
 
@@ -187,14 +218,24 @@ mod tests {
             stump(0, f64::NAN, 0.0, 0.0),
             stump(0, 1.0, 0.0, MAX_LEAF * 2.0),
             Tree {
+                features: vec![0],
+                thresholds: vec![0.0],
+                leaves: vec![[0.0; 3], [0.0, MAX_SLOPE * 2.0, 0.0]],
+            },
+            Tree {
+                features: vec![0],
+                thresholds: vec![0.0],
+                leaves: vec![[0.0; 3], [0.0, 0.0, f64::NAN]],
+            },
+            Tree {
                 features: vec![0, 1],
                 thresholds: vec![0.0, 0.0],
-                leaves: vec![0.0; 3],
+                leaves: vec![[0.0; 3]; 3],
             },
             Tree {
                 features: vec![0; MAX_DEPTH + 1],
                 thresholds: vec![0.0; MAX_DEPTH + 1],
-                leaves: vec![0.0; 1 << (MAX_DEPTH + 1)],
+                leaves: vec![[0.0; 3]; 1 << (MAX_DEPTH + 1)],
             },
         ];
         for t in bad {
