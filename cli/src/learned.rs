@@ -79,7 +79,11 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         print_metrics(&c.metrics);
     }
     if let (Some(algo), true) = (report.chosen, report.candidates.len() > 1) {
-        println!("kept: {} (the lower holdout J)", algo.name());
+        println!(
+            "kept: {} (boosted only if its holdout J is lower by more than {:.0}% and its log-loss no worse)",
+            algo.name(),
+            100.0 * smartretry_train::BOOST_MARGIN
+        );
     }
     match report.result {
         Ok(file) => {

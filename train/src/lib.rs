@@ -10,8 +10,9 @@
 //!
 //! Two algorithms (`Algo`): the logistic regression, and the same model boosted by small trees
 //! over the decision-time features (`boost`). `auto` trains and evaluates both the same way and
-//! keeps the one with the lower holdout J (log-loss breaks a tie), so the trees ship only when
-//! they win; and the kept one is still refused if it loses to the schedule that ran.
+//! keeps the boosted one only if its holdout J is lower by more than `BOOST_MARGIN` and its
+//! log-loss no worse, so the trees ship only when they win; and the kept one is still refused
+//! if it loses to the schedule that ran.
 
 pub mod boost;
 pub mod dataset;
@@ -320,15 +321,16 @@ fn holdout_cut(d: &Dataset, o: &TrainOptions) -> usize {
     ((d.episodes.len() as f64) * (1.0 - o.holdout.clamp(0.05, 0.5))).round() as usize
 }
 
-/// Whether `b` beats `a`: a lower holdout J, or the same J and a lower holdout log-loss.
+/// How much lower (as a share) the boosted model's holdout J must be for `auto` to keep it: a
+/// holdout of a few hundred episodes moves J by about that much from noise alone, and the trees
+/// should ship only when they win, not when they tie.
+pub const BOOST_MARGIN: f64 = 0.01;
+
+/// Whether the boosted candidate `b` beats the logistic `a`: a holdout J lower by more than
+/// `BOOST_MARGIN`, and a holdout log-loss no worse.
 fn beats(b: &Metrics, a: &Metrics) -> bool {
-    let tie = (b.holdout_j_learned - a.holdout_j_learned).abs()
-        <= 1e-9 * a.holdout_j_learned.abs().max(1.0);
-    if tie {
-        b.holdout_log_loss < a.holdout_log_loss
-    } else {
-        b.holdout_j_learned < a.holdout_j_learned
-    }
+    b.holdout_j_learned < (1.0 - BOOST_MARGIN) * a.holdout_j_learned
+        && b.holdout_log_loss <= a.holdout_log_loss
 }
 
 /// Train on a history: cross-validate, hold out the latest episodes, and return the model file
@@ -339,7 +341,7 @@ pub fn train(records: Vec<AttemptRecord>, o: &TrainOptions) -> Result<ModelFile,
 
 /// `train`, with every algorithm's metrics: under `Algo::Auto` the logistic and the boosted
 /// model are evaluated alike, and the boosted one is kept only if it beats the logistic one on
-/// the holdout (`beats`).
+/// the holdout (`beats`: J lower by more than `BOOST_MARGIN`, log-loss no worse).
 pub fn train_report(records: Vec<AttemptRecord>, o: &TrainOptions) -> Report {
     let failed = |e: TrainError| Report {
         candidates: Vec::new(),
@@ -407,5 +409,26 @@ pub fn train_report(records: Vec<AttemptRecord>, o: &TrainOptions) -> Report {
         candidates,
         chosen,
         result,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trees_ship_only_when_they_win_clearly() {
+        let m = |j: f64, ll: f64| Metrics {
+            holdout_j_learned: j,
+            holdout_log_loss: ll,
+            ..Default::default()
+        };
+        let logistic = m(100.0, 0.30);
+        assert!(beats(&m(95.0, 0.29), &logistic));
+        // A tie, or a win inside the noise, keeps the logistic model.
+        assert!(!beats(&m(100.0, 0.20), &logistic));
+        assert!(!beats(&m(99.5, 0.29), &logistic));
+        // A lower J with a worse calibration does not ship either.
+        assert!(!beats(&m(90.0, 0.31), &logistic));
     }
 }
