@@ -32,7 +32,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.01)]
     l2: f64,
     /// The model: `logistic`, `boosted` (the logistic model plus small trees over what is known
-    /// at the decision), or `auto` (both, keeping the one with the lower holdout J).
+    /// at the decision), or `auto` (both; the boosted one is kept only if its holdout J is lower
+    /// by more than 1% and its log-loss no worse).
     #[arg(long, default_value = "auto")]
     algo: smartretry_train::Algo,
 }

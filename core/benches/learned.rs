@@ -1,7 +1,7 @@
 //! The learned tier's inference: one probability, one decision's choice of wait (every candidate
 //! priced), and a whole `recommend` through the pipeline with the tier on, beside the same call
 //! with the tier off (the anchor, same run); and the same choice under a boosted model (the
-//! logistic model plus 100 trees of depth 4, the trainer's most), against the logistic model in
+//! logistic model plus 32 trees of depth 4, the trainer's most), against the logistic model in
 //! the same run. Criterion means, then p50/p99/p99.9 per call.
 //! `cargo bench -p smartretry --bench learned`
 
@@ -36,10 +36,12 @@ fn model() -> LogisticModel {
     LogisticModel::new(schema, w, vec![0.01; n]).unwrap()
 }
 
-/// `model()` boosted by the largest ensemble the trainer emits: 100 oblivious trees of depth 4
-/// over every decision-time feature (thresholds spread so that rows take every path).
+/// `model()` boosted by the largest ensemble the trainer emits: 32 oblivious trees of depth 4
+/// over every decision-time feature (thresholds spread so that rows take every path). The
+/// intercept is moved by the trees' sum at `input()`, so that there both models give the same
+/// probabilities and `choose` prices the same waits: the difference is the trees' cost alone.
 fn boosted() -> LogisticModel {
-    let trees: Vec<Tree> = (0..100)
+    let trees: Vec<Tree> = (0..32)
         .map(|t| Tree {
             features: (0..4).map(|l| (t * 3 + l * 5) % DECISION.len()).collect(),
             thresholds: (0..4).map(|l| ((t + l) % 7) as f64 * 0.8).collect(),
@@ -51,7 +53,14 @@ fn boosted() -> LogisticModel {
                 .collect(),
         })
         .collect();
-    model().with_trees(Trees::new(&trees, 0.0).unwrap())
+    let trees = Trees::new(&trees, 0.0).unwrap();
+    let mut m = model();
+    let t = trees.eval(&m.schema.decision(&input()));
+    m.weights[0] -= t[0];
+    m.weights[1] -= t[1];
+    m.weights[2] -= t[2];
+    let m = LogisticModel::new(m.schema, m.weights, m.means).unwrap();
+    m.with_trees(trees)
 }
 
 fn input() -> FeatureInput<'static> {
@@ -104,7 +113,20 @@ fn learned(c: &mut Criterion) {
         b.iter(|| black_box(choose(&m, black_box(&day), 10.0, 3600.0)))
     });
     let boosted = boosted();
-    c.bench_function("learned: choose the wait, boosted (100 trees)", |b| {
+    let dx = boosted.schema.decision(&x);
+    c.bench_function("learned: the trees alone (32 trees)", |b| {
+        b.iter(|| black_box(boosted.trees.eval(black_box(&dx))))
+    });
+    c.bench_function("learned: decision features alone", |b| {
+        b.iter(|| black_box(boosted.schema.decision(black_box(&x))))
+    });
+    c.bench_function("learned: the trees of one decision (32 trees)", |b| {
+        b.iter(|| {
+            let x = black_box(&x);
+            black_box(boosted.trees.eval(&boosted.schema.decision(x)))
+        })
+    });
+    c.bench_function("learned: choose the wait, boosted (32 trees)", |b| {
         b.iter(|| black_box(choose(&boosted, black_box(&x), 10.0, 3600.0)))
     });
     c.bench_function(
@@ -147,7 +169,7 @@ fn boosted_percentiles(m: &LogisticModel, boosted: &LogisticModel, x: &FeatureIn
             hl.record(t.elapsed().as_nanos() as u64);
         }
         println!(
-            "choose the wait ({name}), boosted (100 trees), per call: {}",
+            "choose the wait ({name}), boosted (32 trees), per call: {}",
             hb.summary()
         );
         println!(

@@ -189,6 +189,13 @@ impl FeatureSchema {
     /// by its `delay` (a decision's input has `delay` 0 and is unchanged). Categorical values are
     /// their index in the vocabulary (-1: not in it), which a tree splits like a number.
     pub fn decision(&self, x: &FeatureInput<'_>) -> DecisionFeatures {
+        self.decision_of(&self.encode(x), x)
+    }
+
+    /// `decision`, reusing the attempt's encoding `e` (of the same `x`): the load, payload,
+    /// attempt and rate features and the vocabulary indices are the encoding's own values, so
+    /// a decision computes one logarithm more, not six.
+    pub fn decision_of(&self, e: &Encoded, x: &FeatureInput<'_>) -> DecisionFeatures {
         let delay = if x.delay.is_finite() {
             x.delay.max(0.0)
         } else {
@@ -198,22 +205,26 @@ impl FeatureSchema {
         let days_back = (sod / 86_400.0).floor();
         let sod = sod - days_back * 86_400.0;
         let dow = (i64::from(x.day_of_week.min(6)) + days_back as i64).rem_euclid(7);
-        let index = |i: Option<usize>, base: usize| i.map_or(-1.0, |i| (i - base) as f64);
+        let index = |h: usize, base: usize, len: usize| {
+            if (base..base + len).contains(&h) {
+                (h - base) as f64
+            } else {
+                -1.0
+            }
+        };
+        let workers0 = TENANT0 + self.tenants.len();
         [
             ln1p(x.elapsed - delay),
-            f64::from(x.attempt.max(1)).ln(),
-            x.payload_size.map_or(0.0, |p| ln1p(p as f64)),
-            x.queue_depth.map_or(0.0, |q| ln1p(q as f64)),
-            x.latency_ms.map_or(0.0, ln1p),
-            x.recent_failure_rate.clamp(0.0, 1.0),
-            x.similar_success_rate.clamp(0.0, 1.0),
+            e.dense[3],
+            e.dense[4],
+            e.dense[5],
+            e.dense[6],
+            e.dense[7],
+            e.dense[8],
             (sod / 3600.0).clamp(0.0, 24.0),
             dow as f64,
-            index(self.tenant_index(x.tenant), TENANT0),
-            index(
-                self.worker_index(x.worker_version),
-                TENANT0 + self.tenants.len(),
-            ),
+            index(e.hot[2], TENANT0, self.tenants.len()),
+            index(e.hot[3], workers0, self.workers.len()),
         ]
     }
 }

@@ -144,7 +144,7 @@ impl LogisticModel {
     /// P(success) of an attempt.
     pub fn predict(&self, x: &FeatureInput<'_>) -> f64 {
         let e = self.schema.encode(x);
-        let tree = self.tree_logit(&e, &self.schema.decision(x));
+        let tree = self.tree_logit(&e, &self.schema.decision_of(&e, x));
         sigmoid(self.logit(&e) + tree)
     }
 
@@ -167,7 +167,7 @@ impl LogisticModel {
         }
         let mut tree = [0.0; 3];
         if !self.trees.is_empty() {
-            tree = self.trees.eval(&self.schema.decision(x));
+            tree = self.trees.eval(&self.schema.decision_of(&e, x));
             fixed += tree[0];
         }
         Scorer {
@@ -199,7 +199,7 @@ impl LogisticModel {
                     .filter_map(|(g, &h)| w.get(h).map(|wh| (h, wh - self.group_mean[g]))),
             );
         let trees = (!self.trees.is_empty()).then(|| {
-            let t = self.tree_logit(&e, &self.schema.decision(x));
+            let t = self.tree_logit(&e, &self.schema.decision_of(&e, x));
             (TREES, t - self.trees.mean)
         });
         for (i, eff) in candidates.chain(trees) {

@@ -43,19 +43,29 @@ pub struct Tree {
     pub leaves: Vec<Leaf>,
 }
 
+/// One level of a packed tree. The feature index is below 16, so reading it from a 16-wide
+/// array needs no bounds check.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Span {
-    depth: usize,
-    split: usize,
-    leaf: usize,
+struct Split {
+    feature: usize,
+    threshold: f64,
 }
 
-/// A checked ensemble, stored flat for evaluation. Empty: a plain logistic model.
+/// Width of the padded feature array `eval` reads (at least `DECISION.len()`, a power of two).
+const WIDTH: usize = 16;
+
+/// A checked ensemble. For evaluation every tree is padded to the deepest one's depth (a level
+/// whose threshold is +∞ sends every row left, and the tree's leaves are spread accordingly), so
+/// that each tree is the same fixed number of comparisons, unrolled, with no branch.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trees {
-    spans: Vec<Span>,
-    features: Vec<usize>,
-    thresholds: Vec<f64>,
+    /// The trees as given (for the model file).
+    given: Vec<Tree>,
+    /// Every packed tree's depth.
+    depth: usize,
+    /// `depth` levels per tree.
+    splits: Vec<Split>,
+    /// `2^depth` leaves per tree.
     leaves: Vec<Leaf>,
     /// The ensemble's mean contribution to the logit over the training rows: explanations report the trees' push
     /// on a decision relative to it.
@@ -110,58 +120,80 @@ impl Trees {
                     "tree {i}: a threshold or leaf is not a finite number of sensible size"
                 )));
             }
-            out.spans.push(Span {
-                depth,
-                split: out.features.len(),
-                leaf: out.leaves.len(),
-            });
-            out.features.extend_from_slice(&t.features);
-            out.thresholds.extend_from_slice(&t.thresholds);
-            out.leaves.extend_from_slice(&t.leaves);
+            out.given.push(t.clone());
         }
+        out.depth = trees.iter().map(|t| t.features.len()).max().unwrap_or(0);
+        for t in trees {
+            let pad = out.depth - t.features.len();
+            let levels = t.features.iter().zip(&t.thresholds);
+            out.splits
+                .extend(levels.map(|(&feature, &threshold)| Split { feature, threshold }));
+            out.splits.extend((0..pad).map(|_| Split {
+                feature: 0,
+                threshold: f64::INFINITY,
+            }));
+            // Padded levels append left turns (zero bits) to the leaf's index.
+            let start = out.leaves.len();
+            out.leaves.resize(start + (1 << out.depth), [0.0; 3]);
+            for (i, l) in t.leaves.iter().enumerate() {
+                out.leaves[start + (i << pad)] = *l;
+            }
+        }
+        debug_assert!(DECISION.len() <= WIDTH);
         Ok(out)
     }
 
     /// The trees, as `new` takes them (for the model file).
     pub fn trees(&self) -> Vec<Tree> {
-        self.spans
-            .iter()
-            .map(|s| Tree {
-                features: self.features[s.split..s.split + s.depth].to_vec(),
-                thresholds: self.thresholds[s.split..s.split + s.depth].to_vec(),
-                leaves: self.leaves[s.leaf..s.leaf + (1 << s.depth)].to_vec(),
-            })
-            .collect()
+        self.given.clone()
     }
 
     /// Number of trees.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.given.len()
     }
 
     /// Whether there are none (a plain logistic model).
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.given.is_empty()
     }
 
     /// The ensemble's output for decision-time features: what it adds to the intercept and to
     /// the two wait terms' weights.
     #[inline]
     pub fn eval(&self, x: &DecisionFeatures) -> Leaf {
+        let mut xs = [0.0; WIDTH];
+        xs[..DECISION.len()].copy_from_slice(x);
+        match self.depth {
+            1 => self.eval_at::<1>(&xs),
+            2 => self.eval_at::<2>(&xs),
+            3 => self.eval_at::<3>(&xs),
+            4 => self.eval_at::<4>(&xs),
+            5 => self.eval_at::<5>(&xs),
+            6 => self.eval_at::<6>(&xs),
+            _ => [0.0; 3],
+        }
+    }
+
+    /// `eval` for packed trees of depth `D`: a fixed number of comparisons per tree.
+    #[inline]
+    fn eval_at<const D: usize>(&self, xs: &[f64; WIDTH]) -> Leaf {
         let mut sum = [0.0; 3];
-        for s in &self.spans {
+        let trees = self
+            .splits
+            .chunks_exact(D)
+            .zip(self.leaves.chunks_exact(1 << D));
+        for (splits, leaves) in trees {
             let mut leaf = 0usize;
-            let levels = self.features[s.split..s.split + s.depth]
-                .iter()
-                .zip(&self.thresholds[s.split..s.split + s.depth]);
-            for (&f, &thr) in levels {
-                // `new` checked every index against DECISION's length.
-                leaf = 2 * leaf + usize::from(x[f] > thr);
+            for s in splits {
+                // `new` checked every index against DECISION's length (< WIDTH).
+                leaf = 2 * leaf + usize::from(xs[s.feature % WIDTH] > s.threshold);
             }
-            let l = &self.leaves[s.leaf + leaf];
-            sum[0] += l[0];
-            sum[1] += l[1];
-            sum[2] += l[2];
+            if let Some(l) = leaves.get(leaf) {
+                sum[0] += l[0];
+                sum[1] += l[1];
+                sum[2] += l[2];
+            }
         }
         sum
     }
