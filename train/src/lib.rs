@@ -125,12 +125,14 @@ impl std::fmt::Display for TrainError {
     }
 }
 
+/// One model per algorithm in `algos`, on `rows`: the logistic model is fitted once and is the
+/// boosted model's base.
 fn fit_rows(
     d: &Dataset,
     rows: &[&Row],
     o: &TrainOptions,
-    algo: Algo,
-) -> Result<LogisticModel, TrainError> {
+    algos: &[Algo],
+) -> Result<Vec<LogisticModel>, TrainError> {
     let pos = rows.iter().filter(|r| r.y).count();
     if pos == 0 || pos == rows.len() {
         return Err(TrainError::Data(
@@ -138,9 +140,27 @@ fn fit_rows(
         ));
     }
     let base = fit::fit(&d.schema, rows, o.l2).map_err(|e| TrainError::Fit(e.0))?;
-    if algo == Algo::Logistic {
-        return Ok(base);
-    }
+    let boosted = if algos.contains(&Algo::Boosted) {
+        Some(add_trees(d, rows, o, &base)?)
+    } else {
+        None
+    };
+    Ok(algos
+        .iter()
+        .map(|a| match (a, &boosted) {
+            (Algo::Boosted, Some(b)) => b.clone(),
+            _ => base.clone(),
+        })
+        .collect())
+}
+
+/// `base` boosted on `rows`.
+fn add_trees(
+    d: &Dataset,
+    rows: &[&Row],
+    o: &TrainOptions,
+    base: &LogisticModel,
+) -> Result<LogisticModel, TrainError> {
     // The trees start from the logistic model's logit, taken out of fold (cross-fitting): the
     // logistic model overfits its own rows (hundreds of one-hot features), so on them its
     // residuals are too small and the trees would learn nothing that holds on new rows. Each
@@ -182,7 +202,7 @@ fn fit_rows(
         }
     }
     let trees = boost::boost(&grow, &valid, &o.boost);
-    Ok(base.with_trees(trees))
+    Ok(base.clone().with_trees(trees))
 }
 
 fn scores(m: &LogisticModel, rows: &[&Row]) -> (f64, f64, f64) {
@@ -271,50 +291,60 @@ pub struct Report {
     pub result: Result<ModelFile, TrainError>,
 }
 
-fn evaluate(d: &Dataset, o: &TrainOptions, algo: Algo) -> Result<Candidate, TrainError> {
+/// Cross-validate and hold out every algorithm of `algos` on the same folds and holdout.
+fn evaluate(d: &Dataset, o: &TrainOptions, algos: &[Algo]) -> Result<Vec<Candidate>, TrainError> {
     let k = o.folds.max(2) as usize;
-    let mut cv = (0.0, 0.0, 0.0);
+    let mut cv = vec![(0.0, 0.0, 0.0); algos.len()];
     for fold in 0..k {
         // Folds by a hash of the episode, not its index: a history's order may alternate.
         let fold_of =
             |e: usize| ((e as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize % k;
         let (test, train): (Vec<&Row>, Vec<&Row>) =
             d.rows.iter().partition(|r| fold_of(r.episode) == fold);
-        let m = fit_rows(d, &train, o, algo)?;
-        let s = scores(&m, &test);
-        cv = (
-            cv.0 + s.0 / k as f64,
-            cv.1 + s.1 / k as f64,
-            cv.2 + s.2 / k as f64,
-        );
+        for (m, cv) in fit_rows(d, &train, o, algos)?.iter().zip(&mut cv) {
+            let s = scores(m, &test);
+            *cv = (
+                cv.0 + s.0 / k as f64,
+                cv.1 + s.1 / k as f64,
+                cv.2 + s.2 / k as f64,
+            );
+        }
     }
     // Episodes are in time order (records were sorted): the latest share is the holdout.
     let cut = holdout_cut(d, o);
     let (train, test): (Vec<&Row>, Vec<&Row>) = d.rows.iter().partition(|r| r.episode < cut);
-    let m = fit_rows(d, &train, o, algo)?;
-    let h = scores(&m, &test);
+    let models = fit_rows(d, &train, o, algos)?;
     let pricing = Pricing {
         failure_cost: o.failure_cost,
         horizon: o.horizon,
     };
     let holdout = &d.episodes[cut.min(d.episodes.len())..];
-    let (j_ran, j_learned) = counterfactual_j(&m, holdout, pricing);
-    Ok(Candidate {
-        algo,
-        metrics: Metrics {
-            folds: k as u32,
-            cv_brier: cv.0,
-            cv_log_loss: cv.1,
-            cv_auc: cv.2,
-            holdout_brier: h.0,
-            holdout_log_loss: h.1,
-            holdout_auc: h.2,
-            holdout_j_learned: j_learned,
-            holdout_j_baseline: j_ran,
-            holdout_episodes: holdout.len() as u64,
-        },
-        model: m,
-    })
+    let candidates = algos
+        .iter()
+        .zip(models)
+        .zip(cv)
+        .map(|((&algo, m), cv)| {
+            let h = scores(&m, &test);
+            let (j_ran, j_learned) = counterfactual_j(&m, holdout, pricing);
+            Candidate {
+                algo,
+                metrics: Metrics {
+                    folds: k as u32,
+                    cv_brier: cv.0,
+                    cv_log_loss: cv.1,
+                    cv_auc: cv.2,
+                    holdout_brier: h.0,
+                    holdout_log_loss: h.1,
+                    holdout_auc: h.2,
+                    holdout_j_learned: j_learned,
+                    holdout_j_baseline: j_ran,
+                    holdout_episodes: holdout.len() as u64,
+                },
+                model: m,
+            }
+        })
+        .collect();
+    Ok(candidates)
 }
 
 fn holdout_cut(d: &Dataset, o: &TrainOptions) -> usize {
@@ -361,13 +391,10 @@ pub fn train_report(records: Vec<AttemptRecord>, o: &TrainOptions) -> Report {
         Algo::Logistic => &[Algo::Logistic],
         Algo::Boosted => &[Algo::Boosted],
     };
-    let mut candidates = Vec::new();
-    for &algo in algos {
-        match evaluate(&d, o, algo) {
-            Ok(c) => candidates.push(c),
-            Err(e) => return failed(e),
-        }
-    }
+    let candidates = match evaluate(&d, o, algos) {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
     let mut best = 0;
     for (i, c) in candidates.iter().enumerate().skip(1) {
         if beats(&c.metrics, &candidates[best].metrics) {
