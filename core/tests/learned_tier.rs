@@ -289,7 +289,7 @@ fn shadow_gathers_evidence_without_changing_decisions_and_promotion_needs_it() {
 }
 
 /// The model files the bindings' tests load (`tests/fixtures/learned/`): the window model, the
-/// deliberately bad one, and a damaged copy. Regenerate with `SMARTRETRY_WRITE_FIXTURES=1`;
+/// deliberately bad one, a damaged copy, and the boosted window model (format 2). Regenerate with `SMARTRETRY_WRITE_FIXTURES=1`;
 /// otherwise this test fails when they no longer match the code that makes them.
 #[test]
 fn binding_fixtures_match_the_models_they_stand_for() {
