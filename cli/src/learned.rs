@@ -4,7 +4,7 @@
 
 use smartretry::history::read_history;
 use smartretry::learned::ModelFile;
-use smartretry_sim::ml::{run_ml, MlResult};
+use smartretry_sim::ml::{run_ml_with, MlResult};
 use smartretry_sim::{Scenario, SimError};
 use std::path::PathBuf;
 
@@ -31,6 +31,11 @@ pub struct TrainArgs {
     /// L2 penalty of the logistic regression.
     #[arg(long, default_value_t = 0.01)]
     l2: f64,
+    /// The model: `logistic`, `boosted` (the logistic model plus small trees over what is known
+    /// at the decision), or `auto` (both; the boosted one is kept only if its holdout J is lower
+    /// by more than 1% and its log-loss no worse).
+    #[arg(long, default_value = "auto")]
+    algo: smartretry_train::Algo,
 }
 
 fn print_metrics(m: &smartretry::learned::Metrics) {
@@ -57,18 +62,35 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         failure_cost: args.cost,
         horizon: args.horizon,
         history: args.history.display().to_string(),
+        algo: args.algo,
         ..Default::default()
     };
-    match smartretry_train::train(records, &opts) {
+    let report = smartretry_train::train_report(records, &opts);
+    for c in &report.candidates {
+        let trees = c.model.trees.len();
+        println!(
+            "== {}{}",
+            c.algo.name(),
+            if c.algo == smartretry_train::Algo::Boosted {
+                format!(" ({trees} trees)")
+            } else {
+                String::new()
+            }
+        );
+        print_metrics(&c.metrics);
+    }
+    if let (Some(algo), true) = (report.chosen, report.candidates.len() > 1) {
+        println!(
+            "kept: {} (boosted only if its holdout J is lower by more than {:.0}% and its log-loss no worse)",
+            algo.name(),
+            100.0 * smartretry_train::BOOST_MARGIN
+        );
+    }
+    match report.result {
         Ok(file) => {
-            print_metrics(&file.metrics);
             file.save(&args.out).map_err(|e| e.to_string())?;
             println!("model written: {}", args.out.display());
             Ok(())
-        }
-        Err(smartretry_train::TrainError::Refused(m)) => {
-            print_metrics(&m);
-            Err(smartretry_train::TrainError::Refused(m).to_string())
         }
         Err(e) => Err(e.to_string()),
     }
@@ -94,6 +116,13 @@ pub fn model(args: &ModelArgs) -> Result<(), String> {
     );
     print_metrics(&f.metrics);
     let m = &f.model;
+    if m.is_boosted() {
+        println!(
+            "boosted: {} trees over the decision-time features (mean output {:+.3})",
+            m.trees.len(),
+            m.trees.mean
+        );
+    }
     let mut w: Vec<(usize, f64)> = m.weights.iter().copied().enumerate().collect();
     w.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
     println!("strongest weights:");
@@ -106,12 +135,12 @@ pub fn model(args: &ModelArgs) -> Result<(), String> {
 /// The `--ml` comparison table, as Markdown.
 pub fn render(results: &[MlResult], seeds: u32) -> String {
     let mut s = format!(
-        "| # | scenario | J Bayesian | J learned | learned / Bayesian | J oracle | gap closed | refused | final modes ({seeds} seeds) | learned decisions | rollbacks |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| # | scenario | J Bayesian | J learned | learned / Bayesian | J oracle | gap closed | refused | boosted | final modes ({seeds} seeds) | learned decisions | rollbacks |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     );
     for r in results {
         let ratio = r.j_learned / r.j_bayesian;
         s += &format!(
-            "| {} | {} | {:.1} | {:.1} | {:.2}x | {} | {} | {}/{} | {} | {} | {} |\n",
+            "| {} | {} | {:.1} | {:.1} | {:.2}x | {} | {} | {}/{} | {}/{} | {} | {} | {} |\n",
             r.scenario.number,
             r.scenario.name,
             r.j_bayesian,
@@ -121,6 +150,8 @@ pub fn render(results: &[MlResult], seeds: u32) -> String {
             r.gap_closed()
                 .map_or("-".into(), |g| format!("{:.0}%", 100.0 * g)),
             r.refused,
+            r.seeds,
+            r.boosted,
             r.seeds,
             r.final_modes.join(" "),
             r.stats.decisions,
@@ -135,6 +166,7 @@ pub fn simulate(
     which: &str,
     seeds: u32,
     jobs: Option<usize>,
+    algo: smartretry_train::Algo,
     out: &std::path::Path,
 ) -> Result<(), SimError> {
     let scenarios = Scenario::select_ml(which)?;
@@ -143,7 +175,7 @@ pub fn simulate(
     for s in &scenarios {
         // Incident replays and contention have no learned-tier story; they still run (the
         // shadow gate must keep them no worse).
-        results.push(run_ml(s, seeds, jobs)?);
+        results.push(run_ml_with(s, seeds, jobs, algo)?);
         eprintln!("{}: done", s.name);
     }
     let table = render(&results, seeds);
@@ -156,7 +188,8 @@ pub fn simulate(
     std::fs::create_dir_all(out).map_err(|e| SimError::Invalid(e.to_string()))?;
     let path = out.join("ml.md");
     let doc = format!(
-        "# The learned tier against the Bayesian tier\n\n`smartretry simulate --ml --scenario {which} --seeds {seeds}`\n\n{table}"
+        "# The learned tier against the Bayesian tier\n\n`smartretry simulate --ml --algo {} --scenario {which} --seeds {seeds}`\n\n{table}",
+        algo.name()
     );
     std::fs::write(&path, doc).map_err(|e| SimError::Invalid(e.to_string()))?;
     println!("report: {}", path.display());

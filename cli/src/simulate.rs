@@ -46,6 +46,9 @@ pub struct SimulateArgs {
     /// history, roll out shadow -> canary -> full on evidence, report J per scenario.
     #[arg(long)]
     ml: bool,
+    /// With `--ml`: the trainer's algorithm (`logistic`, `boosted`, `auto`).
+    #[arg(long, default_value = "auto")]
+    algo: smartretry_train::Algo,
     /// Fail (exit 1) if any figure listed in this file (one `scenario<TAB>figure` per line, as the
     /// report names them) is missed: the decision-quality floor every change must keep.
     #[arg(long)]
@@ -59,7 +62,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         } else {
             args.seeds
         };
-        return crate::learned::simulate(&args.scenario, seeds, args.jobs, &args.out);
+        return crate::learned::simulate(&args.scenario, seeds, args.jobs, args.algo, &args.out);
     }
     let fleet = crate::fleet::selected(&args.scenario)?;
     if fleet.is_some() && args.scenario.trim() != "all" {

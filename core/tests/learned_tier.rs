@@ -3,6 +3,7 @@
 
 use smartretry::history::{read_history, HistoryOptions};
 use smartretry::learned::features::TOD0;
+use smartretry::learned::trees::{Tree, Trees};
 use smartretry::learned::{FeatureSchema, LogisticModel, Metrics, TrainingInfo};
 use smartretry::{
     AttemptContext, Clock, Engine, Event, Failure, JsonlHistory, ManualClock, ModelFile, Policy,
@@ -40,6 +41,19 @@ fn window_model() -> ModelFile {
             w[TOD0 + b] = -12.0;
         }
     })
+}
+
+/// The window model, boosted by one tree that knows deep queues recover slowly: above 500 jobs
+/// waiting (at the decision), the intercept drops and longer waits gain (a steeper `log_delay`).
+fn boosted_model() -> ModelFile {
+    let mut f = window_model();
+    let tree = Tree {
+        features: vec![3],
+        thresholds: vec![501f64.ln()],
+        leaves: vec![[0.0; 3], [-9.0, 0.0, 1.5]],
+    };
+    f.model = f.model.with_trees(Trees::new(&[tree], -1.0).unwrap());
+    f
 }
 
 /// Deliberately bad: believes only waits of about an hour succeed.
@@ -115,6 +129,36 @@ fn the_learned_tier_waits_out_the_window_and_says_why() {
     let mut other = engine.begin("other", None).unwrap();
     let rec = engine.on_failure(&mut other, &Failure::http(503)).unwrap();
     assert_ne!(rec.tier, Tier::Learned);
+}
+
+/// A boosted model's trees read the decision's context: a deep queue makes the learned tier
+/// wait longer, and its reason names the trees.
+#[test]
+fn a_boosted_model_reads_the_load_through_its_trees() {
+    let clock = ManualClock::shared(at_hour(13.0));
+    let mut policy = Policy::default();
+    for cp in policy.classes.values_mut() {
+        cp.max_delay = Duration::from_secs(3600);
+    }
+    let engine = Engine::with_clock(policy, clock).unwrap();
+    let file = ModelFile::from_bytes(&boosted_model().to_bytes()).unwrap();
+    engine.set_learned_model("db", &file).unwrap();
+    engine.set_rollout("db", RolloutMode::Full).unwrap();
+    let delay_at = |depth: u64| {
+        let ctx = AttemptContext {
+            queue_depth: Some(depth),
+            ..Default::default()
+        };
+        let mut ep = engine.begin_with_context("db", None, ctx).unwrap();
+        let rec = engine.on_failure(&mut ep, &Failure::http(503)).unwrap();
+        assert_eq!(rec.tier, Tier::Learned, "{rec}");
+        (rec.delay.as_secs_f64(), rec.to_string())
+    };
+    let (shallow, _) = delay_at(20);
+    let (deep, text) = delay_at(5000);
+    assert!(shallow < 1.0, "{shallow}");
+    assert!(deep > 30.0 * shallow.max(0.01), "{deep} vs {shallow}");
+    assert!(text.contains("trees"), "{text}");
 }
 
 #[test]
@@ -245,7 +289,7 @@ fn shadow_gathers_evidence_without_changing_decisions_and_promotion_needs_it() {
 }
 
 /// The model files the bindings' tests load (`tests/fixtures/learned/`): the window model, the
-/// deliberately bad one, and a damaged copy. Regenerate with `SMARTRETRY_WRITE_FIXTURES=1`;
+/// deliberately bad one, a damaged copy, and the boosted window model (format 2). Regenerate with `SMARTRETRY_WRITE_FIXTURES=1`;
 /// otherwise this test fails when they no longer match the code that makes them.
 #[test]
 fn binding_fixtures_match_the_models_they_stand_for() {
@@ -257,6 +301,7 @@ fn binding_fixtures_match_the_models_they_stand_for() {
         ("window.srm", window_model().to_bytes()),
         ("bad.srm", bad_model().to_bytes()),
         ("damaged.srm", damaged),
+        ("boosted.srm", boosted_model().to_bytes()),
     ];
     for (name, bytes) in files {
         let path = dir.join(name);
@@ -272,6 +317,10 @@ fn binding_fixtures_match_the_models_they_stand_for() {
         );
     }
     assert!(ModelFile::load(&dir.join("window.srm")).is_ok());
+    assert!(ModelFile::load(&dir.join("boosted.srm"))
+        .unwrap()
+        .model
+        .is_boosted());
     assert_eq!(
         ModelFile::load(&dir.join("damaged.srm"))
             .unwrap_err()

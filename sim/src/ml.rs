@@ -51,6 +51,8 @@ pub struct MlResult {
     pub j_oracle: Option<f64>,
     /// Seeds whose trainer refused to emit a model.
     pub refused: u32,
+    /// Seeds whose trainer kept the boosted model (trees on the logistic margin).
+    pub boosted: u32,
     pub seeds: u32,
     /// Each seed's final rollout mode (of the scenario's main queue), or "refused".
     pub final_modes: Vec<String>,
@@ -73,14 +75,25 @@ fn steady_j(s: &Scenario, r: &crate::runner::RunResult) -> f64 {
     compute(r.records.iter().filter(|j| !j.warmup), s.c, s.deadline).j
 }
 
-/// Run the comparison for one scenario.
+/// Run the comparison for one scenario (the trainer choosing its algorithm: `Algo::Auto`).
 pub fn run_ml(s: &Scenario, seeds: u32, jobs: Option<usize>) -> Result<MlResult> {
+    run_ml_with(s, seeds, jobs, smartretry_train::Algo::Auto)
+}
+
+/// Run the comparison for one scenario, training with `algo`.
+pub fn run_ml_with(
+    s: &Scenario,
+    seeds: u32,
+    jobs: Option<usize>,
+    algo: smartretry_train::Algo,
+) -> Result<MlResult> {
     let mut out = MlResult {
         scenario: s.clone(),
         j_bayesian: 0.0,
         j_learned: 0.0,
         j_oracle: oracle_is_bound(s).then_some(0.0),
         refused: 0,
+        boosted: 0,
         seeds: seeds.max(1),
         final_modes: Vec::new(),
         stats: LearnedStats::default(),
@@ -130,6 +143,7 @@ pub fn run_ml(s: &Scenario, seeds: u32, jobs: Option<usize>) -> Result<MlResult>
                 TRAIN_SEED_OFFSET + u64::from(seed)
             ),
             folds: 3,
+            algo,
             ..Default::default()
         };
         let model = smartretry_train::train(records, &opts);
@@ -147,6 +161,7 @@ pub fn run_ml(s: &Scenario, seeds: u32, jobs: Option<usize>) -> Result<MlResult>
         match &model {
             Ok(file) => {
                 out.metrics.push(file.metrics.clone());
+                out.boosted += u32::from(file.model.is_boosted());
                 let cfg = RolloutConfig {
                     auto_promote: true,
                     canary_weight: 0.5,

@@ -3,7 +3,7 @@
 //! in time order to compute the queue's recent rates exactly as the engine does, and each retried
 //! attempt becomes one row of the core's feature encoding with its outcome as the label.
 
-use smartretry::learned::features::Encoded;
+use smartretry::learned::features::{DecisionFeatures, Encoded};
 use smartretry::learned::{FeatureInput, FeatureSchema, RECENT_WEIGHT};
 use smartretry::AttemptRecord;
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +15,8 @@ pub struct Row {
     pub episode: usize,
     /// The encoded features.
     pub x: Encoded,
+    /// The decision-time features (what a boosted model's trees read).
+    pub d: DecisionFeatures,
     /// The attempt succeeded.
     pub y: bool,
 }
@@ -113,9 +115,11 @@ pub fn build(mut records: Vec<AttemptRecord>, min_count: usize) -> Dataset {
             }
         };
         if r.attempt >= 2 {
+            let input = input_of(&r, *q);
             rows.push(Row {
                 episode: idx,
-                x: schema.encode(&input_of(&r, *q)),
+                x: schema.encode(&input),
+                d: schema.decision(&input),
                 y: !failed,
             });
         }

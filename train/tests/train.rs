@@ -4,7 +4,7 @@
 use smartretry::history::{read_history, HistoryOptions};
 use smartretry::learned::features::{FeatureInput, TOD0};
 use smartretry::{Clock, Engine, Failure, JsonlHistory, ManualClock, Policy};
-use smartretry_train::{train, TrainError, TrainOptions};
+use smartretry_train::{train, train_report, Algo, TrainError, TrainOptions};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,11 +65,37 @@ fn a_history_trains_a_model_that_knows_the_window() {
         folds: 2,
         ..Default::default()
     };
-    let file = match train(records, &opts) {
+    // `auto` (the default): both algorithms evaluated alike, one kept.
+    let report = train_report(records, &opts);
+    let algos: Vec<Algo> = report.candidates.iter().map(|c| c.algo).collect();
+    assert_eq!(algos, [Algo::Logistic, Algo::Boosted]);
+    for c in &report.candidates {
+        assert!(
+            c.metrics.cv_auc > 0.5 && c.metrics.holdout_log_loss > 0.0,
+            "{c:?}"
+        );
+        assert!(c.algo == Algo::Boosted || !c.model.is_boosted());
+    }
+    let file = match report.result {
         Ok(f) => f,
         Err(TrainError::Refused(m)) => panic!("refused: {m:?}"),
         Err(e) => panic!("{e}"),
     };
+    let kept = report
+        .candidates
+        .iter()
+        .find(|c| Some(c.algo) == report.chosen)
+        .unwrap();
+    assert_eq!(kept.metrics, file.metrics);
+    assert_eq!(kept.model, file.model);
+    // The trees ship only when they win the holdout clearly.
+    if file.model.is_boosted() {
+        let logistic = &report.candidates[0].metrics;
+        assert!(
+            file.metrics.holdout_j_learned
+                < (1.0 - smartretry_train::BOOST_MARGIN) * logistic.holdout_j_learned
+        );
+    }
     let m = &file.metrics;
     assert!(m.cv_auc > 0.9 && m.holdout_auc > 0.9, "{m:?}");
     assert!(m.cv_brier < 0.1, "{m:?}");
@@ -98,6 +124,7 @@ fn a_history_trains_a_model_that_knows_the_window() {
     // The file round-trips through its bytes.
     let back = smartretry::ModelFile::from_bytes(&file.to_bytes()).unwrap();
     assert_eq!(back.model.weights, file.model.weights);
+    assert_eq!(back.model.trees, file.model.trees);
 }
 
 #[test]

@@ -30,9 +30,10 @@ pub struct Choice {
 
 /// The cheapest wait up to `max_wait` seconds for an attempt now (`x` describes "now": elapsed
 /// since the first failure, the attempt's number, the context; its `delay` is ignored).
-/// `second_of_day` and `day_of_week` in `x` are those of now.
+/// `second_of_day` and `day_of_week` in `x` are those of now. A boosted model's trees read only
+/// what is known now, so they are evaluated once here and shift every wait's logit alike.
 pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64) -> Choice {
-    let s = model.scorer(x);
+    let s = model.scorer(&FeatureInput { delay: 0.0, ..*x });
     // The model's P(success) is marginal, not conditional on the failures this episode just
     // had: a floor of a tenth of the time elapsed keeps a run of optimistic estimates from
     // hammering (at most logarithmically many attempts in an outage).
@@ -115,7 +116,8 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learned::features::FeatureSchema;
+    use crate::learned::features::{FeatureSchema, DECISION};
+    use crate::learned::trees::{Tree, Trees};
 
     /// A model that knows only one thing: attempts between 02:00 and 02:20 fail.
     fn window_model() -> LogisticModel {
@@ -191,7 +193,8 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Pruning (the cost floor and the per-bin probability bound) never changes the choice.
+        /// Pruning (the cost floor and the per-bin probability bound) never changes the choice,
+        /// with or without boosted trees (they shift the wait-independent logit).
         #[test]
         fn pruning_is_exact(
             bias in -6.0f64..6.0,
@@ -206,6 +209,14 @@ mod tests {
             elapsed in 0.0f64..5_000.0,
             c in 0.1f64..100.0,
             max_wait in 0.5f64..7_200.0,
+            trees in proptest::collection::vec(
+                (
+                    (0usize..DECISION.len(), -1.0f64..24.0),
+                    (-3.0f64..3.0, -3.0f64..3.0),
+                    (-2.0f64..2.0, -2.0f64..2.0),
+                ),
+                0..4,
+            ),
         ) {
             let schema = FeatureSchema::new(vec![], vec![]);
             let n = schema.len();
@@ -217,7 +228,17 @@ mod tests {
                 w[TOD0 + b % TOD_BINS] = depth;
             }
             w[DOW0 + 5] = dow_w;
-            let m = LogisticModel::new(schema, w, vec![0.0; n]).unwrap();
+            let trees: Vec<Tree> = trees
+                .into_iter()
+                .map(|((f, thr), (lo, hi), (slope_e, slope_d))| Tree {
+                    features: vec![f],
+                    thresholds: vec![thr],
+                    leaves: vec![[lo, slope_e, 0.0], [hi, 0.0, slope_d]],
+                })
+                .collect();
+            let m = LogisticModel::new(schema, w, vec![0.0; n])
+                .unwrap()
+                .with_trees(Trees::new(&trees, 0.0).unwrap());
             let x = FeatureInput {
                 elapsed,
                 second_of_day: sod,

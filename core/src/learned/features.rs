@@ -163,6 +163,72 @@ impl FeatureSchema {
     }
 }
 
+/// The features the tree part of a boosted model reads: what is known when the wait is chosen,
+/// none of it depending on the wait. Elapsed time and the calendar are those of the decision
+/// (the attempt's values less its `delay`), so a decision's tree sum is one constant for every
+/// candidate wait and `choose` stays exact.
+pub const DECISION: [&str; 11] = [
+    "log_elapsed_now",
+    "log_attempt",
+    "log_payload_size",
+    "log_queue_depth",
+    "log_latency_ms",
+    "recent_failure_rate",
+    "similar_success_rate",
+    "hour_of_day_now",
+    "day_of_week_now",
+    "tenant",
+    "worker_version",
+];
+
+/// Decision-time feature values, in `DECISION` order.
+pub type DecisionFeatures = [f64; DECISION.len()];
+
+impl FeatureSchema {
+    /// The decision-time features of an attempt input: its elapsed time and calendar moved back
+    /// by its `delay` (a decision's input has `delay` 0 and is unchanged). Categorical values are
+    /// their index in the vocabulary (-1: not in it), which a tree splits like a number.
+    pub fn decision(&self, x: &FeatureInput<'_>) -> DecisionFeatures {
+        self.decision_of(&self.encode(x), x)
+    }
+
+    /// `decision`, reusing the attempt's encoding `e` (of the same `x`): the load, payload,
+    /// attempt and rate features and the vocabulary indices are the encoding's own values, so
+    /// a decision computes one logarithm more, not six.
+    pub fn decision_of(&self, e: &Encoded, x: &FeatureInput<'_>) -> DecisionFeatures {
+        let delay = if x.delay.is_finite() {
+            x.delay.max(0.0)
+        } else {
+            0.0
+        };
+        let sod = x.second_of_day - delay;
+        let days_back = (sod / 86_400.0).floor();
+        let sod = sod - days_back * 86_400.0;
+        let dow = (i64::from(x.day_of_week.min(6)) + days_back as i64).rem_euclid(7);
+        let index = |h: usize, base: usize, len: usize| {
+            if (base..base + len).contains(&h) {
+                (h - base) as f64
+            } else {
+                -1.0
+            }
+        };
+        let workers0 = TENANT0 + self.tenants.len();
+        [
+            ln1p(x.elapsed - delay),
+            e.dense[3],
+            e.dense[4],
+            e.dense[5],
+            e.dense[6],
+            e.dense[7],
+            e.dense[8],
+            (sod / 3600.0).clamp(0.0, 24.0),
+            dow as f64,
+            index(e.hot[2], TENANT0, self.tenants.len()),
+            index(e.hot[3], workers0, self.workers.len()),
+        ]
+    }
+}
+
 /// One encoded attempt: the dense features and up to four active one-hot features
 /// (`usize::MAX`: none).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -211,5 +277,34 @@ mod tests {
         });
         assert_eq!(e.hot, [TOD0 + 25, DOW0 + 6, TENANT0, usize::MAX]);
         assert!((e.dense[1] - 11f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn decision_features_are_those_of_the_decision() {
+        let s = FeatureSchema::new(vec!["a".into(), "b".into()], vec!["v1".into()]);
+        // An attempt at Tuesday 00:10 after a 20-minute wait was decided on Monday 23:50.
+        let at = FeatureInput {
+            elapsed: 1300.0,
+            delay: 1200.0,
+            second_of_day: 600.0,
+            day_of_week: 1,
+            tenant: Some("b"),
+            worker_version: Some("v9"),
+            ..Default::default()
+        };
+        let d = s.decision(&at);
+        assert!((d[0] - 101f64.ln()).abs() < 1e-12);
+        assert!((d[7] - (23.0 + 50.0 / 60.0)).abs() < 1e-9);
+        assert_eq!(d[8], 0.0);
+        assert_eq!((d[9], d[10]), (1.0, -1.0));
+        // A decision's own input (delay 0) is read as is.
+        let now = FeatureInput {
+            elapsed: 100.0,
+            delay: 0.0,
+            second_of_day: 23.0 * 3600.0 + 3000.0,
+            day_of_week: 0,
+            ..at
+        };
+        assert_eq!(s.decision(&now), d);
     }
 }

@@ -4,16 +4,26 @@
 //! Layout: `SRML` (4 bytes), format version (u32 LE), body length (u32 LE), CRC-32 of the body
 //! (u32 LE), then the body: JSON with the model kind, feature set, feature names, weights,
 //! training means, training metadata and the trainer's metrics.
+//!
+//! Version 2 adds the `boosted` kind: the body also carries `trees` (the decision-time feature
+//! names, the ensemble's training mean, and per tree its levels' feature indices and thresholds
+//! and its leaves: intercept, `log_elapsed` and `log_delay` weight changes), checked on load
+//! like the weights. A logistic model is still written as
+//! version 1, so builds that predate boosting keep reading it.
 
+use super::features::DECISION;
 use super::features::{FeatureSchema, FEATURE_SET};
 use super::model::LogisticModel;
+use super::trees::{Tree, Trees};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 const MAGIC: &[u8; 4] = b"SRML";
-/// The file format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest file format this build writes and reads (a boosted model's).
+pub const FORMAT_VERSION: u32 = 2;
+/// The format of a logistic model (no trees), still written for those.
+pub const FORMAT_VERSION_LOGISTIC: u32 = 1;
 const HEADER: usize = 16;
 /// Larger files are not models of ours (a model with a few tenants is a few tens of kB).
 const MAX_BODY: usize = 16 << 20;
@@ -88,6 +98,27 @@ struct Body {
     min_wait: f64,
     training: TrainingInfo,
     metrics: Metrics,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trees: Option<TreesBody>,
+}
+
+/// The trees of a boosted model, as stored.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TreesBody {
+    /// The decision-time features the indices refer to (must be this build's `DECISION`).
+    features: Vec<String>,
+    /// The ensemble's mean output on the training rows.
+    mean: f64,
+    trees: Vec<TreeBody>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TreeBody {
+    features: Vec<usize>,
+    thresholds: Vec<f64>,
+    leaves: Vec<[f64; 3]>,
 }
 
 fn default_min_wait() -> f64 {
@@ -108,8 +139,32 @@ impl ModelFile {
     /// The file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let m = &self.model;
+        let trees = m.is_boosted().then(|| TreesBody {
+            features: DECISION.iter().map(|n| n.to_string()).collect(),
+            mean: m.trees.mean,
+            trees: m
+                .trees
+                .trees()
+                .into_iter()
+                .map(|t| TreeBody {
+                    features: t.features,
+                    thresholds: t.thresholds,
+                    leaves: t.leaves,
+                })
+                .collect(),
+        });
+        let version = if trees.is_some() {
+            FORMAT_VERSION
+        } else {
+            FORMAT_VERSION_LOGISTIC
+        };
         let body = Body {
-            kind: "logistic".into(),
+            kind: if trees.is_some() {
+                "boosted"
+            } else {
+                "logistic"
+            }
+            .into(),
             feature_set: FEATURE_SET,
             features: m.schema.names.iter().map(|n| n.to_string()).collect(),
             tenants: m.schema.tenants.clone(),
@@ -119,12 +174,13 @@ impl ModelFile {
             min_wait: m.min_wait,
             training: self.training.clone(),
             metrics: self.metrics.clone(),
+            trees,
         };
         // Serialising plain numbers and strings cannot fail.
         let json = serde_json::to_vec(&body).unwrap_or_default();
         let mut out = Vec::with_capacity(HEADER + json.len());
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&version.to_le_bytes());
         out.extend_from_slice(&(json.len() as u32).to_le_bytes());
         out.extend_from_slice(&crc32fast::hash(&json).to_le_bytes());
         out.extend_from_slice(&json);
@@ -137,9 +193,9 @@ impl ModelFile {
             return Err(invalid("not a smartretry model file (bad magic)"));
         }
         let version = u32_at(bytes, 4);
-        if version != FORMAT_VERSION {
+        if !(FORMAT_VERSION_LOGISTIC..=FORMAT_VERSION).contains(&version) {
             return Err(invalid(format!(
-                "model format version {version} is not supported (this build reads {FORMAT_VERSION})"
+                "model format version {version} is not supported (this build reads {FORMAT_VERSION_LOGISTIC} to {FORMAT_VERSION})"
             )));
         }
         let len = u32_at(bytes, 8) as usize;
@@ -155,8 +211,22 @@ impl ModelFile {
         }
         let b: Body =
             serde_json::from_slice(body).map_err(|e| invalid(format!("model body: {e}")))?;
-        if b.kind != "logistic" {
-            return Err(invalid(format!("unknown model kind {:?}", b.kind)));
+        match (b.kind.as_str(), &b.trees) {
+            ("logistic", None) => {}
+            ("boosted", Some(_)) if version >= 2 => {}
+            ("boosted", Some(_)) => {
+                return Err(invalid(format!(
+                    "a boosted model needs format version 2, the file says {version}"
+                )))
+            }
+            ("logistic" | "boosted", _) => {
+                return Err(invalid(format!(
+                    "a {} model {} trees",
+                    b.kind,
+                    if b.trees.is_some() { "has" } else { "lacks" }
+                )))
+            }
+            (kind, _) => return Err(invalid(format!("unknown model kind {kind:?}"))),
         }
         if b.feature_set != FEATURE_SET {
             return Err(invalid(format!(
@@ -180,8 +250,29 @@ impl ModelFile {
                 "the feature list differs from what this build computes",
             ));
         }
+        let mut model =
+            LogisticModel::new(schema, b.weights, b.means)?.with_min_wait(b.min_wait)?;
+        if let Some(t) = b.trees {
+            let same = t.features.len() == DECISION.len()
+                && t.features.iter().zip(DECISION).all(|(a, b)| a == b);
+            if !same {
+                return Err(invalid(
+                    "the trees' feature list differs from what this build computes",
+                ));
+            }
+            let trees: Vec<Tree> = t
+                .trees
+                .into_iter()
+                .map(|t| Tree {
+                    features: t.features,
+                    thresholds: t.thresholds,
+                    leaves: t.leaves,
+                })
+                .collect();
+            model = model.with_trees(Trees::new(&trees, t.mean)?);
+        }
         Ok(ModelFile {
-            model: LogisticModel::new(schema, b.weights, b.means)?.with_min_wait(b.min_wait)?,
+            model,
             training: b.training,
             metrics: b.metrics,
         })
@@ -226,10 +317,87 @@ mod tests {
         }
     }
 
+    fn boosted() -> ModelFile {
+        let mut f = sample();
+        let trees = [Tree {
+            features: vec![3, 8],
+            thresholds: vec![4.5, 0.5],
+            leaves: vec![
+                [0.1, 0.0, 0.0],
+                [-0.2, 0.0, 0.0],
+                [0.3, 0.0, 0.0],
+                [-0.4, 0.5, 0.0],
+            ],
+        }];
+        f.model = f.model.with_trees(Trees::new(&trees, 0.05).unwrap());
+        f
+    }
+
+    /// The file's bytes with its body edited and the checksum made right again, so that only
+    /// the model checks can refuse it.
+    fn rewritten(f: &ModelFile, edit: impl Fn(String) -> String) -> Vec<u8> {
+        let bytes = f.to_bytes();
+        let json = edit(String::from_utf8(bytes[HEADER..].to_vec()).unwrap());
+        let mut out = bytes[..8].to_vec();
+        out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(json.as_bytes()).to_le_bytes());
+        out.extend_from_slice(json.as_bytes());
+        out
+    }
+
     #[test]
     fn round_trips() {
         let f = sample();
-        assert_eq!(ModelFile::from_bytes(&f.to_bytes()).unwrap(), f);
+        let bytes = f.to_bytes();
+        assert_eq!(u32_at(&bytes, 4), FORMAT_VERSION_LOGISTIC);
+        assert_eq!(ModelFile::from_bytes(&bytes).unwrap(), f);
+        let b = boosted();
+        let bytes = b.to_bytes();
+        assert_eq!(u32_at(&bytes, 4), FORMAT_VERSION);
+        let back = ModelFile::from_bytes(&bytes).unwrap();
+        assert_eq!(back, b);
+        assert_eq!(back.model.trees.len(), 1);
+    }
+
+    #[test]
+    fn corrupt_trees_are_refused_with_invalid_model() {
+        let b = boosted();
+        let edits: [(&str, &str); 7] = [
+            // A feature index out of range.
+            ("\"features\":[3,8]", "\"features\":[3,11]"),
+            // A leaf too large.
+            ("[-0.4,", "[-400.0,"),
+            // A slope too large.
+            ("0.5,0.0]", "50.0,0.0]"),
+            // A leaf of two numbers.
+            ("[-0.4,0.5,0.0]", "[-0.4,0.5]"),
+            // Leaves that do not fill the tree.
+            ("[-0.4,0.5,0.0]]", "[-0.4,0.5,0.0],[0.0,0.0,0.0]]"),
+            // A foreign decision feature.
+            ("\"day_of_week_now\"", "\"day_now\""),
+            // Trees under a logistic kind.
+            ("\"kind\":\"boosted\"", "\"kind\":\"logistic\""),
+        ];
+        for (from, to) in edits {
+            let bytes = rewritten(&b, |j| {
+                assert!(j.contains(from), "{from} not in {j}");
+                j.replacen(from, to, 1)
+            });
+            let err = ModelFile::from_bytes(&bytes).unwrap_err();
+            assert_eq!(err.code(), "INVALID_MODEL", "{from}: {err}");
+        }
+        // A boosted body under the version-1 header.
+        let mut v1 = b.to_bytes();
+        v1[4..8].copy_from_slice(&FORMAT_VERSION_LOGISTIC.to_le_bytes());
+        assert!(ModelFile::from_bytes(&v1)
+            .unwrap_err()
+            .to_string()
+            .contains("version 2"));
+        // A flipped byte in the trees is caught by the checksum.
+        let mut flipped = b.to_bytes();
+        let at = flipped.len() - 30;
+        flipped[at] ^= 0x01;
+        assert!(ModelFile::from_bytes(&flipped).is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The learned (ML) tier: a logistic regression of P(the next attempt succeeds | the attempt's
+//! The learned (ML) tier: a logistic regression (optionally boosted by small trees) of P(the next attempt succeeds | the attempt's
 //! context, the wait), trained offline on the attempt history (`smartretry train`), shipped as a
 //! small checksummed model file, and rolled out per queue: off → shadow → canary → full, with
 //! automatic rollback. It proposes a wait like the other tiers; guardrails apply to it as to
@@ -8,6 +8,7 @@
 //! - `context`: what the caller passes per attempt (`AttemptContext`);
 //! - `features`: one encoding for trainer and engine;
 //! - `model`: the predictor and its explanations;
+//! - `trees`: the boosted tree ensemble a model may add to its margin;
 //! - `choose`: from probabilities to a wait;
 //! - `file`: the model file;
 //! - `rollout`: modes, evidence, verdicts;
@@ -23,6 +24,7 @@ pub mod file;
 pub mod model;
 pub mod rollout;
 mod tier;
+pub mod trees;
 
 pub use context::AttemptContext;
 pub use features::{FeatureInput, FeatureSchema};

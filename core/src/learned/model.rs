@@ -1,12 +1,19 @@
 //! The learned tier's predictor: logistic regression of P(the next attempt succeeds | what is
-//! known, the wait d). A decision computes the part of the logit that does not depend on d once,
-//! then prices each candidate wait with a handful of additions and one exponential.
+//! known, the wait d), optionally boosted: an ensemble of small trees over the decision-time
+//! features (`trees`) that adjusts, per decision, its intercept and its wait terms' weights,
+//! for interactions a linear model cannot express (load by day of week, say). A decision
+//! computes the part of the logit that does not depend on d once (the trees included), then
+//! prices each candidate wait with a handful of additions and one exponential.
 
-use super::features::{Encoded, FeatureInput, FeatureSchema, DENSE, DOW0, TENANT0, TOD0};
+use super::features::{
+    DecisionFeatures, Encoded, FeatureInput, FeatureSchema, DENSE, DOW0, TENANT0, TOD0,
+};
+use super::trees::Trees;
 use crate::error::{Error, Result};
 use std::sync::Arc;
 
-/// A trained logistic regression over a feature schema.
+/// A trained logistic regression over a feature schema, with a boosted tree ensemble added to its
+/// margin when the trainer found that it wins (`trees`; empty: the plain logistic model).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogisticModel {
     /// The features the weights belong to.
@@ -22,6 +29,8 @@ pub struct LogisticModel {
     /// of the waits in its data, so the model never extrapolates to waits it has no evidence
     /// about (a model asked about a 10 ms wait it never saw may well call it as good as any).
     pub min_wait: f64,
+    /// The boosted trees over the decision-time features (empty: none).
+    pub trees: Trees,
 }
 
 /// One feature's push on a decision's logit (positive: towards success).
@@ -71,6 +80,7 @@ impl LogisticModel {
             means,
             group_mean,
             min_wait: super::choose::MIN_WAIT,
+            trees: Trees::default(),
         })
     }
 
@@ -86,7 +96,36 @@ impl LogisticModel {
         Ok(self)
     }
 
-    /// The logit of an encoded attempt.
+    /// This model with a tree ensemble added to its margin (checked by `Trees::new`).
+    pub fn with_trees(mut self, trees: Trees) -> Self {
+        self.trees = trees;
+        self
+    }
+
+    /// Whether the model is boosted (has trees).
+    pub fn is_boosted(&self) -> bool {
+        !self.trees.is_empty()
+    }
+
+    /// The full logit (linear part and trees) of an encoded attempt and its decision-time
+    /// features (`FeatureSchema::decision`).
+    #[inline]
+    pub fn margin(&self, e: &Encoded, d: &DecisionFeatures) -> f64 {
+        self.logit(e) + self.tree_logit(e, d)
+    }
+
+    /// The trees' part of an encoded attempt's logit.
+    #[inline]
+    fn tree_logit(&self, e: &Encoded, d: &DecisionFeatures) -> f64 {
+        if self.trees.is_empty() {
+            0.0
+        } else {
+            self.trees.logit(d, e.dense[1], e.dense[2])
+        }
+    }
+
+    /// The linear part of the logit of an encoded attempt (the whole logit of an unboosted
+    /// model; the trainer's base margin when boosting).
     #[inline]
     pub fn logit(&self, e: &Encoded) -> f64 {
         let w = &self.weights;
@@ -104,11 +143,14 @@ impl LogisticModel {
 
     /// P(success) of an attempt.
     pub fn predict(&self, x: &FeatureInput<'_>) -> f64 {
-        sigmoid(self.logit(&self.schema.encode(x)))
+        let e = self.schema.encode(x);
+        let tree = self.tree_logit(&e, &self.schema.decision_of(&e, x));
+        sigmoid(self.logit(&e) + tree)
     }
 
-    /// The part of the logit that does not depend on the wait (features 3.. of the dense ones
-    /// and the tenant and worker one-hots), for `Scorer`.
+    /// The part of the logit that does not depend on the wait (features 3.. of the dense ones,
+    /// the tenant and worker one-hots, and the trees, evaluated once), for `Scorer`. `x` is an
+    /// attempt's input; a decision's has `delay` 0.
     pub(crate) fn scorer(&self, x: &FeatureInput<'_>) -> Scorer<'_> {
         let e = self.schema.encode(x);
         let w = &self.weights;
@@ -123,24 +165,30 @@ impl LogisticModel {
                 fixed += wh;
             }
         }
+        let mut tree = [0.0; 3];
+        if !self.trees.is_empty() {
+            tree = self.trees.eval(&self.schema.decision_of(&e, x));
+            fixed += tree[0];
+        }
         Scorer {
             model: self,
             fixed,
-            w_elapsed: w[1],
-            w_delay: w[2],
+            w_elapsed: w[1] + tree[1],
+            w_delay: w[2] + tree[2],
         }
     }
 
     /// The features that moved an attempt's logit most, largest first (at most `n`). A dense
     /// feature's effect is its weight times its distance from the training mean; a one-hot
     /// group's (time of day, day of week, tenant, worker) is the active value's weight minus the
-    /// group's mean weight, so an explanation costs a dozen terms, not one per feature.
+    /// group's mean weight, so an explanation costs a dozen terms, not one per feature. The trees
+    /// of a boosted model are one effect, `trees`: their sum minus its training mean.
     pub fn top_effects(&self, x: &FeatureInput<'_>, n: usize) -> Vec<FeatureEffect> {
         let e = self.schema.encode(x);
         let w = &self.weights;
         // At most a dozen candidates (the dense features and four one-hot groups): kept on the
         // stack and sorted in place, so an explanation allocates only its answer.
-        let mut effects = [(0usize, 0.0f64); DENSE.len() - 1 + 4];
+        let mut effects = [(0usize, 0.0f64); DENSE.len() - 1 + 4 + 1];
         let mut len = 0;
         let candidates = (1..DENSE.len())
             .map(|i| (i, w[i] * (e.dense[i] - self.means[i])))
@@ -150,7 +198,11 @@ impl LogisticModel {
                     .enumerate()
                     .filter_map(|(g, &h)| w.get(h).map(|wh| (h, wh - self.group_mean[g]))),
             );
-        for (i, eff) in candidates {
+        let trees = (!self.trees.is_empty()).then(|| {
+            let t = self.tree_logit(&e, &self.schema.decision_of(&e, x));
+            (TREES, t - self.trees.mean)
+        });
+        for (i, eff) in candidates.chain(trees) {
             if eff.abs() > 1e-9 {
                 effects[len] = (i, eff);
                 len += 1;
@@ -162,12 +214,19 @@ impl LogisticModel {
             .iter()
             .take(n)
             .map(|&(i, effect)| FeatureEffect {
-                name: self.schema.names[i].clone(),
+                name: if i == TREES {
+                    Arc::from("trees")
+                } else {
+                    self.schema.names[i].clone()
+                },
                 effect,
             })
             .collect()
     }
 }
+
+/// The index `top_effects` gives the trees' effect (no feature has it).
+const TREES: usize = usize::MAX;
 
 /// Each one-hot group's mean weight under the training means (time of day, day of week,
 /// tenant, worker version).
@@ -243,6 +302,52 @@ mod tests {
         let p = s.p(42.0, 7.0, TOD0 + tod_bin(7300.0), DOW0 + 2);
         assert!((p - m.predict(&x)).abs() < 1e-12);
         assert_eq!(m.top_effects(&x, 3).len(), 3);
+    }
+
+    #[test]
+    fn trees_shift_the_scorer_and_the_prediction_alike() {
+        use crate::learned::trees::{Tree, Trees};
+        let schema = FeatureSchema::new(vec![], vec![]);
+        let n = schema.len();
+        let mut w = vec![0.0; n];
+        w[0] = -1.0;
+        w[2] = 0.1;
+        // Deep queues on Mondays (at the decision) fail more.
+        let tree = Tree {
+            features: vec![3, 8],
+            thresholds: vec![4.0, 0.5],
+            leaves: vec![[0.0; 3], [0.0; 3], [-2.5, 0.0, 0.0], [0.0; 3]],
+        };
+        let m = LogisticModel::new(schema, w, vec![0.0; n])
+            .unwrap()
+            .with_trees(Trees::new(&[tree], -0.5).unwrap());
+        assert!(m.is_boosted());
+        // Decided Monday 23:59 with a 2-minute wait: the attempt lands on Tuesday 00:01.
+        let at = FeatureInput {
+            elapsed: 130.0,
+            delay: 120.0,
+            attempt: 2,
+            second_of_day: 60.0,
+            day_of_week: 1,
+            queue_depth: Some(500),
+            ..Default::default()
+        };
+        let p = m.predict(&at);
+        let linear = sigmoid(m.logit(&m.schema.encode(&at)));
+        assert!(
+            (sigmoid(logit_of(linear) - 2.5) - p).abs() < 1e-12,
+            "{p} {linear}"
+        );
+        let s = m.scorer(&at);
+        let q = s.p(130.0, 120.0, TOD0, DOW0 + 1);
+        assert!((p - q).abs() < 1e-12);
+        let top = m.top_effects(&at, 1);
+        assert_eq!(&*top[0].name, "trees");
+        assert!((top[0].effect + 2.0).abs() < 1e-12);
+    }
+
+    fn logit_of(p: f64) -> f64 {
+        (p / (1.0 - p)).ln()
     }
 
     #[test]
