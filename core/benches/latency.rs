@@ -40,19 +40,28 @@ fn recommend_latency() {
     let (engine, _clock) = support::warm_engine();
     let failure = Failure::http(503);
     let episodes = support::open_episodes(&engine);
+    let h = time_over_keys(|k| {
+        black_box(engine.recommend(&episodes[k], &failure).unwrap());
+    });
+    println!("recommend (warm 10k models): {}", h.summary());
+}
+
+/// Time `call(k)` one call at a time over the warm store's keys in a scattered order: 400k
+/// calls of warm-up, then 400k timed (timer included).
+fn time_over_keys(mut call: impl FnMut(usize)) -> Histogram {
     let mut h = Histogram::default();
     let mut k = 0usize;
     for round in 0..2 {
         for _ in 0..400_000 {
             k = (k + 7919) % support::MODELS;
             let t = Instant::now();
-            black_box(engine.recommend(&episodes[k], &failure).unwrap());
+            call(k);
             if round == 1 {
                 h.record(t.elapsed().as_nanos() as u64);
             }
         }
     }
-    println!("recommend (warm 10k models): {}", h.summary());
+    h
 }
 
 /// A first-attempt success (`record_first_success`: what a binding's "the call worked" costs)
@@ -60,18 +69,7 @@ fn recommend_latency() {
 fn first_success_latency() {
     let (engine, _clock) = support::warm_engine();
     let keys: Vec<String> = (0..support::MODELS).map(|i| format!("q{i}")).collect();
-    let mut h = Histogram::default();
-    let mut k = 0usize;
-    for round in 0..2 {
-        for _ in 0..400_000 {
-            k = (k + 7919) % support::MODELS;
-            let t = Instant::now();
-            engine.record_first_success(&keys[k], None).unwrap();
-            if round == 1 {
-                h.record(t.elapsed().as_nanos() as u64);
-            }
-        }
-    }
+    let h = time_over_keys(|k| engine.record_first_success(&keys[k], None).unwrap());
     println!("first-attempt success (warm 10k keys): {}", h.summary());
 }
 
