@@ -181,8 +181,9 @@ impl Strategy {
     /// range, the delay itself otherwise. Estimates quoted for a step are made at this delay, so
     /// they do not swing with each draw.
     pub fn nominal_delay(&self, retry: u32, previous: Duration, cap: Duration) -> Duration {
-        let (lo, hi) = self.range(retry.max(1), previous, cap.as_secs_f64());
-        Duration::from_secs_f64(((lo + hi) / 2.0).clamp(0.0, cap.as_secs_f64()))
+        let cap_s = cap.as_secs_f64();
+        let (lo, hi) = self.range(retry.max(1), previous, cap_s);
+        capped(cap_s, (lo + hi) / 2.0)
     }
 
     /// The range, seconds, a retry's delay is drawn from (one point when there is no jitter).
@@ -240,14 +241,18 @@ impl Strategy {
         let cap_s = cap.as_secs_f64();
         let (lo, hi) = self.range(retry.max(1), previous, cap_s);
         // Same draws as always: one uniform number for each jittered strategy, none otherwise.
-        let (secs, nominal) = if self.jittered() {
-            (lo + rng.random::<f64>() * (hi - lo), (lo + hi) / 2.0)
+        let secs = if self.jittered() {
+            lo + rng.random::<f64>() * (hi - lo)
         } else {
-            (lo, lo)
+            lo
         };
-        let clamped = |x: f64| Duration::from_secs_f64(x.clamp(0.0, cap_s));
-        (clamped(secs), clamped(nominal))
+        (capped(cap_s, secs), capped(cap_s, (lo + hi) / 2.0))
     }
+}
+
+/// `secs` as a delay between zero and the cap.
+fn capped(cap_s: f64, secs: f64) -> Duration {
+    Duration::from_secs_f64(secs.clamp(0.0, cap_s))
 }
 
 #[cfg(test)]
