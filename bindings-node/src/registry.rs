@@ -108,10 +108,14 @@ pub fn engine_key_number(engine: f64, key: String) -> napi::Result<i32> {
 /// `engine.succeed(key)` (no tenant, no dependency) by the engine's number and the key's
 /// (`engineKeyNumber`); answers whether rate limiting is on.
 #[napi]
-pub fn engine_succeed_key(engine: f64, key: u32) -> napi::Result<bool> {
+pub fn engine_succeed_key(engine: f64, key: f64) -> napi::Result<bool> {
     with(engine, |e| {
         let keys = e.keys.read();
-        let Some(name) = keys.names.get(key as usize) else {
+        // A number from `engineKeyNumber`: a whole number in range (NaN, -1, 1.5 are not).
+        let name = (key.fract() == 0.0 && key >= 0.0)
+            .then(|| keys.names.get(key as usize))
+            .flatten();
+        let Some(name) = name else {
             return Err(coded("INVALID_STATE", format!("no key has number {key}")));
         };
         crate::engine::succeed_first(&e.engine, name, None, None)

@@ -5,6 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Engine, ManualClock, sleep } = require('../lib/index.cjs');
 const { MAX_TIMER_MS } = require('../lib/retry.cjs');
+const native = require('../index.js');
 
 // Events reach JS through a weak queue that never keeps the process alive (an observer must not
 // hold a service open), so a test awaiting them holds the event loop open itself meanwhile.
@@ -100,6 +101,10 @@ test('a first-attempt success by key number counts as the string call does, past
   assert.equal(numbered.keyNumbers.get('k1049'), -1, 'past the native table: the string path');
   assert.throws(() => numbered.succeed(''), (e) => e.code === 'INVALID_KEY');
   assert.ok(!numbered.keyNumbers.has(''), 'a refused key gets no number');
+  for (const bad of [NaN, -1, 1.5, Infinity, 5_000]) {
+    assert.throws(() => native.engineSucceedKey(numbered.id, bad), /\[INVALID_STATE\] no key has number/, String(bad));
+  }
+  assert.equal(numbered.stats().successes, 1_100, 'a bad key number records nothing');
 });
 
 test('a wait longer than 2^31-1 ms is a chain of timers, not a 1 ms timer; abort still works', async (t) => {
