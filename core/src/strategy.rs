@@ -227,7 +227,9 @@ impl Strategy {
         cap: Duration,
         rng: &mut R,
     ) -> Duration {
-        self.delay_and_nominal(retry, previous, cap, rng).0
+        let cap_s = cap.as_secs_f64();
+        let (lo, hi) = self.range(retry.max(1), previous, cap_s);
+        capped(cap_s, self.draw(lo, hi, rng))
     }
 
     /// `delay` and `nominal_delay` of the same step, its range worked out once.
@@ -240,13 +242,18 @@ impl Strategy {
     ) -> (Duration, Duration) {
         let cap_s = cap.as_secs_f64();
         let (lo, hi) = self.range(retry.max(1), previous, cap_s);
-        // Same draws as always: one uniform number for each jittered strategy, none otherwise.
-        let secs = if self.jittered() {
+        let secs = self.draw(lo, hi, rng);
+        (capped(cap_s, secs), capped(cap_s, (lo + hi) / 2.0))
+    }
+
+    /// A delay in seconds from the range `lo..hi`: the same draws as always, one uniform number
+    /// for each jittered strategy and none otherwise.
+    fn draw<R: Rng + ?Sized>(&self, lo: f64, hi: f64, rng: &mut R) -> f64 {
+        if self.jittered() {
             lo + rng.random::<f64>() * (hi - lo)
         } else {
             lo
-        };
-        (capped(cap_s, secs), capped(cap_s, (lo + hi) / 2.0))
+        }
     }
 }
 
