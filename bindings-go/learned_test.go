@@ -104,6 +104,41 @@ func TestLearnedWindowModel(t *testing.T) {
 	}
 }
 
+// The boosted fixture (the window model plus one tree on the queue depth, format 2) loads through
+// the same call, and its tree moves the wait: a deep queue waits far longer, and says "trees".
+func TestLearnedBoostedModel(t *testing.T) {
+	e := newEngine(t, WithManualClock(atHour(13)),
+		WithPolicyJSON(`{"classes":{"unavailable":{"max_delay":3600}}}`))
+	if err := e.LoadModel("db", fixture("boosted.srm")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetRollout("db", "full"); err != nil {
+		t.Fatal(err)
+	}
+	at := func(depth uint64) Recommendation {
+		ep, err := e.BeginWithContext("db", "", AttemptContext{QueueDepth: Ptr(depth)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ep.Close()
+		rec, err := ep.OnFailure(Failure{HTTPStatus: 503})
+		if err != nil || rec.Tier != "learned" {
+			t.Fatalf("depth %d: %+v %v", depth, rec, err)
+		}
+		return rec
+	}
+	shallow, deep := at(20), at(5000)
+	if shallow.Delay.Seconds() >= 1 {
+		t.Fatalf("shallow: %s", shallow.Text)
+	}
+	if deep.Delay.Seconds() <= 30*math.Max(shallow.Delay.Seconds(), 0.01) {
+		t.Fatalf("deep %v vs shallow %v: %s", deep.Delay, shallow.Delay, deep.Text)
+	}
+	if !strings.Contains(deep.Reason, "trees") {
+		t.Fatalf("reason: %s", deep.Reason)
+	}
+}
+
 // Jobs whose dependency recovers 2 s after the first failure, one every 10 minutes.
 func runJobs(t *testing.T, e *Engine, queue string, jobs int) {
 	t.Helper()

@@ -19,6 +19,9 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
         exit 0
     fi
 fi
+# One target directory for both fuzz crates: the second reuses the first's sanitised build of the
+# core and its dependencies.
+export CARGO_TARGET_DIR="$root/target/fuzz"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for crate in fuzz ffi-c/fuzz; do

@@ -15,12 +15,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y "${missing[@]}"
 fi
 
-# The release profile strips symbols; valgrind's suppression (tests/c/valgrind.supp) names a
-# standard-library frame, so this suite tests the release build with its symbols kept.
-echo "-- build libsmartretry (release, with symbols)"
-out_dir="$(cargo build -p smartretry-ffi --profile release-symbols --message-format=json \
+# The release profile keeps the symbol table: valgrind's suppression (tests/c/valgrind.supp)
+# names a standard-library frame. The same build serves install.sh and the Go suite.
+echo "-- build libsmartretry (release)"
+out_dir="$(cargo build -p smartretry-ffi --release --message-format=json \
   | sed -n 's/.*"reason":"build-script-executed".*"package_id":"[^"]*ffi-c[^"]*".*"out_dir":"\([^"]*\)".*/\1/p' | tail -1)"
-lib="${CARGO_TARGET_DIR:-target}/release-symbols"
+lib="${CARGO_TARGET_DIR:-target}/release"
 case "$lib" in /*) ;; *) lib="$PWD/$lib" ;; esac
 ln -sf libsmartretry.so "$lib/libsmartretry.so.0"
 

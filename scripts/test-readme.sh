@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The README's Python and Node sections, verbatim, on a fresh copy of the repository (the tracked
-# files only: no compiled addon, no venv, no node_modules): the first command of each section's
-# shell block installs the binding from the checkout, then the section's code blocks run (the
-# CommonJS one as is; the ES module one, which calls a real URL, is import- and syntax-checked).
+# The README's Python and Node sections, verbatim: the first command of each section's shell
+# block installs the binding from the checkout, then the section's code blocks run (the CommonJS
+# one as is; the ES module one, which calls a real URL, is import- and syntax-checked).
+#   Python: from the checkout, into a fresh venv (maturin builds in place, so the build of the
+#   Python suite is reused).
+#   Node: on a fresh copy of the repository (the tracked files only: no compiled addon, no
+#   node_modules), so the install script's own cargo build of the addon is what is tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The copy builds into the suite's own target directory: the binding crates are compiled again
@@ -27,13 +30,13 @@ PY
 }
 first_command() { blocks sh "$1" | head -z -n1 | tr -d '\0' | head -n1; }
 
-cd "$clone"
 echo "-- Python: $(first_command 'In Python')"
-python3 -m venv .venv-readme
+python3 -m venv "$clone/.venv-readme"
 PATH="$clone/.venv-readme/bin:$PATH" bash -euc "$(first_command 'In Python')" >/dev/null
-blocks python 'In Python' | head -z -n1 | tr -d '\0' >readme_example.py
-.venv-readme/bin/python readme_example.py
+blocks python 'In Python' | head -z -n1 | tr -d '\0' >"$clone/readme_example.py"
+(cd "$clone" && .venv-readme/bin/python readme_example.py)
 
+cd "$clone"
 echo "-- Node: $(first_command 'In Node')"
 bash -euc "$(first_command 'In Node') --no-audit --no-fund --loglevel=error"
 blocks js 'In Node' | head -z -n1 | tr -d '\0' >charge.cjs
@@ -42,4 +45,4 @@ grep -q "require('smartretry')" charge.cjs
 node charge.cjs | tail -1 | grep -q '^receipt-17 after 3 calls$'
 node --check pay.mjs
 node --input-type=module -e "import { retry, Engine } from 'smartretry'; if (typeof retry !== 'function' || typeof Engine !== 'function') process.exit(1);"
-echo "readme: Python and Node sections ran verbatim on a fresh copy"
+echo "readme: Python and Node sections ran verbatim (Node on a fresh copy)"

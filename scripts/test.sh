@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
+# A suite run is not edited in between: incremental compilation would only write caches.
+export CARGO_INCREMENTAL=0
 
 # The console's test drives `smartretry tui` through tmux.
 if ! command -v tmux >/dev/null 2>&1; then

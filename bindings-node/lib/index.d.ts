@@ -86,6 +86,10 @@ export interface RolloutStatus {
 export interface LearnedStats { decisions: number; shadow_episodes: number; fallbacks: number; rollbacks: number; promotions: number }
 /** What a model file says (the core's field names). */
 export interface ModelInfo {
+  /** 'boosted': the logistic model plus trees on its margin (`smartretry train --algo`). */
+  kind: 'logistic' | 'boosted';
+  /** Number of boosted trees (0 for a logistic model). */
+  trees: number;
   /** Number of features (weights). */
   features: number;
   feature_names: string[];

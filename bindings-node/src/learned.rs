@@ -101,21 +101,6 @@ impl Episode {
     }
 }
 
-/// A model file as JSON for JS: its size, vocabularies, training metadata and metrics (the
-/// core's field names, snake_case, as `stats()`).
-fn model_info(file: &smartretry::ModelFile) -> serde_json::Value {
-    let schema = &file.model.schema;
-    serde_json::json!({
-        "features": schema.len(),
-        "feature_names": schema.names.iter().map(|n| n.as_ref()).collect::<Vec<&str>>(),
-        "tenants": schema.tenants,
-        "workers": schema.workers,
-        "min_wait": file.model.min_wait,
-        "training": file.training,
-        "metrics": file.metrics,
-    })
-}
-
 #[napi]
 impl Engine {
     /// Load a model file (`.srm`, from `smartretry train`) for `queue`, answering what it says.
@@ -127,7 +112,7 @@ impl Engine {
             .inner
             .load_learned_model(&queue, Path::new(&path))
             .or_js()?;
-        Ok(model_info(&file))
+        Ok(file.describe())
     }
 
     /// Remove `queue`'s model. Its mode stays: decisions the mode gives the learned tier fall

@@ -15,6 +15,8 @@ const FIXTURES = path.join(__dirname, '..', '..', 'tests', 'fixtures', 'learned'
 const WINDOW = path.join(FIXTURES, 'window.srm');
 const BAD = path.join(FIXTURES, 'bad.srm');
 const DAMAGED = path.join(FIXTURES, 'damaged.srm');
+/** The window model plus one tree: deep queues (above 500) recover slowly. */
+const BOOSTED = path.join(FIXTURES, 'boosted.srm');
 
 /** 2023-11-14 (a Tuesday) at `h` hours UTC, Unix seconds. */
 const atHour = (h) => 1_699_920_000 + h * 3600;
@@ -133,6 +135,24 @@ test('the window model at full rollout waits out the window and says why', () =>
   // The context's calendar is the caller's when given: at "noon" the window is not open.
   const noon = engine.onFailure(engine.begin('db', { context: { hourOfDay: 12 } }), { status: 503 });
   assert.ok(noon.delay < 900, String(noon));
+});
+
+test('a boosted model reads the load through its trees', () => {
+  const engine = new Engine({ classes: { unavailable: { max_delay: 3600 } } }, { clock: new ManualClock(atHour(13)) });
+  const info = engine.loadModel('db', BOOSTED);
+  assert.deepEqual([info.kind, info.trees], ['boosted', 1]);
+  assert.equal(engine.loadModel('other', WINDOW).kind, 'logistic');
+  engine.setRollout('db', 'full');
+  const at = (queueDepth) => {
+    const rec = engine.onFailure(engine.begin('db', { context: { queueDepth } }), { status: 503 });
+    assert.equal(rec.tier, 'learned', String(rec));
+    return rec;
+  };
+  const shallow = at(20);
+  const deep = at(5000);
+  assert.ok(shallow.delay < 1, String(shallow));
+  assert.ok(deep.delay > 30 * Math.max(shallow.delay, 0.01), String(deep));
+  assert.match(deep.reason, /trees/);
 });
 
 test('a damaged model is INVALID_MODEL and the queue keeps its model; unloading falls back', () => {

@@ -99,21 +99,6 @@ fn status<'py>(py: Python<'py>, s: &RolloutStatus) -> PyResult<Bound<'py, PyAny>
     crate::convert::json_to_py(py, &v)
 }
 
-/// A loaded model's description: its feature count and names, training info, metrics.
-fn model_info<'py>(py: Python<'py>, file: &ModelFile) -> PyResult<Bound<'py, PyAny>> {
-    let names: Vec<&str> = file.model.schema.names.iter().map(|n| &**n).collect();
-    let v = serde_json::json!({
-        "features": file.model.schema.len(),
-        "feature_names": names,
-        "tenants": file.model.schema.tenants,
-        "workers": file.model.schema.workers,
-        "min_wait": file.model.min_wait,
-        "training": file.training,
-        "metrics": file.metrics,
-    });
-    crate::convert::json_to_py(py, &v)
-}
-
 #[pymethods]
 impl PyEngine {
     /// Load a learned-tier model file (`.srm`) for `queue`; returns its description (feature
@@ -130,7 +115,7 @@ impl PyEngine {
         let file = py
             .detach(|| engine.load_learned_model(queue, &path))
             .map_err(to_py)?;
-        model_info(py, &file)
+        crate::convert::json_to_py(py, &file.describe())
     }
 
     /// Remove `queue`'s model: decisions its mode gives the learned tier fall back (Bayesian,

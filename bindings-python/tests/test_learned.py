@@ -3,7 +3,8 @@ history), model files, and rollout (shadow, canary, full, automatic and manual r
 
 The model files are the committed fixtures (tests/fixtures/learned/, made by
 core/tests/learned_tier.rs): ``window.srm`` knows a nightly window (02:00-02:20 UTC fails),
-``bad.srm`` believes only waits of about an hour succeed, ``damaged.srm`` has one byte flipped.
+``bad.srm`` believes only waits of about an hour succeed, ``damaged.srm`` has one byte flipped,
+``boosted.srm`` is the window model plus one tree that knows deep queues (above 500) recover slowly.
 Time is a ManualClock: nothing sleeps.
 """
 
@@ -22,6 +23,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "learned
 WINDOW = FIXTURES / "window.srm"
 BAD = FIXTURES / "bad.srm"
 DAMAGED = FIXTURES / "damaged.srm"
+BOOSTED = FIXTURES / "boosted.srm"
 
 #: 2023-11-14 (a Tuesday) 00:00 UTC.
 DAY = 1_699_920_000.0
@@ -116,6 +118,24 @@ def test_the_window_model_waits_out_the_window_and_says_why(tmp_path: Path) -> N
     rec = engine.record(engine.begin("db"), 503)
     assert rec.tier != "learned"
     assert engine.learned_stats()["fallbacks"] == 1
+
+
+def test_a_boosted_model_reads_the_load_through_its_trees() -> None:
+    engine = long_waits_engine(sr.ManualClock(at_hour(13.0)))
+    info = engine.load_model("db", BOOSTED)
+    assert (info["kind"], info["trees"]) == ("boosted", 1)
+    assert engine.load_model("other", WINDOW)["kind"] == "logistic"
+    engine.set_rollout("db", "full")
+
+    def delay_at(depth: int) -> sr.Recommendation:
+        rec = engine.record(engine.begin("db", context={"queue_depth": depth}), 503)
+        assert rec.tier == "learned", str(rec)
+        return rec
+
+    shallow, deep = delay_at(20), delay_at(5000)
+    assert shallow.delay < 1.0, str(shallow)
+    assert deep.delay > 30.0 * max(shallow.delay, 0.01), str(deep)
+    assert "trees" in deep.reason, deep.reason
 
 
 def test_a_damaged_file_is_refused_and_the_model_in_place_stays(tmp_path: Path) -> None:

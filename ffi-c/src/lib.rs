@@ -12,11 +12,17 @@
 //! as SMARTRETRY_NULL_ARGUMENT where it is required) or valid for what its name says (a
 //! NUL-terminated string, writable memory for an out parameter). Handle arguments are ids, never
 //! dereferenced, so any value is safe: a bad one is SMARTRETRY_INVALID_HANDLE.
+//!
+//! The fuzz crate (`ffi-c/fuzz`, built with `--cfg fuzzing`) compiles this source without the
+//! parts that talk to servers and files (the fleet on Redis, the admin endpoint, the durable
+//! schedule): its call sequences have no server to reach, and leaving them out spares its
+//! sanitised build Redis, SQLite, TLS and an HTTP server.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
 mod admin;
+#[cfg(not(fuzzing))]
 mod admin_endpoint;
 mod clock;
 mod context;
@@ -24,6 +30,7 @@ mod engine;
 mod failure;
 #[cfg(test)]
 mod fixtures_test;
+#[cfg(not(fuzzing))]
 mod fleet;
 mod handle;
 mod history;
@@ -35,16 +42,19 @@ mod observer;
 mod policy;
 mod ratelimit;
 mod recommendation;
+#[cfg(not(fuzzing))]
 mod schedule;
 mod status;
 mod text;
 
 pub use admin::*;
+#[cfg(not(fuzzing))]
 pub use admin_endpoint::*;
 pub use clock::*;
 pub use context::*;
 pub use engine::*;
 pub use failure::*;
+#[cfg(not(fuzzing))]
 pub use fleet::*;
 pub use handle::smartretry_live_handles;
 pub use history::*;
@@ -54,6 +64,7 @@ pub use observer::*;
 pub use policy::*;
 pub use ratelimit::*;
 pub use recommendation::*;
+#[cfg(not(fuzzing))]
 pub use schedule::*;
 pub use status::{
     smartretry_last_error, smartretry_last_status, smartretry_status, smartretry_status_name,

@@ -109,6 +109,43 @@ static void test_window(void) {
     OK(smartretry_clock_free(clock));
 }
 
+/* The delay the learned tier gives a 503 on queue "db" with `depth` jobs waiting. */
+static double learned_delay_at(smartretry_engine *e, smartretry_failure *f, const char *context,
+                               char **reason) {
+    smartretry_episode *ep = NULL;
+    smartretry_recommendation rec = {0};
+    OK(smartretry_engine_begin_with_context(e, "db", NULL, context, &ep));
+    OK(smartretry_engine_on_failure(e, ep, f, &rec));
+    CHECK(rec.tier == SMARTRETRY_TIER_LEARNED);
+    double delay = rec.delay;
+    OK(smartretry_recommendation_reason(&rec, reason));
+    OK(smartretry_recommendation_free(&rec));
+    OK(smartretry_episode_free(ep));
+    return delay;
+}
+
+/* The boosted fixture (format 2: the window model plus one tree on the queue depth) loads
+ * through the same call, and its tree moves the wait: deep queues wait far longer. */
+static void test_boosted(void) {
+    smartretry_clock *clock = NULL;
+    smartretry_engine *e = new_engine(
+        "{\"classes\":{\"unavailable\":{\"max_delay\":3600}}}", DAY + 13 * 3600, &clock);
+    smartretry_failure *f = http(503);
+    OK(smartretry_engine_load_model(e, "db", FIXTURES "boosted.srm"));
+    OK(smartretry_engine_set_rollout(e, "db", "full"));
+    char *reason = NULL;
+    double shallow = learned_delay_at(e, f, "{\"queue_depth\":20}", &reason);
+    OK(smartretry_string_free(reason));
+    double deep = learned_delay_at(e, f, "{\"queue_depth\":5000}", &reason);
+    CHECK(shallow < 1.0);
+    CHECK(deep > 30.0 * (shallow > 0.01 ? shallow : 0.01));
+    CHECK(reason != NULL && strstr(reason, "trees") != NULL);
+    OK(smartretry_string_free(reason));
+    OK(smartretry_failure_free(f));
+    OK(smartretry_engine_free(e));
+    OK(smartretry_clock_free(clock));
+}
+
 /* Jobs whose dependency recovers 2 s after the first failure, one every 10 minutes. */
 static void run_jobs(smartretry_engine *e, smartretry_clock *clock, smartretry_failure *f,
                      int jobs) {
@@ -268,6 +305,7 @@ static void test_context(void) {
 
 int main(void) {
     test_window();
+    test_boosted();
     test_automatic_rollback();
     test_context();
     size_t live = 99;

@@ -278,6 +278,24 @@ impl ModelFile {
         })
     }
 
+    /// What a loaded file says, as the bindings answer `load_model` with it: its kind
+    /// (`logistic` or `boosted`) and tree count, feature count and names, vocabularies, shortest
+    /// wait, training metadata and metrics (the core's field names, snake_case).
+    pub fn describe(&self) -> serde_json::Value {
+        let m = &self.model;
+        serde_json::json!({
+            "kind": if m.is_boosted() { "boosted" } else { "logistic" },
+            "trees": m.trees.len(),
+            "features": m.schema.len(),
+            "feature_names": m.schema.names.iter().map(|n| n.as_ref()).collect::<Vec<&str>>(),
+            "tenants": m.schema.tenants,
+            "workers": m.schema.workers,
+            "min_wait": m.min_wait,
+            "training": self.training,
+            "metrics": self.metrics,
+        })
+    }
+
     /// Read and check a model file.
     pub fn load(path: &Path) -> Result<ModelFile> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
