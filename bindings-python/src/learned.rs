@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyMapping, PyString};
 use serde_json::{Map, Number, Value};
 use smartretry::learned::RolloutStatus;
-use smartretry::{AttemptContext, Error, ModelFile, RolloutConfig, RolloutMode};
+use smartretry::{AttemptContext, Error, RolloutConfig, RolloutMode};
 use std::path::PathBuf;
 
 fn bad(msg: String) -> PyErr {
