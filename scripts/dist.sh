@@ -7,8 +7,9 @@
 #   libsmartretry-<v>-linux-x86_64.tar.gz      libsmartretry.so/.a, smartretry.h, smartretry.pc
 #   smartretry-cli-<v>-linux-x86_64.tar.gz     the `smartretry` command-line tool
 # Binaries need glibc >= 2.17 (linked through zig).
-# Options: --profile P (cargo profile; default `dist`, LTO; the tests use `release` to reuse
-# their builds). Tools (maturin, ziglang) go into a venv under the cargo target directory.
+# Options: --profile P (cargo profile; default `dist`, LTO; scripts/test-dist.sh uses the
+# lightly optimised `dist-check`, which compiles fast). Tools (maturin, ziglang) go into a venv
+# under the cargo target directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -16,7 +17,7 @@ profile=dist
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile="$2"; shift 2 ;;
-    *) echo "usage: $0 [--profile dist|release]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--profile dist|dist-check|release]" >&2; exit 2 ;;
   esac
 done
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"

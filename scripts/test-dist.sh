@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The release artefacts install and run without Rust. Builds them with `scripts/dist.sh --profile
-# release` (reusing the test suite's release builds; `make dist` uses the LTO profile) unless
+# dist-check` (lightly optimised, to compile fast; `make dist` uses the LTO profile) unless
 # SMARTRETRY_DIST_DIR names a folder that already holds them, then installs each one where no
 # cargo or rustc is on PATH: the wheel into a fresh venv, the two npm packages into a fresh npm
 # project (CommonJS and ESM), the C tarball into a fresh folder compiled against through
@@ -18,7 +18,7 @@ if [ -n "${SMARTRETRY_DIST_DIR:-}" ]; then
   dist="$SMARTRETRY_DIST_DIR"
 else
   dist="$work/dist"
-  DIST_DIR="$dist" scripts/dist.sh --profile release >/dev/null
+  DIST_DIR="$dist" scripts/dist.sh --profile dist-check >/dev/null
 fi
 version="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)"
 one() { # the single artefact matching a glob

@@ -16,31 +16,35 @@ trap 'rm -rf "$clone"' EXIT
 git ls-files -z | xargs -0 cp --parents -t "$clone" 2>/dev/null || true
 git ls-files -z | (cd "$clone" && xargs -0 ls >/dev/null)   # every tracked file was copied
 
-# blocks LANG SECTION: the fenced LANG blocks of the README section whose heading is SECTION,
-# each followed by a NUL.
-blocks() {
-  python3 - "$1" "$2" <<'PY'
+# block LANG SECTION N: the N-th (from 1) fenced LANG block of the README section whose heading
+# is SECTION. (Selected here, not by `head` on a pipe: a reader that stops early must not break
+# the writer's pipe.)
+block() {
+  python3 - "$1" "$2" "$3" <<'PY'
 import re, sys
-lang, section = sys.argv[1], sys.argv[2]
+lang, section, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 text = open("README.md", encoding="utf-8").read()
 part = text.split("## " + section + "\n", 1)[1].split("\n## ", 1)[0]
-for block in re.findall(r"```" + re.escape(lang) + r"\n(.*?)```", part, re.S):
-    sys.stdout.write(block + "\0")
+sys.stdout.write(re.findall(r"```" + re.escape(lang) + r"\n(.*?)```", part, re.S)[n - 1])
 PY
 }
-first_command() { blocks sh "$1" | head -z -n1 | tr -d '\0' | head -n1; }
+first_command() {
+  local sh
+  sh="$(block sh "$1" 1)"
+  echo "${sh%%$'\n'*}"
+}
 
 echo "-- Python: $(first_command 'In Python')"
 python3 -m venv "$clone/.venv-readme"
 PATH="$clone/.venv-readme/bin:$PATH" bash -euc "$(first_command 'In Python')" >/dev/null
-blocks python 'In Python' | head -z -n1 | tr -d '\0' >"$clone/readme_example.py"
+block python 'In Python' 1 >"$clone/readme_example.py"
 (cd "$clone" && .venv-readme/bin/python readme_example.py)
 
 cd "$clone"
 echo "-- Node: $(first_command 'In Node')"
 bash -euc "$(first_command 'In Node') --no-audit --no-fund --loglevel=error"
-blocks js 'In Node' | head -z -n1 | tr -d '\0' >charge.cjs
-blocks js 'In Node' | sed -z -n 2p | tr -d '\0' >pay.mjs
+block js 'In Node' 1 >charge.cjs
+block js 'In Node' 2 >pay.mjs
 grep -q "require('smartretry')" charge.cjs
 node charge.cjs | tail -1 | grep -q '^receipt-17 after 3 calls$'
 node --check pay.mjs
