@@ -109,7 +109,8 @@ static void test_window(void) {
     OK(smartretry_clock_free(clock));
 }
 
-/* The delay the learned tier gives a 503 on queue "db" with `depth` jobs waiting. */
+/* The delay the learned tier gives a 503 on queue "db" begun with `context` (JSON); its reason
+ * goes to `reason` (free it with smartretry_string_free). */
 static double learned_delay_at(smartretry_engine *e, smartretry_failure *f, const char *context,
                                char **reason) {
     smartretry_episode *ep = NULL;

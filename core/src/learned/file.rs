@@ -363,6 +363,22 @@ mod tests {
         out
     }
 
+    /// What `load_model` answers in the bindings: kind and tree count, and a name per feature.
+    #[test]
+    fn describes_itself() {
+        let d = boosted().describe();
+        assert_eq!(d["kind"], "boosted");
+        assert_eq!(d["trees"], 1);
+        let names = d["feature_names"].as_array().unwrap();
+        assert_eq!(d["features"], names.len());
+        assert_eq!(d["metrics"]["cv_auc"], 0.8);
+        let d = sample().describe();
+        assert_eq!(
+            (d["kind"].as_str(), d["trees"].as_u64()),
+            (Some("logistic"), Some(0))
+        );
+    }
+
     #[test]
     fn round_trips() {
         let f = sample();
