@@ -25,7 +25,7 @@ fi
 
 # The fuzz smoke runs beside the rest: its sanitised builds compile mostly on one core
 # (codegen-units=1), so on its own it would leave the other idle for minutes. Its output is
-# shown, and its status checked, at the end (or at once if the suite stops early).
+# shown, and its status checked, at the end; if the suite stops early, it is stopped too.
 mkdir -p target
 fuzz_log="$PWD/target/fuzz-smoke.log"
 # Its own process group, so that stopping it stops its cargo and rustc too.
@@ -53,7 +53,7 @@ for part in redis c go python node ops dist readme demo; do
   fi
 done
 
-section "fuzz smoke: every fuzz target for a few seconds (the long runs are in BENCHMARKS.md)"
+section "fuzz smoke: every fuzz target for a few seconds, run beside the sections above (its time here is only the wait for its end; the long runs are in BENCHMARKS.md)"
 fuzz_status=0
 wait "$fuzz_pid" || fuzz_status=$?
 cat "$fuzz_log"
