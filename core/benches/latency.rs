@@ -117,6 +117,35 @@ fn on_failure_with_learning() {
     );
 }
 
+/// What a binding's fail-once retry asks of the core (`begin`, a failure of a Node-style timeout
+/// error, `on_success`) on one key, with learning on, as the bindings' benches run it: the model
+/// learns from every episode and its plan is rebuilt by the worker. The clock moves 1 ms from
+/// the failure to the success and 10 ms between episodes, so that what the model learns does not
+/// depend on how fast the machine is. 300k episodes of warm-up, then 300k timed (timer included).
+fn fail_once() {
+    let clock = support::SteppedClock::shared();
+    let engine = Engine::with_clock(Policy::default(), clock.clone()).expect("valid policy");
+    let failure = Failure::error_code("ETIMEDOUT").with_message("timed out");
+    let mut h = Histogram::default();
+    for round in 0..2 {
+        for _ in 0..300_000 {
+            let t = Instant::now();
+            let mut ep = engine.begin("bench", None).unwrap();
+            black_box(engine.on_failure(&mut ep, &failure).unwrap());
+            clock.advance(Duration::from_millis(1));
+            engine.on_success(&mut ep).unwrap();
+            if round == 1 {
+                h.record(t.elapsed().as_nanos() as u64);
+            }
+            clock.advance(Duration::from_millis(10));
+        }
+    }
+    println!(
+        "fail once (begin, timeout failure, success; learning on): {}",
+        h.summary()
+    );
+}
+
 /// Throughput with one and two threads hammering the same store (record + decide), the clock
 /// advancing 1 ms per call so models keep learning.
 fn throughput() {
@@ -212,6 +241,9 @@ fn main() {
     }
     if run("succeed") {
         first_success_latency();
+    }
+    if run("fail_once") {
+        fail_once();
     }
     if run("on_failure") {
         on_failure_with_learning();

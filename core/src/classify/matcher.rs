@@ -74,7 +74,7 @@ impl Rule {
 }
 
 /// The kinds of signal, most specific first: a kind that matches decides, whatever the kinds
-/// after it say.
+/// after it say. `ALL[k] as usize == k`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Http = 0,
@@ -85,6 +85,16 @@ pub(crate) enum Kind {
 }
 
 pub(crate) const KINDS: usize = 5;
+
+impl Kind {
+    pub(crate) const ALL: [Kind; KINDS] = [
+        Kind::Http,
+        Kind::Grpc,
+        Kind::Code,
+        Kind::Exception,
+        Kind::Message,
+    ];
+}
 
 /// A matcher prepared for fast matching (regexes compiled, names lower-cased).
 #[derive(Debug, Clone)]
@@ -97,12 +107,13 @@ pub(crate) enum Compiled {
     Message(Regex),
 }
 
-/// One failure's signals, lower-cased once for all rules.
+/// One failure's signals. The exception name is lower-cased once for all rules (its fragments
+/// are searched for); an error code is compared without case, so reading it allocates nothing.
 #[derive(Debug)]
 pub(crate) struct Signals<'a> {
     http: Option<u16>,
     grpc: Option<u32>,
-    code: Option<String>,
+    code: Option<&'a str>,
     exception: Option<String>,
     message: Option<&'a str>,
 }
@@ -112,9 +123,21 @@ impl<'a> Signals<'a> {
         Signals {
             http: f.http_status,
             grpc: f.grpc_code,
-            code: f.error_code.as_deref().map(str::to_ascii_lowercase),
+            code: f.error_code.as_deref(),
             exception: f.exception.as_deref().map(str::to_ascii_lowercase),
             message: f.message.as_deref(),
+        }
+    }
+
+    /// Whether this failure carries the signal that rules of `kind` read (no rule of a kind
+    /// whose signal is absent can match, so the classifier skips them).
+    pub(crate) fn has(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Http => self.http.is_some(),
+            Kind::Grpc => self.grpc.is_some(),
+            Kind::Code => self.code.is_some(),
+            Kind::Exception => self.exception.is_some(),
+            Kind::Message => self.message.is_some(),
         }
     }
 }
@@ -180,7 +203,9 @@ impl Compiled {
         match self {
             Compiled::Http(lo, hi) => s.http.is_some_and(|v| (*lo..=*hi).contains(&v)),
             Compiled::Grpc(codes) => s.grpc.is_some_and(|g| codes.contains(&g)),
-            Compiled::Code(names) => s.code.as_ref().is_some_and(|c| names.contains(c)),
+            Compiled::Code(names) => s
+                .code
+                .is_some_and(|c| names.iter().any(|n| n.eq_ignore_ascii_case(c))),
             Compiled::Contains(frags) => s
                 .exception
                 .as_ref()

@@ -18,7 +18,7 @@ pub use matcher::{Matcher, Rule};
 use crate::class::ErrorClass;
 use crate::error::Result;
 use crate::failure::Failure;
-use matcher::{Compiled, Signals, KINDS};
+use matcher::{Compiled, Kind, Signals, KINDS};
 use serde::{Deserialize, Serialize};
 
 /// The outcome of classification, with the rule that decided it (for the explanation).
@@ -107,12 +107,19 @@ impl Classifier {
             many = failure.chain().map(Signals::of).collect();
             &many
         };
-        let hit = self.by_kind.iter().find_map(|rules| {
-            rules
-                .iter()
-                .find(|(c, _)| chain.iter().any(|s| c.matches(s)))
-                .map(|(_, index)| *index)
-        });
+        let hit = self
+            .by_kind
+            .iter()
+            .zip(Kind::ALL)
+            .find_map(|(rules, kind)| {
+                if !chain.iter().any(|s| s.has(kind)) {
+                    return None;
+                }
+                rules
+                    .iter()
+                    .find(|(c, _)| chain.iter().any(|s| c.matches(s)))
+                    .map(|(_, index)| *index)
+            });
         match hit.and_then(|i| self.rules.get(i).map(|r| (i, r.class))) {
             Some((i, class)) => Matched {
                 class,

@@ -292,3 +292,25 @@ fn rules_round_trip_as_json() {
         Unavailable
     );
 }
+
+/// The classifier pairs `by_kind[k]` with `Kind::ALL[k]` to skip kinds a failure has no signal
+/// for: the two orders must agree.
+#[test]
+fn kinds_are_listed_in_index_order() {
+    for (i, kind) in super::matcher::Kind::ALL.iter().enumerate() {
+        assert_eq!(*kind as usize, i);
+    }
+}
+
+/// An error code matches its rule whatever its case, and a failure with only a message still
+/// reaches the message rules past the kinds it has no signal for.
+#[test]
+fn codes_ignore_case_and_absent_kinds_are_skipped() {
+    let c = Classifier::default();
+    let lower = c.classify(&Failure::error_code("econnreset"));
+    let upper = c.classify(&Failure::error_code("ECONNRESET"));
+    assert_eq!(lower, upper);
+    assert_eq!(upper.class, ErrorClass::Connection);
+    let by_message = c.classify(&Failure::message("connection reset by peer"));
+    assert_ne!(by_message.rule, "default", "{by_message:?}");
+}

@@ -12,6 +12,7 @@
 //! of noise, from their comparison.
 
 use super::planner::Plan;
+use std::cell::Cell;
 
 /// What an episode showed about its recovery time T (seconds since its first failure).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,7 +44,23 @@ pub fn realised_cost(obs: Observed, failed_retries: f64, p: Pricing) -> f64 {
 pub fn expected_cost(attempts: &[f64], obs: Observed, plan: &Plan, p: Pricing) -> f64 {
     let q = plan.pass_rate.clamp(0.0, 1.0);
     let lo = obs.last_failure.max(0.0);
-    let s = |t: f64| plan.survival_at(t);
+    // The walk below reads the curve at the same few points again and again (the interval's
+    // ends, each attempt as the end of one step and the start of the next): remember the last
+    // ones read, which gives exactly the same numbers for about half the interpolations.
+    let recent = Cell::new([(f64::NAN, 0.0); 4]);
+    let next = Cell::new(0usize);
+    let s = |t: f64| -> f64 {
+        let mut seen = recent.get();
+        if let Some(&(_, v)) = seen.iter().find(|(at, _)| *at == t) {
+            return v;
+        }
+        let v = plan.survival_at(t);
+        let i = next.get();
+        seen[i] = (t, v);
+        recent.set(seen);
+        next.set((i + 1) % seen.len());
+        v
+    };
     // Posterior mass of T in (x, y]: inside the observed interval as the model spreads it,
     // beyond the success only if that success was lucky (weight q).
     let mass = |x: f64, y: f64| -> f64 {
