@@ -422,6 +422,12 @@ export interface Classification {
 export declare function engineBeginHandle(engine: number, key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null, context?: AttemptContext | undefined | null): number
 
 /**
+ * `engine.beginHandle(key)` (no tenant, limits or context) by the engine's number and the
+ * key's: the key crosses as a number, not as a string to convert.
+ */
+export declare function engineBeginHandleKey(engine: number, key: number): number
+
+/**
  * The number of a queue key for `engineSucceedKey`, checked like any key (`INVALID_KEY`), or
  * -1 when the engine has numbered as many keys as it will (use the key itself then).
  */

@@ -843,6 +843,7 @@ module.exports.ManualClock = nativeBinding.ManualClock
 module.exports.Recommendation = nativeBinding.Recommendation
 module.exports.RetrySchedule = nativeBinding.RetrySchedule
 module.exports.engineBeginHandle = nativeBinding.engineBeginHandle
+module.exports.engineBeginHandleKey = nativeBinding.engineBeginHandleKey
 module.exports.engineKeyNumber = nativeBinding.engineKeyNumber
 module.exports.engineOnSuccessHandle = nativeBinding.engineOnSuccessHandle
 module.exports.enginePlainFailureDelayMsHandle = nativeBinding.enginePlainFailureDelayMsHandle

@@ -131,6 +131,11 @@ class Engine {
   // handle where it takes an episode; `takeEpisode` turns one into the Episode object.
   beginHandle(key, tenant, limits, context) {
     try {
+      if (tenant === undefined && limits === undefined && context === undefined) {
+        // A key seen before crosses as its number (as in `succeed`).
+        const n = this.keyNumbers.get(key) ?? this.numberKey(key);
+        if (n >= 0) return native.engineBeginHandleKey(this.id, n);
+      }
       return native.engineBeginHandle(this.id, key, tenant, limits, context === undefined ? undefined : checkContext(context));
     } catch (e) {
       throw translate(e);

@@ -105,20 +105,39 @@ pub fn engine_key_number(engine: f64, key: String) -> napi::Result<i32> {
     })
 }
 
+/// Run `f` on the key that `engineKeyNumber` gave the number `key` (a whole number in range:
+/// NaN, -1 and 1.5 are `INVALID_STATE`).
+fn with_key<T>(e: &Entry, key: f64, f: impl FnOnce(&str) -> napi::Result<T>) -> napi::Result<T> {
+    let keys = e.keys.read();
+    let name = (key.fract() == 0.0 && key >= 0.0)
+        .then(|| keys.names.get(key as usize))
+        .flatten();
+    match name {
+        Some(name) => f(name),
+        None => Err(coded("INVALID_STATE", format!("no key has number {key}"))),
+    }
+}
+
 /// `engine.succeed(key)` (no tenant, no dependency) by the engine's number and the key's
 /// (`engineKeyNumber`); answers whether rate limiting is on.
 #[napi]
 pub fn engine_succeed_key(engine: f64, key: f64) -> napi::Result<bool> {
     with(engine, |e| {
-        let keys = e.keys.read();
-        // A number from `engineKeyNumber`: a whole number in range (NaN, -1, 1.5 are not).
-        let name = (key.fract() == 0.0 && key >= 0.0)
-            .then(|| keys.names.get(key as usize))
-            .flatten();
-        let Some(name) = name else {
-            return Err(coded("INVALID_STATE", format!("no key has number {key}")));
-        };
-        crate::engine::succeed_first(&e.engine, name, None, None)
+        with_key(e, key, |name| {
+            crate::engine::succeed_first(&e.engine, name, None, None)
+        })
+    })
+}
+
+/// `engine.beginHandle(key)` (no tenant, limits or context) by the engine's number and the
+/// key's: the key crosses as a number, not as a string to convert.
+#[napi]
+pub fn engine_begin_handle_key(engine: f64, key: f64) -> napi::Result<f64> {
+    with(engine, |e| {
+        let episode = with_key(e, key, |name| {
+            crate::engine::start(&e.engine, name, None, None, None)
+        })?;
+        e.handles.lock().insert(episode)
     })
 }
 

@@ -107,6 +107,41 @@ test('a first-attempt success by key number counts as the string call does, past
   assert.equal(numbered.stats().successes, 1_100, 'a bad key number records nothing');
 });
 
+test('an episode handle begun by key number is the episode the key string begins, past 1,024 keys too', () => {
+  const clock = new ManualClock();
+  // A timeout retry costs 10 of a key's 12 tokens: a key's second episode is refused unless a
+  // success refunded the first, so a handle on the wrong key would show as another stop.
+  const policy = { budget: { kind: 'aws_standard', capacity: 12 } };
+  const [numbered, plain] = [new Engine(policy, { clock }), new Engine(policy, { clock })];
+  const failure = { code: 'ETIMEDOUT', message: 'timed out' };
+  let stops = 0;
+  for (let i = 0; i < 1_100; i++) {
+    const key = `k${i % 1_050}`;
+    const h = numbered.beginHandle(key); // by number once the key has one (1,024 at most)
+    const ep = plain.begin(key);
+    const ms = numbered.onFailureDelayMs(h, failure);
+    assert.equal(ms, plain.onFailureDelayMs(ep, failure), `episode ${i}`);
+    if (ms < 0) stops += 1;
+    if (ms < 0 || i % 3 === 0) {
+      // A stop finished the episode; its handle stays open until closed.
+      numbered.abandonHandle(h);
+      if (ms >= 0) plain.abandon(ep);
+    } else {
+      numbered.onSuccessHandle(h);
+      plain.onSuccess(ep);
+    }
+  }
+  assert.ok(stops > 0 && stops < 50, `the budget refused some second episodes: ${stops}`);
+  assert.deepEqual(numbered.stats(), plain.stats());
+  assert.equal(numbered.keyNumbers.get('k1049'), -1, 'past the native table: the string path');
+  assert.equal(numbered.openHandles, 0);
+  assert.throws(() => numbered.beginHandle(''), (e) => e.code === 'INVALID_KEY');
+  for (const bad of [NaN, -1, 1.5, Infinity, 5_000]) {
+    assert.throws(() => native.engineBeginHandleKey(numbered.id, bad), /\[INVALID_STATE\] no key has number/, String(bad));
+  }
+  assert.equal(numbered.openHandles, 0, 'a bad key number opens nothing');
+});
+
 test('a wait longer than 2^31-1 ms is a chain of timers, not a 1 ms timer; abort still works', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   let done = false;
