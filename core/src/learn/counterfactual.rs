@@ -12,7 +12,7 @@
 //! of noise, from their comparison.
 
 use super::planner::Plan;
-use std::cell::Cell;
+use std::cell::RefCell;
 
 /// What an episode showed about its recovery time T (seconds since its first failure).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,20 +47,8 @@ pub fn expected_cost(attempts: &[f64], obs: Observed, plan: &Plan, p: Pricing) -
     // The walk below reads the curve at the same few points again and again (the interval's
     // ends, each attempt as the end of one step and the start of the next): remember the last
     // ones read, which gives exactly the same numbers for about half the interpolations.
-    let recent = Cell::new([(f64::NAN, 0.0); 4]);
-    let next = Cell::new(0usize);
-    let s = |t: f64| -> f64 {
-        let mut seen = recent.get();
-        if let Some(&(_, v)) = seen.iter().find(|(at, _)| *at == t) {
-            return v;
-        }
-        let v = plan.survival_at(t);
-        let i = next.get();
-        seen[i] = (t, v);
-        recent.set(seen);
-        next.set((i + 1) % seen.len());
-        v
-    };
+    let curve = RefCell::new(RecentPoints::new(plan));
+    let s = |t: f64| curve.borrow_mut().survival_at(t);
     // Posterior mass of T in (x, y]: inside the observed interval as the model spreads it,
     // beyond the success only if that success was lucky (weight q).
     let mass = |x: f64, y: f64| -> f64 {
@@ -112,6 +100,33 @@ pub fn expected_cost(attempts: &[f64], obs: Observed, plan: &Plan, p: Pricing) -
     let n = attempts.len() as f64;
     expected += rest * (lucky + down * (p.horizon + p.failure_cost * n));
     expected
+}
+
+/// `plan.survival_at`, remembering the last few points read.
+struct RecentPoints<'a> {
+    plan: &'a Plan,
+    points: [(f64, f64); 4],
+    next: usize,
+}
+
+impl<'a> RecentPoints<'a> {
+    fn new(plan: &'a Plan) -> Self {
+        RecentPoints {
+            plan,
+            points: [(f64::NAN, 0.0); 4],
+            next: 0,
+        }
+    }
+
+    fn survival_at(&mut self, t: f64) -> f64 {
+        if let Some(&(_, v)) = self.points.iter().find(|(at, _)| *at == t) {
+            return v;
+        }
+        let v = self.plan.survival_at(t);
+        self.points[self.next] = (t, v);
+        self.next = (self.next + 1) % self.points.len();
+        v
+    }
 }
 
 #[cfg(test)]
