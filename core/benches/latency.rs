@@ -35,25 +35,29 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// `recommend` on the warm store of 10k models, one call at a time (timer included).
+/// `recommend` on the warm store of 10k models, one call at a time (timer included); then the
+/// same on a store of 100 models, which stay in the CPU's caches: the difference is what the
+/// first touches of an episode, its model and its plan cost when they are not cached.
 fn recommend_latency() {
-    let (engine, _clock) = support::warm_engine();
-    let failure = Failure::http(503);
-    let episodes = support::open_episodes(&engine);
-    let h = time_over_keys(|k| {
-        black_box(engine.recommend(&episodes[k], &failure).unwrap());
-    });
-    println!("recommend (warm 10k models): {}", h.summary());
+    for models in [support::MODELS, 100] {
+        let (engine, _clock) = support::warm_engine_of(models);
+        let failure = Failure::http(503);
+        let episodes = support::open_episodes_of(&engine, models);
+        let h = time_over_keys(models, |k| {
+            black_box(engine.recommend(&episodes[k], &failure).unwrap());
+        });
+        println!("recommend (warm {models} models): {}", h.summary());
+    }
 }
 
 /// Time `call(k)` one call at a time over the warm store's keys in a scattered order: 400k
 /// calls of warm-up, then 400k timed (timer included).
-fn time_over_keys(mut call: impl FnMut(usize)) -> Histogram {
+fn time_over_keys(models: usize, mut call: impl FnMut(usize)) -> Histogram {
     let mut h = Histogram::default();
     let mut k = 0usize;
     for round in 0..2 {
         for _ in 0..400_000 {
-            k = (k + 7919) % support::MODELS;
+            k = (k + 7919) % models;
             let t = Instant::now();
             call(k);
             if round == 1 {
@@ -69,7 +73,9 @@ fn time_over_keys(mut call: impl FnMut(usize)) -> Histogram {
 fn first_success_latency() {
     let (engine, _clock) = support::warm_engine();
     let keys: Vec<String> = (0..support::MODELS).map(|i| format!("q{i}")).collect();
-    let h = time_over_keys(|k| engine.record_first_success(&keys[k], None).unwrap());
+    let h = time_over_keys(support::MODELS, |k| {
+        engine.record_first_success(&keys[k], None).unwrap()
+    });
     println!("first-attempt success (warm 10k keys): {}", h.summary());
 }
 

@@ -46,9 +46,14 @@ pub fn settle(engine: &Engine) {
 /// An engine whose store holds `MODELS` learned models (keys `q0..`), each past its warm-up,
 /// with its plan built.
 pub fn warm_engine() -> (Engine, Arc<SteppedClock>) {
+    warm_engine_of(MODELS)
+}
+
+/// `warm_engine` with `models` models.
+pub fn warm_engine_of(models: usize) -> (Engine, Arc<SteppedClock>) {
     let clock = SteppedClock::shared();
     let mut policy = Policy::default();
-    policy.learning.max_models = MODELS * 2;
+    policy.learning.max_models = models * 2;
     let engine = Engine::with_clock(policy, clock.clone()).expect("default policy is valid");
     let mut survived = vec![0.0; smartretry::learn::grid::BUCKETS];
     survived.iter_mut().take(30).for_each(|v| *v = 80.0);
@@ -75,10 +80,10 @@ pub fn warm_engine() -> (Engine, Arc<SteppedClock>) {
         portfolio: Portfolio::default(),
     };
     engine.merge(&Snapshot {
-        models: (0..MODELS).map(template).collect(),
+        models: (0..models).map(template).collect(),
     });
     // Build every plan once, as a live engine would have.
-    for i in 0..MODELS {
+    for i in 0..models {
         let _ = engine.model_report(&format!("q{i}"), None, ErrorClass::Unavailable);
     }
     settle(&engine);
@@ -87,7 +92,12 @@ pub fn warm_engine() -> (Engine, Arc<SteppedClock>) {
 
 /// One open episode per model of the warm store, each past its first failure (HTTP 503).
 pub fn open_episodes(engine: &Engine) -> Vec<smartretry::Episode> {
-    (0..MODELS)
+    open_episodes_of(engine, MODELS)
+}
+
+/// `open_episodes` for a store of `models` models.
+pub fn open_episodes_of(engine: &Engine, models: usize) -> Vec<smartretry::Episode> {
+    (0..models)
         .map(|i| {
             let mut ep = engine.begin(&format!("q{i}"), None).expect("valid key");
             engine
