@@ -297,6 +297,18 @@ mod tests {
         assert_eq!(m.values().len(), m.len());
     }
 
+    /// Shards are picked by the hash's top bits: queue-like names must spread over them (a
+    /// shard with twice its share would evict here).
+    #[test]
+    fn similar_names_spread_over_the_shards() {
+        let m: ShardedMap<String> = ShardedMap::bounded(2 * 6_400);
+        for i in 0..6_400 {
+            let k = format!("orders-{i}");
+            m.get_or_insert_with(m.hash_of(k.as_str()), |v| *v == k, || k.clone());
+        }
+        assert_eq!(m.len(), 6_400);
+    }
+
     #[test]
     fn eviction_spares_recently_used_entries() {
         let m: ShardedMap<u64> = ShardedMap::bounded(640);
