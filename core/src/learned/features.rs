@@ -124,21 +124,29 @@ impl FeatureSchema {
 
     /// Dense values (indices 0..DENSE.len()) and the active one-hot indices of an input.
     pub fn encode(&self, x: &FeatureInput<'_>) -> Encoded {
+        let mut e = self.encode_context(x);
+        e.dense[1] = ln1p(x.elapsed);
+        e.dense[2] = ln1p(x.delay);
+        e.hot[0] = TOD0 + tod_bin(x.second_of_day);
+        e.hot[1] = DOW0 + usize::from(x.day_of_week.min(6));
+        e
+    }
+
+    /// `encode` without the features that depend on the wait (`log_elapsed`, `log_delay`: 0;
+    /// time of day and day of week: none), for a decision's wait-independent logit, which
+    /// prices its waits with their own: two logarithms and a rounding fewer.
+    pub(crate) fn encode_context(&self, x: &FeatureInput<'_>) -> Encoded {
         let mut e = Encoded {
             dense: [0.0; DENSE.len()],
             hot: [usize::MAX; 4],
         };
         e.dense[0] = 1.0;
-        e.dense[1] = ln1p(x.elapsed);
-        e.dense[2] = ln1p(x.delay);
         e.dense[3] = f64::from(x.attempt.max(1)).ln();
         e.dense[4] = x.payload_size.map_or(0.0, |p| ln1p(p as f64));
         e.dense[5] = x.queue_depth.map_or(0.0, |q| ln1p(q as f64));
         e.dense[6] = x.latency_ms.map_or(0.0, ln1p);
         e.dense[7] = x.recent_failure_rate.clamp(0.0, 1.0);
         e.dense[8] = x.similar_success_rate.clamp(0.0, 1.0);
-        e.hot[0] = TOD0 + tod_bin(x.second_of_day);
-        e.hot[1] = DOW0 + usize::from(x.day_of_week.min(6));
         e.hot[2] = self.tenant_index(x.tenant).unwrap_or(usize::MAX);
         e.hot[3] = self.worker_index(x.worker_version).unwrap_or(usize::MAX);
         e

@@ -152,7 +152,8 @@ impl LogisticModel {
     /// the tenant and worker one-hots, and the trees, evaluated once), for `Scorer`. `x` is an
     /// attempt's input; a decision's has `delay` 0.
     pub(crate) fn scorer(&self, x: &FeatureInput<'_>) -> Scorer<'_> {
-        let e = self.schema.encode(x);
+        // Neither the sum nor the trees' decision features read the wait-dependent features.
+        let e = self.schema.encode_context(x);
         let w = &self.weights;
         let mut fixed = w[0];
         fixed += w[3..DENSE.len()]
