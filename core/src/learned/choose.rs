@@ -62,9 +62,10 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
     };
     let mut best = exact(lo, bin(lo).1);
     // The clock's edges first: when a window ends on one, its cost bounds every wait inside
-    // the window, which the per-bin bound then skips. Each edge is alone in its bin, and a
-    // bound costs as much as the price (two logarithms and an exponential): edges are priced.
-    let into_bin = x.second_of_day.rem_euclid(TOD_BIN_SECS);
+    // the window, which the per-bin bound then skips. An edge is priced only if its own bound
+    // (the bin's weights, its wait terms bounded without a library logarithm) leaves it a
+    // chance: edges inside a window are skipped for an exponential each.
+    let into_bin = rem_bin(x.second_of_day);
     let mut edge = TOD_BIN_SECS - into_bin + EDGE_SLACK;
     while edge < lo {
         edge += TOD_BIN_SECS;
@@ -73,9 +74,14 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
         if edge > hi || edge > best.cost {
             break;
         }
-        let ch = exact(edge, bin(edge).1);
-        if ch.cost < best.cost {
-            best = ch;
+        let index = bin(edge).1;
+        let (tod, dow) = features(index);
+        let bound = s.p_bound(s.wait_terms_max(x.elapsed, edge, edge), tod, dow);
+        if cost(edge, bound) < best.cost {
+            let ch = exact(edge, index);
+            if ch.cost < best.cost {
+                best = ch;
+            }
         }
         edge += TOD_BIN_SECS;
     }
@@ -91,23 +97,32 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
         if w > best.cost {
             break;
         }
-        let (b, index) = bin(w);
-        if b != current.index {
-            // Bound the bin's waits from this one on, if the next candidate lands in the bin
-            // too (for a single wait, a bound costs as much as its price).
-            let next = (d * ratio).min(hi);
-            let shared = i + 1 < GRID && next <= best.cost && bin(next).0 == b;
-            let bound = shared.then(|| {
-                let end = bin_end(x.second_of_day, b).min(hi).min(best.cost).max(w);
-                let (tod, dow) = features(index);
-                s.p_bound(s.wait_terms_max(x.elapsed, w, end), tod, dow)
-            });
-            current = Bin {
-                index: b,
-                bound,
-                pruned: false,
-            };
-        } else if current.pruned {
+        let known = w <= current.until;
+        if !known {
+            let (b, index) = bin(w);
+            if b != current.index {
+                // Bound the bin's waits from this one on, if the next candidate lands in the
+                // bin too (for a single wait, the bound would cost half its price for nothing).
+                let next = (d * ratio).min(hi);
+                let shared = i + 1 < GRID && next <= best.cost && bin(next).0 == b;
+                let bound = shared.then(|| {
+                    let end = bin_end(x.second_of_day, b).min(hi).min(best.cost).max(w);
+                    let (tod, dow) = features(index);
+                    s.p_bound(s.wait_terms_max(x.elapsed, w, end), tod, dow)
+                });
+                // Waits up to `until` are in the bin too: `bin` is monotone in the wait, and
+                // the bin of `until` itself is checked.
+                let until = bin_end(x.second_of_day, b) - 2.0 * bin_slack(x.second_of_day, b);
+                current = Bin {
+                    index: b,
+                    features: index,
+                    until: if bin(until).0 == b { until } else { w },
+                    bound,
+                    pruned: false,
+                };
+            }
+        }
+        if current.pruned {
             continue;
         }
         // Later waits in the bin share the bound and cost more at it: once it rules one out, it
@@ -120,7 +135,7 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
             current.pruned = true;
             continue;
         }
-        let ch = exact(w, index);
+        let ch = exact(w, current.features);
         if ch.cost < best.cost {
             best = ch;
         }
@@ -138,7 +153,12 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
 /// one logistic. Exact: a skipped wait costs at least the best already found, and since the
 /// cost at a fixed probability grows with the wait, so do all later waits in the bin.
 struct Bin {
+    /// `bin`'s float index, and its index (`features` takes).
     index: f64,
+    features: usize,
+    /// Every wait from the bin's first candidate up to this lands in the bin (a shortcut past
+    /// `bin`'s division).
+    until: f64,
     bound: Option<f64>,
     pruned: bool,
 }
@@ -147,6 +167,8 @@ impl Default for Bin {
     fn default() -> Self {
         Bin {
             index: f64::NAN,
+            features: 0,
+            until: f64::NEG_INFINITY,
             bound: None,
             pruned: false,
         }
@@ -154,11 +176,33 @@ impl Default for Bin {
 }
 
 /// The longest wait from now that lands in five-minute bin `bin` (counted from today's
-/// midnight), widened by more than the rounding of the sum `bin` divides and of this difference, so
-/// that every wait `bin` puts in the bin is at most this.
+/// midnight), widened by more than the rounding of the sum `bin` divides and of this difference
+/// (`bin_slack`), so that every wait `bin` puts in the bin is at most this.
 fn bin_end(second_of_day: f64, bin: f64) -> f64 {
-    let end = (bin + 1.0) * TOD_BIN_SECS - second_of_day;
-    end + 4.0 * f64::EPSILON * (second_of_day.abs() + (bin + 1.0) * TOD_BIN_SECS)
+    (bin + 1.0) * TOD_BIN_SECS - second_of_day + bin_slack(second_of_day, bin)
+}
+
+/// More than the rounding error of `bin_end`'s difference and of the sum `bin` divides.
+fn bin_slack(second_of_day: f64, bin: f64) -> f64 {
+    4.0 * f64::EPSILON * (second_of_day.abs() + (bin + 1.0) * TOD_BIN_SECS)
+}
+
+/// `v.rem_euclid(TOD_BIN_SECS)`, without the library's bit-by-bit `fmod` where a truncated
+/// quotient gives it exactly: for 0 ≤ v < 2^52, v − 300·q is a multiple of v's unit in the
+/// last place and below 300 in size, so it and the correction are exact (a quotient rounded up
+/// to the next integer leaves it negative, once). The same value for every `v`.
+fn rem_bin(v: f64) -> f64 {
+    if (0.0..4_503_599_627_370_496.0).contains(&v) {
+        let q = (v / TOD_BIN_SECS) as i64 as f64;
+        let r = v - q * TOD_BIN_SECS;
+        if r < 0.0 {
+            r + TOD_BIN_SECS
+        } else {
+            r
+        }
+    } else {
+        v.rem_euclid(TOD_BIN_SECS)
+    }
 }
 
 /// The bin of a wait, `v.floor().max(0.0)` as a float and as an index, for `v` its real index,
@@ -206,6 +250,52 @@ mod tests {
             let v = f64::from(i) * 0.013_7 - 3.0;
             let bin = v.floor().max(0.0);
             assert_eq!(bin_of(v), (bin, bin as usize), "{v}");
+        }
+    }
+
+    #[test]
+    fn remainders_are_those_of_rem_euclid() {
+        let same = |v: f64| {
+            assert_eq!(
+                rem_bin(v).to_bits(),
+                v.rem_euclid(TOD_BIN_SECS).to_bits(),
+                "{v}"
+            );
+        };
+        let odd = [
+            -300.0,
+            -1e-300,
+            -0.0,
+            0.0,
+            1e-300,
+            299.999_999_999_999_9,
+            300.0,
+            86_400.0,
+        ];
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 4.5e15, 1e300];
+        for v in odd.into_iter().chain(specials) {
+            same(v);
+        }
+        // Around every multiple of 300 a day (and far beyond), where a rounded quotient lands
+        // on the next integer.
+        for k in (0..600u32).chain([1 << 20, 1 << 30, u32::MAX]) {
+            let m = f64::from(k) * TOD_BIN_SECS;
+            let mut v = m;
+            for _ in 0..4 {
+                v = f64::from_bits(v.to_bits().saturating_sub(1));
+                same(v);
+            }
+            for v in [m, f64::from_bits(m.to_bits() + 1), m + 0.5, m - 0.5] {
+                same(v);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn remainders_match(v in 0.0f64..1e9, scale in -20i32..20) {
+            let v = v * 2f64.powi(scale);
+            proptest::prop_assert_eq!(rem_bin(v).to_bits(), v.rem_euclid(TOD_BIN_SECS).to_bits());
         }
     }
 
