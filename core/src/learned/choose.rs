@@ -91,7 +91,7 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
     // A wait's cost is at least the wait itself (p ≤ 1), and both candidate lists increase:
     // once a wait exceeds the best cost so far, no later one can win. Exact, and most
     // decisions stop after a few candidates.
-    for i in 1..GRID {
+    for _ in 1..GRID {
         d *= ratio;
         let w = d.min(hi);
         if w > best.cost {
@@ -101,18 +101,15 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
         if !known {
             let (b, index) = bin(w);
             if b != current.index {
-                // Bound the bin's waits from this one on, if the next candidate lands in the
-                // bin too (for a single wait, the bound would cost half its price for nothing).
-                let next = (d * ratio).min(hi);
-                let shared = i + 1 < GRID && next <= best.cost && bin(next).0 == b;
-                let bound = shared.then(|| {
-                    let end = bin_end(x.second_of_day, b).min(hi).min(best.cost).max(w);
-                    let (tod, dow) = features(index);
-                    s.p_bound(s.wait_terms_max(x.elapsed, w, end), tod, dow)
-                });
+                // Bound the bin's waits from this one on: the bound costs about half a price,
+                // and one that rules out this wait rules out the rest of the bin.
+                let bin_end = bin_end(x.second_of_day, b);
+                let end = bin_end.min(hi).min(best.cost).max(w);
+                let (tod, dow) = features(index);
+                let bound = s.p_bound(s.wait_terms_max(x.elapsed, w, end), tod, dow);
                 // Waits up to `until` are in the bin too: `bin` is monotone in the wait, and
                 // the bin of `until` itself is checked.
-                let until = bin_end(x.second_of_day, b) - 2.0 * bin_slack(x.second_of_day, b);
+                let until = bin_end - 2.0 * bin_slack(x.second_of_day, b);
                 current = Bin {
                     index: b,
                     features: index,
@@ -127,11 +124,8 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
         }
         // Later waits in the bin share the bound and cost more at it: once it rules one out, it
         // rules out the rest of the bin.
-        let hopeless = current.bound.is_some_and(|p| {
-            let hopeful = cost(w, p) < best.cost;
-            !hopeful
-        });
-        if hopeless {
+        let hopeful = cost(w, current.bound) < best.cost;
+        if !hopeful {
             current.pruned = true;
             continue;
         }
@@ -143,8 +137,8 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
     best
 }
 
-/// The grid's current time-of-day bin (`bin`'s index) and, when it holds more than one
-/// candidate, a bound on P(success) for its waits; `pruned` once the bound has ruled one out.
+/// The grid's current time-of-day bin (`bin`'s index), a bound on P(success) for its waits,
+/// and whether the bound has ruled one out (`pruned`).
 ///
 /// The bound holds for every wait of the bin from the first candidate in it up to the best
 /// cost when it was computed (no later candidate exceeds that: the search stops first): the
@@ -159,7 +153,7 @@ struct Bin {
     /// Every wait from the bin's first candidate up to this lands in the bin (a shortcut past
     /// `bin`'s division).
     until: f64,
-    bound: Option<f64>,
+    bound: f64,
     pruned: bool,
 }
 
@@ -169,7 +163,7 @@ impl Default for Bin {
             index: f64::NAN,
             features: 0,
             until: f64::NEG_INFINITY,
-            bound: None,
+            bound: 1.0,
             pruned: false,
         }
     }
