@@ -9,7 +9,7 @@
 //! - `features`: one encoding for trainer and engine;
 //! - `model`: the predictor and its explanations;
 //! - `trees`: the boosted tree ensemble a model may add to its margin;
-//! - `choose`: from probabilities to a wait;
+//! - `choose`: from probabilities to a wait (`ln_bound`: cheap bounds on its logarithms);
 //! - `file`: the model file;
 //! - `rollout`: modes, evidence, verdicts;
 //! - `counterfactual`: shadow pricing of the learned schedule on live episodes;
@@ -21,6 +21,7 @@ pub mod counterfactual;
 mod engine_glue;
 pub mod features;
 pub mod file;
+mod ln_bound;
 pub mod model;
 pub mod rollout;
 mod tier;

@@ -8,6 +8,7 @@
 use super::features::{
     DecisionFeatures, Encoded, FeatureInput, FeatureSchema, DENSE, DOW0, TENANT0, TOD0,
 };
+use super::ln_bound;
 use super::trees::Trees;
 use crate::error::{Error, Result};
 use std::sync::Arc;
@@ -152,7 +153,8 @@ impl LogisticModel {
     /// the tenant and worker one-hots, and the trees, evaluated once), for `Scorer`. `x` is an
     /// attempt's input; a decision's has `delay` 0.
     pub(crate) fn scorer(&self, x: &FeatureInput<'_>) -> Scorer<'_> {
-        let e = self.schema.encode(x);
+        // Neither the sum nor the trees' decision features read the wait-dependent features.
+        let e = self.schema.encode_context(x);
         let w = &self.weights;
         let mut fixed = w[0];
         fixed += w[3..DENSE.len()]
@@ -258,10 +260,18 @@ impl Scorer<'_> {
         sigmoid(z)
     }
 
-    /// The largest value the wait-dependent part of the logit takes for waits in [lo, hi], at
-    /// `elapsed` since the first failure: each term is monotone in the wait, so an end wins.
+    /// At least the largest value the wait-dependent part of the logit takes for waits in
+    /// [lo, hi], at `elapsed` since the first failure: each term is monotone in the wait, so an
+    /// end wins, and its logarithm is bounded on the side the term's sign needs (`ln_bound`, a
+    /// fraction of `ln_1p`'s cost, within 0.0005).
     pub fn wait_terms_max(&self, elapsed: f64, lo: f64, hi: f64) -> f64 {
-        let term = |w: f64, a: f64, b: f64| w * if w >= 0.0 { b } else { a }.max(0.0).ln_1p();
+        let term = |w: f64, a: f64, b: f64| {
+            w * if w >= 0.0 {
+                ln_bound::upper(b)
+            } else {
+                ln_bound::lower(a)
+            }
+        };
         term(self.w_elapsed, elapsed + lo, elapsed + hi) + term(self.w_delay, lo, hi)
     }
 
