@@ -301,9 +301,14 @@ mod tests {
         assert!((e.dense[1] - 11f64.ln()).abs() < 1e-12);
     }
 
+    /// A schema with tenants `a` and `b` and worker version `v1`.
+    fn two_tenants() -> FeatureSchema {
+        FeatureSchema::new(vec!["a".into(), "b".into()], vec!["v1".into()])
+    }
+
     #[test]
     fn the_context_encoding_is_the_encoding_less_the_wait() {
-        let s = FeatureSchema::new(vec!["a".into(), "b".into()], vec!["v1".into()]);
+        let s = two_tenants();
         let base = FeatureInput {
             elapsed: 130.0,
             delay: 20.0,
@@ -341,7 +346,7 @@ mod tests {
 
     #[test]
     fn decision_features_are_those_of_the_decision() {
-        let s = FeatureSchema::new(vec!["a".into(), "b".into()], vec!["v1".into()]);
+        let s = two_tenants();
         // An attempt at Tuesday 00:10 after a 20-minute wait was decided on Monday 23:50.
         let at = FeatureInput {
             elapsed: 1300.0,
