@@ -23,6 +23,11 @@ pub struct SimulateArgs {
     /// Scenario number or name (comma-separated list allowed), or `all`.
     #[arg(long, default_value = "all")]
     scenario: String,
+    /// A scenario of your own: a TOML file in the format of `sim/scenarios/*.toml` (an outage
+    /// shape, its costs and the static baselines' scale). Runs instead of the embedded
+    /// scenarios; repeat the option for several files.
+    #[arg(long, value_name = "FILE")]
+    scenario_file: Vec<PathBuf>,
     /// Number of seeds; every figure is the mean over them.
     #[arg(long, default_value_t = 5)]
     seeds: u32,
@@ -64,11 +69,25 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         };
         return crate::learned::simulate(&args.scenario, seeds, args.jobs, args.algo, &args.out);
     }
-    let fleet = crate::fleet::selected(&args.scenario)?;
+    let own = !args.scenario_file.is_empty();
+    if own && (args.scenario.trim() != "all" || args.check.is_some()) {
+        return Err(SimError::Invalid(
+            "--scenario-file runs its own scenarios: give it without --scenario and --check".into(),
+        ));
+    }
+    let fleet = if own {
+        None
+    } else {
+        crate::fleet::selected(&args.scenario)?
+    };
     if fleet.is_some() && args.scenario.trim() != "all" {
         return crate::fleet::run_alone(fleet, args.seeds, &args.out, args.check.as_deref());
     }
-    let scenarios = Scenario::select(&args.scenario)?;
+    let scenarios = if own {
+        scenario_files(&args.scenario_file)?
+    } else {
+        Scenario::select(&args.scenario)?
+    };
     if args.seeds == 0 || args.seeds > 100 {
         return Err(SimError::Invalid(
             "--seeds must be between 1 and 100".into(),
@@ -113,9 +132,19 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
     let results = run_suite(&scenarios, &cfg)?;
     say(&report::table::render(&results, cfg.seeds));
     let elapsed = started.elapsed().as_secs_f64();
+    let selection = if own {
+        let files: Vec<String> = args
+            .scenario_file
+            .iter()
+            .map(|p| format!("--scenario-file {}", p.display()))
+            .collect();
+        files.join(" ")
+    } else {
+        format!("--scenario {}", args.scenario)
+    };
     let command = format!(
-        "smartretry simulate --scenario {} --seeds {}{}{}",
-        args.scenario,
+        "smartretry simulate {} --seeds {}{}{}",
+        selection,
         cfg.seeds,
         args.jobs.map_or(String::new(), |j| format!(" --jobs {j}")),
         if args.quick { " --quick" } else { "" }
@@ -146,6 +175,26 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         check_floor(path, &figs)?;
     }
     Ok(())
+}
+
+/// Load a user's scenario files; two with the same number or name are refused (the report
+/// names scenarios by both).
+fn scenario_files(paths: &[PathBuf]) -> Result<Vec<Scenario>, SimError> {
+    let mut out: Vec<Scenario> = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+        let s = Scenario::from_toml(&path.display().to_string(), &text)?;
+        if out.iter().any(|o| o.number == s.number || o.name == s.name) {
+            return Err(SimError::Invalid(format!(
+                "{}: scenario number {} or name {:?} is already used by another file",
+                path.display(),
+                s.number,
+                s.name
+            )));
+        }
+        out.push(s);
+    }
+    Ok(out)
 }
 
 /// Every figure the floor file lists must be met; a listed figure that no longer exists is an
@@ -230,7 +279,10 @@ pub fn replay(args: &ReplayArgs) -> Result<(), SimError> {
 }
 
 pub fn export_history(args: &HistoryArgs) -> Result<(), SimError> {
-    let s = Scenario::select(&args.scenario)?;
+    let s = match &args.scenario_file {
+        Some(file) => scenario_files(std::slice::from_ref(file))?,
+        None => Scenario::select(&args.scenario)?,
+    };
     let [s] = s.as_slice() else {
         return Err(SimError::Invalid(
             "--scenario must name exactly one scenario".into(),
@@ -285,6 +337,9 @@ pub struct HistoryArgs {
     /// The scenario to simulate (number or name).
     #[arg(long, default_value = "1")]
     scenario: String,
+    /// A scenario file of your own (as `simulate --scenario-file` takes), instead of `--scenario`.
+    #[arg(long, value_name = "FILE")]
+    scenario_file: Option<PathBuf>,
     /// The logging policy (a label from the tables: full-jitter, engine, ...).
     #[arg(long, default_value = "full-jitter")]
     policy: String,

@@ -70,6 +70,103 @@ fn bad_arguments_fail_with_a_message() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("I/O error"));
 }
 
+/// The example file of docs/demo.md ("Your own outage").
+fn example_scenario() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/sim/db-failover.toml")
+}
+
+#[test]
+fn a_scenario_file_of_ones_own_runs_against_the_static_schedules() {
+    let out = scratch("own-scenario");
+    let o = bin()
+        .args([
+            "simulate",
+            "--seeds",
+            "1",
+            "--jobs",
+            "300",
+            "--scenario-file",
+        ])
+        .arg(example_scenario())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains("== 101 db-failover"), "{stdout}");
+    assert!(stdout.contains("decorrelated") && stdout.contains("engine"));
+    assert!(stdout.contains("Over 1 scenarios"), "{stdout}");
+    // Only the file's scenario ran, and the report's command says how to run it again.
+    assert!(!stdout.contains("payment-outage"), "{stdout}");
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(md.contains("--scenario-file"), "{md}");
+    assert!(out.join("101-cost.svg").exists());
+    // The same file's attempt history, as `replay` and `train` read it.
+    let history = out.join("history.jsonl");
+    let o = bin()
+        .args([
+            "history",
+            "--policy",
+            "engine",
+            "--jobs",
+            "50",
+            "--scenario-file",
+        ])
+        .arg(example_scenario())
+        .arg("--out")
+        .arg(&history)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&history).unwrap();
+    assert!(text.lines().count() >= 100, "two attempts or more per job");
+    assert!(text.lines().all(|l| l.contains("\"queue\":\"orders\"")));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn bad_scenario_files_fail_with_a_message() {
+    let dir = scratch("bad-scenario");
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = std::fs::read_to_string(example_scenario()).unwrap();
+    let unknown_field = dir.join("unknown-field.toml");
+    std::fs::write(&unknown_field, format!("{example}\nretries = 3\n")).unwrap();
+    let negative_cost = dir.join("negative-cost.toml");
+    std::fs::write(&negative_cost, example.replace("c = 0.5", "c = -1.0")).unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let o = bin().arg("simulate").args(args).output().unwrap();
+        assert!(!o.status.success(), "{args:?} was accepted");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let flag = std::ffi::OsStr::new("--scenario-file");
+    let missing = dir.join("missing.toml");
+    assert!(run(&[flag, missing.as_os_str()]).contains("missing.toml"));
+    let err = run(&[flag, unknown_field.as_os_str()]);
+    assert!(
+        err.contains("unknown-field.toml") && err.contains("retries"),
+        "{err}"
+    );
+    let err = run(&[flag, negative_cost.as_os_str()]);
+    assert!(err.contains("negative-cost.toml"), "{err}");
+    // The same scenario twice, and a file beside an embedded selection.
+    let example = example_scenario();
+    let err = run(&[flag, example.as_os_str(), flag, example.as_os_str()]);
+    assert!(err.contains("already used"), "{err}");
+    let err = run(&[
+        flag,
+        example.as_os_str(),
+        std::ffi::OsStr::new("--scenario"),
+        std::ffi::OsStr::new("1"),
+    ]);
+    assert!(err.contains("without --scenario"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn history_export_then_replay() {
     let out = scratch("replay");
