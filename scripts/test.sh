@@ -72,7 +72,7 @@ cargo run --release -q -p smartretry-cli -- simulate --out target/sim-check --ch
 
 # The release artefacts (cross-linked for glibc 2.17 through zig) build beside the parts below,
 # which spend much of their time in one-threaded tests; the dist part then installs them.
-dist_dir="$PWD/target/dist-check"
+dist_dir="$PWD/target/dist-artefacts"
 beside dist-build env DIST_DIR="$dist_dir" scripts/dist.sh --profile dist-check
 
 for part in redis c go python node ops dist readme demo; do
