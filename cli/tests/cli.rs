@@ -13,28 +13,34 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-#[test]
-fn simulate_prints_the_table_and_writes_the_report() {
-    let out = scratch("simulate");
-    let o = bin()
-        .args([
-            "simulate",
-            "--scenario",
-            "1,3",
-            "--seeds",
-            "1",
-            "--jobs",
-            "200",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
+/// Run `cmd`, require success (else fail with what it printed), and return its stdout.
+fn succeeded(cmd: &mut Command) -> String {
+    let o = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         o.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&o.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn simulate_prints_the_table_and_writes_the_report() {
+    let out = scratch("simulate");
+    let stdout = succeeded(
+        bin()
+            .args([
+                "simulate",
+                "--scenario",
+                "1,3",
+                "--seeds",
+                "1",
+                "--jobs",
+                "200",
+                "--out",
+            ])
+            .arg(&out),
     );
     assert!(stdout.contains("payment-outage") && stdout.contains("full-jitter"));
     assert!(stdout.contains("report: "));
@@ -78,25 +84,19 @@ fn example_scenario() -> PathBuf {
 #[test]
 fn a_scenario_file_of_ones_own_runs_against_the_static_schedules() {
     let out = scratch("own-scenario");
-    let o = bin()
-        .args([
-            "simulate",
-            "--seeds",
-            "1",
-            "--jobs",
-            "300",
-            "--scenario-file",
-        ])
-        .arg(example_scenario())
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
+    let stdout = succeeded(
+        bin()
+            .args([
+                "simulate",
+                "--seeds",
+                "1",
+                "--jobs",
+                "300",
+                "--scenario-file",
+            ])
+            .arg(example_scenario())
+            .arg("--out")
+            .arg(&out),
     );
     assert!(stdout.contains("== 101 db-failover"), "{stdout}");
     assert!(stdout.contains("decorrelated") && stdout.contains("engine"));
@@ -108,21 +108,14 @@ fn a_scenario_file_of_ones_own_runs_against_the_static_schedules() {
     assert!(out.join("101-cost.svg").exists());
     // The same file's attempt history, as `replay` and `train` read it.
     let history = out.join("history.jsonl");
-    let o = bin()
-        .args([
-            "history",
-            "--policy",
-            "engine",
-            "--jobs",
-            "50",
-            "--scenario-file",
-        ])
-        .arg(example_scenario())
-        .arg("--out")
-        .arg(&history)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    succeeded(
+        bin()
+            .args(["history", "--policy", "engine", "--jobs", "50"])
+            .arg("--scenario-file")
+            .arg(example_scenario())
+            .arg("--out")
+            .arg(&history),
+    );
     let text = std::fs::read_to_string(&history).unwrap();
     assert!(text.lines().count() >= 100, "two attempts or more per job");
     assert!(text.lines().all(|l| l.contains("\"queue\":\"orders\"")));
@@ -187,27 +180,21 @@ fn history_export_then_replay() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = bin()
-        .args([
-            "replay",
-            "--seeds",
-            "1",
-            "--c",
-            "0.5",
-            "--deadline",
-            "600",
-            "--history",
-        ])
-        .arg(&h)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&o.stderr)
+    let stdout = succeeded(
+        bin()
+            .args([
+                "replay",
+                "--seeds",
+                "1",
+                "--c",
+                "0.5",
+                "--deadline",
+                "600",
+                "--history",
+            ])
+            .arg(&h)
+            .arg("--out")
+            .arg(&out),
     );
     assert!(stdout.contains("150 failure episodes"));
     assert!(out.join("REPORT.md").exists());
