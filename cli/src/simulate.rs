@@ -61,6 +61,13 @@ pub struct SimulateArgs {
 }
 
 pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
+    let own = !args.scenario_file.is_empty();
+    if own && (args.ml || args.scenario.trim() != "all" || args.check.is_some()) {
+        return Err(SimError::Invalid(
+            "--scenario-file runs its own scenarios: give it without --ml, --scenario and --check"
+                .into(),
+        ));
+    }
     if args.ml {
         let seeds = if args.quick && args.seeds == 5 {
             2
@@ -68,12 +75,6 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
             args.seeds
         };
         return crate::learned::simulate(&args.scenario, seeds, args.jobs, args.algo, &args.out);
-    }
-    let own = !args.scenario_file.is_empty();
-    if own && (args.scenario.trim() != "all" || args.check.is_some()) {
-        return Err(SimError::Invalid(
-            "--scenario-file runs its own scenarios: give it without --scenario and --check".into(),
-        ));
     }
     let fleet = if own {
         None

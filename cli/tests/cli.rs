@@ -156,7 +156,10 @@ fn bad_scenario_files_fail_with_a_message() {
         std::ffi::OsStr::new("--scenario"),
         std::ffi::OsStr::new("1"),
     ]);
-    assert!(err.contains("without --scenario"), "{err}");
+    assert!(err.contains("without --ml, --scenario"), "{err}");
+    // The learned tier's comparison runs the embedded scenarios only: refused, not ignored.
+    let err = run(&[flag, example.as_os_str(), std::ffi::OsStr::new("--ml")]);
+    assert!(err.contains("without --ml"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
