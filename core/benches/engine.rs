@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the hot path on a warm store of 10,000 learned models, on a clock that
 //! is not manual (plans are rebuilt the production way) and that the benchmark advances.
+//! Also the plan rebuild the worker runs off the hot path.
 //! `cargo bench -p smartretry --bench engine`
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -55,9 +56,46 @@ fn hot_path(c: &mut Criterion) {
     let _ = clock.now();
 }
 
+/// A plan rebuilt as the engine's worker rebuilds it (warm-started from the previous fit), from
+/// the evidence of 2,000 episodes: recovery log-normal around 10 s, retried every bucket.
+fn plan_rebuild(c: &mut Criterion) {
+    use smartretry::learn::grid::{buckets_passed, edge, last_possible_bucket};
+    use smartretry::learn::hazard::Hazard;
+    use smartretry::learn::{planner, Prior};
+    let prior = Prior::log_logistic(10.0, 0.5);
+    let mut hazard = Hazard::new(200.0);
+    for n in 0..2000u32 {
+        // A spread of recovery times from a fixed sequence (no randomness needed).
+        let recovery = 10.0 * (0.8 * (f64::from(n % 97) / 97.0 - 0.5) * 4.0).exp();
+        hazard.begin_episode();
+        let (mut passed, mut b) = (0, 1);
+        while edge(b) < recovery {
+            let now = buckets_passed(edge(b));
+            if now > passed {
+                hazard.survived(passed, now);
+                passed = now;
+            }
+            b += 1;
+        }
+        hazard.recovered(passed, last_possible_bucket(edge(b)));
+    }
+    let warm = planner::build(&hazard, &prior, 2.0, 3600.0, None);
+    c.bench_function("plan rebuild (2,000 episodes, warm start)", |b| {
+        b.iter(|| {
+            black_box(planner::build(
+                &hazard,
+                &prior,
+                2.0,
+                3600.0,
+                Some(&warm.fit),
+            ))
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = hot_path
+    targets = hot_path, plan_rebuild
 }
 criterion_main!(benches);

@@ -195,19 +195,26 @@ pub fn build(
     let h = horizon.max(mid(k_max));
     let mut v = vec![[0f64; LAYERS + 1]; BUCKETS + 1];
     let mut next = [[STOP; LAYERS]; BUCKETS];
+    // A step from bucket `i` to bucket `k`: its wait and its chance to fail, the same for every
+    // number of retries left (so found once per step, not once per layer).
+    let (mut wait, mut fail) = ([0f64; BUCKETS], [0f64; BUCKETS]);
     for i in (0..=k_max).rev() {
         let t_i = if i == 0 { 0.0 } else { mid(i) };
         v[i][0] = h - t_i;
         let si = if i == 0 { 1.0 } else { sm[i].max(1e-300) };
+        // Twelve doublings ahead at most: a plan never needs a longer single wait.
+        let steps = (i + 1)..=k_max.min(i + 48);
+        for k in steps.clone() {
+            wait[k] = mid(k) - t_i;
+            fail[k] = (1.0 - q) * (sm[k] / si).min(1.0);
+        }
         for r in 1..=LAYERS {
             // The last layer (more retries than the plan counts) continues in itself.
             let then = if r == LAYERS { LAYERS } else { r - 1 };
             let mut best = h - t_i;
             let mut best_k = STOP;
-            // Twelve doublings ahead at most: a plan never needs a longer single wait.
-            for k in (i + 1)..=k_max.min(i + 48) {
-                let fail = (1.0 - q) * (sm[k] / si).min(1.0);
-                let c = (mid(k) - t_i) + fail * (cost + v[k][then]);
+            for k in steps.clone() {
+                let c = wait[k] + fail[k] * (cost + v[k][then]);
                 if c < best {
                     best = c;
                     best_k = k as u8;
