@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the hot path on a warm store of 10,000 learned models, on a clock that
 //! is not manual (plans are rebuilt the production way) and that the benchmark advances.
-//! Also the plan rebuild the worker runs off the hot path.
+//! Also the plan rebuild the worker runs off the hot path, and an engine's creation.
 //! `cargo bench -p smartretry --bench engine`
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -93,9 +93,17 @@ fn plan_rebuild(c: &mut Criterion) {
     });
 }
 
+/// An engine made and dropped on the default policy: its classifier, stores and plan worker.
+fn engine_create(c: &mut Criterion) {
+    use smartretry::{Engine, Policy};
+    c.bench_function("engine create and drop (default policy)", |b| {
+        b.iter(|| black_box(Engine::new(Policy::default()).unwrap()))
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = hot_path, plan_rebuild
+    targets = hot_path, plan_rebuild, engine_create
 }
 criterion_main!(benches);
