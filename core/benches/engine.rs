@@ -93,12 +93,19 @@ fn plan_rebuild(c: &mut Criterion) {
     });
 }
 
-/// An engine made and dropped on the default policy: its classifier, stores and plan worker.
+/// An engine made and dropped on the default policy: its classifier, stores and plan worker;
+/// alone in the process, and beside another engine (whose compiled patterns it shares).
 fn engine_create(c: &mut Criterion) {
     use smartretry::{Engine, Policy};
-    c.bench_function("engine create and drop (default policy)", |b| {
+    c.bench_function("engine create and drop (default policy, alone)", |b| {
         b.iter(|| black_box(Engine::new(Policy::default()).unwrap()))
     });
+    let other = Engine::new(Policy::default()).unwrap();
+    c.bench_function(
+        "engine create and drop (default policy, another engine alive)",
+        |b| b.iter(|| black_box(Engine::new(Policy::default()).unwrap())),
+    );
+    drop(other);
 }
 
 criterion_group! {

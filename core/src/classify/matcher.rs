@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, Weak};
 
 /// What a rule looks at. Name lists compare case-insensitively.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -150,27 +150,47 @@ fn last_component(name: &str) -> &str {
     name.rsplit(['.', ':']).next().unwrap_or(name)
 }
 
-/// Message patterns compiled once per process and shared by every classifier: compiling the
-/// built-in rules' case-insensitive patterns was most of what creating an engine cost (about
-/// 10 ms in release). A `Regex` clone shares its compiled program. Past `MAX_SHARED_PATTERNS`
-/// distinct patterns (policies generated per tenant, say), new ones are compiled and not kept.
-static SHARED_PATTERNS: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Default::default);
+/// Message patterns compiled once and shared by the classifiers alive at the same time:
+/// compiling the built-in rules' case-insensitive patterns was most of what creating an engine
+/// cost (about 7 ms in release). A `Regex` clone shares its compiled program. Every classifier
+/// holds the set it drew from, and the set goes with the last of them: a process keeps nothing
+/// once its engines are gone (a C program under valgrind sees no leak). Past
+/// `MAX_SHARED_PATTERNS` distinct patterns (policies generated per tenant, say), new ones are
+/// compiled and not kept.
+#[derive(Debug, Default)]
+pub(crate) struct SharedPatterns(Mutex<HashMap<String, Regex>>);
+
+/// The set the live classifiers share (none kept alive from here).
+static LIVE_PATTERNS: Mutex<Weak<SharedPatterns>> = Mutex::new(Weak::new());
 const MAX_SHARED_PATTERNS: usize = 256;
 
-/// `pattern` compiled case-insensitively, with a bounded program size.
-fn message_regex(pattern: &str) -> std::result::Result<Regex, regex::Error> {
-    if let Some(r) = SHARED_PATTERNS.lock().get(pattern) {
-        return Ok(r.clone());
+impl SharedPatterns {
+    /// The set the classifiers alive now share, or a new one when none is alive.
+    pub(crate) fn live() -> Arc<SharedPatterns> {
+        let mut live = LIVE_PATTERNS.lock();
+        if let Some(set) = live.upgrade() {
+            return set;
+        }
+        let set = Arc::new(SharedPatterns::default());
+        *live = Arc::downgrade(&set);
+        set
     }
-    let r = RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .size_limit(1 << 20)
-        .build()?;
-    let mut shared = SHARED_PATTERNS.lock();
-    if shared.len() < MAX_SHARED_PATTERNS {
-        shared.insert(pattern.to_string(), r.clone());
+
+    /// `pattern` compiled case-insensitively, with a bounded program size.
+    fn regex(&self, pattern: &str) -> std::result::Result<Regex, regex::Error> {
+        if let Some(r) = self.0.lock().get(pattern) {
+            return Ok(r.clone());
+        }
+        let r = RegexBuilder::new(pattern)
+            .case_insensitive(true)
+            .size_limit(1 << 20)
+            .build()?;
+        let mut shared = self.0.lock();
+        if shared.len() < MAX_SHARED_PATTERNS {
+            shared.insert(pattern.to_string(), r.clone());
+        }
+        Ok(r)
     }
-    Ok(r)
 }
 
 fn lowered(list: &[String]) -> Vec<String> {
@@ -178,8 +198,9 @@ fn lowered(list: &[String]) -> Vec<String> {
 }
 
 impl Compiled {
-    /// Compile a rule's matcher; a bad regex, an empty range or an empty name is a typed error.
-    pub(crate) fn new(rule: &Rule) -> Result<Compiled> {
+    /// Compile a rule's matcher (a message pattern drawn from `patterns`); a bad regex, an empty
+    /// range or an empty name is a typed error.
+    pub(crate) fn new(rule: &Rule, patterns: &SharedPatterns) -> Result<Compiled> {
         let bad = |reason: &str| Error::InvalidRule {
             rule: rule.name.clone(),
             reason: reason.to_string(),
@@ -206,7 +227,7 @@ impl Compiled {
                 Compiled::Names(lowered(names))
             }
             Matcher::Message { pattern } => {
-                Compiled::Message(message_regex(pattern).map_err(|e| bad(&e.to_string()))?)
+                Compiled::Message(patterns.regex(pattern).map_err(|e| bad(&e.to_string()))?)
             }
         })
     }
@@ -246,27 +267,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_message_pattern_is_compiled_once_and_shared() {
-        let first = message_regex("shared (pattern|test) \\d+").unwrap();
-        let kept = SHARED_PATTERNS
-            .lock()
-            .get("shared (pattern|test) \\d+")
-            .cloned();
-        // Other tests may have filled the shared set first; then nothing is kept, by design.
-        if let Some(kept) = kept {
-            assert_eq!(kept.as_str(), first.as_str());
-        } else {
-            assert_eq!(SHARED_PATTERNS.lock().len(), MAX_SHARED_PATTERNS);
-        }
-        let again = message_regex("shared (pattern|test) \\d+").unwrap();
+    fn a_message_pattern_is_compiled_once_per_set_and_shared_while_the_set_lives() {
+        let set = SharedPatterns::default();
+        let first = set.regex("shared (pattern|test) \\d+").unwrap();
+        let kept = set.0.lock().get("shared (pattern|test) \\d+").cloned();
+        assert_eq!(
+            kept.map(|r| r.as_str().to_string()),
+            Some(first.as_str().to_string())
+        );
+        let again = set.regex("shared (pattern|test) \\d+").unwrap();
         assert!(again.is_match("SHARED TEST 42"), "case-insensitive");
         assert!(!again.is_match("shared test"));
+        assert_eq!(set.0.lock().len(), 1);
+    }
+
+    #[test]
+    fn the_live_set_is_shared_and_goes_with_its_last_holder() {
+        let a = SharedPatterns::live();
+        let b = SharedPatterns::live();
+        assert!(Arc::ptr_eq(&a, &b));
+        let weak = Arc::downgrade(&a);
+        drop((a, b));
+        // Other tests' classifiers may hold it for a while; once they are gone, so is the set.
+        if weak.upgrade().is_none() {
+            assert!(LIVE_PATTERNS.lock().upgrade().is_none());
+        }
     }
 
     #[test]
     fn a_bad_pattern_is_an_error_and_is_not_kept() {
-        assert!(message_regex("unclosed (group").is_err());
-        assert!(!SHARED_PATTERNS.lock().contains_key("unclosed (group"));
+        let set = SharedPatterns::default();
+        assert!(set.regex("unclosed (group").is_err());
+        assert!(set.0.lock().is_empty());
         let rule = Rule::new(
             "bad",
             Matcher::Message {
@@ -275,18 +307,19 @@ mod tests {
             ErrorClass::Unavailable,
         );
         assert!(matches!(
-            Compiled::new(&rule),
+            Compiled::new(&rule, &set),
             Err(Error::InvalidRule { .. })
         ));
     }
 
     #[test]
     fn the_shared_set_is_bounded() {
+        let set = SharedPatterns::default();
         for i in 0..MAX_SHARED_PATTERNS + 8 {
-            message_regex(&format!("bounded pattern {i}")).unwrap();
+            set.regex(&format!("bounded pattern {i}")).unwrap();
         }
-        assert!(SHARED_PATTERNS.lock().len() <= MAX_SHARED_PATTERNS);
+        assert_eq!(set.0.lock().len(), MAX_SHARED_PATTERNS);
         let past = format!("bounded pattern {}", MAX_SHARED_PATTERNS + 7);
-        assert!(message_regex(&past).unwrap().is_match(&past.to_uppercase()));
+        assert!(set.regex(&past).unwrap().is_match(&past.to_uppercase()));
     }
 }

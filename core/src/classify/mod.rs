@@ -18,8 +18,9 @@ pub use matcher::{Matcher, Rule};
 use crate::class::ErrorClass;
 use crate::error::Result;
 use crate::failure::Failure;
-use matcher::{Compiled, Kind, Signals, KINDS};
+use matcher::{Compiled, Kind, SharedPatterns, Signals, KINDS};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The outcome of classification, with the rule that decided it (for the explanation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,17 +46,24 @@ pub struct Classifier {
     rules: Vec<Rule>,
     /// Per kind, most specific kind first: (compiled matcher, rule index), in rule order.
     by_kind: [Vec<(Compiled, usize)>; KINDS],
+    /// The compiled message patterns this classifier shares with the others alive, kept alive.
+    _patterns: Arc<SharedPatterns>,
 }
 
 impl Classifier {
     /// Compile `rules`; a bad regex or an empty range is a typed error naming the rule.
     pub fn new(rules: Vec<Rule>) -> Result<Classifier> {
+        let patterns = SharedPatterns::live();
         let mut by_kind: [Vec<(Compiled, usize)>; KINDS] = Default::default();
         for (index, rule) in rules.iter().enumerate() {
-            let c = Compiled::new(rule)?;
+            let c = Compiled::new(rule, &patterns)?;
             by_kind[c.kind() as usize].push((c, index));
         }
-        Ok(Classifier { rules, by_kind })
+        Ok(Classifier {
+            rules,
+            by_kind,
+            _patterns: patterns,
+        })
     }
 
     /// The default rules for HTTP, gRPC, errno names, common client libraries' exception types
@@ -141,6 +149,7 @@ impl Default for Classifier {
         Classifier::new(Classifier::default_rules()).unwrap_or(Classifier {
             rules: Vec::new(),
             by_kind: Default::default(),
+            _patterns: SharedPatterns::live(),
         })
     }
 }
