@@ -320,6 +320,7 @@ impl Engine {
                 retry_cost: (None, None),
                 rng: rand::rngs::SmallRng::seed_from_u64(seed),
                 finished: false,
+                polled: false,
                 learned_arm: None,
             },
         }

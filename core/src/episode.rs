@@ -149,6 +149,9 @@ pub(crate) struct EpisodeState {
     pub retry_cost: (Option<f64>, Option<f64>),
     pub rng: SmallRng,
     pub finished: bool,
+    /// The last retry granted was one of the learned plan's polls (see `learn::polls`): its
+    /// outcome weighs in the pass rate's evidence as its share of one step of the grid.
+    pub polled: bool,
     /// The schedule the learned tier's rollout gave this episode, once decided.
     pub learned_arm: Option<crate::learned::EpisodeArm>,
 }

@@ -193,12 +193,13 @@ impl Hazard {
 
     /// A retry's outcome: `failed`, and `fail_chance`, its chance to fail were recovery
     /// all-or-nothing (survival at the attempt over survival at the previous one).
-    pub fn retried(&mut self, failed: bool, fail_chance: f64) {
+    pub fn retried(&mut self, failed: bool, fail_chance: f64, share: f64) {
+        let w = self.weight * share.clamp(0.0, 1.0);
         if failed {
-            self.retry_failures += self.weight;
+            self.retry_failures += w;
         }
         if fail_chance.is_finite() {
-            self.expected_failures += self.weight * fail_chance.clamp(0.0, 1.0);
+            self.expected_failures += w * fail_chance.clamp(0.0, 1.0);
         }
     }
 
@@ -397,13 +398,13 @@ mod pass_rate_tests {
                 let short = before > 0.0 && t - before <= 0.25 * before;
                 if t >= r || rng.random::<f64>() < q {
                     if short {
-                        h.retried(false, s);
+                        h.retried(false, s, 1.0);
                     }
                     h.recovered(passed, last_possible_bucket(t));
                     break;
                 }
                 if short {
-                    h.retried(true, s);
+                    h.retried(true, s, 1.0);
                 }
                 let now = buckets_passed(t);
                 if now > passed {

@@ -11,6 +11,7 @@ mod intervals;
 pub mod model;
 pub mod paths;
 pub mod planner;
+pub mod polls;
 pub mod portfolio;
 pub mod prior;
 pub mod worker;

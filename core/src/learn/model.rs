@@ -186,7 +186,7 @@ impl LearnedModel {
 
     /// A retry at `elapsed` after the previous attempt at `previous` (seconds since the first
     /// failure) failed or not: evidence for the pass rate, priced by the plan of the time.
-    fn retried(&mut self, failed: bool, previous: f64, elapsed: f64) {
+    fn retried(&mut self, failed: bool, previous: f64, elapsed: f64, polled: bool) {
         // Only short waits tell a pass rate from a recovery: over a short wait, all-or-nothing
         // recovery rarely happens, while a brown-out passes as often as ever.
         if !(previous > 0.0 && elapsed - previous <= SHORT_WAIT * previous) {
@@ -195,7 +195,16 @@ impl LearnedModel {
         if let Some(plan) = &self.plan {
             let s0 = plan.survival_at(previous);
             if s0 > 0.0 {
-                self.hazard.retried(failed, plan.survival_at(elapsed) / s0);
+                // A poll's attempts weigh together as one step of the grid would: a burst of
+                // them does not outweigh the rest of the evidence.
+                let step = (2f64.powf(1.0 / super::grid::PER_DOUBLING) - 1.0) * previous;
+                let share = if polled {
+                    ((elapsed - previous) / step).min(1.0)
+                } else {
+                    1.0
+                };
+                self.hazard
+                    .retried(failed, plan.survival_at(elapsed) / s0, share);
             }
         }
     }
@@ -203,8 +212,8 @@ impl LearnedModel {
     /// The episode failed again at `elapsed` seconds (its previous attempt was at `previous`):
     /// buckets wholly before it are survived. `passed` is the episode's count of buckets already
     /// recorded as survived.
-    pub fn observe_failure(&mut self, passed: usize, previous: f64, elapsed: f64) {
-        self.retried(true, previous, elapsed);
+    pub fn observe_failure(&mut self, passed: usize, previous: f64, elapsed: f64, polled: bool) {
+        self.retried(true, previous, elapsed, polled);
         let now_passed = buckets_passed(elapsed);
         if now_passed > passed {
             self.hazard.survived(passed, now_passed);
@@ -214,8 +223,8 @@ impl LearnedModel {
 
     /// The episode recovered by `elapsed` (it had survived `passed` buckets; its previous attempt
     /// was at `previous`).
-    pub fn observe_success(&mut self, passed: usize, previous: f64, elapsed: f64) {
-        self.retried(false, previous, elapsed);
+    pub fn observe_success(&mut self, passed: usize, previous: f64, elapsed: f64, polled: bool) {
+        self.retried(false, previous, elapsed, polled);
         let last = last_possible_bucket(elapsed);
         self.hazard.recovered(passed.min(last), last);
         self.updates += 1;
@@ -308,8 +317,8 @@ mod tests {
         let mut m = LearnedModel::new(100.0);
         for _ in 0..10 {
             m.begin_episode();
-            m.observe_failure(0, 0.0, 3.0);
-            m.observe_success(buckets_passed(3.0), 3.0, 6.0);
+            m.observe_failure(0, 0.0, 3.0, false);
+            m.observe_success(buckets_passed(3.0), 3.0, 6.0, false);
         }
         let s = m.snapshot("q", None, ErrorClass::Unavailable);
         let back =

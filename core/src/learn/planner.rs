@@ -12,10 +12,14 @@
 //!   V[i][r] = min( H - m_i,                                        (stop: wait out the deadline)
 //!                  min_k  (m_k - m_i) + (1-q) S(m_k)/S(m_i) * (c + V[k][r-1]) )
 //! ```
-//! where m_b is the middle of bucket b and S the survival curve (P(still down)).
+//! where m_b is the middle of bucket b and S the survival curve (P(still down)). One more kind of
+//! move: poll `n` times, evenly spaced, from m_i to m_{i+1} and continue from bucket i+1 with
+//! `r - n` retries (`polls`), for outages of many minutes where one attempt per bucket (19% of
+//! the time elapsed) finds the recovery too late.
 
 use super::grid::{edge, BUCKETS};
 use super::hazard::{Fit, Hazard};
+use super::polls::{Stretch, POLLS};
 use super::prior::Prior;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -26,6 +30,21 @@ pub const RETRY_LAYERS: usize = 8;
 pub const LAYERS: usize = RETRY_LAYERS + 1;
 /// `next` value meaning "stop".
 pub const STOP: u8 = 0;
+/// `next` values from here on mean "poll": `POLLS[value - POLL_CODE]` attempts evenly spaced
+/// until the next bucket's middle (see `polls`).
+const POLL_CODE: u8 = 128;
+
+/// The plan's next move.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// One attempt inside bucket `k` (a later bucket).
+    Bucket(usize),
+    /// Attempts every `every` seconds while in the current bucket.
+    Poll {
+        /// The spacing of the attempts, seconds.
+        every: f64,
+    },
+}
 
 /// A cached plan for one model. Immutable once built (its confidence cache fills in lock-free), so
 /// it is shared by `Arc` between the model, the lock-free readers and the rebuild worker.
@@ -99,17 +118,30 @@ impl Plan {
     }
 
     /// When (seconds since the first failure) to make the next attempt from elapsed `t` with
-    /// `retries_left`, jittered inside the planned bucket by `u` in [0, 1); None: stop.
+    /// `retries_left`, jittered by `u` in [0, 1) (inside the planned bucket, or between half and
+    /// one and a half poll spacings); None: stop.
     pub fn next_attempt(&self, t: f64, retries_left: u32, u: f64) -> Option<f64> {
-        let k = self.next_bucket(t, retries_left)?;
-        Some(jittered(k, u).max(t))
+        Some(match self.next_step(t, retries_left)? {
+            Step::Bucket(k) => jittered(k, u).max(t),
+            Step::Poll { every } => t + every * (0.5 + u.clamp(0.0, 1.0)),
+        })
     }
 
-    /// The bucket of the next attempt from elapsed `t` with `retries_left`, or None to stop.
-    pub fn next_bucket(&self, t: f64, retries_left: u32) -> Option<usize> {
+    /// The next move from elapsed `t` with `retries_left`, or None to stop.
+    pub fn next_step(&self, t: f64, retries_left: u32) -> Option<Step> {
         let r = (retries_left.max(1) as usize).min(LAYERS);
-        let k = self.next[super::grid::bucket_of(t)][r - 1];
-        (k != STOP).then_some(usize::from(k))
+        let b = super::grid::bucket_of(t);
+        match self.next[b][r - 1] {
+            STOP => None,
+            code if code >= POLL_CODE => {
+                let n = POLLS[usize::from(code - POLL_CODE).min(POLLS.len() - 1)];
+                let (start, end) = poll_span(b, grid_end(self.built_for.1));
+                Some(Step::Poll {
+                    every: (end - start).max(0.0) / f64::from(n),
+                })
+            }
+            k => Some(Step::Bucket(usize::from(k))),
+        }
     }
 
     /// Survival at `t` seconds, log-linear between edges.
@@ -157,6 +189,30 @@ pub fn mid(b: usize) -> f64 {
     (edge(b) + edge(b + 1)) / 2.0
 }
 
+/// The last bucket whose end lies inside `horizon`: the plan's last attempt goes in it.
+fn last_bucket(horizon: f64) -> usize {
+    (1..BUCKETS)
+        .take_while(|&k| edge(k + 1) <= horizon * 1.0001)
+        .last()
+        .unwrap_or(1)
+}
+
+/// Where the plan's grid ends for `horizon`: the end of its last bucket.
+fn grid_end(horizon: f64) -> f64 {
+    edge(last_bucket(horizon) + 1)
+}
+
+/// Where a poll from bucket `b` starts and ends: from the bucket's middle (the first failure
+/// for bucket 0) to the next bucket's middle, or to the grid's end (`end`) from its last bucket.
+fn poll_span(b: usize, end: f64) -> (f64, f64) {
+    let start = if b == 0 { 0.0 } else { mid(b) };
+    if edge(b + 1) < end {
+        (start, mid(b + 1))
+    } else {
+        (start, end)
+    }
+}
+
 /// A random time inside bucket `k`, uniform on a log scale (the jitter of a planned attempt).
 pub fn jittered(k: usize, u: f64) -> f64 {
     let (lo, hi) = (edge(k), edge(k + 1));
@@ -187,12 +243,12 @@ pub fn build(
     for b in 0..BUCKETS {
         sm[b] = (s[b] * s[b + 1]).sqrt();
     }
-    // Last bucket whose end lies inside the horizon.
-    let k_max = (1..BUCKETS)
-        .take_while(|&k| edge(k + 1) <= horizon * 1.0001)
-        .last()
-        .unwrap_or(1);
+    let k_max = last_bucket(horizon);
     let h = horizon.max(mid(k_max));
+    let mut ls = [0f64; BUCKETS + 1];
+    for (l, v) in ls.iter_mut().zip(s.iter()) {
+        *l = v.max(1e-300).ln();
+    }
     let mut v = vec![[0f64; LAYERS + 1]; BUCKETS + 1];
     let mut next = [[STOP; LAYERS]; BUCKETS];
     // A step from bucket `i` to bucket `k`: its wait and its chance to fail, the same for every
@@ -208,6 +264,13 @@ pub fn build(
             wait[k] = mid(k) - t_i;
             fail[k] = (1.0 - q) * (sm[k] / si).min(1.0);
         }
+        // Polls to the next bucket's middle (to the grid's end from its last bucket), each
+        // number of attempts priced once. They are priced without the pass rate: polling is for
+        // finding a recovery sooner, and betting a burst of attempts on lucky passes is what a
+        // retry storm is made of (the grid's own steps still weigh the pass rate).
+        let (start, end) = poll_span(i, edge(k_max + 1));
+        let stretch = Stretch::new(i, start, end, &ls);
+        let polls = POLLS.map(|n| stretch.price(n, 0.0, cost));
         for r in 1..=LAYERS {
             // The last layer (more retries than the plan counts) continues in itself.
             let then = if r == LAYERS { LAYERS } else { r - 1 };
@@ -218,6 +281,20 @@ pub fn build(
                 if c < best {
                     best = c;
                     best_k = k as u8;
+                }
+            }
+            for (p, (&n, &(expected, all_fail))) in POLLS.iter().zip(polls.iter()).enumerate() {
+                let n = usize::from(n);
+                if r < LAYERS && n > r {
+                    break;
+                }
+                let left = if r == LAYERS { LAYERS } else { r - n };
+                // After the last poll: the next bucket's state, or (from the last bucket) stop.
+                let after = if i < k_max { v[i + 1][left] } else { h - end };
+                let c = expected + all_fail * after;
+                if c < best {
+                    best = c;
+                    best_k = POLL_CODE + p as u8;
                 }
             }
             v[i][r] = best;
@@ -304,6 +381,36 @@ mod tests {
         let dear = mid(build(&h, &prior, 60.0, 3600.0, None).next[0][RETRY_LAYERS - 1] as usize);
         assert!(cheap < dear, "cheap {cheap} dear {dear}");
         assert!(dear >= 15.0);
+    }
+
+    #[test]
+    fn cheap_attempts_against_a_spread_out_recovery_poll_within_a_bucket() {
+        // Recovery spread evenly over 10 to 30 minutes, a failed attempt costing 0.5 s: one
+        // attempt per bucket (about 190 s apart at 1,000 s) finds it too late.
+        let (h, prior) = fit(|j| 600.0 + 1200.0 * ((j % 400) as f64 + 0.5) / 400.0, 4000);
+        let plan = build(&h, &prior, 0.5, 7200.0, None);
+        let t = 1000.0;
+        let width = edge(bucket_of_test(t) + 1) - edge(bucket_of_test(t));
+        match plan.next_step(t, 50) {
+            Some(Step::Poll { every }) => {
+                assert!(
+                    every > 0.0 && every < width / 2.0,
+                    "every {every}, bucket {width}"
+                );
+                let at = plan.next_attempt(t, 50, 0.25).unwrap_or(0.0);
+                assert!((at - (t + 0.75 * every)).abs() < 1e-9);
+            }
+            other => panic!("expected a poll at {t} s, got {other:?}"),
+        }
+        // The same outage with dear attempts: one attempt per bucket at most.
+        let dear = build(&h, &prior, 300.0, 7200.0, None);
+        assert!(!matches!(dear.next_step(t, 50), Some(Step::Poll { .. })));
+        // Few retries left: never more polls than retries.
+        assert!(!matches!(plan.next_step(t, 1), Some(Step::Poll { .. })));
+    }
+
+    fn bucket_of_test(t: f64) -> usize {
+        crate::learn::grid::bucket_of(t)
     }
 
     #[test]

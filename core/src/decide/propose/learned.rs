@@ -1,7 +1,8 @@
 //! The learned plan: the survival model's dynamic programme says in which bucket of time since the
 //! failure began the next attempt should go; the attempt lands at a random point inside it. A
 //! small share of decisions probes a little earlier, so the model can learn that recovery comes
-//! sooner than it believes (a success only says "recovered by then").
+//! sooner than it believes (a success only says "recovered by then"). Where one attempt per
+//! bucket is too coarse, the plan polls instead: attempts at a spacing it chose, jittered.
 
 use super::{unit, Proposal};
 use crate::alternatives::Alternatives;
@@ -9,7 +10,7 @@ use crate::decide::{Context, Mode};
 use crate::engine::Engine;
 use crate::episode::EpisodeView;
 use crate::learn::grid::bucket_of;
-use crate::learn::planner::{jittered, mid, Plan};
+use crate::learn::planner::{jittered, mid, Plan, Step};
 use crate::plans::PlanPrior;
 use crate::recommendation::{Reason, Tier};
 use rand::Rng;
@@ -42,7 +43,7 @@ fn from_plan(
     let t = cx.elapsed.as_secs_f64();
     let from = bucket_of(t);
     let retries_left = cx.cp.max_attempts.saturating_sub(ep.attempts).max(1);
-    let Some(mut k) = plan.next_bucket(t, retries_left) else {
+    let Some(step) = plan.next_step(t, retries_left) else {
         return Proposal {
             delay: None,
             tier: Tier::Bayesian,
@@ -53,20 +54,27 @@ fn from_plan(
             nominal: None,
         };
     };
-    let exploring = cx.mode == Mode::Live
-        && k > from + 1
-        && ep.rng.random::<f64>() < cx.policy.learning.exploration;
-    if exploring {
-        // One to four grid steps: up to half the planned wait.
-        k = k
-            .saturating_sub(ep.rng.random_range(1..=4usize))
-            .max(from + 1);
-    }
-    let at = jittered(k, unit(ep)).max(t);
-    // Quoted for the planned step (its bucket's middle, as the planner prices it), not for
-    // the jittered point, so retries of the same plan agree.
-    let step = mid(k).max(t);
-    let probability = plan.success_probability(t, step);
+    ep.polled = matches!(step, Step::Poll { .. });
+    let (at, quoted, k, exploring) = match step {
+        Step::Bucket(mut k) => {
+            let exploring = cx.mode == Mode::Live
+                && k > from + 1
+                && ep.rng.random::<f64>() < cx.policy.learning.exploration;
+            if exploring {
+                // One to four grid steps: up to half the planned wait.
+                k = k
+                    .saturating_sub(ep.rng.random_range(1..=4usize))
+                    .max(from + 1);
+            }
+            // Quoted for the planned step (its bucket's middle, as the planner prices it), not
+            // for the jittered point, so retries of the same plan agree.
+            let at = jittered(k, unit(ep)).max(t);
+            (at, mid(k).max(t), k, exploring)
+        }
+        // Polling: between half and one and a half spacings, quoted for one spacing.
+        Step::Poll { every } => (t + every * (0.5 + unit(ep)), t + every, from + 1, false),
+    };
+    let probability = plan.success_probability(t, quoted);
     let alternatives = Alternatives::around(plan, t, from, k);
     let confidence = prior.confidence(plan, from, k + 1);
     Proposal {
@@ -80,6 +88,6 @@ fn from_plan(
         success_probability: Some(probability),
         confidence: Some(confidence),
         alternatives,
-        nominal: Some(Duration::from_secs_f64(step - t)),
+        nominal: Some(Duration::from_secs_f64(quoted - t)),
     }
 }
