@@ -219,6 +219,8 @@ pub enum Reason {
         episodes: f64,
         /// True when this attempt probes earlier than planned, to keep learning.
         exploring: bool,
+        /// The spacing when the plan polls (several attempts per bucket of its grid), else None.
+        poll_every: Option<Duration>,
     },
     /// The learned plan stops: further attempts are expected to cost more than they save.
     PlanStops {
@@ -337,12 +339,19 @@ impl fmt::Display for Reason {
                 at,
                 episodes,
                 exploring,
-            } => write!(
-                f,
-                "learned from {episodes:.0} episodes: the plan puts the next attempt {} after the failure began{}",
-                secs(*at),
-                if *exploring { " (probing a little earlier than planned)" } else { "" }
-            ),
+                poll_every,
+            } => {
+                write!(f, "learned from {episodes:.0} episodes: the plan ")?;
+                if let Some(every) = poll_every {
+                    write!(f, "polls about every {}, ", secs(*every))?;
+                }
+                write!(
+                    f,
+                    "puts the next attempt {} after the failure began{}",
+                    secs(*at),
+                    if *exploring { " (probing a little earlier than planned)" } else { "" }
+                )
+            }
             Reason::PlanStops { episodes } => write!(
                 f,
                 "learned from {episodes:.0} episodes: further attempts are expected to cost more than they can save"
@@ -474,6 +483,7 @@ mod tests {
                 at: Duration::from_secs(10),
                 episodes: 120.0,
                 exploring: false,
+                poll_every: None,
             },
             clamps: vec![Clamp {
                 guardrail: Guardrail::MaxDelay,
@@ -496,5 +506,18 @@ mod tests {
         assert_eq!(json["clamps"][0]["guardrail"], "max_delay");
         assert!(json["reason"].as_str().unwrap().contains("10.0 s after"));
         assert_eq!(json["success_probability"], 0.9);
+        let polling = Recommendation {
+            reason: Reason::Learned {
+                at: Duration::from_secs(1_030),
+                episodes: 300.0,
+                exploring: false,
+                poll_every: Some(Duration::from_secs(30)),
+            },
+            ..r
+        };
+        assert!(
+            polling.to_string().contains("learned from 300 episodes: the plan polls about every 30.0 s, puts the next attempt 17.2 min after the failure began"),
+            "{polling}"
+        );
     }
 }

@@ -63,6 +63,49 @@ fn converges_near_the_optimum_on_a_known_distribution() {
 }
 
 #[test]
+fn polls_against_outages_of_minutes_when_attempts_are_cheap() {
+    // Outages of 10-30 minutes, a failed attempt worth 0.5 s: one attempt per bucket of the
+    // plan's grid (190 s apart at 1,000 s) finds the recovery too late, so the plan polls.
+    let clock = ManualClock::shared(s(1_700_000_000.0));
+    let mut p = Policy::from_json(
+        r#"{"classes":{"unavailable":{"max_attempts":400,"max_delay":3600}},"deadline":7200}"#,
+    )
+    .unwrap();
+    p.learning.failure_cost = Some(s(0.5));
+    p.learning.portfolio = false;
+    let e = Engine::with_clock(p, clock.clone()).unwrap();
+    let mut rng = Lcg(11);
+    for _ in 0..300 {
+        episode(&e, &clock, "etl", None, 600.0 + 1200.0 * rng.next());
+        clock.advance(s(3600.0));
+    }
+    // An outage that outlasts the deadline: every decision between 15 and 25 minutes in.
+    let mut ep = e.begin("etl", None).unwrap();
+    let start = clock.now();
+    let mut polls = 0;
+    loop {
+        let r = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
+        if !r.should_retry() {
+            break;
+        }
+        let elapsed = (clock.now() - start).as_secs_f64();
+        if (900.0..1500.0).contains(&elapsed) {
+            assert_eq!(r.tier, Tier::Bayesian, "{r}");
+            if r.to_string().contains("polls about every") {
+                polls += 1;
+                // Well under half a bucket of the grid here (about 95 s at 1,000 s).
+                assert!(r.delay < s(95.0), "{r}");
+            }
+        }
+        clock.advance(r.delay);
+    }
+    assert!(
+        polls >= 5,
+        "{polls} polled decisions between 15 and 25 minutes"
+    );
+}
+
+#[test]
 fn falls_back_to_heuristics_until_it_has_evidence() {
     let (e, clock) = learning_engine();
     let (_, _) = episode(&e, &clock, "new", None, 3.0);

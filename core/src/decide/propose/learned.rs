@@ -55,6 +55,10 @@ fn from_plan(
         };
     };
     ep.polled = matches!(step, Step::Poll { .. });
+    let poll_every = match step {
+        Step::Poll { every } => Some(Duration::from_secs_f64(every.max(0.0))),
+        Step::Bucket(_) => None,
+    };
     let (at, quoted, k, exploring) = match step {
         Step::Bucket(mut k) => {
             let exploring = cx.mode == Mode::Live
@@ -84,6 +88,7 @@ fn from_plan(
             at: Duration::from_secs_f64(at),
             episodes,
             exploring,
+            poll_every,
         },
         success_probability: Some(probability),
         confidence: Some(confidence),
