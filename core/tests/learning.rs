@@ -25,12 +25,18 @@ impl Lcg {
 }
 
 fn learning_engine() -> (Engine, Arc<ManualClock>) {
-    let clock = ManualClock::shared(s(1_700_000_000.0));
-    let mut p = Policy::from_json(
+    engine_pricing_failures_at(
         r#"{"classes":{"unavailable":{"max_attempts":20,"max_delay":120}},"deadline":900}"#,
+        5.0,
     )
-    .unwrap();
-    p.learning.failure_cost = Some(s(5.0));
+}
+
+/// An engine on a manual clock with `policy`, a failed attempt priced at `cost` seconds and the
+/// learned plan always in charge (no portfolio).
+fn engine_pricing_failures_at(policy: &str, cost: f64) -> (Engine, Arc<ManualClock>) {
+    let clock = ManualClock::shared(s(1_700_000_000.0));
+    let mut p = Policy::from_json(policy).unwrap();
+    p.learning.failure_cost = Some(s(cost));
     p.learning.portfolio = false;
     (Engine::with_clock(p, clock.clone()).unwrap(), clock)
 }
@@ -66,14 +72,10 @@ fn converges_near_the_optimum_on_a_known_distribution() {
 fn polls_against_outages_of_minutes_when_attempts_are_cheap() {
     // Outages of 10-30 minutes, a failed attempt worth 0.5 s: one attempt per bucket of the
     // plan's grid (190 s apart at 1,000 s) finds the recovery too late, so the plan polls.
-    let clock = ManualClock::shared(s(1_700_000_000.0));
-    let mut p = Policy::from_json(
+    let (e, clock) = engine_pricing_failures_at(
         r#"{"classes":{"unavailable":{"max_attempts":400,"max_delay":3600}},"deadline":7200}"#,
-    )
-    .unwrap();
-    p.learning.failure_cost = Some(s(0.5));
-    p.learning.portfolio = false;
-    let e = Engine::with_clock(p, clock.clone()).unwrap();
+        0.5,
+    );
     let mut rng = Lcg(11);
     for _ in 0..300 {
         episode(&e, &clock, "etl", None, 600.0 + 1200.0 * rng.next());
