@@ -66,6 +66,9 @@ pub struct Plan {
     pub next: [[u8; LAYERS]; BUCKETS],
     /// The fitted counts the plan was built from.
     pub fit: Fit,
+    /// Where the plan's grid ends (the end of its last bucket inside the horizon): where a poll
+    /// from that bucket ends.
+    grid_end: f64,
 }
 
 /// Confidence cache value meaning "not computed yet".
@@ -135,7 +138,7 @@ impl Plan {
             STOP => None,
             code if code >= POLL_CODE => {
                 let n = POLLS[usize::from(code - POLL_CODE).min(POLLS.len() - 1)];
-                let (start, end) = poll_span(b, grid_end(self.built_for.1));
+                let (start, end) = poll_span(b, self.grid_end);
                 Some(Step::Poll {
                     every: (end - start).max(0.0) / f64::from(n),
                 })
@@ -195,11 +198,6 @@ fn last_bucket(horizon: f64) -> usize {
         .take_while(|&k| edge(k + 1) <= horizon * 1.0001)
         .last()
         .unwrap_or(1)
-}
-
-/// Where the plan's grid ends for `horizon`: the end of its last bucket.
-fn grid_end(horizon: f64) -> f64 {
-    edge(last_bucket(horizon) + 1)
 }
 
 /// Where a poll from bucket `b` starts and ends: from the bucket's middle (the first failure
@@ -315,6 +313,7 @@ pub fn build(
         expected_cost: v[0][LAYERS],
         fit,
         built_for: (cost, horizon),
+        grid_end: edge(k_max + 1),
     }
 }
 
