@@ -197,8 +197,8 @@ impl LearnedModel {
             if s0 > 0.0 {
                 // A poll's attempts weigh together as one step of the grid would: a burst of
                 // them does not outweigh the rest of the evidence.
-                let step = (2f64.powf(1.0 / super::grid::PER_DOUBLING) - 1.0) * previous;
                 let share = if polled {
+                    let step = (2f64.powf(1.0 / super::grid::PER_DOUBLING) - 1.0) * previous;
                     ((elapsed - previous) / step).min(1.0)
                 } else {
                     1.0

@@ -140,7 +140,7 @@ impl Plan {
                 let n = POLLS[usize::from(code - POLL_CODE).min(POLLS.len() - 1)];
                 let (start, end) = poll_span(b, self.grid_end);
                 Some(Step::Poll {
-                    every: (end - start).max(0.0) / f64::from(n),
+                    every: super::polls::spacing(start, end, n),
                 })
             }
             k => Some(Step::Bucket(usize::from(k))),
@@ -342,7 +342,7 @@ pub fn confidence(fit: &Fit, prior: &Prior, from: usize, to: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::grid::{buckets_passed, last_possible_bucket};
+    use crate::learn::grid::{bucket_of, buckets_passed, last_possible_bucket};
 
     /// Feed `n` all-or-nothing episodes with recovery time `t_rec` observed by probing every edge.
     fn fit(recovery: impl Fn(usize) -> f64, n: usize) -> (Hazard, Prior) {
@@ -389,7 +389,7 @@ mod tests {
         let (h, prior) = fit(|j| 600.0 + 1200.0 * ((j % 400) as f64 + 0.5) / 400.0, 4000);
         let plan = build(&h, &prior, 0.5, 7200.0, None);
         let t = 1000.0;
-        let width = edge(bucket_of_test(t) + 1) - edge(bucket_of_test(t));
+        let width = edge(bucket_of(t) + 1) - edge(bucket_of(t));
         match plan.next_step(t, 50) {
             Some(Step::Poll { every }) => {
                 assert!(
@@ -406,10 +406,6 @@ mod tests {
         assert!(!matches!(dear.next_step(t, 50), Some(Step::Poll { .. })));
         // Few retries left: never more polls than retries.
         assert!(!matches!(plan.next_step(t, 1), Some(Step::Poll { .. })));
-    }
-
-    fn bucket_of_test(t: f64) -> usize {
-        crate::learn::grid::bucket_of(t)
     }
 
     #[test]

@@ -11,6 +11,11 @@ use super::grid::edge;
 /// that a plan rebuild prices few of them.
 pub const POLLS: [u8; 4] = [2, 4, 8, 16];
 
+/// The spacing of `n` polls evenly spread from `start` to `end` (the last one at `end`).
+pub fn spacing(start: f64, end: f64, n: u8) -> f64 {
+    (end - start).max(0.0) / f64::from(n.max(1))
+}
+
 /// The stretch of time a poll covers, from `start` to `end` seconds since the first failure,
 /// with the log-survival falling at `slope_before` per second until `edge` and `slope_after`
 /// from there (the curve is log-linear inside each bucket).
@@ -57,7 +62,7 @@ impl Stretch {
 
     /// The spacing of `n` polls over the stretch.
     pub fn spacing(&self, n: u8) -> f64 {
-        (self.end - self.start).max(0.0) / f64::from(n.max(1))
+        spacing(self.start, self.end, n)
     }
 
     /// `n` attempts evenly spaced over the stretch, each failing with probability `(1 - q)`

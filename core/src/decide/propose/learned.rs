@@ -54,12 +54,7 @@ fn from_plan(
             nominal: None,
         };
     };
-    ep.polled = matches!(step, Step::Poll { .. });
-    let poll_every = match step {
-        Step::Poll { every } => Some(Duration::from_secs_f64(every.max(0.0))),
-        Step::Bucket(_) => None,
-    };
-    let (at, quoted, k, exploring) = match step {
+    let (at, quoted, k, exploring, poll_every) = match step {
         Step::Bucket(mut k) => {
             let exploring = cx.mode == Mode::Live
                 && k > from + 1
@@ -73,11 +68,16 @@ fn from_plan(
             // Quoted for the planned step (its bucket's middle, as the planner prices it), not
             // for the jittered point, so retries of the same plan agree.
             let at = jittered(k, unit(ep)).max(t);
-            (at, mid(k).max(t), k, exploring)
+            (at, mid(k).max(t), k, exploring, None)
         }
         // Polling: between half and one and a half spacings, quoted for one spacing.
-        Step::Poll { every } => (t + every * (0.5 + unit(ep)), t + every, from + 1, false),
+        Step::Poll { every } => {
+            let at = t + every * (0.5 + unit(ep));
+            let spacing = Duration::from_secs_f64(every.max(0.0));
+            (at, t + every, from + 1, false, Some(spacing))
+        }
     };
+    ep.polled = poll_every.is_some();
     let probability = plan.success_probability(t, quoted);
     let alternatives = Alternatives::around(plan, t, from, k);
     let confidence = prior.confidence(plan, from, k + 1);
