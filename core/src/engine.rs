@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     /// Where new budget buckets come from (None: local buckets; see `budget::backend`).
     pub budget_backend: RwLock<Option<Arc<dyn crate::budget::BudgetBackend>>>,
     pub breakers: crate::sharded::ShardedMap<BreakerSlot>,
+    /// Each key's pace for conflict retries (`contention`).
+    pub paces: crate::sharded::ShardedMap<crate::contention::PaceSlot>,
     /// Adaptive client rate limiters per (key, dependency) (`ratelimit`).
     pub limiters: crate::ratelimit::Limiters,
     pub counters: Counters,
@@ -137,6 +139,7 @@ impl Engine {
                 budgets: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
                 budget_backend: RwLock::new(None),
                 breakers: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
+                paces: crate::sharded::ShardedMap::bounded(crate::budget::MAX_TRACKED_KEYS),
                 limiters,
                 counters: Counters::default(),
                 observers: RwLock::new(Vec::new()),
@@ -321,6 +324,7 @@ impl Engine {
                 rng: rand::rngs::SmallRng::seed_from_u64(seed),
                 finished: false,
                 polled: false,
+                paced: 0.0,
                 learned_arm: None,
             },
         }

@@ -152,6 +152,8 @@ pub(crate) struct EpisodeState {
     /// The last retry granted was one of the learned plan's polls (see `learn::polls`): its
     /// outcome weighs in the pass rate's evidence as its share of one step of the grid.
     pub polled: bool,
+    /// The contention pace the last granted retry was made at (0: not paced; see `contention`).
+    pub paced: f32,
     /// The schedule the learned tier's rollout gave this episode, once decided.
     pub learned_arm: Option<crate::learned::EpisodeArm>,
 }

@@ -28,6 +28,7 @@ pub mod budget;
 pub mod class;
 pub mod classify;
 pub mod clock;
+mod contention;
 mod decide;
 pub mod engine;
 pub mod episode;

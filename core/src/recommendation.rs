@@ -182,6 +182,18 @@ pub enum Reason {
         /// The retry's number: the episode's failures so far.
         retry: u32,
     },
+    /// The class's static schedule, stretched by the key's contention pace (`contention`): its
+    /// recent retries after conflicts conflicted again.
+    Paced {
+        /// The failure's class.
+        class: ErrorClass,
+        /// The backoff strategy's name (e.g. "full jitter").
+        strategy: &'static str,
+        /// The retry's number: the episode's failures so far.
+        retry: u32,
+        /// The factor on the schedule's delay.
+        factor: f64,
+    },
     /// The static schedule decides while the model has too few episodes to be trusted.
     Learning {
         /// The failure's class.
@@ -289,6 +301,16 @@ impl fmt::Display for Reason {
                 strategy,
                 retry,
             } => write!(f, "{class}: {strategy} backoff, retry {retry}"),
+            Reason::Paced {
+                class,
+                strategy,
+                retry,
+                factor,
+            } => write!(
+                f,
+                "{class}: {strategy} backoff, retry {retry}, waits stretched {factor:.1}x: \
+                 this key's recent retries after conflicts conflicted again"
+            ),
             Reason::Learning {
                 class,
                 strategy,

@@ -44,6 +44,9 @@ pub(crate) struct Context<'a> {
     /// Time since the episode's first failure.
     pub elapsed: Duration,
     pub mode: Mode,
+    /// The factor on the class schedule for this key's contention (1 unless a conflict on a
+    /// key whose recent conflict retries conflicted again; see `contention`).
+    pub pace: f64,
 }
 
 impl Engine {
@@ -69,6 +72,11 @@ impl Engine {
             now,
             elapsed: now.saturating_sub(ep.origin.unwrap_or(now)),
             mode,
+            pace: if class == ErrorClass::Conflict && policy.learning.enabled {
+                self.pace_factor(&ep.id.key)
+            } else {
+                1.0
+            },
         }
     }
 

@@ -68,8 +68,9 @@ impl Context<'_> {
 
 impl Engine {
     pub(super) fn propose(&self, cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
-        // Set again by the learned plan when it polls.
+        // Set again by the learned plan when it polls, by the class schedule when it is paced.
         ep.polled = false;
+        ep.paced = 0.0;
         let mut p = self.first_proposal(cx, ep);
         // A static delay (class schedule, operator) still gets the model's view, at its step's
         // nominal delay; a server's Retry-After gets none.
