@@ -27,12 +27,30 @@ struct Crowd {
 /// `rounds` rounds of `writers` writers starting at the same instant, an hour apart; an
 /// attempt conflicts when it starts less than `window` seconds after the previous attempt.
 fn crowd(learning: bool, writers: usize, window: f64, rounds: usize) -> Crowd {
+    crowd_over(1, learning, writers, window, rounds)
+}
+
+/// `crowd`, with the writers spread over `processes` engines (writer w in engine w % processes),
+/// each learning only from its own writers' retries.
+fn crowd_over(
+    processes: usize,
+    learning: bool,
+    writers: usize,
+    window: f64,
+    rounds: usize,
+) -> Crowd {
     let clock = ManualClock::shared(s(1_700_000_000.0));
-    let policy = format!(
-        r#"{{"seed":11,"learning":{{"enabled":{learning}}},
-            "classes":{{"conflict":{{"max_attempts":1000,"max_delay":600}}}}}}"#
-    );
-    let e = Engine::from_json(&policy, clock.clone()).unwrap();
+    let engines: Vec<Engine> = (0..processes)
+        .map(|i| {
+            let policy = format!(
+                r#"{{"seed":{},"learning":{{"enabled":{learning}}},
+                    "classes":{{"conflict":{{"max_attempts":1000,"max_delay":600}}}}}}"#,
+                11 + i
+            );
+            Engine::from_json(&policy, clock.clone()).unwrap()
+        })
+        .collect();
+    let engine_of = |w: usize| &engines[w % processes];
     let start = clock.now();
     let mut out = Crowd {
         failed_per_writer: Vec::new(),
@@ -43,7 +61,7 @@ fn crowd(learning: bool, writers: usize, window: f64, rounds: usize) -> Crowd {
     for round in 0..rounds {
         let t0 = round as f64 * 3600.0;
         let mut episodes: Vec<Episode> = (0..writers)
-            .map(|_| e.begin("ledger", None).unwrap())
+            .map(|w| engine_of(w).begin("ledger", None).unwrap())
             .collect();
         // (time in µs, writer): attempts in the order they start.
         let mut queue: BinaryHeap<Reverse<(u64, usize)>> = (0..writers)
@@ -56,6 +74,7 @@ fn crowd(learning: bool, writers: usize, window: f64, rounds: usize) -> Crowd {
             clock.set(start + s(t));
             let conflict = t - last_start < window;
             last_start = t;
+            let e = engine_of(w);
             if !conflict {
                 e.on_success(&mut episodes[w]).unwrap();
                 continue;
@@ -93,6 +112,21 @@ fn a_crowd_stretches_its_conflict_retries_and_conflicts_far_less() {
     let reason = paced.paced_reason.expect("some retry was paced");
     assert!(reason.contains("conflict"), "{reason}");
     assert!(fixed.paced_reason.is_none());
+}
+
+#[test]
+fn a_crowd_spread_over_processes_is_paced_by_each_of_them() {
+    // Each engine sees a quarter of the writers, but its retries meet the whole crowd.
+    let paced = crowd_over(4, true, 60, 0.05, 6);
+    let fixed = crowd_over(4, false, 60, 0.05, 6);
+    let late = |c: &Crowd| c.failed_per_writer[2..].iter().sum::<f64>() / 4.0;
+    assert_eq!(paced.gave_up, 0);
+    assert!(
+        late(&paced) < 0.6 * late(&fixed),
+        "paced {:?}, class schedule {:?}",
+        paced.failed_per_writer,
+        fixed.failed_per_writer
+    );
 }
 
 #[test]
