@@ -164,8 +164,11 @@ export declare class Engine {
    * null when no model exists.
    */
   recoveryCurve(key: string, tenant: string | undefined | null, errorClass: string): Array<Array<number>> | null
-  /** `begin`, answering a handle instead of an `Episode` object (see `takeEpisode`). */
-  beginHandle(key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null, context?: AttemptContext | undefined | null): number
+  /**
+   * `begin`, opening the episode under the caller's `handle` instead of answering an
+   * `Episode` object (see `takeEpisode`).
+   */
+  beginHandle(handle: number, key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null, context?: AttemptContext | undefined | null): void
   /**
    * `onPlainFailureDelayMs` on a handle: milliseconds, or -1 when the engine says stop (then
    * `takeEpisode(handle).takeStopRecommendation()` has the recommendation).
@@ -419,13 +422,19 @@ export interface Classification {
 }
 
 /** `engine.beginHandle` by the engine's number. */
-export declare function engineBeginHandle(engine: number, key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null, context?: AttemptContext | undefined | null): number
+export declare function engineBeginHandle(engine: number, handle: number, key: string, tenant?: string | undefined | null, limits?: EpisodeLimits | undefined | null, context?: AttemptContext | undefined | null): void
 
 /**
  * `engine.beginHandle(key)` (no tenant, limits or context) by the engine's number and the
  * key's: the key crosses as a number, not as a string to convert.
  */
-export declare function engineBeginHandleKey(engine: number, key: number): number
+export declare function engineBeginHandleKey(engine: number, handle: number, key: number): void
+
+/**
+ * Open `handle` on the numbered `key` with its first failure, a plain one, by the engine's
+ * number: the wait in milliseconds, or -1 to stop (`retry()`'s first failure in one call).
+ */
+export declare function engineBeginPlainFailureDelayMsKey(engine: number, handle: number, key: number, status?: number | undefined | null, code?: string | undefined | null, exception?: string | undefined | null, message?: string | undefined | null, dependency?: string | undefined | null): number
 
 /**
  * The number of a queue key for `engineSucceedKey`, checked like any key (`INVALID_KEY`), or

@@ -19,6 +19,8 @@ function cases(engine) {
   const nat = engine.native;
   const id = engine.id;
   const keyNumber = native.engineKeyNumber(id, 'bench');
+  // Handles are the caller's numbers (as lib/engine.cjs names them), never reused.
+  let handle = 1e9;
   return {
     'succeed (first-attempt success), method': () => nat.succeed('bench', undefined, undefined),
     'succeed, by the engine\'s number': () => native.engineSucceed(id, 'bench', undefined, undefined),
@@ -29,13 +31,20 @@ function cases(engine) {
       nat.onSuccess(ep, undefined);
     },
     'fail once, handle, methods': () => {
-      const h = nat.beginHandle('bench', undefined, undefined);
+      const h = ++handle;
+      nat.beginHandle(h, 'bench', undefined, undefined);
       nat.onPlainFailureDelayMsHandle(h, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined);
       nat.onSuccessHandle(h, undefined);
     },
-    'fail once, handle, by the engine\'s number (retry()\'s calls)': () => {
-      const h = native.engineBeginHandle(id, 'bench', undefined, undefined, undefined);
+    'fail once, handle, by the engine\'s and the key\'s numbers (three calls)': () => {
+      const h = ++handle;
+      native.engineBeginHandleKey(id, h, keyNumber);
       native.enginePlainFailureDelayMsHandle(id, h, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined);
+      native.engineOnSuccessHandle(id, h, undefined);
+    },
+    'fail once, the first failure opens the handle (retry()\'s two calls)': () => {
+      const h = ++handle;
+      native.engineBeginPlainFailureDelayMsKey(id, h, keyNumber, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined);
       native.engineOnSuccessHandle(id, h, undefined);
     },
   };

@@ -15,6 +15,30 @@ const BEGIN_KEYS = new Set(['tenant', 'maxAttempts', 'deadline', 'context']);
 const MAX_ACCEPTED_KEYS = 4096;
 
 /**
+ * Episode handles are named here, by one count for every engine of this thread, never reusing a
+ * number (the native side refuses one already open and no longer knows one closed), so that the
+ * call opening a handle can answer the first failure's delay instead of the handle.
+ */
+let nextHandle = 1;
+
+/**
+ * A handle named but not open yet: the first failure's call opens it (`onFailureDelayMs`
+ * takes one where it takes a handle), in one native call when the key has a number and the
+ * failure is plain. `open` is true from then on.
+ */
+class PendingHandle {
+  constructor(handle, key, tenant, limits, context, keyNumber) {
+    this.handle = handle;
+    this.key = key;
+    this.tenant = tenant;
+    this.limits = limits;
+    this.context = context;
+    this.keyNumber = keyNumber;
+    this.open = false;
+  }
+}
+
+/**
  * A policy as JSON text for the core. NaN and ±Infinity are sent as strings, because
  * JSON.stringify would turn them into `null` ("not set": a `deadline: NaN` meant no deadline);
  * the core then refuses them with its own code.
@@ -111,8 +135,18 @@ class Engine {
    * `episode.takeStopRecommendation()` has the recommendation): no object on the retry path.
    */
   onFailureDelayMs(episode, failure) {
-    const byHandle = typeof episode === 'number';
     try {
+      if (episode instanceof PendingHandle) {
+        // Opened and failed in one call when it can be (retry()'s first failure).
+        if (!episode.open && episode.keyNumber >= 0 && isPlain(failure)) {
+          const f = failure;
+          const ms = native.engineBeginPlainFailureDelayMsKey(this.id, episode.handle, episode.keyNumber, f.status, f.code, f.exception, f.message, f.dependency);
+          episode.open = true;
+          return ms;
+        }
+        episode = this.#opened(episode);
+      }
+      const byHandle = typeof episode === 'number';
       if (isPlain(failure)) {
         const f = failure;
         return byHandle
@@ -130,17 +164,49 @@ class Engine {
   // Episodes as handles (numbers, no object): `retry()`'s hot path. `onFailureDelayMs` takes a
   // handle where it takes an episode; `takeEpisode` turns one into the Episode object.
   beginHandle(key, tenant, limits, context) {
+    const h = nextHandle++;
+    this.#openHandle(h, key, tenant, limits, context, -2);
+    return h;
+  }
+
+  /** The key's number when a handle on it can open by number (-1: by its string). */
+  #handleKeyNumber(key, tenant, limits, context) {
+    if (tenant !== undefined || limits !== undefined || context !== undefined) return -1;
+    return this.keyNumbers.get(key) ?? this.numberKey(key);
+  }
+
+  /** Open handle `h` (`n`: the key's number, -1 for none, -2 not looked up yet). */
+  #openHandle(h, key, tenant, limits, context, n) {
     try {
-      if (tenant === undefined && limits === undefined && context === undefined) {
-        // A key seen before crosses as its number (as in `succeed`).
-        const n = this.keyNumbers.get(key) ?? this.numberKey(key);
-        if (n >= 0) return native.engineBeginHandleKey(this.id, n);
-      }
-      return native.engineBeginHandle(this.id, key, tenant, limits, context === undefined ? undefined : checkContext(context));
+      const number = n === -2 ? this.#handleKeyNumber(key, tenant, limits, context) : n;
+      // A key seen before crosses as its number (as in `succeed`).
+      if (number >= 0) native.engineBeginHandleKey(this.id, h, number);
+      else native.engineBeginHandle(this.id, h, key, tenant, limits, context === undefined ? undefined : checkContext(context));
     } catch (e) {
       throw translate(e);
     }
   }
+
+  /** A handle named now and opened by the first failure recorded on it (`retry()`). */
+  pendingHandle(key, tenant, limits, context) {
+    try {
+      return new PendingHandle(nextHandle++, key, tenant, limits, context, this.#handleKeyNumber(key, tenant, limits, context));
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+
+  /** A pending handle's number, opened first if it is not open yet. */
+  openPending(p) { return this.#opened(p); }
+
+  #opened(p) {
+    if (!p.open) {
+      this.#openHandle(p.handle, p.key, p.tenant, p.limits, p.context, p.keyNumber);
+      p.open = true;
+    }
+    return p.handle;
+  }
+
   onSuccessHandle(handle, dependency) {
     try {
       native.engineOnSuccessHandle(this.id, handle, dependency);

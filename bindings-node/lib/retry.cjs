@@ -259,52 +259,59 @@ class AttemptInfo {
 
 /**
  * The episode of one `retry()` call, from its first failure. While nobody reads it, it is a
- * native handle (a number: no object to create, wrap and finalize); `episode` turns it into
- * the Episode object when someone asks (a callback, the give-up path).
+ * native handle (a number: no object to create, wrap and finalize), named when the call first
+ * fails and opened by the call that records that failure (one native call for both);
+ * `episode` turns it into the Episode object when someone asks (a callback, the give-up path).
  */
 class CallEpisode {
   constructor(engine, key, tenant, limits, context, quiet) {
     this.engine = engine;
-    this.handle = quiet ? engine.beginHandle(key, tenant, limits, context) : -1;
+    /** The handle while there is one (a PendingHandle until the first failure opens it). */
+    this.pending = quiet ? engine.pendingHandle(key, tenant, limits, context) : null;
     this.object = quiet ? null : engine.begin(key, tenant, limits, context);
   }
 
   /** The Episode object (the handle, if any, is taken into it). */
   get episode() {
-    if (this.handle >= 0) {
-      this.object = this.engine.takeEpisode(this.handle);
-      this.handle = -1;
+    if (this.pending !== null) {
+      const h = this.pending.open ? this.pending.handle : this.engine.openPending(this.pending);
+      this.pending = null;
+      this.object = this.engine.takeEpisode(h);
     }
     return this.object;
   }
 
-  /** What the engine's delay-only call takes: the handle, or the object once there is one. */
-  target() { return this.handle >= 0 ? this.handle : this.object; }
+  /** What the engine's delay-only call takes: the handle (pending or open), or the object. */
+  target() {
+    if (this.pending === null) return this.object;
+    return this.pending.open ? this.pending.handle : this.pending;
+  }
 
   /** `fn`'s second argument: the episode is read (and materialized) only if `fn` asks. */
   attemptInfo(signal) {
-    return this.handle < 0 ? { signal, episode: this.object } : new AttemptInfo(signal, this);
+    return this.pending === null ? { signal, episode: this.object } : new AttemptInfo(signal, this);
   }
 
   setContext(context) {
-    if (this.handle >= 0) this.engine.setContextHandle(this.handle, context);
+    if (this.pending !== null) this.engine.setContextHandle(this.engine.openPending(this.pending), context);
     else this.object.setContext(context);
   }
 
   succeeded(dependency) {
-    if (this.handle < 0) {
+    if (this.pending === null) {
       this.engine.onSuccess(this.object, dependency);
       return;
     }
-    const h = this.handle;
-    this.handle = -1;
-    this.engine.onSuccessHandle(h, dependency);
+    const p = this.pending;
+    this.pending = null;
+    this.engine.onSuccessHandle(p.open ? p.handle : this.engine.openPending(p), dependency);
   }
 
   abandon() {
-    if (this.handle >= 0) {
-      this.engine.abandonHandle(this.handle);
-      this.handle = -1;
+    if (this.pending !== null) {
+      // A handle never opened has nothing to close.
+      if (this.pending.open) this.engine.abandonHandle(this.pending.handle);
+      this.pending = null;
     } else {
       this.engine.abandon(this.object);
     }
@@ -312,9 +319,9 @@ class CallEpisode {
 
   /** Close a handle left open by an error (an Episode object is left to the GC, as before). */
   close() {
-    if (this.handle >= 0) {
-      this.engine.abandonHandle(this.handle);
-      this.handle = -1;
+    if (this.pending !== null) {
+      if (this.pending.open) this.engine.abandonHandle(this.pending.handle);
+      this.pending = null;
     }
   }
 }

@@ -388,7 +388,7 @@ impl Engine {
 }
 
 /// The delay in milliseconds, or -1 with the stopping recommendation kept on the episode.
-fn delay_or_stop(episode: &mut Episode, rec: smartretry::Recommendation) -> f64 {
+pub(crate) fn delay_or_stop(episode: &mut Episode, rec: smartretry::Recommendation) -> f64 {
     if rec.should_retry() {
         return rec.delay.as_secs_f64() * 1000.0;
     }

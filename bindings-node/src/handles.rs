@@ -1,10 +1,12 @@
 //! Episodes kept on the native side and named by a number, for `retry()`'s hot path. A native
 //! `Episode` object costs a class instance, a wrap, a weak reference and a finalizer (about
 //! 2 µs, most of a fail-once retry's overhead); a handle is a JS number. `retry()` opens one at
-//! the first failure and closes it at the outcome, and turns it into an `Episode` object
-//! (`takeEpisode`) only when someone asks for the episode.
+//! the first failure (in the same call that records it) and closes it at the outcome, and turns
+//! it into an `Episode` object (`takeEpisode`) only when someone asks for the episode.
 //!
-//! A handle is its slot's index and the slot's generation, so that a handle used after its
+//! The caller names the handle (`lib/engine.cjs` counts them, never reusing a number), so that
+//! the call that opens it can answer the first failure's delay instead of the handle. A number
+//! already open is refused, and one that was closed is no longer known: a handle used after its
 //! episode was closed is `INVALID_STATE`, never another episode.
 
 use crate::engine::{Engine, EpisodeLimits};
@@ -13,25 +15,18 @@ use crate::error::{coded, OrJs};
 use crate::failure::FailureInput;
 use crate::learned::AttemptContext;
 use napi_derive::napi;
+use std::collections::HashMap;
 
 /// Open handles per engine at most: a caller that never closes its handles gets an error, not
 /// unbounded memory.
 const MAX_OPEN: usize = 1 << 20;
-/// Generations wrap here, so that a handle (generation × 2³² + index) stays an exact JS number.
-const GENERATIONS: u32 = 1 << 20;
-const INDEX: f64 = 4_294_967_296.0;
+/// Handles are whole numbers from 1 below this (exact JS numbers).
+const MAX_HANDLE: f64 = 9_007_199_254_740_992.0;
 
-#[derive(Default)]
-struct Slot {
-    generation: u32,
-    episode: Option<Episode>,
-}
-
-/// The open episodes of one engine.
+/// The open episodes of one engine, by handle.
 #[derive(Default)]
 pub(crate) struct Handles {
-    slots: Vec<Slot>,
-    free: Vec<u32>,
+    open: HashMap<u64, Episode, foldhash::fast::FixedState>,
 }
 
 fn stale(handle: f64) -> napi::Error {
@@ -41,70 +36,69 @@ fn stale(handle: f64) -> napi::Error {
     )
 }
 
+fn key_of(handle: f64) -> Option<u64> {
+    (handle.fract() == 0.0 && (1.0..MAX_HANDLE).contains(&handle)).then_some(handle as u64)
+}
+
 impl Handles {
-    pub(crate) fn insert(&mut self, episode: Episode) -> napi::Result<f64> {
-        let index = match self.free.pop() {
-            Some(i) => i,
-            None if self.slots.len() < MAX_OPEN => {
-                self.slots.push(Slot::default());
-                (self.slots.len() - 1) as u32
-            }
-            None => {
-                return Err(coded(
-                    "INVALID_STATE",
-                    format!("{MAX_OPEN} episode handles are open: close them (success, abandon)"),
-                ))
-            }
+    /// Check that `handle` can be opened: a whole number from 1, not open, room left.
+    pub(crate) fn check_new(&self, handle: f64) -> napi::Result<u64> {
+        let Some(k) = key_of(handle) else {
+            return Err(crate::error::invalid_argument(format!(
+                "an episode handle is a whole number from 1 below 2^53, not {handle}"
+            )));
         };
-        let slot = &mut self.slots[index as usize];
-        slot.episode = Some(episode);
-        Ok(f64::from(slot.generation) * INDEX + f64::from(index))
+        if self.open.contains_key(&k) {
+            return Err(coded(
+                "INVALID_STATE",
+                format!("handle {handle} is already open"),
+            ));
+        }
+        if self.open.len() >= MAX_OPEN {
+            return Err(coded(
+                "INVALID_STATE",
+                format!("{MAX_OPEN} episode handles are open: close them (success, abandon)"),
+            ));
+        }
+        Ok(k)
     }
 
-    fn index(&self, handle: f64) -> napi::Result<usize> {
-        if !(handle.is_finite() && handle >= 0.0 && handle.fract() == 0.0) {
-            return Err(stale(handle));
-        }
-        let generation = (handle / INDEX).floor();
-        let index = handle - generation * INDEX;
-        let slot = self
-            .slots
-            .get(index as usize)
-            .ok_or_else(|| stale(handle))?;
-        if f64::from(slot.generation) != generation || slot.episode.is_none() {
-            return Err(stale(handle));
-        }
-        Ok(index as usize)
+    pub(crate) fn insert(&mut self, handle: f64, episode: Episode) -> napi::Result<()> {
+        let k = self.check_new(handle)?;
+        self.open.insert(k, episode);
+        Ok(())
     }
 
     pub(crate) fn get(&mut self, handle: f64) -> napi::Result<&mut Episode> {
-        let i = self.index(handle)?;
-        self.slots[i].episode.as_mut().ok_or_else(|| stale(handle))
+        key_of(handle)
+            .and_then(|k| self.open.get_mut(&k))
+            .ok_or_else(|| stale(handle))
     }
 
     pub(crate) fn remove(&mut self, handle: f64) -> napi::Result<Episode> {
-        let i = self.index(handle)?;
-        let slot = &mut self.slots[i];
-        let episode = slot.episode.take().ok_or_else(|| stale(handle))?;
-        slot.generation = (slot.generation + 1) % GENERATIONS;
-        self.free.push(i as u32);
-        Ok(episode)
+        key_of(handle)
+            .and_then(|k| self.open.remove(&k))
+            .ok_or_else(|| stale(handle))
     }
 }
 
 #[napi]
 impl Engine {
-    /// `begin`, answering a handle instead of an `Episode` object (see `takeEpisode`).
+    /// `begin`, opening the episode under the caller's `handle` instead of answering an
+    /// `Episode` object (see `takeEpisode`).
     #[napi]
     pub fn begin_handle(
         &self,
+        handle: f64,
         key: String,
         tenant: Option<String>,
         limits: Option<EpisodeLimits>,
         context: Option<AttemptContext>,
-    ) -> napi::Result<f64> {
+    ) -> napi::Result<()> {
+        let mut handles = self.handles.lock();
+        handles.check_new(handle)?;
         let episode = crate::engine::start(&self.inner, &key, tenant.as_deref(), limits, context)?;
-        self.handles.lock().insert(episode)
+        handles.insert(handle, episode)
     }
 
     /// `onPlainFailureDelayMs` on a handle: milliseconds, or -1 when the engine says stop (then
@@ -169,8 +163,7 @@ impl Engine {
     /// Handles open now (tests: `retry()` leaves none behind).
     #[napi]
     pub fn open_handles(&self) -> u32 {
-        let h = self.handles.lock();
-        (h.slots.len() - h.free.len()) as u32
+        self.handles.lock().open.len() as u32
     }
 }
 
@@ -184,6 +177,26 @@ pub(crate) fn fail_handle(
 ) -> napi::Result<f64> {
     let mut handles = handles.lock();
     crate::engine::fail_delay_ms(engine, handles.get(handle)?, failure)
+}
+
+/// Open `handle` on `key` and record its first failure, a plain one: the wait in milliseconds,
+/// or -1 to stop (`retry()`'s first failure, one call instead of two). Nothing is opened when
+/// the failure or the handle is refused.
+pub(crate) fn begin_fail_handle(
+    engine: &smartretry::Engine,
+    handles: &parking_lot::Mutex<Handles>,
+    handle: f64,
+    key: &str,
+    failure: FailureInput,
+) -> napi::Result<f64> {
+    let failure = crate::failure::to_failure(failure, engine.now())?;
+    let mut handles = handles.lock();
+    handles.check_new(handle)?;
+    let mut episode = crate::engine::start(engine, key, None, None, None)?;
+    let rec = engine.on_failure(&mut episode.inner, &failure).or_js()?;
+    let ms = crate::engine::delay_or_stop(&mut episode, rec);
+    handles.insert(handle, episode)?;
+    Ok(ms)
 }
 
 /// A success on an open handle, which it closes.

@@ -135,12 +135,14 @@ pub fn engine_succeed_key(engine: f64, key: f64) -> napi::Result<bool> {
 /// `engine.beginHandle(key)` (no tenant, limits or context) by the engine's number and the
 /// key's: the key crosses as a number, not as a string to convert.
 #[napi]
-pub fn engine_begin_handle_key(engine: f64, key: f64) -> napi::Result<f64> {
+pub fn engine_begin_handle_key(engine: f64, handle: f64, key: f64) -> napi::Result<()> {
     with(engine, |e| {
-        let episode = with_key(e, key, |name| {
-            crate::engine::start(&e.engine, name, None, None, None)
-        })?;
-        e.handles.lock().insert(episode)
+        with_key(e, key, |name| {
+            let mut handles = e.handles.lock();
+            handles.check_new(handle)?;
+            let episode = crate::engine::start(&e.engine, name, None, None, None)?;
+            handles.insert(handle, episode)
+        })
     })
 }
 
@@ -148,14 +150,39 @@ pub fn engine_begin_handle_key(engine: f64, key: f64) -> napi::Result<f64> {
 #[napi]
 pub fn engine_begin_handle(
     engine: f64,
+    handle: f64,
     key: String,
     tenant: Option<String>,
     limits: Option<EpisodeLimits>,
     context: Option<AttemptContext>,
-) -> napi::Result<f64> {
+) -> napi::Result<()> {
     with(engine, |e| {
+        let mut handles = e.handles.lock();
+        handles.check_new(handle)?;
         let episode = crate::engine::start(&e.engine, &key, tenant.as_deref(), limits, context)?;
-        e.handles.lock().insert(episode)
+        handles.insert(handle, episode)
+    })
+}
+
+/// Open `handle` on the numbered `key` with its first failure, a plain one, by the engine's
+/// number: the wait in milliseconds, or -1 to stop (`retry()`'s first failure in one call).
+#[allow(clippy::too_many_arguments)]
+#[napi]
+pub fn engine_begin_plain_failure_delay_ms_key(
+    engine: f64,
+    handle: f64,
+    key: f64,
+    status: Option<f64>,
+    code: Option<String>,
+    exception: Option<String>,
+    message: Option<String>,
+    dependency: Option<String>,
+) -> napi::Result<f64> {
+    let failure = FailureInput::plain(status, code, exception, message, dependency);
+    with(engine, |e| {
+        with_key(e, key, |name| {
+            crate::handles::begin_fail_handle(&e.engine, &e.handles, handle, name, failure)
+        })
     })
 }
 

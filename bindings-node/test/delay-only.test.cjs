@@ -64,7 +64,7 @@ test('episode handles: the same decisions as an Episode object, closed once, sta
   a.engine.onSuccess(ep);
   assert.deepEqual(b.engine.stats(), a.engine.stats());
   assert.equal(b.engine.openHandles, 0);
-  // Closed: every use is INVALID_STATE (a handle reused for a new episode has a new generation).
+  // Closed: every use is INVALID_STATE (handles are never reused for a new episode).
   const again = b.engine.beginHandle('q');
   for (const stale of [h, -1, 1.5, NaN, 2 ** 60]) {
     assert.throws(() => b.engine.onFailureDelayMs(stale, { status: 503 }), (e) => e.code === 'INVALID_STATE', String(stale));
@@ -83,6 +83,35 @@ test('episode handles: the same decisions as an Episode object, closed once, sta
   assert.throws(() => b.engine.beginHandle(''), (e) => e.code === 'INVALID_KEY');
   assert.throws(() => b.engine.beginHandle('q', undefined, undefined, { queueDepth: -1 }), (e) => e.code === 'INVALID_CONFIG');
   assert.equal(b.engine.openHandles, 0);
+});
+
+test('the first failure opens its handle in the same call: the same decisions, nothing opened when refused', () => {
+  const native = require('../index.js');
+  const a = manualEngine();
+  const b = manualEngine();
+  const n = native.engineKeyNumber(b.engine.id, 'q');
+  for (let i = 0; i < 5; i++) {
+    const h = 8_000_000 + i;
+    const ep = a.engine.begin('q');
+    const ms = native.engineBeginPlainFailureDelayMsKey(b.engine.id, h, n, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined);
+    assert.equal(ms, a.engine.onFailureDelayMs(ep, { code: 'ETIMEDOUT', message: 'timed out' }));
+    assert.equal(b.engine.openHandles, 1);
+    assert.equal(b.engine.onFailureDelayMs(h, { status: 503 }), a.engine.onFailureDelayMs(ep, { status: 503 }));
+    b.engine.onSuccessHandle(h);
+    a.engine.onSuccess(ep);
+  }
+  assert.deepEqual(b.engine.stats(), a.engine.stats());
+  // A handle already open, a refused failure, a handle that is not a whole number from 1: each
+  // a coded error, and nothing opened or learned.
+  native.engineBeginHandleKey(b.engine.id, 8_100_000, n);
+  assert.throws(() => native.engineBeginPlainFailureDelayMsKey(b.engine.id, 8_100_000, n, 503, undefined, undefined, undefined, undefined), /\[INVALID_STATE\] handle 8100000 is already open/);
+  b.engine.abandonHandle(8_100_000);
+  assert.throws(() => native.engineBeginPlainFailureDelayMsKey(b.engine.id, 8_100_001, n, 700, undefined, undefined, undefined, undefined), /INVALID_FAILURE/);
+  for (const bad of [0, -1, 1.5, NaN, 2 ** 53]) {
+    assert.throws(() => native.engineBeginPlainFailureDelayMsKey(b.engine.id, bad, n, 503, undefined, undefined, undefined, undefined), /INVALID_ARGUMENT/, String(bad));
+  }
+  assert.equal(b.engine.openHandles, 0);
+  assert.equal(b.engine.stats().failures, a.engine.stats().failures);
 });
 
 test('retry() leaves no handle open, whatever ends the call', async () => {
@@ -122,7 +151,8 @@ test('the hot path by the engine\'s number: the same engine, a number that names
   native.engineSucceed(a.engine.id, 'q', undefined, undefined);
   assert.equal(a.engine.stats().successes, 1);
   assert.equal(b.engine.stats().successes, 0);
-  const h = native.engineBeginHandle(b.engine.id, 'q', undefined, undefined, undefined);
+  const h = 7_000_001;
+  native.engineBeginHandle(b.engine.id, h, 'q', undefined, undefined, undefined);
   // A handle belongs to its engine's table: another engine does not know it.
   assert.throws(() => native.engineOnSuccessHandle(a.engine.id, h, undefined), /INVALID_STATE/);
   native.engineOnSuccessHandle(b.engine.id, h, undefined);
