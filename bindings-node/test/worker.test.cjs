@@ -14,7 +14,13 @@ const fs = require('node:fs');
 const { Engine } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'index.cjs'))});
 function planThreads() {
   return fs.readdirSync('/proc/self/task')
-    .filter((t) => fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim() === 'smartretry-plan')
+    .filter((t) => {
+      try {
+        return fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim() === 'smartretry-plan';
+      } catch {
+        return false; // a thread that ended between the listing and the read
+      }
+    })
     .length;
 }
 (async () => {

@@ -44,9 +44,9 @@ pub(crate) struct Context<'a> {
     /// Time since the episode's first failure.
     pub elapsed: Duration,
     pub mode: Mode,
-    /// The factor on the class schedule for this key's contention (1 unless a conflict on a
-    /// key whose recent conflict retries conflicted again; see `contention`).
-    pub pace: f64,
+    /// The key's contention pace, a factor on the class schedule (see `contention`), when it
+    /// applies: a conflict, with learning on.
+    pub pace: Option<f64>,
 }
 
 impl Engine {
@@ -72,11 +72,8 @@ impl Engine {
             now,
             elapsed: now.saturating_sub(ep.origin.unwrap_or(now)),
             mode,
-            pace: if class == ErrorClass::Conflict && policy.learning.enabled {
-                self.pace_factor(&ep.id.key)
-            } else {
-                1.0
-            },
+            pace: (class == ErrorClass::Conflict && policy.learning.enabled)
+                .then(|| self.pace_factor(&ep.id.key)),
         }
     }
 

@@ -8,15 +8,22 @@ use crate::recommendation::{Reason, Tier};
 
 pub(super) fn propose(cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
     let (delay, nominal) = cx.cp.retry_delays(ep.failures, ep.last_delay, &mut ep.rng);
-    let reason = if cx.pace > 1.0 {
+    let immediate = cx.cp.first_retry_immediate && ep.failures <= 1;
+    // An immediate retry is not paced (nor is its outcome evidence about the pace).
+    let pace = cx.pace.filter(|_| !immediate);
+    if let Some(factor) = pace {
+        ep.paced = factor as f32;
+    }
+    let factor = pace.unwrap_or(1.0);
+    let reason = if immediate {
+        Reason::FirstRetryImmediate { class: cx.class }
+    } else if factor > 1.0 {
         Reason::Paced {
             class: cx.class,
             strategy: cx.cp.strategy.name(),
             retry: ep.failures,
-            factor: cx.pace,
+            factor,
         }
-    } else if cx.cp.first_retry_immediate && ep.failures <= 1 {
-        Reason::FirstRetryImmediate { class: cx.class }
     } else {
         Reason::Heuristic {
             class: cx.class,
@@ -24,10 +31,7 @@ pub(super) fn propose(cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
             retry: ep.failures,
         }
     };
-    if cx.class == crate::class::ErrorClass::Conflict && cx.policy.learning.enabled {
-        ep.paced = cx.pace as f32;
-    }
-    let mut p = Proposal::new(delay.mul_f64(cx.pace), Tier::Heuristic, reason);
-    p.nominal = Some(nominal.mul_f64(cx.pace));
+    let mut p = Proposal::new(delay.mul_f64(factor), Tier::Heuristic, reason);
+    p.nominal = Some(nominal.mul_f64(factor));
     p
 }
