@@ -132,12 +132,39 @@ fn fail_once() {
     let clock = support::SteppedClock::shared();
     let engine = Engine::with_clock(Policy::default(), clock.clone()).expect("valid policy");
     let failure = Failure::error_code("ETIMEDOUT").with_message("timed out");
+    let h = time_fail_once(&engine, &clock, &failure);
+    println!(
+        "fail once (begin, timeout failure, success; learning on): {}",
+        h.summary()
+    );
+    // A conflict's class does not learn a recovery time; with learning on its retries are paced
+    // (`contention`: the key's pace read at the decision, moved at the outcome). The anchor is
+    // the same engine with learning off, where the class schedule runs alone.
+    let conflict = Failure::http(409);
+    let mut off = Policy::default();
+    off.learning.enabled = false;
+    for (label, policy) in [
+        ("learning on, paced", Policy::default()),
+        ("learning off", off),
+    ] {
+        let clock = support::SteppedClock::shared();
+        let engine = Engine::with_clock(policy, clock.clone()).expect("valid policy");
+        let h = time_fail_once(&engine, &clock, &conflict);
+        println!(
+            "fail once (begin, 409 conflict, success; {label}): {}",
+            h.summary()
+        );
+    }
+}
+
+/// 300k fail-once episodes of warm-up, then 300k timed.
+fn time_fail_once(engine: &Engine, clock: &support::SteppedClock, failure: &Failure) -> Histogram {
     let mut h = Histogram::default();
     for round in 0..2 {
         for _ in 0..300_000 {
             let t = Instant::now();
             let mut ep = engine.begin("bench", None).unwrap();
-            black_box(engine.on_failure(&mut ep, &failure).unwrap());
+            black_box(engine.on_failure(&mut ep, failure).unwrap());
             clock.advance(Duration::from_millis(1));
             engine.on_success(&mut ep).unwrap();
             if round == 1 {
@@ -146,10 +173,7 @@ fn fail_once() {
             clock.advance(Duration::from_millis(10));
         }
     }
-    println!(
-        "fail once (begin, timeout failure, success; learning on): {}",
-        h.summary()
-    );
+    h
 }
 
 /// Throughput with one and two threads hammering the same store (record + decide), the clock
