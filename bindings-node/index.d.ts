@@ -431,12 +431,6 @@ export declare function engineBeginHandle(engine: number, handle: number, key: s
 export declare function engineBeginHandleKey(engine: number, handle: number, key: number): void
 
 /**
- * Open `handle` on the numbered `key` with its first failure, a plain one, by the engine's
- * number: the wait in milliseconds, or -1 to stop (`retry()`'s first failure in one call).
- */
-export declare function engineBeginPlainFailureDelayMsKey(engine: number, handle: number, key: number, status?: number | undefined | null, code?: string | undefined | null, exception?: string | undefined | null, message?: string | undefined | null, dependency?: string | undefined | null): number
-
-/**
  * The number of a queue key for `engineSucceedKey`, checked like any key (`INVALID_KEY`), or
  * -1 when the engine has numbered as many keys as it will (use the key itself then).
  */
@@ -445,8 +439,12 @@ export declare function engineKeyNumber(engine: number, key: string): number
 /** `engine.onSuccessHandle` by the engine's number. */
 export declare function engineOnSuccessHandle(engine: number, handle: number, dependency?: string | undefined | null): void
 
-/** `engine.onPlainFailureDelayMsHandle` by the engine's number. */
-export declare function enginePlainFailureDelayMsHandle(engine: number, handle: number, status?: number | undefined | null, code?: string | undefined | null, exception?: string | undefined | null, message?: string | undefined | null, dependency?: string | undefined | null): number
+/**
+ * `engine.onPlainFailureDelayMsHandle` by the engine's number. With `open_on_key` (a key's
+ * number, `engineKeyNumber`), the handle is not open yet and this failure opens it on that key:
+ * `retry()`'s first failure, one call instead of two.
+ */
+export declare function enginePlainFailureDelayMsHandle(engine: number, handle: number, status?: number | undefined | null, code?: string | undefined | null, exception?: string | undefined | null, message?: string | undefined | null, dependency?: string | undefined | null, openOnKey?: number | undefined | null): number
 
 /**
  * `engine.succeed` by the engine's number: a first-attempt success in one call; answers

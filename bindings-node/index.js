@@ -844,7 +844,6 @@ module.exports.Recommendation = nativeBinding.Recommendation
 module.exports.RetrySchedule = nativeBinding.RetrySchedule
 module.exports.engineBeginHandle = nativeBinding.engineBeginHandle
 module.exports.engineBeginHandleKey = nativeBinding.engineBeginHandleKey
-module.exports.engineBeginPlainFailureDelayMsKey = nativeBinding.engineBeginPlainFailureDelayMsKey
 module.exports.engineKeyNumber = nativeBinding.engineKeyNumber
 module.exports.engineOnSuccessHandle = nativeBinding.engineOnSuccessHandle
 module.exports.enginePlainFailureDelayMsHandle = nativeBinding.enginePlainFailureDelayMsHandle

@@ -44,7 +44,7 @@ function cases(engine) {
     },
     'fail once, the first failure opens the handle (retry()\'s two calls)': () => {
       const h = ++handle;
-      native.engineBeginPlainFailureDelayMsKey(id, h, keyNumber, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined);
+      native.enginePlainFailureDelayMsHandle(id, h, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined, keyNumber);
       native.engineOnSuccessHandle(id, h, undefined);
     },
   };

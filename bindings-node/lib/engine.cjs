@@ -140,7 +140,7 @@ class Engine {
         // Opened and failed in one call when it can be (retry()'s first failure).
         if (!episode.open && episode.keyNumber >= 0 && isPlain(failure)) {
           const f = failure;
-          const ms = native.engineBeginPlainFailureDelayMsKey(this.id, episode.handle, episode.keyNumber, f.status, f.code, f.exception, f.message, f.dependency);
+          const ms = native.enginePlainFailureDelayMsHandle(this.id, episode.handle, f.status, f.code, f.exception, f.message, f.dependency, episode.keyNumber);
           episode.open = true;
           return ms;
         }

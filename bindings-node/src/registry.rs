@@ -164,29 +164,10 @@ pub fn engine_begin_handle(
     })
 }
 
-/// Open `handle` on the numbered `key` with its first failure, a plain one, by the engine's
-/// number: the wait in milliseconds, or -1 to stop (`retry()`'s first failure in one call).
+/// `engine.onPlainFailureDelayMsHandle` by the engine's number. With `open_on_key` (a key's
+/// number, `engineKeyNumber`), the handle is not open yet and this failure opens it on that key:
+/// `retry()`'s first failure, one call instead of two.
 #[allow(clippy::too_many_arguments)]
-#[napi]
-pub fn engine_begin_plain_failure_delay_ms_key(
-    engine: f64,
-    handle: f64,
-    key: f64,
-    status: Option<f64>,
-    code: Option<String>,
-    exception: Option<String>,
-    message: Option<String>,
-    dependency: Option<String>,
-) -> napi::Result<f64> {
-    let failure = FailureInput::plain(status, code, exception, message, dependency);
-    with(engine, |e| {
-        with_key(e, key, |name| {
-            crate::handles::begin_fail_handle(&e.engine, &e.handles, handle, name, failure)
-        })
-    })
-}
-
-/// `engine.onPlainFailureDelayMsHandle` by the engine's number.
 #[napi]
 pub fn engine_plain_failure_delay_ms_handle(
     engine: f64,
@@ -196,10 +177,14 @@ pub fn engine_plain_failure_delay_ms_handle(
     exception: Option<String>,
     message: Option<String>,
     dependency: Option<String>,
+    open_on_key: Option<f64>,
 ) -> napi::Result<f64> {
     let failure = FailureInput::plain(status, code, exception, message, dependency);
-    with(engine, |e| {
-        crate::handles::fail_handle(&e.engine, &e.handles, handle, failure)
+    with(engine, |e| match open_on_key {
+        None => crate::handles::fail_handle(&e.engine, &e.handles, handle, failure),
+        Some(key) => with_key(e, key, |name| {
+            crate::handles::begin_fail_handle(&e.engine, &e.handles, handle, name, failure)
+        }),
     })
 }
 

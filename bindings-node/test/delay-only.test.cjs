@@ -93,7 +93,7 @@ test('the first failure opens its handle in the same call: the same decisions, n
   for (let i = 0; i < 5; i++) {
     const h = 8_000_000 + i;
     const ep = a.engine.begin('q');
-    const ms = native.engineBeginPlainFailureDelayMsKey(b.engine.id, h, n, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined);
+    const ms = native.enginePlainFailureDelayMsHandle(b.engine.id, h, undefined, 'ETIMEDOUT', undefined, 'timed out', undefined, n);
     assert.equal(ms, a.engine.onFailureDelayMs(ep, { code: 'ETIMEDOUT', message: 'timed out' }));
     assert.equal(b.engine.openHandles, 1);
     assert.equal(b.engine.onFailureDelayMs(h, { status: 503 }), a.engine.onFailureDelayMs(ep, { status: 503 }));
@@ -104,11 +104,11 @@ test('the first failure opens its handle in the same call: the same decisions, n
   // A handle already open, a refused failure, a handle that is not a whole number from 1: each
   // a coded error, and nothing opened or learned.
   native.engineBeginHandleKey(b.engine.id, 8_100_000, n);
-  assert.throws(() => native.engineBeginPlainFailureDelayMsKey(b.engine.id, 8_100_000, n, 503, undefined, undefined, undefined, undefined), /\[INVALID_STATE\] handle 8100000 is already open/);
+  assert.throws(() => native.enginePlainFailureDelayMsHandle(b.engine.id, 8_100_000, 503, undefined, undefined, undefined, undefined, n), /\[INVALID_STATE\] handle 8100000 is already open/);
   b.engine.abandonHandle(8_100_000);
-  assert.throws(() => native.engineBeginPlainFailureDelayMsKey(b.engine.id, 8_100_001, n, 700, undefined, undefined, undefined, undefined), /INVALID_FAILURE/);
+  assert.throws(() => native.enginePlainFailureDelayMsHandle(b.engine.id, 8_100_001, 700, undefined, undefined, undefined, undefined, n), /INVALID_FAILURE/);
   for (const bad of [0, -1, 1.5, NaN, 2 ** 53]) {
-    assert.throws(() => native.engineBeginPlainFailureDelayMsKey(b.engine.id, bad, n, 503, undefined, undefined, undefined, undefined), /INVALID_ARGUMENT/, String(bad));
+    assert.throws(() => native.enginePlainFailureDelayMsHandle(b.engine.id, bad, 503, undefined, undefined, undefined, undefined, n), /INVALID_ARGUMENT/, String(bad));
   }
   assert.equal(b.engine.openHandles, 0);
   assert.equal(b.engine.stats().failures, a.engine.stats().failures);
