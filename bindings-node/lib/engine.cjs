@@ -144,7 +144,7 @@ class Engine {
           episode.open = true;
           return ms;
         }
-        episode = this.#opened(episode);
+        episode = this.openPending(episode);
       }
       const byHandle = typeof episode === 'number';
       if (isPlain(failure)) {
@@ -197,9 +197,7 @@ class Engine {
   }
 
   /** A pending handle's number, opened first if it is not open yet. */
-  openPending(p) { return this.#opened(p); }
-
-  #opened(p) {
+  openPending(p) {
     if (!p.open) {
       this.#openHandle(p.handle, p.key, p.tenant, p.limits, p.context, p.keyNumber);
       p.open = true;

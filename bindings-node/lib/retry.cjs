@@ -274,7 +274,7 @@ class CallEpisode {
   /** The Episode object (the handle, if any, is taken into it). */
   get episode() {
     if (this.pending !== null) {
-      const h = this.pending.open ? this.pending.handle : this.engine.openPending(this.pending);
+      const h = this.engine.openPending(this.pending);
       this.pending = null;
       this.object = this.engine.takeEpisode(h);
     }
@@ -304,20 +304,18 @@ class CallEpisode {
     }
     const p = this.pending;
     this.pending = null;
-    this.engine.onSuccessHandle(p.open ? p.handle : this.engine.openPending(p), dependency);
+    this.engine.onSuccessHandle(this.engine.openPending(p), dependency);
   }
 
   abandon() {
-    if (this.pending !== null) {
-      // A handle never opened has nothing to close.
-      if (this.pending.open) this.engine.abandonHandle(this.pending.handle);
-      this.pending = null;
-    } else {
-      this.engine.abandon(this.object);
-    }
+    if (this.pending !== null) this.close();
+    else this.engine.abandon(this.object);
   }
 
-  /** Close a handle left open by an error (an Episode object is left to the GC, as before). */
+  /**
+   * Close a handle left open by an error (a handle never opened has nothing to close; an
+   * Episode object is left to the GC, as before).
+   */
   close() {
     if (this.pending !== null) {
       if (this.pending.open) this.engine.abandonHandle(this.pending.handle);

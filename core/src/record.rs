@@ -212,8 +212,9 @@ impl Engine {
             let throttled = class == ErrorClass::RateLimited;
             let dependency = failure.dependency.as_deref();
             self.rate_limit_response(policy, &id.key, dependency, throttled, now);
-            // A paced retry after a conflict failed: conflicted again (another class: neither).
-            if ep.paced > 0.0 && ep_class == ErrorClass::Conflict && class == ErrorClass::Conflict {
+            // A paced retry (one after a conflict) failed: conflicted again, or (another class)
+            // neither.
+            if ep.paced > 0.0 && class == ErrorClass::Conflict {
                 self.pace_retried(&id.key, true, f64::from(ep.paced));
             }
         }
@@ -308,7 +309,7 @@ impl Engine {
         self.learned_observe_attempt(ep, false);
         self.learned_episode_end(ep, Some(elapsed.as_secs_f64()));
         let policy = self.inner.policy.load();
-        if ep.paced > 0.0 && ep.class == Some(ErrorClass::Conflict) {
+        if ep.paced > 0.0 {
             self.pace_retried(&id.key, false, f64::from(ep.paced));
         }
         let (queue_cost, tenant_cost) = ep.retry_cost;
