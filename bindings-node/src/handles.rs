@@ -42,7 +42,7 @@ fn key_of(handle: f64) -> Option<u64> {
 
 impl Handles {
     /// Check that `handle` can be opened: a whole number from 1, not open, room left.
-    pub(crate) fn check_new(&self, handle: f64) -> napi::Result<u64> {
+    fn check_new(&self, handle: f64) -> napi::Result<u64> {
         let Some(k) = key_of(handle) else {
             return Err(crate::error::invalid_argument(format!(
                 "an episode handle is a whole number from 1 below 2^53, not {handle}"
@@ -63,10 +63,17 @@ impl Handles {
         Ok(k)
     }
 
-    pub(crate) fn insert(&mut self, handle: f64, episode: Episode) -> napi::Result<()> {
+    /// Open `handle` on the episode `make` starts (checked first: nothing is started for a
+    /// handle that cannot open); answers what `make` answers beside the episode.
+    pub(crate) fn open_with<T>(
+        &mut self,
+        handle: f64,
+        make: impl FnOnce() -> napi::Result<(Episode, T)>,
+    ) -> napi::Result<T> {
         let k = self.check_new(handle)?;
+        let (episode, out) = make()?;
         self.open.insert(k, episode);
-        Ok(())
+        Ok(out)
     }
 
     pub(crate) fn get(&mut self, handle: f64) -> napi::Result<&mut Episode> {
@@ -95,10 +102,11 @@ impl Engine {
         limits: Option<EpisodeLimits>,
         context: Option<AttemptContext>,
     ) -> napi::Result<()> {
-        let mut handles = self.handles.lock();
-        handles.check_new(handle)?;
-        let episode = crate::engine::start(&self.inner, &key, tenant.as_deref(), limits, context)?;
-        handles.insert(handle, episode)
+        self.handles.lock().open_with(handle, || {
+            let episode =
+                crate::engine::start(&self.inner, &key, tenant.as_deref(), limits, context)?;
+            Ok((episode, ()))
+        })
     }
 
     /// `onPlainFailureDelayMs` on a handle: milliseconds, or -1 when the engine says stop (then
@@ -190,13 +198,12 @@ pub(crate) fn begin_fail_handle(
     failure: FailureInput,
 ) -> napi::Result<f64> {
     let failure = crate::failure::to_failure(failure, engine.now())?;
-    let mut handles = handles.lock();
-    handles.check_new(handle)?;
-    let mut episode = crate::engine::start(engine, key, None, None, None)?;
-    let rec = engine.on_failure(&mut episode.inner, &failure).or_js()?;
-    let ms = crate::engine::delay_or_stop(&mut episode, rec);
-    handles.insert(handle, episode)?;
-    Ok(ms)
+    handles.lock().open_with(handle, || {
+        let mut episode = crate::engine::start(engine, key, None, None, None)?;
+        let rec = engine.on_failure(&mut episode.inner, &failure).or_js()?;
+        let ms = crate::engine::delay_or_stop(&mut episode, rec);
+        Ok((episode, ms))
+    })
 }
 
 /// A success on an open handle, which it closes.

@@ -138,10 +138,9 @@ pub fn engine_succeed_key(engine: f64, key: f64) -> napi::Result<bool> {
 pub fn engine_begin_handle_key(engine: f64, handle: f64, key: f64) -> napi::Result<()> {
     with(engine, |e| {
         with_key(e, key, |name| {
-            let mut handles = e.handles.lock();
-            handles.check_new(handle)?;
-            let episode = crate::engine::start(&e.engine, name, None, None, None)?;
-            handles.insert(handle, episode)
+            e.handles.lock().open_with(handle, || {
+                Ok((crate::engine::start(&e.engine, name, None, None, None)?, ()))
+            })
         })
     })
 }
@@ -157,10 +156,11 @@ pub fn engine_begin_handle(
     context: Option<AttemptContext>,
 ) -> napi::Result<()> {
     with(engine, |e| {
-        let mut handles = e.handles.lock();
-        handles.check_new(handle)?;
-        let episode = crate::engine::start(&e.engine, &key, tenant.as_deref(), limits, context)?;
-        handles.insert(handle, episode)
+        e.handles.lock().open_with(handle, || {
+            let episode =
+                crate::engine::start(&e.engine, &key, tenant.as_deref(), limits, context)?;
+            Ok((episode, ()))
+        })
     })
 }
 
