@@ -92,17 +92,19 @@ impl ClassPolicy {
         }
     }
 
-    /// `retry_delay` and `nominal_retry_delay` of the same retry, drawn once.
+    /// `retry_delay` and `nominal_retry_delay` of the same retry, drawn once, its range
+    /// stretched by `stretch` (1: the schedule as configured) and kept under `max_delay`.
     pub fn retry_delays<R: rand::Rng + ?Sized>(
         &self,
         retry: u32,
         previous: Duration,
+        stretch: f64,
         rng: &mut R,
     ) -> (Duration, Duration) {
         match self.schedule_step(retry) {
             Some(n) => self
                 .strategy
-                .delay_and_nominal(n, previous, self.max_delay, rng),
+                .delay_and_nominal(n, previous, self.max_delay, stretch, rng),
             None => (Duration::ZERO, Duration::ZERO),
         }
     }

@@ -232,17 +232,30 @@ impl Strategy {
         capped(cap_s, self.draw(lo, hi, rng))
     }
 
-    /// `delay` and `nominal_delay` of the same step, its range worked out once.
+    /// `delay` and `nominal_delay` of the same step, its range worked out once and stretched
+    /// by `stretch` (≥ 1; contention pacing) before the draw. A stretched draw past the cap
+    /// lands in the cap's top `CAP_SPREAD` share instead of on the cap itself: clamped, every
+    /// retry stretched that far would go at the same moment, and those that collided once would
+    /// collide again.
     pub fn delay_and_nominal<R: Rng + ?Sized>(
         &self,
         retry: u32,
         previous: Duration,
         cap: Duration,
+        stretch: f64,
         rng: &mut R,
     ) -> (Duration, Duration) {
         let cap_s = cap.as_secs_f64();
         let (lo, hi) = self.range(retry.max(1), previous, cap_s);
-        let secs = self.draw(lo, hi, rng);
+        let k = stretch.max(1.0);
+        let (lo, hi) = (lo * k, hi * k);
+        let mut secs = self.draw(lo, hi, rng);
+        if k > 1.0 && secs > cap_s && hi > cap_s && self.jittered() {
+            // Where the draw fell beyond the cap, as a share of that stretch, mapped onto the
+            // top of the capped range (no second draw: the same draws as always).
+            let over = ((secs - cap_s) / (hi - cap_s)).clamp(0.0, 1.0);
+            secs = cap_s * (1.0 - CAP_SPREAD * over);
+        }
         (capped(cap_s, secs), capped(cap_s, (lo + hi) / 2.0))
     }
 
@@ -257,6 +270,9 @@ impl Strategy {
     }
 }
 
+/// The top share of the cap a stretched draw beyond it is spread over.
+const CAP_SPREAD: f64 = 0.2;
+
 /// `secs` as a delay between zero and the cap.
 fn capped(cap_s: f64, secs: f64) -> Duration {
     Duration::from_secs_f64(secs.clamp(0.0, cap_s))
@@ -270,6 +286,43 @@ mod tests {
 
     fn s(x: f64) -> Duration {
         Duration::from_secs_f64(x)
+    }
+
+    #[test]
+    fn a_stretched_schedule_keeps_its_jitter_at_the_cap() {
+        let mut rng = SmallRng::seed_from_u64(7);
+        let st = Strategy::full_jitter(s(1.0));
+        let cap = s(10.0);
+        let mut at_cap = 0;
+        let mut top = Vec::new();
+        for _ in 0..2000 {
+            // Retry 4: the range is 0-8 s, stretched 5x to 0-40 s, three quarters beyond the cap.
+            let (d, nominal) = st.delay_and_nominal(4, Duration::ZERO, cap, 5.0, &mut rng);
+            assert!(d <= cap && nominal <= cap);
+            if d == cap {
+                at_cap += 1;
+            }
+            if d >= s(8.0) {
+                top.push(d);
+            }
+        }
+        // Clamped, about 1,500 of them would go at 10 s exactly, together.
+        assert!(at_cap <= 2, "{at_cap}");
+        assert!(top.len() > 1400, "{}", top.len());
+        top.sort();
+        top.dedup();
+        assert!(
+            top.len() > 1400,
+            "distinct delays at the top: {}",
+            top.len()
+        );
+        // Without a stretch the schedule is exactly as configured (the same draws).
+        let mut a = SmallRng::seed_from_u64(9);
+        let mut b = SmallRng::seed_from_u64(9);
+        for retry in 1..10 {
+            let (d, _) = st.delay_and_nominal(retry, Duration::ZERO, cap, 1.0, &mut a);
+            assert_eq!(d, st.delay(retry, Duration::ZERO, cap, &mut b));
+        }
     }
 
     #[test]

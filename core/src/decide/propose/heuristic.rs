@@ -7,14 +7,16 @@ use crate::episode::EpisodeView;
 use crate::recommendation::{Reason, Tier};
 
 pub(super) fn propose(cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
-    let (delay, nominal) = cx.cp.retry_delays(ep.failures, ep.last_delay, &mut ep.rng);
     let immediate = cx.cp.first_retry_immediate && ep.failures <= 1;
     // An immediate retry is not paced (nor is its outcome evidence about the pace).
     let pace = cx.pace.filter(|_| !immediate);
-    if let Some(factor) = pace {
+    let factor = pace.unwrap_or(1.0);
+    if pace.is_some() {
         ep.paced = factor as f32;
     }
-    let factor = pace.unwrap_or(1.0);
+    let (delay, nominal) = cx
+        .cp
+        .retry_delays(ep.failures, ep.last_delay, factor, &mut ep.rng);
     let reason = if immediate {
         Reason::FirstRetryImmediate { class: cx.class }
     } else if factor > 1.0 {
@@ -31,7 +33,7 @@ pub(super) fn propose(cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
             retry: ep.failures,
         }
     };
-    let mut p = Proposal::new(delay.mul_f64(factor), Tier::Heuristic, reason);
-    p.nominal = Some(nominal.mul_f64(factor));
+    let mut p = Proposal::new(delay, Tier::Heuristic, reason);
+    p.nominal = Some(nominal);
     p
 }
