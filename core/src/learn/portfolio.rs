@@ -40,8 +40,13 @@ impl Arm {
     }
 }
 
-/// Share of episodes that run the schedule not preferred, so both keep realised evidence.
+/// Share of episodes that run the schedule not preferred, so both keep realised evidence; less
+/// where that schedule costs more (`CONTROL_REGRET`).
 pub const CONTROL_SHARE: f64 = 0.02;
+/// The most the control episodes may add to the mean cost per episode, as a share of the
+/// preferred schedule's: where the other schedule costs a hundred times more (a class schedule
+/// at the wrong time scale), 2% of episodes on it would double the cost, so it runs far less.
+const CONTROL_REGRET: f64 = 0.01;
 /// Paired episodes needed before the learned plan can be preferred.
 const MIN_PAIRED: f64 = 12.0;
 /// Realised episodes each schedule needs before the realised costs can veto.
@@ -178,10 +183,41 @@ impl Portfolio {
         }
     }
 
+    /// The share of episodes that run the schedule `v` does not prefer: `CONTROL_SHARE`, or
+    /// less where the extra cost it adds would pass `CONTROL_REGRET` of the preferred's cost.
+    /// Each side's cost is read in the direction that keeps more control: the preferred
+    /// schedule's the larger of its paired and realised means (and at least `floor`, one failed
+    /// attempt's price: the first episodes to finish are the short ones, which can make the
+    /// preferred schedule look free), the other's the smaller.
+    pub fn control_share(&self, v: &Verdict, floor: f64) -> f64 {
+        let mean = |arm: Arm| {
+            let paired = self.cost[arm.index()].mean();
+            let realised = self.realised[arm.index()].mean();
+            (paired, realised)
+        };
+        let (pref_paired, pref_realised) = mean(v.preferred);
+        let (other_paired, other_realised) = mean(v.preferred.other());
+        let pref = match (pref_paired, pref_realised) {
+            (Some(a), Some(b)) => a.max(b),
+            (a, b) => a.or(b).unwrap_or(0.0),
+        }
+        .max(floor);
+        let other = match (other_paired, other_realised) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(f64::INFINITY),
+        };
+        let extra = other - pref;
+        if !(extra > 0.0 && pref.is_finite()) {
+            return CONTROL_SHARE;
+        }
+        (CONTROL_REGRET * pref.max(0.0) / extra).min(CONTROL_SHARE)
+    }
+
     /// The schedule for a new episode: the preferred one, or (with the control share) the other.
-    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R) -> (Arm, Verdict) {
+    /// `failure_cost`: the price of one failed attempt (the control share's floor of cost).
+    pub fn choose<R: Rng + ?Sized>(&self, rng: &mut R, failure_cost: f64) -> (Arm, Verdict) {
         let v = self.verdict();
-        let arm = if rng.random::<f64>() < CONTROL_SHARE {
+        let arm = if rng.random::<f64>() < self.control_share(&v, failure_cost) {
             v.preferred.other()
         } else {
             v.preferred
@@ -239,13 +275,50 @@ mod tests {
     }
 
     #[test]
+    fn a_much_dearer_control_schedule_runs_in_proportion_to_what_it_costs() {
+        // The learned plan costs 0.3 s an episode; the class schedule, at the wrong time scale,
+        // 40 s. 2% of episodes on it would add 0.8 s (267%); its share keeps that to 1%.
+        let mut p = Portfolio::default();
+        for i in 0..400 {
+            let arm = if i % 10 == 0 {
+                Arm::Class
+            } else {
+                Arm::Learned
+            };
+            p.record(arm, 40.0, 0.3, 0.999);
+        }
+        let v = p.verdict();
+        assert_eq!(v.preferred, Arm::Learned);
+        let share = p.control_share(&v, 0.01);
+        assert!((share * (40.0 - 0.3) - 0.01 * 0.3).abs() < 1e-9, "{share}");
+        let mut rng = SmallRng::seed_from_u64(11);
+        let controls = (0..100_000)
+            .filter(|_| p.choose(&mut rng, 0.01).0 == Arm::Class)
+            .count();
+        assert!(controls < 30, "{controls}");
+        // Close costs keep the full control share; so does a preferred schedule that looks free
+        // only because its first episodes were the short ones (the floor is one attempt's price).
+        let mut q = Portfolio::default();
+        for _ in 0..100 {
+            q.record(Arm::Class, 10.0, 12.0, 0.999);
+        }
+        assert_eq!(q.control_share(&q.verdict(), 0.01), CONTROL_SHARE);
+        let mut r = Portfolio::default();
+        for _ in 0..100 {
+            r.record(Arm::Class, 0.0, 1.0, 0.999);
+        }
+        assert_eq!(r.control_share(&r.verdict(), 0.0), 0.0);
+        assert_eq!(r.control_share(&r.verdict(), 30.0), CONTROL_SHARE);
+    }
+
+    #[test]
     fn realised_cost_vetoes_a_plan_that_only_looks_better() {
         // On paper the learned plan saves 3 s, but when it runs it costs 40 s instead of 12 s.
         let mut p = Portfolio::default();
         let mut rng = SmallRng::seed_from_u64(5);
         let mut late_learned = 0;
         for round in 0..600 {
-            let (arm, _) = p.choose(&mut rng);
+            let (arm, _) = p.choose(&mut rng, 1.0);
             let j = 0.8 + 0.4 * rng.random::<f64>();
             let (c, l) = match arm {
                 Arm::Class => (12.0 * j, 9.0 * j),

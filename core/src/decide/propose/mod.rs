@@ -121,7 +121,8 @@ impl Engine {
         } else if !cx.policy.learning.portfolio {
             (Arm::Learned, None)
         } else if cx.mode == super::Mode::Live {
-            let (arm, verdict) = m.portfolio().choose(&mut ep.rng);
+            let failure_cost = cx.policy.failure_cost(&cx.cp);
+            let (arm, verdict) = m.portfolio().choose(&mut ep.rng, failure_cost);
             (arm, Some(verdict))
         } else {
             let verdict = m.portfolio().verdict();
