@@ -28,6 +28,15 @@ pub struct SimulateArgs {
     /// scenarios; repeat the option for several files.
     #[arg(long, value_name = "FILE")]
     scenario_file: Vec<PathBuf>,
+    /// Run this many outage shapes drawn at random instead of the embedded scenarios (recovery
+    /// from milliseconds to hours, brown-outs, blips, drift, rate-limit windows, permanent
+    /// errors, crowds of writers), and report how the engine fares over all of them. Each
+    /// shape's file is written to OUT/shapes/ (rerun one with --scenario-file).
+    #[arg(long, value_name = "N")]
+    random_shapes: Option<usize>,
+    /// The seed the random shapes are drawn from.
+    #[arg(long, default_value_t = 1)]
+    random_seed: u64,
     /// Number of seeds; every figure is the mean over them.
     #[arg(long, default_value_t = 5)]
     seeds: u32,
@@ -68,6 +77,13 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
                 .into(),
         ));
     }
+    let random = args.random_shapes.is_some();
+    if random && (own || args.ml || args.scenario.trim() != "all") {
+        return Err(SimError::Invalid(
+            "--random-shapes runs its own shapes: give it without --scenario-file, --ml and --scenario"
+                .into(),
+        ));
+    }
     if args.ml {
         let seeds = if args.quick && args.seeds == 5 {
             2
@@ -76,7 +92,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         };
         return crate::learned::simulate(&args.scenario, seeds, args.jobs, args.algo, &args.out);
     }
-    let fleet = if own {
+    let fleet = if own || random {
         None
     } else {
         crate::fleet::selected(&args.scenario)?
@@ -84,7 +100,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
     if fleet.is_some() && args.scenario.trim() != "all" {
         return crate::fleet::run_alone(fleet, args.seeds, &args.out, args.check.as_deref());
     }
-    let scenarios = if own {
+    let scenarios = if let Some(n) = args.random_shapes {
+        random_shapes(n, args.random_seed, &args.out)?
+    } else if own {
         scenario_files(&args.scenario_file)?
     } else {
         Scenario::select(&args.scenario)?
@@ -133,7 +151,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
     let results = run_suite(&scenarios, &cfg)?;
     say(&report::table::render(&results, cfg.seeds));
     let elapsed = started.elapsed().as_secs_f64();
-    let selection = if own {
+    let selection = if let Some(n) = args.random_shapes {
+        format!("--random-shapes {n} --random-seed {}", args.random_seed)
+    } else if own {
         let files: Vec<String> = args
             .scenario_file
             .iter()
@@ -154,6 +174,19 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
     });
     let report = report::output::write_all(&results, &args.out, cfg.seeds, &command)?;
     let mut figs = report::figures::figures(&results);
+    if random {
+        let summary = smartretry_sim::random_shapes::summary_figures(&results);
+        sayln!(
+            "\nOver all {} random shapes (seed {}):",
+            results.len(),
+            args.random_seed
+        );
+        for f in &summary {
+            let mark = if f.met == Some(true) { "met" } else { "MISSED" };
+            sayln!("  {}: {} (target {}: {mark})", f.what, f.value, f.target);
+        }
+        figs.extend(summary);
+    }
     figs.extend(crate::fleet::run_with_suite(fleet, cfg.seeds, &args.out)?);
     let met = figs.iter().filter(|f| f.met == Some(true)).count();
     let judged = figs.iter().filter(|f| f.met.is_some()).count();
@@ -176,6 +209,24 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         check_floor(path, &figs)?;
     }
     Ok(())
+}
+
+/// Draw `n` random shapes and write each one's scenario file to `out/shapes/`.
+fn random_shapes(n: usize, seed: u64, out: &std::path::Path) -> Result<Vec<Scenario>, SimError> {
+    if n == 0 || n > 1000 {
+        return Err(SimError::Invalid(
+            "--random-shapes must be between 1 and 1000".into(),
+        ));
+    }
+    let dir = out.join("shapes");
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let mut scenarios = Vec::with_capacity(n);
+    for (text, s) in smartretry_sim::random_shapes::shapes(seed, n)? {
+        let path = dir.join(format!("{}.toml", s.name));
+        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+        scenarios.push(s);
+    }
+    Ok(scenarios)
 }
 
 /// Load a user's scenario files; two with the same number or name are refused (the report

@@ -16,6 +16,7 @@ pub mod job;
 pub mod metrics;
 pub mod ml;
 pub mod policy;
+pub mod random_shapes;
 pub mod replay;
 pub mod report;
 pub mod runner;
