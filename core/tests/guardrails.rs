@@ -87,6 +87,30 @@ fn retry_after_is_a_floor_and_max_delay_a_ceiling() {
 }
 
 #[test]
+fn a_retry_after_that_keeps_failing_is_spread_wider() {
+    // "Retry-After: 1" again and again (a window that reopens every half second, a header in
+    // whole seconds): never earlier than asked, but each failure widens the spread after the
+    // asked-for moment, up to the wait again, so retries stop landing in the same phase.
+    let (e, _) =
+        engine(r#"{"learning":{"enabled":false},"classes":{"rate_limited":{"max_attempts":20}}}"#);
+    let mut widest = [0.0f64; 6];
+    for _ in 0..200 {
+        let mut ep = e.begin("q", None).unwrap();
+        for (i, w) in widest.iter_mut().enumerate() {
+            let r = e
+                .on_failure(&mut ep, &Failure::http(429).with_retry_after(s(1.0)))
+                .unwrap();
+            let d = r.delay.as_secs_f64();
+            let most = 1.0 + (0.1 * 2f64.powi(i as i32)).min(1.0);
+            assert!((1.0..=most + 1e-9).contains(&d), "failure {}: {d}", i + 1);
+            *w = w.max(d - 1.0);
+        }
+    }
+    assert!(widest[0] <= 0.1 && widest[0] > 0.09, "{widest:?}");
+    assert!(widest[2] > 0.3 && widest[5] > 0.9, "{widest:?}");
+}
+
+#[test]
 fn deadline_stops_retries_that_would_land_after_it() {
     let (e, clock) = engine(r#"{"deadline":10,"learning":{"enabled":false}}"#);
     let mut ep = e.begin("q", None).unwrap();

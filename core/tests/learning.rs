@@ -108,6 +108,47 @@ fn polls_against_outages_of_minutes_when_attempts_are_cheap() {
 }
 
 #[test]
+fn a_plan_that_waits_past_max_delay_keeps_its_retries_apart() {
+    // Outages of about 100 s against a 10 s cap: the plan wants longer waits than the cap
+    // allows. Clamped to the cap itself, every client would retry at the same moments.
+    let (e, clock) = engine_pricing_failures_at(
+        r#"{"classes":{"unavailable":{"max_attempts":100,"max_delay":10}},"deadline":900}"#,
+        5.0,
+    );
+    let mut rng = Lcg(3);
+    for _ in 0..300 {
+        episode(&e, &clock, "slow", None, 80.0 + 40.0 * rng.next());
+        clock.advance(s(1000.0));
+    }
+    let mut at_cap = Vec::new();
+    for _ in 0..50 {
+        let mut ep = e.begin("slow", None).unwrap();
+        for _ in 0..4 {
+            let r = e.on_failure(&mut ep, &Failure::http(503)).unwrap();
+            assert!(r.delay <= s(10.0), "{r}");
+            if r.clamps.iter().any(|c| c.guardrail == Guardrail::MaxDelay) {
+                assert!(r.delay >= s(8.0), "{r}");
+                at_cap.push(r.delay);
+            }
+            clock.advance(r.delay);
+        }
+        e.abandon(&mut ep);
+    }
+    assert!(
+        at_cap.len() > 50,
+        "the plan should want more than the cap: {}",
+        at_cap.len()
+    );
+    at_cap.sort();
+    at_cap.dedup();
+    assert!(
+        at_cap.len() > 50,
+        "distinct delays at the cap: {}",
+        at_cap.len()
+    );
+}
+
+#[test]
 fn falls_back_to_heuristics_until_it_has_evidence() {
     let (e, clock) = learning_engine();
     let (_, _) = episode(&e, &clock, "new", None, 3.0);

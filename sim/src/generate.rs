@@ -73,6 +73,25 @@ pub fn generate(s: &Scenario, seed: u64, jobs: Option<usize>) -> Result<Generate
                 drafts.push(recovers(t0, r, *brownout_share, failure, 0));
             }
         }
+        Model::Outages {
+            duration,
+            up,
+            failure,
+            brownout_share,
+        } => {
+            // Outage after outage; the failing jobs of each arrive while it lasts (a Poisson
+            // stream on down time) and all recover at its end.
+            let mut start = 0.0;
+            while drafts.len() < n {
+                let end = start + duration.sample(&mut rng);
+                let mut t0 = start + exponential(&mut rng, mean_gap);
+                while t0 < end && drafts.len() < n {
+                    drafts.push(recovers(t0, end - t0, *brownout_share, failure, 0));
+                    t0 += exponential(&mut rng, mean_gap);
+                }
+                start = end + exponential(&mut rng, *up);
+            }
+        }
         Model::Drift {
             before,
             after,

@@ -157,6 +157,18 @@ pub enum Model {
         #[serde(default)]
         brownout_share: f64,
     },
+    /// Outages shared by every job: the dependency is down for a log-normal time (`duration`),
+    /// then up for an exponential time (mean `up` seconds). Failing jobs arrive only while it is
+    /// down, and every job of one outage recovers when that outage ends, so a job's wait is what
+    /// is left of its outage (the commonest shape of a real incident). Before that each attempt
+    /// still succeeds with probability `brownout_share`.
+    Outages {
+        duration: LogNormal,
+        up: f64,
+        failure: FailureSpec,
+        #[serde(default)]
+        brownout_share: f64,
+    },
     /// Log-normal recovery whose distribution changes after `shift_share` of the jobs.
     Drift {
         before: LogNormal,
@@ -369,6 +381,16 @@ impl Scenario {
                 ..
             } => {
                 recovery.validate("recovery")?;
+                share(*brownout_share, "brownout_share")
+            }
+            Model::Outages {
+                duration,
+                up,
+                brownout_share,
+                ..
+            } => {
+                duration.validate("duration")?;
+                pos(*up, "up")?;
                 share(*brownout_share, "brownout_share")
             }
             Model::Drift {

@@ -84,10 +84,23 @@ impl Gate<'_, '_> {
     }
 }
 
+/// The top share of `max_delay` a delay beyond it is spread over.
+const CAP_SPREAD: f64 = 0.2;
+
+/// A delay beyond `max_delay` lands in the cap's top fifth, drawn uniformly, not on the cap
+/// itself: every client whose plan waits past the cap would otherwise retry at the same moment,
+/// and in one outage they all do. An operator's fixed delay is clamped exactly (it is chosen
+/// knowingly and never jittered).
 fn max_delay(g: &mut Gate<'_, '_>, d: Duration) -> Step {
     let max = g.cx.cp.max_delay;
     Step::Pass(if d > max {
-        g.clamp(Guardrail::MaxDelay, d, max)
+        let to = if g.rec.tier == Tier::Operator {
+            max
+        } else {
+            let u: f64 = rand::Rng::random(&mut g.ep.rng);
+            max.mul_f64(1.0 - CAP_SPREAD * u)
+        };
+        g.clamp(Guardrail::MaxDelay, d, to)
     } else {
         d
     })
