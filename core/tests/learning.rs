@@ -41,6 +41,24 @@ fn engine_pricing_failures_at(policy: &str, cost: f64) -> (Engine, Arc<ManualClo
     (Engine::with_clock(p, clock.clone()).unwrap(), clock)
 }
 
+/// 300 episodes on `key` whose outages last `lo` to `lo + width` seconds (uniform, drawn from
+/// `seed`), `gap` seconds apart.
+fn learn_outages(
+    e: &Engine,
+    clock: &ManualClock,
+    key: &str,
+    seed: u64,
+    lo: f64,
+    width: f64,
+    gap: f64,
+) {
+    let mut rng = Lcg(seed);
+    for _ in 0..300 {
+        episode(e, clock, key, None, lo + width * rng.next());
+        clock.advance(s(gap));
+    }
+}
+
 #[test]
 fn converges_near_the_optimum_on_a_known_distribution() {
     // Outages last 6-12 s. With a failed attempt worth 5 s the optimum retries once at ~12 s
@@ -76,11 +94,7 @@ fn polls_against_outages_of_minutes_when_attempts_are_cheap() {
         r#"{"classes":{"unavailable":{"max_attempts":400,"max_delay":3600}},"deadline":7200}"#,
         0.5,
     );
-    let mut rng = Lcg(11);
-    for _ in 0..300 {
-        episode(&e, &clock, "etl", None, 600.0 + 1200.0 * rng.next());
-        clock.advance(s(3600.0));
-    }
+    learn_outages(&e, &clock, "etl", 11, 600.0, 1200.0, 3600.0);
     // An outage that outlasts the deadline: every decision between 15 and 25 minutes in.
     let mut ep = e.begin("etl", None).unwrap();
     let start = clock.now();
@@ -115,11 +129,7 @@ fn a_plan_that_waits_past_max_delay_keeps_its_retries_apart() {
         r#"{"classes":{"unavailable":{"max_attempts":100,"max_delay":10}},"deadline":900}"#,
         5.0,
     );
-    let mut rng = Lcg(3);
-    for _ in 0..300 {
-        episode(&e, &clock, "slow", None, 80.0 + 40.0 * rng.next());
-        clock.advance(s(1000.0));
-    }
+    learn_outages(&e, &clock, "slow", 3, 80.0, 40.0, 1000.0);
     let mut at_cap = Vec::new();
     for _ in 0..50 {
         let mut ep = e.begin("slow", None).unwrap();
