@@ -182,9 +182,20 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
             args.random_seed
         );
         for f in &summary {
-            let mark = if f.met == Some(true) { "met" } else { "MISSED" };
-            sayln!("  {}: {} (target {}: {mark})", f.what, f.value, f.target);
+            match f.met {
+                Some(met) => {
+                    let mark = if met { "met" } else { "MISSED" };
+                    sayln!("  {}: {} (target {}: {mark})", f.what, f.value, f.target);
+                }
+                None => sayln!("  {}: {}", f.what, f.value),
+            }
         }
+        let worst = smartretry_sim::random_shapes::worst(&results, 5);
+        let listed: Vec<String> = worst.iter().map(|(n, x)| format!("{n} {x:.2}x")).collect();
+        sayln!(
+            "  worst against the best static schedule: {}",
+            listed.join(", ")
+        );
         figs.extend(summary);
     }
     figs.extend(crate::fleet::run_with_suite(fleet, cfg.seeds, &args.out)?);
