@@ -391,6 +391,13 @@ impl Scenario {
             } => {
                 duration.validate("duration")?;
                 pos(*up, "up")?;
+                // Jobs come only from outages: too few per outage and drawing them never ends.
+                if duration.median * self.arrival_rate < 1e-4 {
+                    return Err(
+                        "outages: duration.median x arrival_rate must be at least 1e-4 (failing jobs per outage)"
+                            .into(),
+                    );
+                }
                 share(*brownout_share, "brownout_share")
             }
             Model::Drift {
@@ -556,5 +563,32 @@ mod tests {
             Err(SimError::Scenario { .. })
         ));
         assert!(Scenario::from_toml("x", "number = 1").is_err());
+    }
+
+    #[test]
+    fn shared_outages_load_and_generate_jobs_that_recover_together() {
+        let text = include_str!("../../examples/sim/shared-outages.toml");
+        let s = Scenario::from_toml("shared-outages", text).unwrap();
+        let g = crate::generate::generate(&s, 0, Some(400)).unwrap();
+        assert_eq!(g.jobs.len(), 400);
+        // Jobs of one outage share its end: far fewer distinct recovery times than jobs.
+        let mut ends: Vec<u64> = g
+            .jobs
+            .iter()
+            .filter_map(|j| match j.truth {
+                crate::job::Truth::At(t) => Some(t.to_bits()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ends.len(), 400);
+        ends.sort_unstable();
+        ends.dedup();
+        assert!(ends.len() < 40, "{} outages for 400 jobs", ends.len());
+        // Too few failing jobs per outage would never finish drawing: refused.
+        let thin = text.replace("median = 60.0", "median = 0.00001");
+        assert!(matches!(
+            Scenario::from_toml("x", &thin),
+            Err(SimError::Scenario { .. })
+        ));
     }
 }
