@@ -270,8 +270,10 @@ impl Strategy {
     }
 }
 
-/// The top share of the cap a stretched draw beyond it is spread over.
-const CAP_SPREAD: f64 = 0.2;
+/// The top share of a cap that a delay beyond it is spread over, rather than clamped onto the
+/// cap where every such retry would go at once (a stretched draw here; a learned delay in the
+/// max-delay guardrail).
+pub(crate) const CAP_SPREAD: f64 = 0.2;
 
 /// `secs` as a delay between zero and the cap.
 fn capped(cap_s: f64, secs: f64) -> Duration {

@@ -12,6 +12,7 @@ use crate::engine::Engine;
 use crate::episode::EpisodeView;
 use crate::observe::Counter;
 use crate::recommendation::{Clamp, Guardrail, Reason, Recommendation, Tier};
+use crate::strategy::CAP_SPREAD;
 use std::time::Duration;
 
 /// What one guardrail did.
@@ -83,9 +84,6 @@ impl Gate<'_, '_> {
         Step::Stop
     }
 }
-
-/// The top share of `max_delay` a delay beyond it is spread over.
-const CAP_SPREAD: f64 = 0.2;
 
 /// A delay beyond `max_delay` lands in the cap's top fifth, drawn uniformly, not on the cap
 /// itself: every client whose plan waits past the cap would otherwise retry at the same moment,

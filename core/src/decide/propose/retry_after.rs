@@ -17,7 +17,7 @@ const MAX_SPREAD: f64 = 1.0;
 
 /// The spread after `failures` failed attempts (1 = the first): doubled by each one after the
 /// first, up to `MAX_SPREAD`.
-pub fn spread(failures: u32) -> f64 {
+fn spread(failures: u32) -> f64 {
     (SPREAD * 2f64.powi(failures.saturating_sub(1).min(8) as i32)).min(MAX_SPREAD)
 }
 
