@@ -38,6 +38,15 @@ fn decades(rng: &mut SmallRng, a: f64, b: f64) -> f64 {
     10f64.powf(rng.random_range(a..b))
 }
 
+/// A brown-out's pass rate: none with probability `none`, else uniform in [0.01, `most`).
+fn brownout(rng: &mut SmallRng, none: f64, most: f64) -> f64 {
+    if rng.random::<f64>() < none {
+        0.0
+    } else {
+        rng.random_range(0.01..most)
+    }
+}
+
 fn log_normal(median: f64, sigma: f64) -> String {
     format!("{{ median = {median:.6e}, sigma = {sigma:.3} }}")
 }
@@ -72,11 +81,7 @@ fn draw(rng: &mut SmallRng, seed: u64, i: usize) -> String {
     let mut rate = decades(rng, -1.0, 1.0);
     let model = match family {
         "log_normal" => {
-            let brownout = if rng.random::<f64>() < 0.6 {
-                0.0
-            } else {
-                rng.random_range(0.01..0.6)
-            };
+            let brownout = brownout(rng, 0.6, 0.6);
             format!(
                 "kind = \"log_normal\"\nrecovery = {}\nfailure = {failure}\nbrownout_share = {brownout:.3}\n",
                 log_normal(median, sigma)
@@ -85,11 +90,7 @@ fn draw(rng: &mut SmallRng, seed: u64, i: usize) -> String {
         "outages" => {
             // Down for `median` (log-normal), up for a few to a hundred times as long.
             let up = median * decades(rng, 0.5, 2.0);
-            let brownout = if rng.random::<f64>() < 0.8 {
-                0.0
-            } else {
-                rng.random_range(0.01..0.5)
-            };
+            let brownout = brownout(rng, 0.8, 0.5);
             format!(
                 "kind = \"outages\"\nduration = {}\nup = {up:.6e}\nfailure = {failure}\nbrownout_share = {brownout:.3}\n",
                 log_normal(median, sigma.min(1.5))
