@@ -29,8 +29,8 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE")]
     scenario_file: Vec<PathBuf>,
     /// Run this many outage shapes drawn at random instead of the embedded scenarios (recovery
-    /// from milliseconds to hours, brown-outs, blips, drift, rate-limit windows, permanent
-    /// errors, crowds of writers), and report how the engine fares over all of them. Each
+    /// from milliseconds to hours, outages shared by every job, brown-outs, blips, drift,
+    /// rate-limit windows, permanent errors, crowds of writers), and report how the engine fares over all of them. Each
     /// shape's file is written to OUT/shapes/ (rerun one with --scenario-file).
     #[arg(long, value_name = "N")]
     random_shapes: Option<usize>,
