@@ -1146,6 +1146,22 @@ smartretry_status smartretry_fleet_stats(const struct smartretry_fleet *fleet,
 smartretry_status smartretry_fleet_free(struct smartretry_fleet *fleet);
 
 /*
+ Before `fork()`: pause every engine's plan worker between two rebuilds (waits at most a
+ second for one inside a rebuild).
+ */
+void smartretry_fork_prepare(void);
+
+/*
+ In the parent after `fork()`: the plan workers go on.
+ */
+void smartretry_fork_parent(void);
+
+/*
+ In the child after `fork()`: its engines have no plan worker and rebuild plans inline.
+ */
+void smartretry_fork_child(void);
+
+/*
  The number of live handles of every type (recommendation details included): a leak check for
  tests, e.g. equal before and after a block that frees what it made.
 

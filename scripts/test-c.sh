@@ -68,7 +68,7 @@ done
 
 echo "-- valgrind (zero errors, zero bytes lost; includes copy-and-free-both and refill-without-free)"
 for t in "${single[@]}"; do
-  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
+  SMARTRETRY_TEST_FORKS=0 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
     --suppressions=tests/c/valgrind.supp \
     "$build/$t"
 done

@@ -10,6 +10,7 @@ mod errors;
 mod extract;
 mod failure;
 mod fleet;
+mod fork;
 mod learned;
 mod observer;
 mod ops;
@@ -49,6 +50,9 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract::failure_from, m)?)?;
     m.add_function(wrap_pyfunction!(extract::from_exception, m)?)?;
     m.add_function(wrap_pyfunction!(extract::from_response, m)?)?;
+    m.add_function(wrap_pyfunction!(fork::_before_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(fork::_after_fork_in_parent, m)?)?;
+    m.add_function(wrap_pyfunction!(fork::_after_fork_in_child, m)?)?;
     errors::register(m)?;
     Ok(())
 }

@@ -69,6 +69,7 @@ pub use failure::{
     MAX_RETRY_AFTER,
 };
 pub use history::{AttemptRecord, HistorySink, JsonlHistory};
+pub use learn::fork;
 pub use learned::{AttemptContext, ModelFile, RolloutConfig, RolloutMode};
 pub use observe::{ClampRecord, Event, EventRecord, Observer, Stats};
 pub use overrides::Scope;

@@ -32,6 +32,7 @@ mod failure;
 mod fixtures_test;
 #[cfg(not(fuzzing))]
 mod fleet;
+mod fork;
 mod handle;
 mod history;
 mod learned;
@@ -56,6 +57,7 @@ pub use engine::*;
 pub use failure::*;
 #[cfg(not(fuzzing))]
 pub use fleet::*;
+pub use fork::*;
 pub use handle::smartretry_live_handles;
 pub use history::*;
 pub use learned::*;

@@ -8,6 +8,8 @@
 Every decision (the delay, or stop) is the engine's, with its reason: ``str(recommendation)``.
 """
 
+import os as _os
+
 from ._policy_types import Policy as Policy  # the policy dict's keys, for editors (generated)
 from ._batch import BatchResult, retry_batch, retry_batch_async
 from ._context import AttemptContext
@@ -54,6 +56,16 @@ from ._native import (
     parse_retry_after,
 )
 from ._retry import TRANSIENT, Attempt, attempts, retry
+from . import _native as _native_module
+
+# A forked child must not inherit a model lock held by a plan worker thread it does not have:
+# around every fork the workers pause between rebuilds, and the child's engines rebuild inline.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(
+        before=_native_module._before_fork,
+        after_in_parent=_native_module._after_fork_in_parent,
+        after_in_child=_native_module._after_fork_in_child,
+    )
 
 __all__ = [
     "ERROR_CLASSES",

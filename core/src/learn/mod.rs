@@ -5,6 +5,7 @@
 //! confidence, scored counterfactually on the same episodes.
 
 pub mod counterfactual;
+pub mod fork;
 pub mod grid;
 pub mod hazard;
 mod intervals;

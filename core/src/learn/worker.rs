@@ -10,6 +10,7 @@
 //! tells it to stop and joins it, waiting at most `JOIN_TIMEOUT` (one rebuild takes well under a
 //! millisecond; after the timeout the thread is left to finish on its own).
 
+use super::fork::Gate;
 use super::planner::{self, Plan};
 use super::prior::Prior;
 use crate::episode::ModelSlot;
@@ -84,16 +85,22 @@ impl Outstanding {
 /// The engine's handle on its worker thread.
 pub(crate) struct PlanWorker {
     /// The process that started the thread: a forked child inherits the engine but not the
-    /// thread, and rebuilds inline from its first request on (see `forked`).
+    /// thread, and rebuilds inline from then on (see `forked` and `learn::fork`).
     pid: u32,
-    forked: AtomicBool,
-    queue: Option<SyncSender<Job>>,
+    /// Pauses the thread between rebuilds around a fork, and says when this is a forked child.
+    gate: Arc<Gate>,
     stop: Arc<AtomicBool>,
     outstanding: Arc<Outstanding>,
+    /// What lives only in the process that runs the thread (a forked child leaks it unread).
+    thread: Option<ThreadParts>,
+}
+
+struct ThreadParts {
+    queue: SyncSender<Job>,
     /// Disconnected when the thread has ended (its sender is dropped on the way out). In a mutex
     /// only so that the engine stays `Sync`; `Drop` alone reads it.
     ended: Mutex<Receiver<()>>,
-    thread: Option<JoinHandle<()>>,
+    handle: JoinHandle<()>,
 }
 
 impl PlanWorker {
@@ -103,15 +110,17 @@ impl PlanWorker {
         let (up, ready) = mpsc::channel::<()>();
         let stop = Arc::new(AtomicBool::new(false));
         let outstanding = Arc::new(Outstanding::default());
-        let thread = std::thread::Builder::new()
+        let gate = Gate::register();
+        let handle = std::thread::Builder::new()
             .name(THREAD_NAME.into())
             .spawn({
-                let (stop, outstanding) = (stop.clone(), outstanding.clone());
+                let (stop, outstanding, gate) = (stop.clone(), outstanding.clone(), gate.clone());
                 move || {
                     let _ending = ending;
                     let _ = up.send(());
                     let (mut owed, mut idle_since) = (Duration::ZERO, Instant::now());
                     while let Ok(job) = jobs.recv() {
+                        gate.enter();
                         if !stop.load(Ordering::Acquire) {
                             let started = Instant::now();
                             // Time spent idle pays the debt too: only a busy worker rests.
@@ -123,6 +132,7 @@ impl PlanWorker {
                         job.slot.rebuild_pending.store(false, Ordering::Release);
                         drop(job);
                         outstanding.done();
+                        gate.leave();
                         if owed >= MAX_REST && !stop.load(Ordering::Acquire) {
                             std::thread::sleep(MAX_REST);
                             owed -= MAX_REST;
@@ -136,12 +146,14 @@ impl PlanWorker {
         let _ = ready.recv_timeout(JOIN_TIMEOUT);
         Ok(PlanWorker {
             pid: std::process::id(),
-            forked: AtomicBool::new(false),
-            queue: Some(queue),
+            gate,
             stop,
             outstanding,
-            ended: Mutex::new(ended),
-            thread: Some(thread),
+            thread: Some(ThreadParts {
+                queue,
+                ended: Mutex::new(ended),
+                handle,
+            }),
         })
     }
 
@@ -149,19 +161,31 @@ impl PlanWorker {
     /// queue here, and the engine rebuilds inline).
     #[inline]
     pub fn forked(&self) -> bool {
-        self.forked.load(Ordering::Relaxed)
+        self.gate.forked()
+    }
+
+    /// Known forked: told by the fork hook, or found by the process id (a fork without hooks).
+    fn check_forked(&self) -> bool {
+        if self.gate.forked() {
+            return true;
+        }
+        if std::process::id() != self.pid {
+            self.gate.mark_forked();
+            return true;
+        }
+        false
     }
 
     /// Queue a rebuild unless one is queued for the model already or the queue is full.
     pub fn request(&self, job: Job) {
-        if std::process::id() != self.pid {
-            self.forked.store(true, Ordering::Relaxed);
+        if self.check_forked() {
             return;
         }
         if job.slot.rebuild_pending.swap(true, Ordering::AcqRel) {
             return;
         }
-        let Some(queue) = &self.queue else { return };
+        let Some(parts) = &self.thread else { return };
+        let queue = &parts.queue;
         self.outstanding.add();
         match queue.try_send(job) {
             Ok(()) => {}
@@ -174,7 +198,7 @@ impl PlanWorker {
 
     /// Wait until every queued rebuild is done, at most `timeout`; whether it was.
     pub fn flush(&self, timeout: Duration) -> bool {
-        if std::process::id() != self.pid {
+        if self.check_forked() {
             return true;
         }
         let deadline = Instant::now() + timeout;
@@ -196,19 +220,21 @@ impl PlanWorker {
 impl Drop for PlanWorker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
-        // Closing the queue wakes the thread; queued jobs are dropped unbuilt.
-        drop(self.queue.take());
-        if std::process::id() != self.pid {
-            // A forked child: the thread is not in this process; nothing to wait for or join.
-            std::mem::forget(self.thread.take());
+        let Some(parts) = self.thread.take() else {
+            return;
+        };
+        if self.check_forked() {
+            // A forked child: the thread is not in this process, and what it shared with it
+            // (the queue's and the join handle's state) may be mid-change; leave it untouched.
+            std::mem::forget(parts);
             return;
         }
-        let ended = self.ended.lock().recv_timeout(JOIN_TIMEOUT);
+        // Closing the queue wakes the thread; queued jobs are dropped unbuilt.
+        drop(parts.queue);
+        let ended = parts.ended.lock().recv_timeout(JOIN_TIMEOUT);
         match ended {
             Err(RecvTimeoutError::Disconnected) | Ok(()) => {
-                if let Some(t) = self.thread.take() {
-                    let _ = t.join();
-                }
+                let _ = parts.handle.join();
             }
             // Still inside a rebuild after the timeout: leave it to finish on its own.
             Err(RecvTimeoutError::Timeout) => {}

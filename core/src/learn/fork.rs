@@ -1,0 +1,198 @@
+//! Forking a process whose engines have plan workers (gunicorn's preload, Celery's prefork pool,
+//! `multiprocessing` with the fork start method).
+//!
+//! A child gets a copy of the parent's memory but none of its threads. Had a worker been inside
+//! a rebuild at the moment of the fork, the child would inherit that model's lock held by a thread
+//! that does not exist there, and its first decision on that key would wait forever. So around a
+//! fork every worker is paused between two rebuilds: `before_fork` waits (briefly: one rebuild is
+//! well under a millisecond) until none is inside one, `after_fork_in_parent` lets them go on,
+//! and `after_fork_in_child` tells the child's engines that their worker is gone, so that they
+//! rebuild inline from then on.
+//!
+//! The Python package registers these with `os.register_at_fork`; C callers can pass them to
+//! `pthread_atfork`. A fork without them still works unless it lands inside a rebuild.
+
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+/// How long `before_fork` waits for a worker to finish the rebuild it is in. Past this the fork
+/// goes ahead regardless (a worker stuck that long is waiting on a lock some caller holds, which
+/// the child inherits either way).
+pub const PAUSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// One worker's side of the pause: whether it is inside a rebuild, whether it may start one, and
+/// whether this process is a fork of the one it runs in.
+pub(crate) struct Gate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+    forked: AtomicBool,
+}
+
+#[derive(Default)]
+struct GateState {
+    paused: bool,
+    busy: bool,
+}
+
+/// Every live worker's gate in this process, and the ones paused for a fork in progress.
+static GATES: Mutex<Vec<Weak<Gate>>> = Mutex::new(Vec::new());
+static PAUSED: Mutex<Vec<Arc<Gate>>> = Mutex::new(Vec::new());
+
+impl Gate {
+    /// A new gate, known to the fork hooks for as long as it lives.
+    pub fn register() -> Arc<Gate> {
+        let gate = Arc::new(Gate {
+            state: Mutex::new(GateState::default()),
+            changed: Condvar::new(),
+            forked: AtomicBool::new(false),
+        });
+        let mut gates = GATES.lock();
+        gates.retain(|g| g.strong_count() > 0);
+        gates.push(Arc::downgrade(&gate));
+        gate
+    }
+
+    /// The worker, before a rebuild: wait while a fork is in progress, then mark itself busy.
+    pub fn enter(&self) {
+        let mut s = self.state.lock();
+        while s.paused {
+            self.changed.wait(&mut s);
+        }
+        s.busy = true;
+    }
+
+    /// The worker, after a rebuild.
+    pub fn leave(&self) {
+        self.state.lock().busy = false;
+        self.changed.notify_all();
+    }
+
+    /// Whether this process is a fork of the one the worker runs in (told by the child hook).
+    #[inline]
+    pub fn forked(&self) -> bool {
+        self.forked.load(Ordering::Relaxed)
+    }
+
+    pub fn mark_forked(&self) {
+        self.forked.store(true, Ordering::Relaxed);
+    }
+
+    /// Stop the worker at its next rebuild and wait until it is in none; whether it got there
+    /// within `timeout`.
+    fn pause(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut s = self.state.lock();
+        s.paused = true;
+        while s.busy {
+            if self.changed.wait_until(&mut s, deadline).timed_out() {
+                return !s.busy;
+            }
+        }
+        true
+    }
+
+    fn resume(&self) {
+        self.state.lock().paused = false;
+        self.changed.notify_all();
+    }
+}
+
+/// Call just before `fork()`: pause every plan worker of this process between two rebuilds.
+/// Returns how many workers did not get there within `PAUSE_TIMEOUT` (0 when the fork is safe).
+pub fn before_fork() -> usize {
+    let live: Vec<Arc<Gate>> = {
+        let mut gates = GATES.lock();
+        gates.retain(|g| g.strong_count() > 0);
+        gates.iter().filter_map(Weak::upgrade).collect()
+    };
+    let mut late = 0;
+    let mut paused = Vec::with_capacity(live.len());
+    for gate in live.into_iter().filter(|g| !g.forked()) {
+        late += usize::from(!gate.pause(PAUSE_TIMEOUT));
+        paused.push(gate);
+    }
+    PAUSED.lock().extend(paused);
+    late
+}
+
+/// Call in the parent after `fork()`: the workers go on.
+pub fn after_fork_in_parent() {
+    let paused = std::mem::take(&mut *PAUSED.lock());
+    for gate in paused {
+        gate.resume();
+    }
+}
+
+/// Call in the child after `fork()`: its engines have no worker; they rebuild inline from now on.
+/// The gates are not resumed here: their threads are not in this process.
+pub fn after_fork_in_child() {
+    let paused = std::mem::take(&mut *PAUSED.lock());
+    for gate in paused {
+        gate.mark_forked();
+    }
+    let mut gates = GATES.lock();
+    for gate in gates.iter().filter_map(Weak::upgrade) {
+        gate.mark_forked();
+    }
+    gates.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn wait_for(cond: impl Fn() -> bool) {
+        while !cond() {
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_paused_gate_holds_its_worker_between_two_rebuilds() {
+        let gate = Gate::register();
+        let inside = Arc::new(AtomicBool::new(false));
+        let rebuilds = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let worker = std::thread::spawn({
+            let (gate, inside, rebuilds, stop) =
+                (gate.clone(), inside.clone(), rebuilds.clone(), stop.clone());
+            move || {
+                while !stop.load(Ordering::Acquire) {
+                    gate.enter();
+                    inside.store(true, Ordering::SeqCst);
+                    for _ in 0..1000 {
+                        std::hint::spin_loop();
+                    }
+                    rebuilds.fetch_add(1, Ordering::SeqCst);
+                    inside.store(false, Ordering::SeqCst);
+                    gate.leave();
+                }
+            }
+        });
+        wait_for(|| rebuilds.load(Ordering::SeqCst) >= 3);
+        assert!(gate.pause(Duration::from_secs(30)));
+        let seen = rebuilds.load(Ordering::SeqCst);
+        for _ in 0..10_000 {
+            assert!(!inside.load(Ordering::SeqCst), "a rebuild ran while paused");
+            std::thread::yield_now();
+        }
+        assert_eq!(rebuilds.load(Ordering::SeqCst), seen);
+        gate.resume();
+        wait_for(|| rebuilds.load(Ordering::SeqCst) > seen);
+        stop.store(true, Ordering::Release);
+        worker.join().expect("worker");
+    }
+
+    #[test]
+    fn a_gate_forgotten_by_its_worker_leaves_the_registry() {
+        let gate = Gate::register();
+        let weak = Arc::downgrade(&gate);
+        drop(gate);
+        assert!(weak.upgrade().is_none());
+        Gate::register();
+        assert!(GATES.lock().iter().all(|g| !g.ptr_eq(&weak)));
+    }
+}
