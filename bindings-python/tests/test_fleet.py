@@ -4,6 +4,10 @@ it): two engines pool what they learned; a dead server is a typed error, never a
 from __future__ import annotations
 
 import json
+import os
+import time
+from typing import Callable
+
 import pytest
 
 import smartretry as sr
@@ -97,3 +101,66 @@ def test_engines_share_one_budget_and_open_breakers(redis_url: str) -> None:
         assert sa.stats()["breakers_opened"] == 0
     with pytest.raises(sr.InvalidConfigError):
         sr.FleetStore(a, redis_url, share_budgets=0)
+
+
+def in_child(body: Callable[[], bool]) -> int:
+    """Fork, run `body` in the child, and return the child's exit status (0: body said yes)."""
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            code = 0 if body() else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def test_a_forked_child_joins_the_fleet_as_a_member_of_its_own(redis_url: str) -> None:
+    # Celery's prefork pool and gunicorn's --preload fork a process whose engine already has a
+    # store: the child must not publish as its parent, nor count the parent's evidence twice.
+    clock = sr.ManualClock(START)
+    policy = {"learning": {"half_life_episodes": 1e9}}
+    a = sr.Engine(policy, clock=clock)
+    with sr.FleetStore(a, redis_url, namespace="py-fork", background=False) as sa:
+        run(a, clock, 4)
+        sa.sync_now()
+        parent_id = sa.engine_id
+
+        def child() -> bool:
+            run(a, clock, 6)
+            sa.sync_now()
+            # The child holds its parent's 4 episodes and its own 6, each once.
+            return sa.engine_id != parent_id and episodes(a) == pytest.approx(10.0)
+
+        assert in_child(child) == 0
+        sa.sync_now()
+        assert sa.engine_id == parent_id
+        assert sa.stats()["peers"] == 1
+        assert episodes(a) == pytest.approx(10.0)
+
+
+def test_a_forked_child_syncs_in_the_background_on_its_own(redis_url: str) -> None:
+    a = sr.Engine(clock=sr.SystemClock())
+    with sr.FleetStore(a, redis_url, namespace="py-fork-bg", sync_interval=0.05) as sa:
+        for _ in range(20):
+            fail_once(a)
+
+        def child() -> bool:
+            for _ in range(20):
+                ep = a.begin("payments")
+                a.record(ep, sr.Failure.http(503))
+                a.record_success(ep)
+            # The child's own thread syncs (the parent's is not in this process); `stats` is
+            # the child's own from the moment it took the store over.
+            deadline = time.monotonic() + 30
+            while sa.stats()["syncs"] == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return sa.stats()["syncs"] > 0 and sa.stats()["failures"] == 0
+
+        assert in_child(child) == 0
+        # The parent sees the child as another member of the fleet.
+        deadline = time.monotonic() + 30
+        while sa.stats()["peers"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sa.stats()["peers"] == 1

@@ -11,7 +11,7 @@
 use crate::config::Keys;
 use crate::error::Result;
 use crate::remote::Remote;
-use crate::store::Wake;
+use crate::sync_thread::Wake;
 use smartretry::budget::{
     BudgetBackend, BudgetScope, LeaseAnswer, LeaseRequest, RetryBudget, MILLI,
 };

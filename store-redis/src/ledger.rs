@@ -104,6 +104,21 @@ impl Ledger {
         }
     }
 
+    /// Count everything `local` holds as foreign (a forked child: its parent publishes it).
+    pub fn adopt_everything(&mut self, local: &Snapshot) {
+        self.held = evidence::by_id(local)
+            .into_iter()
+            .map(|(id, m)| {
+                let held = Held {
+                    episodes: m.episodes,
+                    scored: scored(&m),
+                    foreign: m,
+                };
+                (id, held)
+            })
+            .collect();
+    }
+
     /// The increment was merged into the engine: remember the foreign parts it holds now.
     pub fn commit(&mut self, settlement: Settlement) {
         self.held = settlement.held;

@@ -28,6 +28,7 @@ mod options;
 mod remote;
 mod schedule;
 mod store;
+mod sync_thread;
 
 pub use budget::{scaled, BudgetMode, FleetBudget};
 pub use config::{FleetConfig, MAX_NAMESPACE_LEN};

@@ -47,4 +47,10 @@ impl Remote {
             }
         }
     }
+
+    /// Forget the connection (the next call opens a new one): in a forked child, whose
+    /// inherited socket is the parent's.
+    pub fn disconnect(&mut self) {
+        self.conn = None;
+    }
 }

@@ -2,6 +2,9 @@
 //! a background thread owned by the store pushes the engine's own evidence and merges the
 //! fleet's, every `sync_interval` or as soon as `sync_after_episodes` episodes finished. Dropping
 //! the store stops the thread (joined within a bounded wait).
+//!
+//! A forked child (a pre-forking server, Celery's prefork pool) inherits the store but not its
+//! thread: the child takes the store over as a new member of the fleet (`fork::take_over`).
 
 use crate::breakers::SharedBreakers;
 use crate::config::{FleetConfig, Keys};
@@ -11,12 +14,13 @@ use crate::exchange::Exchange;
 use crate::lease::{LeaseRounds, SharedBudgets};
 use crate::ledger::Ledger;
 use crate::remote::Remote;
-use parking_lot::{Condvar, Mutex};
-use smartretry::{Engine, Event, Observer};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use crate::sync_thread::{Shared, Trigger, Wake};
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
+use smartretry::fork::{ForkChild, Gate};
+use smartretry::Engine;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// What the store has done so far (for dashboards and tests).
@@ -40,55 +44,8 @@ pub struct FleetStats {
     pub last_error: Option<String>,
 }
 
-/// Wakes the sync thread early when enough episodes finished (called on deciding threads:
-/// one atomic add, and a notify once per `threshold` episodes).
-struct Trigger {
-    finished: AtomicU64,
-    threshold: u64,
-    wake: Arc<Wake>,
-}
-
-#[derive(Default)]
-pub(crate) struct Wake {
-    pending: Mutex<Due>,
-    cv: Condvar,
-}
-
-/// What the sync thread was woken for.
-#[derive(Default, Clone, Copy)]
-struct Due {
-    /// A whole sync (enough episodes finished, or the store is stopping).
-    sync: bool,
-    /// Only a leasing round (a shared budget ran low).
-    lease: bool,
-}
-
-impl Wake {
-    pub(crate) fn notify(&self) {
-        self.pending.lock().sync = true;
-        self.cv.notify_one();
-    }
-
-    /// Ask for an early leasing round only (cheap: one pipeline, no model exchange).
-    pub(crate) fn notify_lease(&self) {
-        self.pending.lock().lease = true;
-        self.cv.notify_one();
-    }
-}
-
-impl Observer for Trigger {
-    fn on_event(&self, event: &Event<'_>) {
-        if matches!(event, Event::Success { .. } | Event::Exhausted { .. }) {
-            let n = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % self.threshold == 0 {
-                self.wake.notify();
-            }
-        }
-    }
-}
-
 /// The sync state: one at a time (the thread, or `sync_now`).
-struct Syncer {
+pub(crate) struct Syncer {
     engine: Engine,
     remote: Remote,
     keys: Keys,
@@ -151,7 +108,7 @@ impl Syncer {
     }
 
     /// A leasing round only (a shared budget ran low between syncs).
-    fn lease_now(&mut self) -> Result<()> {
+    pub(crate) fn lease_now(&mut self) -> Result<()> {
         let Some(leases) = self.leases.as_mut() else {
             return Ok(());
         };
@@ -160,7 +117,27 @@ impl Syncer {
         out
     }
 
-    fn sync_counted(&mut self) -> Result<()> {
+    /// In a forked child: join the fleet as a new member. A new id (the parent keeps its own), a
+    /// connection of its own (the inherited socket is the parent's), and everything the engine
+    /// holds now counted as foreign, since the parent publishes it: only what the child learns
+    /// from here on is the child's own evidence.
+    pub(crate) fn become_child(&mut self, explicit_id: bool) {
+        self.id = if explicit_id {
+            format!("{}-{}", self.id, std::process::id())
+        } else {
+            random_id()
+        };
+        self.seq = start_seq();
+        self.remote.disconnect();
+        self.last_pushed = None;
+        self.ledger.adopt_everything(&self.engine.snapshot());
+        if let Some(leases) = self.leases.as_mut() {
+            *leases = LeaseRounds::new(start_seq());
+        }
+        self.stats = FleetStats::default();
+    }
+
+    pub(crate) fn sync_counted(&mut self) -> Result<()> {
         let out = self.sync();
         match &out {
             Ok(()) => {
@@ -178,10 +155,7 @@ impl Syncer {
 
 /// An engine's membership in a fleet. Keep it alive as long as the engine should sync.
 pub struct FleetStore {
-    syncer: Arc<Mutex<Syncer>>,
-    wake: Arc<Wake>,
-    stop: Arc<AtomicBool>,
-    thread: Option<(JoinHandle<()>, mpsc::Receiver<()>)>,
+    shared: Arc<Shared>,
     join_wait: Duration,
     /// The engine whose budgets this store shares (given back their local buckets on drop).
     shared_budgets_of: Option<Engine>,
@@ -200,13 +174,25 @@ impl FleetStore {
     /// configuration: an unreachable Redis is retried every interval, the engine deciding alone
     /// meanwhile.
     pub fn attach(engine: &Engine, config: FleetConfig) -> Result<FleetStore> {
-        let store = FleetStore::attach_manual(engine, config.clone())?;
-        Ok(store.start(config.sync_interval))
+        let every = config.sync_interval;
+        let store = FleetStore::attach_with(engine, config, Some(every))?;
+        let thread = store.shared.spawn(every);
+        *store.shared.thread.lock() = thread;
+        Ok(store)
     }
 
     /// Attach without a background thread: the caller syncs with `sync_now` (tests, simulations
     /// on a manual clock, or callers with their own scheduler).
     pub fn attach_manual(engine: &Engine, config: FleetConfig) -> Result<FleetStore> {
+        FleetStore::attach_with(engine, config, None)
+    }
+
+    /// `every`: the background thread's interval (None: no thread).
+    fn attach_with(
+        engine: &Engine,
+        config: FleetConfig,
+        every: Option<Duration>,
+    ) -> Result<FleetStore> {
         config.validate()?;
         let remote = Remote::open(&config.url, config.io_timeout)?;
         let id = config.engine_id.clone().unwrap_or_else(random_id);
@@ -218,12 +204,7 @@ impl FleetStore {
             }));
             LeaseRounds::new(start_seq())
         });
-        engine.add_observer(Arc::new(Trigger {
-            finished: AtomicU64::new(0),
-            threshold: config.sync_after_episodes,
-            wake: wake.clone(),
-        }));
-        Ok(FleetStore {
+        let shared = Arc::new(Shared {
             syncer: Arc::new(Mutex::new(Syncer {
                 engine: engine.clone(),
                 remote,
@@ -237,63 +218,47 @@ impl FleetStore {
                 breakers: config.share_breakers.then(SharedBreakers::new),
                 stats: FleetStats::default(),
             })),
-            wake,
+            wake: wake.clone(),
             stop: Arc::new(AtomicBool::new(false)),
-            thread: None,
+            gate: ArcSwap::new(Gate::register()),
+            pid: AtomicU32::new(std::process::id()),
+            needs_thread: AtomicBool::new(false),
+            every,
+            thread: Mutex::new(None),
+            explicit_id: config.engine_id.is_some(),
+        });
+        smartretry::fork::on_fork_in_child(Arc::downgrade(&shared) as Weak<dyn ForkChild>);
+        engine.add_observer(Arc::new(Trigger {
+            finished: AtomicU64::new(0),
+            threshold: config.sync_after_episodes,
+            wake,
+            store: Arc::downgrade(&shared),
+        }));
+        Ok(FleetStore {
+            shared,
             // A sync in flight finishes within a few timeouts (sequences, pull, push).
             join_wait: config.io_timeout * 4 + Duration::from_millis(100),
             shared_budgets_of: config.share_budgets.map(|_| engine.clone()),
         })
     }
 
-    fn start(mut self, every: Duration) -> FleetStore {
-        let (syncer, wake, stop) = (self.syncer.clone(), self.wake.clone(), self.stop.clone());
-        let (done_tx, done_rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("smartretry-fleet".into())
-            .spawn(move || {
-                // Early leasing rounds at most this often, so an empty fleet bucket cannot
-                // turn budgets running low into a busy loop.
-                let lease_gap = (every / 8).min(Duration::from_millis(100));
-                let mut due = Due {
-                    sync: true,
-                    lease: false,
-                };
-                while !stop.load(Ordering::Acquire) {
-                    if due.sync {
-                        let _ = syncer.lock().sync_counted();
-                    } else if due.lease {
-                        let _ = syncer.lock().lease_now();
-                        std::thread::sleep(lease_gap);
-                    }
-                    let mut pending = wake.pending.lock();
-                    if !(pending.sync || pending.lease || stop.load(Ordering::Acquire)) {
-                        // Timed out: the regular sync.
-                        if wake.cv.wait_for(&mut pending, every).timed_out() {
-                            pending.sync = true;
-                        }
-                    }
-                    due = std::mem::take(&mut *pending);
-                }
-                let _ = done_tx.send(());
-            });
-        // Without a thread the store still works through `sync_now`.
-        self.thread = spawned.ok().map(|h| (h, done_rx));
-        self
-    }
-
     /// Sync once, now, on the calling thread (waits for a background sync in progress).
     pub fn sync_now(&self) -> Result<()> {
-        self.syncer.lock().sync_counted()
+        self.shared.take_over_if_forked();
+        let gate = self.shared.gate.load();
+        let _passage = gate.enter();
+        self.shared.syncer.lock().sync_counted()
     }
 
     /// This engine's id in the fleet.
     pub fn engine_id(&self) -> String {
-        self.syncer.lock().id.clone()
+        self.shared.take_over_if_forked();
+        self.shared.syncer.lock().id.clone()
     }
 
     pub fn stats(&self) -> FleetStats {
-        self.syncer.lock().stats.clone()
+        self.shared.take_over_if_forked();
+        self.shared.syncer.lock().stats.clone()
     }
 }
 
@@ -303,9 +268,17 @@ impl Drop for FleetStore {
         if let Some(engine) = self.shared_budgets_of.take() {
             engine.set_budget_backend(Arc::new(smartretry::budget::LocalBudgets));
         }
-        self.stop.store(true, Ordering::Release);
-        self.wake.notify();
-        if let Some((handle, done)) = self.thread.take() {
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.wake.notify();
+        let thread = self.shared.thread.lock().take();
+        if let Some((handle, done)) = thread {
+            if self.shared.pid.load(Ordering::Acquire) != std::process::id()
+                || self.shared.needs_thread.load(Ordering::Acquire)
+            {
+                // A forked child that never started its own thread: this one is the parent's.
+                std::mem::forget((handle, done));
+                return;
+            }
             // Join only if the thread is finishing; a thread stuck past the wait is left to end
             // on its own (it holds no lock the caller needs).
             if done.recv_timeout(self.join_wait).is_ok() {

@@ -11,6 +11,9 @@
 //!
 //! The Python package registers these with `os.register_at_fork`; C callers can pass them to
 //! `pthread_atfork`. A fork without them still works unless it lands inside a rebuild.
+//!
+//! Any other background thread that holds locks or sockets the child will use (the fleet store's
+//! sync thread) registers a `Gate` of its own and does each piece of work inside `Gate::enter`.
 
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,9 +25,9 @@ use std::time::{Duration, Instant};
 /// the child inherits either way).
 pub const PAUSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// One worker's side of the pause: whether it is inside a rebuild, whether it may start one, and
-/// whether this process is a fork of the one it runs in.
-pub(crate) struct Gate {
+/// One background thread's side of the pause: whether it is inside a piece of work, whether it
+/// may start one, and whether this process is a fork of the one it runs in.
+pub struct Gate {
     state: Mutex<GateState>,
     changed: Condvar,
     forked: AtomicBool,
@@ -39,6 +42,24 @@ struct GateState {
 /// Every live worker's gate in this process, and the ones paused for a fork in progress.
 static GATES: Mutex<Vec<Weak<Gate>>> = Mutex::new(Vec::new());
 static PAUSED: Mutex<Vec<Arc<Gate>>> = Mutex::new(Vec::new());
+/// What must happen in a child before anything else does (see `ForkChild`).
+static CHILD_HOOKS: Mutex<Vec<Weak<dyn ForkChild>>> = Mutex::new(Vec::new());
+
+/// A component that must act in a forked child before the child does anything else (the fleet
+/// store: a child must tell what it inherited from what it learns itself). Called by
+/// `after_fork_in_child`, with every gate still paused; it must not wait on anything a thread of
+/// the parent might have held.
+pub trait ForkChild: Send + Sync {
+    /// Called once in the child, right after the fork.
+    fn after_fork_in_child(&self);
+}
+
+/// Call `hook` in every forked child for as long as it lives.
+pub fn on_fork_in_child(hook: Weak<dyn ForkChild>) {
+    let mut hooks = CHILD_HOOKS.lock();
+    hooks.retain(|h| h.strong_count() > 0);
+    hooks.push(hook);
+}
 
 impl Gate {
     /// A new gate, known to the fork hooks for as long as it lives.
@@ -54,27 +75,24 @@ impl Gate {
         gate
     }
 
-    /// The worker, before a rebuild: wait while a fork is in progress, then mark itself busy.
-    pub fn enter(&self) {
+    /// Before a piece of work: wait while a fork is in progress, then hold the gate until the
+    /// passage is dropped (a fork waits for that). Not reentrant: one passage per thread at a time.
+    pub fn enter(&self) -> Passage<'_> {
         let mut s = self.state.lock();
         while s.paused {
             self.changed.wait(&mut s);
         }
         s.busy = true;
+        Passage { gate: self }
     }
 
-    /// The worker, after a rebuild.
-    pub fn leave(&self) {
-        self.state.lock().busy = false;
-        self.changed.notify_all();
-    }
-
-    /// Whether this process is a fork of the one the worker runs in (told by the child hook).
+    /// Whether this process is a fork of the one the thread runs in (told by the child hook).
     #[inline]
     pub fn forked(&self) -> bool {
         self.forked.load(Ordering::Relaxed)
     }
 
+    /// Known to be a forked child (found by a changed process id, a fork without the hooks).
     pub fn mark_forked(&self) {
         self.forked.store(true, Ordering::Relaxed);
     }
@@ -96,6 +114,18 @@ impl Gate {
     fn resume(&self) {
         self.state.lock().paused = false;
         self.changed.notify_all();
+    }
+}
+
+/// A piece of work in progress: a fork waits until it is dropped.
+pub struct Passage<'a> {
+    gate: &'a Gate,
+}
+
+impl Drop for Passage<'_> {
+    fn drop(&mut self) {
+        self.gate.state.lock().busy = false;
+        self.gate.changed.notify_all();
     }
 }
 
@@ -126,17 +156,29 @@ pub fn after_fork_in_parent() {
 }
 
 /// Call in the child after `fork()`: its engines have no worker; they rebuild inline from now on.
-/// The gates are not resumed here: their threads are not in this process.
+/// The gates are only marked forked: their state's lock may have been taken by their thread
+/// (which is not in this process) just before the fork, so nothing here may wait on it. A
+/// component that works on in the child (the fleet store) registers a new gate for that.
 pub fn after_fork_in_child() {
     let paused = std::mem::take(&mut *PAUSED.lock());
     for gate in paused {
         gate.mark_forked();
     }
-    let mut gates = GATES.lock();
-    for gate in gates.iter().filter_map(Weak::upgrade) {
-        gate.mark_forked();
+    {
+        let mut gates = GATES.lock();
+        for gate in gates.iter().filter_map(Weak::upgrade) {
+            gate.mark_forked();
+        }
+        gates.clear();
     }
-    gates.clear();
+    let hooks: Vec<_> = CHILD_HOOKS
+        .lock()
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for hook in hooks {
+        hook.after_fork_in_child();
+    }
 }
 
 #[cfg(test)]
@@ -161,14 +203,13 @@ mod tests {
                 (gate.clone(), inside.clone(), rebuilds.clone(), stop.clone());
             move || {
                 while !stop.load(Ordering::Acquire) {
-                    gate.enter();
+                    let _passage = gate.enter();
                     inside.store(true, Ordering::SeqCst);
                     for _ in 0..1000 {
                         std::hint::spin_loop();
                     }
                     rebuilds.fetch_add(1, Ordering::SeqCst);
                     inside.store(false, Ordering::SeqCst);
-                    gate.leave();
                 }
             }
         });

@@ -120,7 +120,8 @@ impl PlanWorker {
                     let _ = up.send(());
                     let (mut owed, mut idle_since) = (Duration::ZERO, Instant::now());
                     while let Ok(job) = jobs.recv() {
-                        gate.enter();
+                        // A fork waits until this rebuild is done (see `learn::fork`).
+                        let passage = gate.enter();
                         if !stop.load(Ordering::Acquire) {
                             let started = Instant::now();
                             // Time spent idle pays the debt too: only a busy worker rests.
@@ -132,7 +133,7 @@ impl PlanWorker {
                         job.slot.rebuild_pending.store(false, Ordering::Release);
                         drop(job);
                         outstanding.done();
-                        gate.leave();
+                        drop(passage);
                         if owed >= MAX_REST && !stop.load(Ordering::Acquire) {
                             std::thread::sleep(MAX_REST);
                             owed -= MAX_REST;
