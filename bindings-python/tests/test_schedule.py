@@ -3,6 +3,7 @@ rules (claim with a lease, redelivery after it, ack, nack), and typed errors for
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,35 @@ def test_an_unreachable_redis_is_a_storage_error() -> None:
     q = sr.RetrySchedule(f"redis://127.0.0.1:{free_port()}", namespace="py")
     with pytest.raises(sr.ScheduleStorageError):
         q.claim_due(NOW, 1, 30)
+
+
+def test_a_forked_child_uses_a_connection_of_its_own(schedule: sr.RetrySchedule) -> None:
+    # A pre-forking server opens the schedule once and forks: parent and child then schedule
+    # and claim at the same time. Sharing the inherited Redis socket would mix their replies;
+    # sharing the inherited SQLite connection is what SQLite forbids.
+    assert len(schedule) == 0  # the parent's connection is open before the fork
+
+    def work(who: str) -> bool:
+        for i in range(300):
+            schedule.schedule(f"{who}-{i}", f"{who}-{i}".encode(), 0.0)
+            if i % 10 == 9:
+                for claim in schedule.claim_due(1.0, 5, 60.0):
+                    if claim.payload != claim.job_id.encode() or not schedule.ack(claim.job_id):
+                        return False
+        return True
+
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            code = 0 if work("child") else 2
+        finally:
+            os._exit(code)
+    parent_ok = work("parent")
+    _, status = os.waitpid(child, 0)
+    assert parent_ok and os.waitstatus_to_exitcode(status) == 0
+    claimed = schedule.claim_due(1.0, 10_000, 60.0)
+    assert all(c.payload == c.job_id.encode() for c in claimed)
+    assert len(schedule) == len(claimed)
+    # 600 scheduled, 5 claimed and acked per 10 by each process: 300 acked, 300 left.
+    assert len(claimed) == 300

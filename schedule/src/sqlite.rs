@@ -3,9 +3,10 @@
 //! claim that is never acked comes due again by itself: one column serves both.
 
 use crate::{check_job, micros, Claim, Result, RetrySchedule, ScheduleError};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 fn storage(e: rusqlite::Error) -> ScheduleError {
@@ -14,39 +15,62 @@ fn storage(e: rusqlite::Error) -> ScheduleError {
 
 pub struct SqliteSchedule {
     conn: Mutex<Connection>,
+    path: PathBuf,
+    /// The process that opened `conn`. SQLite connections must not cross a fork: a forked child
+    /// opens its own, and leaves the inherited one alone (closing it could checkpoint or remove
+    /// the write-ahead log the parent is still using).
+    pid: AtomicU32,
 }
 
 impl SqliteSchedule {
     /// Open (creating if needed) the schedule at `path`.
     pub fn open(path: &Path) -> Result<SqliteSchedule> {
-        let conn = Connection::open(path).map_err(storage)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(storage)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(storage)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(storage)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS retries (
+        Ok(SqliteSchedule {
+            conn: Mutex::new(connect(path)?),
+            path: path.to_path_buf(),
+            pid: AtomicU32::new(std::process::id()),
+        })
+    }
+
+    /// This process's connection (a forked child's first call opens its own).
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
+        let mut conn = self.conn.lock();
+        let me = std::process::id();
+        if self.pid.load(Ordering::Acquire) != me {
+            let inherited = std::mem::replace(&mut *conn, connect(&self.path)?);
+            std::mem::forget(inherited);
+            self.pid.store(me, Ordering::Release);
+        }
+        Ok(conn)
+    }
+}
+
+/// A connection to the schedule at `path`, its table created if missing.
+fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(storage)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(storage)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(storage)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(storage)?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS retries (
                  job_id TEXT PRIMARY KEY,
                  payload BLOB NOT NULL,
                  due_us INTEGER NOT NULL,
                  deliveries INTEGER NOT NULL DEFAULT 0
              );
              CREATE INDEX IF NOT EXISTS retries_due ON retries (due_us);",
-        )
-        .map_err(storage)?;
-        Ok(SqliteSchedule {
-            conn: Mutex::new(conn),
-        })
-    }
+    )
+    .map_err(storage)?;
+    Ok(conn)
 }
 
 impl RetrySchedule for SqliteSchedule {
     fn schedule(&self, job_id: &str, payload: &[u8], due: Duration) -> Result<()> {
         check_job(job_id, payload)?;
         let due = micros("due", due)?;
-        self.conn
-            .lock()
+        self.conn()?
             .execute(
                 "INSERT INTO retries (job_id, payload, due_us, deliveries) VALUES (?1, ?2, ?3, 0)
                  ON CONFLICT (job_id) DO UPDATE SET payload = ?2, due_us = ?3, deliveries = 0",
@@ -61,7 +85,7 @@ impl RetrySchedule for SqliteSchedule {
         let until = now.saturating_add(lease);
         let until_us = micros("now + lease", until)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut conn = self.conn.lock();
+        let mut conn = self.conn()?;
         // IMMEDIATE: take the write lock first, so two processes cannot claim the same rows.
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)

@@ -5,10 +5,11 @@
 
 use crate::config::{FleetConfig, Keys};
 use crate::remote::Remote;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use smartretry_schedule::{
     check_job, micros, Claim, Result, RetrySchedule, ScheduleError, SqliteSchedule,
 };
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 const SCHEDULE: &str = r"
@@ -47,6 +48,9 @@ return 0
 pub struct RedisSchedule {
     remote: Mutex<Remote>,
     keys: [String; 3],
+    /// The process whose connection `remote` holds: a forked child connects anew (on a shared
+    /// socket the two processes' replies would mix).
+    pid: AtomicU32,
 }
 
 fn storage(e: crate::FleetError) -> ScheduleError {
@@ -66,7 +70,19 @@ impl RedisSchedule {
                     .map_err(|e| ScheduleError::InvalidInput(e.to_string()))?,
             ),
             keys: ["due", "payload", "deliveries"].map(|k| keys.schedule(k)),
+            pid: AtomicU32::new(std::process::id()),
         })
+    }
+
+    /// The connection of this process (a forked child's first call opens its own).
+    fn remote(&self) -> MutexGuard<'_, Remote> {
+        let mut remote = self.remote.lock();
+        let me = std::process::id();
+        if self.pid.load(Ordering::Acquire) != me {
+            remote.disconnect();
+            self.pid.store(me, Ordering::Release);
+        }
+        remote
     }
 
     fn run<T: redis::FromRedisValue>(&self, script: &str, args: &[&[u8]]) -> Result<T> {
@@ -78,8 +94,7 @@ impl RedisSchedule {
         for a in args {
             invocation.arg(*a);
         }
-        self.remote
-            .lock()
+        self.remote()
             .with(|c| invocation.invoke::<T>(c))
             .map_err(storage)
     }
@@ -127,8 +142,7 @@ impl RetrySchedule for RedisSchedule {
 
     fn len(&self) -> Result<usize> {
         let key = self.keys[0].clone();
-        self.remote
-            .lock()
+        self.remote()
             .with(|c| redis::cmd("ZCARD").arg(&key).query::<usize>(c))
             .map_err(storage)
     }
