@@ -177,3 +177,38 @@ def test_structlog_events(engine: sr.Engine, clock: sr.ManualClock) -> None:
         "smartretry.success",
     ]
     assert logs[1]["key"] == "payments" and logs[1]["type"] == "decision"
+
+
+def test_a_forked_child_does_not_write_its_parents_buffered_history_again(tmp_path: Path) -> None:
+    # Attempts are buffered before they reach the file; a child inherits that buffer, and the
+    # parent writes it: the child must not write it a second time.
+    path = tmp_path / "attempts.jsonl"
+    engine = sr.Engine(clock=sr.ManualClock(1_700_000_000.0))
+    engine.write_history(path)
+
+    def attempts(key: str, n: int) -> None:
+        for _ in range(n):
+            ep = engine.begin(key)
+            engine.record(ep, sr.Failure.http(503))
+            engine.record_success(ep)
+
+    attempts("parent-before", 5)  # buffered, not yet on disk
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            attempts("child", 3)
+            engine.flush_history()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    attempts("parent-after", 2)
+    engine.flush_history()
+    keys = [json.loads(line)["queue"] for line in path.read_text().splitlines()]
+    # Two attempts per episode (the failure and the success).
+    assert sorted(set(keys)) == ["child", "parent-after", "parent-before"]
+    assert keys.count("parent-before") == 10
+    assert keys.count("child") == 6
+    assert keys.count("parent-after") == 4

@@ -4,7 +4,7 @@
 
 use super::{AttemptRecord, HistorySink};
 use crate::error::{Error, Result};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use serde::Deserialize;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -70,6 +70,10 @@ struct Output {
     file: BufWriter<File>,
     /// Bytes in the live file (on disk plus buffered).
     size: u64,
+    /// The process that buffered what `file` holds. A forked child inherits the parent's
+    /// buffered lines, which the parent writes itself: the child opens the file anew and drops
+    /// its copy unwritten, or every one of them would be in the history twice.
+    pid: u32,
 }
 
 /// Appends records to a JSON Lines file (buffered; flushed on `flush` and on drop).
@@ -89,6 +93,7 @@ fn open(path: &Path) -> Result<Output> {
     Ok(Output {
         file: BufWriter::new(file),
         size,
+        pid: std::process::id(),
     })
 }
 
@@ -111,6 +116,26 @@ impl JsonlHistory {
     /// The live file's path (rotated files add `.1`, `.2`, ...).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The output of this process (see `Output::pid`).
+    fn output(&self) -> MutexGuard<'_, Output> {
+        let mut out = self.out.lock();
+        if out.pid != std::process::id() {
+            // The file opened anew, or else the inherited descriptor behind an empty buffer.
+            let file = match open(&self.path) {
+                Ok(fresh) => {
+                    out.size = fresh.size;
+                    Some(fresh.file)
+                }
+                Err(_) => out.file.get_ref().try_clone().ok().map(BufWriter::new),
+            };
+            if let Some(file) = file {
+                std::mem::forget(std::mem::replace(&mut out.file, file));
+            }
+            out.pid = std::process::id();
+        }
+        out
     }
 
     fn rotated(&self, n: u32) -> PathBuf {
@@ -153,8 +178,7 @@ impl JsonlHistory {
 
 impl HistorySink for JsonlHistory {
     fn flush(&self) -> Result<()> {
-        self.out
-            .lock()
+        self.output()
             .file
             .flush()
             .map_err(|e| Error::io(&self.path, e))
@@ -174,7 +198,7 @@ impl HistorySink for JsonlHistory {
             return;
         }
         line.push(b'\n');
-        let mut out = self.out.lock();
+        let mut out = self.output();
         let len = line.len() as u64;
         if let Some(max) = self.options.max_bytes {
             // A history write failure must never fail the retry decision itself.
@@ -190,7 +214,7 @@ impl HistorySink for JsonlHistory {
 
 impl Drop for JsonlHistory {
     fn drop(&mut self) {
-        let _ = self.out.lock().file.flush();
+        let _ = self.output().file.flush();
     }
 }
 
