@@ -1,8 +1,11 @@
 /* The fleet store through the C ABI, against a real redis-server whose URL is argv[1] or
  * $SMARTRETRY_TEST_REDIS_URL (scripts/test-c.sh starts one on a free port): two engines on a manual clock share one retry
- * budget and their open breakers; bad arguments and an unreachable Redis are status codes.
- * Runs under valgrind and the sanitizers. */
+ * budget and their open breakers; bad arguments and an unreachable Redis are status codes; a
+ * forked child (fork hooks registered) joins the fleet as a member of its own.
+ * Runs under valgrind (without the fork: SMARTRETRY_TEST_FORKS=0) and the sanitizers. */
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -30,6 +33,57 @@ static int fail_once(smartretry_engine *e, const char *dependency) {
     OK(smartretry_failure_free(f));
     OK(smartretry_episode_free(ep));
     return retry;
+}
+
+/* `n` requests on `e` that fail once, then succeed. */
+static void recover(smartretry_engine *e, smartretry_clock *clock, int n) {
+    for (int i = 0; i < n; i++) {
+        smartretry_episode *ep = NULL;
+        smartretry_failure *f = NULL;
+        smartretry_recommendation rec;
+        memset(&rec, 0, sizeof rec);
+        OK(smartretry_engine_begin(e, "orders", NULL, &ep));
+        OK(smartretry_failure_new(&f));
+        OK(smartretry_failure_set_http_status(f, 503));
+        OK(smartretry_engine_on_failure(e, ep, f, &rec));
+        OK(smartretry_clock_advance(clock, 1.0));
+        OK(smartretry_engine_on_success(e, ep, NULL));
+        OK(smartretry_recommendation_free(&rec));
+        OK(smartretry_failure_free(f));
+        OK(smartretry_episode_free(ep));
+    }
+}
+
+/* A process that forks after attaching: the child syncs as another member of the fleet (its
+ * own id), so parent and child each see one peer. */
+static void forked_child_joins(const char *url, smartretry_clock *clock) {
+    smartretry_engine *e = NULL;
+    smartretry_fleet *fleet = NULL;
+    char options[200];
+    snprintf(options, sizeof options, "{\"namespace\":\"c-fork-%ld\",\"background\":false}",
+             (long)getpid());
+    OK(smartretry_engine_new(NULL, clock, &e));
+    OK(smartretry_fleet_attach(e, url, options, &fleet));
+    recover(e, clock, 4);
+    OK(smartretry_fleet_sync_now(fleet));
+    CHECK(pthread_atfork(smartretry_fork_prepare, smartretry_fork_parent, smartretry_fork_child) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        recover(e, clock, 6);
+        smartretry_fleet_counters c;
+        int ok = smartretry_fleet_sync_now(fleet) == SMARTRETRY_OK &&
+                 smartretry_fleet_stats(fleet, &c) == SMARTRETRY_OK && c.syncs == 1 && c.peers == 1;
+        _exit(ok && checks_failed == 0 ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(child > 0 && waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    OK(smartretry_fleet_sync_now(fleet));
+    smartretry_fleet_counters p;
+    OK(smartretry_fleet_stats(fleet, &p));
+    CHECK(p.peers == 1 && p.failures == 0);
+    OK(smartretry_fleet_free(fleet));
+    OK(smartretry_engine_free(e));
 }
 
 static void bad_arguments(smartretry_engine *e, const char *url) {
@@ -84,6 +138,10 @@ int main(int argc, char **argv) {
     OK(smartretry_engine_new_from_json(POLICY, clock, &alone));
     bad_arguments(a, url);
     unreachable(alone);
+    const char *forks = getenv("SMARTRETRY_TEST_FORKS");
+    if (!(forks && atoi(forks) == 0)) {
+        forked_child_joins(url, clock);
+    }
 
     /* A namespace of this process's own: the suite runs this test several times on one server. */
     char options[200];
