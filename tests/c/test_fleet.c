@@ -14,13 +14,15 @@ static const char *POLICY =
     "{\"budget\":{\"kind\":\"ratio\",\"ratio\":0,\"min_per_sec\":2,\"capacity\":4},"
     "\"breaker\":{\"consecutive_failures\":2,\"open_for\":30}}";
 
-/* One request on `e` that fails (to `dependency`): 1 if the engine would retry it. */
-static int fail_once(smartretry_engine *e, const char *dependency) {
+/* One request on `key` that fails once (to `dependency`); then, with `clock`, one that
+ * succeeds a second later, or else it is abandoned. 1 if the engine would retry it. */
+static int request(smartretry_engine *e, const char *key, const char *dependency,
+                   smartretry_clock *clock) {
     smartretry_episode *ep = NULL;
     smartretry_failure *f = NULL;
     smartretry_recommendation rec;
     memset(&rec, 0, sizeof rec);
-    OK(smartretry_engine_begin(e, "payments", NULL, &ep));
+    OK(smartretry_engine_begin(e, key, NULL, &ep));
     OK(smartretry_failure_new(&f));
     OK(smartretry_failure_set_http_status(f, 503));
     if (dependency) {
@@ -28,29 +30,27 @@ static int fail_once(smartretry_engine *e, const char *dependency) {
     }
     OK(smartretry_engine_on_failure(e, ep, f, &rec));
     int retry = rec.action == SMARTRETRY_ACTION_RETRY;
-    OK(smartretry_engine_abandon(e, ep));
+    if (clock) {
+        OK(smartretry_clock_advance(clock, 1.0));
+        OK(smartretry_engine_on_success(e, ep, NULL));
+    } else {
+        OK(smartretry_engine_abandon(e, ep));
+    }
     OK(smartretry_recommendation_free(&rec));
     OK(smartretry_failure_free(f));
     OK(smartretry_episode_free(ep));
     return retry;
 }
 
+/* One failing request on `e` (to `dependency`), abandoned: 1 if the engine would retry it. */
+static int fail_once(smartretry_engine *e, const char *dependency) {
+    return request(e, "payments", dependency, NULL);
+}
+
 /* `n` requests on `e` that fail once, then succeed. */
 static void recover(smartretry_engine *e, smartretry_clock *clock, int n) {
     for (int i = 0; i < n; i++) {
-        smartretry_episode *ep = NULL;
-        smartretry_failure *f = NULL;
-        smartretry_recommendation rec;
-        memset(&rec, 0, sizeof rec);
-        OK(smartretry_engine_begin(e, "orders", NULL, &ep));
-        OK(smartretry_failure_new(&f));
-        OK(smartretry_failure_set_http_status(f, 503));
-        OK(smartretry_engine_on_failure(e, ep, f, &rec));
-        OK(smartretry_clock_advance(clock, 1.0));
-        OK(smartretry_engine_on_success(e, ep, NULL));
-        OK(smartretry_recommendation_free(&rec));
-        OK(smartretry_failure_free(f));
-        OK(smartretry_episode_free(ep));
+        request(e, "orders", NULL, clock);
     }
 }
 
