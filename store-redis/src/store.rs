@@ -222,7 +222,7 @@ impl FleetStore {
             stop: Arc::new(AtomicBool::new(false)),
             gate: ArcSwap::new(Gate::register()),
             pid: AtomicU32::new(std::process::id()),
-            needs_thread: AtomicBool::new(false),
+            needs_thread: Arc::new(AtomicBool::new(false)),
             every,
             thread: Mutex::new(None),
             explicit_id: config.engine_id.is_some(),
@@ -232,6 +232,7 @@ impl FleetStore {
             finished: AtomicU64::new(0),
             threshold: config.sync_after_episodes,
             wake,
+            needs_thread: shared.needs_thread.clone(),
             store: Arc::downgrade(&shared),
         }));
         Ok(FleetStore {

@@ -19,6 +19,8 @@ pub(crate) struct Trigger {
     pub finished: AtomicU64,
     pub threshold: u64,
     pub wake: Arc<Wake>,
+    /// The store's `needs_thread`, read on every finished episode without touching the store.
+    pub needs_thread: Arc<AtomicBool>,
     /// Weak: the engine holds its observers, and the store holds the engine.
     pub store: Weak<Shared>,
 }
@@ -56,10 +58,10 @@ impl Observer for Trigger {
         if matches!(event, Event::Success { .. } | Event::Exhausted { .. }) {
             let n = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
             let due = n % self.threshold == 0;
-            // The fork hooks mark the gate; without them the process id tells, read only when a
-            // sync is due anyway.
-            if let Some(store) = self.store.upgrade() {
-                if due || store.needs_thread.load(Ordering::Acquire) || store.gate.load().forked() {
+            // The fork hook has taken the store over and left the thread to start here; without
+            // the hooks the process id tells, read only when a sync is due anyway.
+            if due || self.needs_thread.load(Ordering::Acquire) {
+                if let Some(store) = self.store.upgrade() {
                     store.take_over_if_forked();
                 }
             }
@@ -82,7 +84,7 @@ pub(crate) struct Shared {
     pub pid: AtomicU32,
     /// A forked child took the store over and has yet to start its own thread (started by the
     /// first episode to finish or the first call, not inside the fork hook).
-    pub needs_thread: AtomicBool,
+    pub needs_thread: Arc<AtomicBool>,
     /// The background interval (None: attached manually, no thread).
     pub every: Option<Duration>,
     pub thread: Mutex<Option<(JoinHandle<()>, mpsc::Receiver<()>)>>,
