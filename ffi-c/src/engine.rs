@@ -76,6 +76,7 @@ unsafe fn clock_arg(clock: *const smartretry_clock) -> FfiResult<SharedClock> {
 }
 
 fn put_engine(out: &mut *mut smartretry_engine, engine: Engine) -> FfiResult {
+    crate::fork::register_once();
     put_handle(out, EngineHandle { engine })
 }
 

@@ -1,7 +1,7 @@
 /* The fleet store through the C ABI, against a real redis-server whose URL is argv[1] or
  * $SMARTRETRY_TEST_REDIS_URL (scripts/test-c.sh starts one on a free port): two engines on a manual clock share one retry
  * budget and their open breakers; bad arguments and an unreachable Redis are status codes; a
- * forked child (fork hooks registered) joins the fleet as a member of its own.
+ * forked child joins the fleet as a member of its own (the library registers its fork hooks).
  * Runs under valgrind (without the fork: SMARTRETRY_TEST_FORKS=0) and the sanitizers. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -66,7 +66,7 @@ static void forked_child_joins(const char *url, smartretry_clock *clock) {
     OK(smartretry_fleet_attach(e, url, options, &fleet));
     recover(e, clock, 4);
     OK(smartretry_fleet_sync_now(fleet));
-    CHECK(pthread_atfork(smartretry_fork_prepare, smartretry_fork_parent, smartretry_fork_child) == 0);
+    /* The fork hooks: registered by the library itself when the first engine was made. */
     pid_t child = fork();
     if (child == 0) {
         recover(e, clock, 6);

@@ -70,10 +70,12 @@ struct Output {
     file: BufWriter<File>,
     /// Bytes in the live file (on disk plus buffered).
     size: u64,
-    /// The process that buffered what `file` holds. A forked child inherits the parent's
-    /// buffered lines, which the parent writes itself: the child opens the file anew and drops
-    /// its copy unwritten, or every one of them would be in the history twice.
+    /// The process that buffered what `file` holds, as of fork generation `generation`. A
+    /// forked child inherits the parent's buffered lines, which the parent writes itself: the
+    /// child opens the file anew and drops its copy unwritten, or every one of them would be in
+    /// the history twice. Told by the fork hooks (`crate::fork`), which every binding registers.
     pid: u32,
+    generation: u64,
 }
 
 /// Appends records to a JSON Lines file (buffered; flushed on `flush` and on drop).
@@ -94,6 +96,7 @@ fn open(path: &Path) -> Result<Output> {
         file: BufWriter::new(file),
         size,
         pid: std::process::id(),
+        generation: crate::fork::generation(),
     })
 }
 
@@ -121,6 +124,11 @@ impl JsonlHistory {
     /// The output of this process (see `Output::pid`).
     fn output(&self) -> MutexGuard<'_, Output> {
         let mut out = self.out.lock();
+        let generation = crate::fork::generation();
+        if out.generation == generation {
+            return out;
+        }
+        out.generation = generation;
         if out.pid != std::process::id() {
             // The file opened anew, or else the inherited descriptor behind an empty buffer.
             let file = match open(&self.path) {

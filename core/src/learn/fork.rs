@@ -16,7 +16,7 @@
 //! sync thread) registers a `Gate` of its own and does each piece of work inside `Gate::enter`.
 
 use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -42,6 +42,9 @@ struct GateState {
 /// Every live worker's gate in this process, and the ones paused for a fork in progress.
 static GATES: Mutex<Vec<Weak<Gate>>> = Mutex::new(Vec::new());
 static PAUSED: Mutex<Vec<Arc<Gate>>> = Mutex::new(Vec::new());
+/// Forks seen by this process's hooks: a component compares the count it saw last (one atomic
+/// load) before it pays for a process-id check (a system call, about 0.1-0.3 µs).
+static GENERATION: AtomicU64 = AtomicU64::new(0);
 /// What must happen in a child before anything else does (see `ForkChild`).
 static CHILD_HOOKS: Mutex<Vec<Weak<dyn ForkChild>>> = Mutex::new(Vec::new());
 
@@ -129,6 +132,12 @@ impl Drop for Passage<'_> {
     }
 }
 
+/// How many forks the hooks have seen in this process's line (a child counts its parent's).
+#[inline]
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Acquire)
+}
+
 /// Call just before `fork()`: pause every plan worker of this process between two rebuilds.
 /// Returns how many workers did not get there within `PAUSE_TIMEOUT` (0 when the fork is safe).
 pub fn before_fork() -> usize {
@@ -160,6 +169,7 @@ pub fn after_fork_in_parent() {
 /// (which is not in this process) just before the fork, so nothing here may wait on it. A
 /// component that works on in the child (the fleet store) registers a new gate for that.
 pub fn after_fork_in_child() {
+    GENERATION.fetch_add(1, Ordering::AcqRel);
     let paused = std::mem::take(&mut *PAUSED.lock());
     for gate in paused {
         gate.mark_forked();
