@@ -9,8 +9,9 @@
 //! and `after_fork_in_child` tells the child's engines that their worker is gone, so that they
 //! rebuild inline from then on.
 //!
-//! The Python package registers these with `os.register_at_fork`; C callers can pass them to
-//! `pthread_atfork`. A fork without them still works unless it lands inside a rebuild.
+//! The Python package registers these with `os.register_at_fork`, the C library with
+//! `pthread_atfork`; a Rust program that forks calls them itself. A fork without them still
+//! works unless it lands inside a rebuild.
 //!
 //! Any other background thread that holds locks or sockets the child will use (the fleet store's
 //! sync thread) registers a `Gate` of its own and does each piece of work inside `Gate::enter`.
