@@ -40,6 +40,56 @@ struct GateState {
     busy: bool,
 }
 
+/// Held by `before_fork` across the fork (let go by the parent's and the child's hook), and for
+/// a moment by every change to the registries below. So no registry's lock can be held, at the
+/// moment of a fork, by a thread the child will not have (an engine made on one thread while
+/// another forks).
+static REGISTRIES: AtomicBool = AtomicBool::new(false);
+
+fn hold_registries() {
+    while REGISTRIES
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        std::thread::yield_now();
+    }
+}
+
+fn let_go_of_registries() {
+    REGISTRIES.store(false, Ordering::Release);
+}
+
+thread_local! {
+    /// How deep this thread is inside `before_fork` calls whose fork has not finished: the hooks
+    /// may be registered twice (by the library, and by a program that followed older advice),
+    /// and only the outermost call does the work.
+    static FORK_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Enter a fork's hooks: whether this is the outermost `before_fork` of this thread.
+fn enter_fork() -> bool {
+    FORK_DEPTH.with(|d| {
+        d.set(d.get() + 1);
+        d.get() == 1
+    })
+}
+
+/// Leave a fork's hooks: whether this was the outermost (then the real work is done).
+fn leave_fork() -> bool {
+    FORK_DEPTH.with(|d| {
+        let depth = d.get().saturating_sub(1);
+        d.set(depth);
+        depth == 0
+    })
+}
+
+fn with_registries<T>(f: impl FnOnce() -> T) -> T {
+    hold_registries();
+    let out = f();
+    let_go_of_registries();
+    out
+}
+
 /// Every live worker's gate in this process, and the ones paused for a fork in progress.
 static GATES: Mutex<Vec<Weak<Gate>>> = Mutex::new(Vec::new());
 static PAUSED: Mutex<Vec<Arc<Gate>>> = Mutex::new(Vec::new());
@@ -60,22 +110,30 @@ pub trait ForkChild: Send + Sync {
 
 /// Call `hook` in every forked child for as long as it lives.
 pub fn on_fork_in_child(hook: Weak<dyn ForkChild>) {
-    let mut hooks = CHILD_HOOKS.lock();
-    hooks.retain(|h| h.strong_count() > 0);
-    hooks.push(hook);
+    with_registries(|| {
+        let mut hooks = CHILD_HOOKS.lock();
+        hooks.retain(|h| h.strong_count() > 0);
+        hooks.push(hook);
+    });
 }
 
 impl Gate {
-    /// A new gate, known to the fork hooks for as long as it lives.
-    pub fn register() -> Arc<Gate> {
-        let gate = Arc::new(Gate {
+    fn unregistered() -> Gate {
+        Gate {
             state: Mutex::new(GateState::default()),
             changed: Condvar::new(),
             forked: AtomicBool::new(false),
+        }
+    }
+
+    /// A new gate, known to the fork hooks for as long as it lives.
+    pub fn register() -> Arc<Gate> {
+        let gate = Arc::new(Gate::unregistered());
+        with_registries(|| {
+            let mut gates = GATES.lock();
+            gates.retain(|g| g.strong_count() > 0);
+            gates.push(Arc::downgrade(&gate));
         });
-        let mut gates = GATES.lock();
-        gates.retain(|g| g.strong_count() > 0);
-        gates.push(Arc::downgrade(&gate));
         gate
     }
 
@@ -141,7 +199,12 @@ pub fn generation() -> u64 {
 
 /// Call just before `fork()`: pause every plan worker of this process between two rebuilds.
 /// Returns how many workers did not get there within `PAUSE_TIMEOUT` (0 when the fork is safe).
+/// Holds the registries until `after_fork_in_parent` or `after_fork_in_child`.
 pub fn before_fork() -> usize {
+    if !enter_fork() {
+        return 0;
+    }
+    hold_registries();
     let live: Vec<Arc<Gate>> = {
         let mut gates = GATES.lock();
         gates.retain(|g| g.strong_count() > 0);
@@ -159,7 +222,11 @@ pub fn before_fork() -> usize {
 
 /// Call in the parent after `fork()`: the workers go on.
 pub fn after_fork_in_parent() {
+    if !leave_fork() {
+        return;
+    }
     let paused = std::mem::take(&mut *PAUSED.lock());
+    let_go_of_registries();
     for gate in paused {
         gate.resume();
     }
@@ -168,25 +235,29 @@ pub fn after_fork_in_parent() {
 /// Call in the child after `fork()`: its engines have no worker; they rebuild inline from now on.
 /// The gates are only marked forked: their state's lock may have been taken by their thread
 /// (which is not in this process) just before the fork, so nothing here may wait on it. A
-/// component that works on in the child (the fleet store) registers a new gate for that.
+/// component that works on in the child (the fleet store) registers a new gate for that, from
+/// its child hook, which runs once the registries are let go of.
 pub fn after_fork_in_child() {
-    GENERATION.fetch_add(1, Ordering::AcqRel);
-    let paused = std::mem::take(&mut *PAUSED.lock());
-    for gate in paused {
-        gate.mark_forked();
+    if !leave_fork() {
+        return;
     }
-    {
+    GENERATION.fetch_add(1, Ordering::AcqRel);
+    let hooks: Vec<_> = {
+        for gate in std::mem::take(&mut *PAUSED.lock()) {
+            gate.mark_forked();
+        }
         let mut gates = GATES.lock();
         for gate in gates.iter().filter_map(Weak::upgrade) {
             gate.mark_forked();
         }
         gates.clear();
-    }
-    let hooks: Vec<_> = CHILD_HOOKS
-        .lock()
-        .iter()
-        .filter_map(Weak::upgrade)
-        .collect();
+        CHILD_HOOKS
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
+    };
+    let_go_of_registries();
     for hook in hooks {
         hook.after_fork_in_child();
     }
@@ -205,7 +276,8 @@ mod tests {
 
     #[test]
     fn a_paused_gate_holds_its_worker_between_two_rebuilds() {
-        let gate = Gate::register();
+        // Not registered: the other tests' hooks must not resume it.
+        let gate = Arc::new(Gate::unregistered());
         let inside = Arc::new(AtomicBool::new(false));
         let rebuilds = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
@@ -236,6 +308,27 @@ mod tests {
         wait_for(|| rebuilds.load(Ordering::SeqCst) > seen);
         stop.store(true, Ordering::Release);
         worker.join().expect("worker");
+    }
+
+    #[test]
+    fn hooks_registered_twice_do_the_work_once_and_let_go() {
+        // The outer call holds the registries; the inner ones are no-ops and must not wait for
+        // them (they would wait forever: run on a thread, so that a regression fails, not hangs).
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            before_fork();
+            before_fork();
+            after_fork_in_parent();
+            let still_held = REGISTRIES.load(Ordering::Acquire);
+            after_fork_in_parent();
+            // Let go: a gate can be registered again.
+            Gate::register();
+            let _ = done.send(still_held);
+        });
+        let still_held = finished
+            .recv_timeout(Duration::from_secs(60))
+            .expect("nested fork hooks hung");
+        assert!(still_held, "the inner call let go of what the outer holds");
     }
 
     #[test]
