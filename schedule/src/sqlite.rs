@@ -5,8 +5,8 @@
 use crate::{check_job, micros, Claim, Result, RetrySchedule, ScheduleError};
 use parking_lot::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use smartretry::fork::ProcessOwner;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 fn storage(e: rusqlite::Error) -> ScheduleError {
@@ -19,7 +19,7 @@ pub struct SqliteSchedule {
     /// The process that opened `conn`. SQLite connections must not cross a fork: a forked child
     /// opens its own, and leaves the inherited one alone (closing it could checkpoint or remove
     /// the write-ahead log the parent is still using).
-    pid: AtomicU32,
+    owner: ProcessOwner,
 }
 
 impl SqliteSchedule {
@@ -28,18 +28,17 @@ impl SqliteSchedule {
         Ok(SqliteSchedule {
             conn: Mutex::new(connect(path)?),
             path: path.to_path_buf(),
-            pid: AtomicU32::new(std::process::id()),
+            owner: ProcessOwner::new(),
         })
     }
 
     /// This process's connection (a forked child's first call opens its own).
     fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
         let mut conn = self.conn.lock();
-        let me = std::process::id();
-        if self.pid.load(Ordering::Acquire) != me {
+        if !self.owner.is_current() {
             let inherited = std::mem::replace(&mut *conn, connect(&self.path)?);
             std::mem::forget(inherited);
-            self.pid.store(me, Ordering::Release);
+            self.owner.take_over();
         }
         Ok(conn)
     }

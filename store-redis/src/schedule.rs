@@ -6,10 +6,10 @@
 use crate::config::{FleetConfig, Keys};
 use crate::remote::Remote;
 use parking_lot::{Mutex, MutexGuard};
+use smartretry::fork::ProcessOwner;
 use smartretry_schedule::{
     check_job, micros, Claim, Result, RetrySchedule, ScheduleError, SqliteSchedule,
 };
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 const SCHEDULE: &str = r"
@@ -50,7 +50,7 @@ pub struct RedisSchedule {
     keys: [String; 3],
     /// The process whose connection `remote` holds: a forked child connects anew (on a shared
     /// socket the two processes' replies would mix).
-    pid: AtomicU32,
+    owner: ProcessOwner,
 }
 
 fn storage(e: crate::FleetError) -> ScheduleError {
@@ -70,17 +70,16 @@ impl RedisSchedule {
                     .map_err(|e| ScheduleError::InvalidInput(e.to_string()))?,
             ),
             keys: ["due", "payload", "deliveries"].map(|k| keys.schedule(k)),
-            pid: AtomicU32::new(std::process::id()),
+            owner: ProcessOwner::new(),
         })
     }
 
     /// The connection of this process (a forked child's first call opens its own).
     fn remote(&self) -> MutexGuard<'_, Remote> {
         let mut remote = self.remote.lock();
-        let me = std::process::id();
-        if self.pid.load(Ordering::Acquire) != me {
+        if !self.owner.is_current() {
             remote.disconnect();
-            self.pid.store(me, Ordering::Release);
+            self.owner.take_over();
         }
         remote
     }

@@ -17,9 +17,9 @@ use crate::remote::Remote;
 use crate::sync_thread::{Shared, Trigger, Wake};
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
-use smartretry::fork::{ForkChild, Gate};
+use smartretry::fork::{ForkChild, Gate, ProcessOwner};
 use smartretry::Engine;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -221,7 +221,7 @@ impl FleetStore {
             wake: wake.clone(),
             stop: Arc::new(AtomicBool::new(false)),
             gate: ArcSwap::new(Gate::register()),
-            pid: AtomicU32::new(std::process::id()),
+            owner: ProcessOwner::new(),
             needs_thread: Arc::new(AtomicBool::new(false)),
             every,
             thread: Mutex::new(None),
@@ -273,9 +273,7 @@ impl Drop for FleetStore {
         self.shared.wake.notify();
         let thread = self.shared.thread.lock().take();
         if let Some((handle, done)) = thread {
-            if self.shared.pid.load(Ordering::Acquire) != std::process::id()
-                || self.shared.needs_thread.load(Ordering::Acquire)
-            {
+            if !self.shared.owner.is_current() || self.shared.needs_thread.load(Ordering::Acquire) {
                 // A forked child that never started its own thread: this one is the parent's.
                 std::mem::forget((handle, done));
                 return;

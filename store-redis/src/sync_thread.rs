@@ -5,9 +5,9 @@
 use crate::store::Syncer;
 use arc_swap::ArcSwap;
 use parking_lot::{Condvar, Mutex};
-use smartretry::fork::{ForkChild, Gate};
+use smartretry::fork::{ForkChild, Gate, ProcessOwner};
 use smartretry::{Event, Observer};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -81,7 +81,7 @@ pub(crate) struct Shared {
     /// `smartretry::fork`). A forked child registers a new one for its own thread.
     pub gate: ArcSwap<Gate>,
     /// The process the thread runs in (a forked child takes the store over).
-    pub pid: AtomicU32,
+    pub owner: ProcessOwner,
     /// A forked child took the store over and has yet to start its own thread (started by the
     /// first episode to finish or the first call, not inside the fork hook).
     pub needs_thread: Arc<AtomicBool>,
@@ -103,19 +103,18 @@ impl Shared {
     /// Run by the fork hook, before the child learns anything; without the hooks, at the first
     /// sync due in the child.
     fn adopt_if_forked(&self) {
-        let me = std::process::id();
-        if self.pid.load(Ordering::Acquire) == me {
+        if self.owner.is_current() {
             return;
         }
         let mut syncer = self.syncer.lock();
-        if self.pid.load(Ordering::Acquire) == me {
+        if self.owner.is_current() {
             return; // another thread of the child took it over first
         }
         syncer.become_child(self.explicit_id);
         self.gate.store(Gate::register());
         self.needs_thread
             .store(self.every.is_some(), Ordering::Release);
-        self.pid.store(me, Ordering::Release);
+        self.owner.take_over();
     }
 
     /// In a forked child: take the store over, and start its own thread (the parent's is not

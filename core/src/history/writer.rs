@@ -4,6 +4,7 @@
 
 use super::{AttemptRecord, HistorySink};
 use crate::error::{Error, Result};
+use crate::fork::ProcessOwner;
 use parking_lot::{Mutex, MutexGuard};
 use serde::Deserialize;
 use std::fs::{File, OpenOptions};
@@ -74,7 +75,7 @@ struct Output {
     /// forked child inherits the parent's buffered lines, which the parent writes itself: the
     /// child opens the file anew and drops its copy unwritten, or every one of them would be in
     /// the history twice. Told by the fork hooks (`crate::fork`), which every binding registers.
-    pid: u32,
+    owner: ProcessOwner,
     generation: u64,
 }
 
@@ -95,7 +96,7 @@ fn open(path: &Path) -> Result<Output> {
     Ok(Output {
         file: BufWriter::new(file),
         size,
-        pid: std::process::id(),
+        owner: ProcessOwner::new(),
         generation: crate::fork::generation(),
     })
 }
@@ -129,7 +130,7 @@ impl JsonlHistory {
             return out;
         }
         out.generation = generation;
-        if out.pid != std::process::id() {
+        if !out.owner.is_current() {
             // The file opened anew, or else the inherited descriptor behind an empty buffer.
             let file = match open(&self.path) {
                 Ok(fresh) => {
@@ -141,7 +142,7 @@ impl JsonlHistory {
             if let Some(file) = file {
                 std::mem::forget(std::mem::replace(&mut out.file, file));
             }
-            out.pid = std::process::id();
+            out.owner.take_over();
         }
         out
     }

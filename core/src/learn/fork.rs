@@ -191,6 +191,36 @@ impl Drop for Passage<'_> {
     }
 }
 
+/// The process that a connection, a buffer or a thread belongs to. A forked child that finds it
+/// is not the owner replaces what it inherited (under the lock that guards it), then takes over.
+/// Reads the process id, a system call (0.1-0.3 µs): for paths where that is small, or that
+/// `generation` has told a fork happened.
+#[derive(Debug)]
+pub struct ProcessOwner(std::sync::atomic::AtomicU32);
+
+impl Default for ProcessOwner {
+    fn default() -> Self {
+        ProcessOwner(std::sync::atomic::AtomicU32::new(std::process::id()))
+    }
+}
+
+impl ProcessOwner {
+    /// Owned by the calling process.
+    pub fn new() -> ProcessOwner {
+        ProcessOwner::default()
+    }
+
+    /// Whether the calling process owns it.
+    pub fn is_current(&self) -> bool {
+        self.0.load(Ordering::Acquire) == std::process::id()
+    }
+
+    /// The calling process owns it from now on.
+    pub fn take_over(&self) {
+        self.0.store(std::process::id(), Ordering::Release);
+    }
+}
+
 /// How many forks the hooks have seen in this process's line (a child counts its parent's).
 #[inline]
 pub fn generation() -> u64 {

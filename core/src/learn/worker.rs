@@ -10,7 +10,7 @@
 //! tells it to stop and joins it, waiting at most `JOIN_TIMEOUT` (one rebuild takes well under a
 //! millisecond; after the timeout the thread is left to finish on its own).
 
-use super::fork::Gate;
+use super::fork::{Gate, ProcessOwner};
 use super::planner::{self, Plan};
 use super::prior::Prior;
 use crate::episode::ModelSlot;
@@ -86,7 +86,7 @@ impl Outstanding {
 pub(crate) struct PlanWorker {
     /// The process that started the thread: a forked child inherits the engine but not the
     /// thread, and rebuilds inline from then on (see `forked` and `learn::fork`).
-    pid: u32,
+    owner: ProcessOwner,
     /// Pauses the thread between rebuilds around a fork, and says when this is a forked child.
     gate: Arc<Gate>,
     stop: Arc<AtomicBool>,
@@ -146,7 +146,7 @@ impl PlanWorker {
         // so that what it is doing is visible (ps, /proc) from then on.
         let _ = ready.recv_timeout(JOIN_TIMEOUT);
         Ok(PlanWorker {
-            pid: std::process::id(),
+            owner: ProcessOwner::new(),
             gate,
             stop,
             outstanding,
@@ -170,7 +170,7 @@ impl PlanWorker {
         if self.gate.forked() {
             return true;
         }
-        if std::process::id() != self.pid {
+        if !self.owner.is_current() {
             self.gate.mark_forked();
             return true;
         }
