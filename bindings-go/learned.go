@@ -170,8 +170,10 @@ func (e *Engine) RollbackRollout(queue string) error {
 
 // RolloutConfig holds a queue's promotion and rollback bounds; nil fields take the library's
 // defaults (min_episodes 30, z 1.64, rollback_regression 0.1, auto_promote false, canary_weight
-// 0.2, canary_max_episodes 300; a canary that cannot show it is not worse within that many
-// learned episodes is rolled back, 0 lets it run for ever).
+// 0.2, canary_max_episodes 500, full_holdout 0.02; a canary that cannot show it is not worse
+// within that many learned episodes is rolled back, 0 lets it run for ever; in full, that share
+// of episodes keeps running the live tiers and full is held to them). The bounds hold at z's
+// confidence over every look at once (about 3 standard errors at 95%).
 type RolloutConfig struct {
 	MinEpisodes        *uint32  `json:"min_episodes,omitempty"`
 	Z                  *float64 `json:"z,omitempty"`
@@ -179,6 +181,7 @@ type RolloutConfig struct {
 	AutoPromote        *bool    `json:"auto_promote,omitempty"`
 	CanaryWeight       *float64 `json:"canary_weight,omitempty"`
 	CanaryMaxEpisodes  *uint32  `json:"canary_max_episodes,omitempty"`
+	FullHoldout        *float64 `json:"full_holdout,omitempty"`
 }
 
 // SetRolloutConfig sets queue's promotion and rollback bounds (validated by the core).

@@ -1276,7 +1276,8 @@ smartretry_status smartretry_engine_rollback_rollout(const struct smartretry_eng
 /*
  Set `queue`'s promotion and rollback bounds from a JSON object: `min_episodes` (>= 2, default
  30), `z` (default 1.64), `rollback_regression` (default 0.1), `auto_promote` (default false),
- `canary_weight` (default 0.2). Missing fields take their defaults; an unknown field or a bound
+ `canary_weight` (default 0.2), `canary_max_episodes` (default 500), `full_holdout` (default
+ 0.02: the share of a full rollout's episodes kept on the live tiers). Missing fields take their defaults; an unknown field or a bound
  that cannot work is SMARTRETRY_INVALID_CONFIG.
 
  # Safety

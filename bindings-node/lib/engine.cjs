@@ -370,7 +370,7 @@ class Engine {
   /** One step up (shadow → canary → full) on evidence; the new mode, or INVALID_STATE. */
   promoteRollout(queue) { return guard(() => this.native.promoteRollout(queue)); }
   rollbackRollout(queue) { guard(() => this.native.rollbackRollout(queue)); }
-  /** `{ minEpisodes, z, rollbackRegression, autoPromote, canaryWeight, canaryMaxEpisodes }`: missing ones take the defaults. */
+  /** `{ minEpisodes, z, rollbackRegression, autoPromote, canaryWeight, canaryMaxEpisodes, fullHoldout }`: missing ones take the defaults. */
   setRolloutConfig(queue, config) {
     guard(() => this.native.setRolloutConfig(queue, json(snakeKeys(config))));
   }

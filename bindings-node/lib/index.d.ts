@@ -59,7 +59,7 @@ export type RolloutModeName = 'off' | 'shadow' | 'full' | 'canary' | `canary:${n
 export interface RolloutConfig {
   /** Episodes on each side before a promotion or rollback (default 30, at least 2). */
   minEpisodes?: number;
-  /** Standard errors of the one-sided bound (default 1.64). */
+  /** Confidence of the bounds as one look's standard errors (default 1.64: 95%); held at every look, so about 3 standard errors in effect. */
   z?: number;
   /** Roll back when the learned mean J exceeds the live one by more than this share (default 0.1). */
   rollbackRegression?: number;
@@ -67,8 +67,10 @@ export interface RolloutConfig {
   autoPromote?: boolean;
   /** The weight an automatic promotion from shadow starts the canary with (default 0.2). */
   canaryWeight?: number;
-  /** Roll a canary back once its learned arm ran this many episodes without showing it is not worse (default 300; 0: never). */
+  /** Roll a canary back once its learned arm ran this many episodes without showing it is not worse (default 500; 0: never). */
   canaryMaxEpisodes?: number;
+  /** In full, the share of episodes kept on the live tiers, which full is held to (default 0.02; 0: the live mean at promotion). */
+  fullHoldout?: number;
 }
 /** Running mean and variance of J per episode (or of paired differences). */
 export interface Tally { n: number; mean: number; m2: number }

@@ -145,7 +145,7 @@ impl PyEngine {
 
     /// Set `queue`'s promotion and rollback bounds, from a dict and/or keywords
     /// (`min_episodes`, `z`, `rollback_regression`, `auto_promote`, `canary_weight`,
-    /// `canary_max_episodes`); missing
+    /// `canary_max_episodes`, `full_holdout`); missing
     /// ones take their defaults, unknown ones are refused.
     #[pyo3(signature = (queue, config=None, **kwargs))]
     fn set_rollout_config(

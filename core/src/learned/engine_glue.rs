@@ -189,11 +189,13 @@ impl Engine {
         }
     }
 
-    /// The episode's arm under its queue's rollout, chosen at its first decision and kept.
+    /// The episode's arm under its queue's rollout, chosen at its first decision and kept
+    /// (`holdout`: the share of a full rollout's episodes kept on the live tiers).
     pub(crate) fn learned_arm(
         &self,
         ep: &mut EpisodeView<'_>,
         mode: RolloutMode,
+        holdout: f64,
         live: bool,
     ) -> EpisodeArm {
         if let Some(arm) = ep.learned_arm {
@@ -202,23 +204,31 @@ impl Engine {
         let arm = match mode {
             RolloutMode::Off => EpisodeArm::Live,
             RolloutMode::Shadow => EpisodeArm::Shadow,
+            RolloutMode::Full if live => self.draw_arm(ep, 1.0 - holdout),
             RolloutMode::Full => EpisodeArm::Learned,
-            RolloutMode::Canary { weight } if live => {
-                let salt = ep.id.key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-                });
-                if self.inner.learned.draw(salt) < weight {
-                    EpisodeArm::Learned
-                } else {
-                    EpisodeArm::Live
-                }
-            }
+            RolloutMode::Canary { weight } if live => self.draw_arm(ep, weight),
             RolloutMode::Canary { .. } => EpisodeArm::Live,
         };
         if live {
             ep.learned_arm = Some(arm);
         }
         arm
+    }
+
+    /// The learned arm with chance `weight`, else the live one (drawn without touching the
+    /// episode's jitter).
+    fn draw_arm(&self, ep: &EpisodeView<'_>, weight: f64) -> EpisodeArm {
+        if weight >= 1.0 {
+            return EpisodeArm::Learned;
+        }
+        let salt = ep.id.key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        if self.inner.learned.draw(salt) < weight {
+            EpisodeArm::Learned
+        } else {
+            EpisodeArm::Live
+        }
     }
 
     /// An attempt's outcome on a queue with learned-tier state: the recent rates.

@@ -24,6 +24,7 @@ pub mod file;
 mod ln_bound;
 pub mod model;
 pub mod rollout;
+pub mod sequential;
 mod tier;
 pub mod trees;
 

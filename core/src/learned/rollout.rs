@@ -76,7 +76,9 @@ impl RolloutMode {
 pub struct RolloutConfig {
     /// Episodes on each side before any promotion or rollback is considered.
     pub min_episodes: u32,
-    /// Standard errors of the one-sided confidence bound (1.64: 95%).
+    /// Confidence of the bounds, as the standard errors one look would take (1.64: 95%). The
+    /// bounds are checked after every episode, so each holds at that confidence over every
+    /// look at once, which takes about 3 standard errors at 95% (`sequential`).
     pub z: f64,
     /// Roll back when the learned tier's mean J exceeds the live one's by more than this share,
     /// with confidence (0.1 = 10% worse).
@@ -89,6 +91,10 @@ pub struct RolloutConfig {
     /// with confidence, that it is not worse (0: never). A model that cannot show it helps does
     /// not keep a share of the traffic, and what an inconclusive canary costs stays bounded.
     pub canary_max_episodes: u32,
+    /// In `full`, this share of episodes keeps running the live tiers, so that full is held to
+    /// the live tiers of the same days (0: held to the live mean at promotion instead, which a
+    /// load or a recovery time that changes over the week makes look like a regression).
+    pub full_holdout: f64,
 }
 
 impl Default for RolloutConfig {
@@ -99,22 +105,30 @@ impl Default for RolloutConfig {
             rollback_regression: 0.1,
             auto_promote: false,
             canary_weight: 0.2,
-            canary_max_episodes: 300,
+            canary_max_episodes: 500,
+            full_holdout: 0.02,
         }
     }
 }
 
 impl RolloutConfig {
+    /// Standard errors of margin after `n` episodes: `z`'s confidence, held at every look (the
+    /// verdict is checked after every episode; see `sequential`).
+    pub fn margin(&self, n: u64) -> f64 {
+        super::sequential::z_at_every_look(self.z, n, f64::from(self.min_episodes))
+    }
+
     /// Reject bounds that cannot work.
     pub fn validate(&self) -> Result<()> {
         let ok = self.min_episodes >= 2
             && self.z.is_finite()
             && self.z >= 0.0
             && self.rollback_regression.is_finite()
-            && self.rollback_regression >= 0.0;
+            && self.rollback_regression >= 0.0
+            && (0.0..=0.5).contains(&self.full_holdout);
         if !ok {
             return Err(Error::InvalidConfig(
-                "rollout: min_episodes >= 2, z >= 0 and rollback_regression >= 0".into(),
+                "rollout: min_episodes >= 2, z >= 0, rollback_regression >= 0 and full_holdout in [0, 0.5]".into(),
             ));
         }
         RolloutMode::Canary {
@@ -196,20 +210,23 @@ impl Evidence {
             .is_some_and(|(diff, se)| self.regressed_by(cfg, diff, se))
     }
 
-    /// Whether a canary gap `diff` (standard error `se`) is a regression past the bound.
-    fn regressed_by(&self, cfg: &RolloutConfig, diff: f64, se: f64) -> bool {
-        diff - cfg.z * se > cfg.rollback_regression * self.live.mean.abs()
+    /// Whether a canary gap `diff` (its bound's half-width `margin`) is a regression past the
+    /// bound.
+    fn regressed_by(&self, cfg: &RolloutConfig, diff: f64, margin: f64) -> bool {
+        diff - margin > cfg.rollback_regression * self.live.mean.abs()
     }
 
-    /// The canary's mean J minus the live arm's and the standard error of that difference;
-    /// None while either arm has fewer than `min_episodes`.
+    /// The canary's mean J minus the live arm's, and the half-width of its confidence bound
+    /// (valid at every look: see `sequential`); None while either arm has fewer than
+    /// `min_episodes`.
     fn canary_gap(&self, cfg: &RolloutConfig) -> Option<(f64, f64)> {
         let (a, b) = (&self.learned, &self.live);
         let min = u64::from(cfg.min_episodes);
         if a.n < min || b.n < min {
             return None;
         }
-        Some((a.mean - b.mean, (a.var_of_mean() + b.var_of_mean()).sqrt()))
+        let se = (a.var_of_mean() + b.var_of_mean()).sqrt();
+        Some((a.mean - b.mean, cfg.margin(a.n.min(b.n)) * se))
     }
 
     /// Judge the evidence for a queue in `mode`.
@@ -222,23 +239,30 @@ impl Evidence {
                 if d.n < min {
                     return Verdict::Wait;
                 }
-                let se = d.var_of_mean().sqrt();
-                if d.mean + cfg.z * se <= 0.0 {
+                let margin = cfg.margin(d.n) * d.var_of_mean().sqrt();
+                if d.mean + margin <= 0.0 {
                     Verdict::Promote
                 } else {
                     Verdict::Wait
                 }
             }
             RolloutMode::Canary { .. } => {
-                let Some((diff, se)) = self.canary_gap(cfg) else {
+                let Some((diff, margin)) = self.canary_gap(cfg) else {
                     return Verdict::Wait;
                 };
                 let ran_out = self.learned.n >= u64::from(cfg.canary_max_episodes);
-                if self.regressed_by(cfg, diff, se) {
+                if self.regressed_by(cfg, diff, margin) {
                     Verdict::Rollback
-                } else if diff + cfg.z * se <= 0.0 {
+                } else if diff + margin <= 0.0 {
                     Verdict::Promote
                 } else if cfg.canary_max_episodes > 0 && ran_out {
+                    Verdict::Rollback
+                } else {
+                    Verdict::Wait
+                }
+            }
+            RolloutMode::Full if cfg.full_holdout > 0.0 => {
+                if self.canary_regressed(cfg) {
                     Verdict::Rollback
                 } else {
                     Verdict::Wait
@@ -251,8 +275,8 @@ impl Evidence {
                 if a.n < min {
                     return Verdict::Wait;
                 }
-                let se = a.var_of_mean().sqrt();
-                if a.mean - base - cfg.z * se > cfg.rollback_regression * base.abs() {
+                let margin = cfg.margin(a.n) * a.var_of_mean().sqrt();
+                if a.mean - base - margin > cfg.rollback_regression * base.abs() {
                     Verdict::Rollback
                 } else {
                     Verdict::Wait
@@ -277,6 +301,7 @@ mod tests {
             r#"{"min_episode": 50}"#,
             r#"{"z": -1}"#,
             r#"{"canary_weight": 0}"#,
+            r#"{"full_holdout": 0.6}"#,
             "7",
         ] {
             assert!(RolloutConfig::from_json(bad).is_err(), "{bad}");
@@ -315,6 +340,62 @@ mod tests {
         let mut e = Evidence::default();
         e.live.add(1.0);
         e.learned.add(1000.0);
+        assert_eq!(e.verdict(canary, &cfg), Verdict::Wait);
+    }
+
+    #[test]
+    fn full_is_held_to_the_live_tiers_of_the_same_days() {
+        let cfg = RolloutConfig::default();
+        assert!(cfg.full_holdout > 0.0);
+        // Every episode costs more than at promotion (a busier week), on both arms alike: not
+        // a regression of the model's.
+        let mut e = Evidence {
+            baseline: Some(50.0),
+            ..Evidence::default()
+        };
+        for i in 0..200 {
+            e.learned.add(100.0 + f64::from(i % 7));
+            if i % 4 == 0 {
+                e.live.add(100.0 + f64::from(i % 5));
+            }
+        }
+        assert_eq!(e.verdict(RolloutMode::Full, &cfg), Verdict::Wait);
+        // Held to the stale baseline instead, it would have been rolled back.
+        let stale = RolloutConfig {
+            full_holdout: 0.0,
+            ..cfg
+        };
+        assert_eq!(e.verdict(RolloutMode::Full, &stale), Verdict::Rollback);
+        // Worse than the live tiers of the same days: rolled back.
+        let mut e = Evidence::default();
+        for i in 0..200 {
+            e.learned.add(150.0 + f64::from(i % 7));
+            if i % 4 == 0 {
+                e.live.add(100.0 + f64::from(i % 5));
+            }
+        }
+        assert_eq!(e.verdict(RolloutMode::Full, &cfg), Verdict::Rollback);
+    }
+
+    #[test]
+    fn a_canary_better_by_luck_at_one_look_is_not_promoted() {
+        // About 1.7 standard errors better after 40 episodes: a fixed-sample bound at 1.64
+        // would promote; checked after every episode, that happens by chance too often.
+        let cfg = RolloutConfig::default();
+        let canary = RolloutMode::Canary { weight: 0.5 };
+        let mut e = Evidence::default();
+        for i in 0..40 {
+            e.live.add(100.0 + f64::from(i % 10) * 20.0);
+            e.learned.add(78.0 + f64::from(i % 10) * 20.0);
+        }
+        let (diff, se) = (
+            e.learned.mean - e.live.mean,
+            (e.learned.var_of_mean() + e.live.var_of_mean()).sqrt(),
+        );
+        assert!(
+            diff + 1.64 * se < 0.0 && diff + 2.5 * se > 0.0,
+            "{diff} {se}"
+        );
         assert_eq!(e.verdict(canary, &cfg), Verdict::Wait);
     }
 

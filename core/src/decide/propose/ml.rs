@@ -36,7 +36,8 @@ impl Engine {
             s.clone()
         };
         let live = cx.mode == Mode::Live;
-        if self.learned_arm(ep, state.mode, live) != EpisodeArm::Learned {
+        if self.learned_arm(ep, state.mode, state.config.full_holdout, live) != EpisodeArm::Learned
+        {
             return None;
         }
         let Some(model) = state.model.as_deref() else {
