@@ -219,24 +219,34 @@ fn run_jobs(engine: &Engine, clock: &ManualClock, queue: &str, jobs: usize) -> V
     delays
 }
 
-#[test]
-fn a_bad_model_is_rolled_back_automatically_within_the_bound() {
+/// An engine (seeded with `seed`) running the bad model on queue "q" in `mode`, with rollback
+/// bounds a test can reach: 20 episodes a side, 20% regression, `holdout` of full kept live.
+fn bad_model_rolled_out(
+    seed: u64,
+    mode: RolloutMode,
+    holdout: f64,
+) -> (Engine, std::sync::Arc<ManualClock>) {
     let clock = ManualClock::shared(at_hour(9.0));
     let policy = Policy {
-        seed: Some(7),
+        seed: Some(seed),
         ..Default::default()
     };
     let engine = Engine::with_clock(policy, clock.clone()).unwrap();
     let cfg = RolloutConfig {
         min_episodes: 20,
         rollback_regression: 0.2,
+        full_holdout: holdout,
         ..Default::default()
     };
     engine.set_rollout_config("q", cfg).unwrap();
     engine.set_learned_model("q", &bad_model()).unwrap();
-    engine
-        .set_rollout("q", RolloutMode::Canary { weight: 0.5 })
-        .unwrap();
+    engine.set_rollout("q", mode).unwrap();
+    (engine, clock)
+}
+
+#[test]
+fn a_bad_model_is_rolled_back_automatically_within_the_bound() {
+    let (engine, clock) = bad_model_rolled_out(7, RolloutMode::Canary { weight: 0.5 }, 0.0);
     let mut rolled_back_after = None;
     for round in 1..=40 {
         run_jobs(&engine, &clock, "q", 5);
@@ -260,21 +270,7 @@ fn a_bad_model_is_rolled_back_automatically_within_the_bound() {
 
 #[test]
 fn a_bad_model_in_full_is_rolled_back_against_the_episodes_kept_live() {
-    let clock = ManualClock::shared(at_hour(9.0));
-    let policy = Policy {
-        seed: Some(11),
-        ..Default::default()
-    };
-    let engine = Engine::with_clock(policy, clock.clone()).unwrap();
-    let cfg = RolloutConfig {
-        min_episodes: 20,
-        rollback_regression: 0.2,
-        full_holdout: 0.2,
-        ..Default::default()
-    };
-    engine.set_rollout_config("q", cfg).unwrap();
-    engine.set_learned_model("q", &bad_model()).unwrap();
-    engine.set_rollout("q", RolloutMode::Full).unwrap();
+    let (engine, clock) = bad_model_rolled_out(11, RolloutMode::Full, 0.2);
     let mut live_seen = 0;
     let mut rolled_back_after = None;
     for round in 1..=100 {
