@@ -71,6 +71,11 @@ pub(crate) struct Inner {
     /// The background plan rebuilder, started on first use (None: it could not be started, and
     /// plans are rebuilt inline).
     pub plan_worker: std::sync::OnceLock<Option<crate::learn::worker::PlanWorker>>,
+    /// The worker's fork gate, registered with the fork hooks when the engine is made (None
+    /// with inline plans). The worker starts at the first rebuild, under a model's lock; taking
+    /// the hooks' registry there could wait on a fork in progress that waits in turn on a
+    /// thread waiting for that model's lock.
+    pub plan_gate: Option<std::sync::Arc<crate::learn::fork::Gate>>,
     /// The learned (ML) tier's per-queue models and rollouts (`learned`).
     pub learned: crate::learned::LearnedTier,
 }
@@ -151,6 +156,7 @@ impl Engine {
                 id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
                 inline_plans,
                 plan_worker: std::sync::OnceLock::new(),
+                plan_gate: (!inline_plans).then(crate::learn::fork::Gate::register),
                 learned: Default::default(),
             }),
         })

@@ -104,10 +104,13 @@ impl Engine {
             }
     }
 
-    fn plan_worker(&self) -> Option<&PlanWorker> {
+    pub(crate) fn plan_worker(&self) -> Option<&PlanWorker> {
         self.inner
             .plan_worker
-            .get_or_init(|| PlanWorker::spawn().ok())
+            .get_or_init(|| {
+                let gate = self.inner.plan_gate.clone()?;
+                PlanWorker::spawn(gate).ok()
+            })
             .as_ref()
     }
 

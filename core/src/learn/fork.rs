@@ -362,6 +362,32 @@ mod tests {
     }
 
     #[test]
+    fn an_engine_starts_its_plan_worker_without_taking_the_registries() {
+        let engine =
+            crate::Engine::with_clock(crate::Policy::default(), crate::SystemClock::shared())
+                .unwrap();
+        assert!(
+            engine.inner.plan_gate.is_some(),
+            "no gate for a running clock"
+        );
+        // As a fork in progress does: the registries are held while the first rebuild starts
+        // the worker (under a model's lock, in the engine). It must not wait for them.
+        hold_registries();
+        let (done, finished) = std::sync::mpsc::channel();
+        let e = engine.clone();
+        std::thread::spawn(move || {
+            let _ = done.send(e.plan_worker().is_some());
+        });
+        let started = finished.recv_timeout(Duration::from_secs(30));
+        let_go_of_registries();
+        assert_eq!(
+            started,
+            Ok(true),
+            "starting the worker waited for the registries"
+        );
+    }
+
+    #[test]
     fn a_gate_forgotten_by_its_worker_leaves_the_registry() {
         let gate = Gate::register();
         let weak = Arc::downgrade(&gate);

@@ -104,13 +104,15 @@ struct ThreadParts {
 }
 
 impl PlanWorker {
-    pub fn spawn() -> std::io::Result<PlanWorker> {
+    /// Start the thread; `gate` is registered with the fork hooks already (`Gate::register`,
+    /// when the engine was made: this runs under a model's lock, where the hooks' registry
+    /// must not be taken).
+    pub fn spawn(gate: Arc<Gate>) -> std::io::Result<PlanWorker> {
         let (queue, jobs) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let (ending, ended) = mpsc::channel::<()>();
         let (up, ready) = mpsc::channel::<()>();
         let stop = Arc::new(AtomicBool::new(false));
         let outstanding = Arc::new(Outstanding::default());
-        let gate = Gate::register();
         let handle = std::thread::Builder::new()
             .name(THREAD_NAME.into())
             .spawn({
