@@ -203,11 +203,12 @@ pub enum Verdict {
 }
 
 impl Evidence {
-    /// A canary's learned arm is worse than the live one by more than the bound, with
-    /// confidence (the other reason a canary is rolled back is that it ran out of episodes).
+    /// The learned arm (a canary's, or full's against its holdout) is worse than the live one by
+    /// more than the bound, with confidence (the other reason a canary is rolled back is that
+    /// it ran out of episodes).
     pub fn canary_regressed(&self, cfg: &RolloutConfig) -> bool {
         self.canary_gap(cfg)
-            .is_some_and(|(diff, se)| self.regressed_by(cfg, diff, se))
+            .is_some_and(|(diff, margin)| self.regressed_by(cfg, diff, margin))
     }
 
     /// Whether a canary gap `diff` (its bound's half-width `margin`) is a regression past the
