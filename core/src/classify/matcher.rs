@@ -110,14 +110,15 @@ pub(crate) enum Compiled {
     Message(Regex),
 }
 
-/// One failure's signals. The exception name is lower-cased once for all rules (its fragments
-/// are searched for); an error code is compared without case, so reading it allocates nothing.
+/// One failure's signals. The exception name is lower-cased (its fragments are searched for)
+/// only when the exception rules are reached; an error code is compared without case, so
+/// reading it allocates nothing.
 #[derive(Debug)]
 pub(crate) struct Signals<'a> {
-    http: Option<u16>,
-    grpc: Option<u32>,
-    code: Option<&'a str>,
-    exception: Option<String>,
+    pub(crate) http: Option<u16>,
+    pub(crate) grpc: Option<u32>,
+    pub(crate) code: Option<&'a str>,
+    exception: Option<&'a str>,
     message: Option<&'a str>,
 }
 
@@ -127,9 +128,20 @@ impl<'a> Signals<'a> {
             http: f.http_status,
             grpc: f.grpc_code,
             code: f.error_code.as_deref(),
-            exception: f.exception.as_deref().map(str::to_ascii_lowercase),
+            exception: f.exception.as_deref(),
             message: f.message.as_deref(),
         }
+    }
+
+    /// The first of `rules` (compiled matchers with rule indices, in rule order) that these
+    /// signals match; the exception name is lower-cased once for all of them.
+    pub(crate) fn first_of(&self, rules: &[(Compiled, usize)]) -> Option<usize> {
+        let lowered = self.exception.map(str::to_ascii_lowercase);
+        let exception = lowered.as_deref();
+        rules
+            .iter()
+            .find(|(c, _)| c.matches(self, exception))
+            .map(|(_, index)| *index)
     }
 
     /// Whether this failure carries the signal that rules of `kind` read (no rule of a kind
@@ -242,18 +254,18 @@ impl Compiled {
         }
     }
 
-    pub(crate) fn matches(&self, s: &Signals<'_>) -> bool {
+    /// Whether the signals match; `exception` is their exception name lower-cased.
+    pub(crate) fn matches(&self, s: &Signals<'_>, exception: Option<&str>) -> bool {
         match self {
             Compiled::Http(lo, hi) => s.http.is_some_and(|v| (*lo..=*hi).contains(&v)),
             Compiled::Grpc(codes) => s.grpc.is_some_and(|g| codes.contains(&g)),
             Compiled::Code(names) => s
                 .code
                 .is_some_and(|c| names.iter().any(|n| n.eq_ignore_ascii_case(c))),
-            Compiled::Contains(frags) => s
-                .exception
-                .as_ref()
-                .is_some_and(|e| frags.iter().any(|f| e.contains(f.as_str()))),
-            Compiled::Names(names) => s.exception.as_deref().is_some_and(|e| {
+            Compiled::Contains(frags) => {
+                exception.is_some_and(|e| frags.iter().any(|f| e.contains(f.as_str())))
+            }
+            Compiled::Names(names) => exception.is_some_and(|e| {
                 let last = last_component(e);
                 names.iter().any(|n| n == e || n == last)
             }),

@@ -9,6 +9,7 @@
 //! `connection` (the code outranks the name), and `503` with message "invalid API key" is
 //! `unavailable` (the status outranks the message).
 
+mod lookup;
 mod matcher;
 #[cfg(test)]
 mod tests;
@@ -18,6 +19,7 @@ pub use matcher::{Matcher, Rule};
 use crate::class::ErrorClass;
 use crate::error::Result;
 use crate::failure::Failure;
+use lookup::Lookup;
 use matcher::{Compiled, Kind, SharedPatterns, Signals, KINDS};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -46,6 +48,8 @@ pub struct Classifier {
     rules: Vec<Rule>,
     /// Per kind, most specific kind first: (compiled matcher, rule index), in rule order.
     by_kind: [Vec<(Compiled, usize)>; KINDS],
+    /// The first HTTP, gRPC and error-code rule for each value, found in one step.
+    lookup: Lookup,
     /// The compiled message patterns this classifier shares with the others alive, kept alive.
     _patterns: Arc<SharedPatterns>,
 }
@@ -60,6 +64,7 @@ impl Classifier {
             by_kind[c.kind() as usize].push((c, index));
         }
         Ok(Classifier {
+            lookup: Lookup::new(by_kind.iter().flatten()),
             rules,
             by_kind,
             _patterns: patterns,
@@ -115,19 +120,11 @@ impl Classifier {
             many = failure.chain().map(Signals::of).collect();
             &many
         };
-        let hit = self
-            .by_kind
-            .iter()
-            .zip(Kind::ALL)
-            .find_map(|(rules, kind)| {
-                if !chain.iter().any(|s| s.has(kind)) {
-                    return None;
-                }
-                rules
-                    .iter()
-                    .find(|(c, _)| chain.iter().any(|s| c.matches(s)))
-                    .map(|(_, index)| *index)
-            });
+        // Within a kind, the first rule in rule order that any signal of the chain matches:
+        // the least of each signal's first rule.
+        let hit = Kind::ALL
+            .into_iter()
+            .find_map(|kind| chain.iter().filter_map(|s| self.first_rule(kind, s)).min());
         match hit.and_then(|i| self.rules.get(i).map(|r| (i, r.class))) {
             Some((i, class)) => Matched {
                 class,
@@ -143,12 +140,31 @@ impl Classifier {
     }
 }
 
+impl Classifier {
+    /// The first rule of `kind` (in rule order) that one failure's signals match.
+    fn first_rule(&self, kind: Kind, s: &Signals<'_>) -> Option<usize> {
+        let scan = || s.first_of(&self.by_kind[kind as usize]);
+        match kind {
+            Kind::Http => self.lookup.http(s.http?),
+            Kind::Grpc => self.lookup.grpc(s.grpc?).unwrap_or_else(|()| scan()),
+            Kind::Code => self.lookup.code(s.code?).unwrap_or_else(|()| scan()),
+            Kind::Exception | Kind::Message => {
+                if !s.has(kind) {
+                    return None;
+                }
+                scan()
+            }
+        }
+    }
+}
+
 impl Default for Classifier {
     fn default() -> Self {
         // The built-in rules are tested to compile; an empty classifier is the safe fallback.
         Classifier::new(Classifier::default_rules()).unwrap_or(Classifier {
             rules: Vec::new(),
             by_kind: Default::default(),
+            lookup: Lookup::new(std::iter::empty()),
             _patterns: SharedPatterns::live(),
         })
     }

@@ -314,3 +314,71 @@ fn codes_ignore_case_and_absent_kinds_are_skipped() {
     let by_message = c.classify(&Failure::message("connection reset by peer"));
     assert_ne!(by_message.rule, "default", "{by_message:?}");
 }
+
+/// The classifier as a plain scan: for each kind in order, the first rule (in rule order) that
+/// any signal of the chain matches. The lookup tables must find the same rule.
+fn matched_by_scan(c: &Classifier, f: &Failure) -> Option<usize> {
+    let chain: Vec<Signals<'_>> = f.chain().map(Signals::of).collect();
+    c.by_kind.iter().find_map(|rules| {
+        rules
+            .iter()
+            .find(|(m, _)| {
+                chain
+                    .iter()
+                    .any(|s| s.first_of(&[(m.clone(), 0)]).is_some())
+            })
+            .map(|(_, index)| *index)
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn the_lookup_tables_find_the_rule_a_scan_finds(
+        signals in proptest::collection::vec(
+            (
+                proptest::option::of(0u16..1100),
+                proptest::option::of(0u32..40),
+                proptest::option::of(proptest::sample::select(vec![
+                    "ECONNRESET", "econnreset", "ETIMEDOUT", "EAI_AGAIN", "EPIPE", "E_NOT_A_CODE",
+                    "a-code-much-longer-than-sixty-four-bytes-which-the-table-does-not-hold-at-all",
+                ])),
+                proptest::option::of(proptest::sample::select(vec![
+                    "requests.exceptions.ReadTimeout", "ConnectionResetError", "TypeError",
+                ])),
+                proptest::option::of(proptest::sample::select(vec![
+                    "connection refused", "Please solve the CAPTCHA", "quota exceeded", "ok",
+                ])),
+            ),
+            1..4,
+        ),
+        custom_rules in proptest::bool::ANY,
+    ) {
+        let mut rules = Classifier::default_rules();
+        if custom_rules {
+            // Overlapping rules ahead of the built-in ones, and a code with a long name.
+            rules.insert(0, Rule::new("5xx first", Matcher::HttpStatus { from: 500, to: 599 }, Unknown));
+            rules.insert(0, Rule::new("grpc 30", Matcher::GrpcCode { codes: vec![30, 14] }, Timeout));
+            rules.insert(0, Rule::new("long code", Matcher::ErrorCode {
+                names: vec!["A-CODE-MUCH-LONGER-THAN-SIXTY-FOUR-BYTES-WHICH-THE-TABLE-DOES-NOT-HOLD-AT-ALL".into(), "EPIPE".into()],
+            }, Connection));
+        }
+        let c = Classifier::new(rules).unwrap();
+        let mut failure: Option<Failure> = None;
+        for (http, grpc, code, exception, message) in signals.into_iter().rev() {
+            let mut f = Failure {
+                http_status: http,
+                grpc_code: grpc,
+                error_code: code.map(str::to_string),
+                exception: exception.map(str::to_string),
+                message: message.map(str::to_string),
+                ..Failure::default()
+            };
+            if let Some(cause) = failure.take() {
+                f = f.with_cause(cause);
+            }
+            failure = Some(f);
+        }
+        let failure = failure.unwrap();
+        proptest::prop_assert_eq!(c.matched(&failure).rule, matched_by_scan(&c, &failure));
+    }
+}
