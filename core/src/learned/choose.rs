@@ -40,8 +40,12 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
     let s = model.scorer(&FeatureInput { delay: 0.0, ..*x });
     // The model's P(success) is marginal, not conditional on the failures this episode just
     // had: a floor of a tenth of the time elapsed keeps a run of optimistic estimates from
-    // hammering (at most logarithmically many attempts in an outage).
-    let lo = model.min_wait.max(MIN_WAIT).max(ELAPSED_FLOOR * x.elapsed);
+    // hammering (at most logarithmically many attempts in an outage). The clock's bin edges
+    // are exempt: one comes at most every five minutes, so they cannot hammer, and a window
+    // that ends on the clock is met at its end however long the episode has waited (with the
+    // floor, a long episode overshot the end by a tenth of its age).
+    let edge_lo = model.min_wait.max(MIN_WAIT);
+    let lo = edge_lo.max(ELAPSED_FLOOR * x.elapsed);
     let hi = max_wait.clamp(lo, 86_400.0);
     // Where an attempt `d` from now lands: its five-minute bin counted from today's midnight
     // (`bin`), and that bin's time-of-day and day-of-week feature indices (`features`).
@@ -67,7 +71,7 @@ pub fn choose(model: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64
     // chance: edges inside a window are skipped for an exponential each.
     let into_bin = rem_bin(x.second_of_day);
     let mut edge = TOD_BIN_SECS - into_bin + EDGE_SLACK;
-    while edge < lo {
+    while edge < edge_lo {
         edge += TOD_BIN_SECS;
     }
     for _ in 0..EDGES {
@@ -325,6 +329,27 @@ mod tests {
         assert!(choose(&m, &x, 10.0, 3600.0).delay < 0.02);
     }
 
+    #[test]
+    fn a_long_episode_meets_the_window_end_inside_its_elapsed_floor() {
+        let m = window_model();
+        // 02:19:00 after 20 minutes of failures: the floor (a tenth of the time elapsed) is
+        // 120 s, the window ends in 60 s.
+        let x = FeatureInput {
+            second_of_day: 2.0 * 3600.0 + 19.0 * 60.0,
+            elapsed: 1200.0,
+            attempt: 8,
+            ..Default::default()
+        };
+        let ch = choose(&m, &x, 10.0, 3600.0);
+        assert!((ch.delay - 60.0).abs() < 0.01, "{ch:?}");
+        // Away from an edge the floor holds: outside the window, a tenth of the elapsed time.
+        let x = FeatureInput {
+            second_of_day: 5.0 * 3600.0 + 30.0,
+            ..x
+        };
+        assert!((choose(&m, &x, 10.0, 3600.0).delay - 120.0).abs() < 0.01);
+    }
+
     /// Every candidate priced, no pruning: what `choose` must agree with.
     fn brute_force(m: &LogisticModel, x: &FeatureInput<'_>, c: f64, max_wait: f64) -> Choice {
         let s = m.scorer(x);
@@ -354,7 +379,7 @@ mod tests {
             consider(at(d.min(hi)), &mut best);
         }
         let mut edge = TOD_BIN_SECS - x.second_of_day.rem_euclid(TOD_BIN_SECS) + EDGE_SLACK;
-        while edge < lo {
+        while edge < m.min_wait.max(MIN_WAIT) {
             edge += TOD_BIN_SECS;
         }
         for _ in 0..EDGES {
