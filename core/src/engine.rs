@@ -329,7 +329,7 @@ impl Engine {
                 retry_cost: (None, None),
                 rng: rand::rngs::SmallRng::seed_from_u64(seed),
                 finished: false,
-                polled: false,
+                timing: crate::learn::model::RetryTiming::Scheduled,
                 paced: 0.0,
                 learned_arm: None,
             },

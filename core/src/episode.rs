@@ -149,9 +149,10 @@ pub(crate) struct EpisodeState {
     pub retry_cost: (Option<f64>, Option<f64>),
     pub rng: SmallRng,
     pub finished: bool,
-    /// The last retry granted was one of the learned plan's polls (see `learn::polls`): its
-    /// outcome weighs in the pass rate's evidence as its share of one step of the grid.
-    pub polled: bool,
+    /// Who timed the last retry granted, which decides what its outcome teaches the pass rate
+    /// (a poll of the learned plan, see `learn::polls`; the learned tier's model; else a
+    /// schedule).
+    pub timing: crate::learn::model::RetryTiming,
     /// The contention pace the last granted retry was made at (0: not paced; see `contention`).
     pub paced: f32,
     /// The schedule the learned tier's rollout gave this episode, once decided.

@@ -262,7 +262,7 @@ impl Engine {
         } else if let (Some(models), Mode::Live) = (&ep.id.models, mode) {
             for slot in models.each() {
                 let mut m = slot.model.lock();
-                m.observe_failure(ep.passed, previous.as_secs_f64(), t, ep.polled);
+                m.observe_failure(ep.passed, previous.as_secs_f64(), t, ep.timing);
                 self.after_update(slot, &m);
             }
         }
@@ -301,7 +301,7 @@ impl Engine {
             let t = elapsed.as_secs_f64();
             for slot in models.each() {
                 let mut m = slot.model.lock();
-                m.observe_success(ep.passed, ep.last_failure.as_secs_f64(), t, ep.polled);
+                m.observe_success(ep.passed, ep.last_failure.as_secs_f64(), t, ep.timing);
                 self.after_update(slot, &m);
             }
             self.score_finished(ep, Some(t));

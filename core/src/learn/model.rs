@@ -26,6 +26,24 @@ const SHORT_WAIT: f64 = 0.25;
 /// Below this many effective episodes, rebuild after every update.
 const EAGER_EPISODES: f64 = 64.0;
 
+/// Who timed a retry, which decides what its outcome can teach the pass rate (the chance an
+/// attempt passes while the dependency is still down). That estimate compares how often short
+/// retries fail with how often the model's recovery curve says they should; it is fair only for
+/// retries timed without knowing more about the recovery than the curve does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RetryTiming {
+    /// The class schedule or one of the learned plan's steps: full weight.
+    #[default]
+    Scheduled,
+    /// One of the learned plan's polls: a burst of them weighs as one step of the grid would,
+    /// so that it does not outweigh the rest of the evidence.
+    Poll,
+    /// Timed by the learned (ML) tier from context the recovery curve does not see (time of
+    /// day, queue depth): its retries land where recoveries are likely, and counted here they
+    /// would read as passes and inflate the rate. They teach the recovery curve only.
+    Informed,
+}
+
 /// What the engine has learned about how a dependency recovers from one class of failure: survival
 /// evidence, the portfolio's comparison of schedules, and the plan built from them.
 #[derive(Debug, Clone)]
@@ -185,11 +203,15 @@ impl LearnedModel {
     }
 
     /// A retry at `elapsed` after the previous attempt at `previous` (seconds since the first
-    /// failure) failed or not: evidence for the pass rate, priced by the plan of the time.
-    fn retried(&mut self, failed: bool, previous: f64, elapsed: f64, polled: bool) {
+    /// failure) failed or not: evidence for the pass rate, priced by the plan of the time, as
+    /// much as `timing` lets it be.
+    fn retried(&mut self, failed: bool, previous: f64, elapsed: f64, timing: RetryTiming) {
         // Only short waits tell a pass rate from a recovery: over a short wait, all-or-nothing
         // recovery rarely happens, while a brown-out passes as often as ever.
         if !(previous > 0.0 && elapsed - previous <= SHORT_WAIT * previous) {
+            return;
+        }
+        if timing == RetryTiming::Informed {
             return;
         }
         if let Some(plan) = &self.plan {
@@ -197,7 +219,7 @@ impl LearnedModel {
             if s0 > 0.0 {
                 // A poll's attempts weigh together as one step of the grid would: a burst of
                 // them does not outweigh the rest of the evidence.
-                let share = if polled {
+                let share = if timing == RetryTiming::Poll {
                     let step = (2f64.powf(1.0 / super::grid::PER_DOUBLING) - 1.0) * previous;
                     ((elapsed - previous) / step).min(1.0)
                 } else {
@@ -212,8 +234,14 @@ impl LearnedModel {
     /// The episode failed again at `elapsed` seconds (its previous attempt was at `previous`):
     /// buckets wholly before it are survived. `passed` is the episode's count of buckets already
     /// recorded as survived.
-    pub fn observe_failure(&mut self, passed: usize, previous: f64, elapsed: f64, polled: bool) {
-        self.retried(true, previous, elapsed, polled);
+    pub fn observe_failure(
+        &mut self,
+        passed: usize,
+        previous: f64,
+        elapsed: f64,
+        timing: RetryTiming,
+    ) {
+        self.retried(true, previous, elapsed, timing);
         let now_passed = buckets_passed(elapsed);
         if now_passed > passed {
             self.hazard.survived(passed, now_passed);
@@ -223,8 +251,14 @@ impl LearnedModel {
 
     /// The episode recovered by `elapsed` (it had survived `passed` buckets; its previous attempt
     /// was at `previous`).
-    pub fn observe_success(&mut self, passed: usize, previous: f64, elapsed: f64, polled: bool) {
-        self.retried(false, previous, elapsed, polled);
+    pub fn observe_success(
+        &mut self,
+        passed: usize,
+        previous: f64,
+        elapsed: f64,
+        timing: RetryTiming,
+    ) {
+        self.retried(false, previous, elapsed, timing);
         let last = last_possible_bucket(elapsed);
         self.hazard.recovered(passed.min(last), last);
         self.updates += 1;
@@ -317,8 +351,8 @@ mod tests {
         let mut m = LearnedModel::new(100.0);
         for _ in 0..10 {
             m.begin_episode();
-            m.observe_failure(0, 0.0, 3.0, false);
-            m.observe_success(buckets_passed(3.0), 3.0, 6.0, false);
+            m.observe_failure(0, 0.0, 3.0, RetryTiming::Scheduled);
+            m.observe_success(buckets_passed(3.0), 3.0, 6.0, RetryTiming::Scheduled);
         }
         let s = m.snapshot("q", None, ErrorClass::Unavailable);
         let back =
@@ -329,5 +363,39 @@ mod tests {
         assert!((twice.episodes() - 2.0 * s.episodes).abs() < 1e-9);
         let seeded = LearnedModel::seeded_from(&m, 100.0, 2.0);
         assert!((seeded.episodes() - 2.0).abs() < 1e-9);
+    }
+
+    /// The pass-rate evidence a model holds after one short retry at 10 s (previous attempt at
+    /// 9 s) that succeeded, timed by `timing`: (retry failures, expected failures).
+    fn pass_evidence_after_a_short_retry(timing: RetryTiming) -> (f64, f64) {
+        let mut m = LearnedModel::new(100.0);
+        for _ in 0..20 {
+            m.begin_episode();
+            m.observe_failure(0, 0.0, 30.0, RetryTiming::Scheduled);
+            m.observe_success(buckets_passed(30.0), 30.0, 60.0, RetryTiming::Scheduled);
+        }
+        m.plan(&Prior::log_logistic(30.0, 2.0), 10.0, 3600.0);
+        m.begin_episode();
+        m.observe_failure(0, 0.0, 9.0, RetryTiming::Scheduled);
+        m.observe_success(buckets_passed(9.0), 9.0, 10.0, timing);
+        let s = m.snapshot("q", None, ErrorClass::Unavailable);
+        (s.retry_failures, s.expected_failures)
+    }
+
+    #[test]
+    fn a_retry_the_learned_tier_timed_teaches_no_pass_rate() {
+        // A success 1 s after a failure, where the curve says recovery is unlikely: from a
+        // schedule, evidence of a pass (a failure was expected, none came).
+        let (failures, expected) = pass_evidence_after_a_short_retry(RetryTiming::Scheduled);
+        assert_eq!(failures, 0.0);
+        assert!(expected > 0.5, "{expected}");
+        // A poll weighs as its share of a grid step.
+        let (_, polled) = pass_evidence_after_a_short_retry(RetryTiming::Poll);
+        assert!(polled > 0.0 && polled < expected, "{polled} vs {expected}");
+        // Timed by the learned tier from what the curve does not see: nothing.
+        assert_eq!(
+            pass_evidence_after_a_short_retry(RetryTiming::Informed),
+            (0.0, 0.0)
+        );
     }
 }

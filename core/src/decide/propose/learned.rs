@@ -10,6 +10,7 @@ use crate::decide::{Context, Mode};
 use crate::engine::Engine;
 use crate::episode::EpisodeView;
 use crate::learn::grid::bucket_of;
+use crate::learn::model::RetryTiming;
 use crate::learn::planner::{jittered, mid, Plan, Step};
 use crate::plans::PlanPrior;
 use crate::recommendation::{Reason, Tier};
@@ -77,7 +78,9 @@ fn from_plan(
             (at, t + every, from + 1, false, Some(spacing))
         }
     };
-    ep.polled = poll_every.is_some();
+    if poll_every.is_some() {
+        ep.timing = RetryTiming::Poll;
+    }
     let probability = plan.success_probability(t, quoted);
     let alternatives = Alternatives::around(plan, t, from, k);
     let confidence = prior.confidence(plan, from, k + 1);

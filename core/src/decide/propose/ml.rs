@@ -8,6 +8,7 @@ use super::Proposal;
 use crate::decide::{Context, Mode};
 use crate::engine::Engine;
 use crate::episode::EpisodeView;
+use crate::learn::model::RetryTiming;
 use crate::learned::choose::choose;
 use crate::learned::{EpisodeArm, RolloutMode};
 use crate::recommendation::{Reason, Tier};
@@ -72,6 +73,7 @@ impl Engine {
             TOP_FEATURES,
         );
         let delay = Duration::from_secs_f64(choice.delay);
+        ep.timing = RetryTiming::Informed;
         Some(Proposal {
             delay: Some(delay),
             tier: Tier::Learned,

@@ -68,8 +68,9 @@ impl Context<'_> {
 
 impl Engine {
     pub(super) fn propose(&self, cx: &Context<'_>, ep: &mut EpisodeView<'_>) -> Proposal {
-        // Set again by the learned plan when it polls, by the class schedule when it is paced.
-        ep.polled = false;
+        // Set again by the learned plan when it polls or the learned tier decides, by the class
+        // schedule when it is paced.
+        ep.timing = crate::learn::model::RetryTiming::Scheduled;
         ep.paced = 0.0;
         let mut p = self.first_proposal(cx, ep);
         // A static delay (class schedule, operator) still gets the model's view, at its step's
