@@ -133,14 +133,17 @@ impl<'a> Signals<'a> {
         }
     }
 
-    /// The first of `rules` (compiled matchers with rule indices, in rule order) that these
-    /// signals match; the exception name is lower-cased once for all of them.
-    pub(crate) fn first_of(&self, rules: &[(Compiled, usize)]) -> Option<usize> {
-        let lowered = self.exception.map(str::to_ascii_lowercase);
-        let exception = lowered.as_deref();
+    /// The first of `rules` (compiled matchers of one kind with rule indices, in rule order)
+    /// that these signals match. Only exception rules read the exception name: for them it is
+    /// lower-cased once, for all of them.
+    pub(crate) fn first_of(&self, kind: Kind, rules: &[(Compiled, usize)]) -> Option<usize> {
+        let lowered = match kind {
+            Kind::Exception => Some(self.exception?.to_ascii_lowercase()),
+            _ => None,
+        };
         rules
             .iter()
-            .find(|(c, _)| c.matches(self, exception))
+            .find(|(c, _)| c.matches(self, lowered.as_deref()))
             .map(|(_, index)| *index)
     }
 

@@ -143,7 +143,7 @@ impl Classifier {
 impl Classifier {
     /// The first rule of `kind` (in rule order) that one failure's signals match.
     fn first_rule(&self, kind: Kind, s: &Signals<'_>) -> Option<usize> {
-        let scan = || s.first_of(&self.by_kind[kind as usize]);
+        let scan = || s.first_of(kind, &self.by_kind[kind as usize]);
         match kind {
             Kind::Http => self.lookup.http(s.http?),
             Kind::Grpc => self.lookup.grpc(s.grpc?).unwrap_or_else(|()| scan()),

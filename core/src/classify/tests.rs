@@ -319,13 +319,13 @@ fn codes_ignore_case_and_absent_kinds_are_skipped() {
 /// any signal of the chain matches. The lookup tables must find the same rule.
 fn matched_by_scan(c: &Classifier, f: &Failure) -> Option<usize> {
     let chain: Vec<Signals<'_>> = f.chain().map(Signals::of).collect();
-    c.by_kind.iter().find_map(|rules| {
+    c.by_kind.iter().zip(Kind::ALL).find_map(|(rules, kind)| {
         rules
             .iter()
             .find(|(m, _)| {
                 chain
                     .iter()
-                    .any(|s| s.first_of(&[(m.clone(), 0)]).is_some())
+                    .any(|s| s.first_of(kind, &[(m.clone(), 0)]).is_some())
             })
             .map(|(_, index)| *index)
     })
