@@ -67,10 +67,13 @@ command -v tmux >/dev/null 2>&1 || { apt-get update && apt-get install -y tmux; 
 # the Redis crate through scripts/test-redis.sh (it installs redis-server).
 cargo test --workspace --exclude smartretry-python --exclude smartretry-node --exclude smartretry-redis
 
-section "decision quality: the simulation suite must keep every figure in sim/figures-floor.tsv, and random shapes those in sim/random-floor.tsv"
+section "decision quality: the simulation suite must keep every figure in sim/figures-floor.tsv, random shapes those in sim/random-floor.tsv, the learned tier those in sim/ml-floor.tsv"
 cargo run --release -q -p smartretry-cli -- simulate --out target/sim-check --check sim/figures-floor.tsv
 # And over 60 outage shapes the suite does not contain, drawn at random (the same 60 every run).
 cargo run --release -q -p smartretry-cli -- simulate --random-shapes 60 --seeds 2 --out target/sim-random --check sim/random-floor.tsv
+# And the learned tier's figures (train on one seed's history, roll out from shadow on evidence,
+# evaluate on another): the maintenance window and the load-dependent scenario.
+cargo run --release -q -p smartretry-cli -- simulate --ml --scenario 5,20 --seeds 1 --out target/sim-ml --check sim/ml-floor.tsv
 
 # The release artefacts (cross-linked for glibc 2.17 through zig) build beside the parts below,
 # which spend much of their time in one-threaded tests; the dist part then installs them.

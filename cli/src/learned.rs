@@ -135,17 +135,18 @@ pub fn model(args: &ModelArgs) -> Result<(), String> {
 /// The `--ml` comparison table, as Markdown.
 pub fn render(results: &[MlResult], seeds: u32) -> String {
     let mut s = format!(
-        "| # | scenario | J Bayesian | J learned | learned / Bayesian | J oracle | gap closed | refused | boosted | final modes ({seeds} seeds) | learned decisions | rollbacks |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| # | scenario | J Bayesian | J learned | learned / Bayesian | Bayesian reseeded / Bayesian | J oracle | gap closed | refused | boosted | final modes ({seeds} seeds) | learned decisions | rollbacks |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     );
     for r in results {
         let ratio = r.j_learned / r.j_bayesian;
         s += &format!(
-            "| {} | {} | {:.1} | {:.1} | {:.2}x | {} | {} | {}/{} | {}/{} | {} | {} | {} |\n",
+            "| {} | {} | {:.1} | {:.1} | {:.2}x | {:.2}x | {} | {} | {}/{} | {}/{} | {} | {} | {} |\n",
             r.scenario.number,
             r.scenario.name,
             r.j_bayesian,
             r.j_learned,
             ratio,
+            r.j_bayesian_reseeded / r.j_bayesian,
             r.j_oracle.map_or("-".into(), |o| format!("{o:.1}")),
             r.gap_closed()
                 .map_or("-".into(), |g| format!("{:.0}%", 100.0 * g)),
@@ -168,6 +169,7 @@ pub fn simulate(
     jobs: Option<usize>,
     algo: smartretry_train::Algo,
     out: &std::path::Path,
+    check: Option<&std::path::Path>,
 ) -> Result<(), SimError> {
     let scenarios = Scenario::select_ml(which)?;
     let started = std::time::Instant::now();
@@ -178,7 +180,20 @@ pub fn simulate(
         results.push(run_ml_with(s, seeds, jobs, algo)?);
         eprintln!("{}: done", s.name);
     }
-    let table = render(&results, seeds);
+    let mut table = render(&results, seeds);
+    table += "\n| # | figure | value | target | met |\n|---|---|---|---|---|\n";
+    let figs = smartretry_sim::ml::figures(&results);
+    for f in &figs {
+        let met = match f.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "-",
+        };
+        table += &format!(
+            "| {} | {} | {} | {} | {met} |\n",
+            f.scenario, f.what, f.value, f.target
+        );
+    }
     print!("{table}");
     println!(
         "\n{} scenarios x {seeds} seeds in {:.1} s",
@@ -193,5 +208,8 @@ pub fn simulate(
     );
     std::fs::write(&path, doc).map_err(|e| SimError::Invalid(e.to_string()))?;
     println!("report: {}", path.display());
-    Ok(())
+    match check {
+        Some(floor) => crate::simulate::check_floor(floor, &figs),
+        None => Ok(()),
+    }
 }

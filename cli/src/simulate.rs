@@ -64,7 +64,8 @@ pub struct SimulateArgs {
     #[arg(long, default_value = "auto")]
     algo: smartretry_train::Algo,
     /// Fail (exit 1) if any figure listed in this file (one `scenario<TAB>figure` per line, as the
-    /// report names them) is missed: the decision-quality floor every change must keep.
+    /// report names them) is missed: the decision-quality floor every change must keep. With
+    /// `--ml`, the learned tier's figures (`sim/ml-floor.tsv`).
     #[arg(long)]
     check: Option<PathBuf>,
 }
@@ -90,7 +91,14 @@ pub fn run(args: &SimulateArgs) -> Result<(), SimError> {
         } else {
             args.seeds
         };
-        return crate::learned::simulate(&args.scenario, seeds, args.jobs, args.algo, &args.out);
+        return crate::learned::simulate(
+            &args.scenario,
+            seeds,
+            args.jobs,
+            args.algo,
+            &args.out,
+            args.check.as_deref(),
+        );
     }
     let fleet = if own || random {
         None

@@ -131,6 +131,44 @@ fn the_learned_tier_waits_out_the_window_and_says_why() {
     assert_ne!(rec.tier, Tier::Learned);
 }
 
+/// The model decides only where the class learns: not for conflicts (their pacing is the class
+/// schedule's), not for a class whose `learn` is off, not with learning off; and such episodes
+/// give the rollout no evidence.
+#[test]
+fn the_learned_tier_keeps_out_of_classes_that_do_not_learn() {
+    let clock = ManualClock::shared(at_hour(2.0 + 5.0 / 60.0));
+    let mut policy = Policy::default();
+    for cp in policy.classes.values_mut() {
+        cp.max_delay = Duration::from_secs(3600);
+    }
+    let mut no_timeouts = policy.clone();
+    if let Some(cp) = no_timeouts
+        .classes
+        .get_mut(&smartretry::ErrorClass::Timeout)
+    {
+        cp.learn = false;
+    }
+    let mut off = policy.clone();
+    off.learning.enabled = false;
+    let cases = [
+        (policy, Failure::http(409)),
+        (no_timeouts, Failure::error_code("ETIMEDOUT")),
+        (off, Failure::http(503)),
+    ];
+    for (policy, failure) in cases {
+        let engine = Engine::with_clock(policy, clock.clone()).unwrap();
+        engine.set_learned_model("db", &window_model()).unwrap();
+        engine.set_rollout("db", RolloutMode::Full).unwrap();
+        let mut ep = engine.begin("db", None).unwrap();
+        let rec = engine.on_failure(&mut ep, &failure).unwrap();
+        assert_ne!(rec.tier, Tier::Learned, "{failure:?}: {rec}");
+        engine.on_success(&mut ep).unwrap();
+        assert_eq!(engine.learned_stats().decisions, 0, "{failure:?}");
+        let evidence = engine.rollout_status("db").unwrap().evidence;
+        assert_eq!(evidence.learned.n + evidence.live.n, 0, "{failure:?}");
+    }
+}
+
 /// A boosted model's trees read the decision's context: a deep queue makes the learned tier
 /// wait longer, and its reason names the trees.
 #[test]

@@ -6,8 +6,9 @@
 //!    deadline (it may refuse: then the learned run has no model and is the Bayesian run);
 //! 3. on the evaluation seed, the same engine twice: Bayesian only, and with the model loaded in
 //!    `shadow` with automatic promotion (shadow → canary 50% → full, each step on evidence,
-//!    rollback on regression), so the learned tier decides only where it earned it; plus the
-//!    oracle where it is a bound.
+//!    rollback on regression), so the learned tier decides only where it earned it; the
+//!    Bayesian tier once more with its jitter from another seed (the noise two runs of one
+//!    policy show); plus the oracle where it is a bound.
 //!
 //! Steady-state J (warm-up jobs excluded), mean over seeds, as the suite reports it.
 
@@ -16,6 +17,7 @@ use crate::error::Result;
 use crate::generate::generate;
 use crate::metrics::compute;
 use crate::policy::{EnginePolicy, PolicyKind};
+use crate::report::figures::Figure;
 use crate::runner::run;
 use crate::scenario::Scenario;
 use crate::suite::oracle_is_bound;
@@ -47,6 +49,10 @@ pub struct MlResult {
     pub j_bayesian: f64,
     /// Steady-state J with the learned tier rolled out on evidence.
     pub j_learned: f64,
+    /// The Bayesian tier again on the same jobs, its jitter drawn from another seed: how far
+    /// two runs of one policy differ by chance, the scale on which `j_learned / j_bayesian`
+    /// is read (a canary draws jitter in another order too).
+    pub j_bayesian_reseeded: f64,
     /// The oracle's, where it is a bound.
     pub j_oracle: Option<f64>,
     /// Seeds whose trainer refused to emit a model.
@@ -91,6 +97,7 @@ pub fn run_ml_with(
         scenario: s.clone(),
         j_bayesian: 0.0,
         j_learned: 0.0,
+        j_bayesian_reseeded: 0.0,
         j_oracle: oracle_is_bound(s).then_some(0.0),
         refused: 0,
         boosted: 0,
@@ -155,6 +162,11 @@ pub fn run_ml_with(
             s,
             &run(&gen.jobs, gen.world.clone(), &mut bayes, s.deadline),
         );
+        let mut reseeded = EnginePolicy::new("engine", s, engine_seed ^ 2, epoch, true, None)?;
+        out.j_bayesian_reseeded += steady_j(
+            s,
+            &run(&gen.jobs, gen.world.clone(), &mut reseeded, s.deadline),
+        );
         let mut learned =
             EnginePolicy::new("engine", s, engine_seed, epoch, true, None)?.renamed("engine+ml");
         let queues: BTreeSet<&str> = gen.jobs.iter().map(|j| j.queue.as_str()).collect();
@@ -205,8 +217,58 @@ pub fn run_ml_with(
     let n = f64::from(out.seeds);
     out.j_bayesian /= n;
     out.j_learned /= n;
+    out.j_bayesian_reseeded /= n;
     if let Some(o) = out.j_oracle.as_mut() {
         *o /= n;
     }
     Ok(out)
+}
+
+/// The learned tier's figures, as the suite's report names them (`--check` reads them): each
+/// scenario's J against the Bayesian tier's, read on the scale of the jitter noise; the share
+/// of the gap to the oracle closed in the maintenance window; the ratio in the load-dependent
+/// scenario.
+pub fn figures(results: &[MlResult]) -> Vec<Figure> {
+    let mut out = Vec::new();
+    for r in results {
+        let n = r.scenario.number;
+        let ratio = r.j_learned / r.j_bayesian;
+        let noise = (r.j_bayesian_reseeded / r.j_bayesian - 1.0).abs();
+        out.push(Figure {
+            scenario: n,
+            what: "learned tier: J no worse than the Bayesian tier's, past the jitter noise".into(),
+            value: format!("{ratio:.3}x"),
+            target: format!(
+                "≤ {:.3}x (Bayesian reseeded: ±{:.1}%)",
+                1.0 + noise,
+                noise * 100.0
+            ),
+            met: Some(ratio <= 1.0 + noise),
+        });
+        match n {
+            5 => {
+                let closed = r.gap_closed();
+                out.push(Figure {
+                    scenario: n,
+                    what: "learned tier: share of the Bayesian-oracle gap closed".into(),
+                    value: closed.map_or("no gap".into(), |c| format!("{:.1}%", c * 100.0)),
+                    target: "≥ 50.0%".into(),
+                    met: closed.map(|c| c >= 0.5),
+                });
+            }
+            20 => {
+                for bound in [0.8, 0.95] {
+                    out.push(Figure {
+                        scenario: n,
+                        what: format!("learned tier: J ≤ {bound} × J(Bayesian)"),
+                        value: format!("{ratio:.3}x"),
+                        target: format!("≤ {bound}x"),
+                        met: Some(ratio <= bound),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }

@@ -251,12 +251,17 @@ impl Evidence {
                 let Some((diff, margin)) = self.canary_gap(cfg) else {
                     return Verdict::Wait;
                 };
-                let ran_out = self.learned.n >= u64::from(cfg.canary_max_episodes);
+                // Out of episodes and not ahead: what the canary has cost so far is all it
+                // will cost. One that is ahead keeps its share (ending it would throw away a
+                // likely gain) until it shows it helps, or falls behind at a later look.
+                let ran_out = cfg.canary_max_episodes > 0
+                    && self.learned.n >= u64::from(cfg.canary_max_episodes)
+                    && diff >= 0.0;
                 if self.regressed_by(cfg, diff, margin) {
                     Verdict::Rollback
                 } else if diff + margin <= 0.0 {
                     Verdict::Promote
-                } else if cfg.canary_max_episodes > 0 && ran_out {
+                } else if ran_out {
                     Verdict::Rollback
                 } else {
                     Verdict::Wait
@@ -423,5 +428,29 @@ mod tests {
             ..cfg
         };
         assert_eq!(e.verdict(canary, &forever), Verdict::Wait);
+    }
+
+    #[test]
+    fn an_inconclusive_canary_that_is_ahead_runs_on_until_it_falls_behind() {
+        let cfg = RolloutConfig {
+            canary_max_episodes: 100,
+            ..RolloutConfig::default()
+        };
+        let canary = RolloutMode::Canary { weight: 0.5 };
+        // Slightly better, and noisy: past its episodes without a verdict either way.
+        let mut e = Evidence::default();
+        for i in 0..150 {
+            e.live.add(100.0 + f64::from(i % 9) * 30.0);
+            e.learned.add(95.0 + f64::from((i + 4) % 9) * 30.0);
+        }
+        let (diff, margin) = e.canary_gap(&cfg).expect("enough episodes");
+        assert!(diff < 0.0 && diff + margin > 0.0, "{diff} {margin}");
+        assert_eq!(e.verdict(canary, &cfg), Verdict::Wait);
+        // A run of bad episodes puts it behind: rolled back at that look.
+        while e.learned.mean <= e.live.mean {
+            e.learned.add(400.0);
+        }
+        assert!(!e.canary_regressed(&cfg));
+        assert_eq!(e.verdict(canary, &cfg), Verdict::Rollback);
     }
 }

@@ -1,5 +1,5 @@
 //! The learned (ML) tier's proposal: where the queue's rollout lets the model decide this
-//! episode, the wait with the lowest renewal cost under the model's P(success | context, wait),
+//! episode (and the class learns), the wait with the lowest renewal cost under the model's P(success | context, wait),
 //! explained by the three features that moved it most. On any model failure (no model, a
 //! probability that is not a number) it proposes nothing, counts a fallback and emits an event,
 //! and the chain goes on: Bayesian, heuristic, static.
@@ -25,7 +25,11 @@ impl Engine {
         cx: &Context<'_>,
         ep: &mut EpisodeView<'_>,
     ) -> Option<Proposal> {
-        if !self.inner.learned.is_active() {
+        // The model is a learned tier like the plan: it decides only where learning is on and
+        // the class learns. Conflicts do not: their outcome depends on the crowd's timing, which
+        // the shadow's counterfactual pricing takes as fixed (it would promote a model on
+        // evidence that does not hold), and their pacing is the class schedule's.
+        if !self.inner.learned.is_active() || !cx.learning() {
             return None;
         }
         let q = self.inner.learned.queue(&ep.id.key)?;
