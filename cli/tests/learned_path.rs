@@ -4,11 +4,12 @@
 //! has evidence, then steps shadow → canary → full as the evidence comes; `rollout rollback`
 //! turns it off. The engine runs on a manual clock: days of a nightly window in a few seconds.
 
+mod common;
+use common::{ok, run};
 use smartretry::{
     Clock, Engine, Failure, JsonlHistory, ManualClock, Policy, RolloutConfig, RolloutMode, Tier,
 };
 use smartretry_admin::{AdminConfig, AdminServer};
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,40 +17,28 @@ const TOKEN: &str = "cli-learned-token-0123456789";
 /// Midnight UTC, 2023-11-14 (a Tuesday).
 const DAY0: f64 = 1_699_920_000.0;
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smartretry"))
-        .args(args)
-        .env_remove("SMARTRETRY_ENDPOINT")
-        .env_remove("SMARTRETRY_ADMIN_TOKEN")
-        .output()
-        .unwrap()
+/// When job `i` starts and when its dependency is back (seconds, UTC): the dependency is down
+/// every night 02:00-02:20, and every other job starts inside that window (02:00 plus `i` mod 19
+/// minutes, on successive days); the others start between 09:00 and 10:00 and meet a 2 s blip.
+fn timing(i: u32) -> (f64, f64) {
+    let day = DAY0 + f64::from(i / 2) * 86_400.0;
+    if i % 2 == 0 {
+        (
+            day + 7200.0 + 60.0 * f64::from(i % 19),
+            day + 7200.0 + 1200.0,
+        )
+    } else {
+        let start = day + 32_400.0 + 600.0 * f64::from(i % 7);
+        (start, start + 2.0)
+    }
 }
 
-fn ok(args: &[&str]) -> String {
-    let o = run(args);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{args:?} failed: {stderr}");
-    String::from_utf8(o.stdout).unwrap()
-}
-
-/// Jobs `first..first + n` of a queue whose dependency is down every night 02:00-02:20 UTC (every
-/// other job starts inside the window, on successive days; the others meet a 2 s blip at 09:00).
-/// Returns the tiers that decided.
+/// Jobs `first..first + n` on the queue `reports`; returns the tiers that decided.
 fn jobs(engine: &Engine, clock: &ManualClock, first: u32, n: u32) -> Vec<Tier> {
     let mut tiers = Vec::new();
     for i in first..first + n {
-        let day = DAY0 + f64::from(i / 2) * 86_400.0;
-        let start = if i % 2 == 0 {
-            day + 2.0 * 3600.0 + f64::from(i % 19) * 60.0
-        } else {
-            day + 9.0 * 3600.0 + f64::from(i % 7) * 600.0
-        };
+        let (start, up_at) = timing(i);
         clock.set(Duration::from_secs_f64(start));
-        let up_at = if i % 2 == 0 {
-            day + 2.0 * 3600.0 + 1200.0
-        } else {
-            start + 2.0
-        };
         let mut ep = engine.begin("reports", None).unwrap();
         loop {
             if ep.attempts() > 0 && clock.now().as_secs_f64() >= up_at {
@@ -74,15 +63,12 @@ fn mode(engine: &Engine) -> RolloutMode {
 #[test]
 fn history_to_model_to_shadow_canary_full_and_rollback_with_the_commands() {
     let clock = ManualClock::shared(Duration::from_secs_f64(DAY0));
-    let mut policy = Policy {
-        seed: Some(11),
-        deadline: Some(Duration::from_secs(10_800)),
-        ..Default::default()
-    };
-    for cp in policy.classes.values_mut() {
-        cp.max_attempts = u32::MAX;
-        cp.max_delay = Duration::from_secs(3600);
-    }
+    // A 503 retried until the deadline (3 h), waits of up to an hour.
+    let policy = Policy::from_json(
+        r#"{"seed": 11, "deadline": 10800,
+            "classes": {"unavailable": {"max_attempts": 1000000, "max_delay": 3600}}}"#,
+    )
+    .unwrap();
     let engine = Engine::with_clock(policy, clock.clone()).unwrap();
     let admin = AdminServer::start(
         &engine,

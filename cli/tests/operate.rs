@@ -1,35 +1,14 @@
 //! The operator commands end to end: the binary against a live engine's admin endpoint on
 //! 127.0.0.1 (started in this test process), and against a local policy and snapshot.
 
+mod common;
+use common::{fails, ok};
 use smartretry::{Engine, Failure, ManualClock, Policy};
 use smartretry_admin::{AdminConfig, AdminServer};
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
 const TOKEN: &str = "cli-test-token-0123456789";
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smartretry"))
-        .args(args)
-        .env_remove("SMARTRETRY_ENDPOINT")
-        .env_remove("SMARTRETRY_ADMIN_TOKEN")
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = run(args);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{args:?} failed: {stderr}");
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> String {
-    let o = run(args);
-    assert_eq!(o.status.code(), Some(1), "{args:?} should fail");
-    String::from_utf8(o.stderr).unwrap()
-}
 
 fn live() -> (Engine, Arc<ManualClock>, AdminServer) {
     let clock = ManualClock::shared(Duration::from_secs(1_700_000_000));

@@ -64,6 +64,15 @@ fn bad_model() -> ModelFile {
     })
 }
 
+/// The default policy with waits of up to an hour (the window is 20 minutes long).
+fn long_waits() -> Policy {
+    let mut policy = Policy::default();
+    for cp in policy.classes.values_mut() {
+        cp.max_delay = Duration::from_secs(3600);
+    }
+    policy
+}
+
 #[test]
 fn context_is_recorded_in_the_history() {
     let clock = ManualClock::shared(at_hour(13.0));
@@ -107,10 +116,7 @@ fn context_is_recorded_in_the_history() {
 #[test]
 fn the_learned_tier_waits_out_the_window_and_says_why() {
     let clock = ManualClock::shared(at_hour(2.0 + 5.0 / 60.0));
-    let mut policy = Policy::default();
-    for cp in policy.classes.values_mut() {
-        cp.max_delay = Duration::from_secs(3600);
-    }
+    let policy = long_waits();
     let engine = Engine::with_clock(policy, clock.clone()).unwrap();
     // Without a model loaded, no queue can be switched on.
     assert!(engine.set_rollout("db", RolloutMode::Full).is_err());
@@ -137,10 +143,7 @@ fn the_learned_tier_waits_out_the_window_and_says_why() {
 #[test]
 fn the_learned_tier_keeps_out_of_classes_that_do_not_learn() {
     let clock = ManualClock::shared(at_hour(2.0 + 5.0 / 60.0));
-    let mut policy = Policy::default();
-    for cp in policy.classes.values_mut() {
-        cp.max_delay = Duration::from_secs(3600);
-    }
+    let policy = long_waits();
     let mut no_timeouts = policy.clone();
     if let Some(cp) = no_timeouts
         .classes
@@ -174,10 +177,7 @@ fn the_learned_tier_keeps_out_of_classes_that_do_not_learn() {
 #[test]
 fn a_boosted_model_reads_the_load_through_its_trees() {
     let clock = ManualClock::shared(at_hour(13.0));
-    let mut policy = Policy::default();
-    for cp in policy.classes.values_mut() {
-        cp.max_delay = Duration::from_secs(3600);
-    }
+    let policy = long_waits();
     let engine = Engine::with_clock(policy, clock).unwrap();
     let file = ModelFile::from_bytes(&boosted_model().to_bytes()).unwrap();
     engine.set_learned_model("db", &file).unwrap();
