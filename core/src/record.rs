@@ -11,6 +11,7 @@ use crate::failure::Failure;
 use crate::history::AttemptRecord;
 use crate::learn::counterfactual::{Observed, Pricing};
 use crate::learn::grid::buckets_passed;
+use crate::learn::model::episode_costs;
 use crate::observe::{Counter, Event};
 use crate::policy::Policy;
 use crate::recommendation::Recommendation;
@@ -443,10 +444,14 @@ impl Engine {
         } = self.finished_terms(ep, class, success);
         let slot = &models.primary;
         // Without a plan yet (its first is being built) the episode goes unscored.
+        // Priced without the model's lock (callers of the same key do not wait on it), then
+        // counted under it.
         let _scored = self.with_plan(slot, pricing.failure_cost, pricing.horizon, |plan, _| {
+            let (class_cost, learned_cost) =
+                episode_costs(plan, (arm, obs, failed), &cp, pricing, &mut ep.rng);
             slot.model
                 .lock()
-                .score_episode(plan, (arm, obs, failed), &cp, pricing, &mut ep.rng)
+                .record_score(arm, class_cost, learned_cost);
         });
     }
 

@@ -264,29 +264,8 @@ impl LearnedModel {
         self.updates += 1;
     }
 
-    /// Score a finished episode for both schedules: the one that ran by its realised cost, the
-    /// other by what it would have cost on the same episode (see `counterfactual`), priced by
-    /// `plan`. The episode is (schedule that ran, what it showed, its failed retries).
-    pub fn score_episode<R: Rng + ?Sized>(
-        &mut self,
-        plan: &Plan,
-        (ran, obs, failed_retries): (Arm, Observed, f64),
-        cp: &ClassPolicy,
-        pricing: Pricing,
-        rng: &mut R,
-    ) {
-        let realised = realised_cost(obs, failed_retries, pricing);
-        let h = pricing.horizon;
-        let (class_cost, learned_cost) = match ran {
-            Arm::Class => (
-                realised,
-                expected_cost(&plan_path(plan, cp, h, rng), obs, plan, pricing),
-            ),
-            Arm::Learned => (
-                expected_cost(&class_path(cp, h, rng), obs, plan, pricing),
-                realised,
-            ),
-        };
+    /// Count a finished episode's costs under both schedules (`episode_costs`) in the portfolio.
+    pub fn record_score(&mut self, ran: Arm, class_cost: f64, learned_cost: f64) {
         self.portfolio
             .record(ran, class_cost, learned_cost, self.portfolio_decay);
     }
@@ -339,6 +318,31 @@ impl LearnedModel {
         self.plan = Some(plan);
         self.planned_at = updates;
         true
+    }
+}
+
+/// A finished episode's cost under both schedules: the one that ran by its realised cost, the
+/// other by what it would have cost on the same episode (see `counterfactual`), priced by
+/// `plan`. The episode is (schedule that ran, what it showed, its failed retries). Returns
+/// (class schedule's, learned plan's). Needs no model: computed before its lock is taken.
+pub fn episode_costs<R: Rng + ?Sized>(
+    plan: &Plan,
+    (ran, obs, failed_retries): (Arm, Observed, f64),
+    cp: &ClassPolicy,
+    pricing: Pricing,
+    rng: &mut R,
+) -> (f64, f64) {
+    let realised = realised_cost(obs, failed_retries, pricing);
+    let h = pricing.horizon;
+    match ran {
+        Arm::Class => (
+            realised,
+            expected_cost(&plan_path(plan, cp, h, rng), obs, plan, pricing),
+        ),
+        Arm::Learned => (
+            expected_cost(&class_path(cp, h, rng), obs, plan, pricing),
+            realised,
+        ),
     }
 }
 

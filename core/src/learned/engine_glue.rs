@@ -267,19 +267,26 @@ impl Engine {
             EpisodeArm::Shadow => {
                 s.evidence.live.add(realised);
                 if let (Some(model), Some(origin)) = (s.model.clone(), ep.origin) {
-                    let origin = origin.as_secs_f64();
+                    // Priced without the queue's lock: the model's schedule over the whole
+                    // episode is tens of choices, and every decision on the queue takes the
+                    // lock. Counted only if the queue is still in shadow then.
                     let snapshot = s.clone();
+                    drop(s);
+                    let origin = origin.as_secs_f64();
                     let at = |t: f64, attempt: u32| {
                         let mut x = Engine::learned_input(ep.id, ep, &snapshot, t, origin, t);
                         x.attempt = attempt;
                         x
                     };
                     let cf = learned_cost(&model, at, obs, pricing);
-                    s.evidence.shadow_diff.add(cf - realised);
-                    self.inner
-                        .learned
-                        .shadow_episodes
-                        .fetch_add(1, Ordering::Relaxed);
+                    s = q.lock();
+                    if s.mode == RolloutMode::Shadow {
+                        s.evidence.shadow_diff.add(cf - realised);
+                        self.inner
+                            .learned
+                            .shadow_episodes
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
         }
