@@ -181,19 +181,9 @@ pub fn simulate(
         eprintln!("{}: done", s.name);
     }
     let mut table = render(&results, seeds);
-    table += "\n| # | figure | value | target | met |\n|---|---|---|---|---|\n";
     let figs = smartretry_sim::ml::figures(&results);
-    for f in &figs {
-        let met = match f.met {
-            Some(true) => "yes",
-            Some(false) => "**no**",
-            None => "-",
-        };
-        table += &format!(
-            "| {} | {} | {} | {} | {met} |\n",
-            f.scenario, f.what, f.value, f.target
-        );
-    }
+    table += "\n";
+    table += &smartretry_sim::report::figures::table(&figs, "value");
     print!("{table}");
     println!(
         "\n{} scenarios x {seeds} seeds in {:.1} s",

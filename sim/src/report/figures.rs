@@ -26,6 +26,25 @@ fn fig(scenario: u32, what: &str, value: String, target: String, met: Option<boo
     }
 }
 
+/// `figs` as a Markdown table; `value` heads the column of measured values.
+pub fn table(figs: &[Figure], value: &str) -> String {
+    let mut md = format!(
+        "| scenario | figure | {value} | target | met |\n| --- | --- | --- | --- | --- |\n"
+    );
+    for f in figs {
+        let met = match f.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "-",
+        };
+        md += &format!(
+            "| {} | {} | {} | {} | {met} |\n",
+            f.scenario, f.what, f.value, f.target
+        );
+    }
+    md
+}
+
 /// Every figure that applies to the scenarios in `results`.
 pub fn figures(results: &[ScenarioResult]) -> Vec<Figure> {
     let mut out = Vec::new();

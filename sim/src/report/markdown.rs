@@ -47,20 +47,7 @@ pub fn render(
     let figs = figures(results);
     if !figs.is_empty() {
         let _ = writeln!(md, "## Decision-quality figures\n");
-        let _ = writeln!(md, "| scenario | figure | engine | target | met |");
-        let _ = writeln!(md, "| --- | --- | --- | --- | --- |");
-        for f in &figs {
-            let met = match f.met {
-                Some(true) => "yes",
-                Some(false) => "**no**",
-                None => "-",
-            };
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {met} |",
-                f.scenario, f.what, f.value, f.target
-            );
-        }
+        md += &super::figures::table(&figs, "engine");
         md.push('\n');
     }
     for r in results {

@@ -1,8 +1,8 @@
 //! The learned (ML) tier's proposal: where the queue's rollout lets the model decide this
-//! episode (and the class learns), the wait with the lowest renewal cost under the model's P(success | context, wait),
-//! explained by the three features that moved it most. On any model failure (no model, a
-//! probability that is not a number) it proposes nothing, counts a fallback and emits an event,
-//! and the chain goes on: Bayesian, heuristic, static.
+//! episode (and the class learns), the wait with the lowest renewal cost under the model's
+//! P(success | context, wait), explained by the three features that moved it most. On any
+//! model failure (no model, a probability that is not a number) it proposes nothing, counts a
+//! fallback and emits an event, and the chain goes on: Bayesian, heuristic, static.
 
 use super::Proposal;
 use crate::decide::{Context, Mode};
