@@ -67,7 +67,7 @@ export interface RolloutConfig {
   autoPromote?: boolean;
   /** The weight an automatic promotion from shadow starts the canary with (default 0.2). */
   canaryWeight?: number;
-  /** Roll a canary back once its learned arm ran this many episodes without showing it is not worse (default 500; 0: never). */
+  /** Roll a canary back once its learned arm ran this many episodes without a verdict, at the first look where it is not ahead (default 500; 0: never). */
   canaryMaxEpisodes?: number;
   /** In full, the share of episodes kept on the live tiers, which full is held to (default 0.02; 0: the live mean at promotion). */
   fullHoldout?: number;

@@ -87,9 +87,10 @@ pub struct RolloutConfig {
     pub auto_promote: bool,
     /// The canary weight an automatic promotion from shadow starts with.
     pub canary_weight: f64,
-    /// Roll a canary back once its learned arm has run this many episodes without showing,
-    /// with confidence, that it is not worse (0: never). A model that cannot show it helps does
-    /// not keep a share of the traffic, and what an inconclusive canary costs stays bounded.
+    /// Roll a canary back once its learned arm has run this many episodes without a verdict,
+    /// at the first look where it is not ahead of the live arm (0: never). A model that cannot
+    /// show it helps does not keep a share of the traffic, and what an inconclusive canary
+    /// costs stays bounded; one that is ahead runs on until promoted or behind.
     pub canary_max_episodes: u32,
     /// In `full`, this share of episodes keeps running the live tiers, so that full is held to
     /// the live tiers of the same days (0: held to the live mean at promotion instead, which a
