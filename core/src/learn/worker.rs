@@ -4,7 +4,9 @@
 //!
 //! Work is bounded and coalesced: a model has at most one rebuild queued (its slot's pending
 //! flag), the queue holds at most `QUEUE_CAPACITY` jobs, and a request that finds it full is
-//! dropped (the model asks again at its next update). The thread is started on the first
+//! dropped (the model asks again at its next update). While requests keep coming the thread
+//! collects them once per `TICK` rather than waiting on the queue, so that callers do not pay a
+//! wake-up (a system call) per rebuild. The thread is started on the first
 //! request (which waits, once per engine, for it to be running and named `THREAD_NAME`), holds
 //! no reference to the engine, and stops when the engine is dropped: `Drop`
 //! tells it to stop and joins it, waiting at most `JOIN_TIMEOUT` (one rebuild takes well under a
@@ -16,7 +18,7 @@ use super::prior::Prior;
 use crate::episode::ModelSlot;
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -31,6 +33,12 @@ pub const JOIN_TIMEOUT: Duration = Duration::from_secs(2);
 pub const MAX_BUSY_SHARE: f64 = 0.5;
 /// Longest single rest (the owed time is paid in slices, so a stop is never kept waiting).
 const MAX_REST: Duration = Duration::from_millis(5);
+/// While requests keep coming the worker collects them once per tick instead of waiting on the
+/// queue: a caller that queues a rebuild for a waiting thread pays a futex wake (a system call,
+/// a few µs), one that queues for a ticking thread pays nothing. A tick that finds the queue
+/// empty ends the busy spell, and the worker waits on the queue again (so an idle engine's thread
+/// sleeps, and a rebuild asked for at a quiet moment starts at once).
+const TICK: Duration = Duration::from_millis(2);
 /// The worker thread's name (at most 15 bytes, the Linux limit), as `ps -L` and /proc show it.
 pub const THREAD_NAME: &str = "smartretry-plan";
 
@@ -59,6 +67,29 @@ pub(crate) fn rebuild(slot: &ModelSlot, prior: &Prior, cost: f64, horizon: f64) 
         slot.plan.store(Some(plan.clone()));
     }
     plan
+}
+
+/// The next job, or None once the queue is closed: taken at once if one is queued; else, in a
+/// busy spell (`ticking`), after one `TICK`; else waited for on the queue.
+fn next_job(jobs: &Receiver<Job>, stop: &AtomicBool, ticking: &mut bool) -> Option<Job> {
+    loop {
+        match jobs.try_recv() {
+            Ok(job) => {
+                *ticking = true;
+                return Some(job);
+            }
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) if *ticking && !stop.load(Ordering::Acquire) => {
+                *ticking = false;
+                std::thread::sleep(TICK);
+            }
+            Err(TryRecvError::Empty) => {
+                let job = jobs.recv().ok()?;
+                *ticking = true;
+                return Some(job);
+            }
+        }
+    }
 }
 
 /// Jobs queued or running, and the signal that there are none.
@@ -121,7 +152,8 @@ impl PlanWorker {
                     let _ending = ending;
                     let _ = up.send(());
                     let (mut owed, mut idle_since) = (Duration::ZERO, Instant::now());
-                    while let Ok(job) = jobs.recv() {
+                    let mut ticking = false;
+                    while let Some(job) = next_job(&jobs, &stop, &mut ticking) {
                         // A fork waits until this rebuild is done (see `learn::fork`).
                         let passage = gate.enter();
                         if !stop.load(Ordering::Acquire) {
@@ -242,5 +274,59 @@ impl Drop for PlanWorker {
             // Still inside a rebuild after the timeout: leave it to finish on its own.
             Err(RecvTimeoutError::Timeout) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::class::ErrorClass;
+    use crate::learn::model::LearnedModel;
+
+    fn job() -> Job {
+        Job {
+            slot: Arc::new(ModelSlot {
+                key: "q".into(),
+                tenant: None,
+                class: ErrorClass::Timeout,
+                last_used: Default::default(),
+                plan: Default::default(),
+                rebuild_pending: Default::default(),
+                model: Mutex::new(LearnedModel::new(100.0)),
+            }),
+            priors: Arc::new(Vec::new()),
+            cost: 1.0,
+            horizon: 60.0,
+        }
+    }
+
+    #[test]
+    fn a_busy_worker_collects_requests_by_the_tick_and_waits_on_the_queue_when_idle() {
+        let (queue, jobs) = mpsc::sync_channel::<Job>(4);
+        let stop = AtomicBool::new(false);
+        // Idle: a queued job is taken at once and starts a busy spell.
+        let mut ticking = false;
+        queue.send(job()).expect("send");
+        assert!(next_job(&jobs, &stop, &mut ticking).is_some());
+        assert!(ticking, "a job starts a busy spell");
+        // Busy, a job queued meanwhile: taken, still busy.
+        queue.send(job()).expect("send");
+        assert!(next_job(&jobs, &stop, &mut ticking).is_some());
+        assert!(ticking);
+        // Busy, nothing queued within a tick: the spell ends, and the worker waits on the queue
+        // (a job queued by another thread wakes it).
+        let sender = std::thread::spawn({
+            let queue = queue.clone();
+            move || queue.send(job()).expect("send")
+        });
+        assert!(next_job(&jobs, &stop, &mut ticking).is_some());
+        sender.join().expect("sender");
+        // The queue closed: None, busy or not, once what was queued is taken.
+        queue.send(job()).expect("send");
+        drop(queue);
+        assert!(next_job(&jobs, &stop, &mut ticking).is_some());
+        assert!(next_job(&jobs, &stop, &mut ticking).is_none());
+        let mut idle = false;
+        assert!(next_job(&jobs, &stop, &mut idle).is_none());
     }
 }
