@@ -303,9 +303,9 @@ impl Engine {
     }
 
     /// A fresh episode, without counting it as a request (previews use it directly).
-    pub(crate) fn new_episode(&self, key: &str, tenant: Option<&str>) -> Episode {
+    pub(crate) fn new_episode(&self, policy: &Policy, key: &str, tenant: Option<&str>) -> Episode {
         let seq = self.next_episode_seq();
-        let base = self.inner.policy.load().seed.unwrap_or(self.inner.seed);
+        let base = policy.seed.unwrap_or(self.inner.seed);
         let seed = base ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Episode {
             id: Identity {
@@ -342,12 +342,11 @@ impl Engine {
         if let Some(t) = tenant {
             check_name("tenant", t)?;
         }
-        let ep = self.new_episode(key, tenant);
+        let policy = self.inner.policy.load();
+        let ep = self.new_episode(&policy, key, tenant);
         let now = self.now();
         let (key, tenant) = (&*ep.id.key, ep.id.tenant.as_deref());
-        self.with_budgets(&self.inner.policy.load(), key, tenant, |b, _| {
-            b.on_request(now)
-        });
+        self.with_budgets(&policy, key, tenant, |b, _| b.on_request(now));
         Ok(ep)
     }
 
@@ -449,8 +448,12 @@ impl Engine {
     }
 
     /// Look up the models an episode of `class` teaches, creating them on first use.
-    pub(crate) fn episode_models(&self, ep: &Identity, class: ErrorClass) -> EpisodeModels {
-        let policy = self.inner.policy.load();
+    pub(crate) fn episode_models(
+        &self,
+        policy: &Policy,
+        ep: &Identity,
+        class: ErrorClass,
+    ) -> EpisodeModels {
         let half_life = policy.learning.half_life_episodes;
         let queue = self.model(&ep.key, None, class, || LearnedModel::new(half_life));
         match (&ep.tenant, policy.learning.per_tenant) {
@@ -485,10 +488,11 @@ impl Engine {
     /// The models an episode would teach, only if they already exist (previews create nothing).
     pub(crate) fn existing_models(
         &self,
+        policy: &Policy,
         ep: &Identity,
         class: ErrorClass,
     ) -> Option<EpisodeModels> {
-        let per_tenant = self.inner.policy.load().learning.per_tenant;
+        let per_tenant = policy.learning.per_tenant;
         let queue = self.find_model(&ep.key, None, class)?;
         match (&ep.tenant, per_tenant) {
             (Some(t), true) => match self.find_model(&ep.key, Some(t), class) {

@@ -414,7 +414,7 @@ impl Policy {
     pub fn class(&self, class: ErrorClass) -> Cow<'_, ClassPolicy> {
         match self.classes.get(&class) {
             Some(cp) => Cow::Borrowed(cp),
-            None => Cow::Owned(self.preset.class(class)),
+            None => Cow::Borrowed(self.preset.class_ref(class)),
         }
     }
 

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::policy::ClassPolicy;
 use crate::strategy::Strategy;
 use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// The named starting points of a policy, the same in every language.
@@ -60,6 +61,15 @@ impl Preset {
             Preset::Background => ClassPolicy::default_for(class),
             Preset::Request => request_class(class),
         }
+    }
+
+    /// `class`, built once per process: a policy that leaves a class to its preset reads it on
+    /// every decision, and building one converts a handful of float durations.
+    pub fn class_ref(self, class: ErrorClass) -> &'static ClassPolicy {
+        static TABLES: LazyLock<[Vec<ClassPolicy>; 2]> = LazyLock::new(|| {
+            Preset::ALL.map(|p| ErrorClass::ALL.iter().map(|&c| p.class(c)).collect())
+        });
+        &TABLES[self as usize][class as usize]
     }
 }
 

@@ -116,10 +116,10 @@ impl Engine {
             crate::engine::check_name("tenant", t)?;
         }
         failure.validate()?;
-        let mut ep = self.new_episode(key, tenant);
+        let policy = self.inner.policy.load();
+        let mut ep = self.new_episode(&policy, key, tenant);
         let mut now = self.now();
         let mut out = Vec::with_capacity(steps.min(64));
-        let policy = self.inner.policy.load();
         for _ in 0..steps.min(10_000) {
             let c = self.fail_step(&policy, &mut ep, failure, now, Mode::Dry);
             let rec = self.decide(&policy, &mut ep.view(), failure, &c, now, Mode::Dry);
@@ -173,8 +173,8 @@ impl Engine {
             return None;
         }
         match mode {
-            Mode::Live => Some(self.episode_models(id, class)),
-            Mode::Dry => self.existing_models(id, class),
+            Mode::Live => Some(self.episode_models(policy, id, class)),
+            Mode::Dry => self.existing_models(policy, id, class),
         }
     }
 
@@ -285,6 +285,7 @@ impl Engine {
             crate::engine::check_name("dependency", d)?;
         }
         let now = self.now();
+        let policy = self.inner.policy.load();
         let mut view = ep.view();
         let ep = &mut view;
         let id = ep.id;
@@ -305,11 +306,10 @@ impl Engine {
                 m.observe_success(ep.passed, ep.last_failure.as_secs_f64(), t, ep.timing);
                 self.after_update(slot, &m);
             }
-            self.score_finished(ep, Some(t));
+            self.score_finished(&policy, ep, Some(t));
         }
         self.learned_observe_attempt(ep, false);
         self.learned_episode_end(ep, Some(elapsed.as_secs_f64()));
-        let policy = self.inner.policy.load();
         if ep.paced > 0.0 {
             self.pace_retried(&id.key, false, f64::from(ep.paced));
         }
@@ -409,12 +409,12 @@ impl Engine {
     /// since the first failure when an attempt succeeded) and the retries that failed.
     pub(crate) fn finished_terms(
         &self,
+        policy: &Policy,
         ep: &EpisodeView<'_>,
         class: ErrorClass,
         success: Option<f64>,
     ) -> FinishedTerms {
-        let policy = self.inner.policy.load();
-        let class_policy = self.with_class_policy(&policy, ep.id, class, |cp, _| cp.clone());
+        let class_policy = self.with_class_policy(policy, ep.id, class, |cp, _| cp.clone());
         FinishedTerms {
             pricing: Pricing {
                 failure_cost: policy.failure_cost(&class_policy),
@@ -431,7 +431,12 @@ impl Engine {
 
     /// Score a finished episode for the portfolio: both schedules' costs on it (`success`: when an
     /// attempt succeeded, seconds since the first failure; None: the guardrails ended it).
-    pub(crate) fn score_finished(&self, ep: &mut EpisodeView<'_>, success: Option<f64>) {
+    pub(crate) fn score_finished(
+        &self,
+        policy: &Policy,
+        ep: &mut EpisodeView<'_>,
+        success: Option<f64>,
+    ) {
         let id = ep.id;
         let (Some(models), Some(arm), Some(class)) = (&id.models, ep.arm, ep.class) else {
             return;
@@ -441,7 +446,7 @@ impl Engine {
             pricing,
             observed: obs,
             failed,
-        } = self.finished_terms(ep, class, success);
+        } = self.finished_terms(policy, ep, class, success);
         let slot = &models.primary;
         // Without a plan yet (its first is being built) the episode goes unscored.
         // Priced without the model's lock (callers of the same key do not wait on it), then

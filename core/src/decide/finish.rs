@@ -5,6 +5,7 @@ use super::Mode;
 use crate::engine::Engine;
 use crate::episode::EpisodeView;
 use crate::observe::{Counter, Event};
+use crate::policy::Policy;
 use crate::recommendation::{Action, Recommendation, Tier};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ impl Engine {
     /// schedule is scored as having wasted the rest of the horizon).
     pub(super) fn finish(
         &self,
+        policy: &Policy,
         ep: &mut EpisodeView<'_>,
         rec: &mut Recommendation,
         action: Action,
@@ -60,7 +62,7 @@ impl Engine {
         if action != Action::Retry {
             ep.finished = true;
             if guardrail_stop {
-                self.score_finished(ep, None);
+                self.score_finished(policy, ep, None);
             }
             self.learned_episode_end(ep, None);
             self.emit(Event::Exhausted {

@@ -106,7 +106,7 @@ impl Engine {
             elapsed: cx.elapsed,
         };
         let (action, guardrail_stop) = self.settle(&cx, ep, classification, &mut rec);
-        self.finish(ep, &mut rec, action, mode, guardrail_stop);
+        self.finish(policy, ep, &mut rec, action, mode, guardrail_stop);
         rec
     }
 

@@ -30,9 +30,9 @@ impl Engine {
         attempt: u32,
     ) -> Result<Explanation> {
         let steps = self.preview(key, tenant, failure, attempt.max(1) as usize)?;
-        let mut ep = self.new_episode(key, tenant);
-        let mut now = self.now();
         let policy = self.inner.policy.load();
+        let mut ep = self.new_episode(&policy, key, tenant);
+        let mut now = self.now();
         for rec in steps.iter().take(steps.len().saturating_sub(1)) {
             let c = self.fail_step(&policy, &mut ep, failure, now, Mode::Dry);
             let _ = self.decide(&policy, &mut ep.view(), failure, &c, now, Mode::Dry);
