@@ -219,7 +219,7 @@ impl Engine {
         episode: &Episode,
         failure: FailureInput,
     ) -> napi::Result<Recommendation> {
-        let failure = to_failure(failure, self.inner.now())?;
+        let failure = to_failure(failure, &|| self.inner.now())?;
         Ok(self
             .inner
             .recommend(&episode.inner, &failure)
@@ -234,7 +234,7 @@ impl Engine {
         episode: &mut Episode,
         failure: FailureInput,
     ) -> napi::Result<Classification> {
-        let failure = to_failure(failure, self.inner.now())?;
+        let failure = to_failure(failure, &|| self.inner.now())?;
         Ok(self
             .inner
             .record_failure(&mut episode.inner, &failure)
@@ -304,7 +304,7 @@ impl Engine {
     /// Classify a failure with the engine's rules.
     #[napi]
     pub fn classify(&self, failure: FailureInput) -> napi::Result<Classification> {
-        let failure = to_failure(failure, self.inner.now())?;
+        let failure = to_failure(failure, &|| self.inner.now())?;
         Ok(self.inner.classify(&failure).into())
     }
 
@@ -318,7 +318,7 @@ impl Engine {
         failure: FailureInput,
         steps: Option<u32>,
     ) -> napi::Result<Vec<Recommendation>> {
-        let failure = to_failure(failure, self.inner.now())?;
+        let failure = to_failure(failure, &|| self.inner.now())?;
         let recs = self
             .inner
             .preview(
@@ -382,7 +382,7 @@ impl Engine {
         episode: &mut Episode,
         failure: FailureInput,
     ) -> napi::Result<smartretry::Recommendation> {
-        let failure = to_failure(failure, self.inner.now())?;
+        let failure = to_failure(failure, &|| self.inner.now())?;
         self.inner.on_failure(&mut episode.inner, &failure).or_js()
     }
 }
@@ -392,7 +392,7 @@ pub(crate) fn delay_or_stop(episode: &mut Episode, rec: smartretry::Recommendati
     if rec.should_retry() {
         return rec.delay.as_secs_f64() * 1000.0;
     }
-    episode.stopped_by = Some(rec);
+    episode.stopped_by = Some(Box::new(rec));
     -1.0
 }
 
@@ -434,7 +434,7 @@ pub(crate) fn fail_delay_ms(
     episode: &mut Episode,
     failure: FailureInput,
 ) -> napi::Result<f64> {
-    let failure = to_failure(failure, engine.now())?;
+    let failure = to_failure(failure, &|| engine.now())?;
     let rec = engine.on_failure(&mut episode.inner, &failure).or_js()?;
     Ok(delay_or_stop(episode, rec))
 }

@@ -8,7 +8,7 @@ pub struct Episode {
     pub(crate) inner: smartretry::Episode,
     /// The recommendation that stopped the episode, kept by `onFailureDelayMs` (which answers
     /// only -1) for a caller that must attach it to the error it rethrows.
-    pub(crate) stopped_by: Option<smartretry::Recommendation>,
+    pub(crate) stopped_by: Option<Box<smartretry::Recommendation>>,
 }
 
 #[napi]
@@ -50,7 +50,7 @@ impl Episode {
     /// a second call gives null). Null otherwise.
     #[napi]
     pub fn take_stop_recommendation(&mut self) -> Option<crate::recommendation::Recommendation> {
-        self.stopped_by.take().map(Into::into)
+        self.stopped_by.take().map(|r| (*r).into())
     }
 
     /// Engine-clock time of the first failure (Unix seconds), if any.

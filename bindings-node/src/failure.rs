@@ -73,7 +73,7 @@ fn integer(what: &str, value: f64) -> napi::Result<i64> {
 }
 
 /// Translate one level (and its causes), parsing a Retry-After header against `now`.
-fn translate(input: FailureInput, now: Duration) -> napi::Result<Failure> {
+fn translate(input: FailureInput, now: &dyn Fn() -> Duration) -> napi::Result<Failure> {
     let mut failure = Failure {
         error_code: input.code,
         exception: input.exception,
@@ -96,7 +96,7 @@ fn translate(input: FailureInput, now: Duration) -> napi::Result<Failure> {
         failure = failure.with_retry_after_secs(secs).or_js()?;
     }
     if let Some(header) = input.retry_after_header {
-        failure = failure.with_retry_after_header(&header, now).or_js()?;
+        failure = failure.with_retry_after_header(&header, now()).or_js()?;
     }
     for cause in input.causes.into_iter().flatten() {
         failure.causes.push(translate(cause, now)?);
@@ -106,7 +106,9 @@ fn translate(input: FailureInput, now: Duration) -> napi::Result<Failure> {
 
 /// Translate and hand over what the core says a binding should: validated, messages trimmed,
 /// Retry-After clamped (`Failure::normalized`).
-pub(crate) fn to_failure(input: FailureInput, now: Duration) -> napi::Result<Failure> {
+/// `now` is read only for a Retry-After HTTP date (a clock read is a system call's worth of time
+/// on some machines, and most failures carry no date).
+pub(crate) fn to_failure(input: FailureInput, now: &dyn Fn() -> Duration) -> napi::Result<Failure> {
     translate(input, now)?.normalized().or_js()
 }
 

@@ -197,7 +197,7 @@ pub(crate) fn begin_fail_handle(
     key: &str,
     failure: FailureInput,
 ) -> napi::Result<f64> {
-    let failure = crate::failure::to_failure(failure, engine.now())?;
+    let failure = crate::failure::to_failure(failure, &|| engine.now())?;
     handles.lock().open_with(handle, || {
         let mut episode = crate::engine::start(engine, key, None, None, None)?;
         let rec = engine.on_failure(&mut episode.inner, &failure).or_js()?;

@@ -60,7 +60,7 @@ impl PyEngine {
         failure: &Bound<'_, PyAny>,
     ) -> PyResult<smartretry::Recommendation> {
         let failure = FailureArg::new(failure)?;
-        let failure = failure.get().resolved(self.inner.now())?;
+        let failure = failure.get().resolved(|| self.inner.now())?;
         let engine = &self.inner;
         // With the system clock plans are rebuilt on the engine's worker, so `on_failure` is
         // short and releasing the GIL would cost more than it frees; a manual clock rebuilds
@@ -232,7 +232,7 @@ impl PyEngine {
         failure: &Bound<'_, PyAny>,
     ) -> PyResult<PyRecommendation> {
         let failure = FailureArg::new(failure)?;
-        let failure = failure.get().resolved(self.inner.now())?;
+        let failure = failure.get().resolved(|| self.inner.now())?;
         let ep = &episode.inner;
         let engine = &self.inner;
         let inner = py
@@ -251,7 +251,7 @@ impl PyEngine {
         tenant: Option<&str>,
         steps: usize,
     ) -> PyResult<Vec<PyRecommendation>> {
-        let failure = failure.resolved(self.inner.now())?;
+        let failure = failure.resolved(|| self.inner.now())?;
         let engine = &self.inner;
         let recs = py
             .detach(|| engine.preview(key, tenant, &failure, steps))
@@ -267,7 +267,7 @@ impl PyEngine {
     /// engine's rule, not a list of exception types kept in Python.
     fn disposition(&self, failure: &Bound<'_, PyAny>) -> PyResult<&'static str> {
         let failure = FailureArg::new(failure)?;
-        let failure = failure.get().resolved(self.inner.now())?;
+        let failure = failure.get().resolved(|| self.inner.now())?;
         let class = self.inner.classify(&failure).class;
         Ok(self.inner.policy().class(class).disposition.as_str())
     }
@@ -275,7 +275,7 @@ impl PyEngine {
     /// (error class, deciding rule name) for a failure.
     fn classify(&self, failure: &Bound<'_, PyAny>) -> PyResult<(&'static str, String)> {
         let failure = FailureArg::new(failure)?;
-        let failure = failure.get().resolved(self.inner.now())?;
+        let failure = failure.get().resolved(|| self.inner.now())?;
         let c = self.inner.classify(&failure);
         Ok((c.class.as_str(), c.rule))
     }

@@ -19,15 +19,16 @@ pub struct PyFailure {
 }
 
 impl PyFailure {
-    /// The failure with any Retry-After header resolved at `now`.
-    pub fn resolved(&self, now: Duration) -> PyResult<Cow<'_, Failure>> {
+    /// The failure with any Retry-After header resolved at `now` (read only then: most failures
+    /// carry no header, and a clock read costs a little on every call).
+    pub fn resolved(&self, now: impl FnOnce() -> Duration) -> PyResult<Cow<'_, Failure>> {
         match &self.retry_after_header {
             None => Ok(Cow::Borrowed(&self.inner)),
             Some(h) => {
                 let f = self
                     .inner
                     .clone()
-                    .with_retry_after_header(h, now)
+                    .with_retry_after_header(h, now())
                     .map_err(to_py)?;
                 Ok(Cow::Owned(f))
             }
