@@ -198,7 +198,7 @@ typedef struct smartretry_policy smartretry_policy;
 
 /*
  Opaque detail owned by a smartretry_recommendation (reason, clamps, alternatives): a
- generation-checked handle id like every other handle, never an address.
+ generation-checked id, never an address.
  */
 typedef struct smartretry_recommendation_detail smartretry_recommendation_detail;
 

@@ -11,13 +11,15 @@
 //! the allocator does, and never reaches another owner's value.
 //!
 //! Cost: a lookup is one shared (read) lock, an index and an `Arc` clone (O(1)); create and free
-//! take the write lock for an O(1) push or pop. Ids need 64 bits, so the library requires a 64-bit
-//! target.
+//! take the write lock for an O(1) push or pop. Recommendation details, made and released on
+//! every decision, have a table of their own with the same id rules (`detail`). Ids need 64
+//! bits, so the library requires a 64-bit target.
 
+use crate::slots::Slots;
 use crate::status::{guard, smartretry_status, FfiError, FfiResult};
 use crate::text::out_ptr;
 use std::any::Any;
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("smartretry-ffi packs 64-bit handle ids into pointers: 64-bit targets only");
@@ -26,47 +28,34 @@ compile_error!("smartretry-ffi packs 64-bit handle ids into pointers: 64-bit tar
 pub(crate) trait Handle: Sized {
     type Inner: Send + Sync + 'static;
     const NAME: &'static str;
-    /// Keep a released value's allocation for the next handle of this type (a handle created and
-    /// released on every call, such as a recommendation's detail: no allocation per call).
-    const RECYCLE: bool = false;
 }
 
-/// Released allocations kept for reuse, at most this many (they hold their last value until
-/// reused, so the bound is on memory too).
-const MAX_SPARES: usize = 64;
-
 /// The generation after which a slot is retired (small in unit tests, to exercise retirement);
-/// generations take 31 bits of the id.
-const LAST_GENERATION: u32 = if cfg!(test) { 8 } else { (1 << 31) - 1 };
+/// generations take 30 bits of the id, so that bit 62 stays clear (it marks recommendation
+/// details, which have their own table: `detail`).
+const LAST_GENERATION: u32 = if cfg!(test) { 8 } else { (1 << 30) - 1 };
 
 /// Set in every id: no user-space address has it.
 const TAG: u64 = 1 << 63;
 
-struct Slot {
-    generation: u32,
-    value: Option<(Arc<dyn Any + Send + Sync>, &'static str)>,
-}
-
-/// The slot table (its fields are private to this module).
-#[derive(Default)]
+/// The handle table: each live value with its type's name (for wrong-type errors).
 pub(crate) struct Table {
-    slots: Vec<Slot>,
-    /// Indices of empty, unretired slots.
-    free: Vec<u32>,
-    /// Released allocations of recycling handle types (each the only reference to its value).
-    spares: Vec<Arc<dyn Any + Send + Sync>>,
+    slots: Slots<(Arc<dyn Any + Send + Sync>, &'static str)>,
 }
 
-static TABLE: LazyLock<RwLock<Table>> = LazyLock::new(RwLock::default);
+static TABLE: RwLock<Table> = RwLock::new(Table {
+    slots: Slots::new(LAST_GENERATION),
+});
 
 fn pack(index: u32, generation: u32) -> usize {
     (TAG | (u64::from(generation) << 32) | u64::from(index)) as usize
 }
 
-/// (index, generation); an untagged value gets generation 0, which no slot ever has.
+/// (index, generation); an untagged value or a detail id gets generation 0, which no slot ever
+/// has.
 fn unpack(id: usize) -> (usize, u32) {
     let id = id as u64;
-    let generation = if id & TAG == 0 {
+    let generation = if id & TAG == 0 || id & crate::detail::DETAIL_BIT != 0 {
         0
     } else {
         ((id & !TAG) >> 32) as u32
@@ -81,44 +70,17 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Register `value` and return its id.
 pub(crate) fn new_handle<H: Handle>(value: H::Inner) -> FfiResult<*mut H> {
-    let mut t = TABLE.write().unwrap_or_else(|p| p.into_inner());
-    let value = reuse::<H>(&mut t, value);
-    let index = match t.free.pop() {
-        Some(i) => i,
-        None => {
-            let i = u32::try_from(t.slots.len())
-                .map_err(|_| FfiError::Argument("too many live handles".into()))?;
-            t.slots.push(Slot {
-                generation: 1,
-                value: None,
-            });
-            i
-        }
-    };
-    let slot = &mut t.slots[index as usize];
-    slot.value = Some((value, H::NAME));
-    Ok(std::ptr::without_provenance_mut(pack(
-        index,
-        slot.generation,
-    )))
+    let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
+    let (index, generation) = TABLE
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .slots
+        .insert((value, H::NAME), "too many live handles")
+        .map_err(FfiError::Argument)?;
+    Ok(std::ptr::without_provenance_mut(pack(index, generation)))
 }
 
 /// Write a new handle to `out` (already checked non-NULL by the caller's `out_ptr`).
-/// `value` in an allocation a released handle of this type left (replacing, and so dropping,
-/// the value it held), or in a new one.
-fn reuse<H: Handle>(t: &mut Table, value: H::Inner) -> Arc<dyn Any + Send + Sync> {
-    if H::RECYCLE {
-        while let Some(mut spare) = t.spares.pop() {
-            if let Some(held) = Arc::get_mut(&mut spare).and_then(|v| v.downcast_mut::<H::Inner>())
-            {
-                *held = value;
-                return spare;
-            }
-        }
-    }
-    Arc::new(value)
-}
-
 pub(crate) fn put_handle<H: Handle>(out: &mut *mut H, value: H::Inner) -> FfiResult {
     *out = new_handle(value)?;
     Ok(())
@@ -148,9 +110,7 @@ impl Table {
         let (index, generation) = unpack(ptr.addr());
         let (value, name) = self
             .slots
-            .get(index)
-            .filter(|s| s.generation == generation)
-            .and_then(|s| s.value.as_ref())
+            .get(index, generation)
             .ok_or(FfiError::Handle(H::NAME))?;
         Arc::clone(value)
             .downcast::<H::Inner>()
@@ -168,37 +128,21 @@ pub(crate) fn free_handle<H: Handle>(ptr: *mut H) -> FfiResult {
         return Ok(());
     }
     let (index, generation) = unpack(ptr.addr());
-    let value = {
+    let mut value = None;
+    {
         let mut t = TABLE.write().unwrap_or_else(|p| p.into_inner());
-        let slot = t
+        let (v, name) = t
             .slots
-            .get_mut(index)
-            .filter(|s| s.generation == generation && s.value.is_some())
+            .get(index, generation)
             .ok_or(FfiError::Handle(H::NAME))?;
-        if let Some((v, name)) = &slot.value {
-            if !v.is::<H::Inner>() {
-                return Err(FfiError::WrongHandle {
-                    expected: H::NAME,
-                    got: name,
-                });
-            }
+        if !v.is::<H::Inner>() {
+            return Err(FfiError::WrongHandle {
+                expected: H::NAME,
+                got: name,
+            });
         }
-        let value = slot.value.take();
-        slot.generation += 1;
-        if slot.generation < LAST_GENERATION {
-            t.free.push(index as u32);
-        }
-        match value {
-            // The only reference (no reader holds it): kept whole for the next handle.
-            Some((v, _))
-                if H::RECYCLE && t.spares.len() < MAX_SPARES && Arc::strong_count(&v) == 1 =>
-            {
-                t.spares.push(v);
-                None
-            }
-            other => other,
-        }
-    };
+        t.slots.remove(index, generation, |v| value = v.take());
+    }
     // Dropped outside the lock: an engine's teardown may be long.
     drop(value);
     Ok(())
@@ -214,8 +158,8 @@ pub unsafe extern "C" fn smartretry_live_handles(out: *mut usize) -> smartretry_
     guard(|| {
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let t = TABLE.read().unwrap_or_else(|p| p.into_inner());
-        *out = t.slots.iter().filter(|s| s.value.is_some()).count();
+        let handles = TABLE.read().unwrap_or_else(|p| p.into_inner()).slots.live();
+        *out = handles + crate::detail::live();
         Ok(())
     })
 }
@@ -228,13 +172,6 @@ macro_rules! impl_handle {
             const NAME: &'static str = $name;
         }
     };
-    ($ty:ident, $inner:ty, $name:expr, recycle) => {
-        impl $crate::handle::Handle for $ty {
-            type Inner = $inner;
-            const NAME: &'static str = $name;
-            const RECYCLE: bool = true;
-        }
-    };
 }
 pub(crate) use impl_handle;
 
@@ -244,48 +181,8 @@ mod tests {
 
     struct A;
     struct B;
-    struct R;
     impl_handle!(A, u32, "a");
     impl_handle!(B, String, "b");
-    impl_handle!(R, Vec<u64>, "recycled", recycle);
-
-    #[test]
-    fn a_recycling_type_reuses_released_allocations_only_when_unshared() {
-        let h = new_handle::<R>(vec![1]).expect("handle");
-        let first = Arc::as_ptr(&get(h).expect("live"));
-        free_handle(h).expect("free");
-        // Other tests may run in parallel: look for the reuse among a few handles.
-        let hs: Vec<_> = (0..8u64)
-            .map(|i| new_handle::<R>(vec![i, 2]).expect("handle"))
-            .collect();
-        let ptrs: Vec<_> = hs
-            .iter()
-            .map(|&h| Arc::as_ptr(&get(h).expect("live")))
-            .collect();
-        assert!(
-            ptrs.contains(&first),
-            "the released allocation was not reused"
-        );
-        for (i, &h) in hs.iter().enumerate() {
-            assert_eq!(
-                *get(h).expect("live"),
-                vec![i as u64, 2],
-                "a reused value leaked"
-            );
-        }
-        // A value a reader still holds is not kept for reuse: the reader's copy stays intact.
-        let held = get(hs[0]).expect("live");
-        for &h in &hs {
-            free_handle(h).expect("free");
-        }
-        let again: Vec<_> = (0..8u64)
-            .map(|i| new_handle::<R>(vec![9, i]).expect("handle"))
-            .collect();
-        assert_eq!(*held, vec![0, 2], "a held value was overwritten");
-        for h in again {
-            free_handle(h).expect("free");
-        }
-    }
 
     #[test]
     fn stale_ids_never_match_and_slots_retire() {

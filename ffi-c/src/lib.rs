@@ -26,6 +26,7 @@ mod admin;
 mod admin_endpoint;
 mod clock;
 mod context;
+mod detail;
 mod engine;
 mod failure;
 #[cfg(test)]
@@ -45,6 +46,7 @@ mod ratelimit;
 mod recommendation;
 #[cfg(not(fuzzing))]
 mod schedule;
+mod slots;
 mod status;
 mod text;
 
@@ -53,6 +55,7 @@ pub use admin::*;
 pub use admin_endpoint::*;
 pub use clock::*;
 pub use context::*;
+pub use detail::smartretry_recommendation_detail;
 pub use engine::*;
 pub use failure::*;
 #[cfg(not(fuzzing))]

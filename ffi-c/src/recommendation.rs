@@ -1,13 +1,14 @@
 //! Recommendations as plain C structs. The numbers are fields; the reason, the clamps and the
-//! alternatives are read through accessors from the detail, a generation-checked handle the
+//! alternatives are read through accessors from the detail, a generation-checked id (`detail`) the
 //! struct owns (released with smartretry_recommendation_free, or by refilling the struct). Since
 //! the detail is a checked id, not an address, a struct copied and then freed or read through
 //! both copies gets SMARTRETRY_INVALID_HANDLE instead of a double free. Previews return a
 //! schedule handle of recommendations.
 
+use crate::detail::{self, smartretry_recommendation_detail};
 use crate::engine::smartretry_engine;
 use crate::failure::smartretry_failure;
-use crate::handle::{free_handle, get, impl_handle, lock, new_handle, put_handle};
+use crate::handle::{free_handle, get, impl_handle, lock, put_handle};
 use crate::names::{
     action_out, class_out, guardrail_out, smartretry_action, smartretry_class,
     smartretry_guardrail, smartretry_tier, tier_out,
@@ -16,19 +17,6 @@ use crate::status::{guard, smartretry_status, FfiError, FfiResult};
 use crate::text::{opt_str_arg, out_ptr, owned_c_string, str_arg};
 use smartretry::Recommendation;
 use std::ffi::c_char;
-use std::sync::Arc;
-
-/// Opaque detail owned by a smartretry_recommendation (reason, clamps, alternatives): a
-/// generation-checked handle id like every other handle, never an address.
-pub struct smartretry_recommendation_detail {
-    _private: [u8; 0],
-}
-impl_handle!(
-    smartretry_recommendation_detail,
-    Recommendation,
-    "recommendation detail",
-    recycle
-);
 
 /// The engine's answer to "this attempt failed: what now?".
 ///
@@ -80,7 +68,7 @@ pub struct smartretry_alternative {
 /// Fill a C struct with a recommendation, releasing the detail it owned before (a stale one,
 /// from a copy freed elsewhere, is simply dropped from the struct).
 pub(crate) fn fill(out: &mut smartretry_recommendation, rec: Recommendation) -> FfiResult {
-    let _stale_is_fine = free_handle(out.detail);
+    let _stale_is_fine = detail::release(out.detail);
     out.detail = std::ptr::null_mut();
     let fields = smartretry_recommendation {
         action: action_out(rec.action),
@@ -98,7 +86,7 @@ pub(crate) fn fill(out: &mut smartretry_recommendation, rec: Recommendation) -> 
         detail: std::ptr::null_mut(),
     };
     *out = smartretry_recommendation {
-        detail: new_handle(rec)?,
+        detail: detail::make(rec)?,
         ..fields
     };
     Ok(())
@@ -108,9 +96,7 @@ pub(crate) fn fill(out: &mut smartretry_recommendation, rec: Recommendation) -> 
 ///
 /// # Safety
 /// `rec` must be NULL or readable as a recommendation struct.
-pub(crate) unsafe fn detail(
-    rec: *const smartretry_recommendation,
-) -> FfiResult<Arc<Recommendation>> {
+pub(crate) unsafe fn detail(rec: *const smartretry_recommendation) -> FfiResult<Recommendation> {
     // SAFETY: the caller guarantees a non-NULL `rec` is readable.
     let rec = unsafe { rec.as_ref() }.ok_or(FfiError::Null("recommendation"))?;
     if rec.detail.is_null() {
@@ -118,7 +104,7 @@ pub(crate) unsafe fn detail(
             "the recommendation has no detail (released, or never filled)".into(),
         ));
     }
-    get(rec.detail)
+    detail::get(rec.detail)
 }
 
 /// Release what a recommendation owns and set its detail to NULL (so a second call is a no-op).
@@ -139,7 +125,7 @@ pub unsafe extern "C" fn smartretry_recommendation_free(
         let d = std::mem::replace(&mut rec.detail, std::ptr::null_mut());
         rec.clamp_count = 0;
         rec.alternative_count = 0;
-        free_handle(d).map_err(|_| {
+        detail::release(d).map_err(|_| {
             FfiError::Handle("recommendation detail (released already, through a copy?)")
         })
     })
