@@ -208,6 +208,41 @@ fn throughput() {
         two / 1e6,
         two / one
     );
+    hot_key_throughput();
+}
+
+/// Fail-once episodes (begin, a timeout, success) on one key from one and from two threads, on
+/// the system clock (plans rebuilt by the worker): a service whose every thread retries against
+/// the same dependency. They share the key's model, budget and breaker.
+fn hot_key_throughput() {
+    let engine = Engine::new(Policy::default()).expect("valid policy");
+    let failure = Failure::error_code("ETIMEDOUT").with_message("timed out");
+    let run = |threads: usize| -> f64 {
+        let per = 400_000;
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                let (engine, failure) = (&engine, &failure);
+                s.spawn(move || {
+                    for _ in 0..per {
+                        let mut ep = engine.begin("hot", None).unwrap();
+                        black_box(engine.on_failure(&mut ep, failure).unwrap());
+                        engine.on_success(&mut ep).unwrap();
+                    }
+                });
+            }
+        });
+        (threads * per) as f64 / start.elapsed().as_secs_f64()
+    };
+    let _warm = run(1);
+    let one = run(1);
+    let two = run(2);
+    println!(
+        "fail-once throughput on one key: 1 thread {:.2} M/s, 2 threads {:.2} M/s, scaling {:.2}x",
+        one / 1e6,
+        two / 1e6,
+        two / one
+    );
 }
 
 /// Heap per model once models hold real evidence: 2,000 models taught 300 episodes each with

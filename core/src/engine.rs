@@ -367,7 +367,7 @@ impl Engine {
                 continue;
             };
             let hash = self.inner.budgets.hash_of(&(tenant, name));
-            let (slot, _) = self.inner.budgets.get_or_insert_with(
+            self.inner.budgets.with_or_insert(
                 hash,
                 |s| s.tenant == tenant && *s.name == *name,
                 || BudgetSlot {
@@ -375,8 +375,8 @@ impl Engine {
                     name: Arc::from(name),
                     budget: Mutex::new(self.open_budget(tenant, name, config, self.now())),
                 },
+                |slot| f(&mut slot.budget.lock(), tenant),
             );
-            f(&mut slot.budget.lock(), tenant);
         }
     }
 
@@ -389,16 +389,15 @@ impl Engine {
     ) -> Option<T> {
         let config = policy.breaker.as_ref()?;
         let hash = self.inner.breakers.hash_of(dependency);
-        let (slot, _) = self.inner.breakers.get_or_insert_with(
+        Some(self.inner.breakers.with_or_insert(
             hash,
             |s| &*s.dependency == dependency,
             || BreakerSlot {
                 dependency: Arc::from(dependency),
                 breaker: Mutex::new(CircuitBreaker::new(config.clone())),
             },
-        );
-        let out = f(&mut slot.breaker.lock());
-        Some(out)
+            |slot| f(&mut slot.breaker.lock()),
+        ))
     }
 
     /// The model for (key, tenant, class), created (and the least recently used evicted, beyond

@@ -96,12 +96,16 @@ impl<V> ShardedMap<V> {
         self.len.load(Ordering::Relaxed)
     }
 
+    /// Mark an entry used: stamped with the shard's tick, which moves on at each insert (when an
+    /// eviction may follow), so an entry read again and again between inserts is written once,
+    /// not at every read (every write to a key's entry is a cache line other threads reading the
+    /// same key must fetch again).
     fn touch(&self, shard: &Shard<V>, e: &Entry<V>) {
         if self.is_bounded() {
-            e.used.store(
-                shard.tick.fetch_add(1, Ordering::Relaxed),
-                Ordering::Relaxed,
-            );
+            let tick = shard.tick.load(Ordering::Relaxed);
+            if e.used.load(Ordering::Relaxed) != tick {
+                e.used.store(tick, Ordering::Relaxed);
+            }
         }
     }
 
@@ -135,6 +139,32 @@ impl<V> ShardedMap<V> {
         Some(f(&e.value))
     }
 
+    /// Run `f` on the entry for the key, created with `make` if absent. A present entry is read
+    /// under the shard's read lock without taking a handle on it (no reference count to move
+    /// up and down on every call of a hot key); `f` must not use this map.
+    pub fn with_or_insert<T>(
+        &self,
+        hash: u64,
+        matches: impl Fn(&V) -> bool,
+        make: impl FnOnce() -> V,
+        f: impl FnOnce(&V) -> T,
+    ) -> T {
+        let shard = self.shard(hash);
+        {
+            let table = shard.table.read();
+            if let Some(e) = table
+                .chains
+                .get(&hash)
+                .and_then(|chain| chain.iter().find(|e| matches(&e.value)))
+            {
+                self.touch(shard, e);
+                return f(&e.value);
+            }
+        }
+        let (v, _) = self.get_or_insert_with(hash, matches, make);
+        f(&v)
+    }
+
     /// The entry for the key, created with `make` if absent. Returns (entry, created).
     pub fn get_or_insert_with(
         &self,
@@ -159,7 +189,7 @@ impl<V> ShardedMap<V> {
         let v = Arc::new(make());
         chain.push(Entry {
             value: v.clone(),
-            used: AtomicU64::new(shard.tick.fetch_add(1, Ordering::Relaxed)),
+            used: AtomicU64::new(shard.tick.fetch_add(1, Ordering::Relaxed) + 1),
         });
         table.len += 1;
         self.len.fetch_add(1, Ordering::Relaxed);
@@ -319,6 +349,32 @@ mod tests {
                 m.get(m.hash_of(&0u64), |v| *v == 0).is_some(),
                 "lost at {k}"
             );
+            insert(&m, k);
+        }
+        assert!(!insert(&m, 0));
+    }
+
+    #[test]
+    fn with_or_insert_creates_once_and_marks_the_entry_used() {
+        let m: ShardedMap<u64> = ShardedMap::bounded(640);
+        let read = |k: u64| m.with_or_insert(m.hash_of(&k), |v| *v == k, || k, |v| *v);
+        assert_eq!(read(0), 0);
+        assert_eq!(m.len(), 1);
+        let present = m.with_or_insert(
+            m.hash_of(&0u64),
+            |v| *v == 0,
+            || panic!("made again"),
+            |v| *v,
+        );
+        assert_eq!(present, 0);
+        for k in 1..100_000u64 {
+            // Read in place all the time (`peek` looks without marking), key 0 must never be
+            // forgotten.
+            assert!(
+                m.peek(m.hash_of(&0u64), |v| *v == 0, |_| ()).is_some(),
+                "lost at {k}"
+            );
+            assert_eq!(read(0), 0);
             insert(&m, k);
         }
         assert!(!insert(&m, 0));

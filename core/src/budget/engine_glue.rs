@@ -62,17 +62,17 @@ impl Engine {
         let map = &self.inner.budgets;
         let hash = map.hash_of(&(tenant, &**name));
         let matches = |s: &BudgetSlot| s.tenant == tenant && *s.name == **name;
-        let now = self.now();
+        // The clock is read only to open a budget the engine does not hold yet.
         if !create {
             return Some(
                 map.get(hash, matches)
-                    .ok_or_else(|| self.open_budget(tenant, name, config, now)),
+                    .ok_or_else(|| self.open_budget(tenant, name, config, self.now())),
             );
         }
         let (slot, _) = map.get_or_insert_with(hash, matches, || BudgetSlot {
             tenant,
             name: name.clone(),
-            budget: Mutex::new(self.open_budget(tenant, name, config, now)),
+            budget: Mutex::new(self.open_budget(tenant, name, config, self.now())),
         });
         Some(Ok(slot))
     }
