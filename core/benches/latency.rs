@@ -181,33 +181,15 @@ fn time_fail_once(engine: &Engine, clock: &support::SteppedClock, failure: &Fail
 fn throughput() {
     let (engine, clock) = support::warm_engine();
     let episodes = support::open_episodes(&engine);
-    let run = |threads: usize| -> f64 {
-        let per = 300_000;
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            for t in 0..threads {
-                let (engine, clock, episodes) = (&engine, &clock, &episodes);
-                s.spawn(move || {
-                    let mut k = t * 4999;
-                    for _ in 0..per {
-                        k = (k + 7919) % support::MODELS;
-                        clock.advance(Duration::from_millis(1));
-                        let mut ep = episodes[k].clone();
-                        black_box(engine.on_failure(&mut ep, &Failure::http(503)).unwrap());
-                    }
-                });
-            }
-        });
-        (threads * per) as f64 / start.elapsed().as_secs_f64()
-    };
-    let one = run(1);
-    let two = run(2);
-    println!(
-        "on_failure throughput: 1 thread {:.2} M/s, 2 threads {:.2} M/s, scaling {:.2}x",
-        one / 1e6,
-        two / 1e6,
-        two / one
-    );
+    let [one, two] = [1, 2].map(|threads| {
+        per_second(threads, 300_000, |t, i| {
+            let k = (t * 4999 + (i + 1) * 7919) % support::MODELS;
+            clock.advance(Duration::from_millis(1));
+            let mut ep = episodes[k].clone();
+            black_box(engine.on_failure(&mut ep, &Failure::http(503)).unwrap());
+        })
+    });
+    print_scaling("on_failure throughput", one, two);
     hot_key_throughput();
 }
 
@@ -217,28 +199,31 @@ fn throughput() {
 fn hot_key_throughput() {
     let engine = Engine::new(Policy::default()).expect("valid policy");
     let failure = Failure::error_code("ETIMEDOUT").with_message("timed out");
-    let run = |threads: usize| -> f64 {
-        let per = 400_000;
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                let (engine, failure) = (&engine, &failure);
-                s.spawn(move || {
-                    for _ in 0..per {
-                        let mut ep = engine.begin("hot", None).unwrap();
-                        black_box(engine.on_failure(&mut ep, failure).unwrap());
-                        engine.on_success(&mut ep).unwrap();
-                    }
-                });
-            }
-        });
-        (threads * per) as f64 / start.elapsed().as_secs_f64()
-    };
-    let _warm = run(1);
-    let one = run(1);
-    let two = run(2);
+    let [_warm, one, two] = [1, 1, 2].map(|threads| {
+        per_second(threads, 400_000, |_, _| {
+            let mut ep = engine.begin("hot", None).unwrap();
+            black_box(engine.on_failure(&mut ep, &failure).unwrap());
+            engine.on_success(&mut ep).unwrap();
+        })
+    });
+    print_scaling("fail-once throughput on one key", one, two);
+}
+
+/// Calls per second of `call(thread, i)`, `per` calls on each of `threads` threads at once.
+fn per_second(threads: usize, per: usize, call: impl Fn(usize, usize) + Sync) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let call = &call;
+            s.spawn(move || (0..per).for_each(|i| call(t, i)));
+        }
+    });
+    (threads * per) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn print_scaling(what: &str, one: f64, two: f64) {
     println!(
-        "fail-once throughput on one key: 1 thread {:.2} M/s, 2 threads {:.2} M/s, scaling {:.2}x",
+        "{what}: 1 thread {:.2} M/s, 2 threads {:.2} M/s, scaling {:.2}x",
         one / 1e6,
         two / 1e6,
         two / one
