@@ -109,16 +109,32 @@ impl<V> ShardedMap<V> {
         }
     }
 
-    pub fn get(&self, hash: u64, matches: impl Fn(&V) -> bool) -> Option<Arc<V>> {
+    /// Run `f` on the entry for the key under the shard's read lock, marking it used if `mark`;
+    /// `f` back when the key has no entry.
+    fn find<T, F: FnOnce(&Arc<V>) -> T>(
+        &self,
+        hash: u64,
+        matches: impl Fn(&V) -> bool,
+        mark: bool,
+        f: F,
+    ) -> Result<T, F> {
         let shard = self.shard(hash);
         let table = shard.table.read();
-        let e = table
+        let Some(e) = table
             .chains
-            .get(&hash)?
-            .iter()
-            .find(|e| matches(&e.value))?;
-        self.touch(shard, e);
-        Some(e.value.clone())
+            .get(&hash)
+            .and_then(|chain| chain.iter().find(|e| matches(&e.value)))
+        else {
+            return Err(f);
+        };
+        if mark {
+            self.touch(shard, e);
+        }
+        Ok(f(&e.value))
+    }
+
+    pub fn get(&self, hash: u64, matches: impl Fn(&V) -> bool) -> Option<Arc<V>> {
+        self.find(hash, matches, true, Arc::clone).ok()
     }
 
     /// Run `f` on the entry for the key, if present, under the shard's read lock: no handle is
@@ -130,13 +146,7 @@ impl<V> ShardedMap<V> {
         matches: impl Fn(&V) -> bool,
         f: impl FnOnce(&V) -> T,
     ) -> Option<T> {
-        let table = self.shard(hash).table.read();
-        let e = table
-            .chains
-            .get(&hash)?
-            .iter()
-            .find(|e| matches(&e.value))?;
-        Some(f(&e.value))
+        self.find(hash, matches, false, |v| f(v)).ok()
     }
 
     /// Run `f` on the entry for the key, created with `make` if absent. A present entry is read
@@ -149,20 +159,10 @@ impl<V> ShardedMap<V> {
         make: impl FnOnce() -> V,
         f: impl FnOnce(&V) -> T,
     ) -> T {
-        let shard = self.shard(hash);
-        {
-            let table = shard.table.read();
-            if let Some(e) = table
-                .chains
-                .get(&hash)
-                .and_then(|chain| chain.iter().find(|e| matches(&e.value)))
-            {
-                self.touch(shard, e);
-                return f(&e.value);
-            }
+        match self.find(hash, &matches, true, |v| f(v)) {
+            Ok(out) => out,
+            Err(f) => f(&self.get_or_insert_with(hash, matches, make).0),
         }
-        let (v, _) = self.get_or_insert_with(hash, matches, make);
-        f(&v)
     }
 
     /// The entry for the key, created with `make` if absent. Returns (entry, created).
