@@ -18,6 +18,24 @@ static EDGES: LazyLock<[f64; BUCKETS + 1]> = LazyLock::new(|| {
     e
 });
 
+/// `LN_STEPS[i]`: ln(edge(i + 1) / edge(i)) for i >= 1 (0 for the first bucket, which starts at 0).
+static LN_STEPS: LazyLock<[f64; BUCKETS]> = LazyLock::new(|| {
+    std::array::from_fn(|i| {
+        if i == 0 {
+            0.0
+        } else {
+            (EDGES[i + 1] / EDGES[i]).ln()
+        }
+    })
+});
+
+/// The log of bucket `i`'s width as a ratio, ln(edge(i + 1) / edge(i)) (0 for bucket 0): a time
+/// log-uniform inside the bucket is then one `exp` from its start.
+#[inline]
+pub fn ln_step(i: usize) -> f64 {
+    LN_STEPS[i.min(BUCKETS - 1)]
+}
+
 /// Start of bucket `i` in seconds (`edge(0) == 0`, `edge(BUCKETS)` is the end of the grid).
 #[inline]
 pub fn edge(i: usize) -> f64 {

@@ -59,8 +59,9 @@ pub struct Plan {
     pub expected_cost: f64,
     /// Confidence (0..=254, 255 = not computed yet) of the plan's step from each bucket.
     confidence: [AtomicU8; BUCKETS],
-    /// Survival at each edge (posterior mean).
-    pub survival: [f32; BUCKETS + 1],
+    /// The log of the survival at each edge (posterior mean; -inf where it is 0): a reading
+    /// between two edges is then one `exp`, where the survival itself would take a power.
+    ln_survival: [f32; BUCKETS + 1],
     /// `next[i][r-1]`: the bucket of the next attempt from bucket `i` with `r` retries left (the
     /// last layer: more than `RETRY_LAYERS`), or `STOP`.
     pub next: [[u8; LAYERS]; BUCKETS],
@@ -152,36 +153,43 @@ impl Plan {
         self.survival_in(t, super::grid::bucket_of(t))
     }
 
-    /// `survival_at(t)`, given `b = bucket_of(t)`.
+    /// `survival_at(t)`, given `b = bucket_of(t)`: log-linear between the bucket's edges, linear
+    /// into a survival of 0.
     #[inline]
     fn survival_in(&self, t: f64, b: usize) -> f64 {
         let (t0, t1) = (edge(b), edge(b + 1));
-        let (s0, s1) = (f64::from(self.survival[b]), f64::from(self.survival[b + 1]));
+        let (l0, l1) = (
+            f64::from(self.ln_survival[b]),
+            f64::from(self.ln_survival[b + 1]),
+        );
         if t >= t1 {
-            return s1;
+            return l1.exp();
         }
         let f = if t1 > t0 {
             ((t - t0) / (t1 - t0)).clamp(0.0, 1.0)
         } else {
             0.0
         };
-        // Exactly what the formulas below give, without a power: at the bucket's start, or on
-        // a flat stretch of the curve.
-        if f == 0.0 || s0 == s1 {
-            return s0;
+        if f == 0.0 || l0 == l1 {
+            return l0.exp();
         }
-        if s0 > 0.0 && s1 > 0.0 {
-            s0 * (s1 / s0).powf(f)
-        } else {
-            s0 + (s1 - s0) * f
+        if l1 == f64::NEG_INFINITY || l0 == f64::NEG_INFINITY {
+            let (s0, s1) = (l0.exp(), l1.exp());
+            return s0 + (s1 - s0) * f;
         }
+        (l0 + (l1 - l0) * f).exp()
+    }
+
+    /// The survival at edge `i` (posterior mean).
+    fn survival_at_edge(&self, i: usize) -> f64 {
+        f64::from(self.ln_survival[i]).exp()
     }
 
     /// P(recovered by `t`) at each grid edge up to `horizon`: the learned recovery curve.
     pub fn recovery_curve(&self, horizon: f64) -> Vec<(f64, f64)> {
         (1..=BUCKETS)
             .take_while(|&i| edge(i) <= horizon * 1.0001)
-            .map(|i| (edge(i), 1.0 - f64::from(self.survival[i])))
+            .map(|i| (edge(i), 1.0 - self.survival_at_edge(i)))
             .collect()
     }
 }
@@ -217,7 +225,7 @@ pub fn jittered(k: usize, u: f64) -> f64 {
     if lo <= 0.0 {
         return hi * u.clamp(0.0, 1.0);
     }
-    lo * (hi / lo).powf(u.clamp(0.0, 1.0))
+    lo * (u.clamp(0.0, 1.0) * super::grid::ln_step(k)).exp()
 }
 
 /// Fit the evidence (warm-started from `previous`) and build the plan. `cost` is the price of
@@ -301,13 +309,15 @@ pub fn build(
             }
         }
     }
-    let mut survival = [0f32; BUCKETS + 1];
-    for (dst, src) in survival.iter_mut().zip(s.iter()) {
-        *dst = *src as f32;
-    }
     Plan {
         next,
-        survival,
+        ln_survival: s.map(|v| {
+            if v > 0.0 {
+                v.ln() as f32
+            } else {
+                f32::NEG_INFINITY
+            }
+        }),
         confidence: std::array::from_fn(|_| AtomicU8::new(UNKNOWN)),
         pass_rate: q,
         expected_cost: v[0][LAYERS],
@@ -419,5 +429,34 @@ mod tests {
             "with one retry left, wait at least as long: {last} vs {many}"
         );
         assert!(last >= 19.0);
+    }
+
+    #[test]
+    fn the_curve_is_read_log_linearly_between_edges_and_linearly_into_zero() {
+        let (h, prior) = fit(|j| 20.0 * ((j % 200) as f64 + 0.5) / 200.0, 4000);
+        let mut plan = build(&h, &prior, 1.0, 3600.0, None);
+        let b = bucket_of(10.0);
+        let (t0, t1) = (edge(b), edge(b + 1));
+        let (s0, s1) = (plan.survival_at(t0), plan.survival_at(t1));
+        assert!(s0 > s1 && s1 > 0.0, "a falling stretch: {s0} then {s1}");
+        // At the edges: the survival as built, to its f32 storage.
+        assert!((plan.survival_at(t0) - plan.survival_at_edge(b)).abs() < 1e-12);
+        // Between them: geometric interpolation, s0 * (s1 / s0)^f.
+        for f in [0.1, 0.5, 0.9] {
+            let t = t0 + f * (t1 - t0);
+            let want = s0 * (s1 / s0).powf(f);
+            assert!((plan.survival_at(t) / want - 1.0).abs() < 1e-9, "f {f}");
+        }
+        // Into a survival of 0 the reading is linear (a log-linear one would be 0 at once).
+        plan.ln_survival[b + 1] = f32::NEG_INFINITY;
+        let mid_t = t0 + 0.5 * (t1 - t0);
+        assert!((plan.survival_at(mid_t) - 0.5 * s0).abs() < 1e-12);
+        // A jittered attempt stays inside its bucket, log-uniform: u = 0.5 is the geometric middle.
+        for k in [1, b, BUCKETS - 1] {
+            let (lo, hi) = (edge(k), edge(k + 1));
+            assert_eq!(jittered(k, 0.0), lo);
+            assert!((jittered(k, 1.0) / hi - 1.0).abs() < 1e-12);
+            assert!((jittered(k, 0.5) / (lo * hi).sqrt() - 1.0).abs() < 1e-12);
+        }
     }
 }
