@@ -147,34 +147,78 @@ async function waitForToken(engine, ms, wait, signal, episode) {
  * tier's attempt context: an object for the whole call, or `(attempt) => context` called as each
  * attempt starts (e.g. the queue depth then).
  */
-async function retry(fn, options = {}) {
-  const engine = options.engine ?? getDefaultEngine();
+function retry(fn, options = {}) {
+  let engine;
+  let key;
+  let limits;
+  let tokenMs;
+  try {
+    engine = options.engine ?? getDefaultEngine();
+    options.signal?.throwIfAborted();
+    key = options.key ?? 'default';
+    limits = callLimits(options);
+    // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
+    tokenMs = engine.tokenMs(key, options.dependency);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (tokenMs > 0 || options.context !== undefined) {
+    return attemptLoop(fn, options, engine, key, limits, { tokenMs });
+  }
+  // The first attempt is chained, not awaited inside an async function: a success ends here, and
+  // an error it throws is cheaper for V8 to create (measured: a fail-once costs about 0.6 µs
+  // less, most of it in capturing the error's stack under a plain frame rather than an async
+  // one). Everything after a first failure is the loop's.
+  let first;
+  try {
+    first = fn(1, { signal: options.signal, episode: null });
+  } catch (error) {
+    return attemptLoop(fn, options, engine, key, limits, { failed: true, error });
+  }
+  return Promise.resolve(first).then(
+    (value) => {
+      if (failedValue(value, options)) {
+        return attemptLoop(fn, options, engine, key, limits, { failed: false, value });
+      }
+      engine.succeed(key, options.tenant, options.dependency);
+      return value;
+    },
+    (error) => attemptLoop(fn, options, engine, key, limits, { failed: true, error }),
+  );
+}
+
+/**
+ * `retry()` from its first attempt on. `first` is what `retry()` already did of attempt 1: its
+ * outcome (`failed`, with `error` or `value`), or only its rate-limiter token (`tokenMs`), taken
+ * and still to be waited for, when the attempt itself is left to the loop.
+ */
+async function attemptLoop(fn, options, engine, key, limits, first) {
   const { signal, onFailedAttempt } = options;
   const wait = options.sleep ?? sleep;
-  signal?.throwIfAborted();
-  const key = options.key ?? 'default';
-  const limits = callLimits(options);
   // The learned tier's attempt context: an object, or a function of the attempt number.
   const contextOption = options.context;
-  // Begun at the first failure: a first-attempt success is one native call, no episode object
-  // (and nothing allocated here: no closure, no state object).
+  // Begun at the first failure: a first-attempt success is one native call, no episode object.
   let ep = null;
   try {
     for (let attempt = 1; ; attempt++) {
-      // The adaptive rate limiter's token (0 until the key is throttled), before every attempt.
-      const tokenMs = engine.tokenMs(key, options.dependency);
-      if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, ep === null ? null : ep.episode);
-      // This attempt's context, taken as it starts; recorded with its outcome.
-      const context = contextOption === undefined ? undefined : contextAt(contextOption, attempt);
-      if (ep !== null && context !== undefined && typeof contextOption === 'function') ep.setContext(context);
       let value;
       let error;
       let failed = false;
-      try {
-        value = await fn(attempt, ep === null ? { signal, episode: null } : ep.attemptInfo(signal));
-      } catch (e) {
-        error = e;
-        failed = true;
+      let context;
+      if (attempt === 1 && first.failed !== undefined) {
+        ({ value, error, failed } = first);
+      } else {
+        const tokenMs = attempt === 1 ? first.tokenMs : engine.tokenMs(key, options.dependency);
+        if (tokenMs > 0) await waitForToken(engine, tokenMs, wait, signal, ep === null ? null : ep.episode);
+        // This attempt's context, taken as it starts; recorded with its outcome.
+        context = contextOption === undefined ? undefined : contextAt(contextOption, attempt);
+        if (ep !== null && context !== undefined && typeof contextOption === 'function') ep.setContext(context);
+        try {
+          value = await fn(attempt, ep === null ? { signal, episode: null } : ep.attemptInfo(signal));
+        } catch (e) {
+          error = e;
+          failed = true;
+        }
       }
       if (!failed && !failedValue(value, options)) {
         if (ep !== null) {

@@ -109,6 +109,34 @@ test('no token call while the policy has no rate limiting; a bad key still fails
   calls = 0;
   for (let i = 0; i < 3; i++) await retry(() => i, { engine, key: KEY });
   assert.equal(calls, 3);
+  // A call that fails once takes one token per attempt, whether or not the first had to wait.
+  const failOnce = () => {
+    let n = 0;
+    return () => {
+      if (n++ === 0) throw Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' });
+      return n;
+    };
+  };
+  calls = 0;
+  assert.equal(await retry(failOnce(), { engine, key: KEY }), 2);
+  assert.equal(calls, 2);
+  const slow = throttled();
+  // Spend the tokens there are, so that the next attempt has to wait for one.
+  for (let i = 0; i < 1000 && slow.engine.acquireMs(KEY) === 0; i++);
+  const slowAcquire = slow.engine.native.acquireMs.bind(slow.engine.native);
+  let slowCalls = 0;
+  let waits = 0;
+  slow.engine.native.acquireMs = (...args) => {
+    slowCalls++;
+    return slowAcquire(...args);
+  };
+  const countedSleep = (ms, signal) => {
+    waits++;
+    return slow.sleep(ms, signal);
+  };
+  assert.equal(await retry(failOnce(), { engine: slow.engine, key: KEY, sleep: countedSleep }), 2);
+  assert.equal(slowCalls, 2, 'a token taken twice for one attempt');
+  assert.ok(waits >= 1, 'the throttled first attempt did not wait');
   engine.native.setPolicy(JSON.stringify(FAST_POLICY)); // as the admin endpoint would
   assert.equal(engine.limiting, true, 'not seen before the next success');
   await retry(() => 1, { engine, key: KEY });

@@ -125,3 +125,34 @@ test('invalid keys reject with a SmartRetryError', async () => {
   const { engine } = manualEngine();
   await assert.rejects(retry(() => 1, { engine, key: '' }), (e) => e instanceof SmartRetryError && e.code === 'INVALID_KEY');
 });
+
+test('the first attempt: a synchronous throw is a failure, a plain value or a thenable is the result, bad options reject', async () => {
+  const { engine } = manualEngine();
+  const timeout = () => Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' });
+  const seen = [];
+  const value = await retry((attempt, ctx) => {
+    seen.push([attempt, ctx.episode === null]);
+    if (attempt === 1) throw timeout(); // not a rejected promise: thrown before any await
+    return 'second';
+  }, { engine, key: 'first' });
+  assert.equal(value, 'second');
+  assert.deepEqual(seen, [[1, true], [2, false]]);
+  assert.equal(await retry(() => 7, { engine, key: 'first' }), 7);
+  assert.equal(await retry(() => ({ then: (ok) => ok('thenable') }), { engine, key: 'first' }), 'thenable');
+  let calls = 0;
+  assert.equal(await retry(() => (++calls === 1 ? { then: (_, fail) => fail(timeout()) } : 'after'), { engine, key: 'first' }), 'after');
+  const s = engine.stats();
+  assert.deepEqual([s.failures, s.retries, s.successes, s.successes_after_retry], [2, 2, 4, 2]);
+  // Bad options and an aborted signal are rejections, never a synchronous throw, and run nothing.
+  let ran = false;
+  const bad = retry(() => { ran = true; }, { engine, retries: -1 });
+  assert.ok(bad instanceof Promise);
+  await assert.rejects(bad, (e) => e instanceof SmartRetryError && e.code === 'INVALID_ARGUMENT');
+  const aborted = retry(() => { ran = true; }, { engine, signal: AbortSignal.abort(new Error('stop')) });
+  await assert.rejects(aborted, (e) => e.message === 'stop');
+  assert.equal(ran, false);
+  // isFailure rejecting the first value hands it to the loop (and its own throw rejects).
+  let n = 0;
+  assert.equal(await retry(() => ++n, { engine, key: 'first', isFailure: (v) => v < 2 }), 2);
+  await assert.rejects(retry(() => 1, { engine, isFailure: () => { throw new Error('judge'); } }), (e) => e.message === 'judge');
+});
