@@ -137,6 +137,22 @@ fn fail_once() {
         "fail once (begin, timeout failure, success; learning on): {}",
         h.summary()
     );
+    // The same episode across the warm store's 10,000 keys in a scattered order: each episode's
+    // model, plan and map entry are cold in the cache, as on a service with many queues.
+    let (engine, clock) = support::warm_engine_of(support::MODELS);
+    let keys: Vec<String> = (0..support::MODELS).map(|i| format!("q{i}")).collect();
+    let unavailable = Failure::http(503);
+    let h = time_over_keys(support::MODELS, |k| {
+        let mut ep = engine.begin(&keys[k], None).unwrap();
+        black_box(engine.on_failure(&mut ep, &unavailable).unwrap());
+        clock.advance(Duration::from_micros(100));
+        engine.on_success(&mut ep).unwrap();
+    });
+    println!(
+        "fail once across {} warm keys (begin, 503, success; learning on): {}",
+        support::MODELS,
+        h.summary()
+    );
     // A conflict's class does not learn a recovery time; with learning on its retries are paced
     // (`contention`: the key's pace read at the decision, moved at the outcome). The anchor is
     // the same engine with learning off, where the class schedule runs alone.

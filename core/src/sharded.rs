@@ -8,6 +8,7 @@
 //! many inserts) where evicting one entry per insert would scan the shard every time.
 
 use parking_lot::RwLock;
+use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -23,11 +24,15 @@ struct Entry<V> {
     used: AtomicU64,
 }
 
+/// The entries whose keys share a hash: almost always one, held in the table's own slot (a
+/// lookup then reads no other allocation before the entry's value).
+type Chain<V> = SmallVec<[Entry<V>; 1]>;
+
 #[derive(Default)]
 struct Table<V> {
     /// Keyed by the entry's hash, itself hashed once more by a fixed, cheap hasher (SipHash
     /// here cost as much as hashing the key).
-    chains: HashMap<u64, Vec<Entry<V>>, foldhash::fast::FixedState>,
+    chains: HashMap<u64, Chain<V>, foldhash::fast::FixedState>,
     len: usize,
 }
 
@@ -177,11 +182,7 @@ impl<V> ShardedMap<V> {
         }
         let shard = self.shard(hash);
         let mut table = shard.table.write();
-        let chain = table
-            .chains
-            .entry(hash)
-            // Chains almost always hold one entry: no room reserved for more.
-            .or_insert_with(|| Vec::with_capacity(1));
+        let chain = table.chains.entry(hash).or_default();
         if let Some(e) = chain.iter().find(|e| matches(&e.value)) {
             self.touch(shard, e);
             return (e.value.clone(), false);
@@ -378,5 +379,32 @@ mod tests {
             insert(&m, k);
         }
         assert!(!insert(&m, 0));
+    }
+
+    #[test]
+    fn entries_sharing_a_hash_chain_beyond_the_inline_slot() {
+        // Every key given the same hash: one chain holds them all, each found by `matches`.
+        let m = ShardedMap::<u64>::bounded(64 * 8);
+        let h = 42;
+        for k in 0..5u64 {
+            let (v, created) = m.get_or_insert_with(h, |v| *v == k, || k);
+            assert!(created && *v == k);
+        }
+        for k in 0..5u64 {
+            assert_eq!(m.get(h, |v| *v == k).as_deref(), Some(&k));
+            assert!(!m.get_or_insert_with(h, |v| *v == k, || 99).1);
+        }
+        assert!(m.get(h, |v| *v == 7).is_none());
+        assert_eq!(m.len(), 5);
+        // Removing from the middle of the chain keeps the others.
+        let removed = m.remove_min_by_key(h, |v| if *v == 2 { 0 } else { 1 });
+        assert_eq!(removed.as_deref(), Some(&2));
+        assert!(m.get(h, |v| *v == 2).is_none());
+        for k in [0, 1, 3, 4] {
+            assert_eq!(m.get(h, |v| *v == k).as_deref(), Some(&k));
+        }
+        let mut all: Vec<u64> = m.values().iter().map(|v| **v).collect();
+        all.sort_unstable();
+        assert_eq!(all, vec![0, 1, 3, 4]);
     }
 }
