@@ -17,7 +17,8 @@ use super::planner::{self, Plan};
 use super::prior::Prior;
 use crate::episode::ModelSlot;
 use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -41,6 +42,14 @@ const MAX_REST: Duration = Duration::from_millis(5);
 const TICK: Duration = Duration::from_millis(2);
 /// The worker thread's name (at most 15 bytes, the Linux limit), as `ps -L` and /proc show it.
 pub const THREAD_NAME: &str = "smartretry-plan";
+/// While the queue is full, one request in this many (per thread) still looks for a fork made
+/// without the hooks (a process-id system call); the others are dropped at the cost of a load.
+const FORK_CHECK_EVERY: u32 = 256;
+
+thread_local! {
+    /// Requests this thread found the queue full for (`FORK_CHECK_EVERY`).
+    static DROPPED: Cell<u32> = const { Cell::new(0) };
+}
 
 /// One model's plan to rebuild, with the settings to build it for.
 pub(crate) struct Job {
@@ -97,6 +106,9 @@ fn next_job(jobs: &Receiver<Job>, stop: &AtomicBool, ticking: &mut bool) -> Opti
 struct Outstanding {
     count: Mutex<usize>,
     idle: Condvar,
+    /// Jobs in the queue, not yet taken by the thread: read without a lock, so that a full queue
+    /// turns a request away before any other work.
+    queued: AtomicUsize,
 }
 
 impl Outstanding {
@@ -154,6 +166,7 @@ impl PlanWorker {
                     let (mut owed, mut idle_since) = (Duration::ZERO, Instant::now());
                     let mut ticking = false;
                     while let Some(job) = next_job(&jobs, &stop, &mut ticking) {
+                        outstanding.queued.fetch_sub(1, Ordering::Relaxed);
                         // A fork waits until this rebuild is done (see `learn::fork`).
                         let passage = gate.enter();
                         if !stop.load(Ordering::Acquire) {
@@ -212,7 +225,23 @@ impl PlanWorker {
     }
 
     /// Queue a rebuild unless one is queued for the model already or the queue is full.
+    ///
+    /// A full queue (the worker behind, many models learning at once) turns the request away
+    /// first, before the fork check's system call: under that load every update of a model due
+    /// for a rebuild asks again, and the check cost more than the decision it came from. A fork
+    /// without hooks is then noticed by a sample of those requests (`FORK_CHECK_EVERY`), or by
+    /// the first request once the queue has room.
     pub fn request(&self, job: Job) {
+        if self.outstanding.queued.load(Ordering::Relaxed) >= QUEUE_CAPACITY {
+            let n = DROPPED.with(|d| {
+                d.set(d.get().wrapping_add(1));
+                d.get()
+            });
+            if n % FORK_CHECK_EVERY == 0 {
+                self.check_forked();
+            }
+            return;
+        }
         if self.check_forked() {
             return;
         }
@@ -222,9 +251,11 @@ impl PlanWorker {
         let Some(parts) = &self.thread else { return };
         let queue = &parts.queue;
         self.outstanding.add();
+        self.outstanding.queued.fetch_add(1, Ordering::Relaxed);
         match queue.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
+                self.outstanding.queued.fetch_sub(1, Ordering::Relaxed);
                 job.slot.rebuild_pending.store(false, Ordering::Release);
                 self.outstanding.done();
             }
@@ -328,5 +359,50 @@ mod tests {
         assert!(next_job(&jobs, &stop, &mut ticking).is_none());
         let mut idle = false;
         assert!(next_job(&jobs, &stop, &mut idle).is_none());
+    }
+
+    #[test]
+    fn a_full_queue_turns_requests_away_without_marking_the_model() {
+        let worker = PlanWorker::spawn(crate::learn::fork::Gate::register()).expect("thread");
+        // The queue as the worker left it behind: full.
+        worker
+            .outstanding
+            .queued
+            .store(QUEUE_CAPACITY, Ordering::Relaxed);
+        let mut turned_away = job();
+        // A prior for every class, so that the worker can build the plan.
+        turned_away.priors = Arc::new(vec![super::super::prior::Prior::log_logistic(5.0, 1.0); 32]);
+        let slot = turned_away.slot.clone();
+        for _ in 0..FORK_CHECK_EVERY + 1 {
+            worker.request(Job {
+                slot: slot.clone(),
+                priors: turned_away.priors.clone(),
+                cost: 1.0,
+                horizon: 60.0,
+            });
+        }
+        assert!(
+            !slot.rebuild_pending.load(Ordering::Acquire),
+            "a model turned away must be free to ask again"
+        );
+        assert!(worker.flush(JOIN_TIMEOUT));
+        assert!(
+            slot.plan.load().is_none(),
+            "a request was queued though the queue was full"
+        );
+        assert!(
+            !worker.forked(),
+            "the sampled fork check found this process its own"
+        );
+        // Room again: the request is queued and served.
+        worker.outstanding.queued.store(0, Ordering::Relaxed);
+        worker.request(turned_away);
+        assert!(
+            worker.flush(JOIN_TIMEOUT),
+            "the queued rebuild was not served"
+        );
+        assert!(!slot.rebuild_pending.load(Ordering::Acquire));
+        assert_eq!(worker.outstanding.queued.load(Ordering::Relaxed), 0);
+        assert!(slot.plan.load().is_some(), "the worker built the plan");
     }
 }
