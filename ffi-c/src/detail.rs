@@ -5,22 +5,16 @@
 //! They live in their own table, not in the handle table (`handle`): the values are stored
 //! inline (no reference count, no type erasure, nothing allocated per call once the table has
 //! grown), and making or releasing one is a single mutex, where a handle is the table's write
-//! lock plus a reference count. The ids follow the same rules as handles: generation-checked, so
-//! a detail released through one copy of a struct is `SMARTRETRY_INVALID_HANDLE` through the
-//! other, never a double free; and with bit 62 set, so that no detail id is ever a live handle
-//! (handle ids keep bit 62 clear) and no handle id is a detail.
+//! lock plus a reference count. The ids are the slot table's (`slots`), of the detail kind:
+//! generation-checked, so a detail released through one copy of a struct is
+//! `SMARTRETRY_INVALID_HANDLE` through the other, never a double free; and never a handle's id,
+//! nor a handle's id one of theirs.
 
-use crate::slots::Slots;
+use crate::slots::{self, Slots, DETAIL_KIND, LAST_GENERATION};
 use crate::status::{FfiError, FfiResult};
 use smartretry::Recommendation;
 use std::sync::{Mutex, MutexGuard};
 
-/// Set in every id, as in handle ids: no user-space address has it.
-const TAG: u64 = 1 << 63;
-/// Set in every detail id, clear in every handle id.
-pub(crate) const DETAIL_BIT: u64 = 1 << 62;
-/// The generation after which a slot is retired (generations take 30 bits of the id).
-const LAST_GENERATION: u32 = if cfg!(test) { 8 } else { (1 << 30) - 1 };
 /// What errors name the value.
 const NAME: &str = "recommendation detail";
 
@@ -36,20 +30,9 @@ fn table() -> MutexGuard<'static, Slots<Recommendation>> {
     TABLE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn pack(index: u32, generation: u32) -> *mut smartretry_recommendation_detail {
-    let id = TAG | DETAIL_BIT | (u64::from(generation) << 32) | u64::from(index);
-    std::ptr::without_provenance_mut(id as usize)
-}
-
-/// (index, generation) of a detail id; None for anything that is not one.
+/// (index, generation) of a detail id; an error for anything that is not one.
 fn unpack(ptr: *const smartretry_recommendation_detail) -> FfiResult<(usize, u32)> {
-    let id = ptr.addr() as u64;
-    (id & (TAG | DETAIL_BIT) == TAG | DETAIL_BIT)
-        .then_some((
-            (id & 0xffff_ffff) as usize,
-            ((id >> 32) & 0x3fff_ffff) as u32,
-        ))
-        .ok_or(FfiError::Handle(NAME))
+    slots::unpack(DETAIL_KIND, ptr.addr()).ok_or(FfiError::Handle(NAME))
 }
 
 /// Keep `rec` and return its id.
@@ -57,7 +40,11 @@ pub(crate) fn make(rec: Recommendation) -> FfiResult<*mut smartretry_recommendat
     let (index, generation) = table()
         .insert(rec, "too many live recommendations")
         .map_err(FfiError::Argument)?;
-    Ok(pack(index, generation))
+    Ok(std::ptr::without_provenance_mut(slots::pack(
+        DETAIL_KIND,
+        index,
+        generation,
+    )))
 }
 
 /// A copy of the detail behind `ptr` (accessors are rare; the copy is read outside the lock).
@@ -92,6 +79,7 @@ pub(crate) fn live() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::slots::TAG;
     use smartretry::{Engine, Failure, ManualClock, Policy};
     use std::time::Duration;
 
@@ -114,7 +102,7 @@ mod tests {
         for _ in 0..40 {
             let id = make(r.clone()).expect("make");
             assert!(seen.insert(id.addr()), "an id was handed out twice");
-            assert_eq!(id.addr() as u64 & (TAG | DETAIL_BIT), TAG | DETAIL_BIT);
+            assert_eq!(id.addr() as u64 & (TAG | DETAIL_KIND), TAG | DETAIL_KIND);
             assert_eq!(get(id).expect("live").delay, r.delay);
             release(id).expect("release");
             assert!(matches!(get(id), Err(FfiError::Handle(_))));
@@ -127,7 +115,7 @@ mod tests {
         assert!(release(std::ptr::null_mut()).is_ok());
         let id = make(rec()).expect("make");
         // The same id without the detail bit (what a handle id looks like), or without the tag.
-        let as_handle = std::ptr::without_provenance_mut(id.addr() & !(DETAIL_BIT as usize));
+        let as_handle = std::ptr::without_provenance_mut(id.addr() & !(DETAIL_KIND as usize));
         assert!(matches!(get(as_handle), Err(FfiError::Handle(_))));
         let untagged = std::ptr::without_provenance_mut(id.addr() & !(TAG as usize));
         assert!(matches!(release(untagged), Err(FfiError::Handle(_))));

@@ -1,9 +1,8 @@
 //! Opaque handles as generation-checked ids, never addresses.
 //!
-//! A handle the C side holds is `1 << 63 | (generation << 32) | slot index`, cast to the opaque
-//! pointer type; it is never dereferenced. Bit 63 keeps every id outside the user address space,
-//! so a garbage collector that scans pointer-typed fields (Go's, through cgo) never mistakes one
-//! for a pointer into its heap. The slot table maps the index to the live value (an `Arc`, so
+//! A handle the C side holds is an id of the slot table (`slots`: tagged, generation-checked),
+//! cast to the opaque pointer type; it is never dereferenced. The slot table maps the index to
+//! the live value (an `Arc`, so
 //! a handle freed by one thread while another is inside a call stays alive until that call
 //! returns). Freeing bumps the slot's generation, so every earlier id of that slot is stale for
 //! good; a slot whose generation reaches `LAST_GENERATION` is retired and never reused. A stale,
@@ -15,7 +14,7 @@
 //! every decision, have a table of their own with the same id rules (`detail`). Ids need 64
 //! bits, so the library requires a 64-bit target.
 
-use crate::slots::Slots;
+use crate::slots::{self, Slots, HANDLE_KIND, LAST_GENERATION};
 use crate::status::{guard, smartretry_status, FfiError, FfiResult};
 use crate::text::out_ptr;
 use std::any::Any;
@@ -30,14 +29,6 @@ pub(crate) trait Handle: Sized {
     const NAME: &'static str;
 }
 
-/// The generation after which a slot is retired (small in unit tests, to exercise retirement);
-/// generations take 30 bits of the id, so that bit 62 stays clear (it marks recommendation
-/// details, which have their own table: `detail`).
-const LAST_GENERATION: u32 = if cfg!(test) { 8 } else { (1 << 30) - 1 };
-
-/// Set in every id: no user-space address has it.
-const TAG: u64 = 1 << 63;
-
 /// The handle table: each live value with its type's name (for wrong-type errors).
 pub(crate) struct Table {
     slots: Slots<(Arc<dyn Any + Send + Sync>, &'static str)>,
@@ -47,20 +38,9 @@ static TABLE: RwLock<Table> = RwLock::new(Table {
     slots: Slots::new(LAST_GENERATION),
 });
 
-fn pack(index: u32, generation: u32) -> usize {
-    (TAG | (u64::from(generation) << 32) | u64::from(index)) as usize
-}
-
-/// (index, generation); an untagged value or a detail id gets generation 0, which no slot ever
-/// has.
-fn unpack(id: usize) -> (usize, u32) {
-    let id = id as u64;
-    let generation = if id & TAG == 0 || id & crate::detail::DETAIL_BIT != 0 {
-        0
-    } else {
-        ((id & !TAG) >> 32) as u32
-    };
-    ((id & 0xffff_ffff) as usize, generation)
+/// (index, generation) of a handle id; None for anything that is not one.
+fn unpack<H: Handle>(ptr: *const H) -> FfiResult<(usize, u32)> {
+    slots::unpack(HANDLE_KIND, ptr.addr()).ok_or(FfiError::Handle(H::NAME))
 }
 
 /// Lock a mutex, ignoring poisoning (a panic inside a call was already reported as such).
@@ -77,7 +57,11 @@ pub(crate) fn new_handle<H: Handle>(value: H::Inner) -> FfiResult<*mut H> {
         .slots
         .insert((value, H::NAME), "too many live handles")
         .map_err(FfiError::Argument)?;
-    Ok(std::ptr::without_provenance_mut(pack(index, generation)))
+    Ok(std::ptr::without_provenance_mut(slots::pack(
+        HANDLE_KIND,
+        index,
+        generation,
+    )))
 }
 
 /// Write a new handle to `out` (already checked non-NULL by the caller's `out_ptr`).
@@ -107,7 +91,7 @@ impl Table {
         if ptr.is_null() {
             return Err(FfiError::Null(H::NAME));
         }
-        let (index, generation) = unpack(ptr.addr());
+        let (index, generation) = unpack(ptr)?;
         let (value, name) = self
             .slots
             .get(index, generation)
@@ -127,7 +111,7 @@ pub(crate) fn free_handle<H: Handle>(ptr: *mut H) -> FfiResult {
     if ptr.is_null() {
         return Ok(());
     }
-    let (index, generation) = unpack(ptr.addr());
+    let (index, generation) = unpack(ptr)?;
     let mut value = None;
     {
         let mut t = TABLE.write().unwrap_or_else(|p| p.into_inner());
