@@ -72,7 +72,7 @@ fn time_over_keys(models: usize, mut call: impl FnMut(usize)) -> Histogram {
 /// on the warm store's keys, one call at a time (timer included).
 fn first_success_latency() {
     let (engine, _clock) = support::warm_engine();
-    let keys: Vec<String> = (0..support::MODELS).map(|i| format!("q{i}")).collect();
+    let keys = support::keys_of(support::MODELS);
     let h = time_over_keys(support::MODELS, |k| {
         engine.record_first_success(&keys[k], None).unwrap()
     });
@@ -140,7 +140,7 @@ fn fail_once() {
     // The same episode across the warm store's 10,000 keys in a scattered order: each episode's
     // model, plan and map entry are cold in the cache, as on a service with many queues.
     let (engine, clock) = support::warm_engine_of(support::MODELS);
-    let keys: Vec<String> = (0..support::MODELS).map(|i| format!("q{i}")).collect();
+    let keys = support::keys_of(support::MODELS);
     let unavailable = Failure::http(503);
     let h = time_over_keys(support::MODELS, |k| {
         let mut ep = engine.begin(&keys[k], None).unwrap();

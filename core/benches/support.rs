@@ -43,8 +43,18 @@ pub fn settle(engine: &Engine) {
     engine.flush_plans(Duration::from_secs(60));
 }
 
-/// An engine whose store holds `MODELS` learned models (keys `q0..`), each past its warm-up,
-/// with its plan built.
+/// The warm store's key number `i`.
+pub fn key_of(i: usize) -> String {
+    format!("q{i}")
+}
+
+/// The warm store's first `models` keys, in order.
+pub fn keys_of(models: usize) -> Vec<String> {
+    (0..models).map(key_of).collect()
+}
+
+/// An engine whose store holds `MODELS` learned models (keys `key_of(0..)`), each past its
+/// warm-up, with its plan built.
 pub fn warm_engine() -> (Engine, Arc<SteppedClock>) {
     warm_engine_of(MODELS)
 }
@@ -58,7 +68,7 @@ pub fn warm_engine_of(models: usize) -> (Engine, Arc<SteppedClock>) {
     let mut survived = vec![0.0; smartretry::learn::grid::BUCKETS];
     survived.iter_mut().take(30).for_each(|v| *v = 80.0);
     let template = |i: usize| ModelSnapshot {
-        key: format!("q{i}"),
+        key: key_of(i),
         tenant: None,
         class: ErrorClass::Unavailable,
         episodes: 100.0,
@@ -84,7 +94,7 @@ pub fn warm_engine_of(models: usize) -> (Engine, Arc<SteppedClock>) {
     });
     // Build every plan once, as a live engine would have.
     for i in 0..models {
-        let _ = engine.model_report(&format!("q{i}"), None, ErrorClass::Unavailable);
+        let _ = engine.model_report(&key_of(i), None, ErrorClass::Unavailable);
     }
     settle(&engine);
     (engine, clock)
@@ -99,7 +109,7 @@ pub fn open_episodes(engine: &Engine) -> Vec<smartretry::Episode> {
 pub fn open_episodes_of(engine: &Engine, models: usize) -> Vec<smartretry::Episode> {
     (0..models)
         .map(|i| {
-            let mut ep = engine.begin(&format!("q{i}"), None).expect("valid key");
+            let mut ep = engine.begin(&key_of(i), None).expect("valid key");
             engine
                 .record_failure(&mut ep, &smartretry::Failure::http(503))
                 .expect("open episode");
