@@ -166,7 +166,8 @@ impl<V> ShardedMap<V> {
     ) -> T {
         match self.find(hash, &matches, true, |v| f(v)) {
             Ok(out) => out,
-            Err(f) => f(&self.get_or_insert_with(hash, matches, make).0),
+            // Not found under the read lock: straight to the write lock (no second read).
+            Err(f) => f(&self.insert_with(hash, matches, make).0),
         }
     }
 
@@ -177,9 +178,20 @@ impl<V> ShardedMap<V> {
         matches: impl Fn(&V) -> bool,
         make: impl FnOnce() -> V,
     ) -> (Arc<V>, bool) {
-        if let Some(v) = self.get(hash, &matches) {
-            return (v, false);
+        match self.get(hash, &matches) {
+            Some(v) => (v, false),
+            None => self.insert_with(hash, matches, make),
         }
+    }
+
+    /// `get_or_insert_with` once the read lock found no entry: under the write lock, the entry
+    /// another thread made meanwhile, or a new one.
+    fn insert_with(
+        &self,
+        hash: u64,
+        matches: impl Fn(&V) -> bool,
+        make: impl FnOnce() -> V,
+    ) -> (Arc<V>, bool) {
         let shard = self.shard(hash);
         let mut table = shard.table.write();
         let chain = table.chains.entry(hash).or_default();
