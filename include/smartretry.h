@@ -1157,7 +1157,8 @@ void smartretry_fork_prepare(void);
 void smartretry_fork_parent(void);
 
 /*
- In the child after `fork()`: its engines have no plan worker and rebuild plans inline.
+ In the child after `fork()`: its engines have no plan worker and rebuild plans inline, and
+ the parent's other threads no longer count as inside a call (a free waits for none of them).
  */
 void smartretry_fork_child(void);
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PAIRS="${PAIRS:-10}"
-cargo build -p smartretry-ffi --release --example bench_native
+cargo build -p smartretry-ffi --release --lib --example bench_native
 lib="${CARGO_TARGET_DIR:-target}/release"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

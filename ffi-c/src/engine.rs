@@ -3,7 +3,7 @@
 
 use crate::clock::smartretry_clock;
 use crate::failure::{smartretry_failure, FailureHandle};
-use crate::handle::{free_handle, get, id, impl_handle, lock, put_handle, read};
+use crate::handle::{free_handle, get, id, impl_handle, lock, pinned, put_handle, Pinned};
 use crate::names::{class_out, smartretry_class};
 use crate::policy::smartretry_policy;
 use crate::recommendation::{fill, smartretry_recommendation};
@@ -11,7 +11,7 @@ use crate::status::{guard, smartretry_status, FfiError, FfiResult};
 use crate::text::{opt_str_arg, out_ptr, owned_c_string, str_arg};
 use smartretry::{Engine, Episode, Policy, SharedClock, SystemClock};
 use std::ffi::c_char;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 /// A retry engine. Thread-safe: one engine may be used from many threads at once.
 pub struct smartretry_engine {
@@ -254,10 +254,11 @@ pub unsafe extern "C" fn smartretry_episode_free(
 
 /// The engine and episode of a call, checking the episode was begun on that engine.
 fn engine_episode(
+    p: &Pinned,
     engine: *const smartretry_engine,
     episode: *const smartretry_episode,
-) -> FfiResult<(Arc<EngineHandle>, Arc<EpisodeHandle>)> {
-    let (e, ep) = read(|t| Ok::<_, FfiError>((t.get(engine)?, t.get(episode)?)))?;
+) -> FfiResult<(&EngineHandle, &EpisodeHandle)> {
+    let (e, ep) = (p.get(engine)?, p.get(episode)?);
     if ep.engine != id(engine) {
         return Err(FfiError::Argument(
             "the episode was begun on another engine".into(),
@@ -279,15 +280,15 @@ fn unfinished(ep: &EpisodeHandle) -> FfiResult<MutexGuard<'_, Episode>> {
 }
 
 /// The three handles of an outcome call.
-type Args = (Arc<EngineHandle>, Arc<EpisodeHandle>, Arc<FailureHandle>);
+type Args<'p> = (&'p EngineHandle, &'p EpisodeHandle, &'p FailureHandle);
 
-fn args(
+fn args<'p>(
+    p: &'p Pinned,
     engine: *const smartretry_engine,
     episode: *const smartretry_episode,
     failure: *const smartretry_failure,
-) -> FfiResult<Args> {
-    let (e, ep, f) =
-        read(|t| Ok::<_, FfiError>((t.get(engine)?, t.get(episode)?, t.get(failure)?)))?;
+) -> FfiResult<Args<'p>> {
+    let (e, ep, f) = (p.get(engine)?, p.get(episode)?, p.get(failure)?);
     if ep.engine != id(engine) {
         return Err(FfiError::Argument(
             "the episode was begun on another engine".into(),
@@ -310,11 +311,11 @@ pub unsafe extern "C" fn smartretry_engine_on_failure(
     out: *mut smartretry_recommendation,
 ) -> smartretry_status {
     guard(|| {
-        let (e, ep, f) = args(engine, episode, failure)?;
+        let p = pinned();
+        let (e, ep, f) = args(&p, engine, episode, failure)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let failure = lock(&f.failure).clone();
-        let rec = e.engine.on_failure(&mut *unfinished(&ep)?, &failure)?;
+        let rec = e.engine.on_failure(&mut *unfinished(ep)?, f.read(&p))?;
         fill(out, rec)
     })
 }
@@ -332,11 +333,12 @@ pub unsafe extern "C" fn smartretry_engine_recommend(
     out: *mut smartretry_recommendation,
 ) -> smartretry_status {
     guard(|| {
-        let (e, ep, f) = args(engine, episode, failure)?;
+        let p = pinned();
+        let (e, ep, f) = args(&p, engine, episode, failure)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
         // Read in place (no copy of the failure per call).
-        let rec = e.engine.recommend(&*unfinished(&ep)?, &lock(&f.failure))?;
+        let rec = e.engine.recommend(&*unfinished(ep)?, f.read(&p))?;
         fill(out, rec)
     })
 }
@@ -353,9 +355,9 @@ pub unsafe extern "C" fn smartretry_engine_record_failure(
     out_class: *mut smartretry_class,
 ) -> smartretry_status {
     guard(|| {
-        let (e, ep, f) = args(engine, episode, failure)?;
-        let failure = lock(&f.failure).clone();
-        let c = e.engine.record_failure(&mut *unfinished(&ep)?, &failure)?;
+        let p = pinned();
+        let (e, ep, f) = args(&p, engine, episode, failure)?;
+        let c = e.engine.record_failure(&mut *unfinished(ep)?, f.read(&p))?;
         // SAFETY: the caller guarantees a non-NULL `out_class` is writable.
         if let Some(out) = unsafe { out_class.as_mut() } {
             *out = class_out(c.class);
@@ -377,7 +379,8 @@ pub unsafe extern "C" fn smartretry_engine_on_success(
     dependency: *const c_char,
 ) -> smartretry_status {
     guard(|| {
-        let (e, ep) = engine_episode(engine, episode)?;
+        let p = pinned();
+        let (e, ep) = engine_episode(&p, engine, episode)?;
         // SAFETY: forwarded contract.
         let dependency = unsafe { opt_str_arg(dependency, "dependency") }?;
         e.engine.on_success_from(&mut ep.lock(), dependency)?;
@@ -395,7 +398,8 @@ pub unsafe extern "C" fn smartretry_engine_abandon(
     episode: *const smartretry_episode,
 ) -> smartretry_status {
     guard(|| {
-        let (e, ep) = engine_episode(engine, episode)?;
+        let p = pinned();
+        let (e, ep) = engine_episode(&p, engine, episode)?;
         e.engine.abandon(&mut ep.lock());
         Ok(())
     })
@@ -414,11 +418,11 @@ pub unsafe extern "C" fn smartretry_engine_classify(
     out_rule: *mut *mut c_char,
 ) -> smartretry_status {
     guard(|| {
-        let e = get(engine)?;
-        let f = get(failure)?;
+        let p = pinned();
+        let (e, f) = (p.get(engine)?, p.get(failure)?);
         // SAFETY: forwarded contract.
         let out_class = unsafe { out_ptr(out_class, "out_class") }?;
-        let c = e.engine.classify(&lock(&f.failure).clone());
+        let c = e.engine.classify(f.read(&p));
         // SAFETY: the caller guarantees a non-NULL `out_rule` is writable.
         if let Some(rule) = unsafe { out_rule.as_mut() } {
             *rule = owned_c_string(c.rule)?;

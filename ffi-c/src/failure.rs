@@ -1,14 +1,19 @@
 //! Failures as handles: build one from whatever signals the caller has, then pass it to the
-//! engine (it is only read there, so one failure may be reused for many calls and threads; a
-//! setter racing a call is serialised by the handle's lock).
+//! engine (it is only read there, so one failure may be reused for many calls and threads).
+//!
+//! A setter never changes the value a call may be reading: it publishes a changed copy in its
+//! place and retires the old one (`readers`), so a call reads the failure in place, with no lock
+//! and no copy.
 
 use crate::engine::smartretry_engine;
-use crate::handle::{free_handle, get, impl_handle, lock, put_handle};
+use crate::handle::{free_handle, get, impl_handle, lock, put_handle, Pinned};
 use crate::names::{class_in, smartretry_class};
+use crate::readers;
 use crate::status::{guard, smartretry_status, FfiResult};
 use crate::text::{out_ptr, str_arg};
 use smartretry::Failure;
 use std::ffi::c_char;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 /// What the caller knows about one failed attempt.
@@ -18,9 +23,37 @@ pub struct smartretry_failure {
 
 /// The value behind a `smartretry_failure`.
 pub(crate) struct FailureHandle {
-    pub(crate) failure: Mutex<Failure>,
+    /// The current failure (from `Box::into_raw`), replaced whole by setters.
+    current: AtomicPtr<Failure>,
+    /// Serialises setters.
+    setting: Mutex<()>,
 }
 impl_handle!(smartretry_failure, FailureHandle, "failure");
+
+impl FailureHandle {
+    fn new(failure: Failure) -> FailureHandle {
+        FailureHandle {
+            current: AtomicPtr::new(Box::into_raw(Box::new(failure))),
+            setting: Mutex::new(()),
+        }
+    }
+
+    /// The current failure, for as long as the call's pin lives.
+    pub(crate) fn read<'p>(&'p self, _pinned: &'p Pinned) -> &'p Failure {
+        // SAFETY: `current` always holds a live `Box::into_raw` pointer; one replaced by a
+        // setter is retired (`readers::retire`) and so outlives every pin taken before the
+        // replacement, this one included.
+        unsafe { &*self.current.load(Ordering::SeqCst) }
+    }
+}
+
+impl Drop for FailureHandle {
+    fn drop(&mut self) {
+        // SAFETY: the handle is being dropped (after its own retirement), so no call can read
+        // `current` any more, and it came from `Box::into_raw`.
+        drop(unsafe { Box::from_raw(*self.current.get_mut()) });
+    }
+}
 
 /// Change the failure behind a handle.
 fn with_failure(
@@ -28,13 +61,21 @@ fn with_failure(
     set: impl FnOnce(&mut Failure) -> FfiResult,
 ) -> FfiResult {
     let handle = get(failure)?;
-    let mut current = lock(&handle.failure);
+    let setting = lock(&handle.setting);
+    // SAFETY: only setters replace `current`, and this one holds `setting`: the pointer stays
+    // live for this borrow.
+    let current = unsafe { &*handle.current.load(Ordering::SeqCst) };
     // The core's rule decides at once (an HTTP status of 0, a dependency with control
     // characters): the value is refused here, and the failure keeps its previous value.
     let mut candidate = current.clone();
     set(&mut candidate)?;
     candidate.validate()?;
-    *current = candidate;
+    let old = handle
+        .current
+        .swap(Box::into_raw(Box::new(candidate)), Ordering::SeqCst);
+    drop(setting);
+    // SAFETY: `old` came from `Box::into_raw` and the swap took it out for good.
+    readers::retire(unsafe { Box::from_raw(old) });
     Ok(())
 }
 
@@ -47,9 +88,7 @@ pub unsafe extern "C" fn smartretry_failure_new(
     out: *mut *mut smartretry_failure,
 ) -> smartretry_status {
     guard(|| {
-        let h = FailureHandle {
-            failure: Mutex::new(Failure::default()),
-        };
+        let h = FailureHandle::new(Failure::default());
         // SAFETY: forwarded contract.
         put_handle(unsafe { out_ptr(out, "out") }?, h)
     })
@@ -70,9 +109,7 @@ pub unsafe extern "C" fn smartretry_failure_new_from_json(
         // SAFETY: forwarded contract.
         let json = unsafe { str_arg(json, "json") }?;
         let failure = Failure::from_json(json)?;
-        let h = FailureHandle {
-            failure: Mutex::new(failure),
-        };
+        let h = FailureHandle::new(failure);
         // SAFETY: forwarded contract.
         put_handle(unsafe { out_ptr(out, "out") }?, h)
     })

@@ -44,8 +44,10 @@ pub extern "C" fn smartretry_fork_parent() {
     let _ = std::panic::catch_unwind(smartretry::fork::after_fork_in_parent);
 }
 
-/// In the child after `fork()`: its engines have no plan worker and rebuild plans inline.
+/// In the child after `fork()`: its engines have no plan worker and rebuild plans inline, and
+/// the parent's other threads no longer count as inside a call (a free waits for none of them).
 #[no_mangle]
 pub extern "C" fn smartretry_fork_child() {
+    let _ = std::panic::catch_unwind(crate::readers::after_fork_in_child);
     let _ = std::panic::catch_unwind(smartretry::fork::after_fork_in_child);
 }

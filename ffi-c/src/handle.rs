@@ -1,24 +1,30 @@
 //! Opaque handles as generation-checked ids, never addresses.
 //!
 //! A handle the C side holds is an id of the slot table (`slots`: tagged, generation-checked),
-//! cast to the opaque pointer type; it is never dereferenced. The slot table maps the index to
-//! the live value (an `Arc`, so
-//! a handle freed by one thread while another is inside a call stays alive until that call
-//! returns). Freeing bumps the slot's generation, so every earlier id of that slot is stale for
-//! good; a slot whose generation reaches `LAST_GENERATION` is retired and never reused. A stale,
-//! foreign or wrong-type id is therefore always reported (SMARTRETRY_INVALID_HANDLE), whatever
-//! the allocator does, and never reaches another owner's value.
+//! cast to the opaque pointer type; it is never dereferenced. Each slot publishes its live value
+//! (an entry owning an `Arc`) through an atomic pointer in storage that never moves
+//! (`segments`), so a lookup takes no lock and no reference count: the calling thread is pinned
+//! (`readers`) for the call, and a freed value is dropped only once every call that could have
+//! read it has returned. Freeing bumps the slot's generation, so every earlier id of that slot
+//! is stale for good; a slot whose generation reaches `LAST_GENERATION` is retired and never
+//! reused. A stale, foreign or wrong-type id is therefore always reported
+//! (SMARTRETRY_INVALID_HANDLE), whatever the allocator does, and never reaches another owner's
+//! value.
 //!
-//! Cost: a lookup is one shared (read) lock, an index and an `Arc` clone (O(1)); create and free
-//! take the write lock for an O(1) push or pop. Recommendation details, made and released on
-//! every decision, have a table of their own with the same id rules (`detail`). Ids need 64
-//! bits, so the library requires a 64-bit target.
+//! Cost: a call pins once (one atomic swap on a word of its own thread) and then reads each
+//! handle with two loads and a type check; create and free take the table's writer lock for an
+//! O(1) push or pop. Recommendation details, made and released on every decision, have a table
+//! of their own with the same id rules (`detail`). Ids need 64 bits, so the library requires a
+//! 64-bit target.
 
+use crate::readers::{self, Pin};
+use crate::segments::Segments;
 use crate::slots::{self, Slots, HANDLE_KIND, LAST_GENERATION};
 use crate::status::{guard, smartretry_status, FfiError, FfiResult};
 use crate::text::out_ptr;
 use std::any::Any;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("smartretry-ffi packs 64-bit handle ids into pointers: 64-bit targets only");
@@ -29,18 +35,31 @@ pub(crate) trait Handle: Sized {
     const NAME: &'static str;
 }
 
-/// The handle table: each live value with its type's name (for wrong-type errors).
-pub(crate) struct Table {
-    slots: Slots<(Arc<dyn Any + Send + Sync>, &'static str)>,
+/// What a slot publishes while its handle is live.
+struct Entry {
+    generation: u32,
+    /// The type's name, for wrong-type errors.
+    name: &'static str,
+    value: Arc<dyn Any + Send + Sync>,
 }
 
-static TABLE: RwLock<Table> = RwLock::new(Table {
-    slots: Slots::new(LAST_GENERATION),
-});
+/// The published entries, by slot index.
+static PUBLISHED: Segments<AtomicPtr<Entry>> = Segments::new();
+
+/// Which slots are live and their generations; held by creating and freeing only.
+static WRITER: Mutex<Slots<()>> = Mutex::new(Slots::new(LAST_GENERATION));
+
+fn writer() -> MutexGuard<'static, Slots<()>> {
+    lock(&WRITER)
+}
 
 /// (index, generation) of a handle id; None for anything that is not one.
 fn unpack<H: Handle>(ptr: *const H) -> FfiResult<(usize, u32)> {
-    slots::unpack(HANDLE_KIND, ptr.addr()).ok_or(FfiError::Handle(H::NAME))
+    // A match, not `ok_or`: that would build (and drop) the error on every call.
+    match slots::unpack(HANDLE_KIND, ptr.addr()) {
+        Some(place) => Ok(place),
+        None => Err(FfiError::Handle(H::NAME)),
+    }
 }
 
 /// Lock a mutex, ignoring poisoning (a panic inside a call was already reported as such).
@@ -51,12 +70,19 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Register `value` and return its id.
 pub(crate) fn new_handle<H: Handle>(value: H::Inner) -> FfiResult<*mut H> {
     let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
-    let (index, generation) = TABLE
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .slots
-        .insert((value, H::NAME), "too many live handles")
+    let mut w = writer();
+    let (index, generation) = w
+        .insert((), "too many live handles")
         .map_err(FfiError::Argument)?;
+    let entry = Box::into_raw(Box::new(Entry {
+        generation,
+        name: H::NAME,
+        value,
+    }));
+    PUBLISHED
+        .ensure(index, || AtomicPtr::new(std::ptr::null_mut()))
+        .store(entry, Ordering::SeqCst);
+    drop(w);
     Ok(std::ptr::without_provenance_mut(slots::pack(
         HANDLE_KIND,
         index,
@@ -75,33 +101,69 @@ pub(crate) fn id<H>(ptr: *const H) -> usize {
     ptr.addr()
 }
 
-/// The live value behind a handle, checking NULL, staleness and type.
+/// The live value behind a handle, checking NULL, staleness and type, as a reference count of
+/// its own (for values kept beyond one lookup; a call's own lookups use `Pinned::get`).
 pub(crate) fn get<H: Handle>(ptr: *const H) -> FfiResult<Arc<H::Inner>> {
-    read(|t| t.get(ptr))
+    let p = pinned();
+    let (entry, _) = p.entry::<H>(ptr)?;
+    Arc::clone(&entry.value)
+        .downcast::<H::Inner>()
+        .map_err(|_| FfiError::WrongHandle {
+            expected: H::NAME,
+            got: entry.name,
+        })
 }
 
-/// Run `f` on the table under one shared lock (several lookups for the price of one).
-pub(crate) fn read<R>(f: impl FnOnce(&Table) -> R) -> R {
-    f(&TABLE.read().unwrap_or_else(|p| p.into_inner()))
+/// A call's view of the handle table: handles read through it stay valid while it lives.
+pub(crate) struct Pinned {
+    _pin: Pin,
 }
 
-impl Table {
-    /// The live value behind a handle, checking NULL, staleness and type.
-    pub(crate) fn get<H: Handle>(&self, ptr: *const H) -> FfiResult<Arc<H::Inner>> {
+/// Pin this thread for a call's lookups (see `readers`).
+#[inline]
+pub(crate) fn pinned() -> Pinned {
+    Pinned {
+        _pin: readers::pin(),
+    }
+}
+
+impl Pinned {
+    /// The live entry behind a handle and its value, checking NULL and staleness.
+    #[inline]
+    fn entry<H: Handle>(&self, ptr: *const H) -> FfiResult<(&Entry, &(dyn Any + Send + Sync))> {
         if ptr.is_null() {
             return Err(FfiError::Null(H::NAME));
         }
         let (index, generation) = unpack(ptr)?;
-        let (value, name) = self
-            .slots
-            .get(index, generation)
-            .ok_or(FfiError::Handle(H::NAME))?;
-        Arc::clone(value)
-            .downcast::<H::Inner>()
-            .map_err(|_| FfiError::WrongHandle {
+        let Some(published) = u32::try_from(index)
+            .ok()
+            .and_then(|i| PUBLISHED.get(i))
+            .map(|p| p.load(Ordering::SeqCst))
+            .filter(|p| !p.is_null())
+        else {
+            return Err(FfiError::Handle(H::NAME));
+        };
+        // SAFETY: a published entry is dropped only through `readers::retire`, after every
+        // thread pinned when it was unpublished has unpinned; this thread is pinned for the
+        // lifetime of `self`, so the entry outlives the reference.
+        let entry = unsafe { &*published };
+        if entry.generation != generation {
+            return Err(FfiError::Handle(H::NAME));
+        }
+        Ok((entry, &*entry.value))
+    }
+
+    /// The live value behind a handle, checking NULL, staleness and type.
+    #[inline]
+    pub(crate) fn get<H: Handle>(&self, ptr: *const H) -> FfiResult<&H::Inner> {
+        let (entry, value) = self.entry::<H>(ptr)?;
+        match value.downcast_ref::<H::Inner>() {
+            Some(inner) => Ok(inner),
+            None => Err(FfiError::WrongHandle {
                 expected: H::NAME,
-                got: name,
-            })
+                got: entry.name,
+            }),
+        }
     }
 }
 
@@ -112,23 +174,34 @@ pub(crate) fn free_handle<H: Handle>(ptr: *mut H) -> FfiResult {
         return Ok(());
     }
     let (index, generation) = unpack(ptr)?;
-    let mut value = None;
-    {
-        let mut t = TABLE.write().unwrap_or_else(|p| p.into_inner());
-        let (v, name) = t
-            .slots
-            .get(index, generation)
+    let taken = {
+        let mut w = writer();
+        w.get(index, generation).ok_or(FfiError::Handle(H::NAME))?;
+        let slot = u32::try_from(index)
+            .ok()
+            .and_then(|i| PUBLISHED.get(i))
             .ok_or(FfiError::Handle(H::NAME))?;
-        if !v.is::<H::Inner>() {
+        let published = slot.load(Ordering::SeqCst);
+        if published.is_null() {
+            return Err(FfiError::Handle(H::NAME));
+        }
+        // SAFETY: the writer lock is held, and only its holders replace or take a published
+        // entry, so this one stays published (and alive) while it is checked.
+        let entry = unsafe { &*published };
+        if !entry.value.is::<H::Inner>() {
             return Err(FfiError::WrongHandle {
                 expected: H::NAME,
-                got: name,
+                got: entry.name,
             });
         }
-        t.slots.remove(index, generation, |v| value = v.take());
-    }
-    // Dropped outside the lock: an engine's teardown may be long.
-    drop(value);
+        w.remove(index, generation, |_| {});
+        slot.swap(std::ptr::null_mut(), Ordering::SeqCst)
+    };
+    // SAFETY: `taken` came from `Box::into_raw` in `new_handle`, and the swap above (under the
+    // writer lock) took it out of the table for good: no one else will take it again.
+    let taken = unsafe { Box::from_raw(taken) };
+    // Dropped once no call can still read it, outside the lock: an engine's teardown may be long.
+    readers::retire(taken);
     Ok(())
 }
 
@@ -142,7 +215,7 @@ pub unsafe extern "C" fn smartretry_live_handles(out: *mut usize) -> smartretry_
     guard(|| {
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let handles = TABLE.read().unwrap_or_else(|p| p.into_inner()).slots.live();
+        let handles = writer().live();
         *out = handles + crate::detail::live();
         Ok(())
     })

@@ -43,9 +43,11 @@ mod names;
 mod observer;
 mod policy;
 mod ratelimit;
+mod readers;
 mod recommendation;
 #[cfg(not(fuzzing))]
 mod schedule;
+mod segments;
 mod slots;
 mod status;
 mod text;

@@ -8,7 +8,7 @@
 use crate::detail::{self, smartretry_recommendation_detail};
 use crate::engine::smartretry_engine;
 use crate::failure::smartretry_failure;
-use crate::handle::{free_handle, get, impl_handle, lock, put_handle};
+use crate::handle::{free_handle, get, impl_handle, pinned, put_handle};
 use crate::names::{
     action_out, class_out, guardrail_out, smartretry_action, smartretry_class,
     smartretry_guardrail, smartretry_tier, tier_out,
@@ -276,16 +276,16 @@ pub unsafe extern "C" fn smartretry_engine_preview(
     out: *mut *mut smartretry_schedule,
 ) -> smartretry_status {
     guard(|| {
-        let e = get(engine)?;
+        let p = pinned();
+        let e = p.get(engine)?;
         // SAFETY: forwarded contract.
         let key = unsafe { str_arg(key, "key") }?;
         // SAFETY: forwarded contract.
         let tenant = unsafe { opt_str_arg(tenant, "tenant") }?;
-        let f = get(failure)?;
+        let f = p.get(failure)?;
         // SAFETY: forwarded contract.
         let out = unsafe { out_ptr(out, "out") }?;
-        let failure = lock(&f.failure).clone();
-        let recs = e.engine.preview(key, tenant, &failure, steps)?;
+        let recs = e.engine.preview(key, tenant, f.read(&p), steps)?;
         put_handle(out, ScheduleHandle { recs })
     })
 }

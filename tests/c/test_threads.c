@@ -49,21 +49,28 @@ static void *run(void *arg) {
 
 /* Handles freed by one thread while others use them: every call answers OK (it ran before the
  * free, or holds the object alive until it returns) or SMARTRETRY_INVALID_HANDLE (after the
- * free), never a crash or a touched neighbour. */
+ * free), never a crash or a touched neighbour. The racers also set the failure while the others
+ * read it in a recommendation (a setter replaces the value a call may be reading). */
 enum { RACE_ROUNDS = 200, RACERS = 4 };
 static _Atomic(smartretry_failure *) shared_failure;
 static smartretry_engine *race_engine;
+static smartretry_episode *race_episode;
 
 static void *race(void *arg) {
     int *odd = arg;
     for (int i = 0; i < 2000; i++) {
         smartretry_failure *f = atomic_load(&shared_failure);
         smartretry_class c;
-        smartretry_status s1 = smartretry_failure_set_http_status(f, 503);
+        smartretry_recommendation rec = {0};
+        smartretry_status s1 = smartretry_failure_set_http_status(f, i % 2 ? 503 : 429);
         smartretry_status s2 = smartretry_engine_classify(race_engine, f, &c, NULL);
+        smartretry_status s3 = smartretry_engine_recommend(race_engine, race_episode, f, &rec);
         if ((s1 != SMARTRETRY_OK && s1 != SMARTRETRY_INVALID_HANDLE) ||
             (s2 != SMARTRETRY_OK && s2 != SMARTRETRY_INVALID_HANDLE) ||
-            (s2 == SMARTRETRY_OK && c != SMARTRETRY_CLASS_UNAVAILABLE && c != SMARTRETRY_CLASS_UNKNOWN))
+            (s3 != SMARTRETRY_OK && s3 != SMARTRETRY_INVALID_HANDLE) ||
+            (s2 == SMARTRETRY_OK && c != SMARTRETRY_CLASS_UNAVAILABLE && c != SMARTRETRY_CLASS_UNKNOWN &&
+             c != SMARTRETRY_CLASS_RATE_LIMITED) ||
+            smartretry_recommendation_free(&rec) != SMARTRETRY_OK)
             (*odd)++;
     }
     return NULL;
@@ -73,6 +80,7 @@ static void test_free_while_in_use(smartretry_engine *engine) {
     pthread_t t[RACERS];
     int odd[RACERS] = {0};
     race_engine = engine;
+    OK(smartretry_engine_begin(engine, "race", NULL, &race_episode));
     smartretry_failure *first = NULL;
     OK(smartretry_failure_new(&first));
     atomic_store(&shared_failure, first);
@@ -88,6 +96,7 @@ static void test_free_while_in_use(smartretry_engine *engine) {
         CHECK(odd[i] == 0);
     }
     OK(smartretry_failure_free(atomic_load(&shared_failure)));
+    OK(smartretry_episode_free(race_episode));
 }
 
 int main(void) {
