@@ -10,9 +10,9 @@ use crate::recommendation::{fill, smartretry_recommendation};
 use crate::status::{guard, smartretry_status, FfiError, FfiResult};
 use crate::text::{opt_str_arg, out_ptr, owned_c_string, str_arg};
 use smartretry::{Engine, Episode, Policy, SharedClock, SystemClock};
-use std::ffi::c_char;
 use spin::mutex::{SpinMutex, SpinMutexGuard};
 use spin::relax::Yield;
+use std::ffi::c_char;
 
 /// A retry engine. Thread-safe: one engine may be used from many threads at once.
 pub struct smartretry_engine {
