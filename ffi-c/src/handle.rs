@@ -53,6 +53,11 @@ fn writer() -> MutexGuard<'static, Slots<()>> {
     lock(&WRITER)
 }
 
+/// Where the entry of slot `index` is published, if the table ever had that slot.
+fn published(index: usize) -> Option<&'static AtomicPtr<Entry>> {
+    u32::try_from(index).ok().and_then(|i| PUBLISHED.get(i))
+}
+
 /// (index, generation) of a handle id; None for anything that is not one.
 fn unpack<H: Handle>(ptr: *const H) -> FfiResult<(usize, u32)> {
     // A match, not `ok_or`: that would build (and drop) the error on every call.
@@ -135,9 +140,7 @@ impl Pinned {
             return Err(FfiError::Null(H::NAME));
         }
         let (index, generation) = unpack(ptr)?;
-        let Some(published) = u32::try_from(index)
-            .ok()
-            .and_then(|i| PUBLISHED.get(i))
+        let Some(entry) = published(index)
             .map(|p| p.load(Ordering::SeqCst))
             .filter(|p| !p.is_null())
         else {
@@ -146,7 +149,7 @@ impl Pinned {
         // SAFETY: a published entry is dropped only through `readers::retire`, after every
         // thread pinned when it was unpublished has unpinned; this thread is pinned for the
         // lifetime of `self`, so the entry outlives the reference.
-        let entry = unsafe { &*published };
+        let entry = unsafe { &*entry };
         if entry.generation != generation {
             return Err(FfiError::Handle(H::NAME));
         }
@@ -177,17 +180,14 @@ pub(crate) fn free_handle<H: Handle>(ptr: *mut H) -> FfiResult {
     let taken = {
         let mut w = writer();
         w.get(index, generation).ok_or(FfiError::Handle(H::NAME))?;
-        let slot = u32::try_from(index)
-            .ok()
-            .and_then(|i| PUBLISHED.get(i))
-            .ok_or(FfiError::Handle(H::NAME))?;
-        let published = slot.load(Ordering::SeqCst);
-        if published.is_null() {
+        let slot = published(index).ok_or(FfiError::Handle(H::NAME))?;
+        let entry = slot.load(Ordering::SeqCst);
+        if entry.is_null() {
             return Err(FfiError::Handle(H::NAME));
         }
         // SAFETY: the writer lock is held, and only its holders replace or take a published
         // entry, so this one stays published (and alive) while it is checked.
-        let entry = unsafe { &*published };
+        let entry = unsafe { &*entry };
         if !entry.value.is::<H::Inner>() {
             return Err(FfiError::WrongHandle {
                 expected: H::NAME,
