@@ -5,12 +5,13 @@
 //! word only that thread writes (a full fence), unpinning a plain release store; nested pins
 //! (a callback calling back in) only count. A value taken out of a table is *retired*: it is
 //! dropped once every thread that was pinned when it was taken out has unpinned since, because
-//! only those can still hold a reference to it. That is checked at once, then a few more times
-//! within about a call's length (spinning, never yielding); if some thread is still inside a
-//! call after that (or the freeing thread is itself inside one, through a callback), the value
-//! waits in a list that the first unpin to find it ready drops. So a free (or a failure's
-//! setter) never waits long, and drops the value on the freeing thread whenever no other thread
-//! is inside a call, as a reference count dropping to zero would.
+//! only those can still hold a reference to it. When no other thread is inside a call (and the
+//! freeing thread is not inside one itself, through a callback), the value is dropped at once,
+//! on the freeing thread, as a reference count dropping to zero would. Otherwise it waits in a
+//! list, and is dropped by whichever thread next looks at the list and finds it ready: an unpin
+//! every `RECLAIM_EVERY` calls of a thread while the list holds something, and every retire that
+//! finds the list long. A free never waits for another thread: under load from several threads,
+//! where some other call is nearly always in flight, waiting would cost each free about a call.
 //!
 //! After a `fork` the child has only the forking thread: the others' words are cleared
 //! (`after_fork_in_child`), or the child would wait for threads it does not have.
@@ -21,10 +22,9 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-/// How many times a free checks again before leaving its value to be dropped by the last reader,
-/// and the spin hints between two checks: together about a call's length (a microsecond or so).
-const CHECKS: usize = 16;
-const SPINS_BETWEEN_CHECKS: usize = 8;
+/// A thread's unpins between two looks at the waiting list, while it holds something (and the
+/// list's length at which a retire looks at it too).
+const RECLAIM_EVERY: u32 = 64;
 
 /// One thread's reader word: odd while the thread is inside a call. Never freed: a thread that
 /// ends hands it to the next new thread.
@@ -53,10 +53,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// This thread's reader and how deep it is in calls.
+/// This thread's reader, how deep it is in calls, and its unpins until it next looks at the
+/// waiting list.
 struct Local {
     reader: &'static Reader,
     depth: Cell<u32>,
+    until_reclaim: Cell<u32>,
 }
 
 impl Local {
@@ -80,6 +82,7 @@ impl Local {
         Local {
             reader,
             depth: Cell::new(0),
+            until_reclaim: Cell::new(0),
         }
     }
 }
@@ -128,23 +131,30 @@ pub(crate) fn pin() -> Pin {
 impl Drop for Pin {
     #[inline]
     fn drop(&mut self) {
-        let outermost = if self.registered {
+        let look = if self.registered {
             LOCAL
                 .try_with(|l| {
                     let depth = l.depth.get() - 1;
                     l.depth.set(depth);
-                    if depth == 0 {
-                        let word = l.reader.word.load(Ordering::Relaxed) + 1;
-                        l.reader.word.store(word, Ordering::Release);
+                    if depth != 0 {
+                        return false;
                     }
-                    depth == 0
+                    let word = l.reader.word.load(Ordering::Relaxed) + 1;
+                    l.reader.word.store(word, Ordering::Release);
+                    if !PENDING.load(Ordering::Relaxed) {
+                        return false;
+                    }
+                    let left = l.until_reclaim.get();
+                    l.until_reclaim
+                        .set(left.checked_sub(1).unwrap_or(RECLAIM_EVERY));
+                    left == 0
                 })
                 .unwrap_or(true)
         } else {
             UNREGISTERED.fetch_sub(1, Ordering::Release);
             true
         };
-        if outermost && PENDING.load(Ordering::Relaxed) {
+        if look && PENDING.load(Ordering::Relaxed) {
             reclaim();
         }
     }
@@ -161,29 +171,28 @@ pub(crate) fn retire<T: Send + 'static>(value: T) {
     let (me, nested) = LOCAL
         .try_with(|l| (Some(l.reader as *const Reader), l.depth.get() > 0))
         .unwrap_or((None, false));
-    let mut waiting: Vec<(&'static Reader, u64)> = lock(&REGISTRY)
+    let waiting: Vec<(&'static Reader, u64)> = lock(&REGISTRY)
         .iter()
         .filter(|r| nested || Some(**r as *const Reader) != me)
         .map(|r| (*r, r.word.load(Ordering::SeqCst)))
         .filter(|(_, word)| word & 1 == 1)
         .collect();
-    if !nested {
-        for _ in 0..CHECKS {
-            still_waiting(&mut waiting);
-            if waiting.is_empty() && UNREGISTERED.load(Ordering::SeqCst) == 0 {
-                drop(value);
-                return;
-            }
-            for _ in 0..SPINS_BETWEEN_CHECKS {
-                std::hint::spin_loop();
-            }
-        }
+    if waiting.is_empty() && UNREGISTERED.load(Ordering::SeqCst) == 0 {
+        drop(value);
+        return;
     }
-    lock(&DEFERRED).push(Deferred {
-        _value: Box::new(value),
-        waiting,
-    });
-    PENDING.store(true, Ordering::SeqCst);
+    let waiting_now = {
+        let mut deferred = lock(&DEFERRED);
+        deferred.push(Deferred {
+            _value: Box::new(value),
+            waiting,
+        });
+        PENDING.store(true, Ordering::SeqCst);
+        deferred.len()
+    };
+    if waiting_now >= RECLAIM_EVERY as usize && !nested {
+        reclaim();
+    }
 }
 
 /// Drop every deferred value no thread can still be reading (outside the list's lock: a drop
