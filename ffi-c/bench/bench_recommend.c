@@ -1,24 +1,9 @@
 /* C side of the C-overhead benchmark (ffi-c/bench/run.sh): the median cost of
  * smartretry_engine_recommend (plus releasing the recommendation) through the ABI, in the same
  * setup as ffi-c/examples/bench_native.rs. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-
-#include "smartretry.h"
+#include "bench.h"
 
 enum { BATCH = 10000, BATCHES = 51 };
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(void) {
     smartretry_clock *clock = NULL;
@@ -28,8 +13,8 @@ int main(void) {
     smartretry_recommendation rec = {0};
     double per_call[BATCHES];
     int bad = 0;
-    if (smartretry_clock_new_manual(1700000000.0, &clock) || smartretry_engine_new(NULL, clock, &engine) ||
-        smartretry_engine_begin(engine, "bench", NULL, &ep) || smartretry_failure_new(&f) ||
+    bench_engine(&clock, &engine);
+    if (smartretry_engine_begin(engine, "bench", NULL, &ep) || smartretry_failure_new(&f) ||
         smartretry_failure_set_http_status(f, 503) || smartretry_engine_on_failure(engine, ep, f, &rec)) {
         fprintf(stderr, "setup failed: %s\n", smartretry_last_error());
         return 1;
@@ -47,7 +32,7 @@ int main(void) {
         }
         per_call[b] = (now_ns() - t) / BATCH;
     }
-    qsort(per_call, BATCHES, sizeof per_call[0], cmp);
+    qsort(per_call, BATCHES, sizeof per_call[0], cmp_double);
     printf("C ABI recommend median: %.1f ns/call\n", per_call[BATCHES / 2]);
     smartretry_failure_free(f);
     smartretry_episode_free(ep);

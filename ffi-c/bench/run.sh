@@ -12,7 +12,7 @@ cargo build -p smartretry-ffi --release --lib --example bench_native
 lib="${CARGO_TARGET_DIR:-target}/release"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-gcc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=199309L -Iinclude ffi-c/bench/bench_recommend.c \
+gcc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude ffi-c/bench/bench_recommend.c \
   -o "$out/bench_recommend" "$lib/libsmartretry.a" -lpthread -ldl -lm
 for program in bench_threads bench_episodes; do
   gcc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude "ffi-c/bench/$program.c" \
