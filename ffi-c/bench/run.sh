@@ -2,9 +2,8 @@
 # C call overhead of recommend: the C benchmark through libsmartretry.a against the Rust-native
 # median, same setup, in PAIRS paired runs (default 10), interleaved and alternating which goes
 # first. Prints each pair's ratio, then the median ratio and the spread. Then the same calls from
-# 1 up to `nproc` threads at once on one engine (bench_threads.c), and whole episodes, handles
-# made and freed, from as many threads (bench_episodes.c): what the boundary shares between
-# threads shows as contention.
+# 1 up to `nproc` threads at once on one engine, and whole episodes, handles made and freed, from
+# as many threads (bench_threads.c): what the boundary shares between threads shows as contention.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PAIRS="${PAIRS:-10}"
@@ -14,10 +13,8 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 gcc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude ffi-c/bench/bench_recommend.c \
   -o "$out/bench_recommend" "$lib/libsmartretry.a" -lpthread -ldl -lm
-for program in bench_threads bench_episodes; do
-  gcc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude "ffi-c/bench/$program.c" \
-    -o "$out/$program" "$lib/libsmartretry.a" -lpthread -ldl -lm
-done
+gcc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude ffi-c/bench/bench_threads.c \
+  -o "$out/bench_threads" "$lib/libsmartretry.a" -lpthread -ldl -lm
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1 /proc/loadavg)"
 ns() { grep -o '[0-9.]* ns' | cut -d' ' -f1; }
 "$lib/examples/bench_native" >/dev/null # warm-up
@@ -38,5 +35,5 @@ sed 's/.*ratio \([0-9.]*\)x/\1/' "$out/pairs" | sort -n | awk '{ r[NR] = $1 } EN
 }'
 for threads in $(seq 1 "$(nproc)"); do
   "$out/bench_threads" "$threads"
-  "$out/bench_episodes" "$threads"
+  "$out/bench_threads" "$threads" episodes
 done
