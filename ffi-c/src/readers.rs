@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn a_value_outlives_every_call_that_could_read_it() {
         let drops = Arc::new(AtomicUsize::new(0));
-        // Another thread inside a call: the free leaves the value to it.
+        // Another thread inside a call: the free leaves the value in the waiting list.
         let (entered_tx, entered_rx) = mpsc::channel();
         let (leave_tx, leave_rx) = mpsc::channel::<()>();
         let reader = std::thread::spawn(move || {
@@ -272,7 +272,7 @@ mod tests {
         reader.join().expect("join");
         settles_at(&drops, 1);
 
-        // Freed from inside a call on the same thread (a callback): dropped at the outer unpin.
+        // Freed from inside a call on the same thread (a callback): not before the outer unpin.
         let outer = pin();
         let inner = pin();
         retire(Tracked(drops.clone()));
