@@ -12,18 +12,20 @@ impl Engine {
     /// The state of `dependency`'s circuit breaker now; None when the policy has no breakers.
     pub fn breaker_state(&self, dependency: &str) -> Result<Option<BreakerState>> {
         crate::engine::check_name("dependency", dependency)?;
-        let policy = self.inner.policy.load();
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
         let now = self.now();
-        Ok(self.with_breaker(&policy, dependency, |b| b.state(now)))
+        Ok(self.with_breaker(policy, dependency, |b| b.state(now)))
     }
 
     /// Report one call's outcome against `dependency` to its breaker, outside any episode, and
     /// return the state after it (None when the policy has no breakers).
     pub fn record_dependency(&self, dependency: &str, ok: bool) -> Result<Option<BreakerState>> {
         crate::engine::check_name("dependency", dependency)?;
-        let policy = self.inner.policy.load();
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
         let now = self.now();
-        let outcome = self.with_breaker(&policy, dependency, |b| {
+        let outcome = self.with_breaker(policy, dependency, |b| {
             let moved = if ok {
                 b.on_success(now)
             } else {
@@ -68,10 +70,11 @@ impl Engine {
     /// (false too when the policy has no breakers).
     pub fn open_breaker_until(&self, dependency: &str, until: Duration) -> Result<bool> {
         crate::engine::check_name("dependency", dependency)?;
-        let policy = self.inner.policy.load();
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
         let now = self.now();
         let moved = self
-            .with_breaker(&policy, dependency, |b| b.open_until_at_least(now, until))
+            .with_breaker(policy, dependency, |b| b.open_until_at_least(now, until))
             .flatten();
         if let Some(t) = moved {
             self.emit(Event::Breaker {

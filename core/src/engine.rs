@@ -4,19 +4,21 @@
 use crate::breaker::CircuitBreaker;
 use crate::budget::RetryBudget;
 use crate::class::ErrorClass;
-use crate::classify::{Classification, Classifier};
+use crate::classify::Classification;
 use crate::clock::{SharedClock, SystemClock};
 use crate::episode::{Episode, EpisodeModels, EpisodeState, Identity, ModelSlot};
 use crate::error::Result;
 use crate::failure::Failure;
 use crate::history::HistorySink;
-use crate::learn::{LearnedModel, Prior};
+use crate::learn::LearnedModel;
 use crate::observe::{Counter, Counters, Event, Observer, Stats};
 use crate::overrides::{Overrides, Scope};
 use crate::policy::{Policy, PolicyPatch};
+use crate::settings::Settings;
 use arc_swap::ArcSwap;
 use parking_lot::{Mutex, RwLock};
 use rand::SeedableRng;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,10 +41,8 @@ pub(crate) struct BreakerSlot {
 
 pub(crate) struct Inner {
     pub clock: SharedClock,
-    pub policy: ArcSwap<Policy>,
-    pub classifier: ArcSwap<Classifier>,
-    /// Heuristic prior per error class (indexed by class code).
-    pub priors: ArcSwap<Vec<Prior>>,
+    /// The policy, its classifier and priors, loaded by a decision in one read.
+    pub settings: ArcSwap<Settings>,
     pub overrides: ArcSwap<Overrides>,
     /// Set at the first override and never cleared: until then a decision skips loading the
     /// (empty) overrides. Sticky, so that no clear racing a set can hide an override.
@@ -103,19 +103,6 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// The heuristic tier's expectation of recovery for a class, as a prior for the learned tier:
-/// median about twice the class's own time scale (its schedule's base delay).
-fn prior_for(cp: &crate::policy::ClassPolicy, strength: f64) -> Prior {
-    Prior::log_logistic((2.0 * cp.scale()).max(0.02), strength)
-}
-
-fn priors_for(policy: &Policy) -> Vec<Prior> {
-    ErrorClass::ALL
-        .iter()
-        .map(|c| prior_for(&policy.class(*c), policy.learning.prior_strength))
-        .collect()
-}
-
 /// Key, tenant and dependency names: the rules live in `names` (shared with failures).
 pub(crate) use crate::names::check_name;
 
@@ -128,16 +115,13 @@ impl Engine {
     /// An engine on the given clock (a `ManualClock` for simulations and tests).
     pub fn with_clock(policy: Policy, clock: SharedClock) -> Result<Engine> {
         policy.validate()?;
-        let classifier = Classifier::new(policy.rules.clone())?;
-        let priors = priors_for(&policy);
-        let inline_plans = clock.is_manual();
         let limiters = crate::ratelimit::Limiters::new(&policy);
+        let settings = Settings::of(policy)?;
+        let inline_plans = clock.is_manual();
         Ok(Engine {
             inner: Arc::new(Inner {
                 clock,
-                classifier: ArcSwap::from_pointee(classifier),
-                priors: ArcSwap::from_pointee(priors),
-                policy: ArcSwap::from_pointee(policy),
+                settings: ArcSwap::from_pointee(settings),
                 overrides: ArcSwap::from_pointee(Overrides::default()),
                 ever_overridden: AtomicBool::new(false),
                 models: Default::default(),
@@ -168,22 +152,20 @@ impl Engine {
     }
 
     /// The class policy in force for an episode (the policy's class entry with the queue's and
-    /// tenant's overrides applied), and the operator's fixed delay if one is set.
-    /// Read through `f`, so that the common case (no override) copies nothing.
-    pub(crate) fn with_class_policy<T>(
+    /// tenant's overrides applied), and the operator's fixed delay if one is set. Borrowed from
+    /// `policy` in the common case (no override), so that a decision copies nothing.
+    pub(crate) fn class_policy<'a>(
         &self,
-        policy: &Policy,
+        policy: &'a Policy,
         ep: &Identity,
         class: ErrorClass,
-        f: impl FnOnce(&crate::policy::ClassPolicy, Option<Duration>) -> T,
-    ) -> T {
-        let base = policy.class(class);
+    ) -> (Cow<'a, crate::policy::ClassPolicy>, Option<Duration>) {
+        let base = policy.class_ref(class);
         if !self.inner.ever_overridden.load(Ordering::Acquire) {
-            return f(&base, None);
+            return (Cow::Borrowed(base), None);
         }
         let overrides = self.inner.overrides.load();
-        let (cp, fixed) = overrides.resolve(&base, &ep.key, ep.tenant.as_deref(), class);
-        f(&cp, fixed)
+        overrides.resolve(base, &ep.key, ep.tenant.as_deref(), class)
     }
 
     /// This engine's identity (episodes of another engine are refused).
@@ -203,23 +185,21 @@ impl Engine {
 
     /// The policy in force.
     pub fn policy(&self) -> Arc<Policy> {
-        self.inner.policy.load_full()
+        self.inner.settings.load().policy.clone()
     }
 
     /// Replace the whole policy at run time (validated first; on error nothing changes).
     pub fn set_policy(&self, policy: Policy) -> Result<()> {
         policy.validate()?;
-        let classifier = Classifier::new(policy.rules.clone())?;
-        self.inner.priors.store(Arc::new(priors_for(&policy)));
-        self.inner.classifier.store(Arc::new(classifier));
-        self.inner.limiters.follow(&policy);
-        self.inner.policy.store(Arc::new(policy));
+        let settings = Settings::of(policy)?;
+        self.inner.limiters.follow(&settings.policy);
+        self.inner.settings.store(Arc::new(settings));
         Ok(())
     }
 
     /// Classify a failure with the engine's rules.
     pub fn classify(&self, failure: &Failure) -> Classification {
-        self.inner.classifier.load().classify(failure)
+        self.inner.settings.load().classifier.classify(failure)
     }
 
     /// Override (part of) the policy for a queue or tenant, for one class or all (None).
@@ -342,11 +322,12 @@ impl Engine {
         if let Some(t) = tenant {
             check_name("tenant", t)?;
         }
-        let policy = self.inner.policy.load();
-        let ep = self.new_episode(&policy, key, tenant);
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
+        let ep = self.new_episode(policy, key, tenant);
         let now = self.now();
         let (key, tenant) = (&*ep.id.key, ep.id.tenant.as_deref());
-        self.with_budgets(&policy, key, tenant, |b, _| b.on_request(now));
+        self.with_budgets(policy, key, tenant, |b, _| b.on_request(now));
         Ok(ep)
     }
 
@@ -429,7 +410,7 @@ impl Engine {
         );
         slot.last_used.store(now, Ordering::Relaxed);
         if created {
-            let max = self.inner.policy.load().learning.max_models;
+            let max = self.inner.settings.load().policy.learning.max_models;
             while self.inner.models.len() > max {
                 let evicted = self.inner.models.remove_min_by_key(hash, |s| {
                     if std::ptr::eq(s, &*slot) {
@@ -520,7 +501,8 @@ impl Engine {
         class: ErrorClass,
     ) -> Option<crate::learn::model::ModelReport> {
         let slot = self.find_model(key, tenant, class)?;
-        let policy = self.inner.policy.load();
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
         let cost = policy.failure_cost(&policy.class(class));
         let plan = self.fresh_plan(&slot, cost, policy.horizon_secs());
         let report = slot.model.lock().report(&plan);
@@ -536,7 +518,8 @@ impl Engine {
         class: ErrorClass,
     ) -> Option<Vec<(Duration, f64)>> {
         let slot = self.find_model(key, tenant, class)?;
-        let policy = self.inner.policy.load();
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
         let horizon = policy.horizon_secs();
         let plan = self.fresh_plan(&slot, policy.failure_cost(&policy.class(class)), horizon);
         Some(

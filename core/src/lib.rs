@@ -51,6 +51,7 @@ pub mod recommendation;
 mod record;
 pub mod retrier;
 mod rules;
+mod settings;
 mod sharded;
 pub mod snapshot;
 pub mod strategy;

@@ -97,7 +97,13 @@ impl Engine {
 
     /// Merge checked models in.
     fn apply(&self, snap: &Snapshot) {
-        let half_life = self.inner.policy.load().learning.half_life_episodes;
+        let half_life = self
+            .inner
+            .settings
+            .load()
+            .policy
+            .learning
+            .half_life_episodes;
         for m in &snap.models {
             let key: Arc<str> = Arc::from(m.key.as_str());
             let tenant: Option<Arc<str>> = m.tenant.as_deref().map(Arc::from);

@@ -24,8 +24,8 @@ impl Engine {
         f: impl FnOnce(&Arc<Plan>, &PlanPrior<'_>) -> T,
     ) -> Option<T> {
         if self.inline_plans() {
-            let priors = self.inner.priors.load();
-            let prior = &priors[slot.class as usize];
+            let settings = self.inner.settings.load();
+            let prior = &settings.priors[slot.class as usize];
             let plan = slot.model.lock().plan(prior, cost, horizon).clone();
             return Some(f(&plan, &PlanPrior::Loaded(prior)));
         }
@@ -47,8 +47,8 @@ impl Engine {
     /// The model's plan brought up to date now, on this thread if need be (inspection calls,
     /// which want the latest answer; the fit still runs without the model's lock).
     pub(crate) fn fresh_plan(&self, slot: &Arc<ModelSlot>, cost: f64, horizon: f64) -> Arc<Plan> {
-        let priors = self.inner.priors.load();
-        let prior = &priors[slot.class as usize];
+        let settings = self.inner.settings.load();
+        let prior = &settings.priors[slot.class as usize];
         if self.inline_plans() {
             return slot.model.lock().plan(prior, cost, horizon).clone();
         }
@@ -85,7 +85,7 @@ impl Engine {
         if let Some(w) = self.plan_worker() {
             w.request(Job {
                 slot: slot.clone(),
-                priors: self.inner.priors.load_full(),
+                priors: self.inner.settings.load().priors.clone(),
                 cost,
                 horizon,
             });
@@ -140,8 +140,8 @@ impl PlanPrior<'_> {
         plan.confidence_with(from, |fit| match self {
             PlanPrior::Loaded(prior) => crate::learn::planner::confidence(fit, prior, from, to),
             PlanPrior::Lazy(engine, class) => {
-                let priors = engine.inner.priors.load();
-                crate::learn::planner::confidence(fit, &priors[*class], from, to)
+                let settings = engine.inner.settings.load();
+                crate::learn::planner::confidence(fit, &settings.priors[*class], from, to)
             }
         })
     }

@@ -412,9 +412,14 @@ impl Policy {
 
     /// The class policy (always present: defaults fill any gap).
     pub fn class(&self, class: ErrorClass) -> Cow<'_, ClassPolicy> {
+        Cow::Borrowed(self.class_ref(class))
+    }
+
+    /// `class`, as the plain reference it always is.
+    pub(crate) fn class_ref(&self, class: ErrorClass) -> &ClassPolicy {
         match self.classes.get(&class) {
-            Some(cp) => Cow::Borrowed(cp),
-            None => Cow::Borrowed(self.preset.class_ref(class)),
+            Some(cp) => cp,
+            None => self.preset.class_ref(class),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::learn::model::episode_costs;
 use crate::observe::{Counter, Event};
 use crate::policy::Policy;
 use crate::recommendation::Recommendation;
+use crate::settings::Settings;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -25,10 +26,10 @@ impl Engine {
     pub fn on_failure(&self, ep: &mut Episode, failure: &Failure) -> Result<Recommendation> {
         self.check_open(ep, Some(failure))?;
         let now = self.now();
-        let policy = self.inner.policy.load();
-        let classification = self.fail_step(&policy, ep, failure, now, Mode::Live);
+        let settings = self.inner.settings.load();
+        let classification = self.fail_step(&settings, ep, failure, now, Mode::Live);
         Ok(self.decide(
-            &policy,
+            &settings,
             &mut ep.view(),
             failure,
             &classification,
@@ -45,13 +46,14 @@ impl Engine {
     pub fn recommend(&self, ep: &Episode, failure: &Failure) -> Result<Recommendation> {
         self.check_open(ep, Some(failure))?;
         let now = self.now();
-        let policy = self.inner.policy.load();
-        let classification = self.inner.classifier.load().matched(failure);
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
+        let classification = settings.classifier.matched(failure);
         let mut st = ep.st.clone();
         // Only before the episode's first failure does the dry run need models the episode does
         // not hold yet: then (only) its identity is copied to hold them.
         let found;
-        let id = match self.first_models(&policy, &ep.id, &ep.st, classification.class, Mode::Dry) {
+        let id = match self.first_models(policy, &ep.id, &ep.st, classification.class, Mode::Dry) {
             Some(models) => {
                 found = Identity {
                     models: Some(models),
@@ -62,9 +64,9 @@ impl Engine {
             None => &ep.id,
         };
         let mut probe = EpisodeView::new(id, &mut st);
-        self.record_failure_at(&policy, &mut probe, failure, classification, now, Mode::Dry);
+        self.record_failure_at(policy, &mut probe, failure, classification, now, Mode::Dry);
         Ok(self.decide(
-            &policy,
+            &settings,
             &mut probe,
             failure,
             &classification,
@@ -77,10 +79,11 @@ impl Engine {
     pub fn record_failure(&self, ep: &mut Episode, failure: &Failure) -> Result<Classification> {
         self.check_open(ep, Some(failure))?;
         let now = self.now();
-        let m = self.fail_step(&self.inner.policy.load(), ep, failure, now, Mode::Live);
+        let settings = self.inner.settings.load();
+        let m = self.fail_step(&settings, ep, failure, now, Mode::Live);
         Ok(Classification {
             class: m.class,
-            rule: self.inner.classifier.load().rule_name(m).to_string(),
+            rule: settings.classifier.rule_name(m).to_string(),
         })
     }
 
@@ -116,13 +119,14 @@ impl Engine {
             crate::engine::check_name("tenant", t)?;
         }
         failure.validate()?;
-        let policy = self.inner.policy.load();
-        let mut ep = self.new_episode(&policy, key, tenant);
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
+        let mut ep = self.new_episode(policy, key, tenant);
         let mut now = self.now();
         let mut out = Vec::with_capacity(steps.min(64));
         for _ in 0..steps.min(10_000) {
-            let c = self.fail_step(&policy, &mut ep, failure, now, Mode::Dry);
-            let rec = self.decide(&policy, &mut ep.view(), failure, &c, now, Mode::Dry);
+            let c = self.fail_step(&settings, &mut ep, failure, now, Mode::Dry);
+            let rec = self.decide(&settings, &mut ep.view(), failure, &c, now, Mode::Dry);
             let retry = rec.should_retry();
             now += rec.delay;
             ep.st.last_delay = rec.delay;
@@ -138,13 +142,14 @@ impl Engine {
     /// first failure, and record the failure.
     pub(crate) fn fail_step(
         &self,
-        policy: &Policy,
+        settings: &Settings,
         ep: &mut Episode,
         failure: &Failure,
         now: Duration,
         mode: Mode,
     ) -> Matched {
-        let classification = self.inner.classifier.load().matched(failure);
+        let policy = &*settings.policy;
+        let classification = settings.classifier.matched(failure);
         if let Some(models) = self.first_models(policy, &ep.id, &ep.st, classification.class, mode)
         {
             ep.id.models = Some(models);
@@ -285,7 +290,8 @@ impl Engine {
             crate::engine::check_name("dependency", d)?;
         }
         let now = self.now();
-        let policy = self.inner.policy.load();
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
         let mut view = ep.view();
         let ep = &mut view;
         let id = ep.id;
@@ -306,7 +312,7 @@ impl Engine {
                 m.observe_success(ep.passed, ep.last_failure.as_secs_f64(), t, ep.timing);
                 self.after_update(slot, &m);
             }
-            self.score_finished(&policy, ep, Some(t));
+            self.score_finished(policy, ep, Some(t));
         }
         self.learned_observe_attempt(ep, false);
         self.learned_episode_end(ep, Some(elapsed.as_secs_f64()));
@@ -315,7 +321,7 @@ impl Engine {
         }
         let (queue_cost, tenant_cost) = ep.retry_cost;
         let retried = ep.failures > 0;
-        self.with_budgets(&policy, &id.key, id.tenant.as_deref(), |b, tenant| {
+        self.with_budgets(policy, &id.key, id.tenant.as_deref(), |b, tenant| {
             let spent = if tenant { tenant_cost } else { queue_cost };
             b.on_success(if retried { spent.or(Some(0.0)) } else { None })
         });
@@ -323,7 +329,7 @@ impl Engine {
             key: &id.key,
             tenant: id.tenant.as_deref(),
         };
-        self.success_effects(&policy, who, dependency, ep.attempts, elapsed, now);
+        self.success_effects(policy, who, dependency, ep.attempts, elapsed, now);
         self.log_attempt(ep, None, None, elapsed, now);
         Ok(())
     }
@@ -387,14 +393,15 @@ impl Engine {
         // As `begin` would: later episodes draw the seeds they would have drawn.
         self.next_episode_seq();
         let now = self.now();
-        let policy = self.inner.policy.load();
-        self.with_budgets(&policy, key, tenant, |b, _| {
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
+        self.with_budgets(policy, key, tenant, |b, _| {
             b.on_request(now);
             b.on_success(None);
         });
         self.count(Counter::Successes);
         let id = IdentityRef { key, tenant };
-        self.success_effects(&policy, id, dependency, 1, Duration::ZERO, now);
+        self.success_effects(policy, id, dependency, 1, Duration::ZERO, now);
         Ok(())
     }
 
@@ -414,7 +421,7 @@ impl Engine {
         class: ErrorClass,
         success: Option<f64>,
     ) -> FinishedTerms {
-        let class_policy = self.with_class_policy(policy, ep.id, class, |cp, _| cp.clone());
+        let class_policy = self.class_policy(policy, ep.id, class).0.into_owned();
         FinishedTerms {
             pricing: Pricing {
                 failure_cost: policy.failure_cost(&class_policy),

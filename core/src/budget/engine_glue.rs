@@ -88,6 +88,9 @@ impl Engine {
         now: Duration,
         dry_run: bool,
     ) -> Result<StackedCosts, RefusedBy> {
+        if policy.budget.is_none() && policy.tenant_budget.is_none() {
+            return Ok((None, None));
+        }
         let queue = self.budget_slot(policy, ep, false, !dry_run);
         let tenant = self.budget_slot(policy, ep, true, !dry_run);
         let mut q = Held::of(&queue);
@@ -173,9 +176,7 @@ impl Engine {
         ep: &Identity,
         class: ErrorClass,
     ) -> bool {
-        self.with_class_policy(policy, ep, class, |cp, _| {
-            cp.disposition == Disposition::Retry
-        })
+        self.class_policy(policy, ep, class).0.disposition == Disposition::Retry
     }
 
     /// How many budgets and circuit breakers the engine holds (each bounded by

@@ -14,12 +14,14 @@ mod guardrails;
 mod propose;
 
 use crate::class::{Disposition, ErrorClass};
-use crate::classify::Matched;
+use crate::classify::{Classifier, Matched};
 use crate::engine::Engine;
 use crate::episode::EpisodeView;
 use crate::failure::Failure;
 use crate::policy::{ClassPolicy, Policy};
 use crate::recommendation::{Action, Guardrail, Reason, Recommendation, Tier};
+use crate::settings::Settings;
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Live decisions change state (budgets, probes, models); previews and dry runs change nothing.
@@ -32,10 +34,13 @@ pub(crate) enum Mode {
 /// What every step of one decision reads.
 pub(crate) struct Context<'a> {
     pub policy: &'a Policy,
+    /// The classifier of the same policy (names the rule behind a stop).
+    pub classifier: &'a Classifier,
     /// The deadline in force: the episode's own (a call's timeout), else the policy's.
     pub deadline: Option<Duration>,
-    /// The class policy in force (overrides and the episode's attempt cap applied).
-    pub cp: ClassPolicy,
+    /// The class policy in force (overrides and the episode's attempt cap applied): borrowed
+    /// from the policy unless one of those changed it.
+    pub cp: Cow<'a, ClassPolicy>,
     /// An operator's fixed delay for this queue/tenant/class, if any.
     pub fixed: Option<Duration>,
     pub class: ErrorClass,
@@ -53,17 +58,21 @@ impl Engine {
     /// What every step of a decision on `ep` for a failure of `class` at `now` reads.
     pub(crate) fn context<'a>(
         &self,
-        policy: &'a Policy,
+        settings: &'a Settings,
         ep: &EpisodeView<'_>,
         class: ErrorClass,
         failure: &'a Failure,
         now: Duration,
         mode: Mode,
     ) -> Context<'a> {
-        let (mut cp, fixed) = self.with_class_policy(policy, ep.id, class, |cp, f| (cp.clone(), f));
-        cp.max_attempts = ep.id.limits.max_attempts.unwrap_or(cp.max_attempts);
+        let policy = &*settings.policy;
+        let (mut cp, fixed) = self.class_policy(policy, ep.id, class);
+        if let Some(max) = ep.id.limits.max_attempts {
+            cp.to_mut().max_attempts = max;
+        }
         Context {
             policy,
+            classifier: &settings.classifier,
             deadline: ep.id.limits.deadline.or(policy.deadline),
             cp,
             fixed,
@@ -79,7 +88,7 @@ impl Engine {
 
     pub(crate) fn decide(
         &self,
-        policy: &Policy,
+        settings: &Settings,
         ep: &mut EpisodeView<'_>,
         failure: &Failure,
         classification: &Matched,
@@ -87,7 +96,7 @@ impl Engine {
         mode: Mode,
     ) -> Recommendation {
         let class = classification.class;
-        let cx = self.context(policy, ep, class, failure, now, mode);
+        let cx = self.context(settings, ep, class, failure, now, mode);
         let mut rec = Recommendation {
             action: Action::Retry,
             delay: Duration::ZERO,
@@ -106,7 +115,7 @@ impl Engine {
             elapsed: cx.elapsed,
         };
         let (action, guardrail_stop) = self.settle(&cx, ep, classification, &mut rec);
-        self.finish(policy, ep, &mut rec, action, mode, guardrail_stop);
+        self.finish(cx.policy, ep, &mut rec, action, mode, guardrail_stop);
         rec
     }
 
@@ -121,12 +130,7 @@ impl Engine {
     ) -> (Action, bool) {
         let class = cx.class;
         if cx.cp.disposition != Disposition::Retry {
-            let rule = self
-                .inner
-                .classifier
-                .load()
-                .rule_name(*classification)
-                .to_string();
+            let rule = cx.classifier.rule_name(*classification).to_string();
             let (action, reason) = match cx.cp.disposition {
                 Disposition::Escalate => (Action::Escalate, Reason::NeedsHuman { rule }),
                 _ => (Action::GiveUp, Reason::Permanent { class, rule }),

@@ -257,7 +257,7 @@ impl Engine {
             observed: obs,
             failed,
             ..
-        } = self.finished_terms(&self.inner.policy.load(), ep, class, success);
+        } = self.finished_terms(&self.inner.settings.load().policy, ep, class, success);
         let realised = crate::learn::counterfactual::realised_cost(obs, failed, pricing);
         let mut s = q.lock();
         s.observe_episode(success.is_some());

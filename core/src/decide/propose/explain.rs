@@ -30,18 +30,19 @@ impl Engine {
         attempt: u32,
     ) -> Result<Explanation> {
         let steps = self.preview(key, tenant, failure, attempt.max(1) as usize)?;
-        let policy = self.inner.policy.load();
-        let mut ep = self.new_episode(&policy, key, tenant);
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
+        let mut ep = self.new_episode(policy, key, tenant);
         let mut now = self.now();
         for rec in steps.iter().take(steps.len().saturating_sub(1)) {
-            let c = self.fail_step(&policy, &mut ep, failure, now, Mode::Dry);
-            let _ = self.decide(&policy, &mut ep.view(), failure, &c, now, Mode::Dry);
+            let c = self.fail_step(&settings, &mut ep, failure, now, Mode::Dry);
+            let _ = self.decide(&settings, &mut ep.view(), failure, &c, now, Mode::Dry);
             now += rec.delay;
             ep.st.last_delay = rec.delay;
         }
-        let c = self.fail_step(&policy, &mut ep, failure, now, Mode::Dry);
+        let c = self.fail_step(&settings, &mut ep, failure, now, Mode::Dry);
         let proposals = self.tier_proposals(&ep, failure, c.class, now);
-        let recommendation = self.decide(&policy, &mut ep.view(), failure, &c, now, Mode::Dry);
+        let recommendation = self.decide(&settings, &mut ep.view(), failure, &c, now, Mode::Dry);
         Ok(Explanation {
             proposals,
             recommendation,
@@ -55,11 +56,12 @@ impl Engine {
         class: crate::class::ErrorClass,
         now: std::time::Duration,
     ) -> Vec<TierProposal> {
-        let policy = self.inner.policy.load();
+        let settings = self.inner.settings.load();
+        let policy = &*settings.policy;
         // Each tier proposes from the same state: its own copy of it.
         let mut st = ep.st.clone();
         let cx = self.context(
-            &policy,
+            &settings,
             &ep.view_of(&mut st),
             class,
             failure,
