@@ -37,17 +37,58 @@ static GLOBAL: Counting = Counting;
 
 /// `recommend` on the warm store of 10k models, one call at a time (timer included); then the
 /// same on a store of 100 models, which stay in the CPU's caches: the difference is what the
-/// first touches of an episode, its model and its plan cost when they are not cached.
+/// first touches of an episode, its model and its plan cost when they are not cached. Beside
+/// each, the anchor: one load at a random place in as many bytes as the store and its episodes
+/// hold, each load waiting for the one before (what a cold episode -> model -> plan chain pays
+/// per link on this machine).
 fn recommend_latency() {
     for models in [support::MODELS, 100] {
+        let before = LIVE.load(Ordering::Relaxed);
         let (engine, _clock) = support::warm_engine_of(models);
         let failure = Failure::http(503);
         let episodes = support::open_episodes_of(&engine, models);
+        let bytes = LIVE.load(Ordering::Relaxed).saturating_sub(before);
         let h = time_over_keys(models, |k| {
             black_box(engine.recommend(&episodes[k], &failure).unwrap());
         });
         println!("recommend (warm {models} models): {}", h.summary());
+        let load = dependent_load_ns(bytes);
+        println!(
+            "  anchor: a dependent load at random over {:.1} MB (the store and its episodes): {load:.1} ns; recommend p50 = {:.1} such loads",
+            bytes as f64 / 1e6,
+            h.percentile(0.5) as f64 / load
+        );
     }
+}
+
+/// Nanoseconds per load when walking `bytes` of memory one 64-byte line at a time in a random
+/// cycle, each load's address read by the load before it: the machine's price of a cold access
+/// (cache and TLB misses included) for a working set of that size.
+fn dependent_load_ns(bytes: usize) -> f64 {
+    let lines = (bytes / 64).max(2);
+    // Sattolo's shuffle: a single cycle through every line, stored as each line's successor.
+    let mut order: Vec<usize> = (0..lines).collect();
+    let mut rng = Lcg(7);
+    for i in (1..lines).rev() {
+        let j = (rng.unit() * i as f64) as usize;
+        order.swap(i, j);
+    }
+    let mut next = vec![[0u64; 8]; lines];
+    for (i, &to) in order.iter().enumerate() {
+        next[i][0] = to as u64;
+    }
+    let steps = 2_000_000;
+    let mut at = 0usize;
+    for _ in 0..lines.min(steps) {
+        at = next[at][0] as usize;
+    }
+    let t = Instant::now();
+    for _ in 0..steps {
+        at = next[at][0] as usize;
+    }
+    let ns = t.elapsed().as_nanos() as f64 / steps as f64;
+    black_box(at);
+    ns
 }
 
 /// Time `call(k)` one call at a time over the warm store's keys in a scattered order: 400k
