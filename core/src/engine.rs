@@ -154,13 +154,13 @@ impl Engine {
     /// The class policy in force for an episode (the policy's class entry with the queue's and
     /// tenant's overrides applied), and the operator's fixed delay if one is set. Borrowed from
     /// `policy` in the common case (no override), so that a decision copies nothing.
+    /// `base` is the policy's entry for `class` (`Settings::class`, or `Policy::class_ref`).
     pub(crate) fn class_policy<'a>(
         &self,
-        policy: &'a Policy,
+        base: &'a crate::policy::ClassPolicy,
         ep: &Identity,
         class: ErrorClass,
     ) -> (Cow<'a, crate::policy::ClassPolicy>, Option<Duration>) {
-        let base = policy.class_ref(class);
         if !self.inner.ever_overridden.load(Ordering::Acquire) {
             return (Cow::Borrowed(base), None);
         }

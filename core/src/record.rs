@@ -47,13 +47,13 @@ impl Engine {
         self.check_open(ep, Some(failure))?;
         let now = self.now();
         let settings = self.inner.settings.load();
-        let policy = &*settings.policy;
         let classification = settings.classifier.matched(failure);
         let mut st = ep.st.clone();
         // Only before the episode's first failure does the dry run need models the episode does
         // not hold yet: then (only) its identity is copied to hold them.
         let found;
-        let id = match self.first_models(policy, &ep.id, &ep.st, classification.class, Mode::Dry) {
+        let id = match self.first_models(&settings, &ep.id, &ep.st, classification.class, Mode::Dry)
+        {
             Some(models) => {
                 found = Identity {
                     models: Some(models),
@@ -64,7 +64,14 @@ impl Engine {
             None => &ep.id,
         };
         let mut probe = EpisodeView::new(id, &mut st);
-        self.record_failure_at(policy, &mut probe, failure, classification, now, Mode::Dry);
+        self.record_failure_at(
+            &settings,
+            &mut probe,
+            failure,
+            classification,
+            now,
+            Mode::Dry,
+        );
         Ok(self.decide(
             &settings,
             &mut probe,
@@ -148,13 +155,13 @@ impl Engine {
         now: Duration,
         mode: Mode,
     ) -> Matched {
-        let policy = &*settings.policy;
         let classification = settings.classifier.matched(failure);
-        if let Some(models) = self.first_models(policy, &ep.id, &ep.st, classification.class, mode)
+        if let Some(models) =
+            self.first_models(settings, &ep.id, &ep.st, classification.class, mode)
         {
             ep.id.models = Some(models);
         }
-        self.record_failure_at(policy, &mut ep.view(), failure, classification, now, mode);
+        self.record_failure_at(settings, &mut ep.view(), failure, classification, now, mode);
         classification
     }
 
@@ -163,7 +170,7 @@ impl Engine {
     /// None at every later failure, and when the class does not learn.
     pub(crate) fn first_models(
         &self,
-        policy: &Policy,
+        settings: &Settings,
         id: &Identity,
         st: &EpisodeState,
         class: ErrorClass,
@@ -174,9 +181,10 @@ impl Engine {
         }
         // The episode's class is the first failure's (this one's).
         let class = st.class.unwrap_or(class);
-        if !learns(policy, class) {
+        if !settings.learns(class) {
             return None;
         }
+        let policy = &*settings.policy;
         match mode {
             Mode::Live => Some(self.episode_models(policy, id, class)),
             Mode::Dry => self.existing_models(policy, id, class),
@@ -185,13 +193,14 @@ impl Engine {
 
     pub(crate) fn record_failure_at(
         &self,
-        policy: &Policy,
+        settings: &Settings,
         ep: &mut EpisodeView<'_>,
         failure: &Failure,
         classification: Matched,
         now: Duration,
         mode: Mode,
     ) {
+        let policy = &*settings.policy;
         let class = classification.class;
         let live = mode == Mode::Live;
         let first = ep.origin.is_none();
@@ -224,7 +233,7 @@ impl Engine {
                 self.pace_retried(&id.key, true, f64::from(ep.paced));
             }
         }
-        self.learn_failure(policy, ep, ep_class, first, previous, mode);
+        self.learn_failure(settings, ep, ep_class, first, previous, mode);
         if live {
             self.emit(Event::Attempt {
                 key: &id.key,
@@ -240,7 +249,7 @@ impl Engine {
 
     fn learn_failure(
         &self,
-        policy: &Policy,
+        settings: &Settings,
         ep: &mut EpisodeView<'_>,
         class: ErrorClass,
         first: bool,
@@ -248,7 +257,7 @@ impl Engine {
         mode: Mode,
     ) {
         let elapsed = ep.last_failure;
-        if !learns(policy, class) {
+        if !settings.learns(class) {
             return;
         }
         let t = elapsed.as_secs_f64();
@@ -421,7 +430,10 @@ impl Engine {
         class: ErrorClass,
         success: Option<f64>,
     ) -> FinishedTerms {
-        let class_policy = self.class_policy(policy, ep.id, class).0.into_owned();
+        let class_policy = self
+            .class_policy(policy.class_ref(class), ep.id, class)
+            .0
+            .into_owned();
         FinishedTerms {
             pricing: Pricing {
                 failure_cost: policy.failure_cost(&class_policy),
@@ -513,11 +525,6 @@ impl Engine {
             None => record,
         });
     }
-}
-
-/// Whether failures of `class` teach the models.
-fn learns(policy: &Policy, class: ErrorClass) -> bool {
-    policy.learning.enabled && policy.class(class).learn && class.is_retryable()
 }
 
 /// A finished episode's pricing terms (`Engine::finished_terms`).

@@ -15,6 +15,9 @@ pub(crate) struct Settings {
     pub classifier: Classifier,
     /// Heuristic prior per error class (indexed by class code); shared with queued rebuilds.
     pub priors: Arc<Vec<Prior>>,
+    /// The policy's entry for each class (indexed by class code): a decision reads it without
+    /// searching the policy's map.
+    classes: Vec<ClassPolicy>,
 }
 
 impl Settings {
@@ -22,11 +25,26 @@ impl Settings {
     pub fn of(policy: Policy) -> Result<Settings> {
         let classifier = Classifier::new(policy.rules.clone())?;
         let priors = Arc::new(priors_for(&policy));
+        let classes = ErrorClass::ALL
+            .iter()
+            .map(|c| policy.class_ref(*c).clone())
+            .collect();
         Ok(Settings {
             policy: Arc::new(policy),
             classifier,
             priors,
+            classes,
         })
+    }
+
+    /// The policy's entry for `class` (before any override).
+    pub fn class(&self, class: ErrorClass) -> &ClassPolicy {
+        &self.classes[class as usize]
+    }
+
+    /// Whether failures of `class` teach the models.
+    pub fn learns(&self, class: ErrorClass) -> bool {
+        self.policy.learning.enabled && self.class(class).learn && class.is_retryable()
     }
 }
 

@@ -176,7 +176,10 @@ impl Engine {
         ep: &Identity,
         class: ErrorClass,
     ) -> bool {
-        self.class_policy(policy, ep, class).0.disposition == Disposition::Retry
+        self.class_policy(policy.class_ref(class), ep, class)
+            .0
+            .disposition
+            == Disposition::Retry
     }
 
     /// How many budgets and circuit breakers the engine holds (each bounded by

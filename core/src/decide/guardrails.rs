@@ -122,6 +122,9 @@ fn retry_after(g: &mut Gate<'_, '_>, d: Duration) -> Step {
 
 fn rate_limit(g: &mut Gate<'_, '_>, d: Duration) -> Step {
     let cx = g.cx;
+    if cx.policy.rate_limit.is_none() {
+        return Step::Pass(d);
+    }
     let dependency = cx.failure.dependency.as_deref();
     let wait = g
         .engine
@@ -135,6 +138,9 @@ fn rate_limit(g: &mut Gate<'_, '_>, d: Duration) -> Step {
 
 fn circuit_breaker(g: &mut Gate<'_, '_>, d: Duration) -> Step {
     let cx = g.cx;
+    if cx.policy.breaker.is_none() {
+        return Step::Pass(d);
+    }
     let dependency = cx.failure.dependency.as_deref().unwrap_or(&g.ep.id.key);
     let live = cx.mode == Mode::Live;
     let admitted = g

@@ -66,7 +66,7 @@ impl Engine {
         mode: Mode,
     ) -> Context<'a> {
         let policy = &*settings.policy;
-        let (mut cp, fixed) = self.class_policy(policy, ep.id, class);
+        let (mut cp, fixed) = self.class_policy(settings.class(class), ep.id, class);
         if let Some(max) = ep.id.limits.max_attempts {
             cp.to_mut().max_attempts = max;
         }

@@ -44,11 +44,18 @@ fn invalid_grpc(code: i64) -> Error {
     Error::InvalidFailure(format!("gRPC code {code} is outside 0-16"))
 }
 
+/// Inlined: most failures leave these fields empty, and the check is then one comparison.
+#[inline]
 fn check_field(what: &str, value: &Option<String>) -> Result<()> {
     match value.as_deref().and_then(name_problem) {
-        Some(problem) => Err(Error::InvalidFailure(format!("{what} {problem}"))),
+        Some(problem) => Err(invalid_field(what, problem)),
         None => Ok(()),
     }
+}
+
+#[cold]
+fn invalid_field(what: &str, problem: String) -> Error {
+    Error::InvalidFailure(format!("{what} {problem}"))
 }
 
 impl Failure {
