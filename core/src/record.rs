@@ -213,7 +213,7 @@ impl Engine {
         let id = ep.id;
         if live {
             self.count(Counter::Failures);
-            let retryable = self.failure_is_retryable(policy, id, class);
+            let retryable = self.failure_is_retryable(settings, id, class);
             let tenant = id.tenant.as_deref();
             self.with_budgets(policy, &id.key, tenant, |b, _| b.on_failure(retryable));
             let dependency = failure.dependency.as_deref().unwrap_or(&id.key);

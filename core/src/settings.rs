@@ -60,3 +60,26 @@ fn priors_for(policy: &Policy) -> Vec<Prior> {
         .map(|c| prior_for(policy.class_ref(*c), policy.learning.prior_strength))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_class_reads_its_own_entry_of_the_policy() {
+        let mut policy = Policy::default();
+        // A distinct attempt cap per class, so that a class reading another's entry shows.
+        for (i, class) in ErrorClass::ALL.iter().enumerate() {
+            let mut cp = policy.class_ref(*class).clone();
+            cp.max_attempts = 2 + i as u32;
+            policy.classes.insert(*class, cp);
+        }
+        let settings = Settings::of(policy.clone()).expect("a valid policy");
+        for class in ErrorClass::ALL {
+            assert_eq!(settings.class(class), policy.class_ref(class), "{class:?}");
+            let learns =
+                policy.learning.enabled && policy.class_ref(class).learn && class.is_retryable();
+            assert_eq!(settings.learns(class), learns, "{class:?}");
+        }
+    }
+}

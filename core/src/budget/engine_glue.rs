@@ -7,6 +7,7 @@ use crate::class::{Disposition, ErrorClass};
 use crate::engine::{BudgetSlot, Engine};
 use crate::episode::Identity;
 use crate::policy::Policy;
+use crate::settings::Settings;
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
 use std::time::Duration;
@@ -172,11 +173,11 @@ impl Engine {
     /// the episode's overrides.
     pub(crate) fn failure_is_retryable(
         &self,
-        policy: &Policy,
+        settings: &Settings,
         ep: &Identity,
         class: ErrorClass,
     ) -> bool {
-        self.class_policy(policy.class_ref(class), ep, class)
+        self.class_policy(settings.class(class), ep, class)
             .0
             .disposition
             == Disposition::Retry
