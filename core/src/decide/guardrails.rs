@@ -122,6 +122,7 @@ fn retry_after(g: &mut Gate<'_, '_>, d: Duration) -> Step {
 
 fn rate_limit(g: &mut Gate<'_, '_>, d: Duration) -> Step {
     let cx = g.cx;
+    // Every decision passes here: without a rate limit, skip naming the limiter to look up.
     if cx.policy.rate_limit.is_none() {
         return Step::Pass(d);
     }
@@ -138,6 +139,7 @@ fn rate_limit(g: &mut Gate<'_, '_>, d: Duration) -> Step {
 
 fn circuit_breaker(g: &mut Gate<'_, '_>, d: Duration) -> Step {
     let cx = g.cx;
+    // Every decision passes here: without breakers, skip naming the breaker to look up.
     if cx.policy.breaker.is_none() {
         return Step::Pass(d);
     }
