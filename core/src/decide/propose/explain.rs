@@ -9,6 +9,7 @@ use crate::episode::Episode;
 use crate::error::Result;
 use crate::failure::Failure;
 use crate::monitor::{Explanation, TierProposal};
+use crate::settings::Settings;
 
 fn shown(tier: &'static str, p: Proposal) -> TierProposal {
     TierProposal {
@@ -41,7 +42,7 @@ impl Engine {
             ep.st.last_delay = rec.delay;
         }
         let c = self.fail_step(&settings, &mut ep, failure, now, Mode::Dry);
-        let proposals = self.tier_proposals(&ep, failure, c.class, now);
+        let proposals = self.tier_proposals(&settings, &ep, failure, c.class, now);
         let recommendation = self.decide(&settings, &mut ep.view(), failure, &c, now, Mode::Dry);
         Ok(Explanation {
             proposals,
@@ -49,19 +50,21 @@ impl Engine {
         })
     }
 
+    /// What each tier would propose, from `settings` (the same snapshot the explanation's
+    /// recommendation is decided with).
     fn tier_proposals(
         &self,
+        settings: &Settings,
         ep: &Episode,
         failure: &Failure,
         class: crate::class::ErrorClass,
         now: std::time::Duration,
     ) -> Vec<TierProposal> {
-        let settings = self.inner.settings.load();
         let policy = &*settings.policy;
         // Each tier proposes from the same state: its own copy of it.
         let mut st = ep.st.clone();
         let cx = self.context(
-            &settings,
+            settings,
             &ep.view_of(&mut st),
             class,
             failure,
