@@ -3,6 +3,10 @@
 //!
 //! The engine runs on a clock that is not manual (plans are rebuilt the production way) and that
 //! the benchmark advances, so models learn and plans are rebuilt while calls are timed.
+//!
+//! Beside each tail, its anchor: a loop of pure arithmetic as long as the call's median, timed
+//! the same number of times the same way. A call's p99.9 near the loop's is the machine's
+//! interruptions, not the call's own work.
 
 use smartretry::{Engine, ErrorClass, Failure, Policy};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -52,6 +56,7 @@ fn recommend_latency() {
             black_box(engine.recommend(&episodes[k], &failure).unwrap());
         });
         println!("recommend (warm {models} models): {}", h.summary());
+        println!("  {}", h.quiet_anchor());
         let load = dependent_load_ns(bytes);
         println!(
             "  anchor: a dependent load at random over {:.1} MB (the store and its episodes): {load:.1} ns; recommend p50 = {:.1} such loads",
@@ -162,6 +167,7 @@ fn on_failure_with_learning() {
         "on_failure with learning, last 150k episodes (steady state): {}",
         steady.summary()
     );
+    println!("  {}", steady.quiet_anchor());
 }
 
 /// What a binding's fail-once retry asks of the core (`begin`, a failure of a Node-style timeout
@@ -194,6 +200,7 @@ fn fail_once() {
         support::MODELS,
         h.summary()
     );
+    println!("  {}", h.quiet_anchor());
     // A conflict's class does not learn a recovery time; with learning on its retries are paced
     // (`contention`: the key's pace read at the decision, moved at the outcome). The anchor is
     // the same engine with learning off, where the class schedule runs alone.
@@ -211,6 +218,7 @@ fn fail_once() {
             "fail once (begin, 409 conflict, success; {label}): {}",
             h.summary()
         );
+        println!("  {}", h.quiet_anchor());
     }
 }
 

@@ -217,3 +217,50 @@ impl Histogram {
         )
     }
 }
+
+/// The machine's own tail for a window of `ns` nanoseconds: a loop of pure arithmetic (no memory
+/// traffic, no lock, no system call) sized to last `ns`, timed `calls` times the way the
+/// benchmarks time a call (timer included). Its p99 and p99.9 are what interrupts, the host and
+/// the timer cost a window of that length here, so a call's tail is read beside it.
+pub fn quiet_window(ns: u64, calls: usize) -> Histogram {
+    let spin = |iters: u64| {
+        let mut x = 1u64;
+        for _ in 0..iters {
+            x = std::hint::black_box(
+                x.wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407),
+            );
+        }
+        x
+    };
+    // Calibrate: the median of a few thousand windows of a trial length, scaled to `ns`.
+    let trial = 1_000u64;
+    let mut probe = Histogram::default();
+    for _ in 0..5_000 {
+        let t = std::time::Instant::now();
+        std::hint::black_box(spin(trial));
+        probe.record(t.elapsed().as_nanos() as u64);
+    }
+    let iters = (trial * ns / probe.percentile(0.5).max(1)).max(1);
+    let mut h = Histogram::default();
+    for _ in 0..calls {
+        let t = std::time::Instant::now();
+        std::hint::black_box(spin(iters));
+        h.record(t.elapsed().as_nanos() as u64);
+    }
+    h
+}
+
+impl Histogram {
+    /// "machine's own tail for a window of this call's p50: p99 a ns, p99.9 b ns", measured now
+    /// over as many windows as this histogram holds calls.
+    pub fn quiet_anchor(&self) -> String {
+        let quiet = quiet_window(self.percentile(0.5), self.count as usize);
+        format!(
+            "anchor: a loop of pure arithmetic lasting this p50 ({} ns), timed the same way: p99 {} ns, p99.9 {} ns",
+            quiet.percentile(0.5),
+            quiet.percentile(0.99),
+            quiet.percentile(0.999)
+        )
+    }
+}
