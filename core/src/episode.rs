@@ -3,8 +3,9 @@
 //! chose). The caller owns it; the engine keeps no per-job state, so it cannot leak.
 
 use crate::class::ErrorClass;
-use crate::learn::model::{ArmChoice, LearnedModel};
+use crate::learn::model::LearnedModel;
 use crate::learn::planner::Plan;
+use crate::learn::portfolio::Running;
 use arc_swap::ArcSwapOption;
 use parking_lot::Mutex;
 use rand::rngs::SmallRng;
@@ -144,7 +145,8 @@ pub(crate) struct EpisodeState {
     pub last_failure: Duration,
     /// Buckets already reported to the models as survived.
     pub passed: usize,
-    pub arm: Option<ArmChoice>,
+    /// The schedule the portfolio has the episode run (None before its first decision).
+    pub arm: Option<Running>,
     /// What the last granted retry cost the queue and tenant budgets (refunded on success).
     pub retry_cost: (Option<f64>, Option<f64>),
     pub rng: SmallRng,

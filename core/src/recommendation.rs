@@ -339,9 +339,13 @@ impl fmt::Display for Reason {
                 };
                 write!(f, "{class}: {strategy} backoff, ")?;
                 if *control {
-                    f.write_str("run as a control episode; ")?;
-                }
-                if *vetoed {
+                    write!(
+                        f,
+                        "run as a control episode (so that its cost stays measured) although the learned plan is preferred ({} vs {} per episode over {episodes:.0} episodes)",
+                        c(*learned_cost),
+                        c(*class_cost)
+                    )
+                } else if *vetoed {
                     write!(
                         f,
                         "the learned plan looked cheaper ({} vs {} per episode over {episodes:.0} episodes) but cost more when it ran",

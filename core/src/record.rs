@@ -475,7 +475,7 @@ impl Engine {
                 episode_costs(plan, (arm, obs, failed), &cp, pricing, &mut ep.rng);
             slot.model
                 .lock()
-                .record_score(arm, class_cost, learned_cost);
+                .record_score(arm.realised_as(), class_cost, learned_cost);
         });
     }
 

@@ -327,3 +327,48 @@ fn history_is_written_as_json_lines() {
     assert_eq!(last.outcome, "success");
     assert!(last.since_episode_start >= 1.0);
 }
+
+#[test]
+fn an_episode_that_began_while_the_model_knew_nothing_moves_to_the_learned_plan() {
+    // A batch fails at once: its episodes make their first decision before any has finished,
+    // so they run the class schedule. Once the portfolio prefers the learned plan, the next
+    // failure of each of them runs the plan, not the class schedule for the rest of the episode.
+    let clock = ManualClock::shared(s(1_700_000_000.0));
+    let mut p = Policy::from_json(r#"{"classes":{"unavailable":{"max_attempts":1000}}}"#).unwrap();
+    p.learning.failure_cost = Some(s(5.0));
+    let e = Engine::with_clock(p, clock.clone()).unwrap();
+    let mut batch: Vec<Episode> = (0..5).map(|_| e.begin("batch", None).unwrap()).collect();
+    for ep in &mut batch {
+        let r = e.on_failure(ep, &Failure::http(503)).unwrap();
+        assert_eq!(r.tier, Tier::Heuristic, "{r}");
+    }
+    // Outages of 30-40 s: the class schedule (full jitter from 5 s) fails four or five times
+    // each, at 5 s a failure; a plan that waits for the recovery fails about once.
+    let mut rng = Lcg(3);
+    for _ in 0..60 {
+        episode(&e, &clock, "batch", None, 30.0 + 10.0 * rng.next());
+    }
+    let report = e
+        .model_report("batch", None, ErrorClass::Unavailable)
+        .unwrap();
+    assert_eq!(
+        report.preferred,
+        smartretry::learn::ArmChoice::Learned,
+        "{report:?}"
+    );
+    for ep in &mut batch {
+        let r = e.on_failure(ep, &Failure::http(503)).unwrap();
+        assert_eq!(r.tier, Tier::Bayesian, "{r}");
+        e.on_success(ep).unwrap();
+    }
+    // The moved episodes are scored on both schedules' counterfactual costs, never as realised
+    // costs of the learned plan (which they did not run whole).
+    let after = e
+        .model_report("batch", None, ErrorClass::Unavailable)
+        .unwrap();
+    let realised_learned = |r: &smartretry::learn::model::ModelReport| {
+        r.portfolio.realised[smartretry::learn::ArmChoice::Learned.index()].n
+    };
+    assert!(realised_learned(&after) <= realised_learned(&report) + 1e-9);
+    assert!(after.portfolio.difference.n > report.portfolio.difference.n);
+}

@@ -6,7 +6,7 @@ use super::grid::{buckets_passed, last_possible_bucket};
 use super::hazard::{Evidence, Hazard, Interval};
 use super::paths::{class_path, plan_path};
 use super::planner::{self, Plan};
-use super::portfolio::{Arm, Portfolio};
+use super::portfolio::{Arm, Portfolio, Running};
 use super::prior::Prior;
 use crate::class::ErrorClass;
 use crate::policy::ClassPolicy;
@@ -323,26 +323,25 @@ impl LearnedModel {
 
 /// A finished episode's cost under both schedules: the one that ran by its realised cost, the
 /// other by what it would have cost on the same episode (see `counterfactual`), priced by
-/// `plan`. The episode is (schedule that ran, what it showed, its failed retries). Returns
-/// (class schedule's, learned plan's). Needs no model: computed before its lock is taken.
+/// `plan`. The episode is (schedule it ran, what it showed, its failed retries). Returns
+/// (class schedule's, learned plan's). An episode that moved from the class schedule to the
+/// learned plan ran neither whole: both are what they would have cost. Needs no model: computed
+/// before its lock is taken.
 pub fn episode_costs<R: Rng + ?Sized>(
     plan: &Plan,
-    (ran, obs, failed_retries): (Arm, Observed, f64),
+    (ran, obs, failed_retries): (Running, Observed, f64),
     cp: &ClassPolicy,
     pricing: Pricing,
     rng: &mut R,
 ) -> (f64, f64) {
-    let realised = realised_cost(obs, failed_retries, pricing);
+    let realised = || realised_cost(obs, failed_retries, pricing);
     let h = pricing.horizon;
-    match ran {
-        Arm::Class => (
-            realised,
-            expected_cost(&plan_path(plan, cp, h, rng), obs, plan, pricing),
-        ),
-        Arm::Learned => (
-            expected_cost(&class_path(cp, h, rng), obs, plan, pricing),
-            realised,
-        ),
+    let class = |rng: &mut R| expected_cost(&class_path(cp, h, rng), obs, plan, pricing);
+    let learned = |rng: &mut R| expected_cost(&plan_path(plan, cp, h, rng), obs, plan, pricing);
+    match ran.arm() {
+        Arm::Class => (realised(), learned(rng)),
+        Arm::Learned if ran == Running::Moved => (class(rng), learned(rng)),
+        Arm::Learned => (class(rng), realised()),
     }
 }
 

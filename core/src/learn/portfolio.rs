@@ -40,6 +40,44 @@ impl Arm {
     }
 }
 
+/// The schedule an episode runs, and whether it may still change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Running {
+    /// The class schedule because nothing better is known yet: the model is warming up, or the
+    /// learned plan is not cheaper with confidence. Asked again at each failure, so that an
+    /// episode that began before the model knew anything (every job of a batch fails within a
+    /// minute, recoveries take ten) moves to the learned plan once the portfolio prefers it,
+    /// instead of running the class schedule to its end.
+    ClassForNow,
+    /// The schedule the portfolio gave the episode for good: the one it prefers, or the other
+    /// as a control episode (whose realised cost must be the schedule's alone).
+    Kept(Arm),
+    /// Began as `ClassForNow`, then moved to the learned plan.
+    Moved,
+}
+
+impl Running {
+    /// The schedule running now.
+    pub fn arm(self) -> Arm {
+        match self {
+            Running::ClassForNow => Arm::Class,
+            Running::Kept(arm) => arm,
+            Running::Moved => Arm::Learned,
+        }
+    }
+
+    /// The schedule whose realised costs the finished episode joins. A moved episode joins the
+    /// class schedule's at what that schedule would have cost it: left out, the class
+    /// schedule's realised costs would hold only the episodes short enough to end before the
+    /// move, and look cheaper than it is.
+    pub fn realised_as(self) -> Arm {
+        match self {
+            Running::Kept(arm) => arm,
+            Running::ClassForNow | Running::Moved => Arm::Class,
+        }
+    }
+}
+
 /// Share of episodes that run the schedule not preferred, so both keep realised evidence; less
 /// where that schedule costs more (`CONTROL_REGRET`).
 pub const CONTROL_SHARE: f64 = 0.02;

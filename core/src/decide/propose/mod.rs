@@ -15,7 +15,7 @@ use super::Context;
 use crate::alternatives::Alternatives;
 use crate::engine::Engine;
 use crate::episode::EpisodeView;
-use crate::learn::portfolio::{Arm, Verdict};
+use crate::learn::portfolio::{Arm, Running, Verdict};
 use crate::observe::Counter;
 use crate::recommendation::{Reason, Tier};
 use rand::Rng;
@@ -100,10 +100,11 @@ impl Engine {
         .unwrap_or_else(|| heuristic::propose(cx, ep))
     }
 
-    /// The schedule this episode runs, chosen at its first decision (live) and kept for the
-    /// whole episode; a dry run takes the preferred one. None when the class does not learn.
-    /// When it had to look at the model, also what it read there (so the class schedule's
-    /// explanation does not take the model's lock again).
+    /// The schedule this episode runs, chosen at its first decision (live) and kept, unless it
+    /// runs the class schedule only because nothing better was known (`Running::ClassForNow`):
+    /// then it is asked again at each decision. A dry run takes the preferred one. None when the
+    /// class does not learn. When it had to look at the model, also what it read there (so the
+    /// class schedule's explanation does not take the model's lock again).
     fn choose_arm(
         &self,
         cx: &Context<'_>,
@@ -112,26 +113,43 @@ impl Engine {
         if !cx.learning() {
             return None;
         }
-        if let Some(arm) = ep.arm {
-            return Some((arm, None));
-        }
+        let first = match ep.arm {
+            Some(Running::ClassForNow) => false,
+            Some(kept) => return Some((kept.arm(), None)),
+            None => true,
+        };
         let m = ep.id.models.as_ref()?.primary.model.lock();
         let episodes = m.episodes();
-        let (arm, verdict) = if episodes < f64::from(cx.policy.learning.min_episodes) {
-            (Arm::Class, None)
+        // The learned plan for an episode that has run the class schedule so far: it moved.
+        let learned = if first {
+            Running::Kept(Arm::Learned)
+        } else {
+            Running::Moved
+        };
+        let (running, verdict) = if episodes < f64::from(cx.policy.learning.min_episodes) {
+            (Running::ClassForNow, None)
         } else if !cx.policy.learning.portfolio {
-            (Arm::Learned, None)
-        } else if cx.mode == super::Mode::Live {
+            (learned, None)
+        } else if first && cx.mode == super::Mode::Live {
             let failure_cost = cx.policy.failure_cost(&cx.cp);
             let (arm, verdict) = m.portfolio().choose(&mut ep.rng, failure_cost);
-            (arm, Some(verdict))
+            let running = match (arm, verdict.preferred) {
+                (Arm::Class, Arm::Class) => Running::ClassForNow,
+                (Arm::Class, Arm::Learned) => Running::Kept(Arm::Class),
+                (Arm::Learned, _) => learned,
+            };
+            (running, Some(verdict))
         } else {
             let verdict = m.portfolio().verdict();
-            (verdict.preferred, Some(verdict))
+            let running = match verdict.preferred {
+                Arm::Class => Running::ClassForNow,
+                Arm::Learned => learned,
+            };
+            (running, Some(verdict))
         };
         drop(m);
-        ep.arm = Some(arm);
-        Some((arm, Some(PortfolioRead { episodes, verdict })))
+        ep.arm = Some(running);
+        Some((running.arm(), Some(PortfolioRead { episodes, verdict })))
     }
 
     /// The class schedule, explained by why the learned plan is not running: still learning, or
