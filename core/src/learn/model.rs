@@ -338,10 +338,10 @@ pub fn episode_costs<R: Rng + ?Sized>(
     let h = pricing.horizon;
     let class = |rng: &mut R| expected_cost(&class_path(cp, h, rng), obs, plan, pricing);
     let learned = |rng: &mut R| expected_cost(&plan_path(plan, cp, h, rng), obs, plan, pricing);
-    match ran.arm() {
-        Arm::Class => (realised(), learned(rng)),
-        Arm::Learned if ran == Running::Moved => (class(rng), learned(rng)),
-        Arm::Learned => (class(rng), realised()),
+    match ran {
+        Running::ClassForNow | Running::Kept(Arm::Class) => (realised(), learned(rng)),
+        Running::Kept(Arm::Learned) => (class(rng), realised()),
+        Running::Moved => (class(rng), learned(rng)),
     }
 }
 
