@@ -216,6 +216,18 @@ impl Histogram {
             self.count
         )
     }
+
+    /// "anchor: a loop of pure arithmetic lasting this p50 (m ns), timed the same way: p99 a ns,
+    /// p99.9 b ns": `quiet_window` at this histogram's p50, over as many windows as it holds calls.
+    pub fn quiet_anchor(&self) -> String {
+        let quiet = quiet_window(self.percentile(0.5), self.count as usize);
+        format!(
+            "anchor: a loop of pure arithmetic lasting this p50 ({} ns), timed the same way: p99 {} ns, p99.9 {} ns",
+            quiet.percentile(0.5),
+            quiet.percentile(0.99),
+            quiet.percentile(0.999)
+        )
+    }
 }
 
 /// The machine's own tail for a window of `ns` nanoseconds: a loop of pure arithmetic (no memory
@@ -224,14 +236,8 @@ impl Histogram {
 /// the timer cost a window of that length here, so a call's tail is read beside it.
 pub fn quiet_window(ns: u64, calls: usize) -> Histogram {
     let spin = |iters: u64| {
-        let mut x = 1u64;
-        for _ in 0..iters {
-            x = std::hint::black_box(
-                x.wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407),
-            );
-        }
-        x
+        let mut draws = Lcg(1);
+        (0..iters).fold(0.0, |sum, _| sum + std::hint::black_box(draws.unit()))
     };
     // Calibrate: the median of a few thousand windows of a trial length, scaled to `ns`.
     let trial = 1_000u64;
@@ -249,18 +255,4 @@ pub fn quiet_window(ns: u64, calls: usize) -> Histogram {
         h.record(t.elapsed().as_nanos() as u64);
     }
     h
-}
-
-impl Histogram {
-    /// "machine's own tail for a window of this call's p50: p99 a ns, p99.9 b ns", measured now
-    /// over as many windows as this histogram holds calls.
-    pub fn quiet_anchor(&self) -> String {
-        let quiet = quiet_window(self.percentile(0.5), self.count as usize);
-        format!(
-            "anchor: a loop of pure arithmetic lasting this p50 ({} ns), timed the same way: p99 {} ns, p99.9 {} ns",
-            quiet.percentile(0.5),
-            quiet.percentile(0.99),
-            quiet.percentile(0.999)
-        )
-    }
 }
