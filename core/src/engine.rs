@@ -154,7 +154,7 @@ impl Engine {
     /// The class policy in force for an episode (the policy's class entry with the queue's and
     /// tenant's overrides applied), and the operator's fixed delay if one is set. Borrowed from
     /// `policy` in the common case (no override), so that a decision copies nothing.
-    /// `base` is the policy's entry for `class` (`Settings::class`, or `Policy::class_ref`).
+    /// `base` is the policy's entry for `class` (`Settings::class`).
     pub(crate) fn class_policy<'a>(
         &self,
         base: &'a crate::policy::ClassPolicy,

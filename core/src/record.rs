@@ -321,10 +321,10 @@ impl Engine {
                 m.observe_success(ep.passed, ep.last_failure.as_secs_f64(), t, ep.timing);
                 self.after_update(slot, &m);
             }
-            self.score_finished(policy, ep, Some(t));
+            self.score_finished(&settings, ep, Some(t));
         }
         self.learned_observe_attempt(ep, false);
-        self.learned_episode_end(ep, Some(elapsed.as_secs_f64()));
+        self.learned_episode_end(&settings, ep, Some(elapsed.as_secs_f64()));
         if ep.paced > 0.0 {
             self.pace_retried(&id.key, false, f64::from(ep.paced));
         }
@@ -425,13 +425,14 @@ impl Engine {
     /// since the first failure when an attempt succeeded) and the retries that failed.
     pub(crate) fn finished_terms(
         &self,
-        policy: &Policy,
+        settings: &Settings,
         ep: &EpisodeView<'_>,
         class: ErrorClass,
         success: Option<f64>,
     ) -> FinishedTerms {
+        let policy = &*settings.policy;
         let class_policy = self
-            .class_policy(policy.class_ref(class), ep.id, class)
+            .class_policy(settings.class(class), ep.id, class)
             .0
             .into_owned();
         FinishedTerms {
@@ -452,7 +453,7 @@ impl Engine {
     /// attempt succeeded, seconds since the first failure; None: the guardrails ended it).
     pub(crate) fn score_finished(
         &self,
-        policy: &Policy,
+        settings: &Settings,
         ep: &mut EpisodeView<'_>,
         success: Option<f64>,
     ) {
@@ -465,7 +466,7 @@ impl Engine {
             pricing,
             observed: obs,
             failed,
-        } = self.finished_terms(policy, ep, class, success);
+        } = self.finished_terms(settings, ep, class, success);
         let slot = &models.primary;
         // Without a plan yet (its first is being built) the episode goes unscored.
         // Priced without the model's lock (callers of the same key do not wait on it), then

@@ -5,8 +5,8 @@ use super::Mode;
 use crate::engine::Engine;
 use crate::episode::EpisodeView;
 use crate::observe::{Counter, Event};
-use crate::policy::Policy;
 use crate::recommendation::{Action, Recommendation, Tier};
+use crate::settings::Settings;
 use std::time::Duration;
 
 impl Engine {
@@ -15,7 +15,7 @@ impl Engine {
     /// schedule is scored as having wasted the rest of the horizon).
     pub(super) fn finish(
         &self,
-        policy: &Policy,
+        settings: &Settings,
         ep: &mut EpisodeView<'_>,
         rec: &mut Recommendation,
         action: Action,
@@ -62,9 +62,9 @@ impl Engine {
         if action != Action::Retry {
             ep.finished = true;
             if guardrail_stop {
-                self.score_finished(policy, ep, None);
+                self.score_finished(settings, ep, None);
             }
-            self.learned_episode_end(ep, None);
+            self.learned_episode_end(settings, ep, None);
             self.emit(Event::Exhausted {
                 key: &ep.id.key,
                 tenant: ep.id.tenant.as_deref(),

@@ -115,7 +115,7 @@ impl Engine {
             elapsed: cx.elapsed,
         };
         let (action, guardrail_stop) = self.settle(&cx, ep, classification, &mut rec);
-        self.finish(cx.policy, ep, &mut rec, action, mode, guardrail_stop);
+        self.finish(settings, ep, &mut rec, action, mode, guardrail_stop);
         rec
     }
 

@@ -244,7 +244,12 @@ impl Engine {
     /// An episode ended (`success`: seconds from its first failure to the success; None: it
     /// was given up). Its J goes to the evidence of the arm it ran; a shadow episode is also
     /// priced under the learned schedule. Then the evidence is acted on.
-    pub(crate) fn learned_episode_end(&self, ep: &EpisodeView<'_>, success: Option<f64>) {
+    pub(crate) fn learned_episode_end(
+        &self,
+        settings: &crate::settings::Settings,
+        ep: &EpisodeView<'_>,
+        success: Option<f64>,
+    ) {
         if !self.inner.learned.is_active() {
             return;
         }
@@ -257,7 +262,7 @@ impl Engine {
             observed: obs,
             failed,
             ..
-        } = self.finished_terms(&self.inner.settings.load().policy, ep, class, success);
+        } = self.finished_terms(settings, ep, class, success);
         let realised = crate::learn::counterfactual::realised_cost(obs, failed, pricing);
         let mut s = q.lock();
         s.observe_episode(success.is_some());
