@@ -1,6 +1,10 @@
 'use strict';
 // Shared test fixtures: a manual-clock engine with small, deterministic heuristic delays.
 
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const test = require('node:test');
 const { Engine, ManualClock } = require('../lib/index.cjs');
 
 /** Heuristic only (no learning, so decisions are reproducible), millisecond delays. */
@@ -27,4 +31,14 @@ function manualEngine(policy = FAST_POLICY) {
   return { clock, engine, sleep };
 }
 
-module.exports = { FAST_POLICY, manualEngine };
+/**
+ * A fresh directory under the system's temporary directory, removed with everything in it once
+ * the calling test file's tests have run (so a test run leaves nothing behind in /tmp).
+ */
+function scratchDir(prefix = 'smartretry-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+module.exports = { FAST_POLICY, manualEngine, scratchDir };

@@ -5,9 +5,9 @@
 // ManualClock: nothing sleeps.
 
 const test = require('node:test');
+const { scratchDir } = require('./helpers.cjs');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { Engine, ManualClock, SmartRetryError, retry, pRetryOptions, EngineBackoff } = require('../lib/index.cjs');
 
@@ -22,7 +22,7 @@ const BOOSTED = path.join(FIXTURES, 'boosted.srm');
 const atHour = (h) => 1_699_920_000 + h * 3600;
 
 function tmp() {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'smartretry-learned-'));
+  return scratchDir('smartretry-learned-');
 }
 
 function code(fn) {

@@ -2,9 +2,9 @@
 // Operator surfaces from Node: the attempt history, the admin endpoint through fetch on
 // 127.0.0.1, and events as pino-compatible JSON lines.
 const test = require('node:test');
+const { scratchDir } = require('./helpers.cjs');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { Engine, ManualClock, SmartRetryError, logEvents, registerPromClient } = require('../lib/index.cjs');
 
@@ -38,7 +38,7 @@ async function whileAlive(promise) {
 }
 
 function tmp() {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'smartretry-node-'));
+  return scratchDir('smartretry-node-');
 }
 
 test('the history carries the feature fields', () => {
