@@ -46,21 +46,7 @@ pub fn is_empty(m: &ModelSnapshot) -> bool {
         && m.intervals.iter().all(|i| i.weight <= 0.0)
         && m.retry_failures <= 0.0
         && m.expected_failures <= 0.0
-        && series(&m.portfolio).all(|s| s.n <= 0.0)
-}
-
-fn series(p: &Portfolio) -> impl Iterator<Item = &Series> {
-    p.cost
-        .iter()
-        .chain(p.realised.iter())
-        .chain(std::iter::once(&p.difference))
-}
-
-fn series_mut(p: &mut Portfolio) -> impl Iterator<Item = &mut Series> {
-    p.cost
-        .iter_mut()
-        .chain(p.realised.iter_mut())
-        .chain(std::iter::once(&mut p.difference))
+        && m.portfolio.series().all(|s| s.n <= 0.0)
 }
 
 /// `a + sign * b` on every count (intervals matched by their bucket range), clamped at zero.
@@ -87,7 +73,7 @@ fn combine(a: &ModelSnapshot, b: &ModelSnapshot, sign: f64) -> ModelSnapshot {
     out.episodes = (a.episodes + sign * b.episodes).max(0.0);
     out.retry_failures = (a.retry_failures + sign * b.retry_failures).max(0.0);
     out.expected_failures = (a.expected_failures + sign * b.expected_failures).max(0.0);
-    for (dst, src) in series_mut(&mut out.portfolio).zip(series(&b.portfolio)) {
+    for (dst, src) in out.portfolio.series_mut().zip(b.portfolio.series()) {
         dst.n = (dst.n + sign * src.n).max(0.0);
         dst.sum += sign * src.sum;
         dst.sum_sq = (dst.sum_sq + sign * src.sum_sq).max(0.0);
@@ -135,7 +121,7 @@ pub fn decayed(m: &ModelSnapshot, hazard: f64, portfolio: f64) -> ModelSnapshot 
     out.episodes *= hazard;
     out.retry_failures *= hazard;
     out.expected_failures *= hazard;
-    for s in series_mut(&mut out.portfolio) {
+    for s in out.portfolio.series_mut() {
         s.n *= portfolio;
         s.sum *= portfolio;
         s.sum_sq *= portfolio;

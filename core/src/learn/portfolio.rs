@@ -176,12 +176,7 @@ impl Portfolio {
         if !(class_cost.is_finite() && learned_cost.is_finite()) {
             return;
         }
-        for s in self
-            .cost
-            .iter_mut()
-            .chain(self.realised.iter_mut())
-            .chain(std::iter::once(&mut self.difference))
-        {
+        for s in self.series_mut() {
             s.decay(decay);
         }
         self.cost[Arm::Class.index()].add(class_cost);
@@ -192,6 +187,22 @@ impl Portfolio {
             Arm::Learned => learned_cost,
         };
         self.realised[ran.index()].add(realised);
+    }
+
+    /// Every series, for decay, merges and checks (one list, so none is left out of any).
+    pub fn series_mut(&mut self) -> impl Iterator<Item = &mut Series> {
+        self.cost
+            .iter_mut()
+            .chain(self.realised.iter_mut())
+            .chain(std::iter::once(&mut self.difference))
+    }
+
+    /// Every series, read-only, in the order of `series_mut`.
+    pub fn series(&self) -> impl Iterator<Item = &Series> + Clone {
+        self.cost
+            .iter()
+            .chain(self.realised.iter())
+            .chain(std::iter::once(&self.difference))
     }
 
     /// Which schedule the evidence prefers, and why.
@@ -265,22 +276,14 @@ impl Portfolio {
 
     /// Pool another portfolio's statistics.
     pub fn merge(&mut self, other: &Portfolio) {
-        for (a, b) in self.cost.iter_mut().zip(&other.cost) {
+        for (a, b) in self.series_mut().zip(other.series()) {
             a.merge(b);
         }
-        for (a, b) in self.realised.iter_mut().zip(&other.realised) {
-            a.merge(b);
-        }
-        self.difference.merge(&other.difference);
     }
 
     /// Every number finite and every count non-negative (snapshots are checked with this).
     pub fn is_valid(&self) -> bool {
-        self.cost
-            .iter()
-            .chain(self.realised.iter())
-            .chain(std::iter::once(&self.difference))
-            .all(Series::is_valid)
+        self.series().all(Series::is_valid)
     }
 }
 

@@ -29,11 +29,7 @@ fn in_range(v: f64, max: f64) -> bool {
 /// The numbers every model has the same number of (all but the intervals), with their bounds.
 fn fixed(m: &ModelSnapshot) -> impl Iterator<Item = (f64, f64)> + '_ {
     let p = &m.portfolio;
-    let series = p
-        .cost
-        .iter()
-        .chain(p.realised.iter())
-        .chain(std::iter::once(&p.difference));
+    let series = p.series();
     let counts = [m.episodes, m.retry_failures, m.expected_failures]
         .into_iter()
         .chain(m.survived.iter().copied())
