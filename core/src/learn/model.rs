@@ -165,7 +165,7 @@ impl LearnedModel {
             intervals: e.intervals,
             retry_failures: e.retry_failures,
             expected_failures: e.expected_failures,
-            portfolio: self.portfolio.clone(),
+            portfolio: self.portfolio.evidence(),
         }
     }
 

@@ -11,6 +11,14 @@
 //!   preferred. Realised costs are unbiased even where the model is wrong (clients that contend
 //!   with each other, shapes it cannot represent); if the learned plan's realised cost is, with
 //!   confidence, above the class schedule's, it is vetoed whatever the model says.
+//!
+//! Those realised means pool all time, and which schedule runs follows the verdict, which moves:
+//! where one outage holds up every job, the schedule that ran during the long outages looks dear
+//! whatever it did. So a veto is checked by a fair test: each finished episode is also compared
+//! with the other schedule's episodes that ended about when it did (`local_gap`, from each
+//! schedule's `Recent` costs). Until that comparison settles the question, a tenth of episodes
+//! run the learned plan (`SETTLE_SHARE`), so that it settles within a hundred episodes or so; if
+//! it finds the learned plan cheaper, the veto is lifted.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -89,6 +97,13 @@ const CONTROL_REGRET: f64 = 0.01;
 const MIN_PAIRED: f64 = 12.0;
 /// Realised episodes each schedule needs before the realised costs can veto.
 const MIN_FOR_VETO: f64 = 8.0;
+/// Share of episodes on the learned plan while a veto is not yet settled by `local_gap`.
+pub const SETTLE_SHARE: f64 = 0.1;
+/// Weight kept by each schedule's recent costs per finished episode (of either schedule): a
+/// window of about 32 episodes.
+const RECENT_DECAY: f32 = 31.0 / 32.0;
+/// Weight of recent episodes a schedule needs for an episode to be compared with them.
+const MIN_RECENT: f32 = 2.0;
 /// Standard errors of margin for "better with confidence" and for a veto.
 const Z: f64 = 2.0;
 
@@ -142,6 +157,27 @@ impl Series {
     }
 }
 
+/// One schedule's recent realised costs: their mean over about the last 32 finished episodes of
+/// either schedule (`RECENT_DECAY`), so a schedule that has not run lately weighs little. Kept by
+/// the process only: restored from a snapshot later, it would no longer be recent.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Recent {
+    weight: f32,
+    mean: f32,
+}
+
+impl Recent {
+    fn add(&mut self, x: f64) {
+        self.weight += 1.0;
+        self.mean += (x as f32 - self.mean) / self.weight;
+    }
+
+    /// The mean, once there is enough recent weight to compare with.
+    fn mean(&self) -> Option<f64> {
+        (self.weight >= MIN_RECENT && self.mean.is_finite()).then_some(f64::from(self.mean))
+    }
+}
+
 /// The portfolio's evidence for one model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -153,6 +189,13 @@ pub struct Portfolio {
     pub difference: Series,
     /// Realised costs of the episodes each schedule actually ran.
     pub realised: [Series; 2],
+    /// Per finished episode with recent episodes of the other schedule to compare with: the
+    /// learned plan's realised cost minus the class schedule's, the episode's own on one side
+    /// and the other schedule's recent mean on the other.
+    pub local_gap: Series,
+    /// Each schedule's recent realised costs (not in snapshots).
+    #[serde(skip)]
+    pub recent: [Recent; 2],
 }
 
 /// Why the portfolio prefers what it prefers (for the recommendation's reason).
@@ -166,6 +209,9 @@ pub struct Verdict {
     pub learned_cost: Option<f64>,
     /// The learned plan was better on paper but lost on realised cost.
     pub vetoed: bool,
+    /// Vetoed, and episodes that ended at about the same time do not yet settle whether the
+    /// learned plan costs more: more episodes run it (`SETTLE_SHARE`) until they do.
+    pub unsettled: bool,
     /// Effective (decayed) episodes the comparison rests on.
     pub episodes: f64,
 }
@@ -187,6 +233,24 @@ impl Portfolio {
             Arm::Learned => learned_cost,
         };
         self.realised[ran.index()].add(realised);
+        if let Some(usual) = self.recent[ran.other().index()].mean() {
+            self.local_gap.add(match ran {
+                Arm::Learned => realised - usual,
+                Arm::Class => usual - realised,
+            });
+        }
+        for r in &mut self.recent {
+            r.weight *= RECENT_DECAY;
+        }
+        self.recent[ran.index()].add(realised);
+    }
+
+    /// The evidence alone, without what only this process's recent past means (for snapshots).
+    pub fn evidence(&self) -> Portfolio {
+        Portfolio {
+            recent: Default::default(),
+            ..self.clone()
+        }
     }
 
     /// Every series, for decay, merges and checks (one list, so none is left out of any).
@@ -194,7 +258,7 @@ impl Portfolio {
         self.cost
             .iter_mut()
             .chain(self.realised.iter_mut())
-            .chain(std::iter::once(&mut self.difference))
+            .chain([&mut self.difference, &mut self.local_gap])
     }
 
     /// Every series, read-only, in the order of `series_mut`.
@@ -202,7 +266,7 @@ impl Portfolio {
         self.cost
             .iter()
             .chain(self.realised.iter())
-            .chain(std::iter::once(&self.difference))
+            .chain([&self.difference, &self.local_gap])
     }
 
     /// Which schedule the evidence prefers, and why.
@@ -214,11 +278,18 @@ impl Portfolio {
             &self.realised[Arm::Class.index()],
             &self.realised[Arm::Learned.index()],
         );
-        let vetoed = rc.n >= MIN_FOR_VETO && rl.n >= MIN_FOR_VETO && {
+        let pooled = rc.n >= MIN_FOR_VETO && rl.n >= MIN_FOR_VETO && {
             let gap = rl.sum / rl.n - rc.sum / rc.n;
             let se = (rl.std_err(scale).powi(2) + rc.std_err(scale).powi(2)).sqrt();
             gap > Z * se
         };
+        // The fair test, once it has the episodes: learned dearer, cheaper, or not yet known.
+        let local = &self.local_gap;
+        let local_says = (local.n >= MIN_FOR_VETO).then(|| {
+            let (gap, se) = (local.sum / local.n, local.std_err(scale));
+            (gap - Z * se > 0.0, gap + Z * se < 0.0)
+        });
+        let vetoed = better && pooled && !matches!(local_says, Some((_, true)));
         Verdict {
             preferred: if better && !vetoed {
                 Arm::Learned
@@ -227,7 +298,8 @@ impl Portfolio {
             },
             class_cost: self.cost[Arm::Class.index()].mean(),
             learned_cost: self.cost[Arm::Learned.index()].mean(),
-            vetoed: better && vetoed,
+            vetoed,
+            unsettled: vetoed && !matches!(local_says, Some((true, _))),
             episodes: d.n,
         }
     }
@@ -238,7 +310,11 @@ impl Portfolio {
     /// schedule's the larger of its paired and realised means (and at least `floor`, one failed
     /// attempt's price: the first episodes to finish are the short ones, which can make the
     /// preferred schedule look free), the other's the smaller.
+    /// While a veto is unsettled, the learned plan runs `SETTLE_SHARE` of episodes.
     pub fn control_share(&self, v: &Verdict, floor: f64) -> f64 {
+        if v.unsettled {
+            return SETTLE_SHARE;
+        }
         let mean = |arm: Arm| {
             let paired = self.cost[arm.index()].mean();
             let realised = self.realised[arm.index()].mean();
@@ -371,7 +447,55 @@ mod tests {
             }
         }
         assert!(late_learned < 40, "{late_learned}");
-        assert_eq!(p.verdict().preferred, Arm::Class);
+        let v = p.verdict();
+        assert_eq!(v.preferred, Arm::Class);
+        // Episodes that ended at the same time confirm it: the veto is settled.
+        assert!(v.vetoed && !v.unsettled, "{v:?}");
         assert!(p.is_valid());
+    }
+
+    #[test]
+    fn a_veto_that_stretches_of_long_outages_caused_is_lifted() {
+        // Outages shared by every job come in stretches: short ones (10 s) while the model
+        // warms up on the class schedule, then long (40 s) and short in turn. On every episode
+        // the learned plan costs a quarter less than the class schedule. Preferred from the
+        // first long stretch, it runs its long outages while the class schedule's realised costs
+        // are still those of the short stretch before, so the pooled means veto it. Pooled means
+        // alone keep that veto for about 170 rounds; compared with episodes that ended at the
+        // same time, the learned plan is cheaper, and the veto goes within a few dozen.
+        let mut p = Portfolio::default();
+        let mut rng = SmallRng::seed_from_u64(9);
+        let mut vetoed_rounds = 0;
+        for round in 0..1_500 {
+            let scale = if (round / 150) % 2 == 0 { 10.0 } else { 40.0 };
+            let j = scale * (0.8 + 0.4 * rng.random::<f64>());
+            let arm = if round < 150 {
+                Arm::Class // the model warming up
+            } else {
+                p.choose(&mut rng, 1.0).0
+            };
+            p.record(arm, j, 0.75 * j, 0.999);
+            vetoed_rounds += usize::from(p.verdict().vetoed);
+        }
+        let v = p.verdict();
+        assert!(!v.vetoed && v.preferred == Arm::Learned, "{v:?}");
+        assert!(vetoed_rounds < 80, "vetoed for {vetoed_rounds} rounds");
+    }
+
+    #[test]
+    fn recent_costs_stay_out_of_snapshots() {
+        let mut p = Portfolio::default();
+        for i in 0..50 {
+            let arm = if i % 3 == 0 { Arm::Learned } else { Arm::Class };
+            p.record(arm, 10.0, 8.0, 0.999);
+        }
+        assert!(p.local_gap.n > 0.0);
+        let e = p.evidence();
+        assert_eq!(e.recent, [Recent::default(); 2]);
+        assert_eq!(e.local_gap, p.local_gap);
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(!json.contains("recent"), "{json}");
+        let back: Portfolio = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
     }
 }
