@@ -501,12 +501,22 @@ impl Engine {
         class: ErrorClass,
     ) -> Option<crate::learn::model::ModelReport> {
         let slot = self.find_model(key, tenant, class)?;
-        let settings = self.inner.settings.load();
-        let policy = &*settings.policy;
-        let cost = policy.failure_cost(&policy.class(class));
-        let plan = self.fresh_plan(&slot, cost, policy.horizon_secs());
+        let (plan, _) = self.inspected_plan(&slot, class);
         let report = slot.model.lock().report(&plan);
         Some(report)
+    }
+
+    /// The current plan of a model being inspected, priced as a decision would price it (the
+    /// class's entry of the settings snapshot), and the horizon it was built for.
+    fn inspected_plan(
+        &self,
+        slot: &Arc<ModelSlot>,
+        class: ErrorClass,
+    ) -> (Arc<crate::learn::planner::Plan>, f64) {
+        let settings = self.inner.settings.load();
+        let horizon = settings.policy.horizon_secs();
+        let cost = settings.policy.failure_cost(settings.class(class));
+        (self.fresh_plan(slot, cost, horizon), horizon)
     }
 
     /// The learned P(recovered by t) at grid points up to the horizon, for (key, tenant, class),
@@ -518,10 +528,7 @@ impl Engine {
         class: ErrorClass,
     ) -> Option<Vec<(Duration, f64)>> {
         let slot = self.find_model(key, tenant, class)?;
-        let settings = self.inner.settings.load();
-        let policy = &*settings.policy;
-        let horizon = policy.horizon_secs();
-        let plan = self.fresh_plan(&slot, policy.failure_cost(&policy.class(class)), horizon);
+        let (plan, horizon) = self.inspected_plan(&slot, class);
         Some(
             plan.recovery_curve(horizon)
                 .into_iter()
