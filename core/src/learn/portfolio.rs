@@ -428,24 +428,39 @@ mod tests {
         assert_eq!(r.control_share(&r.verdict(), 30.0), CONTROL_SHARE);
     }
 
+    /// A portfolio after `rounds` episodes: `episode(round, portfolio, rng)` picks the schedule
+    /// and gives both costs; each is recorded (with `decay`) and passed to `seen`.
+    fn run(
+        (rounds, seed, decay): (usize, u64, f64),
+        mut episode: impl FnMut(usize, &Portfolio, &mut SmallRng) -> (Arm, f64, f64),
+        mut seen: impl FnMut(usize, Arm, &Portfolio),
+    ) -> Portfolio {
+        let mut p = Portfolio::default();
+        let mut rng = SmallRng::seed_from_u64(seed);
+        for round in 0..rounds {
+            let (arm, class_cost, learned_cost) = episode(round, &p, &mut rng);
+            p.record(arm, class_cost, learned_cost, decay);
+            seen(round, arm, &p);
+        }
+        p
+    }
+
     #[test]
     fn realised_cost_vetoes_a_plan_that_only_looks_better() {
         // On paper the learned plan saves 3 s, but when it runs it costs 40 s instead of 12 s.
-        let mut p = Portfolio::default();
-        let mut rng = SmallRng::seed_from_u64(5);
         let mut late_learned = 0;
-        for round in 0..600 {
-            let (arm, _) = p.choose(&mut rng, 1.0);
-            let j = 0.8 + 0.4 * rng.random::<f64>();
-            let (c, l) = match arm {
-                Arm::Class => (12.0 * j, 9.0 * j),
-                Arm::Learned => (43.0 * j, 40.0 * j),
-            };
-            p.record(arm, c, l, 0.995);
-            if round >= 300 && arm == Arm::Learned {
-                late_learned += 1;
-            }
-        }
+        let p = run(
+            (600, 5, 0.995),
+            |_, p, rng| {
+                let (arm, _) = p.choose(rng, 1.0);
+                let j = 0.8 + 0.4 * rng.random::<f64>();
+                match arm {
+                    Arm::Class => (arm, 12.0 * j, 9.0 * j),
+                    Arm::Learned => (arm, 43.0 * j, 40.0 * j),
+                }
+            },
+            |round, arm, _| late_learned += usize::from(round >= 300 && arm == Arm::Learned),
+        );
         assert!(late_learned < 40, "{late_learned}");
         let v = p.verdict();
         assert_eq!(v.preferred, Arm::Class);
@@ -463,20 +478,21 @@ mod tests {
         // are still those of the short stretch before, so the pooled means veto it. Pooled means
         // alone keep that veto for about 170 rounds; compared with episodes that ended at the
         // same time, the learned plan is cheaper, and the veto goes within a few dozen.
-        let mut p = Portfolio::default();
-        let mut rng = SmallRng::seed_from_u64(9);
         let mut vetoed_rounds = 0;
-        for round in 0..1_500 {
-            let scale = if (round / 150) % 2 == 0 { 10.0 } else { 40.0 };
-            let j = scale * (0.8 + 0.4 * rng.random::<f64>());
-            let arm = if round < 150 {
-                Arm::Class // the model warming up
-            } else {
-                p.choose(&mut rng, 1.0).0
-            };
-            p.record(arm, j, 0.75 * j, 0.999);
-            vetoed_rounds += usize::from(p.verdict().vetoed);
-        }
+        let p = run(
+            (1_500, 9, 0.999),
+            |round, p, rng| {
+                let scale = if (round / 150) % 2 == 0 { 10.0 } else { 40.0 };
+                let j = scale * (0.8 + 0.4 * rng.random::<f64>());
+                let arm = if round < 150 {
+                    Arm::Class // the model warming up
+                } else {
+                    p.choose(rng, 1.0).0
+                };
+                (arm, j, 0.75 * j)
+            },
+            |_, _, p| vetoed_rounds += usize::from(p.verdict().vetoed),
+        );
         let v = p.verdict();
         assert!(!v.vetoed && v.preferred == Arm::Learned, "{v:?}");
         assert!(vetoed_rounds < 80, "vetoed for {vetoed_rounds} rounds");
